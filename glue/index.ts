@@ -1,0 +1,56 @@
+/**
+ * @module
+ * The lake's schema: the Glue database and its 11 tables. The single source for CDK, the local Parquet
+ * writer, DuckDB's views and the transformation's validation.
+ */
+import type { SourceTableName } from '../source/source-tables.ts';
+import type { LakeColumn, LakeTable, LakeTableName } from './lake-table.ts';
+import { METADATA_COLUMNS } from './metadata-columns.ts';
+import { department } from './tables/department.ts';
+import { dimCounterparty } from './tables/dim-counterparty.ts';
+import { dimCurrency } from './tables/dim-currency.ts';
+import { dimDesign } from './tables/dim-design.ts';
+import { dimLocation } from './tables/dim-location.ts';
+import { dimPaymentType } from './tables/dim-payment-type.ts';
+import { dimStaff } from './tables/dim-staff.ts';
+import { dimTransaction } from './tables/dim-transaction.ts';
+import { factPayment } from './tables/fact-payment.ts';
+import { factPurchaseOrder } from './tables/fact-purchase-order.ts';
+import { factSalesOrder } from './tables/fact-sales-order.ts';
+
+export type { LakeColumn, LakeColumnType, LakeTable, LakeTableName } from './lake-table.ts';
+export { LAKE_TABLE_NAMES } from './lake-table.ts';
+export { DT_PROJECTION, METADATA_COLUMNS, PARTITION_COLUMN } from './metadata-columns.ts';
+
+/** The Glue database that holds the lake tables. */
+export const GLUE_DATABASE = 'totesys_lake';
+
+/** Every lake table, keyed by name. */
+export const LAKE_TABLES: { readonly [T in LakeTableName]: LakeTable } = {
+  fact_sales_order: factSalesOrder,
+  fact_purchase_order: factPurchaseOrder,
+  fact_payment: factPayment,
+  dim_transaction: dimTransaction,
+  dim_location: dimLocation,
+  dim_design: dimDesign,
+  dim_payment_type: dimPaymentType,
+  dim_currency: dimCurrency,
+  dim_staff: dimStaff,
+  dim_counterparty: dimCounterparty,
+  department,
+};
+
+const BY_SOURCE = new Map<SourceTableName, LakeTable>(Object.values(LAKE_TABLES).map((t) => [t.source, t]));
+
+/** The lake table a source table's changes land in (one delivery stream per pair). */
+export function lakeTableForSource(source: SourceTableName): LakeTable {
+  const table = BY_SOURCE.get(source);
+  if (!table)
+    throw new Error(`No lake table is defined for source table "${source}"; add one under glue/tables/.`);
+  return table;
+}
+
+/** Business columns followed by metadata columns: the full column list of a lake table's Parquet files. */
+export function lakeColumns(table: LakeTable): readonly LakeColumn[] {
+  return [...table.columns, ...METADATA_COLUMNS];
+}

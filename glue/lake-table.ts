@@ -1,0 +1,53 @@
+/**
+ * @module
+ * The shape of a lake table definition. Everything that touches the lake derives from these: the CDK Glue
+ * tables and Firehose conversion, the local Parquet writer, DuckDB's views and the transform's validation.
+ */
+import type { SourceTableName } from '../source/source-tables.ts';
+
+/** The Glue (Hive) column types the lake uses. */
+export type LakeColumnType = 'int' | 'bigint' | 'string' | 'boolean' | 'date' | 'timestamp' | 'decimal(10,2)';
+
+/** One column of a lake table. */
+export interface LakeColumn {
+  readonly name: string;
+  readonly type: LakeColumnType;
+  /** What the column holds; becomes the Glue column comment. */
+  readonly comment: string;
+}
+
+/** The names of the 11 lake tables, each named after the warehouse table it feeds. */
+export const LAKE_TABLE_NAMES = [
+  'fact_sales_order',
+  'fact_purchase_order',
+  'fact_payment',
+  'dim_transaction',
+  'dim_location',
+  'dim_design',
+  'dim_payment_type',
+  'dim_currency',
+  'dim_staff',
+  'dim_counterparty',
+  'department',
+] as const;
+
+/** The name of a lake table. */
+export type LakeTableName = (typeof LAKE_TABLE_NAMES)[number];
+
+/**
+ * A lake table: the rows one source table's delivery stream lands, one row per change event.
+ *
+ * `columns` are the business columns in warehouse order; the metadata columns and the `dt` partition are the
+ * same for every table and live in `glue/metadata-columns.ts`.
+ */
+export interface LakeTable {
+  readonly name: LakeTableName;
+  /** The source table whose changes fill it (one delivery stream each). */
+  readonly source: SourceTableName;
+  /** `fact` keeps every version, `dimension` the latest; `reference` feeds another table's join. */
+  readonly kind: 'fact' | 'dimension' | 'reference';
+  /** The column holding the source primary key (renamed where the warehouse renames it). */
+  readonly keyColumn: string;
+  readonly description: string;
+  readonly columns: readonly LakeColumn[];
+}
