@@ -18,5 +18,7 @@ if (!isBenchmark(name)) {
   console.error(`Usage: npm run bench -- <${BENCHMARKS.join('|')}> [options]`);
   process.exit(2);
 }
-const module = (await import(`./${name}.ts`)) as { run(args: string[]): Promise<void> };
-await module.run(args);
+const benchmark = (await import(`./${name}.ts`)) as { run(args: string[]): Promise<void> };
+await benchmark.run(args);
+
+export {};
