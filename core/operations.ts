@@ -1,0 +1,78 @@
+/**
+ * @module
+ * Names shared by the code that runs and the code that watches it: the CloudWatch metrics the Lambdas publish
+ * (embedded metric format), and the environment variables the Lambdas read. CDK builds its alarms and
+ * function environments from these, so the two cannot drift.
+ */
+
+/** The CloudWatch namespace of every pipeline metric. */
+export const METRIC_NAMESPACE = 'TotesysStream';
+
+/** Metric names, grouped by the stage that publishes them (architecture section 8). */
+export const METRICS = {
+  reader: {
+    /** Bytes of WAL between `pg_current_wal_lsn()` and the slot's `confirmed_flush_lsn`. */
+    slotLagBytes: 'ReaderSlotLagBytes',
+    /** Seconds since the oldest commit not yet accepted by Firehose (0 when nothing is pending). */
+    lagSeconds: 'ReaderLagSeconds',
+    eventsShipped: 'ReaderEventsShipped',
+    bytesShipped: 'ReaderBytesShipped',
+    putRetries: 'ReaderPutRetries',
+  },
+  lake: {
+    /** Per lake table (dimension `Table`): now minus the emit time of the newest watermark in the lake. */
+    lagSeconds: 'LakeLagSeconds',
+  },
+  warehouse: {
+    /** Now minus the commit time of the warehouse's cut, while the source has newer commits. */
+    lagSeconds: 'WarehouseLagSeconds',
+    rowsLoaded: 'WarehouseRowsLoaded',
+    inferredMembers: 'WarehouseInferredMembers',
+  },
+  endToEnd: {
+    /** Commit-to-warehouse latency of the changes one load made visible. */
+    p50Seconds: 'EndToEndP50Seconds',
+    p95Seconds: 'EndToEndP95Seconds',
+    maxSeconds: 'EndToEndMaxSeconds',
+  },
+} as const;
+
+/** The dimension that names a lake table on per-table metrics. */
+export const TABLE_DIMENSION = 'Table';
+
+/** Environment variables the Lambdas read (validated at start by each function's config module). */
+export const ENV = {
+  /** Secrets Manager ARN of the source credentials (RDS secret JSON: host, port, username, password, dbname). */
+  sourceSecretArn: 'TOTESYS_SOURCE_SECRET_ARN',
+  /** A postgres:// URL of the source; used instead of the secret (local runs, tests). */
+  sourceUrl: 'TOTESYS_SOURCE_URL',
+  /** Secrets Manager ARN of the warehouse credentials (same JSON shape). */
+  warehouseSecretArn: 'TOTESYS_WAREHOUSE_SECRET_ARN',
+  /** A postgres:// URL of the warehouse; used instead of the secret. */
+  warehouseUrl: 'TOTESYS_WAREHOUSE_URL',
+  /** Logical replication slot name (default `totesys_stream`). */
+  slotName: 'TOTESYS_SLOT',
+  /** Publication name (default `totesys_stream`). */
+  publicationName: 'TOTESYS_PUBLICATION',
+  /** Prefix of the delivery stream names (default `totesys-`). */
+  streamPrefix: 'TOTESYS_STREAM_PREFIX',
+  /** Bucket and key prefix of the reader's StateStore on S3. */
+  stateBucket: 'TOTESYS_STATE_BUCKET',
+  statePrefix: 'TOTESYS_STATE_PREFIX',
+  /** The lake bucket. */
+  lakeBucket: 'TOTESYS_LAKE_BUCKET',
+  /** Glue database of the lake tables (default `totesys_lake`). */
+  glueDatabase: 'TOTESYS_GLUE_DATABASE',
+  /** Athena workgroup the loader queries through. */
+  athenaWorkgroup: 'TOTESYS_ATHENA_WORKGROUP',
+  /** `require` (default on AWS) or `disable`: TLS to the databases. */
+  databaseTls: 'TOTESYS_DB_TLS',
+} as const;
+
+/** Defaults for the names above. */
+export const DEFAULTS = {
+  slotName: 'totesys_stream',
+  publicationName: 'totesys_stream',
+  streamPrefix: 'totesys-',
+  glueDatabase: 'totesys_lake',
+} as const;
