@@ -1,0 +1,267 @@
+/**
+ * @module
+ * Lake values: what a JSON attribute becomes once read with a lake column's Glue type.
+ *
+ * Firehose's record format conversion reads each JSON record with the OpenX JSON SerDe against the Glue
+ * table's columns; a value the SerDe cannot read as the column's type fails the record
+ * (`format-conversion-failed`). `parseJsonValue` is that reading, done exactly: the transformation uses it to
+ * refuse a row before Firehose would, the local Firehose uses it to convert records, and the Parquet writer
+ * takes its output. Numbers that must stay exact (decimals, 64-bit integers, timestamps) are `bigint`, never
+ * floats.
+ */
+import type { LakeColumn } from '../glue/index.ts';
+
+/**
+ * A typed lake value, by Glue type: `int` number; `bigint` bigint; `decimal(10,2)` bigint of hundredths
+ * (`"2.43"` is `243n`); `date` the `YYYY-MM-DD` string; `timestamp` bigint epoch milliseconds of the UTC wall
+ * time; `string` string; `boolean` boolean. SQL NULL is `null`.
+ */
+export type LakeValue = string | number | bigint | boolean | null;
+
+/** One lake row: column name to typed value. */
+export type LakeRow = Record<string, LakeValue>;
+
+/** A JSON attribute that the OpenX JSON SerDe cannot read as its column's type. Never carries the value. */
+export class LakeValueError extends Error {
+  override readonly name = 'LakeValueError';
+  /** The lake column whose value was refused. */
+  readonly column: string;
+
+  constructor(column: LakeColumn, reason: string, options?: { cause?: unknown }) {
+    super(`Column "${column.name}" (${column.type}): ${reason}`, options);
+    this.column = column.name;
+  }
+}
+
+const INT_MIN = -(2n ** 31n);
+const INT_MAX = 2n ** 31n - 1n;
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+/** decimal(10,2): at most 10 digits in all, so the unscaled value stays below 10^10. */
+const DECIMAL_LIMIT = 10n ** 10n;
+const DECIMAL_SCALE = 2;
+/** Years the lake accepts in timestamps. AWS's Parquet writer wraps out-of-range epochs silently, so we refuse. */
+const MIN_YEAR = 1900;
+const MAX_YEAR = 9999;
+/** OpenX reads an integer epoch of 13 digits or more as milliseconds, shorter ones as seconds. */
+const EPOCH_MILLIS_DIGITS = 13;
+const MILLIS_PER_DAY = 86_400_000;
+
+const INTEGER_TEXT = /^[+-]?\d+$/;
+const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_UTC_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+const SPACE_TIMESTAMP = /^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
+const EPOCH_TEXT = /^([+-]?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * Reads one JSON attribute (already parsed by `JSON.parse`) as the typed value the OpenX JSON SerDe gives for
+ * the column's Glue type. `null` and a missing attribute (`undefined`) are SQL NULL.
+ *
+ * @throws {LakeValueError} when the value cannot be read as the column's type; the message names the column
+ * and the rule, never the value.
+ */
+export function parseJsonValue(column: LakeColumn, value: unknown): LakeValue {
+  if (value === null || value === undefined) return null;
+  switch (column.type) {
+    case 'int':
+      return Number(parseInteger(column, value, INT_MIN, INT_MAX));
+    case 'bigint':
+      return parseInteger(column, value, BIGINT_MIN, BIGINT_MAX);
+    case 'decimal(10,2)':
+      return parseDecimal(column, value);
+    case 'date':
+      return parseDate(column, value);
+    case 'timestamp':
+      return parseTimestamp(column, value);
+    case 'string':
+      return parseString(column, value);
+    case 'boolean':
+      return parseBoolean(column, value);
+  }
+}
+
+/**
+ * Reads a JSON object as a lake row over `columns`, the way the OpenX JSON SerDe does: attributes not in
+ * `columns` are dropped, missing ones are NULL, and keys match case-insensitively (`CaseInsensitive` is on by
+ * default), an exact-case key winning over a differently cased one.
+ *
+ * @throws {LakeValueError} for the first attribute that breaks its column's type.
+ */
+export function parseJsonRow(
+  columns: readonly LakeColumn[],
+  object: Readonly<Record<string, unknown>>,
+): LakeRow {
+  let folded: Map<string, unknown> | undefined;
+  const row: LakeRow = {};
+  for (const column of columns) {
+    let value = object[column.name];
+    if (value === undefined && !Object.hasOwn(object, column.name)) {
+      folded ??= foldKeys(object);
+      value = folded.get(column.name.toLowerCase());
+    }
+    row[column.name] = parseJsonValue(column, value);
+  }
+  return row;
+}
+
+/** Days since 1970-01-01 of a lake `date` value: Parquet's DATE. */
+export function dateToEpochDays(date: string): number {
+  const match = DATE_TEXT.exec(date);
+  if (!match) throw new RangeError('Expected a YYYY-MM-DD date.');
+  return Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / MILLIS_PER_DAY;
+}
+
+/** True when `text` is `YYYY-MM-DD` naming a real calendar day (no 2023-02-29). */
+export function isCalendarDate(text: string): boolean {
+  const match = DATE_TEXT.exec(text);
+  return match !== null && isValidDay(Number(match[1]), Number(match[2]), Number(match[3]));
+}
+
+function foldKeys(object: Readonly<Record<string, unknown>>): Map<string, unknown> {
+  const folded = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(object)) {
+    const lower = key.toLowerCase();
+    if (!folded.has(lower) || key === lower) folded.set(lower, value);
+  }
+  return folded;
+}
+
+function parseInteger(column: LakeColumn, value: unknown, min: bigint, max: bigint): bigint {
+  let parsed: bigint;
+  if (typeof value === 'number') {
+    // A JSON number past 2^53 has already been rounded by JSON.parse: refuse it rather than store a guess.
+    if (!Number.isSafeInteger(value)) {
+      throw new LakeValueError(column, 'expected an exact integer; send integers past 2^53 as JSON strings.');
+    }
+    parsed = BigInt(value);
+  } else if (typeof value === 'string' && INTEGER_TEXT.test(value)) {
+    parsed = BigInt(value);
+  } else {
+    throw new LakeValueError(column, 'expected an integer (a JSON number or a string of digits).');
+  }
+  if (parsed < min || parsed > max) {
+    throw new LakeValueError(column, `integer out of range ${min}..${max}.`);
+  }
+  return parsed;
+}
+
+function parseDecimal(column: LakeColumn, value: unknown): bigint {
+  // String(number) is the shortest text that reads back as the same double, which is the text the sender
+  // wrote for any decimal(10,2) value; strings are read as they are.
+  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  const match = typeof text === 'string' ? DECIMAL_TEXT.exec(text) : null;
+  if (!match || (match[2] === '' && (match[3] ?? '') === '')) {
+    throw new LakeValueError(column, 'expected a decimal number such as "2.43" (a JSON string or number).');
+  }
+  const [, sign = '', whole = '', fraction = '', exponentText = '0'] = match;
+  const exponent = Number(exponentText);
+  // digits * 10^(exponent - fraction.length) is the value; move it to scale 2.
+  const shift = exponent - fraction.length + DECIMAL_SCALE;
+  let digits = BigInt(`${whole}${fraction}` || '0');
+  if (digits === 0n) return 0n;
+  if (shift >= 0) {
+    if (shift > 20)
+      throw new LakeValueError(column, 'more than 10 digits in all; decimal(10,2) is the limit.');
+    digits *= 10n ** BigInt(shift);
+  } else {
+    const divisor = 10n ** BigInt(-shift);
+    if (digits % divisor !== 0n) {
+      throw new LakeValueError(column, 'more than 2 fraction digits; decimal(10,2) keeps hundredths only.');
+    }
+    digits /= divisor;
+  }
+  if (digits >= DECIMAL_LIMIT) {
+    throw new LakeValueError(column, 'more than 10 digits in all; decimal(10,2) is the limit.');
+  }
+  return sign === '-' ? -digits : digits;
+}
+
+function parseDate(column: LakeColumn, value: unknown): string {
+  if (typeof value !== 'string' || !isCalendarDate(value)) {
+    throw new LakeValueError(column, 'expected a calendar date written YYYY-MM-DD.');
+  }
+  return value;
+}
+
+function parseTimestamp(column: LakeColumn, value: unknown): bigint {
+  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  if (typeof text !== 'string') {
+    throw new LakeValueError(column, 'expected a timestamp string or epoch number.');
+  }
+  const wall = ISO_UTC_TIMESTAMP.exec(text) ?? SPACE_TIMESTAMP.exec(text);
+  const millis = wall ? wallClockMillis(column, wall) : epochMillis(column, text);
+  const year = new Date(Number(millis)).getUTCFullYear();
+  // NaN (past Date's range) fails both comparisons, so test for being inside rather than outside.
+  if (!(year >= MIN_YEAR && year <= MAX_YEAR)) {
+    throw new LakeValueError(column, `timestamp outside the years ${MIN_YEAR}..${MAX_YEAR}.`);
+  }
+  return millis;
+}
+
+/** Milliseconds of a `yyyy-MM-ddTHH:mm:ss[.f]Z` or `yyyy-M-d HH:mm:ss[.f]` match, read as UTC wall time. */
+function wallClockMillis(column: LakeColumn, match: RegExpExecArray): bigint {
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (!isValidDay(year, month, day) || hour > 23 || minute > 59 || second > 59) {
+    throw new LakeValueError(column, 'timestamp names no real date and time.');
+  }
+  return (
+    BigInt(Date.UTC(year, month - 1, day, hour, minute, second)) + fractionMillis(column, match[7] ?? '')
+  );
+}
+
+function epochMillis(column: LakeColumn, text: string): bigint {
+  const match = EPOCH_TEXT.exec(text);
+  if (!match) {
+    throw new LakeValueError(
+      column,
+      "expected yyyy-MM-dd'T'HH:mm:ss[.SSS]'Z', yyyy-MM-dd HH:mm:ss[.SSS], or epoch seconds or milliseconds.",
+    );
+  }
+  const [, sign = '', whole = '', fraction] = match;
+  let millis: bigint;
+  if (fraction !== undefined) {
+    millis = BigInt(whole) * 1000n + fractionMillis(column, fraction);
+  } else {
+    millis = whole.length >= EPOCH_MILLIS_DIGITS ? BigInt(whole) : BigInt(whole) * 1000n;
+  }
+  return sign === '-' ? -millis : millis;
+}
+
+/** The milliseconds of a fraction of a second; refuses sub-millisecond digits, which the lake cannot keep. */
+function fractionMillis(column: LakeColumn, fraction: string): bigint {
+  if (/[1-9]/.test(fraction.slice(3))) {
+    throw new LakeValueError(column, 'timestamp finer than milliseconds; the lake keeps milliseconds.');
+  }
+  return BigInt(fraction.slice(0, 3).padEnd(3, '0'));
+}
+
+function parseString(column: LakeColumn, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new LakeValueError(column, 'expected a string, number or boolean, not an object or array.');
+}
+
+function parseBoolean(column: LakeColumn, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const lower = value.toLowerCase();
+    if (lower === 'true') return true;
+    if (lower === 'false') return false;
+  }
+  throw new LakeValueError(column, 'expected a JSON boolean or the string "true" or "false".');
+}
+
+function isValidDay(year: number, month: number, day: number): boolean {
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  return day <= (lengths[month - 1] ?? 0);
+}

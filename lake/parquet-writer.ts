@@ -1,0 +1,136 @@
+/**
+ * @module
+ * Writes lake rows as one Parquet file with the lake table's schema, as Firehose's record format conversion
+ * does on AWS: business and metadata columns in glue/ order (the `dt` partition lives in the object path, not
+ * in the file), every column optional, Snappy compression.
+ *
+ * Types are the Parquet encodings Athena, DuckDB and hyparquet read back as the Glue types: `decimal(10,2)` is
+ * INT64 DECIMAL(10,2) of hundredths (exact, never a float), `timestamp` is INT64 TIMESTAMP(MILLIS) not adjusted
+ * to UTC (Glue's `timestamp` has no zone; the values are UTC wall time), `date` is INT32 DATE.
+ */
+import type { SchemaElement } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { type LakeColumn, type LakeColumnType, type LakeTable, lakeColumns } from '../glue/index.ts';
+import { dateToEpochDays, isCalendarDate, type LakeRow, type LakeValue } from './lake-value.ts';
+
+/** A row value that does not have the JavaScript type its column's Glue type needs (a bug upstream). */
+export class LakeParquetError extends Error {
+  override readonly name = 'LakeParquetError';
+}
+
+/** Rows per row group: big enough for Athena to read efficiently, small enough to bound writer memory. */
+const ROW_GROUP_ROWS = 100_000;
+
+const PARQUET_TYPES: { readonly [T in LakeColumnType]: Omit<SchemaElement, 'name'> } = {
+  int: { type: 'INT32' },
+  bigint: { type: 'INT64' },
+  string: { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } },
+  boolean: { type: 'BOOLEAN' },
+  date: { type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' } },
+  // The Parquet spec asks writers to add the legacy TIMESTAMP_MILLIS annotation to local timestamps too, so
+  // that readers which only know converted types (older Hive paths) still see a timestamp.
+  timestamp: {
+    type: 'INT64',
+    converted_type: 'TIMESTAMP_MILLIS',
+    logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MILLIS' },
+  },
+  'decimal(10,2)': {
+    type: 'INT64',
+    converted_type: 'DECIMAL',
+    precision: 10,
+    scale: 2,
+    logical_type: { type: 'DECIMAL', precision: 10, scale: 2 },
+  },
+};
+
+/** The JavaScript type each Glue type's lake values have (see `LakeValue`). */
+const VALUE_TYPES: { readonly [T in LakeColumnType]: 'number' | 'bigint' | 'string' | 'boolean' } = {
+  int: 'number',
+  bigint: 'bigint',
+  string: 'string',
+  boolean: 'boolean',
+  date: 'string',
+  timestamp: 'bigint',
+  'decimal(10,2)': 'bigint',
+};
+
+/** The Parquet schema of a lake table's files: root, then one optional leaf per column. */
+export function lakeParquetSchema(table: LakeTable): SchemaElement[] {
+  const columns = lakeColumns(table);
+  return [
+    { name: 'root', num_children: columns.length },
+    ...columns.map(
+      (column): SchemaElement => ({
+        name: column.name,
+        repetition_type: 'OPTIONAL',
+        ...PARQUET_TYPES[column.type],
+      }),
+    ),
+  ];
+}
+
+/**
+ * Encodes `rows` (typed with `parseJsonValue`) as a Parquet file of `table`. A column missing from a row is
+ * NULL.
+ *
+ * @throws {LakeParquetError} when a value's JavaScript type does not match its column, naming the table, column
+ * and row index.
+ */
+export function writeLakeParquet(table: LakeTable, rows: readonly LakeRow[]): Uint8Array {
+  const columnData = lakeColumns(table).map((column) => ({
+    name: column.name,
+    data: columnValues(table, column, rows),
+  }));
+  const buffer = parquetWriteBuffer({
+    columnData,
+    schema: lakeParquetSchema(table),
+    codec: 'SNAPPY',
+    rowGroupSize: ROW_GROUP_ROWS,
+    createdBy: 'totesys-stream (hyparquet-writer)',
+  });
+  return new Uint8Array(buffer);
+}
+
+function columnValues(
+  table: LakeTable,
+  column: LakeColumn,
+  rows: readonly LakeRow[],
+): (number | bigint | string | boolean | null)[] {
+  const expected = VALUE_TYPES[column.type];
+  const values = new Array<number | bigint | string | boolean | null>(rows.length);
+  for (let index = 0; index < rows.length; index++) {
+    const value: LakeValue | undefined = rows[index]?.[column.name];
+    if (value === null || value === undefined) {
+      values[index] = null;
+      continue;
+    }
+    if (typeof value !== expected) {
+      throw new LakeParquetError(
+        `Lake table ${table.name}, column ${column.name} (${column.type}), row ${index}: expected a ${expected} ` +
+          `value but got a ${typeof value}; type rows with parseJsonValue from lake/lake-value.ts first.`,
+      );
+    }
+    if (column.type === 'int' && !isInt32(value as number)) {
+      throw new LakeParquetError(
+        `Lake table ${table.name}, column ${column.name} (int), row ${index}: not a 32-bit integer; ` +
+          'type rows with parseJsonValue from lake/lake-value.ts first.',
+      );
+    }
+    if (column.type === 'date') {
+      if (!isCalendarDate(value as string)) {
+        throw new LakeParquetError(
+          `Lake table ${table.name}, column ${column.name} (date), row ${index}: not a YYYY-MM-DD calendar date; ` +
+            'type rows with parseJsonValue from lake/lake-value.ts first.',
+        );
+      }
+      values[index] = dateToEpochDays(value as string);
+    } else {
+      values[index] = value;
+    }
+  }
+  return values;
+}
+
+function isInt32(value: number): boolean {
+  return Number.isInteger(value) && value >= -2_147_483_648 && value <= 2_147_483_647;
+}
