@@ -1,0 +1,108 @@
+/**
+ * @module
+ * StateStore on S3: each key is one JSON object under a prefix. S3 replaces an object whole and reads are
+ * strongly consistent after a write, which gives the port's atomicity and read-your-writes for free.
+ */
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { StateStore } from '../../core/ports/state-store.ts';
+
+/** Where the state objects live. */
+export interface S3StateStoreOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /**
+   * Key prefix of every state object; a trailing `/` is added when missing.
+   * @default 'state/'
+   */
+  readonly prefix?: string;
+}
+
+/** A state object could not be read, written or parsed. */
+export class S3StateStoreError extends Error {
+  override readonly name = 'S3StateStoreError';
+}
+
+const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+
+/** A {@link StateStore} keeping `<prefix><key>.json` objects in one bucket. */
+export class S3StateStore implements StateStore {
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+
+  constructor(options: S3StateStoreOptions) {
+    const prefix = options.prefix ?? 'state/';
+    this.#client = options.client;
+    this.#bucket = options.bucket;
+    this.#prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const objectKey = this.#objectKey(key);
+    let text: string;
+    try {
+      const output = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+      text = (await output.Body?.transformToString('utf-8')) ?? '';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'NoSuchKey') return undefined;
+      throw new S3StateStoreError(
+        `Could not read state "${key}" from s3://${this.#bucket}/${objectKey}: ${(error as Error).message}. ` +
+          'Check the function can s3:GetObject on that prefix.',
+        { cause: error },
+      );
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new S3StateStoreError(
+        `State "${key}" at s3://${this.#bucket}/${objectKey} is not valid JSON; delete the object to start that ` +
+          'state afresh (the reader then re-snapshots or resumes from the slot).',
+        { cause: error },
+      );
+    }
+  }
+
+  async put<T>(key: string, value: T): Promise<void> {
+    const objectKey = this.#objectKey(key);
+    const body = JSON.stringify(value);
+    if (body === undefined)
+      throw new S3StateStoreError(`State "${key}" has no JSON form (undefined or a function).`);
+    try {
+      await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: objectKey,
+          Body: body,
+          ContentType: 'application/json',
+        }),
+      );
+    } catch (error) {
+      throw new S3StateStoreError(
+        `Could not write state "${key}" to s3://${this.#bucket}/${objectKey}: ${(error as Error).message}. ` +
+          'Check the function can s3:PutObject on that prefix.',
+        { cause: error },
+      );
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const objectKey = this.#objectKey(key);
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+    } catch (error) {
+      throw new S3StateStoreError(
+        `Could not delete state "${key}" at s3://${this.#bucket}/${objectKey}: ${(error as Error).message}.`,
+        { cause: error },
+      );
+    }
+  }
+
+  #objectKey(key: string): string {
+    if (!KEY_PATTERN.test(key)) {
+      throw new RangeError(
+        `State key "${key}" is not a short slash-separated name (letters, digits, _ and -, e.g. reader/snapshot).`,
+      );
+    }
+    return `${this.#prefix}${key}.json`;
+  }
+}
