@@ -1,0 +1,64 @@
+/**
+ * @module
+ * Fresh databases in the run's shared cluster, one set per test, dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { migrateSource } from '../../source/source-migration.ts';
+
+/** A database made for one test: its URL and a function that drops it. */
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** The run's cluster superuser URL for another database name. */
+export function clusterUrl(database: string): string {
+  const url = new URL(inject('pgAdminUrl'));
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Creates an empty database named `<prefix>_<random>`. */
+export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await withAdmin((client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
+  return {
+    name,
+    url: clusterUrl(name),
+    async drop() {
+      await withAdmin(async (client) => {
+        // Replication slots of the database must go first, or DROP DATABASE refuses.
+        await client.query(
+          'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active',
+          [name],
+        );
+        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+      });
+    },
+  };
+}
+
+/** Creates a database holding the totesys source schema (empty tables). */
+export async function createSourceDatabase(prefix = 'src'): Promise<TestDatabase> {
+  const database = await createTestDatabase(prefix);
+  await withClient(database.url, (client) => migrateSource(client));
+  return database;
+}
+
+/** Runs `work` with a connected client, always closing it. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(inject('pgAdminUrl'), work);
+}
