@@ -105,6 +105,38 @@ export function parseJsonRow(
   return row;
 }
 
+/**
+ * The JSON attribute that carries a typed lake value to Firehose, in a form the OpenX JSON SerDe reads back as
+ * the same value: 64-bit integers and decimals as strings (JSON numbers would pass through a double),
+ * timestamps as `YYYY-MM-DD HH:MM:SS.mmm` UTC wall time. `parseJsonValue(column, formatJsonValue(column, v))`
+ * is `v`.
+ */
+export function formatJsonValue(column: LakeColumn, value: LakeValue): string | number | boolean | null {
+  if (value === null) return null;
+  switch (column.type) {
+    case 'bigint':
+      return String(value);
+    case 'decimal(10,2)':
+      return formatHundredths(value as bigint);
+    case 'timestamp':
+      return formatLakeTimestamp(value as bigint);
+    default:
+      return value as string | number | boolean;
+  }
+}
+
+/** `YYYY-MM-DD HH:MM:SS.mmm` of epoch milliseconds, in UTC: the timestamp text Athena and OpenX both read. */
+export function formatLakeTimestamp(epochMillis: bigint): string {
+  const iso = new Date(Number(epochMillis)).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+}
+
+function formatHundredths(hundredths: bigint): string {
+  const negative = hundredths < 0n;
+  const digits = (negative ? -hundredths : hundredths).toString().padStart(3, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}
+
 /** Days since 1970-01-01 of a lake `date` value: Parquet's DATE. */
 export function dateToEpochDays(date: string): number {
   const match = DATE_TEXT.exec(date);

@@ -1,0 +1,98 @@
+/**
+ * @module
+ * Checks that a JSON value from a Firehose record is a change event (core/change-event.ts) before it is
+ * mapped: the reader is trusted, but a record in a delivery stream can come from anyone with `PutRecord`.
+ */
+import type { ChangeEvent, ChangeOp, RowImage, SourceValue } from '../core/change-event.ts';
+import { isSourceTableName } from '../source/source-tables.ts';
+import { RecordRejectedError } from './record-rejected-error.ts';
+
+const OPS: ReadonlySet<string> = new Set<ChangeOp>(['c', 'u', 'd', 'r', 't', 'w']);
+const DECIMAL_LSN = /^\d{1,20}$/;
+/** Commit times are UTC with milliseconds, as `Date.prototype.toISOString` writes them. */
+const COMMIT_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+
+/**
+ * Narrows a parsed JSON value to a change event.
+ *
+ * @throws {RecordRejectedError} naming the missing or malformed field (and the table and LSN once known).
+ */
+export function parseChangeEvent(value: unknown): ChangeEvent {
+  if (!isObject(value)) throw new RecordRejectedError('A change event must be a JSON object.');
+  const { table, op, lsn, seq, xid, commit_ts: commitTs, key, row, unchanged } = value;
+  if (typeof table !== 'string') throw missing('table');
+  if (!isSourceTableName(table)) {
+    throw new RecordRejectedError(
+      'Unknown source table; the event names none of the 11 tables in source/source-tables.ts.',
+    );
+  }
+  const where = { table, ...(typeof lsn === 'string' && DECIMAL_LSN.test(lsn) ? { lsn } : {}) };
+  if (typeof op !== 'string') throw missing('op', where);
+  if (!OPS.has(op)) throw new RecordRejectedError('Field op must be one of c, u, d, r, t, w.', where);
+  if (typeof lsn !== 'string' || !DECIMAL_LSN.test(lsn)) throw missing('lsn (a decimal string)', where);
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+    throw missing('seq (a non-negative integer)', where);
+  }
+  if (
+    xid !== undefined &&
+    xid !== null &&
+    (typeof xid !== 'number' || !Number.isSafeInteger(xid) || xid < 0)
+  ) {
+    throw new RecordRejectedError('Field xid must be a non-negative integer or null.', where);
+  }
+  if (typeof commitTs !== 'string' || !COMMIT_TS.test(commitTs)) {
+    throw missing('commit_ts (UTC ISO-8601 with milliseconds)', where);
+  }
+  const base = { table, lsn, seq, xid: typeof xid === 'number' ? xid : null, commit_ts: commitTs };
+  switch (op as ChangeOp) {
+    case 'c':
+    case 'r':
+      return { ...base, op: op as 'c' | 'r', key: image(key, 'key', where), row: image(row, 'row', where) };
+    case 'u': {
+      if (unchanged !== undefined && !isStringArray(unchanged)) {
+        throw new RecordRejectedError('Field unchanged must be an array of column names.', where);
+      }
+      return {
+        ...base,
+        op: 'u',
+        key: image(key, 'key', where),
+        row: image(row, 'row', where),
+        ...(unchanged === undefined ? {} : { unchanged }),
+      };
+    }
+    case 'd':
+      return { ...base, op: 'd', key: image(key, 'key', where), row: null };
+    case 't':
+    case 'w':
+      return { ...base, op: op as 't' | 'w', key: isObject(key) ? image(key, 'key', where) : {}, row: null };
+  }
+}
+
+function missing(field: string, where: { table?: string; lsn?: string } = {}): RecordRejectedError {
+  return new RecordRejectedError(`The change event lacks field ${field}.`, where);
+}
+
+function image(value: unknown, field: 'key' | 'row', where: { table: string; lsn?: string }): RowImage {
+  if (!isObject(value)) throw missing(`${field} (an object)`, where);
+  for (const [column, cell] of Object.entries(value)) {
+    if (!isSourceValue(cell)) {
+      throw new RecordRejectedError(
+        `Column ${column} of ${field} must be a string, number, boolean or null, not an object or array.`,
+        { ...where, column },
+      );
+    }
+  }
+  return value as RowImage;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isSourceValue(value: unknown): value is SourceValue {
+  return value === null || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}

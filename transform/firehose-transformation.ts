@@ -1,0 +1,166 @@
+/**
+ * @module
+ * The transformation Lambda's core: a Firehose batch in, one result per record out (aws-contracts.md 1.1-1.2).
+ *
+ * A record's `data` is one or more newline-terminated change events of one table and one commit date (the
+ * reader packs them, since Firehose bills records in 5 KB steps). The output `data` holds their lake rows, one
+ * newline-terminated JSON object each, under the partition key `dt` = the UTC commit date. A record that cannot
+ * be read or mapped is `ProcessingFailed` with its original `data` (Firehose writes it under the error prefix)
+ * and a logged reason; the rest of the batch is unaffected. Pure: no I/O, no clock, no environment.
+ */
+import type {
+  FirehoseTransformationEvent,
+  FirehoseTransformationEventRecord,
+  FirehoseTransformationResult,
+  FirehoseTransformationResultRecord,
+} from 'aws-lambda';
+import { type ChangeEvent, commitDate } from '../core/change-event.ts';
+import { parseChangeEvent } from './change-event-parsing.ts';
+import { mapChangeEvent } from './lake-row-mapping.ts';
+import { RecordRejectedError, type RejectionContext } from './record-rejected-error.ts';
+
+/** Lambda's synchronous response limit (aws-contracts.md 1.3): a larger response fails the whole batch. */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+
+/** The reason given to records left out because the response would have passed `MAX_RESPONSE_BYTES`. */
+export const RESPONSE_SIZE_LIMIT_REASON = 'response size limit';
+
+/** A record returned `ProcessingFailed`, for the handler's log. Identifiers only, never row values. */
+export interface RecordFailure extends RejectionContext {
+  readonly recordId: string;
+  readonly reason: string;
+}
+
+/** The Firehose response and the failures to log. */
+export interface TransformationOutcome {
+  readonly response: FirehoseTransformationResult;
+  readonly failures: readonly RecordFailure[];
+}
+
+/** Settings of {@link transformBatch}. */
+export interface TransformationOptions {
+  /** @default MAX_RESPONSE_BYTES */
+  readonly maxResponseBytes?: number;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** `{"records":[` and `]}` around the entries. */
+const ENVELOPE_BYTES = '{"records":[]}'.length;
+
+/**
+ * Transforms one Firehose invocation. Returns exactly one result per input `recordId`, in input order, and
+ * never throws for a bad record. When the encoded response would pass `maxResponseBytes`, the record that
+ * would cross it and every later one are `ProcessingFailed` with reason {@link RESPONSE_SIZE_LIMIT_REASON}.
+ */
+export function transformBatch(
+  event: FirehoseTransformationEvent,
+  options: TransformationOptions = {},
+): TransformationOutcome {
+  const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  const failedEntries = event.records.map(failedEntry);
+  // Room kept for the records not yet decided, had they all to be returned failed (which is never larger
+  // than what came in), so a late large record cannot push the response past the limit.
+  let reserved = failedEntries.reduce((sum, entry) => sum + entryBytes(entry), 0);
+  let used = ENVELOPE_BYTES;
+  let overLimit = false;
+  const records: FirehoseTransformationResultRecord[] = [];
+  const failures: RecordFailure[] = [];
+
+  event.records.forEach((record, index) => {
+    const failed = failedEntries[index] as FirehoseTransformationResultRecord;
+    reserved -= entryBytes(failed);
+    let entry: FirehoseTransformationResultRecord = failed;
+    if (overLimit) {
+      failures.push({ recordId: record.recordId, reason: RESPONSE_SIZE_LIMIT_REASON });
+    } else {
+      try {
+        const ok = transformRecord(record);
+        if (used + entryBytes(ok) + reserved <= maxBytes) {
+          entry = ok;
+        } else {
+          overLimit = true;
+          failures.push({ recordId: record.recordId, reason: RESPONSE_SIZE_LIMIT_REASON });
+        }
+      } catch (error) {
+        failures.push(failureOf(record.recordId, error));
+      }
+    }
+    used += entryBytes(entry);
+    records.push(entry);
+  });
+  return { response: { records }, failures };
+}
+
+/** The `Ok` result of one record, or a thrown {@link RecordRejectedError}. */
+function transformRecord(record: FirehoseTransformationEventRecord): FirehoseTransformationResultRecord {
+  const events = decodeEvents(record.data);
+  const first = events[0] as ChangeEvent;
+  const dt = commitDate(first);
+  let output = '';
+  for (const event of events) {
+    const where = { table: event.table, lsn: event.lsn };
+    if (event.table !== first.table) {
+      throw new RecordRejectedError(
+        `Packed events name two tables (${first.table} first); a record must hold one table's events.`,
+        where,
+      );
+    }
+    if (commitDate(event) !== dt) {
+      throw new RecordRejectedError(
+        'Packed events span two commit dates; a record must share one dt partition.',
+        where,
+      );
+    }
+    output += `${JSON.stringify(mapChangeEvent(event))}\n`;
+  }
+  return {
+    recordId: record.recordId,
+    result: 'Ok',
+    data: Buffer.from(output, 'utf8').toString('base64'),
+    metadata: { partitionKeys: { dt } },
+  };
+}
+
+/** Base64, then UTF-8, then one JSON change event per non-empty line. */
+function decodeEvents(data: unknown): ChangeEvent[] {
+  if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64.test(data)) {
+    throw new RecordRejectedError('Record data is not base64.');
+  }
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.from(data, 'base64'));
+  } catch (error) {
+    throw new RecordRejectedError('Record data is not UTF-8 text.', {}, { cause: error });
+  }
+  const events: ChangeEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      // JSON.parse's message quotes the input, which may hold row values: keep it out of the reason.
+      throw new RecordRejectedError(`Record data is not JSON (event ${events.length + 1} of the record).`);
+    }
+    events.push(parseChangeEvent(parsed));
+  }
+  if (events.length === 0) throw new RecordRejectedError('Record data holds no change event.');
+  return events;
+}
+
+function failedEntry(record: FirehoseTransformationEventRecord): FirehoseTransformationResultRecord {
+  return { recordId: record.recordId, result: 'ProcessingFailed', data: record.data };
+}
+
+function failureOf(recordId: string, error: unknown): RecordFailure {
+  if (error instanceof RecordRejectedError) return { recordId, reason: error.message, ...error.context };
+  // A bug, not bad data: still one record's failure, never the batch's. The class name holds no row value.
+  const kind = error instanceof Error ? error.name : typeof error;
+  return { recordId, reason: `Unexpected ${kind} while transforming the record; see the function's logs.` };
+}
+
+/** Bytes the entry adds to the response JSON, with its separating comma. */
+function entryBytes(entry: FirehoseTransformationResultRecord): number {
+  return Buffer.byteLength(JSON.stringify(entry), 'utf8') + 1;
+}
