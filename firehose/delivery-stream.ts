@@ -1,0 +1,500 @@
+/**
+ * @module
+ * One local delivery stream: spool → processor buffer → transformation Lambda → per-partition destination
+ * buffers → Parquet conversion → object store, with failed records under the error prefix.
+ *
+ * All work for a stream runs in one serial loop (`pump`) fed by size thresholds, a timer on the oldest
+ * record's age, backpressure and `flush()`; `putRecordBatch` only appends to the spool, so callers are not
+ * held up by conversion unless the stream's backlog is over its bound. A record is released from the spool
+ * only after the object holding it (or its error document) is written: at-least-once, never loss.
+ */
+import type { LakeRow } from '../lake/lake-value.ts';
+import { writeLakeParquet } from '../lake/parquet-writer.ts';
+import {
+  conversionFailedDocument,
+  ERROR_OUTPUT_TYPES,
+  type ErrorOutputType,
+  type FailedRecord,
+  processingFailedDocument,
+  RECORD_ERROR_CODES,
+} from './error-documents.ts';
+import { PrefixEvaluationError } from './firehose-errors.ts';
+import { type RecordConverter, recordConverter } from './format-conversion.ts';
+import { INITIAL_STREAM_VERSION, objectKey } from './object-key.ts';
+import {
+  compileS3Prefixes,
+  evaluatePrefix,
+  partitionKeyNames,
+  type S3Prefixes,
+} from './prefix-expression.ts';
+import type { Spool, SpoolSegment } from './spool.ts';
+import type { DeliveryStreamConfig } from './stream-config.ts';
+import { DeliveryStreamCounters, type DeliveryStreamMetrics } from './stream-metrics.ts';
+import {
+  estimatedRequestBytes,
+  type InvocationRecord,
+  type InvocationResult,
+  invokeTransformation,
+  LAMBDA_PAYLOAD_LIMIT_BYTES,
+} from './transformation-invocation.ts';
+
+const MB = 1024 * 1024;
+
+/** A record accepted into the spool and not yet resolved. */
+interface SpooledRecord extends InvocationRecord {
+  readonly segment: SpoolSegment;
+}
+
+/** A record after a successful transformation, waiting in its partition's buffer. */
+interface TransformedRecord {
+  readonly source: SpooledRecord;
+  readonly data: Uint8Array;
+}
+
+interface PartitionBuffer {
+  readonly partitionKeys: Readonly<Record<string, string>>;
+  readonly records: TransformedRecord[];
+  bytes: number;
+  oldestArrivalMs: number;
+}
+
+interface ErrorRecord extends FailedRecord {
+  readonly type: ErrorOutputType;
+  readonly source: SpooledRecord;
+}
+
+/** Runtime settings shared by every stream of one local Firehose. */
+export interface StreamRuntime {
+  readonly region: string;
+  /** Raw bytes of unresolved records above which `putRecordBatch` waits and the stream delivers early. */
+  readonly maxBacklogBytes: number;
+  /** Reports a delivery failure (the records stay buffered and are retried). Never gets row values. */
+  readonly onDeliveryError: (streamName: string, error: unknown) => void;
+}
+
+/** One delivery stream of the local Firehose. */
+export class DeliveryStream {
+  readonly arn: string;
+  readonly counters = new DeliveryStreamCounters();
+  private readonly prefixes: S3Prefixes;
+  private readonly keyNames: readonly string[];
+  private readonly converter: RecordConverter;
+  private readonly lambdaArn: string;
+  private incoming: SpooledRecord[] = [];
+  private incomingHead = 0;
+  private incomingBytes = 0;
+  private readonly partitions = new Map<string, PartitionBuffer>();
+  private errors: ErrorRecord[] = [];
+  private inFlightOldestMs: number | undefined;
+  private backlogBytes = 0;
+  private running = false;
+  private rerun = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDueMs = Number.POSITIVE_INFINITY;
+  private flushWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private drainWaiters: (() => void)[] = [];
+  private stopped = false;
+  /** After a failed write, no retry before this time: a broken store must not spin the loop. */
+  private retryAfterMs = 0;
+  private nextRecordId: bigint;
+
+  constructor(
+    readonly config: DeliveryStreamConfig,
+    private readonly spool: Spool,
+    private readonly runtime: StreamRuntime,
+  ) {
+    this.prefixes = compileS3Prefixes(config);
+    this.keyNames = partitionKeyNames(this.prefixes.prefix);
+    this.converter = recordConverter(config.table);
+    this.arn = `arn:aws:firehose:${runtime.region}:000000000000:deliverystream/${config.name}`;
+    this.lambdaArn = `arn:aws:lambda:${runtime.region}:000000000000:function:${config.lambdaName}`;
+    this.nextRecordId = BigInt(Date.now()) * 10n ** 15n;
+  }
+
+  /** Takes records read back from the spool after a restart. */
+  adoptRecovered(records: readonly { data: Uint8Array; arrivalMs: number; segment: SpoolSegment }[]): void {
+    for (const record of records) this.enqueue(record.data, record.arrivalMs, record.segment);
+    this.kick();
+  }
+
+  /** Waits while the backlog is over its bound (delivering early meanwhile). */
+  async waitForRoom(): Promise<void> {
+    while (this.backlogBytes > this.runtime.maxBacklogBytes && !this.stopped) {
+      this.kick();
+      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    }
+  }
+
+  /** Records accepted by the spool; returns their record ids. */
+  accept(records: readonly Uint8Array[], arrivalMs: number, segment: SpoolSegment): string[] {
+    const ids = records.map((data) => this.enqueue(data, arrivalMs, segment));
+    this.kick();
+    return ids;
+  }
+
+  private enqueue(data: Uint8Array, arrivalMs: number, segment: SpoolSegment): string {
+    const recordId = String(this.nextRecordId++);
+    this.incoming.push({ recordId, data, arrivalMs, segment });
+    this.incomingBytes += data.length;
+    this.backlogBytes += data.length;
+    return recordId;
+  }
+
+  /** Delivers everything buffered now; resolves once it is written (or rejects if a write failed). */
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.flushWaiters.push({ resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Stops the timer; buffered records stay in the spool for the next start. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const waiter of this.drainWaiters.splice(0)) waiter();
+  }
+
+  /** A snapshot of this stream's metrics. */
+  metrics(now = Date.now()): DeliveryStreamMetrics {
+    let oldest = this.inFlightOldestMs ?? Number.POSITIVE_INFINITY;
+    const head = this.incoming[this.incomingHead];
+    if (head) oldest = Math.min(oldest, head.arrivalMs);
+    for (const partition of this.partitions.values()) oldest = Math.min(oldest, partition.oldestArrivalMs);
+    for (const error of this.errors) oldest = Math.min(oldest, error.arrivalMs);
+    const freshness = Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0;
+    return this.counters.snapshot(this.config.name, freshness, this.backlogBytes);
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.rerun = false;
+        const waiters = this.flushWaiters.splice(0);
+        try {
+          await this.pass(waiters.length > 0);
+          for (const waiter of waiters) waiter.resolve();
+        } catch (error) {
+          this.retryAfterMs = Date.now() + 1000;
+          this.runtime.onDeliveryError(this.config.name, error);
+          for (const waiter of waiters) waiter.reject(error);
+        }
+      } while ((this.rerun || this.flushWaiters.length > 0) && !this.stopped);
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+
+  private pressure(): boolean {
+    return this.backlogBytes > this.runtime.maxBacklogBytes;
+  }
+
+  /** One round of work: transform what is due, deliver what is due, write error objects. */
+  private async pass(force: boolean): Promise<void> {
+    const processorBytes = this.config.processorBuffering.sizeInMBs * MB;
+    const processorMs = this.config.processorBuffering.intervalInSeconds * 1000;
+    // `force` drains only what was buffered when the flush was asked for, so a busy producer cannot starve it.
+    let forcedRemaining = force ? this.incoming.length - this.incomingHead : 0;
+    while (this.incomingHead < this.incoming.length && !this.stopped) {
+      const head = this.incoming[this.incomingHead]!;
+      const due =
+        forcedRemaining > 0 ||
+        this.pressure() ||
+        this.incomingBytes >= processorBytes ||
+        Date.now() - head.arrivalMs >= processorMs;
+      if (!due) break;
+      const chunk = this.takeChunk(processorBytes);
+      forcedRemaining -= chunk.length;
+      await this.transform(chunk);
+      await this.deliverDue(false);
+    }
+    await this.deliverDue(force);
+    await this.writeErrors();
+  }
+
+  private takeChunk(processorBytes: number): SpooledRecord[] {
+    const chunk: SpooledRecord[] = [];
+    let raw = 0;
+    while (this.incomingHead < this.incoming.length) {
+      const next = this.incoming[this.incomingHead]!;
+      const rawAfter = raw + next.data.length;
+      const fits =
+        rawAfter <= processorBytes &&
+        estimatedRequestBytes(rawAfter) + chunk.length * 160 <= LAMBDA_PAYLOAD_LIMIT_BYTES;
+      if (chunk.length > 0 && !fits) break;
+      chunk.push(next);
+      raw = rawAfter;
+      this.incomingHead++;
+    }
+    this.incomingBytes -= raw;
+    if (this.incomingHead > 4096 && this.incomingHead * 2 > this.incoming.length) {
+      this.incoming = this.incoming.slice(this.incomingHead);
+      this.incomingHead = 0;
+    }
+    return chunk;
+  }
+
+  private async transform(chunk: SpooledRecord[]): Promise<void> {
+    this.inFlightOldestMs = chunk.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity);
+    let attempts = 1;
+    this.counters.invocations++;
+    let result: InvocationResult = await invokeTransformation(
+      this.config.transform,
+      chunk,
+      this.arn,
+      this.runtime.region,
+    );
+    while (!result.ok && attempts <= this.config.numberOfRetries) {
+      this.counters.invocationFailures++;
+      attempts++;
+      this.counters.invocations++;
+      result = await invokeTransformation(this.config.transform, chunk, this.arn, this.runtime.region);
+    }
+    this.inFlightOldestMs = undefined;
+    if (!result.ok) {
+      this.counters.invocationFailures++;
+      for (const source of chunk)
+        this.failRecord(
+          source,
+          source.data,
+          ERROR_OUTPUT_TYPES.processing,
+          result.errorCode,
+          result.errorMessage,
+          attempts,
+        );
+      this.counters.processingFailedRecords += chunk.length;
+      return;
+    }
+    const dropped: SpooledRecord[] = [];
+    result.outcomes.forEach((outcome, index) => {
+      const source = chunk[index]!;
+      if (outcome.result === 'Dropped') dropped.push(source);
+      else if (outcome.result === 'ProcessingFailed') {
+        this.counters.processingFailedRecords++;
+        this.failRecord(
+          source,
+          source.data,
+          ERROR_OUTPUT_TYPES.processing,
+          RECORD_ERROR_CODES.processingFailed,
+          'The Lambda function returned ProcessingFailed for this record.',
+          attempts,
+        );
+      } else this.bufferTransformed(source, outcome.data, outcome.partitionKeys);
+    });
+    this.counters.droppedRecords += dropped.length;
+    await this.release(dropped);
+  }
+
+  private bufferTransformed(
+    source: SpooledRecord,
+    data: Uint8Array,
+    keys: Readonly<Record<string, string>>,
+  ): void {
+    const values: string[] = [];
+    for (const name of this.keyNames) {
+      const value = keys[name];
+      if (typeof value !== 'string' || value === '') {
+        this.counters.partitioningFailedRecords++;
+        this.failRecord(
+          source,
+          data,
+          ERROR_OUTPUT_TYPES.partitioning,
+          RECORD_ERROR_CODES.partitionKeyMissing,
+          `The transformation returned no partition key "${name}" in metadata.partitionKeys, which Prefix "${this.config.prefix}" needs.`,
+          1,
+        );
+        return;
+      }
+      values.push(value);
+    }
+    const bufferKey = values.join('\u0000');
+    let partition = this.partitions.get(bufferKey);
+    if (!partition) {
+      partition = { partitionKeys: keys, records: [], bytes: 0, oldestArrivalMs: source.arrivalMs };
+      this.partitions.set(bufferKey, partition);
+    }
+    partition.records.push({ source, data });
+    partition.bytes += data.length;
+    partition.oldestArrivalMs = Math.min(partition.oldestArrivalMs, source.arrivalMs);
+  }
+
+  private failRecord(
+    source: SpooledRecord,
+    data: Uint8Array,
+    type: ErrorOutputType,
+    errorCode: string,
+    errorMessage: string,
+    attemptsMade: number,
+  ): void {
+    this.errors.push({
+      type,
+      source,
+      data,
+      arrivalMs: source.arrivalMs,
+      errorCode,
+      errorMessage,
+      attemptsMade,
+    });
+  }
+
+  private async deliverDue(force: boolean): Promise<void> {
+    const sizeBytes = this.config.bufferingHints.sizeInMBs * MB;
+    const intervalMs = this.config.bufferingHints.intervalInSeconds * 1000;
+    for (const [bufferKey, partition] of [...this.partitions]) {
+      if (this.stopped) return;
+      const due =
+        force ||
+        this.pressure() ||
+        partition.bytes >= sizeBytes ||
+        Date.now() - partition.oldestArrivalMs >= intervalMs;
+      if (!due) continue;
+      // Removed before the write so that records arriving meanwhile start a new buffer; put back on failure.
+      this.partitions.delete(bufferKey);
+      try {
+        await this.deliverPartition(partition);
+      } catch (error) {
+        const current = this.partitions.get(bufferKey);
+        if (current) {
+          current.records.unshift(...partition.records);
+          current.bytes += partition.bytes;
+          current.oldestArrivalMs = Math.min(current.oldestArrivalMs, partition.oldestArrivalMs);
+        } else this.partitions.set(bufferKey, partition);
+        this.counters.deliveryErrors++;
+        throw error;
+      }
+    }
+  }
+
+  private async deliverPartition(partition: PartitionBuffer): Promise<void> {
+    let prefix: string;
+    try {
+      prefix = evaluatePrefix(this.prefixes.prefix, {
+        partitionKeys: partition.partitionKeys,
+        arrivalMs: partition.oldestArrivalMs,
+      });
+    } catch (error) {
+      if (!(error instanceof PrefixEvaluationError)) throw error;
+      for (const record of partition.records)
+        this.failRecord(
+          record.source,
+          record.data,
+          ERROR_OUTPUT_TYPES.partitioning,
+          'S3.PrefixEvaluationFailed',
+          error.message,
+          1,
+        );
+      this.counters.partitioningFailedRecords += partition.records.length;
+      return;
+    }
+    const rows: LakeRow[] = [];
+    const converted: SpooledRecord[] = [];
+    for (const record of partition.records) {
+      const result = this.converter.convert(record.data);
+      if (result.ok) {
+        for (const row of result.rows) rows.push(row);
+        converted.push(record.source);
+      } else {
+        this.counters.conversionFailedRecords++;
+        this.failRecord(
+          record.source,
+          record.data,
+          ERROR_OUTPUT_TYPES.conversion,
+          result.errorCode,
+          result.errorMessage,
+          1,
+        );
+      }
+    }
+    if (converted.length === 0) return;
+    const body = writeLakeParquet(this.config.table, rows);
+    const key = objectKey(
+      prefix,
+      this.config.name,
+      INITIAL_STREAM_VERSION,
+      partition.oldestArrivalMs,
+      '.parquet',
+    );
+    await this.config.store.put(key, body);
+    this.counters.deliveredObjects++;
+    this.counters.deliveredRecords += converted.length;
+    this.counters.deliveredRows += rows.length;
+    this.counters.deliveredBytes += body.length;
+    await this.release(converted);
+  }
+
+  private async writeErrors(): Promise<void> {
+    if (this.errors.length === 0) return;
+    const byType = new Map<ErrorOutputType, ErrorRecord[]>();
+    for (const error of this.errors) {
+      const group = byType.get(error.type) ?? [];
+      group.push(error);
+      byType.set(error.type, group);
+    }
+    for (const [type, group] of byType) {
+      const oldest = group.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity);
+      const prefix = evaluatePrefix(this.prefixes.errorOutputPrefix, {
+        arrivalMs: oldest,
+        errorOutputType: type,
+      });
+      const ended = Date.now();
+      const lines = group.map((record) =>
+        type === ERROR_OUTPUT_TYPES.conversion
+          ? conversionFailedDocument(record, this.config.table, this.runtime.region, ended)
+          : processingFailedDocument(record, this.lambdaArn, ended),
+      );
+      const key = objectKey(prefix, this.config.name, INITIAL_STREAM_VERSION, oldest, '');
+      await this.config.store.put(key, Buffer.from(`${lines.join('\n')}\n`));
+      this.counters.errorObjects++;
+      this.errors = this.errors.filter((record) => record.type !== type);
+      await this.release(group.map((record) => record.source));
+    }
+  }
+
+  private async release(records: readonly SpooledRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const bySegment = new Map<SpoolSegment, number>();
+    for (const record of records) {
+      bySegment.set(record.segment, (bySegment.get(record.segment) ?? 0) + 1);
+      this.backlogBytes -= record.data.length;
+    }
+    for (const [segment, count] of bySegment) await this.spool.release(segment, count);
+    if (this.backlogBytes <= this.runtime.maxBacklogBytes)
+      for (const waiter of this.drainWaiters.splice(0)) waiter();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    let due = Number.POSITIVE_INFINITY;
+    const head = this.incoming[this.incomingHead];
+    if (head) due = head.arrivalMs + this.config.processorBuffering.intervalInSeconds * 1000;
+    const destinationMs = this.config.bufferingHints.intervalInSeconds * 1000;
+    for (const partition of this.partitions.values())
+      due = Math.min(due, partition.oldestArrivalMs + destinationMs);
+    if (this.errors.length > 0) due = Math.min(due, Date.now());
+    due = Math.max(due, this.retryAfterMs);
+    if (!Number.isFinite(due) || due >= this.timerDueMs) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDueMs = due;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerDueMs = Number.POSITIVE_INFINITY;
+        this.kick();
+      },
+      Math.max(0, due - Date.now()),
+    );
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * @module
+ * The durable spool of one delivery stream: what makes "accepted" mean "survives a crash".
+ *
+ * Records are appended to segment files (`<dir>/<segment number>.seg`) and fsynced before `append` resolves;
+ * concurrent appends share one write and one fsync (group commit), so the cost is per call, not per record.
+ * A segment is deleted once it is sealed (a newer segment took over) and every record in it was resolved
+ * (delivered, dropped or written to the error prefix), which keeps the spool bounded by what is undelivered
+ * plus one segment. Opening a spool reads every remaining segment back: those records were accepted and
+ * not yet resolved (or resolved but their segment not yet deleted: at-least-once, duplicates allowed).
+ *
+ * Frame: `u32 length | u32 crc32(payload) | f64 arrival ms | payload`. A torn tail (a crash in the middle
+ * of a write that was never acknowledged) is detected by length or checksum and cut off.
+ */
+import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { SpoolError } from './firehose-errors.ts';
+
+const HEADER_BYTES = 16;
+
+/** A segment file and how many of its records are still unresolved. */
+export class SpoolSegment {
+  pending = 0;
+  sealed = false;
+  bytes = 0;
+  constructor(
+    readonly number: number,
+    readonly path: string,
+  ) {}
+}
+
+/** A record read back from the spool at open. */
+export interface RecoveredRecord {
+  readonly data: Uint8Array;
+  readonly arrivalMs: number;
+  readonly segment: SpoolSegment;
+}
+
+interface PendingAppend {
+  readonly records: readonly Uint8Array[];
+  readonly arrivalMs: number;
+  readonly resolve: (segment: SpoolSegment) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The spool of one stream. Create with {@link Spool.open}. */
+export class Spool {
+  private active: SpoolSegment | undefined;
+  private handle: FileHandle | undefined;
+  private queue: PendingAppend[] = [];
+  private writing = false;
+  private readonly segments = new Map<number, SpoolSegment>();
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private nextNumber: number,
+    private readonly segmentBytes: number,
+  ) {}
+
+  /**
+   * Opens (creating if needed) the spool in `dir` and returns it with every record found in it.
+   * @throws SpoolError when the directory cannot be read.
+   */
+  static async open(
+    dir: string,
+    segmentBytes: number,
+  ): Promise<{ spool: Spool; recovered: RecoveredRecord[] }> {
+    try {
+      await mkdir(dir, { recursive: true });
+      const numbers = (await readdir(dir))
+        .filter((name) => /^\d+\.seg$/.test(name))
+        .map((name) => Number.parseInt(name, 10))
+        .sort((a, b) => a - b);
+      const spool = new Spool(dir, (numbers.at(-1) ?? 0) + 1, segmentBytes);
+      const recovered: RecoveredRecord[] = [];
+      for (const number of numbers) {
+        const segment = new SpoolSegment(number, spool.segmentPath(number));
+        segment.sealed = true;
+        spool.segments.set(number, segment);
+        for (const frame of readFrames(await readFile(segment.path))) {
+          recovered.push({ ...frame, segment });
+          segment.pending++;
+        }
+        if (segment.pending === 0) await spool.remove(segment);
+      }
+      return { spool, recovered };
+    } catch (error) {
+      if (error instanceof SpoolError) throw error;
+      throw new SpoolError(
+        `Cannot open the Firehose spool in ${dir}; check that it is a writable directory.`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  private segmentPath(number: number): string {
+    return join(this.dir, `${String(number).padStart(12, '0')}.seg`);
+  }
+
+  /**
+   * Appends records (one arrival time for the call) and resolves with their segment once they are on disk
+   * and fsynced. Each record counts as pending in that segment until {@link release}d.
+   */
+  append(records: readonly Uint8Array[], arrivalMs: number): Promise<SpoolSegment> {
+    if (this.closed) return Promise.reject(new SpoolError(`The spool in ${this.dir} is closed.`));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ records, arrivalMs, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          const segment = await this.ensureSegment();
+          const chunks: Uint8Array[] = [];
+          for (const item of batch)
+            for (const record of item.records) chunks.push(frame(record, item.arrivalMs));
+          const body = Buffer.concat(chunks);
+          await this.handle!.write(body);
+          await this.handle!.datasync();
+          segment.bytes += body.length;
+          for (const item of batch) {
+            segment.pending += item.records.length;
+            item.resolve(segment);
+          }
+          if (segment.bytes >= this.segmentBytes) await this.seal();
+        } catch (error) {
+          const failure = new SpoolError(
+            `Cannot write the Firehose spool in ${this.dir}; the records were not accepted (check disk space and permissions).`,
+            { cause: error },
+          );
+          for (const item of batch) item.reject(failure);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async ensureSegment(): Promise<SpoolSegment> {
+    if (this.active && this.handle) return this.active;
+    const number = this.nextNumber++;
+    const segment = new SpoolSegment(number, this.segmentPath(number));
+    this.handle = await open(segment.path, 'a');
+    // The new file's directory entry must be durable too, or a crash could lose the whole segment.
+    const dir = await open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    this.active = segment;
+    this.segments.set(number, segment);
+    return segment;
+  }
+
+  private async seal(): Promise<void> {
+    const segment = this.active;
+    const handle = this.handle;
+    this.active = undefined;
+    this.handle = undefined;
+    if (!segment || !handle) return;
+    await handle.close();
+    segment.sealed = true;
+    if (segment.pending === 0) await this.remove(segment);
+  }
+
+  /**
+   * Marks `count` records of `segment` resolved. Call only after their outcome is durable (the destination
+   * or error object was written) so that a crash before it re-delivers instead of losing.
+   */
+  async release(segment: SpoolSegment, count: number): Promise<void> {
+    segment.pending -= count;
+    if (segment.pending <= 0 && segment.sealed) await this.remove(segment);
+  }
+
+  private async remove(segment: SpoolSegment): Promise<void> {
+    if (!this.segments.delete(segment.number)) return;
+    try {
+      await unlink(segment.path);
+    } catch (error) {
+      // A leftover segment only causes duplicates after a restart, never loss.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  /** Segment files currently on disk (sealed and active). */
+  segmentCount(): number {
+    return this.segments.size;
+  }
+
+  /** Waits for queued appends, then closes the active segment (it stays on disk if anything is pending). */
+  async close(): Promise<void> {
+    while (this.writing || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    this.closed = true;
+    await this.seal();
+  }
+}
+
+function frame(record: Uint8Array, arrivalMs: number): Uint8Array {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + record.length);
+  out.writeUInt32LE(record.length, 0);
+  out.writeUInt32LE(crc32(record), 4);
+  out.writeDoubleLE(arrivalMs, 8);
+  out.set(record, HEADER_BYTES);
+  return out;
+}
+
+function* readFrames(file: Buffer): Generator<{ data: Uint8Array; arrivalMs: number }> {
+  let at = 0;
+  while (at + HEADER_BYTES <= file.length) {
+    const length = file.readUInt32LE(at);
+    const end = at + HEADER_BYTES + length;
+    if (end > file.length) return;
+    const data = file.subarray(at + HEADER_BYTES, end);
+    if (crc32(data) !== file.readUInt32LE(at + 4)) return;
+    yield { data, arrivalMs: file.readDoubleLE(at + 8) };
+    at = end;
+  }
+}

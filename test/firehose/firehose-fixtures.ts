@@ -1,0 +1,173 @@
+/**
+ * @module
+ * Shared fixtures of the local Firehose tests: a temp directory, an object store, change events, a stream
+ * configuration like the deployment's, a Parquet reader (hyparquet, independent of the writer) and a
+ * deadline-bounded wait.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
+import { parquetReadObjects } from 'hyparquet';
+import type { ChangeEvent } from '../../core/change-event.ts';
+import type { ObjectInfo, ObjectStore } from '../../core/ports/object-store.ts';
+import { LocalFirehose, type LocalFirehoseOptions } from '../../firehose/local-firehose.ts';
+import { type DeliveryStreamConfig, totesysDeliveryStreams } from '../../firehose/stream-config.ts';
+import type { TransformFunction } from '../../firehose/transformation-invocation.ts';
+import { handler } from '../../functions/transformer/handler.ts';
+
+/** A fresh temp directory, removed by the returned cleanup. */
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'firehose-test-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * An in-memory ObjectStore honouring the port's contract (whole-object puts, sorted listings), with an
+ * optional failure switch to exercise delivery retries.
+ */
+export class MemoryObjectStore implements ObjectStore {
+  readonly objects = new Map<string, Uint8Array>();
+  failPuts = false;
+  async put(key: string, body: Uint8Array): Promise<void> {
+    if (this.failPuts) throw new Error('injected put failure');
+    this.objects.set(key, new Uint8Array(body));
+  }
+  async get(key: string): Promise<Uint8Array | undefined> {
+    return this.objects.get(key);
+  }
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    return [...this.objects]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, body]) => ({ key, size: body.length, modifiedAt: 0 }));
+  }
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+  keys(prefix = ''): string[] {
+    return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+  }
+}
+
+/** Polls `condition` until it holds or `deadlineMs` passes (then throws with `what`). */
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  deadlineMs = 10_000,
+) {
+  const until = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Rows of a Parquet file, read by hyparquet. */
+export async function readParquet(body: Uint8Array): Promise<Record<string, unknown>[]> {
+  const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+  return (await parquetReadObjects({ file })) as Record<string, unknown>[];
+}
+
+/** The newline-delimited error documents of an error object. */
+export function errorDocuments(body: Uint8Array): Record<string, unknown>[] {
+  return Buffer.from(body)
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** A currency insert as the reader emits it. */
+export function currencyEvent(id: number, code: string, commitTs: string, lsn = 1000 + id): ChangeEvent {
+  return {
+    table: 'currency',
+    op: 'c',
+    key: { currency_id: id },
+    row: {
+      currency_id: id,
+      currency_code: code,
+      created_at: '2022-11-03 14:20:49.962',
+      last_updated: '2022-11-03 14:20:49.962',
+    },
+    lsn: String(lsn),
+    seq: 0,
+    xid: 700 + id,
+    commit_ts: commitTs,
+  };
+}
+
+/** A sales order insert as the reader emits it. */
+export function salesOrderEvent(id: number, commitTs: string, unitPrice = '3.94'): ChangeEvent {
+  return {
+    table: 'sales_order',
+    op: 'c',
+    key: { sales_order_id: id },
+    row: {
+      sales_order_id: id,
+      created_at: '2022-11-03 14:20:52.186',
+      last_updated: '2022-11-03 14:20:52.186',
+      design_id: 9,
+      staff_id: 16,
+      counterparty_id: 18,
+      units_sold: 84754,
+      unit_price: unitPrice,
+      currency_id: 3,
+      agreed_delivery_date: '2022-11-10',
+      agreed_payment_date: '2022-11-03',
+      agreed_delivery_location_id: 4,
+    },
+    lsn: String(5000 + id),
+    seq: id,
+    xid: 900,
+    commit_ts: commitTs,
+  };
+}
+
+/** Events packed into one record: newline-terminated JSON, as the reader packs them. */
+export function pack(events: readonly ChangeEvent[]): Uint8Array {
+  return Buffer.from(events.map((event) => `${JSON.stringify(event)}\n`).join(''));
+}
+
+/** The real transformation handler as the local Firehose calls it. */
+export const realTransform: TransformFunction = handler;
+
+/** Wraps a transform to record every event it receives. */
+export function recording(transform: TransformFunction): {
+  transform: TransformFunction;
+  events: FirehoseTransformationEvent[];
+} {
+  const events: FirehoseTransformationEvent[] = [];
+  return {
+    events,
+    transform: async (event): Promise<FirehoseTransformationResult> => {
+      events.push(structuredClone(event));
+      return transform(event);
+    },
+  };
+}
+
+/** The deployment's stream configuration for one source table, with overrides. */
+export function streamConfig(
+  store: ObjectStore,
+  source: string,
+  overrides: Partial<DeliveryStreamConfig> = {},
+): DeliveryStreamConfig {
+  const config = totesysDeliveryStreams({ store, bucket: 'lake', transform: realTransform }).find(
+    (candidate) => candidate.name === `totesys-${source}`,
+  );
+  if (!config) throw new Error(`no stream for ${source}`);
+  return { ...config, ...overrides };
+}
+
+/** Opens a local Firehose over `spoolDir` with the given streams. */
+export function openFirehose(
+  spoolDir: string,
+  streams: readonly DeliveryStreamConfig[],
+  options: Partial<LocalFirehoseOptions> = {},
+): Promise<LocalFirehose> {
+  return LocalFirehose.open({ spoolDir, streams, onDeliveryError: () => {}, ...options });
+}
+
+/** Buffering so large that nothing is delivered unless flushed. */
+export const NEVER = { sizeInMBs: 128, intervalInSeconds: 3600 } as const;
