@@ -1,0 +1,171 @@
+/**
+ * @module
+ * The warehouse DDL: the Sales, Purchases and Payments stars (reference §2, architecture §7) in schema
+ * `public`, and the `pipeline` bookkeeping schema. Every statement is idempotent (`IF NOT EXISTS`), so the
+ * migration can run on every start.
+ */
+
+/** The star tables: dimensions first, so the facts' foreign keys find their targets. */
+export const STAR_DDL: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS public.dim_date (
+    date_id date NOT NULL PRIMARY KEY,
+    year integer NOT NULL,
+    month integer NOT NULL,
+    day integer NOT NULL,
+    day_of_week integer NOT NULL,
+    day_name varchar NOT NULL,
+    month_name varchar NOT NULL,
+    quarter integer NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS public.dim_staff (
+    staff_id integer NOT NULL PRIMARY KEY,
+    first_name varchar NOT NULL,
+    last_name varchar NOT NULL,
+    department_name varchar NOT NULL,
+    location varchar NULL,
+    email_address varchar NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS public.dim_location (
+    location_id integer NOT NULL PRIMARY KEY,
+    address_line_1 varchar NOT NULL,
+    address_line_2 varchar NULL,
+    district varchar NULL,
+    city varchar NOT NULL,
+    postal_code varchar NOT NULL,
+    country varchar NOT NULL,
+    phone varchar NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS public.dim_currency (
+    currency_id integer NOT NULL PRIMARY KEY,
+    currency_code varchar NOT NULL,
+    currency_name varchar NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS public.dim_design (
+    design_id integer NOT NULL PRIMARY KEY,
+    design_name varchar NOT NULL,
+    file_location varchar NOT NULL,
+    file_name varchar NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS public.dim_counterparty (
+    counterparty_id integer NOT NULL PRIMARY KEY,
+    counterparty_legal_name varchar NOT NULL,
+    counterparty_legal_address_line_1 varchar NOT NULL,
+    counterparty_legal_address_line_2 varchar NULL,
+    counterparty_legal_district varchar NULL,
+    counterparty_legal_city varchar NOT NULL,
+    counterparty_legal_postal_code varchar NOT NULL,
+    counterparty_legal_country varchar NOT NULL,
+    counterparty_legal_phone_number varchar NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS public.dim_payment_type (
+    payment_type_id integer NOT NULL PRIMARY KEY,
+    payment_type_name varchar NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS public.dim_transaction (
+    transaction_id integer NOT NULL PRIMARY KEY,
+    transaction_type varchar NOT NULL,
+    sales_order_id integer NULL,
+    purchase_order_id integer NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS public.fact_sales_order (
+    sales_record_id serial NOT NULL PRIMARY KEY,
+    sales_order_id integer NOT NULL,
+    created_date date NOT NULL REFERENCES public.dim_date (date_id),
+    created_time time NOT NULL,
+    last_updated_date date NOT NULL REFERENCES public.dim_date (date_id),
+    last_updated_time time NOT NULL,
+    sales_staff_id integer NOT NULL REFERENCES public.dim_staff (staff_id),
+    counterparty_id integer NOT NULL REFERENCES public.dim_counterparty (counterparty_id),
+    units_sold integer NOT NULL,
+    unit_price numeric(10,2) NOT NULL,
+    currency_id integer NOT NULL REFERENCES public.dim_currency (currency_id),
+    design_id integer NOT NULL REFERENCES public.dim_design (design_id),
+    agreed_payment_date date NOT NULL REFERENCES public.dim_date (date_id),
+    agreed_delivery_date date NOT NULL REFERENCES public.dim_date (date_id),
+    agreed_delivery_location_id integer NOT NULL REFERENCES public.dim_location (location_id)
+  )`,
+  `CREATE TABLE IF NOT EXISTS public.fact_purchase_order (
+    purchase_record_id serial NOT NULL PRIMARY KEY,
+    purchase_order_id integer NOT NULL,
+    created_date date NOT NULL REFERENCES public.dim_date (date_id),
+    created_time time NOT NULL,
+    last_updated_date date NOT NULL REFERENCES public.dim_date (date_id),
+    last_updated_time time NOT NULL,
+    staff_id integer NOT NULL REFERENCES public.dim_staff (staff_id),
+    counterparty_id integer NOT NULL REFERENCES public.dim_counterparty (counterparty_id),
+    item_code varchar NOT NULL,
+    item_quantity integer NOT NULL,
+    item_unit_price numeric(10,2) NOT NULL,
+    currency_id integer NOT NULL REFERENCES public.dim_currency (currency_id),
+    agreed_delivery_date date NOT NULL REFERENCES public.dim_date (date_id),
+    agreed_payment_date date NOT NULL REFERENCES public.dim_date (date_id),
+    agreed_delivery_location_id integer NOT NULL REFERENCES public.dim_location (location_id)
+  )`,
+  // `last_updated` (not last_updated_time) is the official Payments ERD name (architecture §7).
+  `CREATE TABLE IF NOT EXISTS public.fact_payment (
+    payment_record_id serial NOT NULL PRIMARY KEY,
+    payment_id integer NOT NULL,
+    created_date date NOT NULL REFERENCES public.dim_date (date_id),
+    created_time time NOT NULL,
+    last_updated_date date NOT NULL REFERENCES public.dim_date (date_id),
+    last_updated time NOT NULL,
+    transaction_id integer NOT NULL REFERENCES public.dim_transaction (transaction_id),
+    counterparty_id integer NOT NULL REFERENCES public.dim_counterparty (counterparty_id),
+    payment_amount numeric(10,2) NOT NULL,
+    currency_id integer NOT NULL REFERENCES public.dim_currency (currency_id),
+    payment_type_id integer NOT NULL REFERENCES public.dim_payment_type (payment_type_id),
+    paid boolean NOT NULL,
+    payment_date date NOT NULL REFERENCES public.dim_date (date_id)
+  )`,
+  'CREATE INDEX IF NOT EXISTS fact_sales_order_sales_order_id_idx ON public.fact_sales_order (sales_order_id)',
+  'CREATE INDEX IF NOT EXISTS fact_purchase_order_purchase_order_id_idx ON public.fact_purchase_order (purchase_order_id)',
+  'CREATE INDEX IF NOT EXISTS fact_payment_payment_id_idx ON public.fact_payment (payment_id)',
+];
+
+/** The `pipeline` schema: the loader's cut, load history, fact versions, inferred members and lag samples. */
+export const PIPELINE_DDL: readonly string[] = [
+  'CREATE SCHEMA IF NOT EXISTS pipeline',
+  // One row at most: the LSN the warehouse currently reflects (absent until the first load).
+  `CREATE TABLE IF NOT EXISTS pipeline.cut (
+    id integer NOT NULL PRIMARY KEY CHECK (id = 1),
+    lsn numeric(20,0) NOT NULL,
+    commit_ts timestamptz NULL,
+    loaded_at timestamptz NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS pipeline.load_history (
+    load_id bigserial NOT NULL PRIMARY KEY,
+    from_lsn numeric(20,0) NULL,
+    to_lsn numeric(20,0) NOT NULL,
+    to_commit_ts timestamptz NULL,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz NOT NULL,
+    rows_per_table jsonb NOT NULL,
+    inferred_members jsonb NOT NULL,
+    latency_p50_s double precision NULL,
+    latency_p95_s double precision NULL,
+    latency_max_s double precision NULL
+  )`,
+  // The primary key makes a second append of the same committed version fail inside the load transaction.
+  `CREATE TABLE IF NOT EXISTS pipeline.fact_version (
+    fact_table text NOT NULL,
+    order_id integer NOT NULL,
+    lsn numeric(20,0) NOT NULL,
+    seq integer NOT NULL,
+    record_id bigint NOT NULL,
+    PRIMARY KEY (fact_table, order_id, lsn, seq)
+  )`,
+  `CREATE TABLE IF NOT EXISTS pipeline.inferred_member (
+    dimension text NOT NULL,
+    member_id text NOT NULL,
+    inferred_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (dimension, member_id)
+  )`,
+  `CREATE TABLE IF NOT EXISTS pipeline.lag_sample (
+    sampled_at timestamptz NOT NULL DEFAULT now(),
+    stage text NOT NULL,
+    table_name text NULL,
+    lag_seconds double precision NOT NULL,
+    lag_bytes bigint NULL
+  )`,
+  'CREATE INDEX IF NOT EXISTS lag_sample_sampled_at_idx ON pipeline.lag_sample (sampled_at)',
+];
