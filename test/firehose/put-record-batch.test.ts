@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LocalFirehose } from '../../firehose/local-firehose.ts';
+import {
+  currencyEvent,
+  MemoryObjectStore,
+  NEVER,
+  openFirehose,
+  pack,
+  readParquet,
+  streamConfig,
+  tempDir,
+} from './firehose-fixtures.ts';
+
+const STREAM = 'totesys-currency';
+
+describe('PutRecordBatch on the local Firehose', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let store: MemoryObjectStore;
+  let firehose: LocalFirehose;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+    store = new MemoryObjectStore();
+    firehose = await openFirehose(dir, [
+      streamConfig(store, 'currency', { bufferingHints: NEVER, processorBuffering: NEVER }),
+    ]);
+  });
+
+  afterEach(async () => {
+    await firehose.close({ deliver: false });
+    await cleanup();
+  });
+
+  const record = (bytes: number) => ({ Data: new Uint8Array(bytes) });
+
+  it('returns one RecordId per record, in order, and FailedPutCount 0', async () => {
+    const output = await firehose.putRecordBatch({
+      DeliveryStreamName: STREAM,
+      Records: [1, 2, 3].map((id) => ({
+        Data: pack([currencyEvent(id, 'GBP', '2022-11-03T14:20:49.962Z')]),
+      })),
+    });
+    expect(output.FailedPutCount).toBe(0);
+    expect(output.RequestResponses).toHaveLength(3);
+    const ids = output.RequestResponses.map((entry) => entry.RecordId);
+    for (const id of ids) expect(id).toMatch(/^\d+$/);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids.map((id) => BigInt(id!))).toEqual(
+      [...ids.map((id) => BigInt(id!))].sort((a, b) => (a < b ? -1 : 1)),
+    );
+  });
+
+  it('refuses more than 500 records with InvalidArgumentException', async () => {
+    await expect(
+      firehose.putRecordBatch({
+        DeliveryStreamName: STREAM,
+        Records: Array.from({ length: 501 }, () => record(1)),
+      }),
+    ).rejects.toMatchObject({ name: 'InvalidArgumentException' });
+  });
+
+  it('accepts exactly 500 records and exactly 4 MiB', async () => {
+    const output = await firehose.putRecordBatch({
+      DeliveryStreamName: STREAM,
+      Records: Array.from({ length: 500 }, () => record(1)),
+    });
+    expect(output.RequestResponses).toHaveLength(500);
+    const fourMiB = await firehose.putRecordBatch({
+      DeliveryStreamName: STREAM,
+      Records: [
+        ...Array.from({ length: 4 }, () => record(1000 * 1024)),
+        record(4 * 1024 * 1024 - 4000 * 1024),
+      ],
+    });
+    expect(fourMiB.FailedPutCount).toBe(0);
+  });
+
+  it('refuses a call over 4 MiB with InvalidArgumentException and accepts none of it', async () => {
+    await expect(
+      firehose.putRecordBatch({
+        DeliveryStreamName: STREAM,
+        Records: [
+          ...Array.from({ length: 4 }, () => record(1000 * 1024)),
+          record(4 * 1024 * 1024 - 4000 * 1024 + 1),
+        ],
+      }),
+    ).rejects.toMatchObject({ name: 'InvalidArgumentException' });
+    expect(firehose.metrics()[0]?.incomingRecords).toBe(0);
+  });
+
+  it('refuses a record over 1,000 KiB with InvalidArgumentException', async () => {
+    await expect(
+      firehose.putRecordBatch({ DeliveryStreamName: STREAM, Records: [record(10), record(1000 * 1024 + 1)] }),
+    ).rejects.toMatchObject({ name: 'InvalidArgumentException', message: expect.stringMatching(/Record 1/) });
+  });
+
+  it('refuses an unknown stream with ResourceNotFoundException', async () => {
+    await expect(
+      firehose.putRecordBatch({ DeliveryStreamName: 'totesys-nope', Records: [record(1)] }),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('throttles whole calls by injected fault with ServiceUnavailableException', async () => {
+    firehose.setFaults({ throttleCall: ({ callNumber }) => callNumber === 1 });
+    await expect(
+      firehose.putRecordBatch({ DeliveryStreamName: STREAM, Records: [record(1)] }),
+    ).rejects.toMatchObject({
+      name: 'ServiceUnavailableException',
+    });
+    const retried = await firehose.putRecordBatch({ DeliveryStreamName: STREAM, Records: [record(1)] });
+    expect(retried.FailedPutCount).toBe(0);
+  });
+
+  it('fails chosen entries with ServiceUnavailableException and delivers only the accepted ones', async () => {
+    firehose.setFaults({ failEntry: ({ index }) => index === 1 });
+    const output = await firehose.putRecordBatch({
+      DeliveryStreamName: STREAM,
+      Records: [1, 2, 3].map((id) => ({
+        Data: pack([currencyEvent(id, 'GBP', '2022-11-03T14:20:49.962Z')]),
+      })),
+    });
+    expect(output.FailedPutCount).toBe(1);
+    expect(output.RequestResponses[0]?.RecordId).toBeDefined();
+    expect(output.RequestResponses[1]).toEqual({
+      ErrorCode: 'ServiceUnavailableException',
+      ErrorMessage: expect.any(String),
+    });
+    expect(output.RequestResponses[1]?.RecordId).toBeUndefined();
+    expect(output.RequestResponses[2]?.RecordId).toBeDefined();
+    await firehose.flush();
+    const [key] = store.keys('dim_currency/');
+    const rows = await readParquet(store.objects.get(key!)!);
+    expect(rows.map((row) => row.currency_id).sort()).toEqual([1, 3]);
+  });
+});
