@@ -1,0 +1,142 @@
+import { appendFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LocalFirehose } from '../../firehose/local-firehose.ts';
+import { Spool } from '../../firehose/spool.ts';
+import {
+  currencyEvent,
+  MemoryObjectStore,
+  NEVER,
+  openFirehose,
+  pack,
+  readParquet,
+  streamConfig,
+  tempDir,
+  waitFor,
+} from './firehose-fixtures.ts';
+
+const STREAM = 'totesys-currency';
+const COMMIT = '2022-11-03T14:20:49.962Z';
+
+describe('the local Firehose spool', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let store: MemoryObjectStore;
+  const opened: LocalFirehose[] = [];
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+    store = new MemoryObjectStore();
+  });
+
+  afterEach(async () => {
+    for (const firehose of opened.splice(0)) await firehose.close({ deliver: false });
+    await cleanup();
+  });
+
+  async function open(overrides = {}, options = {}) {
+    const firehose = await openFirehose(dir, [streamConfig(store, 'currency', overrides)], options);
+    opened.push(firehose);
+    return firehose;
+  }
+
+  async function put(firehose: LocalFirehose, ids: readonly number[]) {
+    const output = await firehose.putRecordBatch({
+      DeliveryStreamName: STREAM,
+      Records: ids.map((id) => ({ Data: pack([currencyEvent(id, 'GBP', COMMIT)]) })),
+    });
+    expect(output.FailedPutCount).toBe(0);
+  }
+
+  async function deliveredIds(): Promise<number[]> {
+    const rows = (
+      await Promise.all(store.keys('dim_currency/').map((key) => readParquet(store.objects.get(key)!)))
+    ).flat();
+    return rows.map((row) => Number(row.currency_id)).sort((a, b) => a - b);
+  }
+
+  const segments = async () => (await readdir(join(dir, STREAM))).filter((name) => name.endsWith('.seg'));
+
+  it('loses nothing when the process dies after accepting and before delivering', async () => {
+    const crashed = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await put(crashed, [1, 2, 3]);
+    await put(crashed, [4]);
+    // The crash: the first instance is abandoned as it is, nothing flushed or closed.
+    expect(store.keys()).toEqual([]);
+    const restarted = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await restarted.flush();
+    expect(await deliveredIds()).toEqual([1, 2, 3, 4]);
+    expect(await segments()).toEqual([]);
+  });
+
+  it('delivers recovered records on its own timer after a restart', async () => {
+    const crashed = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await put(crashed, [1, 2]);
+    await open({
+      processorBuffering: { sizeInMBs: 1, intervalInSeconds: 0 },
+      bufferingHints: { sizeInMBs: 1, intervalInSeconds: 0 },
+    });
+    await waitFor('recovered records to be delivered', async () => (await deliveredIds()).length === 2);
+    expect(await deliveredIds()).toEqual([1, 2]);
+  });
+
+  it('keeps records whose delivery failed in the spool for the next start', async () => {
+    const first = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await put(first, [1, 2]);
+    store.failPuts = true;
+    await expect(first.close()).rejects.toThrow(/injected put failure/);
+    store.failPuts = false;
+    expect(store.keys()).toEqual([]);
+    expect((await segments()).length).toBeGreaterThan(0);
+    const second = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await second.close();
+    expect(await deliveredIds()).toEqual([1, 2]);
+    expect(await segments()).toEqual([]);
+  });
+
+  it('close({ deliver: false }) stops at once and leaves the records to the next start', async () => {
+    const first = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await put(first, [8]);
+    await first.close({ deliver: false });
+    expect(store.keys()).toEqual([]);
+    const second = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await second.flush();
+    expect(await deliveredIds()).toEqual([8]);
+  });
+
+  it('stays bounded: rotates segments and deletes each once all its records are delivered', async () => {
+    const firehose = await open(
+      { processorBuffering: NEVER, bufferingHints: NEVER },
+      { spoolSegmentBytes: 1000 },
+    );
+    for (let call = 0; call < 10; call++) await put(firehose, [call * 3 + 1, call * 3 + 2, call * 3 + 3]);
+    expect((await segments()).length).toBeGreaterThanOrEqual(5);
+    await firehose.flush();
+    // Only the active segment may remain, and it holds nothing undelivered.
+    const left = await segments();
+    expect(left.length).toBeLessThanOrEqual(1);
+    expect(await deliveredIds()).toHaveLength(30);
+    await firehose.close();
+    expect(await segments()).toEqual([]);
+  });
+
+  it('cuts off a torn tail left by a crash in the middle of a write and keeps every whole record', async () => {
+    const { spool } = await Spool.open(join(dir, 'raw'), 1 << 20);
+    const segment = await spool.append([Buffer.from('first'), Buffer.from('second')], 1_700_000_000_000);
+    await spool.close();
+    const path = join(dir, 'raw', (await readdir(join(dir, 'raw')))[0]!);
+    expect((await stat(path)).size).toBeGreaterThan(0);
+    expect(segment.pending).toBe(2);
+    // Half a frame: a length saying 100 bytes follow, then only a few.
+    const torn = Buffer.alloc(20);
+    torn.writeUInt32LE(100, 0);
+    await appendFile(path, torn);
+    const reopened = await Spool.open(join(dir, 'raw'), 1 << 20);
+    expect(reopened.recovered.map((record) => Buffer.from(record.data).toString())).toEqual([
+      'first',
+      'second',
+    ]);
+    expect(reopened.recovered[0]!.arrivalMs).toBe(1_700_000_000_000);
+    await reopened.spool.close();
+  });
+});
