@@ -1,0 +1,128 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LAKE_TABLE_NAMES, LAKE_TABLES, lakeColumns } from '../../glue/index.ts';
+import { DuckDbQueryEngine, DuckDbQueryError } from '../../lake/duckdb-query-engine.ts';
+import type { LakeRow } from '../../lake/lake-value.ts';
+import { writeLakeParquet } from '../../lake/parquet-writer.ts';
+
+const BUCKET = 'totesys-lake';
+const payment = LAKE_TABLES.fact_payment;
+
+const PAYMENT: LakeRow = {
+  payment_id: 7,
+  created_date: '2022-11-03',
+  created_time: '14:20:52.000',
+  last_updated_date: '2022-11-07',
+  last_updated: '07:55:11.885',
+  transaction_id: 1,
+  counterparty_id: 15,
+  payment_amount: 500n,
+  currency_id: 2,
+  payment_type_id: 3,
+  paid: false,
+  payment_date: '2022-11-07',
+  _op: 'c',
+  _lsn: 9223372036854775807n,
+  _seq: 0,
+  _xid: 1n,
+  _commit_ts: BigInt(Date.UTC(2022, 10, 7, 7, 55, 11, 0)),
+  _unchanged: null,
+};
+
+let lakeDir: string;
+let engine: DuckDbQueryEngine;
+
+async function writeLakeFile(table: keyof typeof LAKE_TABLES, dt: string, name: string, rows: LakeRow[]) {
+  const dir = join(lakeDir, BUCKET, table, `dt=${dt}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, name), writeLakeParquet(LAKE_TABLES[table], rows));
+}
+
+beforeEach(async () => {
+  lakeDir = await mkdtemp(join(tmpdir(), 'duckdb-engine-'));
+  engine = await DuckDbQueryEngine.open({ lakeDir, bucket: BUCKET });
+});
+
+afterEach(async () => {
+  await engine.close();
+  await rm(lakeDir, { recursive: true, force: true });
+});
+
+describe('DuckDbQueryEngine', () => {
+  it('exposes every lake table as a typed empty view before any file lands', async () => {
+    for (const name of LAKE_TABLE_NAMES) {
+      const result = await engine.query(`SELECT * FROM ${name}`);
+      expect(result.rows).toEqual([]);
+      expect(result.columns).toEqual([...lakeColumns(LAKE_TABLES[name]).map((c) => c.name), 'dt']);
+    }
+    const types = await engine.query(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'fact_payment'",
+    );
+    expect(Object.fromEntries(types.rows.map(([n, t]) => [n, t]))).toMatchObject({
+      payment_amount: 'DECIMAL(10,2)',
+      _commit_ts: 'TIMESTAMP',
+      _lsn: 'BIGINT',
+      dt: 'DATE',
+    });
+  });
+
+  it('sees files that land after it opened, with dt from the path and values as exact text', async () => {
+    await writeLakeFile('fact_payment', '2022-11-07', 'a.parquet', [PAYMENT]);
+    const result = await engine.query('SELECT * FROM fact_payment');
+    expect(result.rows).toHaveLength(1);
+    const row = Object.fromEntries(result.columns.map((c, i) => [c, result.rows[0]?.[i]]));
+    expect(row).toEqual({
+      payment_id: '7',
+      created_date: '2022-11-03',
+      created_time: '14:20:52.000',
+      last_updated_date: '2022-11-07',
+      last_updated: '07:55:11.885',
+      transaction_id: '1',
+      counterparty_id: '15',
+      payment_amount: '5.00',
+      currency_id: '2',
+      payment_type_id: '3',
+      paid: 'false',
+      payment_date: '2022-11-07',
+      _op: 'c',
+      _lsn: '9223372036854775807',
+      _seq: '0',
+      _xid: '1',
+      _commit_ts: '2022-11-07 07:55:11.000',
+      _unchanged: null,
+      dt: '2022-11-07',
+    });
+
+    await writeLakeFile('fact_payment', '2022-11-08', 'b.parquet', [{ ...PAYMENT, payment_id: 8 }]);
+    const again = await engine.query('SELECT count(*) AS n, max(dt) AS newest FROM fact_payment');
+    expect(again.rows).toEqual([['2', '2022-11-08']]);
+  });
+
+  it('binds ? parameters positionally, strings cast in SQL keep 64-bit LSNs exact', async () => {
+    await writeLakeFile('fact_payment', '2022-11-07', 'a.parquet', [
+      PAYMENT,
+      { ...PAYMENT, payment_id: 9, _lsn: 9223372036854775806n },
+    ]);
+    const result = await engine.query(
+      'SELECT payment_id FROM fact_payment WHERE _lsn > CAST(? AS bigint) AND dt >= CAST(? AS date) AND paid = ?',
+      ['9223372036854775806', '2022-11-07', false],
+    );
+    expect(result.rows).toEqual([['7']]);
+  });
+
+  it('rejects a failing query with DuckDB reason', async () => {
+    await expect(engine.query('SELECT no_such_column FROM fact_payment')).rejects.toThrow(DuckDbQueryError);
+    await expect(engine.query('SELECT no_such_column FROM fact_payment')).rejects.toThrow(/no_such_column/);
+  });
+
+  it('locates a table under the lake bucket', () => {
+    expect(engine.catalog.locate('dim_staff')).toEqual({
+      table: 'dim_staff',
+      location: join(lakeDir, BUCKET, 'dim_staff'),
+      partitionColumn: 'dt',
+    });
+    expect(payment.name).toBe('fact_payment');
+  });
+});
