@@ -1,0 +1,90 @@
+/**
+ * @module
+ * `seed`: loads a generated source into empty totesys tables with COPY, in one transaction, and moves the
+ * sequences past the loaded ids.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../source-tables.ts';
+import { syncSequences } from '../table-sequences.ts';
+import { type SeedSpec, seedCopyChunks } from './seed-rows.ts';
+
+/** Progress of a running seed, reported after every chunk. */
+export interface SeedProgress {
+  readonly table: SourceTableName;
+  /** Rows loaded so far, all tables together. */
+  readonly rows: number;
+  readonly elapsedMs: number;
+}
+
+/** What a seed loaded. */
+export interface SeedResult {
+  readonly rows: Record<SourceTableName, number>;
+  readonly totalRows: number;
+  readonly elapsedMs: number;
+}
+
+/** The source already holds rows: seeding uses fixed ids, so it only loads into empty tables. */
+export class SourceNotEmptyError extends Error {
+  override readonly name = 'SourceNotEmptyError';
+}
+
+/** Options of {@link seedSource}. */
+export interface SeedOptions extends SeedSpec {
+  readonly onProgress?: (progress: SeedProgress) => void;
+}
+
+/**
+ * Seeds an empty source. Runs in one transaction: a failed or interrupted seed leaves the tables empty.
+ * The schema must exist (`migrateSource`).
+ */
+export async function seedSource(client: pg.ClientBase, options: SeedOptions): Promise<SeedResult> {
+  const started = performance.now();
+  const rows = Object.fromEntries(SOURCE_TABLE_NAMES.map((name) => [name, 0])) as Record<
+    SourceTableName,
+    number
+  >;
+  let total = 0;
+  await client.query('BEGIN');
+  try {
+    const occupied = await firstNonEmptyTable(client);
+    if (occupied) {
+      throw new SourceNotEmptyError(
+        `The source table ${occupied} already has rows; seed loads only into an empty source. ` +
+          'Use a fresh --data-dir or an empty database.',
+      );
+    }
+    for (const table of SOURCE_TABLE_NAMES) {
+      const columns = SOURCE_TABLES[table].columns
+        .map((column) => client.escapeIdentifier(column.name))
+        .join(', ');
+      const stream = client.query(copyFrom(`COPY ${client.escapeIdentifier(table)} (${columns}) FROM STDIN`));
+      const chunks = function* () {
+        for (const chunk of seedCopyChunks(table, options)) {
+          rows[table] += chunk.rows;
+          total += chunk.rows;
+          options.onProgress?.({ table, rows: total, elapsedMs: performance.now() - started });
+          yield chunk.text;
+        }
+      };
+      await pipeline(Readable.from(chunks(), { objectMode: false }), stream);
+    }
+    await syncSequences(client, SOURCE_TABLE_NAMES);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return { rows, totalRows: total, elapsedMs: performance.now() - started };
+}
+
+/** The first source table holding any row, or undefined when all are empty. */
+export async function firstNonEmptyTable(client: pg.ClientBase): Promise<SourceTableName | undefined> {
+  for (const table of SOURCE_TABLE_NAMES) {
+    const result = await client.query(`SELECT 1 FROM ${client.escapeIdentifier(table)} LIMIT 1`);
+    if ((result.rowCount ?? 0) > 0) return table;
+  }
+  return undefined;
+}
