@@ -67,36 +67,41 @@ function isPlainObject(value: unknown): boolean {
 }
 
 /**
- * Splits text into its top-level JSON objects. Newline-delimited text takes a fast path (one `JSON.parse` per
- * line); lines holding several concatenated objects fall back to a scanner that tracks strings and depth.
+ * Splits text into its top-level JSON objects, separated by any whitespace or none. Newline-terminated
+ * objects take a fast path (one `JSON.parse` for the record); anything else goes through a scanner that
+ * tracks strings and depth and parses each object alone.
  *
  * @throws ParseError for arrays, scalars, unbalanced braces or invalid JSON, or text without any object.
  */
 export function splitJsonObjects(text: string): unknown[] {
+  const lines = parseAsLines(text);
+  if (lines) return lines;
   const objects: unknown[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const line = text.slice(start, end);
-    start = end + 1;
-    if (line.trim() === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      scanConcatenated(line, objects);
-      continue;
-    }
-    if (!isPlainObject(parsed))
-      throw new ParseError(
-        Array.isArray(parsed)
-          ? 'a JSON array is not valid input; send objects, concatenated or one per line.'
-          : 'expected JSON objects, found a scalar.',
-      );
-    objects.push(parsed);
-  }
+  scanConcatenated(text, objects);
   if (objects.length === 0) throw new ParseError('the record holds no JSON object.');
+  return objects;
+}
+
+/**
+ * The common case in one `JSON.parse`: newline-terminated objects, no blank lines. Undefined when the text
+ * is anything else (the careful path then decides what is wrong).
+ */
+function parseAsLines(text: string): unknown[] | undefined {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  if (body === '' || body.charCodeAt(0) !== 0x7b) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(`[${body.replaceAll('\n', ',')}]`);
+  } catch {
+    return undefined;
+  }
+  const objects = parsed as unknown[];
+  // A newline inside an object (`{"a":1\n"b":2}`) would have become a comma and merged two lines into one
+  // element: only one element per line proves every newline separated two top-level objects.
+  let lines = 1;
+  for (let at = body.indexOf('\n'); at >= 0; at = body.indexOf('\n', at + 1)) lines++;
+  if (objects.length !== lines) return undefined;
+  for (const object of objects) if (!isPlainObject(object)) return undefined;
   return objects;
 }
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { splitJsonObjects } from '../../firehose/format-conversion.ts';
 import type { LocalFirehose } from '../../firehose/local-firehose.ts';
 import type { TransformFunction } from '../../firehose/transformation-invocation.ts';
 import {
@@ -252,5 +253,25 @@ describe('record format conversion and dynamic partitioning', () => {
       _lsn: 1001n,
       _xid: 701n,
     });
+  });
+});
+
+describe('splitting a record into JSON objects', () => {
+  it.each([
+    ['newline-terminated objects', '{"a":1}\n{"a":2}\n', [{ a: 1 }, { a: 2 }]],
+    ['concatenated objects', '{"a":1}{"a":"}{"} {"a":3}', [{ a: 1 }, { a: '}{' }, { a: 3 }]],
+    ['blank lines and pretty-printed objects', '{\n"a":1\n}\n\n{"a":2}', [{ a: 1 }, { a: 2 }]],
+  ])('reads %s', (_, text, expected) => {
+    expect(splitJsonObjects(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['a JSON array', '[{"a":1}]'],
+    ['a scalar', '42'],
+    ['a newline where a comma is missing', '{"a":1\n"b":2}'],
+    ['an unclosed object', '{"a":1}{"a":'],
+    ['nothing but whitespace', ' \n '],
+  ])('refuses %s', (_, text) => {
+    expect(() => splitJsonObjects(text)).toThrow();
   });
 });

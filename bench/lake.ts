@@ -1,0 +1,435 @@
+/**
+ * @module
+ * `npm run bench -- lake [--events N] [--keep]`: change events per second from `PutRecordBatch` to Parquet on
+ * disk through the local Firehose (spool, the real transformation handler, dynamic partitioning, OpenX
+ * conversion, Parquet writing, atomic object store), beside DuckDB writing the same lake rows to Parquet with
+ * `COPY ... TO` in the same run.
+ *
+ * Events are spread over the 11 tables with totesys-like proportions and rows, committed over 20 days in
+ * transactions of a few changes, and packed as the reader packs them: newline-delimited events of one table
+ * and one commit date per record, up to 64 KiB, up to 500 records and 4 MiB per call. The input is generated
+ * to files before the clocks start, so neither side pays for generation. DuckDB reads the lake rows the
+ * handler would produce (NDJSON with explicit column types) and writes them partitioned by dt.
+ */
+
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { ChangeEvent, RowImage, SourceValue } from '../core/change-event.ts';
+import { LocalFirehose } from '../firehose/local-firehose.ts';
+import { type FirehoseRecord, PUT_RECORD_BATCH_LIMITS } from '../firehose/put-record-batch.ts';
+import { totesysDeliveryStreams } from '../firehose/stream-config.ts';
+import { handler } from '../functions/transformer/handler.ts';
+import { LAKE_TABLES, type LakeColumnType, lakeColumns, lakeTableForSource } from '../glue/index.ts';
+import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../source/source-tables.ts';
+import { mapChangeEvent } from '../transform/lake-row-mapping.ts';
+
+const MAX_RECORD_BYTES = 64 * 1024;
+const IN_FLIGHT_CALLS = 8;
+const DAYS = 20;
+const START_MS = Date.UTC(2022, 10, 3);
+
+/** Share of the change events per source table: facts and transactions dominate, as in totesys. */
+const WEIGHTS: Readonly<Record<SourceTableName, number>> = {
+  sales_order: 25,
+  purchase_order: 14,
+  payment: 20,
+  transaction: 20,
+  address: 4,
+  counterparty: 3,
+  staff: 3,
+  design: 5,
+  department: 2,
+  currency: 2,
+  payment_type: 2,
+};
+
+/** Rows the referenced tables hold, for foreign key values. */
+const TABLE_ROWS: Readonly<Record<SourceTableName, number>> = {
+  address: 30,
+  currency: 3,
+  department: 8,
+  design: 500,
+  payment_type: 4,
+  counterparty: 20,
+  staff: 20,
+  sales_order: 20_000,
+  purchase_order: 10_000,
+  transaction: 30_000,
+  payment: 30_000,
+};
+
+const WORDS = [
+  'Grove',
+  'Haskell',
+  'Trafficway',
+  'Axel',
+  'Freeway',
+  'Bobbie',
+  'Fahey',
+  'Sons',
+  'Jeremie',
+  'Franey',
+];
+const CODES = ['GBP', 'USD', 'EUR'];
+
+/** A small deterministic generator (mulberry32), so both sides and every run see the same data. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function stampText(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+}
+
+function sourceValue(
+  table: SourceTableName,
+  column: string,
+  type: string,
+  id: number,
+  ms: number,
+  next: () => number,
+): SourceValue {
+  const int = (max: number) => 1 + Math.floor(next() * max);
+  const column_ = SOURCE_TABLES[table].columns.find((candidate) => candidate.name === column)!;
+  if (column === SOURCE_TABLES[table].primaryKey) return id;
+  if (column_.references) return int(TABLE_ROWS[column_.references.table]);
+  switch (type) {
+    case 'integer':
+      return int(100_000);
+    case 'numeric(10,2)':
+      return (int(10_000_000) / 100).toFixed(2);
+    case 'timestamp(3)':
+      return stampText(ms - int(86_400_000));
+    case 'boolean':
+      return next() < 0.5;
+    case 'varchar(3)':
+      return CODES[id % CODES.length]!;
+    case '"PaymentTypeName"':
+      return ['SALES_RECEIPT', 'SALES_REFUND', 'PURCHASE_PAYMENT', 'PURCHASE_REFUND'][id % 4]!;
+    case '"TransactionType"':
+      return id % 2 === 0 ? 'SALE' : 'PURCHASE';
+    default:
+      if (column.endsWith('_date')) return new Date(ms + int(30) * 86_400_000).toISOString().slice(0, 10);
+      if (column_.nullable && next() < 0.3) return null;
+      return `${WORDS[int(WORDS.length) - 1]} ${WORDS[int(WORDS.length) - 1]} ${int(999)}`;
+  }
+}
+
+/** The table a weighted draw in [0, total weight) lands on. */
+function pickTable(draw: number): SourceTableName {
+  let left = draw;
+  for (const name of SOURCE_TABLE_NAMES) {
+    left -= WEIGHTS[name];
+    if (left < 0) return name;
+  }
+  return 'sales_order';
+}
+
+/** `count` change events in commit order, over all tables by weight. */
+function* changeEvents(count: number): Generator<ChangeEvent> {
+  const next = random(42);
+  const totalWeight = Object.values(WEIGHTS).reduce((sum, weight) => sum + weight, 0);
+  const seqs = new Map<SourceTableName, number>();
+  let lsn = 30_000_000n;
+  let xid = 1000;
+  for (let index = 0; index < count; ) {
+    const commitMs = START_MS + Math.floor((index / count) * DAYS * 86_400_000);
+    const commitTs = new Date(commitMs).toISOString();
+    lsn += 4096n;
+    xid++;
+    const size = 1 + Math.floor(next() * 8);
+    for (let seq = 0; seq < size && index < count; seq++, index++) {
+      const table = pickTable(next() * totalWeight);
+      const created = (seqs.get(table) ?? 0) + 1;
+      const roll = next();
+      const op = roll < 0.7 ? 'c' : roll < 0.95 ? 'u' : 'd';
+      if (op === 'c') seqs.set(table, created);
+      const id = op === 'c' ? created : 1 + Math.floor(next() * Math.max(1, created - 1));
+      const definition = SOURCE_TABLES[table];
+      const key: RowImage = { [definition.primaryKey]: id };
+      const base = { table, key, lsn: String(lsn), seq, xid, commit_ts: commitTs };
+      if (op === 'd') {
+        yield { ...base, op, row: null };
+        continue;
+      }
+      const row: Record<string, SourceValue> = {};
+      for (const column of definition.columns)
+        row[column.name] = sourceValue(table, column.name, column.type, id, commitMs, next);
+      yield { ...base, op, row };
+    }
+  }
+}
+
+/** Writes the packed input (for the Firehose) and the lake rows (for DuckDB) to files. */
+async function generate(
+  events: number,
+  dir: string,
+): Promise<{ batches: number; records: number; bytes: number }> {
+  const input = await open(join(dir, 'input.bin'), 'w');
+  const ndjson = new Map<string, { file: Awaited<ReturnType<typeof open>>; text: string }>();
+  for (const table of Object.values(LAKE_TABLES))
+    ndjson.set(table.name, { file: await open(join(dir, `${table.name}.ndjson`), 'w'), text: '' });
+  const packing = new Map<SourceTableName, { lines: string[]; bytes: number; dt: string }>();
+  const batches = new Map<SourceTableName, { records: Buffer[]; bytes: number }>();
+  const stats = { batches: 0, records: 0, bytes: 0 };
+
+  const writeBatch = async (table: SourceTableName) => {
+    const batch = batches.get(table);
+    if (!batch || batch.records.length === 0) return;
+    const header = Buffer.alloc(5);
+    header.writeUInt8(SOURCE_TABLE_NAMES.indexOf(table), 0);
+    header.writeUInt32LE(batch.records.length, 1);
+    const parts: Buffer[] = [header];
+    for (const record of batch.records) {
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(record.length, 0);
+      parts.push(length, record);
+    }
+    await input.write(Buffer.concat(parts));
+    stats.batches++;
+    batches.set(table, { records: [], bytes: 0 });
+  };
+  const emitRecord = async (table: SourceTableName) => {
+    const packed = packing.get(table);
+    if (!packed || packed.lines.length === 0) return;
+    const record = Buffer.from(packed.lines.join(''));
+    packing.set(table, { lines: [], bytes: 0, dt: packed.dt });
+    let batch = batches.get(table) ?? { records: [], bytes: 0 };
+    if (
+      batch.records.length >= PUT_RECORD_BATCH_LIMITS.maxRecords ||
+      batch.bytes + record.length > PUT_RECORD_BATCH_LIMITS.maxBatchBytes
+    ) {
+      await writeBatch(table);
+      batch = { records: [], bytes: 0 };
+    }
+    batch.records.push(record);
+    batch.bytes += record.length;
+    batches.set(table, batch);
+    stats.records++;
+    stats.bytes += record.length;
+  };
+
+  for (const event of changeEvents(events)) {
+    const line = `${JSON.stringify(event)}\n`;
+    const dt = event.commit_ts.slice(0, 10);
+    const packed = packing.get(event.table);
+    if (packed && (packed.dt !== dt || packed.bytes + line.length > MAX_RECORD_BYTES))
+      await emitRecord(event.table);
+    const current = packing.get(event.table) ?? { lines: [], bytes: 0, dt };
+    current.lines.push(line);
+    current.bytes += line.length;
+    current.dt = dt;
+    packing.set(event.table, current);
+    const sink = ndjson.get(lakeTableForSource(event.table).name)!;
+    sink.text += `${JSON.stringify({ ...mapChangeEvent(event), dt })}\n`;
+    if (sink.text.length > 1 << 20) {
+      await sink.file.write(sink.text);
+      sink.text = '';
+    }
+  }
+  for (const table of SOURCE_TABLE_NAMES) {
+    await emitRecord(table);
+    await writeBatch(table);
+  }
+  await input.close();
+  for (const sink of ndjson.values()) {
+    await sink.file.write(sink.text);
+    await sink.file.close();
+  }
+  return stats;
+}
+
+/** Reads the packed input back, one PutRecordBatch call at a time. */
+async function* inputBatches(
+  path: string,
+): AsyncGenerator<{ table: SourceTableName; records: FirehoseRecord[] }> {
+  const file = await open(path, 'r');
+  try {
+    const header = Buffer.alloc(5);
+    const length = Buffer.alloc(4);
+    let position = 0;
+    while ((await file.read(header, 0, 5, position)).bytesRead === 5) {
+      position += 5;
+      const table = SOURCE_TABLE_NAMES[header.readUInt8(0)]!;
+      const records: FirehoseRecord[] = [];
+      for (let i = header.readUInt32LE(1); i > 0; i--) {
+        await file.read(length, 0, 4, position);
+        const data = Buffer.alloc(length.readUInt32LE(0));
+        await file.read(data, 0, data.length, position + 4);
+        position += 4 + data.length;
+        records.push({ Data: data });
+      }
+      yield { table, records };
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+function peakRssSampler(): { stop: () => number } {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage().rss);
+    },
+  };
+}
+
+function vmHwmBytes(): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
+async function runFirehose(
+  dir: string,
+  inputPath: string,
+): Promise<{ seconds: number; peakRss: number; rows: number; objects: number; failures: number }> {
+  const store = new FsObjectStore(join(dir, 'lake'), 'lake');
+  const firehose = await LocalFirehose.open({
+    spoolDir: join(dir, 'spool'),
+    streams: totesysDeliveryStreams({ store, bucket: 'lake', transform: handler }),
+  });
+  const sampler = peakRssSampler();
+  const started = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  for await (const batch of inputBatches(inputPath)) {
+    const call = firehose
+      .putRecordBatch({ DeliveryStreamName: `totesys-${batch.table}`, Records: batch.records })
+      .then((output) => {
+        if (output.FailedPutCount > 0) throw new Error(`${output.FailedPutCount} records were refused`);
+      });
+    inFlight.add(call);
+    void call.finally(() => inFlight.delete(call));
+    if (inFlight.size >= IN_FLIGHT_CALLS) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  await firehose.close();
+  const seconds = (performance.now() - started) / 1000;
+  const peakRss = sampler.stop();
+  const metrics = firehose.metrics();
+  const sum = (pick: (m: (typeof metrics)[number]) => number) =>
+    metrics.reduce((total, m) => total + pick(m), 0);
+  return {
+    seconds,
+    peakRss,
+    rows: sum((m) => m.deliveredRows),
+    objects: sum((m) => m.deliveredObjects),
+    failures: sum((m) => m.processingFailedRecords + m.conversionFailedRecords + m.partitioningFailedRecords),
+  };
+}
+
+const DUCKDB_TYPES: Readonly<Record<LakeColumnType, string>> = {
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  string: 'VARCHAR',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+  'decimal(10,2)': 'DECIMAL(10,2)',
+};
+
+async function runDuckDb(dir: string): Promise<{ seconds: number; counts: Map<string, [number, number]> }> {
+  const duck = await DuckDBInstance.create(':memory:');
+  const connection = await duck.connect();
+  const counts = new Map<string, [number, number]>();
+  try {
+    await mkdir(join(dir, 'duck'), { recursive: true });
+    const started = performance.now();
+    for (const table of Object.values(LAKE_TABLES)) {
+      const columns = [...lakeColumns(table), { name: 'dt', type: 'date' as const }];
+      const struct = columns.map((column) => `'${column.name}': '${DUCKDB_TYPES[column.type]}'`).join(', ');
+      await connection.run(
+        `COPY (SELECT * FROM read_json('${join(dir, `${table.name}.ndjson`)}', format = 'newline_delimited', columns = {${struct}}))
+           TO '${join(dir, 'duck', table.name)}' (FORMAT PARQUET, COMPRESSION SNAPPY, PARTITION_BY (dt))`,
+      );
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // Outside the clock: both lakes must hold the same rows (count and a checksum of _seq per table).
+    for (const table of Object.values(LAKE_TABLES)) {
+      const totals = async (glob: string) => {
+        const reader = await connection.runAndReadAll(
+          `SELECT count(*)::BIGINT AS n, coalesce(sum(_seq), 0)::BIGINT AS s FROM read_parquet('${glob}', hive_partitioning = true)`,
+        );
+        const [row] = reader.getRowObjectsJson();
+        return `${row?.n}/${row?.s}`;
+      };
+      const ours = await totals(join(dir, 'lake', 'lake', table.name, '*', '*.parquet'));
+      const theirs = await totals(join(dir, 'duck', table.name, '*', '*.parquet'));
+      if (ours !== theirs)
+        throw new Error(
+          `Lake table ${table.name}: local Firehose has ${ours} rows/checksum, DuckDB ${theirs}.`,
+        );
+      const [n, s] = ours.split('/').map(Number);
+      counts.set(table.name, [n!, s!]);
+    }
+    return { seconds, counts };
+  } finally {
+    connection.closeSync();
+    duck.closeSync();
+  }
+}
+
+function parseEvents(args: string[]): { events: number; keep: boolean } {
+  let events = 1_000_000;
+  const at = args.indexOf('--events');
+  if (at >= 0) events = Number(args[at + 1]);
+  if (!Number.isSafeInteger(events) || events <= 0)
+    throw new Error('--events needs a positive integer, e.g. --events 100000');
+  return { events, keep: args.includes('--keep') };
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+/** Runs the benchmark; prints both rates, their ratio and peak memory. */
+export async function run(args: string[]): Promise<void> {
+  const { events, keep } = parseEvents(args);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-lake-'));
+  try {
+    console.log(
+      `lake benchmark: ${events.toLocaleString('en')} change events over 11 tables, work dir ${dir}`,
+    );
+    const generated = await generate(events, dir);
+    console.log(
+      `input: ${generated.records.toLocaleString('en')} records (${mib(generated.bytes)}) in ${generated.batches.toLocaleString('en')} PutRecordBatch calls`,
+    );
+    const firehose = await runFirehose(dir, join(dir, 'input.bin'));
+    if (firehose.rows !== events || firehose.failures > 0)
+      throw new Error(
+        `local Firehose delivered ${firehose.rows} rows of ${events} with ${firehose.failures} failed records`,
+      );
+    const ours = events / firehose.seconds;
+    console.log(
+      `local Firehose: ${firehose.seconds.toFixed(2)} s, ${Math.round(ours).toLocaleString('en')} events/s, ${firehose.objects} Parquet objects`,
+    );
+    const duck = await runDuckDb(dir);
+    const theirs = events / duck.seconds;
+    const ratio = ours / theirs;
+    console.log(
+      `DuckDB COPY:    ${duck.seconds.toFixed(2)} s, ${Math.round(theirs).toLocaleString('en')} events/s`,
+    );
+    console.log(`ratio: ${ratio.toFixed(3)}x DuckDB (aim >= 0.25x) ${ratio >= 0.25 ? 'OK' : 'BELOW AIM'}`);
+    console.log(
+      `peak RSS during the Firehose run: ${mib(firehose.peakRss)} (aim < 1024 MiB) ${firehose.peakRss < 1024 ** 3 ? 'OK' : 'OVER AIM'}; process VmHWM ${mib(vmHwmBytes())}`,
+    );
+    console.log(
+      `rows per lake table (identical in both): ${[...duck.counts].map(([t, [n]]) => `${t} ${n}`).join(', ')}`,
+    );
+  } finally {
+    if (!keep) await rm(dir, { recursive: true, force: true });
+  }
+}
