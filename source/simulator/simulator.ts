@@ -1,0 +1,194 @@
+/**
+ * @module
+ * The live simulator: applies realistic business activity to the source at a steady rate of changes per
+ * second (each change its own transaction, as the application does), or as fast as the source can take
+ * (`burst`: many changes per transaction), and reports what it did when stopped.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { base, en, Faker } from '@faker-js/faker';
+import pg from 'pg';
+import { SeededRandom } from '../seed/seeded-random.ts';
+import {
+  ACTIVITY_WEIGHTS,
+  type ActivityContext,
+  type ActivityKind,
+  applyActivity,
+  loadSourceIds,
+} from './activity.ts';
+
+/** How to drive the source. */
+export interface SimulatorOptions {
+  /** Connection URL of the source (never printed). */
+  readonly sourceUrl: string;
+  /** Changes per second in steady mode (default 20). */
+  readonly rate?: number;
+  /** Drive the highest rate the source can take, `batchSize` changes per transaction. */
+  readonly burst?: boolean;
+  /** Changes per transaction in burst mode (default 200). */
+  readonly batchSize?: number;
+  /** The same seed gives the same sequence of change kinds and values (default: 1). */
+  readonly seed?: number;
+  /** Called when the loop stops because of an error (the source went away, say). */
+  readonly onError?: (error: Error) => void;
+}
+
+/** What the simulator did. */
+export interface SimulationSummary {
+  /** Changes applied and committed, by kind. */
+  readonly changes: Record<ActivityKind, number>;
+  readonly totalChanges: number;
+  /** Changes that found nothing to do (no unpaid payment, no unused design, ...). */
+  readonly skipped: number;
+  readonly transactions: number;
+  readonly elapsedMs: number;
+}
+
+const KINDS = Object.keys(ACTIVITY_WEIGHTS) as ActivityKind[];
+const TOTAL_WEIGHT = KINDS.reduce((sum, kind) => sum + ACTIVITY_WEIGHTS[kind], 0);
+
+/**
+ * Applies simulated activity until stopped.
+ *
+ * @example
+ * const simulator = new Simulator({ sourceUrl, rate: 20 });
+ * await simulator.start();
+ * ...
+ * const summary = await simulator.stop();
+ */
+export class Simulator {
+  private readonly options: SimulatorOptions;
+  private readonly random: SeededRandom;
+  private readonly faker: Faker;
+  private client: pg.Client | undefined;
+  private context: ActivityContext | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private startedAt = 0;
+  private changes = Object.fromEntries(KINDS.map((kind) => [kind, 0])) as Record<ActivityKind, number>;
+  private skipped = 0;
+  private transactions = 0;
+
+  constructor(options: SimulatorOptions) {
+    this.options = options;
+    this.random = new SeededRandom(options.seed ?? 1);
+    this.faker = new Faker({ locale: [en, base] });
+    this.faker.seed(options.seed ?? 1);
+  }
+
+  /** Connects and reads the ids to pick from; call before {@link step} or {@link start}. */
+  async connect(): Promise<void> {
+    if (this.client) return;
+    const client = new pg.Client({ connectionString: this.options.sourceUrl });
+    await client.connect();
+    this.client = client;
+    this.context = { client, random: this.random, faker: this.faker, ids: await loadSourceIds(client) };
+    this.startedAt = performance.now();
+  }
+
+  /** Starts the background loop (steady rate, or burst). Returns once connected. */
+  async start(): Promise<void> {
+    await this.connect();
+    this.loop = (this.options.burst ? this.runBurst() : this.runSteady()).catch((error: unknown) => {
+      if (this.abort.signal.aborted) return;
+      this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** Applies `count` changes now, in one transaction, and waits for the commit (tests, benchmarks). */
+  async step(count = 1): Promise<void> {
+    await this.connect();
+    await this.applyBatch(count);
+  }
+
+  /** The counts so far. */
+  summary(): SimulationSummary {
+    return {
+      changes: { ...this.changes },
+      totalChanges: KINDS.reduce((sum, kind) => sum + this.changes[kind], 0),
+      skipped: this.skipped,
+      transactions: this.transactions,
+      elapsedMs: this.startedAt === 0 ? 0 : performance.now() - this.startedAt,
+    };
+  }
+
+  /** Stops after the change in flight, closes the connection and returns what was done. */
+  async stop(): Promise<SimulationSummary> {
+    this.abort.abort();
+    await this.loop;
+    const summary = this.summary();
+    await this.client?.end().catch(() => undefined);
+    this.client = undefined;
+    return summary;
+  }
+
+  private async runSteady(): Promise<void> {
+    const rate = this.options.rate ?? 20;
+    if (!(rate > 0)) throw new RangeError(`The simulator rate must be above 0 changes/s (got ${rate}).`);
+    const begun = performance.now();
+    let applied = 0;
+    while (!this.abort.signal.aborted) {
+      const due = Math.floor(((performance.now() - begun) / 1000) * rate) - applied;
+      if (due <= 0) {
+        const wait = Math.max(1, ((applied + 1) / rate) * 1000 - (performance.now() - begun));
+        await delay(wait, undefined, { signal: this.abort.signal }).catch(() => undefined);
+        continue;
+      }
+      // Behind schedule: catch up, but one transaction per change, as the application would.
+      for (let i = 0; i < Math.min(due, 1000) && !this.abort.signal.aborted; i++) {
+        await this.applyBatch(1);
+        applied++;
+      }
+    }
+  }
+
+  private async runBurst(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 200;
+    while (!this.abort.signal.aborted) await this.applyBatch(batchSize);
+  }
+
+  /** Applies `count` changes in one transaction; the counts only move once it committed. */
+  private async applyBatch(count: number): Promise<void> {
+    const context = this.context;
+    if (!context) throw new Error('The simulator is not connected; call connect() or start() first.');
+    const done: ActivityKind[] = [];
+    let skipped = 0;
+    await context.client.query('BEGIN');
+    try {
+      for (let i = 0; i < count; i++) {
+        const kind = this.pickKind();
+        if (await applyActivity(kind, context)) done.push(kind);
+        else skipped++;
+      }
+      await context.client.query('COMMIT');
+    } catch (error) {
+      await context.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    for (const kind of done) this.changes[kind]++;
+    this.skipped += skipped;
+    this.transactions++;
+  }
+
+  private pickKind(): ActivityKind {
+    let roll = this.random.next() * TOTAL_WEIGHT;
+    for (const kind of KINDS) {
+      roll -= ACTIVITY_WEIGHTS[kind];
+      if (roll < 0) return kind;
+    }
+    return 'sales_order';
+  }
+}
+
+/** One line per kind, for printing when the simulator stops. */
+export function formatSummary(summary: SimulationSummary): string {
+  const seconds = summary.elapsedMs / 1000;
+  const rate = seconds > 0 ? summary.totalChanges / seconds : 0;
+  const kinds = KINDS.filter((kind) => summary.changes[kind] > 0).map(
+    (kind) => `  ${kind.padEnd(20)} ${summary.changes[kind]}`,
+  );
+  return [
+    `Simulated ${summary.totalChanges} changes in ${summary.transactions} transactions over ${seconds.toFixed(1)} s ` +
+      `(${rate.toFixed(1)} changes/s; ${summary.skipped} found nothing to change).`,
+    ...kinds,
+  ].join('\n');
+}
