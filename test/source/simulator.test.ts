@@ -95,8 +95,8 @@ describe('live simulator', () => {
     const summary = await simulator.stop();
 
     const orders = await withClient(database.url, (client) =>
-      client.query<{ same: boolean; created_at: string }>(
-        `SELECT (o.xmin::text = t.xmin::text AND t.xmin::text = p.xmin::text) AS same, o.created_at::text
+      client.query<{ same: boolean }>(
+        `SELECT (o.xmin::text = t.xmin::text AND t.xmin::text = p.xmin::text) AS same
            FROM sales_order o JOIN transaction t USING (sales_order_id) JOIN payment p USING (transaction_id)
           WHERE o.sales_order_id > (SELECT max(sales_order_id) FROM sales_order) - $1`,
         [summary.changes.sales_order],
@@ -104,9 +104,6 @@ describe('live simulator', () => {
     );
     expect(orders.rows.length).toBe(summary.changes.sales_order);
     expect(orders.rows.every((row) => row.same)).toBe(true);
-    expect(
-      orders.rows.every((row) => /\.\d{1,3}$/.test(row.created_at) || /:\d\d$/.test(row.created_at)),
-    ).toBe(true);
     expect(summary.transactions).toBe(summary.totalChanges + summary.skipped);
     expect(await consistencyProblems(database.url)).toEqual({
       missing: 0,
