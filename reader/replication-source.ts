@@ -1,0 +1,269 @@
+/**
+ * @module
+ * The replication adapter: the only module that imports pg-logical-replication. It hides the library's
+ * data-losing defaults behind one session object per connection:
+ *
+ * - no automatic and no timer acknowledgement (`auto: false, timeoutSeconds: 0`): only {@link
+ *   ReplicationSession.acknowledge} moves the slot, and only with an LSN the caller says is durable;
+ * - a new service instance per connection, started at `0/0` so the server resumes from `confirmed_flush_lsn`
+ *   (re-subscribing an instance would resume from the last *received* LSN and skip unacknowledged changes);
+ * - flow control on, so a slow handler stops the socket instead of growing a queue;
+ * - the library's `acknowledge(lsn)` reports `lsn + 1`, so durable LSN `E` is sent as `E - 1`: the server then
+ *   holds exactly `E` and still replays a transaction whose commit record starts at `E`;
+ * - values parsed by this connection's own decoders (see source-values.ts), never through the process-wide
+ *   `pg.types` parsers that every other `pg` client in the process shares.
+ */
+
+import type pg from 'pg';
+import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from 'pg-logical-replication';
+import type { SourceValue } from '../core/change-event.ts';
+import { formatLsn, type Lsn, parseLsn } from '../core/lsn.ts';
+import { readerConnection, valueDecoder } from './source-values.ts';
+
+/** A decoded tuple: `undefined` marks an unchanged TOASTed column PostgreSQL did not send. */
+export type DecodedTuple = Readonly<Record<string, SourceValue | undefined>>;
+
+/** What the session hands to its consumer, in WAL order. */
+export type ReplicationMessage =
+  | { readonly kind: 'begin'; readonly commitLsn: Lsn; readonly commitTimeMs: number; readonly xid: number }
+  | {
+      readonly kind: 'insert' | 'update' | 'delete';
+      readonly schema: string;
+      readonly table: string;
+      readonly keyColumns: readonly string[];
+      /** New row (insert, update); null for delete. */
+      readonly row: DecodedTuple | null;
+      /** Old key (delete; update when the key changed); null otherwise. */
+      readonly oldKey: DecodedTuple | null;
+    }
+  | { readonly kind: 'truncate'; readonly tables: readonly { schema: string; table: string }[] }
+  | { readonly kind: 'message'; readonly prefix: string }
+  | { readonly kind: 'commit'; readonly commitLsn: Lsn; readonly endLsn: Lsn };
+
+/** The consumer of one session. */
+export interface ReplicationHandlers {
+  /** Called once per message, strictly in order; the next one waits until the returned promise settles. */
+  onMessage(message: ReplicationMessage): Promise<void> | void;
+  /**
+   * A primary keepalive. `walEnd` is how far the server has decoded; `drained` is true when every message
+   * received before the keepalive has been handled by `onMessage`.
+   */
+  onKeepalive(walEnd: Lsn, shouldRespond: boolean, drained: boolean): void;
+}
+
+/** Where and what to stream. */
+export interface ReplicationSessionOptions {
+  readonly connection: pg.ClientConfig;
+  readonly slot: string;
+  readonly publication: string;
+}
+
+/** The library parser's relation column, as far as this adapter touches it. */
+interface ParserRelationColumn {
+  typeOid: number;
+  parser: (text: string) => unknown;
+}
+
+/** The private parser of PgoutputPlugin: patched per instance so no global type parser changes. */
+interface PatchableParser {
+  readRelationColumn(reader: unknown): ParserRelationColumn;
+}
+
+/** A pgoutput plugin that decodes values with the reader's decoders and counts the messages it parsed. */
+class LosslessPgoutputPlugin extends PgoutputPlugin {
+  parsedCount = 0;
+
+  constructor(options: Pgoutput.Options) {
+    super(options);
+    // The library captures `pg.types.getTypeParser(oid)` when a Relation message arrives; replacing the
+    // parser on this plugin's own relation columns keeps numeric/timestamp text exact for this connection
+    // without touching `pg.types`, which other clients in the process use.
+    const parser = (this as unknown as { parser: PatchableParser }).parser;
+    const readRelationColumn = parser.readRelationColumn.bind(parser);
+    parser.readRelationColumn = (reader) => {
+      const column = readRelationColumn(reader);
+      return { ...column, parser: valueDecoder(column.typeOid) };
+    };
+  }
+
+  override parse(buffer: Buffer): Pgoutput.Message {
+    this.parsedCount += 1;
+    return super.parse(buffer);
+  }
+}
+
+/** The replication connection failed or was closed with an error. */
+export class ReplicationError extends Error {
+  override readonly name = 'ReplicationError';
+  /** The SQLSTATE when PostgreSQL sent one (55006: the slot is active for another process). */
+  readonly code: string | undefined;
+  constructor(message: string, options: { cause?: unknown; code?: string | undefined }) {
+    super(message, { cause: options.cause });
+    this.code = options.code;
+  }
+}
+
+/**
+ * One replication connection. Create a new session for every (re)connection.
+ *
+ * @example
+ * const session = new ReplicationSession({ connection, slot, publication });
+ * await session.run({ onMessage, onKeepalive }); // resolves when stopped, rejects on a failure
+ */
+export class ReplicationSession {
+  readonly #options: ReplicationSessionOptions;
+  readonly #service: LogicalReplicationService;
+  readonly #plugin: LosslessPgoutputPlugin;
+  #handledCount = 0;
+  #failure: unknown;
+  #stopped = false;
+  #acknowledged: Lsn = 0n;
+
+  constructor(options: ReplicationSessionOptions) {
+    this.#options = options;
+    this.#service = new LogicalReplicationService(readerConnection(options.connection), {
+      acknowledge: { auto: false, timeoutSeconds: 0 },
+      flowControl: { enabled: true },
+    });
+    this.#plugin = new LosslessPgoutputPlugin({
+      protoVersion: 1,
+      publicationNames: [options.publication],
+      messages: true,
+    });
+  }
+
+  /** True once a handler or the connection failed: nothing may be acknowledged through this session again. */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  /** Messages received but not yet handled (inside a handler, the current message counts). */
+  get backlog(): number {
+    return this.#plugin.parsedCount - this.#handledCount;
+  }
+
+  /** The highest LSN this session reported to the server as durable. */
+  get acknowledged(): Lsn {
+    return this.#acknowledged;
+  }
+
+  /** Streams until {@link stop} or a failure. Rejects with a {@link ReplicationError} on failure. */
+  async run(handlers: ReplicationHandlers): Promise<void> {
+    this.#service.on('data', async (_lsn: string, message: Pgoutput.Message) => {
+      if (this.#stopped || this.failed) return;
+      try {
+        const decoded = toReplicationMessage(message);
+        if (decoded) await handlers.onMessage(decoded);
+        this.#handledCount += 1;
+      } catch (error) {
+        // The library would go on with the next message; a change after a failed one must never be
+        // acknowledged, so the whole session is poisoned and closed.
+        this.fail(error);
+      }
+    });
+    this.#service.on('heartbeat', (walEnd: string, _timestamp: number, shouldRespond: boolean) => {
+      if (this.#stopped || this.failed) return;
+      handlers.onKeepalive(parseLsn(walEnd), shouldRespond, this.#handledCount === this.#plugin.parsedCount);
+    });
+    this.#service.on('error', (error: unknown) => this.fail(error));
+    try {
+      // '0/0': the server starts at the slot's confirmed_flush_lsn, never at a position this process guessed.
+      await this.#service.subscribe(this.#plugin, this.#options.slot, '0/0');
+    } catch (error) {
+      if (!this.#stopped || this.failed) this.fail(error);
+    }
+    await this.#service.destroy().catch(() => undefined);
+    if (this.#failure !== undefined) throw this.#asError(this.#failure);
+    if (!this.#stopped) {
+      throw new ReplicationError(
+        `Replication connection for slot "${this.#options.slot}" ended unexpectedly.`,
+        {},
+      );
+    }
+  }
+
+  /**
+   * Reports `durable` to the server as the flushed position. Every transaction whose commit ends at or before
+   * `durable` must have been accepted downstream. Lower values than already sent are ignored.
+   */
+  async acknowledge(durable: Lsn, force = false): Promise<void> {
+    if (this.failed || this.#stopped || durable <= 0n) return;
+    if (durable <= this.#acknowledged && !force) return;
+    if (durable > this.#acknowledged) this.#acknowledged = durable;
+    // The library sends lsn + 1; the server must receive exactly `durable` (see the module comment).
+    await this.#service.acknowledge(formatLsn(this.#acknowledged - 1n));
+  }
+
+  /** Marks the session failed (no further acknowledgements) and closes the connection. */
+  fail(error: unknown): void {
+    if (this.#failure === undefined) this.#failure = error ?? new Error('unknown replication failure');
+    void this.#service.stop().catch(() => undefined);
+  }
+
+  /** Stops streaming; acknowledge what is durable before calling this. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#service.stop().catch(() => undefined);
+  }
+
+  #asError(failure: unknown): ReplicationError {
+    if (failure instanceof ReplicationError) return failure;
+    const code = (failure as { code?: unknown } | null)?.code;
+    const text = failure instanceof Error ? failure.message : String(failure);
+    return new ReplicationError(
+      `Replication from slot "${this.#options.slot}" (publication "${this.#options.publication}") failed: ${text}`,
+      { cause: failure, code: typeof code === 'string' ? code : undefined },
+    );
+  }
+}
+
+function toReplicationMessage(message: Pgoutput.Message): ReplicationMessage | undefined {
+  switch (message.tag) {
+    case 'begin':
+      return {
+        kind: 'begin',
+        commitLsn: parseLsn(message.commitLsn ?? '0/0'),
+        // commitTime is microseconds since the Unix epoch; events carry milliseconds.
+        commitTimeMs: Number((message.commitTime as bigint) / 1000n),
+        xid: message.xid,
+      };
+    case 'commit':
+      return {
+        kind: 'commit',
+        commitLsn: parseLsn(message.commitLsn ?? '0/0'),
+        endLsn: parseLsn(message.commitEndLsn ?? '0/0'),
+      };
+    case 'insert':
+      return rowMessage('insert', message.relation, message.new, null);
+    case 'update':
+      return rowMessage('update', message.relation, message.new, message.key ?? message.old);
+    case 'delete':
+      return rowMessage('delete', message.relation, null, message.key ?? message.old);
+    case 'truncate':
+      return {
+        kind: 'truncate',
+        tables: message.relations.map((relation) => ({ schema: relation.schema, table: relation.name })),
+      };
+    case 'message':
+      return { kind: 'message', prefix: message.prefix };
+    default:
+      // relation, type and origin messages only feed the library's own caches.
+      return undefined;
+  }
+}
+
+function rowMessage(
+  kind: 'insert' | 'update' | 'delete',
+  relation: Pgoutput.MessageRelation,
+  row: Record<string, unknown> | null,
+  oldKey: Record<string, unknown> | null,
+): ReplicationMessage {
+  return {
+    kind,
+    schema: relation.schema,
+    table: relation.name,
+    keyColumns: relation.keyColumns,
+    row: row as DecodedTuple | null,
+    oldKey: oldKey as DecodedTuple | null,
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * @module
+ * One streaming session: a replication connection, the events decoded from it, and the puts and
+ * acknowledgements that follow. A session never outlives its connection; the reader loop makes a new one on
+ * every reconnect, which resumes from the slot's confirmed position.
+ *
+ * Events are put as they are decoded (a million-row transaction is never held whole), in buffers of
+ * `flushBytes`, with at most `maxBufferedBytes` decoded-but-unaccepted bytes; beyond that the handler waits,
+ * the library stops reading the socket, and PostgreSQL holds the rest. A transaction's end LSN is acknowledged
+ * only when every put up to its commit resolved (see put-pipeline.ts).
+ */
+
+import type pg from 'pg';
+import type { ChangeEvent } from '../core/change-event.ts';
+import type { Lsn } from '../core/lsn.ts';
+import type { ChangeStream } from '../core/ports/change-stream.ts';
+import { ChangeEventBuilder } from './change-events.ts';
+import { PutPipeline } from './put-pipeline.ts';
+import type { ReaderMetrics } from './reader-metrics.ts';
+import { type ReplicationMessage, ReplicationSession } from './replication-source.ts';
+
+/** What one session needs. */
+export interface StreamSessionOptions {
+  readonly connection: pg.ClientConfig;
+  readonly slot: string;
+  readonly publication: string;
+  readonly stream: ChangeStream;
+  /** The slot's confirmed position when the session starts. */
+  readonly startDurable: Lsn;
+  readonly maxBufferedBytes: number;
+  readonly flushBytes: number;
+  readonly metrics: ReaderMetrics;
+  readonly log: (entry: Record<string, unknown>) => void;
+  /** Called whenever the durable LSN advances (after the acknowledgement was sent). */
+  readonly onDurable: (lsn: Lsn) => void;
+}
+
+/** A running session; {@link StreamSession.run} resolves after {@link StreamSession.finish}. */
+export class StreamSession {
+  readonly #options: StreamSessionOptions;
+  readonly #replication: ReplicationSession;
+  readonly #pipeline: PutPipeline;
+  readonly #builder: ChangeEventBuilder;
+  #buffer: ChangeEvent[] = [];
+  #bufferBytes = 0;
+  #bufferedCommits: { endLsn: Lsn; commitTimeMs: number }[] = [];
+  #stopping = false;
+  #current: Promise<void> = Promise.resolve();
+  #statusTimer: NodeJS.Timeout | undefined;
+  #received = false;
+
+  constructor(options: StreamSessionOptions) {
+    this.#options = options;
+    this.#replication = new ReplicationSession(options);
+    this.#builder = new ChangeEventBuilder((warning) =>
+      warning.kind === 'truncate'
+        ? options.log({
+            level: 'warn',
+            msg: 'table truncated at the source',
+            table: warning.table,
+            lsn: warning.lsn,
+          })
+        : options.log({
+            level: 'warn',
+            msg: 'change of a table outside the totesys schema ignored',
+            table: warning.table,
+          }),
+    );
+    this.#pipeline = new PutPipeline(
+      {
+        stream: options.stream,
+        maxInFlightBytes: Math.max(options.maxBufferedBytes - options.flushBytes, 1),
+        onReport: (report) => options.metrics.addReport(report),
+        onDurable: (lsn) => {
+          void this.#replication.acknowledge(lsn);
+          options.onDurable(lsn);
+        },
+        onFailure: (error) => this.#replication.fail(error),
+      },
+      options.startDurable,
+    );
+  }
+
+  /** The session's durable LSN. */
+  get durable(): Lsn {
+    return this.#pipeline.durable;
+  }
+
+  /** True once at least one message arrived (the connection worked). */
+  get received(): boolean {
+    return this.#received;
+  }
+
+  /** Commit time of the oldest transaction decoded but not durable. */
+  oldestPendingCommitMs(): number | undefined {
+    return (
+      this.#bufferedCommits[0]?.commitTimeMs ??
+      this.#pipeline.oldestPendingCommitMs() ??
+      this.#builder.openCommitTimeMs
+    );
+  }
+
+  /** Streams until {@link finish} is called or the connection fails (then rejects). */
+  async run(statusIntervalMs: number): Promise<void> {
+    // A standby status at least this often, so wal_sender_timeout never drops a connection that is merely busy.
+    this.#statusTimer = setInterval(
+      () => void this.#replication.acknowledge(this.#pipeline.durable, true),
+      statusIntervalMs,
+    );
+    try {
+      await this.#replication.run({
+        onMessage: (message) => {
+          this.#received = true;
+          this.#current = this.#handle(message);
+          return this.#current;
+        },
+        onKeepalive: (walEnd, shouldRespond, drained) => this.#keepalive(walEnd, shouldRespond, drained),
+      });
+    } finally {
+      clearInterval(this.#statusTimer);
+      // Let puts already started settle, so nothing still runs against a stream the caller may close.
+      await this.#pipeline.drain().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stops reading, ships what was decoded, acknowledges what became durable and closes the connection.
+   * Returns the durable LSN; `confirm` lets the caller wait until the server shows it before closing.
+   */
+  async finish(confirm: (durable: Lsn) => Promise<void>): Promise<Lsn> {
+    this.#stopping = true;
+    await this.#current.catch(() => undefined);
+    if (!this.#replication.failed) {
+      try {
+        await this.#flush();
+        await this.#pipeline.drain();
+        await this.#replication.acknowledge(this.#pipeline.durable, true);
+        await confirm(this.#pipeline.durable);
+      } catch (error) {
+        this.#replication.fail(error);
+      }
+    }
+    await this.#replication.stop();
+    return this.#pipeline.durable;
+  }
+
+  async #handle(message: ReplicationMessage): Promise<void> {
+    if (this.#stopping) return;
+    const commitTimeMs = this.#builder.openCommitTimeMs ?? Date.now();
+    for (const { event, bytes } of this.#builder.accept(message)) {
+      if (this.#buffer.length > 0 && this.#bufferBytes + bytes > this.#options.flushBytes)
+        await this.#flush();
+      this.#buffer.push(event);
+      this.#bufferBytes += bytes;
+      this.#options.metrics.setBuffered(this.#bufferBytes + this.#pipeline.inFlightBytes);
+    }
+    if (message.kind !== 'commit') return;
+    this.#options.metrics.transactions += 1;
+    const commit = { endLsn: message.endLsn, commitTimeMs };
+    if (this.#buffer.length === 0) this.#pipeline.markCommit(commit.endLsn, commit.commitTimeMs);
+    else this.#bufferedCommits.push(commit);
+    // Ship at once when nothing else is queued (low latency when quiet, big puts when busy).
+    if (this.#replication.backlog <= 1) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    const events = this.#buffer;
+    const bytes = this.#bufferBytes;
+    const commits = this.#bufferedCommits;
+    this.#buffer = [];
+    this.#bufferBytes = 0;
+    this.#bufferedCommits = [];
+    if (events.length > 0) await this.#pipeline.submit(events, bytes);
+    for (const commit of commits) this.#pipeline.markCommit(commit.endLsn, commit.commitTimeMs);
+    this.#options.metrics.setBuffered(this.#pipeline.inFlightBytes);
+  }
+
+  #keepalive(walEnd: Lsn, shouldRespond: boolean, drained: boolean): void {
+    // Idle: everything received is handled and shipped, no transaction is open. The server has decoded up to
+    // walEnd and found nothing for us, so walEnd itself is durable (this is what advances an idle slot).
+    const idle =
+      drained &&
+      !this.#stopping &&
+      !this.#builder.inTransaction &&
+      this.#buffer.length === 0 &&
+      this.#pipeline.idle;
+    if (idle && walEnd > this.#pipeline.durable) this.#pipeline.markCommit(walEnd, Date.now());
+    if (shouldRespond) void this.#replication.acknowledge(this.#pipeline.durable, true);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * @module
+ * Shared pieces of the reader tests: waiting for a condition with a deadline, rebuilding table state from
+ * change events the way downstream does (dedupe on (table, key, lsn, seq), order by (lsn, seq)), reading the
+ * source's state independently of the reader's decoders, and small fixture rows.
+ */
+import pg from 'pg';
+import { type ChangeEvent, dedupeKey, type SourceValue } from '../../core/change-event.ts';
+import { SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../source/source-tables.ts';
+
+/** Polls `check` until it returns a truthy value or the deadline passes. */
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Table name to (primary key text to row). */
+export type TableState = Map<string, Map<string, Record<string, SourceValue>>>;
+
+/** Rebuilds every table's rows from events as the loader would. */
+export function replay(events: readonly ChangeEvent[]): TableState {
+  const unique = new Map<string, ChangeEvent>();
+  for (const event of events) if (event.op !== 'w') unique.set(dedupeKey(event), event);
+  const ordered = [...unique.values()].sort((a, b) => {
+    const byLsn = BigInt(a.lsn) - BigInt(b.lsn);
+    return byLsn !== 0n ? (byLsn < 0n ? -1 : 1) : a.seq - b.seq;
+  });
+  const state: TableState = new Map(SOURCE_TABLE_NAMES.map((table) => [table, new Map()]));
+  for (const event of ordered) {
+    const rows = state.get(event.table)!;
+    const key = JSON.stringify(event.key);
+    if (event.op === 't') rows.clear();
+    else if (event.op === 'd') rows.delete(key);
+    else if (event.op === 'u') rows.set(key, { ...rows.get(key), ...event.row });
+    else if (event.op === 'c' || event.op === 'r') rows.set(key, { ...event.row });
+  }
+  return state;
+}
+
+/** Reads every source table as text (an identity parser on this client only) and types it by the catalog. */
+export async function sourceState(url: string): Promise<TableState> {
+  const client = new pg.Client({
+    connectionString: url,
+    options: '-c DateStyle=ISO,YMD',
+    types: { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig,
+  });
+  await client.connect();
+  try {
+    const state: TableState = new Map();
+    for (const table of SOURCE_TABLE_NAMES) {
+      const spec = SOURCE_TABLES[table];
+      const result = await client.query<Record<string, string | null>>(`SELECT * FROM ${client.escapeIdentifier(table)}`);
+      const rows = new Map<string, Record<string, SourceValue>>();
+      for (const raw of result.rows) {
+        const row: Record<string, SourceValue> = {};
+        for (const column of spec.columns) {
+          const text = raw[column.name] ?? null;
+          row[column.name] =
+            text === null ? null : column.type === 'integer' ? Number(text) : column.type === 'boolean' ? text === 't' : text;
+        }
+        rows.set(JSON.stringify({ [spec.primaryKey]: row[spec.primaryKey] }), row);
+      }
+      state.set(table, rows);
+    }
+    return state;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Plain object form of a table state, for readable equality assertions. */
+export function asObject(state: TableState): Record<string, Record<string, Record<string, SourceValue>>> {
+  return Object.fromEntries([...state].map(([table, rows]) => [table, Object.fromEntries(rows)]));
+}
+
+/** The events of a table with a given op, in acceptance order. */
+export function eventsOf(events: readonly ChangeEvent[], table: string, op?: ChangeEvent['op']): ChangeEvent[] {
+  return events.filter((event) => event.table === table && (op === undefined || event.op === op));
+}
+
+/** Inserts one currency row and returns nothing; the id is explicit so tests can name it. */
+export async function insertCurrency(client: pg.ClientBase, id: number, code: string): Promise<void> {
+  await client.query(
+    `INSERT INTO currency (currency_id, currency_code, created_at, last_updated)
+     VALUES ($1, $2, '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962')`,
+    [id, code],
+  );
+}
+
+/** Inserts `count` departments with ids from `firstId`, set-based. */
+export async function insertDepartments(client: pg.ClientBase, firstId: number, count: number): Promise<void> {
+  await client.query(
+    `INSERT INTO department (department_id, department_name, location, manager, created_at, last_updated)
+     SELECT g, 'Dept ' || g, CASE WHEN g % 3 = 0 THEN NULL ELSE 'Leeds' END, 'Manager ' || g,
+            '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962'
+       FROM generate_series($1::int, $1::int + $2::int - 1) AS g`,
+    [firstId, count],
+  );
+}
+
+/** The slot's confirmed_flush_lsn as a bigint (0 when the slot is missing). */
+export async function confirmedFlush(client: pg.ClientBase, slot: string): Promise<bigint> {
+  const result = await client.query<{ lsn: string | null }>(
+    `SELECT (confirmed_flush_lsn - '0/0')::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  return BigInt(result.rows[0]?.lsn ?? '0');
+}
+
+/** Collects log lines instead of printing them. */
+export function memoryLog(): { lines: Record<string, unknown>[]; log: (entry: Record<string, unknown>) => void } {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, log: (entry) => lines.push(entry) };
+}
