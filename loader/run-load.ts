@@ -1,0 +1,148 @@
+/**
+ * @module
+ * One loader run (architecture section 6): compute the consistent cut from the lake's watermarks, read every
+ * star table's versions between the warehouse's cut and the new one, and load them in one warehouse
+ * transaction. Core only: the query engine and the warehouse are ports.
+ */
+import type { QueryEngine, QueryResult } from '../core/ports/query-engine.ts';
+import type { Cut } from '../core/ports/warehouse.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
+import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../warehouse/warehouse-tables.ts';
+import { buildLoadBatch, type WindowRows } from './load-batch.ts';
+import { bindParameters, type LoaderQuery, readLoaderQuery } from './loader-queries.ts';
+import type { InferredMember, LakeWatermark, LoaderWarehouse, LoadLatency } from './loader-warehouse.ts';
+
+/** The loader's SQL: the watermark query and one window query per star table but dim_date. */
+export type LoaderQueries = Readonly<
+  Record<'watermarks' | Exclude<WarehouseTableName, 'dim_date'>, LoaderQuery>
+>;
+
+/** What one run did. */
+export type LoadOutcome =
+  | {
+      readonly status: 'blocked';
+      readonly fromCut: Cut | null;
+      readonly missingWatermarks: readonly LakeTableName[];
+    }
+  | { readonly status: 'unchanged'; readonly fromCut: Cut | null; readonly cutLsn: string }
+  | {
+      readonly status: 'loaded';
+      readonly fromCut: Cut | null;
+      readonly toCut: Cut;
+      readonly rowsRead: Readonly<Partial<Record<WarehouseTableName, number>>>;
+      readonly rowsWritten: Readonly<Partial<Record<WarehouseTableName, number>>>;
+      readonly inferredMembers: readonly InferredMember[];
+      readonly missingJoins: readonly string[];
+      readonly unchangedReReads: number;
+      readonly latency: LoadLatency | null;
+      readonly watermarks: readonly LakeWatermark[];
+    };
+
+/** What a run needs. */
+export interface LoaderDeps {
+  readonly engine: QueryEngine;
+  readonly warehouse: LoaderWarehouse;
+  readonly queries: LoaderQueries;
+}
+
+/** The earliest `dt` scanned when the warehouse has no cut yet. */
+const NO_PRUNING = '1970-01-01';
+const DAY_MS = 86_400_000;
+
+/** Reads every loader query from `queries/loader/`. */
+export async function readLoaderQueries(queriesDir?: string): Promise<LoaderQueries> {
+  const names = ['watermarks', ...WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date')] as const;
+  const entries = await Promise.all(
+    names.map(async (name) => [name, await readLoaderQuery(name, queriesDir)]),
+  );
+  return Object.fromEntries(entries) as LoaderQueries;
+}
+
+/**
+ * The first `dt` partition that can hold a change after `cut`: the day of the cut's commit time minus one day.
+ * The day of margin covers commit timestamps that are not monotonic in LSN order (PostgreSQL takes the
+ * timestamp before it inserts the commit record, so two concurrent commits can swap around midnight) and
+ * snapshot rows whose commit time is the snapshot's; it costs at most one extra day of files.
+ */
+export function pruneFrom(cut: Cut | null): string {
+  if (cut?.commitTs == null) return NO_PRUNING;
+  const day = new Date(Date.parse(cut.commitTs) - DAY_MS);
+  return day.toISOString().slice(0, 10);
+}
+
+/** The consistent cut: the smallest newest watermark over every lake table, or the tables still lacking one. */
+export function computeCut(
+  watermarks: readonly LakeWatermark[],
+): { readonly lsn: string } | { readonly missing: LakeTableName[] } {
+  const seen = new Map(watermarks.map((w) => [w.table, BigInt(w.lsn)]));
+  const missing = LAKE_TABLE_NAMES.filter((t) => !seen.has(t));
+  if (missing.length > 0) return { missing };
+  let min: bigint | null = null;
+  for (const lsn of seen.values()) if (min === null || lsn < min) min = lsn;
+  return { lsn: String(min) };
+}
+
+/** One loader run; safe to repeat and to crash at any point (the warehouse refuses a stale batch). */
+export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
+  const { engine, warehouse, queries } = deps;
+  const fromCut = await warehouse.currentCut();
+  const dtFrom = pruneFrom(fromCut);
+  let watermarks = await readWatermarks(engine, queries.watermarks, dtFrom);
+  let cut = computeCut(watermarks);
+  // A table quiet since before the pruning window still has older watermarks: look again without pruning.
+  if ('missing' in cut && dtFrom !== NO_PRUNING) {
+    watermarks = await readWatermarks(engine, queries.watermarks, NO_PRUNING);
+    cut = computeCut(watermarks);
+  }
+  if ('missing' in cut) return { status: 'blocked', fromCut, missingWatermarks: cut.missing };
+  if (fromCut !== null && BigInt(cut.lsn) <= BigInt(fromCut.lsn)) {
+    return { status: 'unchanged', fromCut, cutLsn: cut.lsn };
+  }
+
+  const values = { dt_from: dtFrom, prev_cut: fromCut?.lsn ?? '-1', cut: cut.lsn };
+  const tables = WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date');
+  const results: Partial<Record<(typeof tables)[number], QueryResult>> = {};
+  for (const table of tables) {
+    const query = queries[table];
+    results[table] = await engine.query(query.sql, bindParameters(query, values));
+  }
+  const windowRows = results as WindowRows;
+  const built = buildLoadBatch(fromCut, cut.lsn, windowRows, watermarks);
+  const report = await warehouse.load(built.batch);
+  const rowsRead = Object.fromEntries(tables.map((t) => [t, windowRows[t].rows.length]));
+  return {
+    status: 'loaded',
+    fromCut,
+    toCut: built.batch.toCut,
+    rowsRead,
+    rowsWritten: report.rowsWritten,
+    inferredMembers: report.inferredMembers,
+    missingJoins: built.missingJoins,
+    unchangedReReads: built.unchangedReReads,
+    latency: report.latency,
+    watermarks,
+  };
+}
+
+async function readWatermarks(
+  engine: QueryEngine,
+  query: LoaderQuery,
+  dtFrom: string,
+): Promise<LakeWatermark[]> {
+  const result = await engine.query(
+    query.sql,
+    bindParameters(query, { dt_from: dtFrom, prev_cut: null, cut: null }),
+  );
+  const [tableAt, lsnAt, emittedAt] = ['lake_table', 'watermark_lsn', 'emitted_at'].map((c) =>
+    result.columns.indexOf(c),
+  ) as [number, number, number];
+  return result.rows
+    .filter(
+      (row) => row[lsnAt] !== null && (LAKE_TABLE_NAMES as readonly string[]).includes(String(row[tableAt])),
+    )
+    .map((row) => ({
+      table: row[tableAt] as LakeTableName,
+      lsn: String(row[lsnAt]),
+      emittedAt: row[emittedAt] ?? null,
+    }));
+}

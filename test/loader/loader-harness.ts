@@ -1,0 +1,79 @@
+/**
+ * @module
+ * A warehouse database, a temporary lake and the real loader pieces, for loader tests.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
+import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../../loader/run-load.ts';
+import { PgWarehouse, type PgWarehouseOptions } from '../../warehouse/pg-warehouse.ts';
+import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
+import { WAREHOUSE_TABLE_NAMES } from '../../warehouse/warehouse-tables.ts';
+import { createTestDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
+import { BUCKET } from './lake-fixtures.ts';
+
+/** One warehouse and one lake, with the loader wired over them. */
+export interface LoaderHarness {
+  readonly lakeDir: string;
+  readonly database: TestDatabase;
+  readonly engine: DuckDbQueryEngine;
+  readonly warehouse: PgWarehouse;
+  readonly queries: LoaderQueries;
+  load(): Promise<LoadOutcome>;
+  /** Every star row and the pipeline bookkeeping that must not depend on how loads were split or retried. */
+  dump(): Promise<Record<string, unknown[]>>;
+  close(): Promise<void>;
+}
+
+export async function openLoaderHarness(
+  options: Omit<PgWarehouseOptions, 'url'> = {},
+  lakeDir?: string,
+): Promise<LoaderHarness> {
+  const dir = lakeDir ?? (await mkdtemp(join(tmpdir(), 'loader-lake-')));
+  const database = await createTestDatabase('wh');
+  await withClient(database.url, (client) => migrateWarehouse(client));
+  const engine = await DuckDbQueryEngine.open({ lakeDir: dir, bucket: BUCKET });
+  const warehouse = new PgWarehouse({ url: database.url, ...options });
+  const queries = await readLoaderQueries();
+  return {
+    lakeDir: dir,
+    database,
+    engine,
+    warehouse,
+    queries,
+    load: () => runLoad({ engine, warehouse, queries }),
+    dump: () => dumpWarehouse(database.url),
+    async close() {
+      await warehouse.close();
+      await engine.close();
+      await database.drop();
+      if (!lakeDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function dumpWarehouse(url: string): Promise<Record<string, unknown[]>> {
+  return withClient(url, async (client) => {
+    const dump: Record<string, unknown[]> = {};
+    for (const table of WAREHOUSE_TABLE_NAMES) {
+      const result = await client.query(`SELECT * FROM public.${table} ORDER BY 1`);
+      dump[table] = result.rows;
+    }
+    dump['fact_version'] = (
+      await client.query(
+        'SELECT fact_table, order_id, lsn::text, seq, record_id FROM pipeline.fact_version ORDER BY 1, 2, 3, 4',
+      )
+    ).rows;
+    dump['cut'] = (await client.query('SELECT lsn::text, commit_ts FROM pipeline.cut')).rows;
+    dump['inferred_member'] = (
+      await client.query('SELECT dimension, member_id FROM pipeline.inferred_member ORDER BY 1, 2')
+    ).rows;
+    return dump;
+  });
+}
+
+/** Rows of a SQL query on the warehouse, times and numerics as text. */
+export async function warehouseRows(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  return withClient(url, async (client) => (await client.query(sql)).rows);
+}
