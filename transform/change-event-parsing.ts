@@ -3,7 +3,7 @@
  * Checks that a JSON value from a Firehose record is a change event (core/change-event.ts) before it is
  * mapped: the reader is trusted, but a record in a delivery stream can come from anyone with `PutRecord`.
  */
-import type { ChangeEvent, ChangeOp, RowImage, SourceValue } from '../core/change-event.ts';
+import type { ChangeEvent, ChangeOp, RowImage } from '../core/change-event.ts';
 import { isSourceTableName } from '../source/source-tables.ts';
 import { RecordRejectedError } from './record-rejected-error.ts';
 
@@ -74,8 +74,9 @@ function missing(field: string, where: { table?: string; lsn?: string } = {}): R
 
 function image(value: unknown, field: 'key' | 'row', where: { table: string; lsn?: string }): RowImage {
   if (!isObject(value)) throw missing(`${field} (an object)`, where);
-  for (const [column, cell] of Object.entries(value)) {
-    if (!isSourceValue(cell)) {
+  for (const column in value) {
+    const cell = value[column];
+    if (cell !== null && typeof cell !== 'string' && typeof cell !== 'number' && typeof cell !== 'boolean') {
       throw new RecordRejectedError(
         `Column ${column} of ${field} must be a string, number, boolean or null, not an object or array.`,
         { ...where, column },
@@ -87,10 +88,6 @@ function image(value: unknown, field: 'key' | 'row', where: { table: string; lsn
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isSourceValue(value: unknown): value is SourceValue {
-  return value === null || ['string', 'number', 'boolean'].includes(typeof value);
 }
 
 function isStringArray(value: unknown): value is string[] {

@@ -45,8 +45,12 @@ export interface TransformationOptions {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-/** `{"records":[` and `]}` around the entries. */
-const ENVELOPE_BYTES = '{"records":[]}'.length;
+/** `{"records":[` and `]}` around the entries, less one: entries count a comma each, n entries have n - 1. */
+const ENVELOPE_BYTES = '{"records":[]}'.length - 1;
+/** An Ok entry without its recordId, data and dt values. */
+const OK_ENTRY_OVERHEAD = '{"recordId":,"result":"Ok","data":,"metadata":{"partitionKeys":{"dt":}}}'.length;
+/** A failed entry without its recordId and data values. */
+const FAILED_ENTRY_OVERHEAD = '{"recordId":,"result":"ProcessingFailed","data":}'.length;
 
 /**
  * Transforms one Firehose invocation. Returns exactly one result per input `recordId`, in input order, and
@@ -58,26 +62,35 @@ export function transformBatch(
   options: TransformationOptions = {},
 ): TransformationOutcome {
   const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-  const failedEntries = event.records.map(failedEntry);
+  const base64 = event.records.map((record) => isBase64(record.data));
+  const failedBytes = event.records.map((record, index) => failedEntryBytes(record, base64[index] === true));
   // Room kept for the records not yet decided, had they all to be returned failed (which is never larger
   // than what came in), so a late large record cannot push the response past the limit.
-  let reserved = failedEntries.reduce((sum, entry) => sum + entryBytes(entry), 0);
+  let reserved = failedBytes.reduce((sum, bytes) => sum + bytes, 0);
   let used = ENVELOPE_BYTES;
   let overLimit = false;
   const records: FirehoseTransformationResultRecord[] = [];
   const failures: RecordFailure[] = [];
 
   event.records.forEach((record, index) => {
-    const failed = failedEntries[index] as FirehoseTransformationResultRecord;
-    reserved -= entryBytes(failed);
-    let entry: FirehoseTransformationResultRecord = failed;
+    const failed: FirehoseTransformationResultRecord = {
+      recordId: record.recordId,
+      result: 'ProcessingFailed',
+      data: record.data,
+    };
+    const failedSize = failedBytes[index] ?? 0;
+    reserved -= failedSize;
+    let entry = failed;
+    let size = failedSize;
     if (overLimit) {
       failures.push({ recordId: record.recordId, reason: RESPONSE_SIZE_LIMIT_REASON });
     } else {
       try {
-        const ok = transformRecord(record);
-        if (used + entryBytes(ok) + reserved <= maxBytes) {
+        const ok = transformRecord(record, base64[index] === true);
+        const okSize = okEntryBytes(ok);
+        if (used + okSize + reserved <= maxBytes) {
           entry = ok;
+          size = okSize;
         } else {
           overLimit = true;
           failures.push({ recordId: record.recordId, reason: RESPONSE_SIZE_LIMIT_REASON });
@@ -86,14 +99,18 @@ export function transformBatch(
         failures.push(failureOf(record.recordId, error));
       }
     }
-    used += entryBytes(entry);
+    used += size;
     records.push(entry);
   });
   return { response: { records }, failures };
 }
 
 /** The `Ok` result of one record, or a thrown {@link RecordRejectedError}. */
-function transformRecord(record: FirehoseTransformationEventRecord): FirehoseTransformationResultRecord {
+function transformRecord(
+  record: FirehoseTransformationEventRecord,
+  base64: boolean,
+): FirehoseTransformationResultRecord {
+  if (!base64) throw new RecordRejectedError('Record data is not base64.');
   const events = decodeEvents(record.data);
   const first = events[0] as ChangeEvent;
   const dt = commitDate(first);
@@ -122,11 +139,8 @@ function transformRecord(record: FirehoseTransformationEventRecord): FirehoseTra
   };
 }
 
-/** Base64, then UTF-8, then one JSON change event per non-empty line. */
-function decodeEvents(data: unknown): ChangeEvent[] {
-  if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64.test(data)) {
-    throw new RecordRejectedError('Record data is not base64.');
-  }
+/** UTF-8 of base64 `data`, then one JSON change event per non-empty line. */
+function decodeEvents(data: string): ChangeEvent[] {
   let text: string;
   try {
     text = UTF8.decode(Buffer.from(data, 'base64'));
@@ -149,10 +163,6 @@ function decodeEvents(data: unknown): ChangeEvent[] {
   return events;
 }
 
-function failedEntry(record: FirehoseTransformationEventRecord): FirehoseTransformationResultRecord {
-  return { recordId: record.recordId, result: 'ProcessingFailed', data: record.data };
-}
-
 function failureOf(recordId: string, error: unknown): RecordFailure {
   if (error instanceof RecordRejectedError) return { recordId, reason: error.message, ...error.context };
   // A bug, not bad data: still one record's failure, never the batch's. The class name holds no row value.
@@ -160,7 +170,34 @@ function failureOf(recordId: string, error: unknown): RecordFailure {
   return { recordId, reason: `Unexpected ${kind} while transforming the record; see the function's logs.` };
 }
 
-/** Bytes the entry adds to the response JSON, with its separating comma. */
-function entryBytes(entry: FirehoseTransformationResultRecord): number {
-  return Buffer.byteLength(JSON.stringify(entry), 'utf8') + 1;
+/**
+ * Bytes an entry adds to the response JSON, with its separating comma. Counted from the parts rather than by
+ * serialising the entry, which would copy every record's data once more.
+ */
+function okEntryBytes(entry: FirehoseTransformationResultRecord): number {
+  const dt = entry.metadata?.partitionKeys['dt'] ?? '';
+  return (
+    OK_ENTRY_OVERHEAD +
+    jsonStringBytes(entry.recordId) +
+    (entry.data?.length ?? 0) +
+    2 +
+    jsonStringBytes(dt) +
+    1
+  );
+}
+
+function isBase64(data: unknown): boolean {
+  return typeof data === 'string' && data.length % 4 === 0 && BASE64.test(data);
+}
+
+function failedEntryBytes(record: FirehoseTransformationEventRecord, base64: boolean): number {
+  // Base64 needs no JSON escaping; anything else is measured as JSON would write it (undefined is left out).
+  const dataBytes = base64
+    ? record.data.length + 2
+    : Buffer.byteLength(JSON.stringify(record.data as unknown) ?? '');
+  return FAILED_ENTRY_OVERHEAD + jsonStringBytes(record.recordId) + dataBytes + 1;
+}
+
+function jsonStringBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text));
 }

@@ -21,7 +21,7 @@ import { formatJsonValue, type LakeValue, LakeValueError, parseJsonValue } from 
 import { SOURCE_TABLES } from '../source/source-tables.ts';
 import { currencyName } from './currency-names.ts';
 import { RecordRejectedError } from './record-rejected-error.ts';
-import { splitTimestamp, TimestampSplitError } from './timestamp-split.ts';
+import { splitTimestamp, type TimestampParts, TimestampSplitError } from './timestamp-split.ts';
 
 /** How one lake business column is derived from a source column. */
 export type ColumnRule =
@@ -88,6 +88,15 @@ function buildMappings(): { [T in LakeTableName]: readonly ColumnMapping[] } {
 
 const METADATA = new Map(METADATA_COLUMNS.map((c) => [c.name, c]));
 
+const LSN_COLUMN = metadataColumn('_lsn');
+const SEQ_COLUMN = metadataColumn('_seq');
+const XID_COLUMN = metadataColumn('_xid');
+const COMMIT_TS_COLUMN = metadataColumn('_commit_ts');
+
+/** One-entry caches: events of one transaction share a commit time, and each timestamp is split twice. */
+let lastSplit: { text: string; parts: TimestampParts } = { text: '', parts: { date: '', time: '' } };
+let lastCommitTs: { text: string; json: string | number | boolean | null } = { text: '', json: null };
+
 /**
  * The lake row of one change event: business columns by the rules above, then `_op, _lsn, _seq, _xid,
  * _commit_ts, _unchanged`.
@@ -119,12 +128,20 @@ export function mapChangeEvent(event: ChangeEvent): LakeRowJson {
     out[column.name] = typed(table, event, column, raw);
   }
   out['_op'] = event.op;
-  out['_lsn'] = typed(table, event, metadataColumn('_lsn'), event.lsn);
-  out['_seq'] = typed(table, event, metadataColumn('_seq'), event.seq);
-  out['_xid'] = typed(table, event, metadataColumn('_xid'), event.xid);
-  out['_commit_ts'] = typed(table, event, metadataColumn('_commit_ts'), event.commit_ts);
+  out['_lsn'] = typed(table, event, LSN_COLUMN, event.lsn);
+  out['_seq'] = typed(table, event, SEQ_COLUMN, event.seq);
+  out['_xid'] = typed(table, event, XID_COLUMN, event.xid);
+  out['_commit_ts'] = commitTsJson(table, event);
   out['_unchanged'] = unchanged.length > 0 ? unchanged.join(',') : null;
   return out;
+}
+
+function commitTsJson(table: LakeTable, event: ChangeEvent): string | number | boolean | null {
+  if (event.commit_ts !== lastCommitTs.text) {
+    const json = typed(table, event, COMMIT_TS_COLUMN, event.commit_ts);
+    lastCommitTs = { text: event.commit_ts, json };
+  }
+  return lastCommitTs.json;
 }
 
 function metadataColumn(name: string): LakeColumn {
@@ -161,8 +178,9 @@ function derive(
     return name;
   }
   try {
-    const parts = splitTimestamp(value);
-    return rule.kind === 'date-part' ? parts.date : parts.time;
+    // created_at and last_updated are each split twice (date, then time): remember the last split.
+    if (value !== lastSplit.text) lastSplit = { text: value, parts: splitTimestamp(value) };
+    return rule.kind === 'date-part' ? lastSplit.parts.date : lastSplit.parts.time;
   } catch (error) {
     if (!(error instanceof TimestampSplitError)) throw error;
     throw rejectValue(table, event, column, `source ${rule.from}: ${error.message}`, error);

@@ -36,12 +36,18 @@ export function splitTimestamp(text: string): TimestampParts {
     );
   }
   const [, year = '', month = '', day = '', hour = '', minute = '', second = '', fraction = ''] = match;
-  const date = `${year}-${month}-${day}`;
-  // Date.UTC rolls 2023-02-29 over to March 1st, so a round trip tells a real day from an impossible one.
-  const probe = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
-  const realDay = probe.toISOString().slice(0, 10) === date && Number(year) >= 1;
-  if (!realDay || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) {
+  if (!isRealDay(Number(year), Number(month), Number(day)) || hour > '23' || minute > '59' || second > '59') {
     throw new TimestampSplitError('timestamp names no real date and time.');
   }
+  const date = `${year}-${month}-${day}`;
   return { date, time: `${hour}:${minute}:${second}.${fraction.padEnd(3, '0')}` };
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Plain arithmetic rather than a Date round trip: this runs twice for every fact row. */
+function isRealDay(year: number, month: number, day: number): boolean {
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (DAYS_IN_MONTH[month - 1] ?? 0) + (leap ? 1 : 0);
 }

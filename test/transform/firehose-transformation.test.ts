@@ -215,6 +215,15 @@ describe('transformBatch response size', () => {
     expect(JSON.stringify(response).length).toBeLessThanOrEqual(limit);
   });
 
+  it('counts the response size to the byte: a limit of exactly its size lets every record through', () => {
+    const event = directPutEvent([1, 2, 3].map((seq) => packed({ ...watermark, seq })));
+    const exact = Buffer.byteLength(JSON.stringify(transformBatch(event).response));
+    const atLimit = transformBatch(event, { maxResponseBytes: exact }).response;
+    expect(atLimit.records.map((r) => r.result)).toEqual(['Ok', 'Ok', 'Ok']);
+    const belowLimit = transformBatch(event, { maxResponseBytes: exact - 1 }).response;
+    expect(belowLimit.records.map((r) => r.result)).toEqual(['Ok', 'Ok', 'ProcessingFailed']);
+  });
+
   it('keeps a real batch that grows past 6 MB under the Lambda response limit', () => {
     // 2.7 MB in, 9 MB out.
     const record = packed(...Array.from({ length: 4000 }, () => watermark));
