@@ -298,13 +298,21 @@ function vmHwmBytes(): number {
 async function runFirehose(
   dir: string,
   inputPath: string,
-): Promise<{ seconds: number; peakRss: number; rows: number; objects: number; failures: number }> {
+): Promise<{
+  seconds: number;
+  cpuSeconds: number;
+  peakRss: number;
+  rows: number;
+  objects: number;
+  failures: number;
+}> {
   const store = new FsObjectStore(join(dir, 'lake'), 'lake');
   const firehose = await LocalFirehose.open({
     spoolDir: join(dir, 'spool'),
     streams: totesysDeliveryStreams({ store, bucket: 'lake', transform: handler }),
   });
   const sampler = peakRssSampler();
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const inFlight = new Set<Promise<void>>();
   for await (const batch of inputBatches(inputPath)) {
@@ -320,12 +328,15 @@ async function runFirehose(
   await Promise.all(inFlight);
   await firehose.close();
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const peakRss = sampler.stop();
   const metrics = firehose.metrics();
   const sum = (pick: (m: (typeof metrics)[number]) => number) =>
     metrics.reduce((total, m) => total + pick(m), 0);
   return {
     seconds,
+    cpuSeconds,
     peakRss,
     rows: sum((m) => m.deliveredRows),
     objects: sum((m) => m.deliveredObjects),
@@ -414,7 +425,7 @@ export async function run(args: string[]): Promise<void> {
       );
     const ours = events / firehose.seconds;
     console.log(
-      `local Firehose: ${firehose.seconds.toFixed(2)} s, ${Math.round(ours).toLocaleString('en')} events/s, ${firehose.objects} Parquet objects`,
+      `local Firehose: ${firehose.seconds.toFixed(2)} s, ${Math.round(ours).toLocaleString('en')} events/s, ${firehose.objects} Parquet objects, ${firehose.cpuSeconds.toFixed(2)} s CPU`,
     );
     const duck = await runDuckDb(dir);
     const theirs = events / duck.seconds;

@@ -1,11 +1,12 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ObjectStore } from '../../core/ports/object-store.ts';
 import { splitJsonObjects } from '../../firehose/format-conversion.ts';
 import type { LocalFirehose } from '../../firehose/local-firehose.ts';
 import type { TransformFunction } from '../../firehose/transformation-invocation.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import {
   currencyEvent,
   errorDocuments,
@@ -61,9 +62,14 @@ describe('record format conversion and dynamic partitioning', () => {
     await cleanup();
   });
 
-  async function run(source: string, transform: TransformFunction | undefined, records: Uint8Array[]) {
-    firehose = await openFirehose(dir, [
-      streamConfig(store, source, {
+  async function run(
+    source: string,
+    transform: TransformFunction | undefined,
+    records: Uint8Array[],
+    target: ObjectStore = store,
+  ) {
+    firehose = await openFirehose(join(dir, 'spool'), [
+      streamConfig(target, source, {
         processorBuffering: NEVER,
         bufferingHints: NEVER,
         ...(transform ? { transform } : {}),
@@ -106,26 +112,27 @@ describe('record format conversion and dynamic partitioning', () => {
   });
 
   it('writes Parquet that DuckDB reads through hive partitioning on dt, with exact DECIMAL and millisecond TIMESTAMP', async () => {
-    await run('sales_order', undefined, [
-      pack([salesOrderEvent(1, '2022-11-03T14:20:52.186Z', '0.10')]),
-      pack([salesOrderEvent(2, '2022-11-04T09:00:00.500Z', '0.20')]),
-    ]);
-    expect(store.keys().map((key) => key.split('/').slice(0, 2).join('/'))).toEqual([
+    const lake = new FsObjectStore(join(dir, 'lake'), 'bucket');
+    await run(
+      'sales_order',
+      undefined,
+      [
+        pack([salesOrderEvent(1, '2022-11-03T14:20:52.186Z', '0.10')]),
+        pack([salesOrderEvent(2, '2022-11-04T09:00:00.500Z', '0.20')]),
+      ],
+      lake,
+    );
+    expect((await lake.list('')).map(({ key }) => key.split('/').slice(0, 2).join('/'))).toEqual([
       'fact_sales_order/dt=2022-11-03',
       'fact_sales_order/dt=2022-11-04',
     ]);
-    for (const key of store.keys()) {
-      const path = join(dir, 'lake', key);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, store.objects.get(key)!);
-    }
     const duck = await DuckDBInstance.create(':memory:');
     const connection = await duck.connect();
     try {
       const reader = await connection.runAndReadAll(
         `SELECT dt, sales_order_id, CAST(unit_price AS VARCHAR) AS price, typeof(unit_price) AS price_type,
                 CAST(_commit_ts AS VARCHAR) AS commit_ts, typeof(_commit_ts) AS ts_type, typeof(dt) AS dt_type
-           FROM read_parquet('${join(dir, 'lake')}/fact_sales_order/**/*.parquet', hive_partitioning = true)
+           FROM read_parquet('${join(dir, 'lake', 'bucket')}/fact_sales_order/*/*.parquet', hive_partitioning = true)
           ORDER BY sales_order_id`,
       );
       expect(reader.getRowObjectsJson()).toEqual([

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalFirehose } from '../../firehose/local-firehose.ts';
 import { Spool } from '../../firehose/spool.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import {
   currencyEvent,
   MemoryObjectStore,
@@ -35,7 +36,11 @@ describe('the local Firehose spool', () => {
   });
 
   async function open(overrides = {}, options = {}) {
-    const firehose = await openFirehose(dir, [streamConfig(store, 'currency', overrides)], options);
+    const firehose = await openFirehose(
+      join(dir, 'spool'),
+      [streamConfig(store, 'currency', overrides)],
+      options,
+    );
     opened.push(firehose);
     return firehose;
   }
@@ -55,17 +60,22 @@ describe('the local Firehose spool', () => {
     return rows.map((row) => Number(row.currency_id)).sort((a, b) => a - b);
   }
 
-  const segments = async () => (await readdir(join(dir, STREAM))).filter((name) => name.endsWith('.seg'));
+  const segments = async () =>
+    (await readdir(join(dir, 'spool', STREAM))).filter((name) => name.endsWith('.seg'));
 
   it('loses nothing when the process dies after accepting and before delivering', async () => {
-    const crashed = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    const lake = new FsObjectStore(join(dir, 'lake'), 'bucket');
+    const crashed = await open({ store: lake, processorBuffering: NEVER, bufferingHints: NEVER });
     await put(crashed, [1, 2, 3]);
     await put(crashed, [4]);
     // The crash: the first instance is abandoned as it is, nothing flushed or closed.
-    expect(store.keys()).toEqual([]);
-    const restarted = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    expect(await lake.list('')).toEqual([]);
+    const restarted = await open({ store: lake, processorBuffering: NEVER, bufferingHints: NEVER });
     await restarted.flush();
-    expect(await deliveredIds()).toEqual([1, 2, 3, 4]);
+    const objects = await lake.list('dim_currency/dt=2022-11-03/');
+    expect(objects).toHaveLength(1);
+    const rows = await readParquet((await lake.get(objects[0]!.key))!);
+    expect(rows.map((row) => row.currency_id).sort()).toEqual([1, 2, 3, 4]);
     expect(await segments()).toEqual([]);
   });
 

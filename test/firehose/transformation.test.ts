@@ -106,6 +106,26 @@ describe('the transformation Lambda as the local Firehose invokes it', () => {
     expect(rows.map((row) => row.currency_id).sort((a, b) => Number(a) - Number(b))).toEqual(ids);
   });
 
+  it('keeps every invocation request under the 6 MB Lambda payload limit, however large the processor buffer', async () => {
+    const recorder = recording(async (event) => ({
+      records: event.records.map((record) => ({
+        recordId: record.recordId,
+        result: 'Dropped' as const,
+        data: record.data,
+      })),
+    }));
+    await start(recorder.transform, { processorBuffering: { sizeInMBs: 16, intervalInSeconds: 3600 } });
+    const big = { Data: new Uint8Array(1000 * 1024).fill(65) };
+    for (let call = 0; call < 2; call++)
+      await firehose!.putRecordBatch({ DeliveryStreamName: STREAM, Records: [big, big, big, big] });
+    await firehose!.flush();
+    expect(recorder.events.flatMap((event) => event.records)).toHaveLength(8);
+    expect(recorder.events.length).toBeGreaterThan(1);
+    for (const event of recorder.events)
+      expect(JSON.stringify(event).length).toBeLessThanOrEqual(6 * 1024 * 1024);
+    expect(firehose!.metrics()[0]).toMatchObject({ droppedRecords: 8, backlogBytes: 0 });
+  });
+
   const brokenResponses: [
     string,
     (event: FirehoseTransformationEvent, ok: FirehoseTransformationResult) => unknown,
