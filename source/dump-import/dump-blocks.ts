@@ -1,0 +1,74 @@
+/**
+ * @module
+ * Finds the `COPY <table> (<columns>) FROM stdin;` blocks of a pg_dump in COPY format. Everything else in the
+ * dump (SET lines, the dump's own loose CREATE TABLEs, ALTER ... OWNER lines) is ignored: the real source
+ * schema comes from the migration.
+ */
+import { readLines } from './dump-lines.ts';
+
+/** One COPY block: the table it fills, its column list, and the byte range of its data lines. */
+export interface DumpBlock {
+  readonly schema: string;
+  readonly table: string;
+  readonly columns: readonly string[];
+  /** The dump line of the COPY statement (1-based), for error messages. */
+  readonly line: number;
+  readonly dataStart: number;
+  readonly dataEnd: number;
+  readonly rows: number;
+}
+
+/** The dump cannot be read; the message names the line. */
+export class DumpFormatError extends Error {
+  override readonly name = 'DumpFormatError';
+}
+
+const COPY_HEADER = /^COPY\s+(?:("?)([\w$]+)\1\.)?("?)([\w$]+)\3\s*(?:\(([^)]*)\))?\s+FROM\s+stdin\s*;\s*$/i;
+
+/** Scans the dump once and lists its COPY blocks in file order. */
+export async function findDumpBlocks(path: string): Promise<DumpBlock[]> {
+  const blocks: DumpBlock[] = [];
+  let open:
+    | { schema: string; table: string; columns: string[]; line: number; dataStart: number; rows: number }
+    | undefined;
+  for await (const line of readLines(path)) {
+    if (open) {
+      if (line.text === '\\.') {
+        blocks.push({ ...open, dataEnd: line.start });
+        open = undefined;
+      } else {
+        open.rows++;
+      }
+      continue;
+    }
+    if (!/^COPY\s/i.test(line.text)) continue;
+    const match = COPY_HEADER.exec(line.text);
+    if (!match) {
+      throw new DumpFormatError(
+        `Line ${line.number} of ${path} is a COPY statement this importer cannot read: expected ` +
+          '`COPY public.<table> (<columns>) FROM stdin;` as pg_dump writes it.',
+      );
+    }
+    if (match[5] === undefined) {
+      throw new DumpFormatError(
+        `Line ${line.number} of ${path}: the COPY of ${match[4]} has no column list; dump with pg_dump, which writes one.`,
+      );
+    }
+    const columns = match[5].split(',').map((column) => column.trim().replace(/^"(.*)"$/, '$1'));
+    open = {
+      schema: match[2] ?? 'public',
+      table: match[4] as string,
+      columns,
+      line: line.number,
+      dataStart: line.end,
+      rows: 0,
+    };
+  }
+  if (open) {
+    throw new DumpFormatError(
+      `The COPY block of ${open.table} starting at line ${open.line} of ${path} never ends (no \\. line): ` +
+        'the dump is truncated.',
+    );
+  }
+  return blocks;
+}
