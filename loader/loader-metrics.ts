@@ -1,0 +1,80 @@
+/**
+ * @module
+ * A loader run's figures as CloudWatch embedded metric format documents (one JSON line each): rows loaded,
+ * inferred members, warehouse lag, end-to-end latency, and lake lag per table (dimension `Table`).
+ */
+import { METRIC_NAMESPACE, METRICS, TABLE_DIMENSION } from '../core/operations.ts';
+import type { LoadOutcome } from './run-load.ts';
+
+/** One embedded-metric-format document. */
+export type MetricDocument = Record<string, unknown>;
+
+interface Metric {
+  readonly name: string;
+  readonly unit: 'Count' | 'Seconds';
+  readonly value: number;
+}
+
+function document(
+  now: number,
+  metrics: readonly Metric[],
+  dimensions: Record<string, string> = {},
+): MetricDocument {
+  return {
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [Object.keys(dimensions)],
+          Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
+        },
+      ],
+    },
+    ...dimensions,
+    ...Object.fromEntries(metrics.map((m) => [m.name, m.value])),
+  };
+}
+
+/** The metric documents of one run (none for lake lag when the lake has no watermarks yet). */
+export function loaderMetricDocuments(outcome: LoadOutcome, now = Date.now()): MetricDocument[] {
+  const documents: MetricDocument[] = [];
+  const cut = outcome.status === 'loaded' ? outcome.toCut : outcome.fromCut;
+  const metrics: Metric[] = [];
+  if (cut?.commitTs) {
+    metrics.push({
+      name: METRICS.warehouse.lagSeconds,
+      unit: 'Seconds',
+      value: Math.max(0, (now - Date.parse(cut.commitTs)) / 1000),
+    });
+  }
+  if (outcome.status === 'loaded') {
+    const rows = Object.values(outcome.rowsWritten).reduce((sum, n) => sum + (n ?? 0), 0);
+    metrics.push({ name: METRICS.warehouse.rowsLoaded, unit: 'Count', value: rows });
+    metrics.push({
+      name: METRICS.warehouse.inferredMembers,
+      unit: 'Count',
+      value: outcome.inferredMembers.length,
+    });
+    if (outcome.latency) {
+      metrics.push({ name: METRICS.endToEnd.p50Seconds, unit: 'Seconds', value: outcome.latency.p50 });
+      metrics.push({ name: METRICS.endToEnd.p95Seconds, unit: 'Seconds', value: outcome.latency.p95 });
+      metrics.push({ name: METRICS.endToEnd.maxSeconds, unit: 'Seconds', value: outcome.latency.max });
+    }
+    for (const watermark of outcome.watermarks) {
+      if (!watermark.emittedAt) continue;
+      const emitted = Date.parse(`${watermark.emittedAt.replace(' ', 'T')}Z`);
+      documents.push(
+        document(
+          now,
+          [{ name: METRICS.lake.lagSeconds, unit: 'Seconds', value: Math.max(0, (now - emitted) / 1000) }],
+          {
+            [TABLE_DIMENSION]: watermark.table,
+          },
+        ),
+      );
+    }
+  }
+  if (metrics.length > 0) documents.unshift(document(now, metrics));
+  return documents;
+}

@@ -1,0 +1,102 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readLoaderConfig } from '../../functions/loader/config.ts';
+import { createHandler } from '../../functions/loader/handler.ts';
+import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
+import { type LoaderHarness, openLoaderHarness } from './loader-harness.ts';
+
+const T0 = '2022-11-03T14:20:52.186Z';
+const CONTEXT = { awsRequestId: 'test-request' };
+
+let harness: LoaderHarness;
+
+beforeEach(async () => {
+  harness = await openLoaderHarness();
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await harness.close();
+});
+
+describe('loader handler', () => {
+  it('runs one load over the injected adapters and logs its figures in embedded metric format', async () => {
+    const lake: LakeChange[] = [
+      { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+      ...watermarks(150n, T0),
+    ];
+    await writeLake(harness.lakeDir, lake);
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
+    const handler = createHandler(async () => ({
+      engine: harness.engine,
+      warehouse: harness.warehouse,
+      queries: harness.queries,
+    }));
+
+    expect(await handler({}, CONTEXT)).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
+    expect(await handler({}, CONTEXT)).toMatchObject({ status: 'unchanged', cutLsn: '150' });
+
+    const documents = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const main = documents.find((d) => 'WarehouseRowsLoaded' in d);
+    expect(main).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'TotesysStream', Dimensions: [[]] }] },
+      WarehouseRowsLoaded: 1,
+      WarehouseInferredMembers: 0,
+      EndToEndP95Seconds: expect.any(Number),
+    });
+    const lakeLag = documents.filter((d) => 'LakeLagSeconds' in d);
+    expect(lakeLag.map((d) => d['Table']).sort()).toHaveLength(11);
+    expect(documents.some((d) => d['status'] === 'unchanged' && d['requestId'] === 'test-request')).toBe(
+      true,
+    );
+  });
+
+  it('retries a failed set-up on the next invocation instead of keeping the failure', async () => {
+    let attempts = 0;
+    const handler = createHandler(async () => {
+      attempts++;
+      throw new Error('secret not reachable');
+    });
+    await expect(handler({}, CONTEXT)).rejects.toThrow(/secret not reachable/);
+    await expect(handler({}, CONTEXT)).rejects.toThrow(/secret not reachable/);
+    expect(attempts).toBe(2);
+  });
+});
+
+describe('readLoaderConfig', () => {
+  it('builds the warehouse URL from the Secrets Manager secret, escaping the password', async () => {
+    const secrets = mockClient(SecretsManagerClient);
+    secrets.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({
+        host: 'wh.example',
+        port: 5433,
+        username: 'loader',
+        password: 'p@ss/w:rd',
+        dbname: 'warehouse',
+      }),
+    });
+    const config = await readLoaderConfig(
+      { TOTESYS_WAREHOUSE_SECRET_ARN: 'arn:secret', TOTESYS_ATHENA_WORKGROUP: 'wg' },
+      new SecretsManagerClient({}),
+    );
+    expect(new URL(config.warehouseUrl)).toMatchObject({
+      hostname: 'wh.example',
+      port: '5433',
+      pathname: '/warehouse',
+    });
+    expect(decodeURIComponent(new URL(config.warehouseUrl).password)).toBe('p@ss/w:rd');
+    expect(config).toMatchObject({ tls: 'require', workGroup: 'wg', glueDatabase: 'totesys_lake' });
+    secrets.restore();
+  });
+
+  it('names the missing variable', async () => {
+    await expect(readLoaderConfig({ TOTESYS_ATHENA_WORKGROUP: 'wg' })).rejects.toThrow(
+      /TOTESYS_WAREHOUSE_SECRET_ARN/,
+    );
+    await expect(readLoaderConfig({ TOTESYS_WAREHOUSE_URL: 'postgres://x' })).rejects.toThrow(
+      /TOTESYS_ATHENA_WORKGROUP/,
+    );
+  });
+});
