@@ -1,0 +1,101 @@
+/**
+ * @module
+ * The CDC reader Lambda: every minute it streams the source's logical replication slot into the delivery
+ * streams until its time budget (the invocation's remaining time) is spent, then acknowledges and stops.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DEFAULTS, ENV } from '../../../core/operations.ts';
+import { acknowledge } from '../acknowledge.ts';
+import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+import { ScheduledInvoke } from './scheduled-invoke.ts';
+
+/** Props of {@link CdcReader}. */
+export interface CdcReaderProps {
+  readonly entry: string;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroups: readonly ec2.ISecurityGroup[];
+  /** The source's credentials (RDS secret JSON: host, port, username, password, dbname). */
+  readonly sourceSecret: secretsmanager.ISecret;
+  /** The 11 delivery streams it puts to. */
+  readonly deliveryStreams: readonly firehose.IDeliveryStream[];
+  readonly streamPrefix: string;
+  /** The lake bucket; the reader keeps its state under `state/`. */
+  readonly stateBucket: s3.IBucket;
+  /**
+   * Longest run; the reader's budget is the invocation's remaining time.
+   * @default 5 minutes
+   */
+  readonly timeout?: Duration;
+  /**
+   * Time between two invocations.
+   * @default 1 minute
+   */
+  readonly rate?: Duration;
+}
+
+/** The reader: reserved concurrency 1, so two runs never read the slot at once. */
+export class CdcReader extends Construct {
+  readonly fn: PipelineFunction;
+  readonly schedule: ScheduledInvoke;
+
+  constructor(scope: Construct, id: string, props: CdcReaderProps) {
+    super(scope, id);
+    this.fn = new PipelineFunction(this, 'Function', {
+      entry: props.entry,
+      description: 'totesys-stream CDC reader: logical replication slot to Firehose',
+      timeout: props.timeout ?? Duration.minutes(5),
+      memorySize: 1024,
+      // A replication slot has one reader at a time; a second run would fail to acquire it anyway.
+      reservedConcurrentExecutions: 1,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [...props.securityGroups],
+      environment: {
+        [ENV.sourceSecretArn]: props.sourceSecret.secretArn,
+        [ENV.slotName]: DEFAULTS.slotName,
+        [ENV.publicationName]: DEFAULTS.publicationName,
+        [ENV.streamPrefix]: props.streamPrefix,
+        [ENV.stateBucket]: props.stateBucket.bucketName,
+        [ENV.statePrefix]: LAKE_PREFIXES.state,
+        [ENV.databaseTls]: 'require',
+      },
+    });
+    props.sourceSecret.grantRead(this.fn);
+    for (const stream of props.deliveryStreams) stream.grantPutRecords(this.fn);
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWriteState',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        resources: [props.stateBucket.arnForObjects(`${LAKE_PREFIXES.state}*`)],
+      }),
+    );
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        // Without ListBucket a missing state object reads as AccessDenied instead of NoSuchKey.
+        sid: 'ListState',
+        actions: ['s3:ListBucket'],
+        resources: [props.stateBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${LAKE_PREFIXES.state}*`] } },
+      }),
+    );
+    this.schedule = new ScheduledInvoke(this, 'EveryMinute', {
+      fn: this.fn,
+      rate: props.rate ?? Duration.minutes(1),
+      description: 'Run the totesys CDC reader',
+    });
+    acknowledge(this.fn, [
+      {
+        id: lakeObjectsFinding(LAKE_PREFIXES.state),
+        reason: 'The reader names its state objects at run time; they are granted by the state/ prefix only.',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * @module
+ * The Glue database and the 11 lake tables, built from `glue/` so the catalog, the Firehose conversion schema
+ * and the offline DuckDB views cannot drift. Partition projection on `dt` means no crawler and no
+ * `ALTER TABLE ADD PARTITION`, ever.
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import {
+  DT_PROJECTION,
+  GLUE_DATABASE,
+  LAKE_TABLE_NAMES,
+  LAKE_TABLES,
+  type LakeTableName,
+  lakeColumns,
+  PARTITION_COLUMN,
+} from '../../../glue/index.ts';
+
+/** Props of {@link LakeCatalog}. */
+export interface LakeCatalogProps {
+  /** The lake bucket; each table lives under `s3://<bucket>/<table>/`. */
+  readonly bucket: s3.IBucket;
+  /**
+   * The Glue database name.
+   * @default GLUE_DATABASE (`totesys_lake`)
+   */
+  readonly databaseName?: string;
+}
+
+/** The Glue database of the lake and one Parquet table per lake table, with `dt` projected. */
+export class LakeCatalog extends Construct {
+  readonly database: glue.CfnDatabase;
+  readonly databaseName: string;
+  /** The L1 tables: Firehose's record format conversion binds to a `CfnTable`. */
+  readonly tables: { readonly [T in LakeTableName]: glue.CfnTable };
+
+  constructor(scope: Construct, id: string, props: LakeCatalogProps) {
+    super(scope, id);
+    const account = Stack.of(this).account;
+    this.databaseName = props.databaseName ?? GLUE_DATABASE;
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: account,
+      databaseInput: {
+        name: this.databaseName,
+        description: 'totesys change-data-capture lake: one table per warehouse table, every row version.',
+      },
+    });
+
+    const tables: Partial<Record<LakeTableName, glue.CfnTable>> = {};
+    for (const name of LAKE_TABLE_NAMES) {
+      const table = LAKE_TABLES[name];
+      const location = `s3://${props.bucket.bucketName}/${name}/`;
+      const cfnTable = new glue.CfnTable(this, name, {
+        catalogId: account,
+        databaseName: this.databaseName,
+        tableInput: {
+          name,
+          description: table.description,
+          tableType: 'EXTERNAL_TABLE',
+          parameters: {
+            classification: 'parquet',
+            EXTERNAL: 'TRUE',
+            'parquet.compression': 'SNAPPY',
+            'projection.enabled': 'true',
+            [`projection.${PARTITION_COLUMN.name}.type`]: DT_PROJECTION.type,
+            [`projection.${PARTITION_COLUMN.name}.format`]: DT_PROJECTION.format,
+            [`projection.${PARTITION_COLUMN.name}.range`]: DT_PROJECTION.range,
+            [`projection.${PARTITION_COLUMN.name}.interval`]: DT_PROJECTION.interval,
+            [`projection.${PARTITION_COLUMN.name}.interval.unit`]: DT_PROJECTION.intervalUnit,
+            // The same layout the Firehose prefix writes: <table>/dt=YYYY-MM-DD/.
+            'storage.location.template': `${location}${PARTITION_COLUMN.name}=\${${PARTITION_COLUMN.name}}/`,
+          },
+          partitionKeys: [
+            { name: PARTITION_COLUMN.name, type: PARTITION_COLUMN.type, comment: PARTITION_COLUMN.comment },
+          ],
+          storageDescriptor: {
+            location,
+            columns: lakeColumns(table).map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
+            inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+            outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+            serdeInfo: {
+              serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+              parameters: { 'serialization.format': '1' },
+            },
+            compressed: false,
+            storedAsSubDirectories: false,
+          },
+        },
+      });
+      cfnTable.addResourceDependency(this.database);
+      tables[name] = cfnTable;
+    }
+    this.tables = tables as { readonly [T in LakeTableName]: glue.CfnTable };
+  }
+
+  /** ARNs of the catalog, the database and the given tables: what glue:GetTable needs to be granted on. */
+  tableArns(names: readonly LakeTableName[] = LAKE_TABLE_NAMES): string[] {
+    const stack = Stack.of(this);
+    return [
+      stack.formatArn({ service: 'glue', resource: 'catalog' }),
+      stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
+      ...names.map((n) =>
+        stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${n}` }),
+      ),
+    ];
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * @module
+ * What on-call watches: one alarm per lag figure of architecture section 8 (metrics the Lambdas publish in
+ * embedded metric format, names from core/operations.ts), Firehose freshness and failures per stream, failed
+ * records landing under errors/, Lambda errors and throttles, the source's replication slot and free storage;
+ * all on one dashboard and notifying one SNS topic.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { METRIC_NAMESPACE, METRICS, TABLE_DIMENSION } from '../../../core/operations.ts';
+import type { LakeTableName } from '../../../glue/index.ts';
+import { acknowledge } from '../acknowledge.ts';
+import { ERRORS_METRICS_FILTER_ID } from './lake-bucket.ts';
+
+/** A delivery stream and the lake table it fills. */
+export interface MonitoredStream {
+  readonly deliveryStreamName: string;
+  readonly lakeTable: LakeTableName;
+}
+
+/** Alarm thresholds; each default is what "behind" means for a one-minute pipeline. */
+export interface LagThresholds {
+  /** @default 300 (seconds since the oldest commit not yet accepted by Firehose) */
+  readonly readerLagSeconds?: number;
+  /** @default 1 GiB of WAL held by the slot */
+  readonly readerSlotLagBytes?: number;
+  /** @default 900 (per lake table: now minus the newest watermark that reached the lake) */
+  readonly lakeLagSeconds?: number;
+  /** @default 900 */
+  readonly warehouseLagSeconds?: number;
+  /** @default 900 (p95 of commit-to-warehouse latency per load) */
+  readonly endToEndP95Seconds?: number;
+  /** @default 5 GiB of WAL (RDS OldestReplicationSlotLag) */
+  readonly rdsSlotLagBytes?: number;
+  /** @default 5 GiB (RDS FreeStorageSpace below this alarms) */
+  readonly rdsFreeStorageBytes?: number;
+}
+
+/** Props of {@link PipelineMonitoring}. */
+export interface PipelineMonitoringProps {
+  readonly streams: readonly MonitoredStream[];
+  readonly reader: lambda.IFunction;
+  readonly transformer: lambda.IFunction;
+  readonly loader: lambda.IFunction;
+  /** Name of the lake bucket, whose `errors` request-metrics filter counts failed records. */
+  readonly bucketName: string;
+  /** The delivery streams' buffering interval; freshness alarms sit well above it. */
+  readonly bufferingInterval: Duration;
+  /** RDS instance identifier of the source; without it the RDS alarms are not created. */
+  readonly sourceDbInstanceIdentifier?: string;
+  /** Where alarm notifications are emailed; without it the topic has no subscription. */
+  readonly alarmEmail?: string;
+  readonly thresholds?: LagThresholds;
+  /** @default 'totesys-stream' */
+  readonly dashboardName?: string;
+}
+
+const GIB = 1024 ** 3;
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** The dashboard, the alarms and the alarm topic. */
+export class PipelineMonitoring extends Construct {
+  readonly topic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
+    super(scope, id);
+    const t = props.thresholds ?? {};
+    this.topic = new sns.Topic(this, 'Alarms', { displayName: 'totesys-stream alarms', enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    acknowledge(this.topic, [
+      {
+        id: 'AwsSolutions-SNS2',
+        reason:
+          'Alarm notifications carry no pipeline data; CloudWatch cannot publish to a topic under the AWS managed SNS key, and a customer key would cost more than it protects.',
+      },
+    ]);
+
+    const pipeline = (metricName: string, statistic: string, dimensionsMap?: Record<string, string>) =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        statistic,
+        period: FIVE_MINUTES,
+        dimensionsMap,
+      });
+
+    // Lag figures (architecture section 8).
+    const readerLag = pipeline(METRICS.reader.lagSeconds, 'Maximum');
+    const slotLag = pipeline(METRICS.reader.slotLagBytes, 'Maximum');
+    const warehouseLag = pipeline(METRICS.warehouse.lagSeconds, 'Maximum');
+    const e2eP50 = pipeline(METRICS.endToEnd.p50Seconds, 'Maximum');
+    const e2eP95 = pipeline(METRICS.endToEnd.p95Seconds, 'Maximum');
+    const e2eMax = pipeline(METRICS.endToEnd.maxSeconds, 'Maximum');
+    // The reader publishes its lag on every run (0 when idle): silence means it is not running.
+    this.alarm(
+      'ReaderLag',
+      readerLag,
+      t.readerLagSeconds ?? 300,
+      'The CDC reader is behind the source (seconds since the oldest unshipped commit), or not running.',
+      cloudwatch.TreatMissingData.BREACHING,
+    );
+    this.alarm(
+      'ReaderSlotLag',
+      slotLag,
+      t.readerSlotLagBytes ?? GIB,
+      'The replication slot holds back this much WAL; the source keeps it on disk until the reader catches up.',
+    );
+    const lakeLags = props.streams.map((s) => {
+      const metric = pipeline(METRICS.lake.lagSeconds, 'Maximum', { [TABLE_DIMENSION]: s.lakeTable });
+      this.alarm(
+        `LakeLag-${s.lakeTable}`,
+        metric,
+        t.lakeLagSeconds ?? 900,
+        `No recent watermark reached lake table ${s.lakeTable}: its delivery stream is behind or failing.`,
+      );
+      return metric;
+    });
+    this.alarm(
+      'WarehouseLag',
+      warehouseLag,
+      t.warehouseLagSeconds ?? 900,
+      'The warehouse cut is this far behind the source while newer commits exist: the loader is behind or failing.',
+    );
+    this.alarm(
+      'EndToEndP95',
+      e2eP95,
+      t.endToEndP95Seconds ?? 900,
+      '95% of the changes a load made visible took longer than this from commit to warehouse.',
+    );
+
+    // Firehose, per stream.
+    const freshnessThreshold = props.bufferingInterval.toSeconds() * 2 + 300;
+    const firehoseMetric = (name: string, metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Firehose',
+        metricName,
+        statistic,
+        period: FIVE_MINUTES,
+        dimensionsMap: { DeliveryStreamName: name },
+      });
+    const freshness = props.streams.map((s) => {
+      const metric = firehoseMetric(s.deliveryStreamName, 'DeliveryToS3.DataFreshness', 'Maximum');
+      this.alarm(
+        `Freshness-${s.lakeTable}`,
+        metric,
+        freshnessThreshold,
+        `The oldest record in ${s.deliveryStreamName} is older than two buffering intervals plus 5 minutes: delivery to S3 is stuck.`,
+      );
+      const processing = firehoseMetric(s.deliveryStreamName, 'ExecuteProcessing.Success', 'Minimum');
+      this.alarm(
+        `Processing-${s.lakeTable}`,
+        processing,
+        1,
+        `Invocations of the transformation Lambda from ${s.deliveryStreamName} failed; after 3 retries the batch goes to errors/.`,
+        cloudwatch.TreatMissingData.NOT_BREACHING,
+        cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      );
+      const conversion = firehoseMetric(s.deliveryStreamName, 'FailedConversion.Records', 'Sum');
+      this.alarm(
+        `Conversion-${s.lakeTable}`,
+        conversion,
+        0,
+        `Records of ${s.deliveryStreamName} failed Parquet conversion (schema mismatch) and went to errors/.`,
+      );
+      return metric;
+    });
+
+    // S3 request metrics on the errors/ filter: each PUT there is Firehose writing records that failed
+    // processing or conversion, whatever the cause, so one alarm covers both paths.
+    const errorObjects = new cloudwatch.Metric({
+      namespace: 'AWS/S3',
+      metricName: 'PutRequests',
+      statistic: 'Sum',
+      period: FIVE_MINUTES,
+      dimensionsMap: { BucketName: props.bucketName, FilterId: ERRORS_METRICS_FILTER_ID },
+    });
+    this.alarm(
+      'ErrorObjects',
+      errorObjects,
+      0,
+      'Firehose wrote failed records under errors/ in the lake bucket; inspect them and replay.',
+    );
+
+    // Lambdas.
+    const functions = { Reader: props.reader, Transformer: props.transformer, Loader: props.loader };
+    for (const [name, fn] of Object.entries(functions)) {
+      this.alarm(
+        `${name}Errors`,
+        fn.metricErrors({ period: FIVE_MINUTES }),
+        0,
+        `The ${name.toLowerCase()} Lambda failed.`,
+      );
+    }
+    this.alarm(
+      'TransformerThrottles',
+      props.transformer.metricThrottles({ period: FIVE_MINUTES }),
+      0,
+      'The transformation Lambda was throttled; Firehose retries, then sends the batch to errors/.',
+    );
+    // The scheduled two run with reserved concurrency 1 and may outlast a one-minute tick, so a throttled
+    // tick is normal; every tick of 15 minutes throttled means no run could start for 15 minutes.
+    for (const [name, fn] of [
+      ['Reader', props.reader],
+      ['Loader', props.loader],
+    ] as const) {
+      const throttles = fn.metricThrottles({ period: Duration.minutes(15) });
+      this.alarm(
+        `${name}Throttles`,
+        throttles,
+        14,
+        `Every scheduled ${name.toLowerCase()} run was throttled for 15 minutes: a run is stuck or concurrency is exhausted.`,
+      );
+    }
+
+    // The source database.
+    const rdsWidgets: cloudwatch.IWidget[] = [];
+    if (props.sourceDbInstanceIdentifier) {
+      const rds = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/RDS',
+          metricName,
+          statistic,
+          period: FIVE_MINUTES,
+          dimensionsMap: { DBInstanceIdentifier: props.sourceDbInstanceIdentifier! },
+        });
+      const rdsSlot = rds('OldestReplicationSlotLag', 'Maximum');
+      const free = rds('FreeStorageSpace', 'Minimum');
+      this.alarm(
+        'SourceSlotLag',
+        rdsSlot,
+        t.rdsSlotLagBytes ?? 5 * GIB,
+        'The source retains this much WAL for its oldest replication slot; if it keeps growing the disk fills and writes stop.',
+      );
+      this.alarm(
+        'SourceFreeStorage',
+        free,
+        t.rdsFreeStorageBytes ?? 5 * GIB,
+        'The source database is running out of storage (often WAL held by a stalled slot).',
+        cloudwatch.TreatMissingData.MISSING,
+        cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      );
+      rdsWidgets.push(
+        new cloudwatch.GraphWidget({
+          title: 'Source: oldest replication slot lag (bytes)',
+          left: [rdsSlot],
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({ title: 'Source: free storage (bytes)', left: [free], width: 12 }),
+      );
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? 'totesys-stream',
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Reader lag (s)', left: [readerLag], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Replication slot lag (bytes)', left: [slotLag], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Warehouse lag (s)', left: [warehouseLag], width: 8 }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Lake lag per table (s)', left: lakeLags, width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'End-to-end latency (s)',
+        left: [e2eP50, e2eP95, e2eMax],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Firehose DeliveryToS3.DataFreshness (s)',
+        left: freshness,
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Failed records written under errors/',
+        left: [errorObjects],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Lambda errors',
+        left: Object.values(functions).map((fn) => fn.metricErrors({ period: FIVE_MINUTES })),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Lambda throttles',
+        left: Object.values(functions).map((fn) => fn.metricThrottles({ period: FIVE_MINUTES })),
+        width: 12,
+      }),
+    );
+    if (rdsWidgets.length > 0) this.dashboard.addWidgets(...rdsWidgets);
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 8 }),
+    );
+  }
+
+  private alarm(
+    id: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+    description: string,
+    treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  ): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator,
+      treatMissingData,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}

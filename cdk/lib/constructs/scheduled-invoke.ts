@@ -1,0 +1,47 @@
+/**
+ * @module
+ * An EventBridge Scheduler schedule that invokes a Lambda at a fixed rate, dropping (not queueing) ticks
+ * that cannot run: the next tick does the same work.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { acknowledge, functionVersionsFinding } from '../acknowledge.ts';
+
+/** Props of {@link ScheduledInvoke}. */
+export interface ScheduledInvokeProps {
+  readonly fn: lambda.IFunction;
+  /** Time between two invocations (at least one minute). */
+  readonly rate: Duration;
+  readonly description: string;
+}
+
+/** Invokes `fn` every `rate`; a tick Lambda throttles (reserved concurrency 1) expires within a minute. */
+export class ScheduledInvoke extends Construct {
+  readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: ScheduledInvokeProps) {
+    super(scope, id);
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      schedule: scheduler.ScheduleExpression.rate(props.rate),
+      description: props.description,
+      target: new targets.LambdaInvoke(props.fn, {
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      }),
+    });
+    // Scheduler invokes asynchronously; while the previous run still holds the single concurrency slot,
+    // Lambda would keep the event and retry it for hours. The next tick replaces it, so let it expire.
+    props.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    // The scheduler's role (shared per stack by the L2) may invoke the function's versions too.
+    acknowledge(Stack.of(this), [
+      {
+        id: functionVersionsFinding(props.fn),
+        reason:
+          "EventBridge Scheduler's role invokes this one function; the :* suffix only covers its versions.",
+      },
+    ]);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * @module
+ * One Firehose delivery stream for one source table: Direct PUT, the transformation Lambda, dynamic
+ * partitioning on the Lambda's `dt` key, and JSON to Parquet conversion with the table's own Glue schema.
+ * One stream per table because conversion takes exactly one schema per stream (architecture section 4).
+ */
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import type * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { LakeTableName } from '../../../glue/index.ts';
+import { acknowledge, functionVersionsFinding, wildcardFinding } from '../acknowledge.ts';
+import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
+
+/** Props of {@link TableDeliveryStream}. */
+export interface TableDeliveryStreamProps {
+  /** The delivery stream name, `deliveryStreamName(source table, prefix)`. */
+  readonly deliveryStreamName: string;
+  readonly lakeTable: LakeTableName;
+  /** The lake table's Glue table: the Parquet schema. */
+  readonly glueTable: glue.CfnTable;
+  /** ARNs of the Glue catalog, database and this table. */
+  readonly glueArns: readonly string[];
+  readonly bucket: s3.IBucket;
+  readonly transformer: lambda.IFunction;
+  /**
+   * Buffering interval before a file is written; Firehose needs at least 60 s with dynamic partitioning.
+   * @default 60 seconds
+   */
+  readonly bufferingInterval?: Duration;
+  /**
+   * Buffering size before a file is written; at least 64 MiB with Parquet conversion.
+   * @default 64 MiB
+   */
+  readonly bufferingSize?: Size;
+}
+
+/** The S3 prefix a lake table's Parquet files land under, partitioned by the transformation's `dt`. */
+export function dataOutputPrefix(table: LakeTableName): string {
+  return `${table}/dt=!{partitionKeyFromLambda:dt}/`;
+}
+
+/** The S3 prefix of a lake table's failed records, by failure type and day. */
+export function errorOutputPrefix(table: LakeTableName): string {
+  return `${LAKE_PREFIXES.errors}${table}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
+}
+
+/**
+ * A delivery stream with its own role. The L2 destination would grant the role `bucket.grantReadWrite` (every
+ * object of the bucket, `s3:GetObject*`, `s3:DeleteObject*`, ...); instead the role gets exactly what the
+ * Firehose documentation lists, scoped to this table's two prefixes, and the L2 is handed the role without
+ * policy updates so it adds nothing of its own.
+ */
+export class TableDeliveryStream extends Construct {
+  readonly deliveryStream: firehose.DeliveryStream;
+  readonly deliveryStreamName: string;
+  readonly lakeTable: LakeTableName;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: TableDeliveryStreamProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const table = props.lakeTable;
+    this.lakeTable = table;
+    this.deliveryStreamName = props.deliveryStreamName;
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/kinesisfirehose/${props.deliveryStreamName}`,
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Firehose ${props.deliveryStreamName}: write ${table}/ and errors/${table}/ of the lake`,
+    });
+    const objects = [
+      props.bucket.arnForObjects(`${table}/*`),
+      props.bucket.arnForObjects(`${LAKE_PREFIXES.errors}${table}/*`),
+    ];
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnPrefixes',
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+        resources: objects,
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'LocateBucket',
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [props.bucket.bucketArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadConversionSchema',
+        actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+        resources: [...props.glueArns],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        // AWS documents this with Resource "*": Firehose calls it while resolving the conversion schema and
+        // the action has no resource-level scoping for Glue Data Catalog tables. The L2 grants the same.
+        sid: 'ResolveSchemaVersion',
+        actions: ['glue:GetSchemaVersion'],
+        resources: ['*'],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeTransformer',
+        actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+        resources: [props.transformer.functionArn, `${props.transformer.functionArn}:*`],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteDeliveryLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    const boundRole = this.role.withoutPolicyUpdates();
+
+    this.deliveryStream = new firehose.DeliveryStream(this, 'Stream', {
+      deliveryStreamName: props.deliveryStreamName,
+      encryption: firehose.StreamEncryption.awsOwnedKey(),
+      destination: new firehose.S3Bucket(props.bucket, {
+        role: boundRole,
+        loggingConfig: new firehose.EnableLogging(logGroup),
+        processors: [
+          new firehose.LambdaFunctionProcessor(props.transformer, {
+            // Firehose calls the Lambda synchronously (6 MB payload limit): small batches keep the
+            // base64-encoded response well under it even when rows grow in the transformation.
+            bufferSize: Size.mebibytes(1),
+            bufferInterval: Duration.seconds(60),
+            retries: 3,
+          }),
+        ],
+        dynamicPartitioning: { enabled: true, retryDuration: Duration.minutes(5) },
+        dataFormatConversion: {
+          schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(props.glueTable),
+          inputFormat: firehose.InputFormat.OPENX_JSON,
+          outputFormat: firehose.OutputFormat.PARQUET,
+        },
+        dataOutputPrefix: dataOutputPrefix(table),
+        errorOutputPrefix: errorOutputPrefix(table),
+        bufferingInterval: props.bufferingInterval ?? Duration.seconds(60),
+        bufferingSize: props.bufferingSize ?? Size.mebibytes(64),
+      }),
+    });
+    // The stream must not be created before its role's policy exists (the first delivery would fail); the
+    // role itself is already ordered by the stream's GetAtt on its ARN.
+    const policy = this.role.node.tryFindChild('DefaultPolicy');
+    if (policy) this.deliveryStream.node.addDependency(policy);
+
+    const objectsReason =
+      "Firehose names the objects it writes, so they are granted by prefix: this table's own and its errors only.";
+    acknowledge(this.role, [
+      { id: lakeObjectsFinding(`${table}/`), reason: objectsReason },
+      { id: lakeObjectsFinding(`${LAKE_PREFIXES.errors}${table}/`), reason: objectsReason },
+      {
+        id: wildcardFinding('*'),
+        reason: 'glue:GetSchemaVersion only: AWS documents it on Resource "*" for record format conversion.',
+      },
+      {
+        id: functionVersionsFinding(props.transformer),
+        reason:
+          'Invoking the transformation Lambda by a qualified ARN (version or alias) is the same function.',
+      },
+    ]);
+  }
+}

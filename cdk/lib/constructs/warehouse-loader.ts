@@ -1,0 +1,125 @@
+/**
+ * @module
+ * The loader Lambda: on a schedule it finds the consistent cut across the lake tables, runs the Athena
+ * queries from queries/ and upserts the result into the warehouse in one transaction.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ENV } from '../../../core/operations.ts';
+import { LAKE_TABLE_NAMES } from '../../../glue/index.ts';
+import { acknowledge } from '../acknowledge.ts';
+import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+import { ScheduledInvoke } from './scheduled-invoke.ts';
+
+/** Props of {@link WarehouseLoader}. */
+export interface WarehouseLoaderProps {
+  readonly entry: string;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroups: readonly ec2.ISecurityGroup[];
+  /** The warehouse's credentials (RDS secret JSON). */
+  readonly warehouseSecret: secretsmanager.ISecret;
+  readonly bucket: s3.IBucket;
+  readonly glueDatabase: string;
+  /** ARNs of the Glue catalog, database and lake tables. */
+  readonly glueArns: readonly string[];
+  readonly workGroupName: string;
+  readonly workGroupArn: string;
+  /**
+   * Time between two loads.
+   * @default 1 minute
+   */
+  readonly rate?: Duration;
+  /**
+   * Longest load.
+   * @default 5 minutes
+   */
+  readonly timeout?: Duration;
+}
+
+/** The loader; reserved concurrency 1 because a second concurrent load would only be refused by the cut. */
+export class WarehouseLoader extends Construct {
+  readonly fn: PipelineFunction;
+  readonly schedule: ScheduledInvoke;
+
+  constructor(scope: Construct, id: string, props: WarehouseLoaderProps) {
+    super(scope, id);
+    this.fn = new PipelineFunction(this, 'Function', {
+      entry: props.entry,
+      description: 'totesys-stream loader: Athena over the lake into the warehouse',
+      timeout: props.timeout ?? Duration.minutes(5),
+      memorySize: 1024,
+      reservedConcurrentExecutions: 1,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [...props.securityGroups],
+      environment: {
+        [ENV.warehouseSecretArn]: props.warehouseSecret.secretArn,
+        [ENV.lakeBucket]: props.bucket.bucketName,
+        [ENV.glueDatabase]: props.glueDatabase,
+        [ENV.athenaWorkgroup]: props.workGroupName,
+        [ENV.databaseTls]: 'require',
+      },
+    });
+    props.warehouseSecret.grantRead(this.fn);
+    const policy: iam.PolicyStatement[] = [
+      new iam.PolicyStatement({
+        sid: 'RunQueries',
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
+        resources: [props.workGroupArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadCatalog',
+        actions: [
+          'glue:GetDatabase',
+          'glue:GetTable',
+          'glue:GetTables',
+          'glue:GetPartition',
+          'glue:GetPartitions',
+        ],
+        resources: [...props.glueArns],
+      }),
+      // Athena reads the lake and writes results with the caller's permissions.
+      new iam.PolicyStatement({
+        sid: 'ReadLakeTables',
+        actions: ['s3:GetObject'],
+        resources: LAKE_TABLE_NAMES.map((t) => props.bucket.arnForObjects(`${t}/*`)),
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListLake',
+        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+        resources: [props.bucket.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteQueryResults',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.athenaResults}*`)],
+      }),
+    ];
+    for (const statement of policy) this.fn.addToRolePolicy(statement);
+    this.schedule = new ScheduledInvoke(this, 'Schedule', {
+      fn: this.fn,
+      rate: props.rate ?? Duration.minutes(1),
+      description: 'Load the totesys warehouse from the lake',
+    });
+    acknowledge(
+      this.fn,
+      [...LAKE_TABLE_NAMES.map((t) => `${t}/`), LAKE_PREFIXES.athenaResults].map((prefix) => ({
+        id: lakeObjectsFinding(prefix),
+        reason:
+          "Athena reads every Parquet file of a lake table and names its result files itself, so objects are granted by the tables' prefixes and athena-results/ only.",
+      })),
+    );
+  }
+}

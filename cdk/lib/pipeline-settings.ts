@@ -1,0 +1,147 @@
+/**
+ * @module
+ * The deployment's settings, read from CDK context (`cdk.json` or `cdk deploy -c key=value`), validated once,
+ * with every default in one place. docs/aws-deployment.md lists the same keys.
+ */
+import type { App } from 'aws-cdk-lib';
+import { DEFAULTS } from '../../core/operations.ts';
+
+/** Where the pipeline's Lambdas run and what they connect to when the databases already exist. */
+export interface ExistingNetwork {
+  readonly vpcId: string;
+  /** Private subnets of the Lambdas (at least two, in different AZs, for availability). */
+  readonly subnetIds: readonly string[];
+  /** Route tables of those subnets; when given, an S3 gateway endpoint is added to them. */
+  readonly routeTableIds: readonly string[];
+  /** Security group of the Lambdas; the source and warehouse must allow 5432 from it. */
+  readonly securityGroupId: string;
+  readonly sourceSecretArn: string;
+  readonly warehouseSecretArn: string;
+  /** RDS instance identifier of the source, for the replication-slot and storage alarms. */
+  readonly sourceDbInstanceIdentifier?: string;
+}
+
+/** Everything `bin/app.ts` needs to build the two stacks. */
+export interface PipelineSettings {
+  /** Create a VPC and demo RDS source and warehouse instead of using existing ones. */
+  readonly demo: boolean;
+  readonly network?: ExistingNetwork;
+  /** Create interface endpoints for Firehose, Secrets Manager and Athena (false when the VPC has a NAT). */
+  readonly vpcEndpoints: boolean;
+  readonly alarmEmail?: string;
+  readonly bufferingIntervalSeconds: number;
+  readonly bufferingSizeMiB: number;
+  readonly loaderRateMinutes: number;
+  readonly streamPrefix: string;
+  /** Let `cdk destroy` delete the bucket, database and workgroup (never in production). */
+  readonly destroyOnRemoval: boolean;
+}
+
+/** A context value that is missing or malformed; the message names the key and an example. */
+export class PipelineSettingsError extends Error {
+  override readonly name = 'PipelineSettingsError';
+}
+
+type Lookup = (key: string) => unknown;
+
+function text(get: Lookup, key: string): string | undefined {
+  const value = get(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new PipelineSettingsError(`Context "${key}" must be a string.`);
+  return value;
+}
+
+function flag(get: Lookup, key: string, fallback: boolean): boolean {
+  const value = get(key);
+  if (value === undefined) return fallback;
+  // `-c key=false` arrives as the string "false".
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new PipelineSettingsError(`Context "${key}" must be true or false, got ${JSON.stringify(value)}.`);
+}
+
+function integer(get: Lookup, key: string, fallback: number, min: number, max: number): number {
+  const value = get(key);
+  if (value === undefined) return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new PipelineSettingsError(
+      `Context "${key}" must be a whole number from ${min} to ${max}, got ${value}.`,
+    );
+  }
+  return n;
+}
+
+function list(get: Lookup, key: string): string[] {
+  const value = get(key);
+  if (value === undefined || value === '') return [];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+  throw new PipelineSettingsError(`Context "${key}" must be a comma-separated string or a list of strings.`);
+}
+
+function required(get: Lookup, key: string, example: string): string {
+  const value = text(get, key);
+  if (!value) {
+    throw new PipelineSettingsError(
+      `Context "${key}" is required when demo=false (e.g. -c ${key}=${example}); or deploy with -c demo=true.`,
+    );
+  }
+  return value;
+}
+
+/** Reads and validates the settings from a context lookup (`app.node.tryGetContext`). */
+export function readPipelineSettings(get: Lookup): PipelineSettings {
+  const demo = flag(get, 'demo', false);
+  let network: ExistingNetwork | undefined;
+  if (!demo) {
+    const subnetIds = list(get, 'subnetIds');
+    if (subnetIds.length === 0) {
+      throw new PipelineSettingsError(
+        'Context "subnetIds" is required when demo=false (e.g. -c subnetIds=subnet-0a1,subnet-0b2).',
+      );
+    }
+    network = {
+      vpcId: required(get, 'vpcId', 'vpc-0123456789abcdef0'),
+      subnetIds,
+      routeTableIds: list(get, 'routeTableIds'),
+      securityGroupId: required(get, 'securityGroupId', 'sg-0123456789abcdef0'),
+      sourceSecretArn: required(
+        get,
+        'sourceSecretArn',
+        'arn:aws:secretsmanager:eu-west-2:111122223333:secret:totesys-AbCdEf',
+      ),
+      warehouseSecretArn: required(
+        get,
+        'warehouseSecretArn',
+        'arn:aws:secretsmanager:eu-west-2:111122223333:secret:warehouse-AbCdEf',
+      ),
+      sourceDbInstanceIdentifier: text(get, 'sourceDbInstanceIdentifier'),
+    };
+  }
+  const email = text(get, 'alarmEmail');
+  if (email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(email)) {
+    throw new PipelineSettingsError(`Context "alarmEmail" is not an email address: ${email}.`);
+  }
+  return {
+    demo,
+    network,
+    vpcEndpoints: flag(get, 'vpcEndpoints', true),
+    alarmEmail: email,
+    // Firehose refuses less than 60 s and 64 MiB once dynamic partitioning and Parquet conversion are on.
+    bufferingIntervalSeconds: integer(get, 'bufferingIntervalSeconds', 60, 60, 900),
+    bufferingSizeMiB: integer(get, 'bufferingSizeMiB', 64, 64, 128),
+    loaderRateMinutes: integer(get, 'loaderRateMinutes', 1, 1, 1440),
+    streamPrefix: text(get, 'streamPrefix') ?? DEFAULTS.streamPrefix,
+    destroyOnRemoval: flag(get, 'destroyOnRemoval', false),
+  };
+}
+
+/** The settings of an app, from its context. */
+export function pipelineSettingsOf(app: App): PipelineSettings {
+  return readPipelineSettings((key) => app.node.tryGetContext(key));
+}

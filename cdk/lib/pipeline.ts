@@ -1,0 +1,49 @@
+/**
+ * @module
+ * Builds the two stacks from the settings: the stateful lake (with the demo databases when asked) and the
+ * stateless ingest side wired to the demo's or the user's VPC, subnets, security group and secrets.
+ */
+import { type App, Duration, Size } from 'aws-cdk-lib';
+import type { PipelineSettings } from './pipeline-settings.ts';
+import { FUNCTION_ENTRIES, type FunctionEntries } from './repo-paths.ts';
+import { IngestStack } from './stacks/ingest-stack.ts';
+import { LakeStack } from './stacks/lake-stack.ts';
+
+/** The stacks of one deployment. */
+export interface Pipeline {
+  readonly lake: LakeStack;
+  readonly ingest: IngestStack;
+}
+
+/** Options for tests: other Lambda entries and query directory. */
+export interface PipelineOptions {
+  readonly entries?: FunctionEntries;
+  readonly queriesDirectory?: string;
+}
+
+/** Adds `TotesysLake` and `TotesysIngest` to the app. */
+export function buildPipeline(app: App, settings: PipelineSettings, options: PipelineOptions = {}): Pipeline {
+  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+  const lake = new LakeStack(app, 'TotesysLake', {
+    env,
+    description: 'totesys-stream: lake bucket, Glue catalog, Athena workgroup (stateful)',
+    demo: settings.demo,
+    destroyOnRemoval: settings.destroyOnRemoval,
+    queriesDirectory: options.queriesDirectory,
+  });
+
+  const ingest = new IngestStack(app, 'TotesysIngest', {
+    env,
+    description: 'totesys-stream: CDC reader, Firehose streams, transformer, loader, monitoring (stateless)',
+    lake,
+    existing: settings.network,
+    interfaceEndpoints: settings.vpcEndpoints,
+    entries: options.entries ?? FUNCTION_ENTRIES,
+    streamPrefix: settings.streamPrefix,
+    bufferingInterval: Duration.seconds(settings.bufferingIntervalSeconds),
+    bufferingSize: Size.mebibytes(settings.bufferingSizeMiB),
+    loaderRate: Duration.minutes(settings.loaderRateMinutes),
+    alarmEmail: settings.alarmEmail,
+  });
+  return { lake, ingest };
+}

@@ -1,0 +1,170 @@
+/**
+ * @module
+ * The stateless stack: the three Lambdas, the 11 delivery streams, the VPC endpoints, the schedules and the
+ * monitoring. It holds no data, so it can be destroyed and redeployed freely; the lake stays.
+ */
+import { CfnMapping, Duration, type Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { deliveryStreamName } from '../../../firehose/put-record-batch.ts';
+import { lakeTableForSource } from '../../../glue/index.ts';
+import { SOURCE_TABLE_NAMES } from '../../../source/source-tables.ts';
+import { CdcReader } from '../constructs/cdc-reader.ts';
+import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
+import { lakeBucketName } from '../constructs/lake-bucket.ts';
+import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
+import { PipelineFunction } from '../constructs/pipeline-function.ts';
+import { type LagThresholds, PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
+import { TableDeliveryStream } from '../constructs/table-delivery-stream.ts';
+import { WarehouseLoader } from '../constructs/warehouse-loader.ts';
+import type { ExistingNetwork } from '../pipeline-settings.ts';
+import type { FunctionEntries } from '../repo-paths.ts';
+import type { LakeStack } from './lake-stack.ts';
+
+/** Props of {@link IngestStack}. */
+export interface IngestStackProps extends StackProps {
+  readonly lake: LakeStack;
+  /**
+   * The user's VPC, subnets, security group and secrets; required unless the lake stack has the demo.
+   * @default the lake stack's demo databases
+   */
+  readonly existing?: ExistingNetwork;
+  /**
+   * Create the Firehose, Secrets Manager and Athena interface endpoints (false when the VPC has a NAT or
+   * already has them: a second endpoint with private DNS for the same service cannot be created).
+   * @default true
+   */
+  readonly interfaceEndpoints?: boolean;
+  /** The Lambda handler files. */
+  readonly entries: FunctionEntries;
+  /** @default 'totesys-' */
+  readonly streamPrefix?: string;
+  /** @default 60 seconds (the minimum with dynamic partitioning) */
+  readonly bufferingInterval?: Duration;
+  /** @default 64 MiB (the minimum with Parquet conversion) */
+  readonly bufferingSize?: Size;
+  /** @default 1 minute */
+  readonly loaderRate?: Duration;
+  readonly alarmEmail?: string;
+  readonly thresholds?: LagThresholds;
+}
+
+/** Reader, delivery streams, transformer, loader and their monitoring. */
+export class IngestStack extends Stack {
+  readonly transformer: PipelineFunction;
+  readonly streams: readonly TableDeliveryStream[];
+  readonly reader: CdcReader;
+  readonly loader: WarehouseLoader;
+  readonly monitoring: PipelineMonitoring;
+
+  constructor(scope: Construct, id: string, props: IngestStackProps) {
+    super(scope, id, props);
+    const { lake } = props;
+    const network = connectionsOf(this, props);
+    // By its fixed name, not a cross-stack export: see lakeBucketName().
+    const bucket = s3.Bucket.fromBucketName(this, 'LakeBucket', lakeBucketName());
+    this.addStackDependency(lake);
+    const prefix = props.streamPrefix ?? 'totesys-';
+    const bufferingInterval = props.bufferingInterval ?? Duration.seconds(60);
+
+    // The transformation needs no network: Firehose hands it the records and takes the reply.
+    this.transformer = new PipelineFunction(this, 'Transformer', {
+      entry: props.entries.transformer,
+      description: 'totesys-stream Firehose transformation: change event to lake row',
+      // Firehose waits at most 5 minutes for a transformation; a batch is 1 MB.
+      timeout: Duration.minutes(1),
+      memorySize: 512,
+    });
+
+    this.streams = SOURCE_TABLE_NAMES.map((source) => {
+      const lakeTable = lakeTableForSource(source).name;
+      return new TableDeliveryStream(this, `Stream-${source}`, {
+        deliveryStreamName: deliveryStreamName(source, prefix),
+        lakeTable,
+        glueTable: lake.catalog.tables[lakeTable],
+        glueArns: lake.catalog.tableArns([lakeTable]),
+        bucket,
+        transformer: this.transformer,
+        bufferingInterval,
+        bufferingSize: props.bufferingSize,
+      });
+    });
+
+    if (props.interfaceEndpoints ?? true) {
+      new PipelineEndpoints(this, 'Endpoints', {
+        vpc: network.vpc,
+        subnets: network.subnets,
+        clientSecurityGroup: network.securityGroup,
+        s3Gateway: network.routeTablesKnown,
+      });
+    }
+
+    this.reader = new CdcReader(this, 'Reader', {
+      entry: props.entries.reader,
+      vpc: network.vpc,
+      subnets: network.subnets,
+      securityGroups: [network.securityGroup],
+      sourceSecret: network.sourceSecret,
+      deliveryStreams: this.streams.map((s) => s.deliveryStream),
+      streamPrefix: prefix,
+      stateBucket: bucket,
+    });
+
+    this.loader = new WarehouseLoader(this, 'Loader', {
+      entry: props.entries.loader,
+      vpc: network.vpc,
+      subnets: network.subnets,
+      securityGroups: [network.securityGroup],
+      warehouseSecret: network.warehouseSecret,
+      bucket,
+      glueDatabase: lake.catalog.databaseName,
+      glueArns: lake.catalog.tableArns(),
+      workGroupName: lake.athena.workGroupName,
+      workGroupArn: lake.athena.workGroupArn,
+      rate: props.loaderRate,
+    });
+
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      streams: this.streams.map(({ deliveryStreamName, lakeTable }) => ({ deliveryStreamName, lakeTable })),
+      reader: this.reader.fn,
+      transformer: this.transformer,
+      loader: this.loader.fn,
+      bucketName: bucket.bucketName,
+      bufferingInterval,
+      sourceDbInstanceIdentifier: network.sourceDbInstanceIdentifier,
+      alarmEmail: props.alarmEmail,
+      thresholds: props.thresholds,
+    });
+
+    // The Firehose L2 adds a mapping of Firehose's CIDR ranges for Redshift/OpenSearch/Splunk destinations;
+    // an S3 destination never reads it, and CloudFormation linters flag an unused mapping.
+    // Nothing here uses the streams' `connections`, the mapping's only reader.
+    const mapping = this.node.children.find(
+      (c) => c instanceof CfnMapping && c.node.id.endsWith('.CidrBlocks'),
+    );
+    if (mapping) this.node.tryRemoveChild(mapping.node.id);
+  }
+}
+
+/** The demo's network and databases when the lake stack has them, else the user's, imported. */
+function connectionsOf(scope: Construct, props: IngestStackProps): PipelineConnections {
+  const demo = props.lake.demo;
+  if (demo) {
+    return {
+      vpc: demo.vpc,
+      subnets: demo.lambdaSubnets,
+      securityGroup: demo.lambdaSecurityGroup,
+      sourceSecret: demo.source.secret!,
+      warehouseSecret: demo.warehouse.secret!,
+      sourceDbInstanceIdentifier: demo.source.instanceIdentifier,
+      routeTablesKnown: true,
+    };
+  }
+  if (!props.existing) {
+    throw new Error(
+      'The ingest stack needs a source and a warehouse: deploy with -c demo=true, or pass vpcId, subnetIds, ' +
+        'securityGroupId, sourceSecretArn and warehouseSecretArn as context (docs/aws-deployment.md).',
+    );
+  }
+  return new ExistingConnections(scope, 'Existing', props.existing);
+}

@@ -1,0 +1,58 @@
+/**
+ * @module
+ * The stateful stack: everything that holds data and must survive a redeploy of the ingest side. The lake
+ * bucket, the Glue catalog, the Athena workgroup and, for a demo, the VPC with a source and a warehouse.
+ */
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AthenaWorkgroup } from '../constructs/athena-workgroup.ts';
+import { DemoDatabases } from '../constructs/demo-databases.ts';
+import { LakeBucket } from '../constructs/lake-bucket.ts';
+import { LakeCatalog } from '../constructs/lake-catalog.ts';
+
+/** Props of {@link LakeStack}. */
+export interface LakeStackProps extends StackProps {
+  /**
+   * Create the demo VPC, source and warehouse.
+   * @default false
+   */
+  readonly demo?: boolean;
+  /**
+   * Let `cdk destroy` delete the bucket (once emptied), the workgroup and the demo databases.
+   * @default false (everything stateful is retained or snapshotted)
+   */
+  readonly destroyOnRemoval?: boolean;
+  /**
+   * Directory of the ad-hoc queries published as Athena named queries.
+   * @default queries/adhoc of the repository
+   */
+  readonly queriesDirectory?: string;
+}
+
+/** The lake: bucket, Glue tables, Athena workgroup, and optionally the demo databases. */
+export class LakeStack extends Stack {
+  readonly lake: LakeBucket;
+  readonly catalog: LakeCatalog;
+  readonly athena: AthenaWorkgroup;
+  readonly demo?: DemoDatabases;
+
+  constructor(scope: Construct, id: string, props: LakeStackProps = {}) {
+    super(scope, id, props);
+    const destroy = props.destroyOnRemoval === true;
+    this.lake = new LakeBucket(this, 'Lake', {
+      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    this.catalog = new LakeCatalog(this, 'Catalog', { bucket: this.lake.bucket });
+    this.athena = new AthenaWorkgroup(this, 'Athena', {
+      bucket: this.lake.bucket,
+      databaseName: this.catalog.databaseName,
+      queriesDirectory: props.queriesDirectory,
+      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    if (props.demo) {
+      this.demo = new DemoDatabases(this, 'Demo', {
+        removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.SNAPSHOT,
+      });
+    }
+  }
+}
