@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
-import type { ChangeStream } from '../core/ports/change-stream.ts';
+import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import { isSourceTableName, SOURCE_TABLE_NAMES, type SourceTableName } from '../source/source-tables.ts';
 import { snapshotEvents } from './change-events.ts';
@@ -62,6 +62,8 @@ export interface SnapshotContext {
   /** Bytes of rows in unresolved puts. */
   readonly maxInFlightBytes: number;
   readonly onProgress?: (progress: SnapshotProgress) => void;
+  /** Receives each resolved put's report (metrics). */
+  readonly onReport?: (report: PutReport) => void;
   /** Checked between batches: a re-read abandoned this way stays requested and runs again later. */
   readonly shouldStop?: () => boolean;
   readonly log: (entry: Record<string, unknown>) => void;
@@ -144,7 +146,11 @@ async function copyTables(
   const done: { table: SourceTableName; rows: number; lsn: string }[] = [];
   let progressState = state;
   for (const table of tables) {
-    const pipeline = new PutPipeline({ stream: context.stream, maxInFlightBytes: context.maxInFlightBytes });
+    const pipeline = new PutPipeline({
+      stream: context.stream,
+      maxInFlightBytes: context.maxInFlightBytes,
+      onReport: context.onReport,
+    });
     const started = Date.now();
     let seq = 0;
     const rows = await copyTable({

@@ -131,6 +131,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     batchBytes: flushBytes,
     maxInFlightBytes: Math.max(maxBufferedBytes - flushBytes, 1),
     onProgress: options.onProgress,
+    onReport: (report) => metrics.addReport(report),
     shouldStop: () => stopReason !== undefined,
     log,
   };

@@ -55,14 +55,22 @@ export async function sourceState(url: string): Promise<TableState> {
     const state: TableState = new Map();
     for (const table of SOURCE_TABLE_NAMES) {
       const spec = SOURCE_TABLES[table];
-      const result = await client.query<Record<string, string | null>>(`SELECT * FROM ${client.escapeIdentifier(table)}`);
+      const result = await client.query<Record<string, string | null>>(
+        `SELECT * FROM ${client.escapeIdentifier(table)}`,
+      );
       const rows = new Map<string, Record<string, SourceValue>>();
       for (const raw of result.rows) {
         const row: Record<string, SourceValue> = {};
         for (const column of spec.columns) {
           const text = raw[column.name] ?? null;
           row[column.name] =
-            text === null ? null : column.type === 'integer' ? Number(text) : column.type === 'boolean' ? text === 't' : text;
+            text === null
+              ? null
+              : column.type === 'integer'
+                ? Number(text)
+                : column.type === 'boolean'
+                  ? text === 't'
+                  : text;
         }
         rows.set(JSON.stringify({ [spec.primaryKey]: row[spec.primaryKey] }), row);
       }
@@ -80,7 +88,11 @@ export function asObject(state: TableState): Record<string, Record<string, Recor
 }
 
 /** The events of a table with a given op, in acceptance order. */
-export function eventsOf(events: readonly ChangeEvent[], table: string, op?: ChangeEvent['op']): ChangeEvent[] {
+export function eventsOf(
+  events: readonly ChangeEvent[],
+  table: string,
+  op?: ChangeEvent['op'],
+): ChangeEvent[] {
   return events.filter((event) => event.table === table && (op === undefined || event.op === op));
 }
 
@@ -94,7 +106,11 @@ export async function insertCurrency(client: pg.ClientBase, id: number, code: st
 }
 
 /** Inserts `count` departments with ids from `firstId`, set-based. */
-export async function insertDepartments(client: pg.ClientBase, firstId: number, count: number): Promise<void> {
+export async function insertDepartments(
+  client: pg.ClientBase,
+  firstId: number,
+  count: number,
+): Promise<void> {
   await client.query(
     `INSERT INTO department (department_id, department_name, location, manager, created_at, last_updated)
      SELECT g, 'Dept ' || g, CASE WHEN g % 3 = 0 THEN NULL ELSE 'Leeds' END, 'Manager ' || g,
@@ -114,7 +130,10 @@ export async function confirmedFlush(client: pg.ClientBase, slot: string): Promi
 }
 
 /** Collects log lines instead of printing them. */
-export function memoryLog(): { lines: Record<string, unknown>[]; log: (entry: Record<string, unknown>) => void } {
+export function memoryLog(): {
+  lines: Record<string, unknown>[];
+  log: (entry: Record<string, unknown>) => void;
+} {
   const lines: Record<string, unknown>[] = [];
   return { lines, log: (entry) => lines.push(entry) };
 }

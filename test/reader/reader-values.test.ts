@@ -16,16 +16,19 @@ async function insertChain(client: pg.ClientBase, id: number, bigText: string): 
        'Turkey', '1803 637401', $2, $2)`,
     [id, ts],
   );
-  await client.query(`INSERT INTO counterparty VALUES ($1, 'Fahey and Sons', $1, 'Micheal Toy', NULL, $2, $2)`, [
-    id,
-    ts,
-  ]);
+  await client.query(
+    `INSERT INTO counterparty VALUES ($1, 'Fahey and Sons', $1, 'Micheal Toy', NULL, $2, $2)`,
+    [id, ts],
+  );
   await client.query(`INSERT INTO currency VALUES ($1, 'GBP', $2, $2)`, [id, ts]);
-  await client.query(`INSERT INTO department VALUES ($1, 'Sales', 'Manchester', 'Richard Roma', $2, $2)`, [id, ts]);
-  await client.query(`INSERT INTO staff VALUES ($1, 'Jeremie', 'Franey', $1, 'jeremie.franey@terrifictotes.com', $2, $2)`, [
+  await client.query(`INSERT INTO department VALUES ($1, 'Sales', 'Manchester', 'Richard Roma', $2, $2)`, [
     id,
     ts,
   ]);
+  await client.query(
+    `INSERT INTO staff VALUES ($1, 'Jeremie', 'Franey', $1, 'jeremie.franey@terrifictotes.com', $2, $2)`,
+    [id, ts],
+  );
   await client.query(`INSERT INTO design VALUES ($1, $2, 'Wooden', $3, 'wooden-20220717-npgz.json', $2)`, [
     id,
     ts,
@@ -94,10 +97,22 @@ describe('reader values', () => {
     expect(snapshotOrder?.row).toEqual(expectedOrder(1));
     expect(streamedOrder?.row).toEqual(expectedOrder(2));
     const [payment] = eventsOf(events, 'payment', 'c');
-    expect(payment?.row).toMatchObject({ payment_amount: '12345678.05', paid: false, payment_date: '2022-11-03' });
-    expect(eventsOf(events, 'payment_type', 'c')[0]?.row).toMatchObject({ payment_type_name: 'SALES_RECEIPT' });
-    expect(eventsOf(events, 'transaction', 'c')[0]?.row).toMatchObject({ transaction_type: 'SALE', purchase_order_id: null });
-    expect(eventsOf(events, 'address', 'r')[0]?.row).toMatchObject({ address_line_2: null, district: 'Avon' });
+    expect(payment?.row).toMatchObject({
+      payment_amount: '12345678.05',
+      paid: false,
+      payment_date: '2022-11-03',
+    });
+    expect(eventsOf(events, 'payment_type', 'c')[0]?.row).toMatchObject({
+      payment_type_name: 'SALES_RECEIPT',
+    });
+    expect(eventsOf(events, 'transaction', 'c')[0]?.row).toMatchObject({
+      transaction_type: 'SALE',
+      purchase_order_id: null,
+    });
+    expect(eventsOf(events, 'address', 'r')[0]?.row).toMatchObject({
+      address_line_2: null,
+      district: 'Avon',
+    });
   });
 
   it('gives snapshot rows and streamed rows one encoding', () => {

@@ -1,0 +1,250 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ChangeEvent } from '../../core/change-event.ts';
+import type { RecordBatchPutter } from '../../firehose/put-record-batch.ts';
+import { FaultyRecordPutter, MemoryRecordPutter, serviceUnavailable } from '../../reader/faulty-putter.ts';
+import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
+import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
+import { runReader } from '../../reader/reader-loop.ts';
+import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
+import {
+  asObject,
+  confirmedFlush,
+  eventsOf,
+  insertCurrency,
+  insertDepartments,
+  memoryLog,
+  replay,
+  sourceState,
+  waitFor,
+} from './reader-test-kit.ts';
+
+const SLOT = 'totesys_stream';
+const quick = { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 5 };
+
+/** Two transactions whose commits are written back to back: T2's commit record starts where T1's ends. */
+async function commitBackToBack(url: string): Promise<void> {
+  await withClient(url, (first) =>
+    withClient(url, async (second) => {
+      await first.query('BEGIN');
+      await insertCurrency(first, 101, 'USD');
+      await second.query('BEGIN');
+      await insertDepartments(second, 201, 1);
+      await first.query('COMMIT');
+      await second.query('COMMIT');
+    }),
+  );
+}
+
+describe('reader acknowledgements', () => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await createSourceDatabase();
+  });
+  afterEach(async () => {
+    await database.drop();
+  });
+
+  it('replays the second of two back-to-back transactions when the connection drops after the first was acknowledged', async () => {
+    // Prepare: the slot and snapshot exist; then T1 (currency) and T2 (department) commit back to back.
+    const stateStore = new MemoryStateStore();
+    const accepted = new MemoryChangeStream();
+    const { log } = memoryLog();
+    await runReader({
+      sourceUrl: database.url,
+      changeStream: accepted,
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
+    await commitBackToBack(database.url);
+    let crashed = false;
+    const crashing = new MemoryChangeStream({
+      // The put of T2 fails only once T1's acknowledgement is visible in the slot: the exact window in which
+      // acknowledging T1's end LSN + 1 would make PostgreSQL skip T2 on restart.
+      beforePut: async (events) => {
+        if (crashed || eventsOf(events, 'department').length === 0) return;
+        const t1 = eventsOf(accepted.events, 'currency', 'c')[0]!;
+        await waitFor('T1 acknowledged', () =>
+          withClient(database.url, async (client) => (await confirmedFlush(client, SLOT)) > BigInt(t1.lsn)),
+        );
+        crashed = true;
+        throw new Error('simulated crash between the put and the acknowledgement');
+      },
+      afterPut: (events) => {
+        for (const event of events) accepted.events.push(event);
+      },
+    });
+
+    // Act: stream with a one-event flush so T1 and T2 travel in separate puts; the crash forces a reconnect.
+    const summary = await runReader({
+      sourceUrl: database.url,
+      changeStream: crashing,
+      stateStore,
+      stopAtLsn: 'current',
+      flushBytes: 1,
+      reconnect: quick,
+      log,
+    });
+
+    // Assess
+    expect(crashed).toBe(true);
+    expect(summary.reconnects).toBe(1);
+    expect(eventsOf(accepted.events, 'currency', 'c')).toHaveLength(1);
+    expect(eventsOf(accepted.events, 'department', 'c')).toHaveLength(1);
+    expect(asObject(replay(accepted.events))).toEqual(asObject(await sourceState(database.url)));
+  });
+
+  it('sends a change again after a crash between an accepted put and the acknowledgement', async () => {
+    const stateStore = new MemoryStateStore();
+    const { log } = memoryLog();
+    const accepted: ChangeEvent[] = [];
+    await runReader({
+      sourceUrl: database.url,
+      changeStream: new MemoryChangeStream(),
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
+    await withClient(database.url, (client) => insertDepartments(client, 1, 50));
+    let crashes = 0;
+    const stream = new MemoryChangeStream({
+      afterPut: (events) => {
+        accepted.push(...events);
+        if (crashes === 0 && events.some((event) => event.op !== 'w')) {
+          crashes += 1;
+          throw new Error('simulated crash after the put, before the acknowledgement');
+        }
+      },
+    });
+    const before = await withClient(database.url, (client) => confirmedFlush(client, SLOT));
+
+    await runReader({
+      sourceUrl: database.url,
+      changeStream: stream,
+      stateStore,
+      stopAtLsn: 'current',
+      reconnect: quick,
+      log,
+    });
+
+    const departments = eventsOf(accepted, 'department', 'c');
+    expect(crashes).toBe(1);
+    // Every change arrived twice: once before the crash, once replayed; dedupe removes the second copy.
+    expect(departments).toHaveLength(100);
+    expect(new Set(departments.map((event) => `${event.lsn}|${event.seq}`)).size).toBe(50);
+    expect(await withClient(database.url, (client) => confirmedFlush(client, SLOT))).toBeGreaterThan(before);
+    expect(asObject(replay(accepted))).toEqual(asObject(await sourceState(database.url)));
+  });
+
+  it('loses nothing when the crash comes before the put', async () => {
+    const stateStore = new MemoryStateStore();
+    const { log } = memoryLog();
+    await runReader({
+      sourceUrl: database.url,
+      changeStream: new MemoryChangeStream(),
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
+    await withClient(database.url, async (client) => {
+      await insertDepartments(client, 1, 10);
+      await insertCurrency(client, 1, 'EUR');
+    });
+    let failures = 0;
+    const stream = new MemoryChangeStream({
+      beforePut: (events) => {
+        if (failures < 2 && events.some((event) => event.op !== 'w')) {
+          failures += 1;
+          throw new Error('simulated crash before the put');
+        }
+      },
+    });
+
+    const summary = await runReader({
+      sourceUrl: database.url,
+      changeStream: stream,
+      stateStore,
+      stopAtLsn: 'current',
+      reconnect: quick,
+      log,
+    });
+
+    expect(summary.reconnects).toBe(2);
+    expect(eventsOf(stream.events, 'department', 'c')).toHaveLength(10);
+    expect(eventsOf(stream.events, 'currency', 'c')).toHaveLength(1);
+  });
+
+  it('retries failed entries and throttled calls, holds the acknowledgement until they are accepted, and loses nothing', async () => {
+    // Prepare: every third call fails its first two records, every fifth call is throttled outright, and the
+    // calls carrying updates wait at a gate the test opens.
+    const stateStore = new MemoryStateStore();
+    const { log } = memoryLog();
+    const inner = new MemoryRecordPutter();
+    const faulty = new FaultyRecordPutter(inner, (_input, call) =>
+      call % 5 === 4
+        ? { kind: 'throw', error: serviceUnavailable() }
+        : call % 3 === 0
+          ? { kind: 'fail-entries', indexes: [0, 1] }
+          : undefined,
+    );
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    let updatesWaiting = false;
+    const gated: RecordBatchPutter = {
+      putRecordBatch: async (input) => {
+        if (input.Records.some((record) => Buffer.from(record.Data).includes('"op":"u"'))) {
+          updatesWaiting = true;
+          await gate;
+        }
+        return faulty.putRecordBatch(input);
+      },
+    };
+    const stream = new FirehoseChangeStream({
+      putter: gated,
+      recordTargetBytes: 2048,
+      retry: { maxAttempts: 10, baseDelayMs: 0, maxDelayMs: 0 },
+    });
+    await withClient(database.url, (client) => insertDepartments(client, 1, 300));
+    await runReader({ sourceUrl: database.url, changeStream: stream, stateStore, stopAtLsn: 'current', log });
+    const walAfterUpdates = await withClient(database.url, async (client) => {
+      for (let i = 0; i < 30; i++) {
+        await client.query(`UPDATE department SET manager = 'M' || $1 WHERE department_id % 30 = $1`, [i]);
+      }
+      return BigInt(
+        (await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`)).rows[0]!
+          .lsn,
+      );
+    });
+
+    // Act: stream the 300 updates (30 transactions); check the slot while their puts are held at the gate.
+    const running = runReader({
+      sourceUrl: database.url,
+      changeStream: stream,
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
+    await waitFor('update puts to reach the gate', () => updatesWaiting);
+    const confirmedWhileHeld = await withClient(database.url, (client) => confirmedFlush(client, SLOT));
+    openGate();
+    const summary = await running;
+
+    // Assess: decode what the putter accepted, exactly as Firehose would hand it on.
+    const accepted = [...inner.records.values()]
+      .flat()
+      .flatMap((data) => Buffer.from(data).toString('utf8').split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line) as ChangeEvent);
+    expect(confirmedWhileHeld).toBeLessThan(walAfterUpdates);
+    expect(faulty.failedEntries).toBeGreaterThan(0);
+    expect(faulty.thrownCalls).toBeGreaterThan(0);
+    expect(summary.putRetries).toBeGreaterThan(0);
+    expect(eventsOf(accepted, 'department', 'u')).toHaveLength(300);
+    expect(asObject(replay(accepted))).toEqual(asObject(await sourceState(database.url)));
+    expect(await withClient(database.url, (client) => confirmedFlush(client, SLOT))).toBeGreaterThanOrEqual(
+      walAfterUpdates,
+    );
+  });
+});
