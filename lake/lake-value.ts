@@ -137,11 +137,16 @@ function formatHundredths(hundredths: bigint): string {
   return `${negative ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
-/** Days since 1970-01-01 of a lake `date` value: Parquet's DATE. */
+/**
+ * Days since 1970-01-01 of a lake `date` value: Parquet's DATE.
+ *
+ * @throws {RangeError} when `date` is not a `YYYY-MM-DD` calendar day.
+ */
 export function dateToEpochDays(date: string): number {
   const match = DATE_TEXT.exec(date);
-  if (!match) throw new RangeError('Expected a YYYY-MM-DD date.');
-  return Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / MILLIS_PER_DAY;
+  const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  if (!isValidDay(year, month, day)) throw new RangeError('Expected a YYYY-MM-DD calendar date.');
+  return utcMillis(year, month, day) / MILLIS_PER_DAY;
 }
 
 /** True when `text` is `YYYY-MM-DD` naming a real calendar day (no 2023-02-29). */
@@ -244,9 +249,7 @@ function wallClockMillis(column: LakeColumn, match: RegExpExecArray): bigint {
   if (!isValidDay(year, month, day) || hour > 23 || minute > 59 || second > 59) {
     throw new LakeValueError(column, 'timestamp names no real date and time.');
   }
-  return (
-    BigInt(Date.UTC(year, month - 1, day, hour, minute, second)) + fractionMillis(column, match[7] ?? '')
-  );
+  return BigInt(utcMillis(year, month, day, hour, minute, second)) + fractionMillis(column, match[7] ?? '');
 }
 
 function epochMillis(column: LakeColumn, text: string): bigint {
@@ -289,6 +292,14 @@ function parseBoolean(column: LakeColumn, value: unknown): boolean {
     if (lower === 'false') return false;
   }
   throw new LakeValueError(column, 'expected a JSON boolean or the string "true" or "false".');
+}
+
+/** Epoch milliseconds of a UTC wall time. Unlike `Date.UTC`, years 0-99 stay years 0-99, not 1900-1999. */
+function utcMillis(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
 }
 
 function isValidDay(year: number, month: number, day: number): boolean {

@@ -11,7 +11,7 @@
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type LakeColumn, type LakeColumnType, type LakeTable, lakeColumns } from '../glue/index.ts';
-import { dateToEpochDays, isCalendarDate, type LakeRow, type LakeValue } from './lake-value.ts';
+import { dateToEpochDays, type LakeRow, type LakeValue } from './lake-value.ts';
 
 /** A row value that does not have the JavaScript type its column's Glue type needs (a bug upstream). */
 export class LakeParquetError extends Error {
@@ -98,6 +98,8 @@ function columnValues(
 ): (number | bigint | string | boolean | null)[] {
   const expected = VALUE_TYPES[column.type];
   const values = new Array<number | bigint | string | boolean | null>(rows.length);
+  let lastDate: string | undefined;
+  let lastDays = 0;
   for (let index = 0; index < rows.length; index++) {
     const value: LakeValue | undefined = rows[index]?.[column.name];
     if (value === null || value === undefined) {
@@ -117,18 +119,29 @@ function columnValues(
       );
     }
     if (column.type === 'date') {
-      if (!isCalendarDate(value as string)) {
-        throw new LakeParquetError(
-          `Lake table ${table.name}, column ${column.name} (date), row ${index}: not a YYYY-MM-DD calendar date; ` +
-            'type rows with parseJsonValue from lake/lake-value.ts first.',
-        );
+      // Rows of one file mostly share a few dates: convert each distinct run once.
+      if (value !== lastDate) {
+        lastDate = value as string;
+        lastDays = epochDays(table, column, index, lastDate);
       }
-      values[index] = dateToEpochDays(value as string);
+      values[index] = lastDays;
     } else {
       values[index] = value;
     }
   }
   return values;
+}
+
+function epochDays(table: LakeTable, column: LakeColumn, index: number, date: string): number {
+  try {
+    return dateToEpochDays(date);
+  } catch (error) {
+    throw new LakeParquetError(
+      `Lake table ${table.name}, column ${column.name} (date), row ${index}: not a YYYY-MM-DD calendar date; ` +
+        'type rows with parseJsonValue from lake/lake-value.ts first.',
+      { cause: error },
+    );
+  }
 }
 
 function isInt32(value: number): boolean {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { LakeColumn, LakeColumnType } from '../../glue/index.ts';
-import { isCalendarDate, LakeValueError, parseJsonRow, parseJsonValue } from '../../lake/lake-value.ts';
+import {
+  dateToEpochDays,
+  isCalendarDate,
+  LakeValueError,
+  parseJsonRow,
+  parseJsonValue,
+} from '../../lake/lake-value.ts';
 
 const column = (type: LakeColumnType, name = `a_${type.replace(/\W/g, '_')}`): LakeColumn => ({
   name,
@@ -111,6 +117,7 @@ describe('parseJsonValue', () => {
 
   it('refuses timestamps out of 1900-9999, finer than milliseconds or in no accepted form', () => {
     expect(refused('timestamp', '1899-12-31 23:59:59').message).toMatch(/outside the years/);
+    expect(refused('timestamp', '0050-01-01 00:00:00').message).toMatch(/outside the years/);
     expect(refused('timestamp', 999999999999999).message).toMatch(/outside the years/);
     expect(refused('timestamp', '99999999999999999999').message).toMatch(/outside the years/);
     expect(refused('timestamp', '2022-11-03 14:20:52.1861').message).toMatch(/finer than milliseconds/);
@@ -158,5 +165,14 @@ describe('parseJsonRow', () => {
 
   it('fails on the first attribute that breaks its column', () => {
     expect(() => parseJsonRow(columns, { id: 1, day: '2022-02-30' })).toThrow(LakeValueError);
+  });
+});
+
+describe('dateToEpochDays', () => {
+  it('counts days from 1970-01-01, keeping years below 100 as they are', () => {
+    expect(dateToEpochDays('1970-01-02')).toBe(1);
+    expect(dateToEpochDays('2022-11-03')).toBe(19299);
+    expect(dateToEpochDays('0050-01-01')).toBe(-701265);
+    expect(() => dateToEpochDays('2023-02-29')).toThrow(RangeError);
   });
 });
