@@ -64,8 +64,8 @@ export function transformBatch(
   const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const base64 = event.records.map((record) => isBase64(record.data));
   const failedBytes = event.records.map((record, index) => failedEntryBytes(record, base64[index] === true));
-  // Room kept for the records not yet decided, had they all to be returned failed (which is never larger
-  // than what came in), so a late large record cannot push the response past the limit.
+  // Room kept for the records not yet decided, had they all to be returned failed with their original data
+  // (about the size of the request), so no later record can push the response past the limit.
   let reserved = failedBytes.reduce((sum, bytes) => sum + bytes, 0);
   let used = ENVELOPE_BYTES;
   let overLimit = false;
