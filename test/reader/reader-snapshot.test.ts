@@ -1,0 +1,253 @@
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ChangeEvent, dedupeKey } from '../../core/change-event.ts';
+import {
+  RESNAPSHOT_REQUESTS_KEY,
+  requestResnapshot,
+  SNAPSHOT_STATE_KEY,
+  type SnapshotProgress,
+  type SnapshotState,
+} from '../../reader/initial-snapshot.ts';
+import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
+import { runReader } from '../../reader/reader-loop.ts';
+import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
+import {
+  asObject,
+  confirmedFlush,
+  eventsOf,
+  insertCurrency,
+  insertDepartments,
+  memoryLog,
+  replay,
+  sourceState,
+  waitFor,
+} from './reader-test-kit.ts';
+
+const SLOT = 'totesys_stream';
+
+/** Small write transactions on department until stopped: inserts, updates and deletes. */
+function startWriter(url: string): { stop(): Promise<number> } {
+  let running = true;
+  const done = (async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    let transactions = 0;
+    try {
+      for (let i = 0; running || transactions < 20; i++) {
+        await client.query('BEGIN');
+        await insertDepartments(client, 100_000 + i, 1);
+        await client.query(`UPDATE department SET manager = 'Writer ' || $1 WHERE department_id = $2`, [
+          i,
+          1 + ((i * 7) % 2000),
+        ]);
+        if (i % 4 === 0) await client.query('DELETE FROM department WHERE department_id = $1', [2000 - i]);
+        await client.query('COMMIT');
+        transactions += 1;
+      }
+    } finally {
+      await client.end();
+    }
+    return transactions;
+  })();
+  return {
+    async stop() {
+      running = false;
+      return done;
+    },
+  };
+}
+
+async function currentWal(url: string): Promise<bigint> {
+  return withClient(url, async (client) =>
+    BigInt(
+      (await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`)).rows[0]!
+        .lsn,
+    ),
+  );
+}
+
+describe('reader snapshot', () => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await createSourceDatabase();
+  });
+  afterEach(async () => {
+    await database.drop();
+  });
+
+  it('hands over from snapshot to stream under concurrent writes with every version once and the source rebuilt exactly', async () => {
+    // Prepare
+    await withClient(database.url, (client) => insertDepartments(client, 1, 2000));
+    const writer = startWriter(database.url);
+    const stream = new MemoryChangeStream();
+    const stateStore = new MemoryStateStore();
+    const progress: SnapshotProgress[] = [];
+    const stop = new AbortController();
+
+    // Act: snapshot and stream while the writer runs; stop once the slot covers the writer's last commit.
+    const running = runReader({
+      sourceUrl: database.url,
+      changeStream: stream,
+      stateStore,
+      signal: stop.signal,
+      onProgress: (p) => progress.push(p),
+      log: memoryLog().log,
+    });
+    await waitFor(
+      'snapshot done',
+      () => eventsOf(stream.events, 'department', 'r').length > 0 && stateStore.get(SNAPSHOT_STATE_KEY),
+    );
+    const transactions = await writer.stop();
+    const end = await currentWal(database.url);
+    await waitFor('slot to pass the last write', () =>
+      withClient(database.url, async (c) => (await confirmedFlush(c, SLOT)) >= end),
+    );
+    stop.abort();
+    await running;
+
+    // Assess
+    const state = (await stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY))!;
+    const point = BigInt(state.consistentPoint);
+    const reads = stream.events.filter((event) => event.op === 'r');
+    const changes = stream.events.filter((event) => event.op === 'c' || event.op === 'u' || event.op === 'd');
+    expect(transactions).toBeGreaterThanOrEqual(20);
+    expect(reads.every((event) => BigInt(event.lsn) === point)).toBe(true);
+    expect(changes.length).toBeGreaterThan(0);
+    expect(changes.every((event) => BigInt(event.lsn) > point)).toBe(true);
+    const nonWatermarks = stream.events.filter((event) => event.op !== 'w');
+    expect(new Set(nonWatermarks.map(dedupeKey)).size).toBe(nonWatermarks.length);
+    expect(asObject(replay(stream.events))).toEqual(asObject(await sourceState(database.url)));
+    const departmentDone = progress.find((p) => p.table === 'department' && p.done);
+    expect(departmentDone?.rows).toBe(eventsOf(reads, 'department').length);
+    expect(departmentDone?.rowsPerSecond).toBeGreaterThan(0);
+  });
+
+  it('resumes a snapshot that crashed mid-table without re-reading finished tables, and still rebuilds the source', async () => {
+    // Prepare: currency (copied before department) and department rows.
+    await withClient(database.url, async (client) => {
+      for (let id = 1; id <= 5; id++) await insertCurrency(client, id, `C${id}`);
+      await insertDepartments(client, 1, 3000);
+    });
+    const stateStore = new MemoryStateStore();
+    const accepted: ChangeEvent[] = [];
+    let departmentPuts = 0;
+    const crashing = new MemoryChangeStream({
+      beforePut: (events) => {
+        if (eventsOf(events, 'department').length > 0 && ++departmentPuts === 2)
+          throw new Error('simulated crash mid-table');
+      },
+      afterPut: (events) => {
+        accepted.push(...events);
+      },
+    });
+
+    // Act: the first run dies in the department copy; the source changes; a second run resumes.
+    await expect(
+      runReader({
+        sourceUrl: database.url,
+        changeStream: crashing,
+        stateStore,
+        flushBytes: 64 * 1024,
+        log: memoryLog().log,
+      }),
+    ).rejects.toThrow('simulated crash mid-table');
+    const afterCrash = (await stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY))!;
+    await withClient(database.url, async (client) => {
+      await client.query(`UPDATE department SET location = 'York' WHERE department_id <= 100`);
+      await client.query('DELETE FROM department WHERE department_id > 2900');
+      await client.query(`UPDATE currency SET currency_code = 'EUR' WHERE currency_id = 2`);
+    });
+    const resumed = new MemoryChangeStream({ afterPut: (events) => void accepted.push(...events) });
+    const summary = await runReader({
+      sourceUrl: database.url,
+      changeStream: resumed,
+      stateStore,
+      stopAtLsn: 'current',
+      log: memoryLog().log,
+    });
+
+    // Assess
+    expect(Object.keys(afterCrash.tables)).toEqual(['address', 'currency']);
+    expect(summary.snapshot.tables.map((t) => t.table)).not.toContain('currency');
+    expect(summary.snapshot.tables.map((t) => t.table)).toContain('department');
+    expect(eventsOf(accepted, 'currency', 'r')).toHaveLength(5);
+    const rereadLsn = BigInt(eventsOf(resumed.events, 'department', 'r')[0]!.lsn);
+    expect(rereadLsn).toBeGreaterThan(BigInt(afterCrash.consistentPoint));
+    expect(eventsOf(resumed.events, 'department', 'r')).toHaveLength(2900);
+    expect(asObject(replay(accepted))).toEqual(asObject(await sourceState(database.url)));
+  });
+
+  it('re-reads a table on request while streaming continues, holding watermarks below the re-read point until done', async () => {
+    // Prepare
+    await withClient(database.url, (client) => insertDepartments(client, 1, 3000));
+    let firstPoint = 0n;
+    let held = false;
+    const stream: MemoryChangeStream = new MemoryChangeStream({
+      // Hold the first put of re-read rows until a change committed after the re-read point is durable and a
+      // watermark has gone out since: without the cap, that watermark would claim the unaccepted rows.
+      beforePut: async (events) => {
+        const rereadRows = events.some((e) => e.op === 'r' && firstPoint > 0n && BigInt(e.lsn) > firstPoint);
+        if (held || !rereadRows) return;
+        held = true;
+        await withClient(database.url, (client) =>
+          client.query(`UPDATE department SET manager = 'New' WHERE department_id < 50`),
+        );
+        const wal = await currentWal(database.url);
+        await waitFor('update durable', () =>
+          withClient(database.url, async (c) => (await confirmedFlush(c, SLOT)) >= wal),
+        );
+        const watermarksBefore = stream.events.filter((e) => e.op === 'w').length;
+        await waitFor(
+          'a later watermark',
+          () => stream.events.filter((e) => e.op === 'w').length > watermarksBefore,
+        );
+      },
+    });
+    const stateStore = new MemoryStateStore();
+    const stop = new AbortController();
+    const running = runReader({
+      sourceUrl: database.url,
+      changeStream: stream,
+      stateStore,
+      signal: stop.signal,
+      watermarkIntervalMs: 20,
+      resnapshotPollMs: 20,
+      flushBytes: 32 * 1024,
+      log: memoryLog().log,
+    });
+    await waitFor('initial snapshot', () => stateStore.get(SNAPSHOT_STATE_KEY));
+    firstPoint = BigInt((await stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY))!.consistentPoint);
+
+    // Act: another "process" asks for a re-read through the state store while changes keep coming.
+    await requestResnapshot(stateStore, ['department']);
+    await waitFor(
+      're-read served',
+      async () => (await stateStore.get(RESNAPSHOT_REQUESTS_KEY)) === undefined,
+    );
+    await withClient(database.url, (client) => insertDepartments(client, 5000, 3));
+    const end = await currentWal(database.url);
+    await waitFor('slot to pass the last write', () =>
+      withClient(database.url, async (c) => (await confirmedFlush(c, SLOT)) >= end),
+    );
+    stop.abort();
+    await running;
+
+    // Assess
+    const reread = eventsOf(stream.events, 'department', 'r').filter(
+      (event) => BigInt(event.lsn) > firstPoint,
+    );
+    expect(held).toBe(true);
+    expect(reread.length).toBeGreaterThanOrEqual(3000);
+    const point = BigInt(reread[0]!.lsn);
+    const lastRereadIndex = stream.events.lastIndexOf(reread[reread.length - 1]!);
+    const earlyWatermarks = stream.events
+      .slice(0, lastRereadIndex)
+      .filter((event) => event.op === 'w' && BigInt(event.lsn) >= point);
+    expect(earlyWatermarks).toEqual([]);
+    expect(
+      stream.events.slice(lastRereadIndex).some((event) => event.op === 'w' && BigInt(event.lsn) >= point),
+    ).toBe(true);
+    expect(asObject(replay(stream.events))).toEqual(asObject(await sourceState(database.url)));
+  });
+});
