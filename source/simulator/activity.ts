@@ -12,7 +12,7 @@ import type { SeededRandom } from '../seed/seeded-random.ts';
 
 /** The kinds of change, with their share of all changes (weights sum to 100). */
 export const ACTIVITY_WEIGHTS = {
-  sales_order: 34,
+  sales_order: 35,
   purchase_order: 15,
   payment_paid: 30,
   order_amended: 8,
@@ -21,7 +21,7 @@ export const ACTIVITY_WEIGHTS = {
   staff_edited: 2,
   counterparty_edited: 2,
   department_renamed: 1,
-  design_deleted: 2,
+  design_deleted: 1,
 } as const;
 
 /** One kind of simulated change. */

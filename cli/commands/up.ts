@@ -1,0 +1,146 @@
+/**
+ * @module
+ * `up`: the whole local pipeline in one command. Starts (or attaches to) the databases, migrates both, seeds
+ * an empty source, then runs the services (today the live simulator; later the reader, local Firehose and
+ * loader) until Ctrl-C, printing a one-line status every few seconds. Stops everything cleanly, including
+ * the embedded cluster when this process started it.
+ */
+import type { Command } from 'commander';
+import pg from 'pg';
+import type { Runtime } from '../../local/runtime-config.ts';
+import { redactUrl } from '../../local/url-redaction.ts';
+import { firstNonEmptyTable, seedSource } from '../../source/seed/seed-source.ts';
+import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
+import { migrateSource } from '../../source/source-migration.ts';
+import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
+import { globalOptions, positiveNumber, runtimeFor, wholeNumber } from '../global-options.ts';
+import { progressReporter } from '../progress.ts';
+import { runServices, type Service, stopSignal } from '../services.ts';
+
+/** Options of `up`. */
+export interface UpOptions {
+  readonly rate: number;
+  readonly simulate: boolean;
+  readonly scale: number;
+  readonly seed: number;
+  readonly statusInterval: number;
+}
+
+/** Registers `up`. */
+export function register(program: Command): void {
+  program
+    .command('up')
+    .description(
+      'Run everything locally: databases, schema, seed data when empty, live activity. Ctrl-C stops it.',
+    )
+    .option('--rate <r>', 'simulated changes per second', positiveNumber('--rate'), 20)
+    .option('--no-simulate', 'do not run the live simulator')
+    .option(
+      '--scale <n>',
+      'seed size when the source is empty (1 = Feb-2024 sizes)',
+      positiveNumber('--scale'),
+      1,
+    )
+    .option('--seed <s>', 'seed for the generated data and the simulator', wholeNumber('--seed'), 1)
+    .option('--status-interval <s>', 'seconds between status lines', positiveNumber('--status-interval'), 5)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ totesys-stream up\n  $ totesys-stream up --rate 100 --scale 5\n' +
+        '  $ totesys-stream up --source-url postgres://user@db.example.com/totesys --warehouse-url postgres://user@wh/warehouse\n',
+    )
+    .action(async (options: UpOptions, command: Command) => {
+      const signal = stopSignal();
+      const runtime = await runtimeFor(command);
+      try {
+        await prepareDatabases(runtime, options, globalOptions(command).progress);
+        if (signal.aborted) return;
+        const failure = new AbortController();
+        const services = upServices(runtime, options, (error) => failure.abort(error));
+        console.log(
+          `totesys-stream is up. Source ${redactUrl(runtime.sourceUrl)}, warehouse ${redactUrl(runtime.warehouseUrl)}.` +
+            ' Press Ctrl-C to stop.',
+        );
+        await runServices(services, {
+          signal: AbortSignal.any([signal, failure.signal]),
+          statusIntervalMs: options.statusInterval * 1000,
+          print: (line) => console.log(line),
+        });
+        if (failure.signal.aborted) throw failure.signal.reason;
+      } finally {
+        await runtime.close();
+        console.log(runtime.cluster?.startedHere ? 'Stopped (embedded PostgreSQL stopped).' : 'Stopped.');
+      }
+    });
+}
+
+/** Migrates both databases and seeds the source when it is empty. */
+async function prepareDatabases(runtime: Runtime, options: UpOptions, progressFlag?: boolean): Promise<void> {
+  const source = new pg.Client({ connectionString: runtime.sourceUrl });
+  const warehouse = new pg.Client({ connectionString: runtime.warehouseUrl });
+  await source.connect();
+  try {
+    await warehouse.connect();
+    await migrateWarehouse(warehouse);
+    await migrateSource(source);
+    if ((await firstNonEmptyTable(source)) === undefined) {
+      const progress = progressReporter(progressFlag);
+      const result = await seedSource(source, {
+        scale: options.scale,
+        seed: options.seed,
+        onProgress: (p) => progress.update(`seeding ${p.table}`, p.rows, p.elapsedMs),
+      });
+      progress.done();
+      console.log(
+        `Seeded an empty source: ${result.totalRows.toLocaleString('en-GB')} rows (scale ${options.scale}).`,
+      );
+    }
+  } finally {
+    await warehouse.end().catch(() => undefined);
+    await source.end();
+  }
+}
+
+/**
+ * The services `up` runs, in start order. Later stages add theirs here (reader, local Firehose, loader).
+ */
+export function upServices(
+  runtime: Runtime,
+  options: UpOptions,
+  onFailure: (error: Error) => void,
+): Service[] {
+  const services: Service[] = [sourceWatch(runtime.sourceUrl)];
+  if (options.simulate) services.push(simulatorService(runtime.sourceUrl, options, onFailure));
+  return services;
+}
+
+/** Reports the source WAL position in the status line. */
+function sourceWatch(sourceUrl: string): Service {
+  const client = new pg.Client({ connectionString: sourceUrl });
+  return {
+    name: 'source watch',
+    async start() {
+      await client.connect();
+    },
+    stop: () => client.end(),
+    async status() {
+      const result = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+      return `source LSN ${result.rows[0]?.lsn ?? '?'}`;
+    },
+  };
+}
+
+function simulatorService(sourceUrl: string, options: UpOptions, onFailure: (error: Error) => void): Service {
+  const simulator = new Simulator({ sourceUrl, rate: options.rate, seed: options.seed, onError: onFailure });
+  return {
+    name: 'simulator',
+    start: () => simulator.start(),
+    async stop() {
+      console.log(formatSummary(await simulator.stop()));
+    },
+    status() {
+      const summary = simulator.summary();
+      const seconds = summary.elapsedMs / 1000;
+      return `simulator ${summary.totalChanges} changes (${(seconds > 0 ? summary.totalChanges / seconds : 0).toFixed(1)}/s)`;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * @module
+ * Progress of long work on stderr (rows and rows/s), only when stderr is a terminal or --progress asks for it,
+ * so piped output and logs stay clean.
+ */
+
+/** Reports progress; `done` ends the line. */
+export interface ProgressReporter {
+  update(label: string, rows: number, elapsedMs: number): void;
+  done(): void;
+}
+
+/** A reporter writing to stderr at most every 200 ms, or a silent one. */
+export function progressReporter(requested: boolean | undefined): ProgressReporter {
+  const enabled = requested === true || process.stderr.isTTY === true;
+  if (!enabled) return { update() {}, done() {} };
+  const terminal = process.stderr.isTTY === true;
+  let last = 0;
+  let wrote = false;
+  return {
+    update(label, rows, elapsedMs) {
+      const now = performance.now();
+      if (now - last < 200) return;
+      last = now;
+      const rate = elapsedMs > 0 ? Math.round((rows * 1000) / elapsedMs) : 0;
+      const line = `${label}: ${rows.toLocaleString('en-GB')} rows (${rate.toLocaleString('en-GB')} rows/s)`;
+      process.stderr.write(terminal ? `\r\x1b[2K${line}` : `${line}\n`);
+      wrote = true;
+    },
+    done() {
+      if (wrote && terminal) process.stderr.write('\n');
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * @module
+ * What `up` runs: a list of services, started in order and stopped in reverse order on SIGINT/SIGTERM.
+ * Later stages (reader, local Firehose, loader) attach by adding a service to the list.
+ */
+
+/** A long-running part of the local pipeline. */
+export interface Service {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Stops cleanly (flush, ack, close); called once, in reverse start order. */
+  stop(): Promise<void>;
+  /** A short fragment for the periodic one-line status, e.g. `simulator 1200 changes`. */
+  status?(): Promise<string> | string;
+}
+
+/** Options of {@link runServices}. */
+export interface RunServicesOptions {
+  /** Resolves or aborts to stop; by default SIGINT/SIGTERM. */
+  readonly signal: AbortSignal;
+  readonly statusIntervalMs: number;
+  /** Extra status fragments before the services' own (e.g. the source LSN). */
+  readonly baseStatus?: () => Promise<string>;
+  readonly print: (line: string) => void;
+}
+
+/** Thrown when a service fails; names it. */
+export class ServiceFailedError extends Error {
+  override readonly name = 'ServiceFailedError';
+}
+
+/**
+ * Starts the services, prints a status line every interval, and stops them all when `signal` aborts
+ * (or when one fails to start: those already started are stopped again).
+ */
+export async function runServices(services: readonly Service[], options: RunServicesOptions): Promise<void> {
+  const started: Service[] = [];
+  try {
+    for (const service of services) {
+      if (options.signal.aborted) break;
+      try {
+        await service.start();
+      } catch (cause) {
+        throw new ServiceFailedError(`The ${service.name} did not start: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+      started.push(service);
+    }
+    const timer = setInterval(() => {
+      void statusLine(started, options).then(options.print, () => undefined);
+    }, options.statusIntervalMs);
+    try {
+      if (!options.signal.aborted) {
+        await new Promise<void>((resolve) =>
+          options.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+      }
+    } finally {
+      clearInterval(timer);
+    }
+  } finally {
+    for (const service of started.reverse()) await service.stop();
+  }
+}
+
+async function statusLine(services: readonly Service[], options: RunServicesOptions): Promise<string> {
+  const parts = [new Date().toISOString().slice(11, 19)];
+  if (options.baseStatus) parts.push(await options.baseStatus());
+  for (const service of services) if (service.status) parts.push(await service.status());
+  return parts.join(' | ');
+}
+
+/** An AbortSignal that aborts on the first SIGINT or SIGTERM. */
+export function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
+}

@@ -1,0 +1,86 @@
+/**
+ * @module
+ * Where the pipeline's databases are: `--source-url` / `--warehouse-url` (or TOTESYS_SOURCE_URL /
+ * TOTESYS_WAREHOUSE_URL), or else the embedded cluster under `<data-dir>/pg`, started here or attached to
+ * when another process (say `up` in another terminal) runs it already.
+ */
+import { join, resolve } from 'node:path';
+import { ENV } from '../core/operations.ts';
+import { assertReachable, assertSourceReady } from './database-checks.ts';
+import { type EmbeddedCluster, startEmbeddedPostgres } from './embedded-postgres.ts';
+
+/** The default data dir, relative to the working directory. */
+export const DEFAULT_DATA_DIR = '.totesys-stream';
+
+/** Options as the user gave them (flags win over environment variables). */
+export interface RuntimeOptions {
+  readonly dataDir?: string;
+  readonly sourceUrl?: string;
+  readonly warehouseUrl?: string;
+  /** Port of the embedded cluster when this process starts it. */
+  readonly pgPort?: number;
+}
+
+/** Resolved settings. */
+export interface RuntimeSettings {
+  readonly dataDir: string;
+  readonly sourceUrl: string | undefined;
+  readonly warehouseUrl: string | undefined;
+  readonly pgPort: number | undefined;
+}
+
+/** The databases to use, and the embedded cluster when one is involved. */
+export interface Runtime {
+  readonly dataDir: string;
+  readonly sourceUrl: string;
+  readonly warehouseUrl: string;
+  /** The embedded cluster, when either URL was not given. */
+  readonly cluster: EmbeddedCluster | undefined;
+  /** Stops the embedded cluster if this process started it; a cluster we attached to keeps running. */
+  close(): Promise<void>;
+}
+
+/** Merges flags and environment: a flag wins, then the environment, then the embedded default. */
+export function resolveRuntimeSettings(
+  options: RuntimeOptions,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): RuntimeSettings {
+  const nonEmpty = (value: string | undefined) => (value && value.trim() !== '' ? value : undefined);
+  return {
+    dataDir: resolve(options.dataDir ?? DEFAULT_DATA_DIR),
+    sourceUrl: nonEmpty(options.sourceUrl) ?? nonEmpty(env[ENV.sourceUrl]),
+    warehouseUrl: nonEmpty(options.warehouseUrl) ?? nonEmpty(env[ENV.warehouseUrl]),
+    pgPort: options.pgPort,
+  };
+}
+
+/**
+ * Opens the runtime: checks external databases (the source must be reachable with wal_level=logical; the
+ * warehouse reachable), and starts or attaches to the embedded cluster for whichever URL is missing.
+ */
+export async function openRuntime(
+  settings: RuntimeSettings,
+  needs: { warehouse: boolean } = { warehouse: true },
+): Promise<Runtime> {
+  if (settings.sourceUrl) await assertSourceReady(settings.sourceUrl);
+  if (settings.warehouseUrl && needs.warehouse) await assertReachable(settings.warehouseUrl, 'warehouse');
+  const embeddedNeeded = !settings.sourceUrl || (needs.warehouse && !settings.warehouseUrl);
+  const cluster = embeddedNeeded
+    ? await startEmbeddedPostgres({
+        dataDir: join(settings.dataDir, 'pg'),
+        ...(settings.pgPort === undefined ? {} : { port: settings.pgPort }),
+      })
+    : undefined;
+  const sourceUrl = settings.sourceUrl ?? cluster?.sourceUrl;
+  const warehouseUrl = settings.warehouseUrl ?? cluster?.warehouseUrl ?? '';
+  if (!sourceUrl) throw new Error('unreachable: the embedded cluster supplies the source URL');
+  return {
+    dataDir: settings.dataDir,
+    sourceUrl,
+    warehouseUrl,
+    cluster,
+    async close() {
+      if (cluster?.startedHere) await cluster.stop();
+    },
+  };
+}
