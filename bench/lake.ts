@@ -1,6 +1,6 @@
 /**
  * @module
- * `npm run bench -- lake [--events N] [--keep]`: change events per second from `PutRecordBatch` to Parquet on
+ * `npm run bench -- lake [--events N] [--lambda-workers N] [--keep]`: change events per second from `PutRecordBatch` to Parquet on
  * disk through the local Firehose (spool, the real transformation handler, dynamic partitioning, OpenX
  * conversion, Parquet writing, atomic object store), beside DuckDB writing the same lake rows to Parquet with
  * `COPY ... TO` in the same run.
@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ChangeEvent, RowImage, SourceValue } from '../core/change-event.ts';
+import { LambdaWorkerPool } from '../firehose/lambda-worker-pool.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
 import { type FirehoseRecord, PUT_RECORD_BATCH_LIMITS } from '../firehose/put-record-batch.ts';
 import { totesysDeliveryStreams } from '../firehose/stream-config.ts';
@@ -298,6 +299,7 @@ function vmHwmBytes(): number {
 async function runFirehose(
   dir: string,
   inputPath: string,
+  workers: number,
 ): Promise<{
   seconds: number;
   cpuSeconds: number;
@@ -307,9 +309,16 @@ async function runFirehose(
   failures: number;
 }> {
   const store = new FsObjectStore(join(dir, 'lake'), 'lake');
+  const pool =
+    workers > 0
+      ? new LambdaWorkerPool({
+          module: new URL('../functions/transformer/handler.ts', import.meta.url),
+          workers,
+        })
+      : undefined;
   const firehose = await LocalFirehose.open({
     spoolDir: join(dir, 'spool'),
-    streams: totesysDeliveryStreams({ store, bucket: 'lake', transform: handler }),
+    streams: totesysDeliveryStreams({ store, bucket: 'lake', transform: pool?.transform ?? handler }),
   });
   const sampler = peakRssSampler();
   const cpuBefore = process.cpuUsage();
@@ -327,6 +336,7 @@ async function runFirehose(
   }
   await Promise.all(inFlight);
   await firehose.close();
+  await pool?.close();
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -395,20 +405,24 @@ async function runDuckDb(dir: string): Promise<{ seconds: number; counts: Map<st
   }
 }
 
-function parseEvents(args: string[]): { events: number; keep: boolean } {
+function parseEvents(args: string[]): { events: number; keep: boolean; workers: number } {
   let events = 1_000_000;
   const at = args.indexOf('--events');
   if (at >= 0) events = Number(args[at + 1]);
+  const workersAt = args.indexOf('--lambda-workers');
+  const workers = workersAt >= 0 ? Number(args[workersAt + 1]) : 1;
+  if (!Number.isSafeInteger(workers) || workers < 0)
+    throw new Error('--lambda-workers needs 0 (handler in-process) or more worker threads');
   if (!Number.isSafeInteger(events) || events <= 0)
     throw new Error('--events needs a positive integer, e.g. --events 100000');
-  return { events, keep: args.includes('--keep') };
+  return { events, keep: args.includes('--keep'), workers };
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 /** Runs the benchmark; prints both rates, their ratio and peak memory. */
 export async function run(args: string[]): Promise<void> {
-  const { events, keep } = parseEvents(args);
+  const { events, keep, workers } = parseEvents(args);
   const dir = await mkdtemp(join(tmpdir(), 'bench-lake-'));
   try {
     console.log(
@@ -418,7 +432,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `input: ${generated.records.toLocaleString('en')} records (${mib(generated.bytes)}) in ${generated.batches.toLocaleString('en')} PutRecordBatch calls`,
     );
-    const firehose = await runFirehose(dir, join(dir, 'input.bin'));
+    const firehose = await runFirehose(dir, join(dir, 'input.bin'), workers);
     if (firehose.rows !== events || firehose.failures > 0)
       throw new Error(
         `local Firehose delivered ${firehose.rows} rows of ${events} with ${firehose.failures} failed records`,

@@ -68,6 +68,8 @@ export interface StreamRuntime {
   readonly region: string;
   /** Raw bytes of unresolved records above which `putRecordBatch` waits and the stream delivers early. */
   readonly maxBacklogBytes: number;
+  /** Lambda invocations a stream keeps outstanding at once (AWS allows up to 5 per shard). */
+  readonly invocationConcurrency: number;
   /** Reports a delivery failure (the records stay buffered and are retried). Never gets row values. */
   readonly onDeliveryError: (streamName: string, error: unknown) => void;
 }
@@ -85,7 +87,8 @@ export class DeliveryStream {
   private incomingBytes = 0;
   private readonly partitions = new Map<string, PartitionBuffer>();
   private errors: ErrorRecord[] = [];
-  private inFlightOldestMs: number | undefined;
+  /** Oldest arrival of each chunk the Lambda is working on, for data freshness. */
+  private readonly inFlight = new Set<{ readonly oldestMs: number }>();
   private backlogBytes = 0;
   private running = false;
   private rerun = false;
@@ -158,7 +161,8 @@ export class DeliveryStream {
 
   /** A snapshot of this stream's metrics. */
   metrics(now = Date.now()): DeliveryStreamMetrics {
-    let oldest = this.inFlightOldestMs ?? Number.POSITIVE_INFINITY;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const chunk of this.inFlight) oldest = Math.min(oldest, chunk.oldestMs);
     const head = this.incoming[this.incomingHead];
     if (head) oldest = Math.min(oldest, head.arrivalMs);
     for (const partition of this.partitions.values()) oldest = Math.min(oldest, partition.oldestArrivalMs);
@@ -207,6 +211,8 @@ export class DeliveryStream {
     const processorMs = this.config.processorBuffering.intervalInSeconds * 1000;
     // `force` drains only what was buffered when the flush was asked for, so a busy producer cannot starve it.
     let forcedRemaining = force ? this.incoming.length - this.incomingHead : 0;
+    const running = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
     while (this.incomingHead < this.incoming.length && !this.stopped) {
       const head = this.incoming[this.incomingHead]!;
       const due =
@@ -217,9 +223,19 @@ export class DeliveryStream {
       if (!due) break;
       const chunk = this.takeChunk(processorBytes);
       forcedRemaining -= chunk.length;
-      await this.transform(chunk);
-      await this.deliverDue(false);
+      // Invocations overlap (AWS keeps several outstanding per stream), so a handler in a worker thread runs
+      // while this thread converts the previous chunk's output.
+      const job = this.transform(chunk)
+        .then(() => this.deliverDue(false))
+        .catch((error: unknown) => {
+          failure ??= { error };
+        });
+      running.add(job);
+      void job.finally(() => running.delete(job));
+      if (running.size >= this.runtime.invocationConcurrency) await Promise.race(running);
     }
+    await Promise.all(running);
+    if (failure) throw failure.error;
     await this.deliverDue(force);
     await this.writeErrors();
   }
@@ -247,7 +263,8 @@ export class DeliveryStream {
   }
 
   private async transform(chunk: SpooledRecord[]): Promise<void> {
-    this.inFlightOldestMs = chunk.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity);
+    const inFlight = { oldestMs: chunk.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity) };
+    this.inFlight.add(inFlight);
     let attempts = 1;
     this.counters.invocations++;
     let result: InvocationResult = await invokeTransformation(
@@ -262,7 +279,7 @@ export class DeliveryStream {
       this.counters.invocations++;
       result = await invokeTransformation(this.config.transform, chunk, this.arn, this.runtime.region);
     }
-    this.inFlightOldestMs = undefined;
+    this.inFlight.delete(inFlight);
     if (!result.ok) {
       this.counters.invocationFailures++;
       for (const source of chunk)
@@ -354,6 +371,8 @@ export class DeliveryStream {
     const intervalMs = this.config.bufferingHints.intervalInSeconds * 1000;
     for (const [bufferKey, partition] of [...this.partitions]) {
       if (this.stopped) return;
+      // A concurrent delivery may have taken this buffer since the snapshot was made.
+      if (this.partitions.get(bufferKey) !== partition) continue;
       const due =
         force ||
         this.pressure() ||

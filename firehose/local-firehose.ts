@@ -54,6 +54,11 @@ export interface LocalFirehoseOptions {
   readonly region?: string;
   /** Unresolved raw bytes per stream above which `putRecordBatch` waits (default 32 MiB): bounds memory. */
   readonly maxBacklogBytesPerStream?: number;
+  /**
+   * Lambda invocations each stream keeps outstanding (default 2; AWS allows up to 5 per shard). More than 1
+   * only helps when the handler runs off the main thread (see `LambdaWorkerPool`).
+   */
+  readonly invocationConcurrency?: number;
   /** Spool segment size before rotating to a new file (default 16 MiB). */
   readonly spoolSegmentBytes?: number;
   readonly faults?: FaultInjection;
@@ -90,6 +95,7 @@ export class LocalFirehose implements RecordBatchPutter {
     const runtime = {
       region: options.region ?? 'eu-west-2',
       maxBacklogBytes: options.maxBacklogBytesPerStream ?? 32 * 1024 * 1024,
+      invocationConcurrency: options.invocationConcurrency ?? 2,
       onDeliveryError: options.onDeliveryError ?? defaultDeliveryError,
     };
     for (const config of options.streams) {

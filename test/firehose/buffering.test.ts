@@ -79,6 +79,29 @@ describe('local Firehose buffering', () => {
     await waitFor('the backlog to empty', () => firehose!.metrics()[0]!.backlogBytes === 0);
   });
 
+  it('delivers each record once while several invocations and deliveries overlap', async () => {
+    firehose = await openFirehose(
+      dir,
+      [
+        streamConfig(store, 'currency', {
+          processorBuffering: { sizeInMBs: 0.0001, intervalInSeconds: 3600 },
+          bufferingHints: { sizeInMBs: 64, intervalInSeconds: 0 },
+        }),
+      ],
+      { invocationConcurrency: 4 },
+    );
+    // Three commit days, so that each delivery round has several partition buffers to write.
+    await firehose.putRecordBatch({
+      DeliveryStreamName: STREAM,
+      Records: Array.from({ length: 40 }, (_, i) => ({
+        Data: pack([currencyEvent(i + 1, 'GBP', `2022-11-0${3 + (i % 3)}T10:00:00.000Z`)]),
+      })),
+    });
+    await firehose.flush();
+    expect(await deliveredIds()).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(firehose.metrics()[0]).toMatchObject({ deliveredRecords: 40, backlogBytes: 0 });
+  });
+
   it('flush() delivers everything buffered now, in one object per partition', async () => {
     await start({ processorBuffering: NEVER, bufferingHints: NEVER });
     await put([1, 2]);

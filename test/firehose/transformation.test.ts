@@ -1,5 +1,6 @@
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LambdaWorkerPool } from '../../firehose/lambda-worker-pool.ts';
 import type { LocalFirehose } from '../../firehose/local-firehose.ts';
 import type { TransformFunction } from '../../firehose/transformation-invocation.ts';
 import {
@@ -85,6 +86,30 @@ describe('the transformation Lambda as the local Firehose invokes it', () => {
     expect(JSON.parse(Buffer.from(event.records[1]!.data, 'base64').toString('utf8'))).toEqual(
       currencyEvent(2, 'EUR', COMMIT),
     );
+  });
+
+  it('runs the real handler in a worker thread pool, as concurrent Lambda invocations, with the same result', async () => {
+    const pool = new LambdaWorkerPool({
+      module: new URL('../../functions/transformer/handler.ts', import.meta.url),
+      workers: 1,
+    });
+    try {
+      await start(pool.transform, { processorBuffering: { sizeInMBs: 0.0001, intervalInSeconds: 3600 } });
+      await putCurrencies([1, 2, 3, 4]);
+      await firehose!.flush();
+      const rows = (
+        await Promise.all(store.keys('dim_currency/').map((key) => readParquet(store.objects.get(key)!)))
+      ).flat();
+      expect(rows.map((row) => [row.currency_id, row.currency_name]).sort()).toEqual([
+        [1, 'Euro'],
+        [2, 'Euro'],
+        [3, 'Euro'],
+        [4, 'Euro'],
+      ]);
+      expect(firehose!.metrics()[0]).toMatchObject({ invocations: 4, invocationFailures: 0 });
+    } finally {
+      await pool.close();
+    }
   });
 
   it('splits invocations so each stays under the processor buffer size', async () => {
