@@ -134,7 +134,7 @@ describe('reader values', () => {
     expect(update.unchanged).toEqual(['file_location']);
     expect(update.row).not.toHaveProperty('file_location');
     expect(update.row).toMatchObject({ design_id: 2, design_name: 'Granite' });
-    expect(eventsOf(events, 'design', 'c')[0]?.row.file_location).toBe(bigText);
+    expect(eventsOf(events, 'design', 'c')[0]?.row?.file_location).toBe(bigText);
   });
 
   it('emits deletes with the key and a commit lsn, seq and xid on every change', () => {
