@@ -1,0 +1,219 @@
+/**
+ * @module
+ * The whole pipeline in one process: the CDC reader (file StateStore under `<dataDir>/state`) puts change
+ * events through the reader's Firehose ChangeStream into the local Firehose, which runs the real
+ * transformation handler and writes Parquet into `<dataDir>/lake/totesys-lake/`; the loader runs every
+ * second over DuckDB and loads the warehouse. Everything resumes where it stopped: the slot and the reader's
+ * state, the Firehose spool, and the warehouse's cut.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { LocalFirehose } from '../firehose/local-firehose.ts';
+import { DEFAULT_STREAM_PREFIX } from '../firehose/put-record-batch.ts';
+import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
+import { handler as transformHandler } from '../functions/transformer/handler.ts';
+import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
+import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { CutMovedError } from '../loader/loader-warehouse.ts';
+import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
+import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
+import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
+import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
+import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
+
+/** The lake bucket locally (a directory under `<dataDir>/lake`). */
+export const LOCAL_LAKE_BUCKET = 'totesys-lake';
+
+/** Where the pipeline keeps its state under a data directory. */
+export function pipelinePaths(dataDir: string) {
+  return {
+    state: join(dataDir, 'state'),
+    lake: join(dataDir, 'lake'),
+    spool: join(dataDir, 'firehose-spool'),
+  } as const;
+}
+
+/** How to run the local pipeline. */
+export interface LocalPipelineOptions {
+  readonly sourceUrl: string;
+  readonly warehouseUrl: string;
+  readonly dataDir: string;
+  /** Pause between loader runs. @default 1000 */
+  readonly loaderIntervalMs?: number;
+  /** Reader watermark and heartbeat interval. @default 1000 */
+  readonly watermarkIntervalMs?: number;
+  readonly slot?: string;
+  readonly publication?: string;
+  /** One JSON object per notable event (default: none; `up` prints them). */
+  readonly log?: (entry: Record<string, unknown>) => void;
+  /** Told about every loader run. */
+  readonly onLoad?: (outcome: LoadOutcome) => void;
+}
+
+/** A stage of the pipeline stopped with an error. */
+export class PipelineError extends Error {
+  override readonly name = 'PipelineError';
+}
+
+/** The running pipeline: started by {@link LocalPipeline.start}, stopped by {@link LocalPipeline.stop}. */
+export class LocalPipeline {
+  readonly #options: LocalPipelineOptions;
+  readonly #abort = new AbortController();
+  readonly #firehose: LocalFirehose;
+  readonly #engine: DuckDbQueryEngine;
+  readonly #warehouse: PgWarehouse;
+  readonly #queries: LoaderQueries;
+  #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
+  #loader: Promise<void> = Promise.resolve();
+  #failure: PipelineError | undefined;
+  #lastLoadError: Error | undefined;
+  #wakeLoader: () => void = () => undefined;
+  #loadRuns = 0;
+
+  private constructor(
+    options: LocalPipelineOptions,
+    firehose: LocalFirehose,
+    engine: DuckDbQueryEngine,
+    warehouse: PgWarehouse,
+    queries: LoaderQueries,
+  ) {
+    this.#options = options;
+    this.#firehose = firehose;
+    this.#engine = engine;
+    this.#warehouse = warehouse;
+    this.#queries = queries;
+  }
+
+  /** Migrates the warehouse, opens the Firehose (delivering what a previous run spooled), starts both loops. */
+  static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
+    const paths = pipelinePaths(options.dataDir);
+    await Promise.all([mkdir(paths.state, { recursive: true }), mkdir(paths.lake, { recursive: true })]);
+    const client = new pg.Client({ connectionString: options.warehouseUrl });
+    await client.connect();
+    try {
+      await migrateWarehouse(client);
+    } finally {
+      await client.end();
+    }
+    const store = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
+    const firehose = await LocalFirehose.open({
+      spoolDir: paths.spool,
+      streams: totesysDeliveryStreams({
+        store,
+        bucket: LOCAL_LAKE_BUCKET,
+        transform: transformHandler,
+        processorBuffering: LOCAL_DEFAULTS.processorBuffering,
+        bufferingHints: LOCAL_DEFAULTS.bufferingHints,
+      }),
+      onDeliveryError: (stream, error) =>
+        options.log?.({ level: 'WARN', stage: 'firehose', stream, message: (error as Error).message }),
+    });
+    const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
+    const warehouse = new PgWarehouse({ url: options.warehouseUrl });
+    const pipeline = new LocalPipeline(options, firehose, engine, warehouse, await readLoaderQueries());
+    pipeline.#startReader(paths.state);
+    pipeline.#loader = pipeline.#loaderLoop();
+    return pipeline;
+  }
+
+  /** The first error a stage stopped with, if any. */
+  get failure(): PipelineError | undefined {
+    return this.#failure;
+  }
+
+  /** The last loader error (the loop keeps trying). */
+  get lastLoadError(): Error | undefined {
+    return this.#lastLoadError;
+  }
+
+  /** The warehouse adapter (for cut and row counts). */
+  get warehouse(): PgWarehouse {
+    return this.#warehouse;
+  }
+
+  /** How many loader runs have finished. */
+  get loadRuns(): number {
+    return this.#loadRuns;
+  }
+
+  /** Asks the loader to run now instead of at its next tick. */
+  wakeLoader(): void {
+    this.#wakeLoader();
+  }
+
+  /** Stops the reader (it acks what was accepted), delivers what the Firehose buffered, closes everything. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wakeLoader();
+    await this.#reader;
+    await this.#loader;
+    await this.#firehose
+      .close()
+      .catch((error: unknown) =>
+        this.#options.log?.({ level: 'WARN', stage: 'firehose', message: (error as Error).message }),
+      );
+    await this.#engine.close();
+    await this.#warehouse.close();
+  }
+
+  #startReader(stateDir: string): void {
+    const interval = this.#options.watermarkIntervalMs ?? 1000;
+    this.#reader = runReader({
+      sourceUrl: this.#options.sourceUrl,
+      changeStream: new FirehoseChangeStream({ putter: this.#firehose, streamPrefix: DEFAULT_STREAM_PREFIX }),
+      stateStore: new FileStateStore(stateDir),
+      slot: this.#options.slot,
+      publication: this.#options.publication,
+      signal: this.#abort.signal,
+      watermarkIntervalMs: interval,
+      heartbeatIntervalMs: interval,
+      log: (entry) => this.#options.log?.({ stage: 'reader', ...entry }),
+    }).catch((error: unknown) => {
+      this.#failure ??= new PipelineError(`The CDC reader stopped: ${(error as Error).message}`, {
+        cause: error,
+      });
+      this.#options.log?.({ level: 'ERROR', stage: 'reader', message: this.#failure.message });
+      return undefined;
+    });
+  }
+
+  async #loaderLoop(): Promise<void> {
+    const interval = this.#options.loaderIntervalMs ?? 1000;
+    while (!this.#abort.signal.aborted) {
+      try {
+        const outcome = await runLoad({
+          engine: this.#engine,
+          warehouse: this.#warehouse,
+          queries: this.#queries,
+        });
+        this.#lastLoadError = undefined;
+        this.#options.onLoad?.(outcome);
+        if (outcome.status === 'loaded') {
+          this.#options.log?.({
+            stage: 'loader',
+            cut: outcome.toCut.lsn,
+            rows: outcome.rowsWritten,
+            inferredMembers: outcome.inferredMembers.length,
+            latencyP95: outcome.latency?.p95,
+          });
+        }
+      } catch (error) {
+        // A cut moved by another loader is not a failure; anything else is reported and retried next tick.
+        if (!(error instanceof CutMovedError)) {
+          this.#lastLoadError = error as Error;
+          this.#options.log?.({ level: 'ERROR', stage: 'loader', message: (error as Error).message });
+        }
+      }
+      this.#loadRuns++;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, interval);
+        this.#wakeLoader = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+}

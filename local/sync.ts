@@ -1,0 +1,125 @@
+/**
+ * @module
+ * `sync`: run the local pipeline until the warehouse's cut has reached the source's WAL position at the moment
+ * sync started, then stop cleanly. Everything committed before sync started is then in the warehouse.
+ */
+import pg from 'pg';
+import { parseLsn } from '../core/lsn.ts';
+import { DEFAULTS } from '../core/operations.ts';
+import type { WarehouseTableName } from '../warehouse/warehouse-tables.ts';
+import { LocalPipeline, type LocalPipelineOptions } from './pipeline.ts';
+
+/** What `sync --json` prints. */
+export interface SyncSummary {
+  readonly cutLsn: string;
+  /** The source position sync waited for (decimal LSN). */
+  readonly targetLsn: string;
+  readonly rowsLoaded: Readonly<Partial<Record<WarehouseTableName, number>>>;
+  readonly seconds: number;
+}
+
+/** Sync options: the pipeline's, and a time limit. */
+export interface SyncOptions extends LocalPipelineOptions {
+  /** Give up after this long. @default 600000 */
+  readonly timeoutMs?: number;
+}
+
+/** Sync did not finish: the message says which stage and what to do. */
+export class SyncError extends Error {
+  override readonly name = 'SyncError';
+}
+
+/** The source's current WAL position, as a decimal LSN. */
+export async function currentSourceLsn(sourceUrl: string): Promise<bigint> {
+  const client = new pg.Client({ connectionString: sourceUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    return parseLsn(result.rows[0]?.lsn ?? '0/0');
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The slot's confirmed position the first time it is seen, or null while it does not exist. A new slot's
+ * confirmed position is its consistent point, where the initial snapshot is read: the rows committed before
+ * sync started land in the lake at that LSN, which can be past the WAL position sync started at.
+ */
+async function slotPosition(sourceUrl: string, slot: string): Promise<bigint | null> {
+  const client = new pg.Client({ connectionString: sourceUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ lsn: string | null }>(
+      'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    );
+    const lsn = result.rows[0]?.lsn;
+    return lsn ? parseLsn(lsn) : null;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs the pipeline until the warehouse's cut is at or past the source position sync started at. */
+export async function runSync(options: SyncOptions): Promise<SyncSummary> {
+  const started = Date.now();
+  let target = await currentSourceLsn(options.sourceUrl);
+  let slotSeen = false;
+  const rowsLoaded: Partial<Record<WarehouseTableName, number>> = {};
+  let wake: () => void = () => undefined;
+  const pipeline = await LocalPipeline.start({
+    ...options,
+    onLoad: (outcome) => {
+      if (outcome.status === 'loaded') {
+        for (const [table, n] of Object.entries(outcome.rowsWritten)) {
+          rowsLoaded[table as WarehouseTableName] = (rowsLoaded[table as WarehouseTableName] ?? 0) + (n ?? 0);
+        }
+      }
+      options.onLoad?.(outcome);
+      wake();
+    },
+  });
+  const deadline = started + (options.timeoutMs ?? 600_000);
+  try {
+    for (;;) {
+      if (!slotSeen) {
+        const position = await slotPosition(options.sourceUrl, options.slot ?? DEFAULTS.slotName);
+        if (position !== null) {
+          slotSeen = true;
+          if (position > target) target = position;
+        }
+      }
+      const cut = await pipeline.warehouse.currentCut();
+      if (slotSeen && cut && BigInt(cut.lsn) >= target) {
+        return {
+          cutLsn: cut.lsn,
+          targetLsn: String(target),
+          rowsLoaded,
+          seconds: (Date.now() - started) / 1000,
+        };
+      }
+      if (pipeline.failure) throw new SyncError(pipeline.failure.message, { cause: pipeline.failure });
+      if (Date.now() >= deadline) {
+        const loadError = pipeline.lastLoadError
+          ? ` Last loader error: ${pipeline.lastLoadError.message}`
+          : '';
+        throw new SyncError(
+          `sync timed out after ${Math.round((Date.now() - started) / 1000)} s: the warehouse is at cut ` +
+            `${cut?.lsn ?? 'none'}, the source was at ${target} when sync started.${loadError} ` +
+            'Run `totesys-stream status` to see which stage lags, or raise --timeout.',
+        );
+      }
+      // Wait for the next loader run (it runs every second), bounded by the deadline.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, Math.min(2000, deadline - Date.now())));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    await pipeline.stop();
+  }
+}
