@@ -1,0 +1,42 @@
+/**
+ * @module
+ * The AWS adapters the CDC reader Lambda runs with: Firehose for changes, S3 for state.
+ */
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { S3Client } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import type { ChangeStream } from '../../core/ports/change-stream.ts';
+import type { StateStore } from '../../core/ports/state-store.ts';
+import { AwsFirehosePutter } from '../../reader/aws-firehose-putter.ts';
+import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
+import { S3StateStore } from '../../reader/state/s3-state-store.ts';
+import { type CdcReaderConfig, readConfig, sourceConnection } from './config.ts';
+
+/** Everything the handler needs from outside; tests pass their own. */
+export interface CdcReaderDependencies {
+  config(): CdcReaderConfig;
+  connection(config: CdcReaderConfig): Promise<pg.ClientConfig>;
+  changeStream(config: CdcReaderConfig): ChangeStream;
+  stateStore(config: CdcReaderConfig): StateStore;
+  /** Time kept back from the Lambda's remaining time for the final ship, acknowledgement and watermarks. */
+  readonly safetyMarginMs: number;
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+/** The production wiring (clients are created once per Lambda container). */
+export function awsDependencies(): CdcReaderDependencies {
+  const firehose = new FirehoseClient({});
+  const s3 = new S3Client({});
+  return {
+    config: () => readConfig(),
+    connection: (config) => sourceConnection(config),
+    changeStream: (config) =>
+      new FirehoseChangeStream({
+        putter: new AwsFirehosePutter(firehose),
+        streamPrefix: config.streamPrefix,
+      }),
+    stateStore: (config) =>
+      new S3StateStore({ client: s3, bucket: config.stateBucket, prefix: config.statePrefix }),
+    safetyMarginMs: 15_000,
+  };
+}
