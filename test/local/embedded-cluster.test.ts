@@ -88,7 +88,7 @@ describe('embedded PostgreSQL lifecycle', () => {
           return false;
         }
       },
-      `a restart after the crash (last error: ${String(lastError)})`,
+      () => `a restart after the crash (last error: ${String(lastError)})`,
     );
 
     try {
