@@ -61,10 +61,68 @@ async function slotPosition(sourceUrl: string, slot: string): Promise<bigint | n
   }
 }
 
+/** Whether another process (`up`) is streaming from the slot right now. */
+async function slotActive(sourceUrl: string, slot: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: sourceUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ active: boolean }>(
+      'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    );
+    return result.rows[0]?.active === true;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Waits, polling with a deadline, until the warehouse's cut reaches `target` while another process runs the
+ * pipeline (sync must not start a second reader on the same slot).
+ */
+export async function waitForWarehouseCut(
+  warehouseUrl: string,
+  target: bigint,
+  timeoutMs: number,
+): Promise<{ lsn: string }> {
+  const deadline = Date.now() + timeoutMs;
+  const client = new pg.Client({ connectionString: warehouseUrl });
+  await client.connect();
+  try {
+    for (;;) {
+      const result = await client.query<{ lsn: string }>(
+        'SELECT lsn::text AS lsn FROM pipeline.cut WHERE id = 1',
+      );
+      const lsn = result.rows[0]?.lsn;
+      if (lsn !== undefined && BigInt(lsn) >= target) return { lsn };
+      if (Date.now() >= deadline) {
+        throw new SyncError(
+          `The running pipeline did not bring the warehouse to ${target} within ${timeoutMs / 1000} s ` +
+            `(cut ${lsn ?? 'none'}). Check \`totesys-stream status\` in the terminal running \`up\`.`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** Runs the pipeline until the warehouse's cut is at or past the source position sync started at. */
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const started = Date.now();
   let target = await currentSourceLsn(options.sourceUrl);
+  const slot = options.slot ?? DEFAULTS.slotName;
+  if (await slotActive(options.sourceUrl, slot)) {
+    // `up` is running: it owns the slot; wait for its loader instead of starting a second pipeline.
+    const cut = await waitForWarehouseCut(options.warehouseUrl, target, options.timeoutMs ?? 600_000);
+    return {
+      cutLsn: cut.lsn,
+      targetLsn: String(target),
+      rowsLoaded: {},
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
   let slotSeen = false;
   const rowsLoaded: Partial<Record<WarehouseTableName, number>> = {};
   let wake: () => void = () => undefined;
@@ -84,7 +142,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   try {
     for (;;) {
       if (!slotSeen) {
-        const position = await slotPosition(options.sourceUrl, options.slot ?? DEFAULTS.slotName);
+        const position = await slotPosition(options.sourceUrl, slot);
         if (position !== null) {
           slotSeen = true;
           if (position > target) target = position;

@@ -111,7 +111,8 @@ async function auditedVersions(url: string, slot: string): Promise<Record<string
       if (!match) continue;
       const fact = FACT_SOURCES[match[1] ?? ''];
       if (!fact || match[3] !== fact.key) continue;
-      const perOrder = (counts[fact.table] ??= {});
+      const perOrder = counts[fact.table] ?? {};
+      counts[fact.table] = perOrder;
       perOrder[match[4] ?? ''] = (perOrder[match[4] ?? ''] ?? 0) + 1;
     }
     return counts;

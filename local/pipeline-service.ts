@@ -1,0 +1,52 @@
+/**
+ * @module
+ * The local pipeline as a service of `up`: started after the databases are ready, stopped cleanly on Ctrl-C
+ * (the reader acks what Firehose accepted, the Firehose delivers what it buffered), with a status fragment.
+ */
+import type { LoadOutcome } from '../loader/run-load.ts';
+import { LocalPipeline, type LocalPipelineOptions } from './pipeline.ts';
+
+/** A service as `up` runs it (see cli/services.ts). */
+export interface PipelineService {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): string;
+}
+
+/** The reader, local Firehose, lake and loader as one service. */
+export function pipelineService(
+  options: LocalPipelineOptions,
+  onFailure: (error: Error) => void,
+): PipelineService {
+  let pipeline: LocalPipeline | undefined;
+  let last: LoadOutcome | undefined;
+  let reported = false;
+  return {
+    name: 'pipeline (reader, local Firehose, loader)',
+    async start() {
+      pipeline = await LocalPipeline.start({
+        ...options,
+        onLoad: (outcome) => {
+          last = outcome;
+          options.onLoad?.(outcome);
+          if (pipeline?.failure && !reported) {
+            reported = true;
+            onFailure(pipeline.failure);
+          }
+        },
+      });
+    },
+    async stop() {
+      await pipeline?.stop();
+    },
+    status() {
+      if (!last) return 'warehouse: waiting for the first load';
+      if (last.status === 'blocked')
+        return `warehouse: waiting for watermarks (${last.missingWatermarks.length} tables)`;
+      const cut = last.status === 'loaded' ? last.toCut : last.fromCut;
+      const p95 = last.status === 'loaded' && last.latency ? `, p95 ${last.latency.p95.toFixed(2)} s` : '';
+      return `warehouse cut ${cut?.lsn ?? 'none'}${p95}`;
+    },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * @module
+ * The pipeline's lag figures (architecture section 8) for `status`, read from outside the running process so
+ * `status` works from another terminal while `up` runs: the slot's WAL lag on the source, the lake lag per
+ * table and end-to-end latency from what the loader recorded in `pipeline`, the warehouse cut and row
+ * counts, and the error objects waiting under the lake's error prefix.
+ */
+import type { Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { DEFAULTS } from '../core/operations.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
+import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../warehouse/warehouse-tables.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline.ts';
+
+/** The pipeline part of `status --json`. */
+export interface PipelineStatus {
+  readonly reader: {
+    readonly slot: string;
+    readonly lagBytes: number | null;
+    readonly active: boolean | null;
+  };
+  readonly lake: {
+    readonly lagSeconds: Readonly<Partial<Record<LakeTableName, number>>>;
+    /** Error objects waiting under `errors/<table>/`, per lake table (only tables that have some). */
+    readonly errorsWaiting: Readonly<Partial<Record<LakeTableName, number>>>;
+  };
+  readonly warehouse: {
+    readonly cut: {
+      readonly lsn: string | null;
+      readonly commitTs: string | null;
+      readonly loadedAt: string | null;
+    };
+    readonly rows: Readonly<Partial<Record<WarehouseTableName, number>>>;
+    readonly lagSeconds: number | null;
+  };
+  readonly endToEnd: {
+    readonly p50: number | null;
+    readonly p95: number | null;
+    readonly max: number | null;
+  };
+  /** Seconds per stage (null where not known yet). */
+  readonly lag: {
+    readonly reader: number | null;
+    readonly lake: number | null;
+    readonly warehouse: number | null;
+    readonly endToEnd: number | null;
+  };
+}
+
+/** Where to look. */
+export interface PipelineStatusOptions {
+  readonly sourceUrl: string;
+  readonly warehouseUrl: string;
+  readonly dataDir: string;
+  readonly slot?: string;
+}
+
+/** Reads every stage's figures; a stage that is not set up yet reports nulls, not an error. */
+export async function readPipelineStatus(options: PipelineStatusOptions): Promise<PipelineStatus> {
+  const slot = options.slot ?? DEFAULTS.slotName;
+  const source = new pg.Client({ connectionString: options.sourceUrl });
+  const warehouse = new pg.Client({ connectionString: options.warehouseUrl });
+  await source.connect();
+  await warehouse.connect();
+  try {
+    const slotRow = (
+      await source.query<{ lag: string | null; active: boolean; current: string }>(
+        `SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS lag, active,
+           pg_current_wal_lsn()::text AS current
+         FROM pg_replication_slots WHERE slot_name = $1`,
+        [slot],
+      )
+    ).rows[0];
+    const sourceLsn = (
+      await source.query<{ lsn: string }>("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn")
+    ).rows[0]?.lsn;
+    const migrated = (
+      await warehouse.query<{ ok: boolean }>("SELECT to_regclass('pipeline.cut') IS NOT NULL AS ok")
+    ).rows[0]?.ok;
+    const cut = migrated
+      ? (
+          await warehouse.query<{ lsn: string; commit_ts: string | null; loaded_at: string }>(
+            `SELECT lsn::text AS lsn,
+               to_char(commit_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS commit_ts,
+               to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS loaded_at
+             FROM pipeline.cut WHERE id = 1`,
+          )
+        ).rows[0]
+      : undefined;
+    const rows: Partial<Record<WarehouseTableName, number>> = {};
+    if (migrated) {
+      const counts = await warehouse.query<{ t: WarehouseTableName; n: string }>(
+        WAREHOUSE_TABLE_NAMES.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM public.${t}`).join(
+          ' UNION ALL ',
+        ),
+      );
+      for (const row of counts.rows) rows[row.t] = Number(row.n);
+    }
+    const lakeLag: Partial<Record<LakeTableName, number>> = {};
+    let endToEnd: PipelineStatus['endToEnd'] = { p50: null, p95: null, max: null };
+    if (migrated) {
+      // Emit time = sampled_at - lag at sampling; lag now = now - emit time.
+      const samples = await warehouse.query<{ table_name: LakeTableName; lag: number }>(
+        `SELECT DISTINCT ON (table_name) table_name,
+           extract(epoch FROM now() - (sampled_at - make_interval(secs => lag_seconds)))::double precision AS lag
+         FROM pipeline.lag_sample WHERE stage = 'lake' ORDER BY table_name, sampled_at DESC`,
+      );
+      for (const s of samples.rows) lakeLag[s.table_name] = Math.max(0, s.lag);
+      const last = (
+        await warehouse.query<{ p50: number | null; p95: number | null; max: number | null }>(
+          `SELECT latency_p50_s AS p50, latency_p95_s AS p95, latency_max_s AS max FROM pipeline.load_history
+           WHERE latency_p50_s IS NOT NULL ORDER BY load_id DESC LIMIT 1`,
+        )
+      ).rows[0];
+      if (last) endToEnd = last;
+    }
+    const behind = cut && sourceLsn ? BigInt(sourceLsn) > BigInt(cut.lsn) : false;
+    const warehouseLag =
+      cut?.commit_ts && behind
+        ? Math.max(0, (Date.now() - Date.parse(cut.commit_ts)) / 1000)
+        : cut
+          ? 0
+          : null;
+    const lakeValues = Object.values(lakeLag);
+    return {
+      reader: {
+        slot,
+        lagBytes: slotRow?.lag == null ? null : Number(slotRow.lag),
+        active: slotRow?.active ?? null,
+      },
+      lake: { lagSeconds: lakeLag, errorsWaiting: await errorsWaiting(options.dataDir) },
+      warehouse: {
+        cut: { lsn: cut?.lsn ?? null, commitTs: cut?.commit_ts ?? null, loadedAt: cut?.loaded_at ?? null },
+        rows,
+        lagSeconds: warehouseLag,
+      },
+      endToEnd,
+      lag: {
+        reader: null,
+        lake: lakeValues.length > 0 ? Math.max(...lakeValues) : null,
+        warehouse: warehouseLag,
+        endToEnd: endToEnd.p95,
+      },
+    };
+  } finally {
+    await source.end();
+    await warehouse.end();
+  }
+}
+
+/** Files under `<lake>/totesys-lake/errors/<table>/`, per table. */
+async function errorsWaiting(dataDir: string): Promise<Partial<Record<LakeTableName, number>>> {
+  const root = join(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET, 'errors');
+  const counts: Partial<Record<LakeTableName, number>> = {};
+  for (const table of LAKE_TABLE_NAMES) {
+    const n = await countFiles(join(root, table));
+    if (n > 0) counts[table] = n;
+  }
+  return counts;
+}
+
+async function countFiles(dir: string): Promise<number> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const entry of entries) {
+    if (entry.isDirectory()) n += await countFiles(join(dir, entry.name));
+    else if (!entry.name.startsWith('.')) n++;
+  }
+  return n;
+}
+
+/** A few lines for the human `status`. */
+export function formatPipelineStatus(status: PipelineStatus): string {
+  const seconds = (s: number | null) => (s === null ? '-' : `${s.toFixed(1)} s`);
+  const lines = [
+    `reader  slot ${status.reader.slot}: ${status.reader.lagBytes ?? '-'} bytes behind${status.reader.active === false ? ' (inactive)' : ''}`,
+    `lake    lag ${seconds(status.lag.lake)} (newest watermark, slowest table)`,
+  ];
+  for (const [table, n] of Object.entries(status.lake.errorsWaiting)) {
+    lines.push(`        ${n} error objects waiting under errors/${table}/`);
+  }
+  const cut = status.warehouse.cut;
+  lines.push(
+    `warehouse cut ${cut.lsn ?? 'none'} (commit ${cut.commitTs ?? '-'}), lag ${seconds(status.lag.warehouse)}`,
+  );
+  lines.push(
+    `        rows ${Object.entries(status.warehouse.rows)
+      .map(([t, n]) => `${t} ${n}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    `end-to-end last load p50 ${seconds(status.endToEnd.p50)}, p95 ${seconds(status.endToEnd.p95)}, max ${seconds(status.endToEnd.max)}`,
+  );
+  return lines.join('\n');
+}
