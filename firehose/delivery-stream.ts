@@ -10,58 +10,34 @@
  */
 import type { LakeRow } from '../lake/lake-value.ts';
 import { writeLakeParquet } from '../lake/parquet-writer.ts';
-import {
-  conversionFailedDocument,
-  ERROR_OUTPUT_TYPES,
-  type ErrorOutputType,
-  type FailedRecord,
-  processingFailedDocument,
-  RECORD_ERROR_CODES,
-} from './error-documents.ts';
+import { ERROR_OUTPUT_TYPES, RECORD_ERROR_CODES } from './error-documents.ts';
+import { ErrorOutput } from './error-output.ts';
 import { PrefixEvaluationError } from './firehose-errors.ts';
 import { type RecordConverter, recordConverter } from './format-conversion.ts';
 import { INITIAL_STREAM_VERSION, objectKey } from './object-key.ts';
 import {
+  type PartitionBuffer,
+  PartitionBuffers,
+  type SpooledRecord,
+  type TransformedRecord,
+} from './partition-buffers.ts';
+import {
+  type CompiledPrefix,
   compileS3Prefixes,
   evaluatePrefix,
   partitionKeyNames,
-  type S3Prefixes,
 } from './prefix-expression.ts';
 import type { Spool, SpoolSegment } from './spool.ts';
 import type { DeliveryStreamConfig } from './stream-config.ts';
 import { DeliveryStreamCounters, type DeliveryStreamMetrics } from './stream-metrics.ts';
 import {
   estimatedRequestBytes,
-  type InvocationRecord,
   type InvocationResult,
   invokeTransformation,
   LAMBDA_PAYLOAD_LIMIT_BYTES,
 } from './transformation-invocation.ts';
 
 const MB = 1024 * 1024;
-
-/** A record accepted into the spool and not yet resolved. */
-interface SpooledRecord extends InvocationRecord {
-  readonly segment: SpoolSegment;
-}
-
-/** A record after a successful transformation, waiting in its partition's buffer. */
-interface TransformedRecord {
-  readonly source: SpooledRecord;
-  readonly data: Uint8Array;
-}
-
-interface PartitionBuffer {
-  readonly partitionKeys: Readonly<Record<string, string>>;
-  readonly records: TransformedRecord[];
-  bytes: number;
-  oldestArrivalMs: number;
-}
-
-interface ErrorRecord extends FailedRecord {
-  readonly type: ErrorOutputType;
-  readonly source: SpooledRecord;
-}
 
 /** Runtime settings shared by every stream of one local Firehose. */
 export interface StreamRuntime {
@@ -78,15 +54,13 @@ export interface StreamRuntime {
 export class DeliveryStream {
   readonly arn: string;
   readonly counters = new DeliveryStreamCounters();
-  private readonly prefixes: S3Prefixes;
-  private readonly keyNames: readonly string[];
+  private readonly prefix: CompiledPrefix;
   private readonly converter: RecordConverter;
-  private readonly lambdaArn: string;
   private incoming: SpooledRecord[] = [];
   private incomingHead = 0;
   private incomingBytes = 0;
-  private readonly partitions = new Map<string, PartitionBuffer>();
-  private errors: ErrorRecord[] = [];
+  private readonly partitions: PartitionBuffers;
+  private readonly errors: ErrorOutput;
   /** Oldest arrival of each chunk the Lambda is working on, for data freshness. */
   private readonly inFlight = new Set<{ readonly oldestMs: number }>();
   private backlogBytes = 0;
@@ -106,11 +80,19 @@ export class DeliveryStream {
     private readonly spool: Spool,
     private readonly runtime: StreamRuntime,
   ) {
-    this.prefixes = compileS3Prefixes(config);
-    this.keyNames = partitionKeyNames(this.prefixes.prefix);
+    const prefixes = compileS3Prefixes(config);
+    this.prefix = prefixes.prefix;
+    this.partitions = new PartitionBuffers(partitionKeyNames(prefixes.prefix));
+    this.errors = new ErrorOutput({
+      store: config.store,
+      prefix: prefixes.errorOutputPrefix,
+      streamName: config.name,
+      table: config.table,
+      region: runtime.region,
+      lambdaArn: `arn:aws:lambda:${runtime.region}:000000000000:function:${config.lambdaName}`,
+    });
     this.converter = recordConverter(config.table);
     this.arn = `arn:aws:firehose:${runtime.region}:000000000000:deliverystream/${config.name}`;
-    this.lambdaArn = `arn:aws:lambda:${runtime.region}:000000000000:function:${config.lambdaName}`;
     this.nextRecordId = BigInt(Date.now()) * 10n ** 15n;
   }
 
@@ -165,8 +147,7 @@ export class DeliveryStream {
     for (const chunk of this.inFlight) oldest = Math.min(oldest, chunk.oldestMs);
     const head = this.incoming[this.incomingHead];
     if (head) oldest = Math.min(oldest, head.arrivalMs);
-    for (const partition of this.partitions.values()) oldest = Math.min(oldest, partition.oldestArrivalMs);
-    for (const error of this.errors) oldest = Math.min(oldest, error.arrivalMs);
+    oldest = Math.min(oldest, this.partitions.oldestArrivalMs(), this.errors.oldestArrivalMs());
     const freshness = Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0;
     return this.counters.snapshot(this.config.name, freshness, this.backlogBytes);
   }
@@ -237,7 +218,7 @@ export class DeliveryStream {
     await Promise.all(running);
     if (failure) throw failure.error;
     await this.deliverDue(force);
-    await this.writeErrors();
+    this.counters.errorObjects += await this.errors.write((records) => this.release(records));
   }
 
   private takeChunk(processorBytes: number): SpooledRecord[] {
@@ -283,10 +264,10 @@ export class DeliveryStream {
     if (!result.ok) {
       this.counters.invocationFailures++;
       for (const source of chunk)
-        this.failRecord(
+        this.errors.add(
+          ERROR_OUTPUT_TYPES.processing,
           source,
           source.data,
-          ERROR_OUTPUT_TYPES.processing,
           result.errorCode,
           result.errorMessage,
           attempts,
@@ -300,10 +281,10 @@ export class DeliveryStream {
       if (outcome.result === 'Dropped') dropped.push(source);
       else if (outcome.result === 'ProcessingFailed') {
         this.counters.processingFailedRecords++;
-        this.failRecord(
+        this.errors.add(
+          ERROR_OUTPUT_TYPES.processing,
           source,
           source.data,
-          ERROR_OUTPUT_TYPES.processing,
           RECORD_ERROR_CODES.processingFailed,
           'The Lambda function returned ProcessingFailed for this record.',
           attempts,
@@ -319,97 +300,54 @@ export class DeliveryStream {
     data: Uint8Array,
     keys: Readonly<Record<string, string>>,
   ): void {
-    const values: string[] = [];
-    for (const name of this.keyNames) {
-      const value = keys[name];
-      if (typeof value !== 'string' || value === '') {
-        this.counters.partitioningFailedRecords++;
-        this.failRecord(
-          source,
-          data,
-          ERROR_OUTPUT_TYPES.partitioning,
-          RECORD_ERROR_CODES.partitionKeyMissing,
-          `The transformation returned no partition key "${name}" in metadata.partitionKeys, which Prefix "${this.config.prefix}" needs.`,
-          1,
-        );
-        return;
-      }
-      values.push(value);
-    }
-    const bufferKey = values.join('\u0000');
-    let partition = this.partitions.get(bufferKey);
-    if (!partition) {
-      partition = { partitionKeys: keys, records: [], bytes: 0, oldestArrivalMs: source.arrivalMs };
-      this.partitions.set(bufferKey, partition);
-    }
-    partition.records.push({ source, data });
-    partition.bytes += data.length;
-    partition.oldestArrivalMs = Math.min(partition.oldestArrivalMs, source.arrivalMs);
-  }
-
-  private failRecord(
-    source: SpooledRecord,
-    data: Uint8Array,
-    type: ErrorOutputType,
-    errorCode: string,
-    errorMessage: string,
-    attemptsMade: number,
-  ): void {
-    this.errors.push({
-      type,
+    const missing = this.partitions.add(source, data, keys);
+    if (missing === undefined) return;
+    this.counters.partitioningFailedRecords++;
+    this.errors.add(
+      ERROR_OUTPUT_TYPES.partitioning,
       source,
       data,
-      arrivalMs: source.arrivalMs,
-      errorCode,
-      errorMessage,
-      attemptsMade,
-    });
+      RECORD_ERROR_CODES.partitionKeyMissing,
+      `The transformation returned no partition key "${missing}" in metadata.partitionKeys, which Prefix "${this.config.prefix}" needs.`,
+      1,
+    );
   }
 
   private async deliverDue(force: boolean): Promise<void> {
     const sizeBytes = this.config.bufferingHints.sizeInMBs * MB;
     const intervalMs = this.config.bufferingHints.intervalInSeconds * 1000;
-    for (const [bufferKey, partition] of [...this.partitions]) {
-      if (this.stopped) return;
-      // A concurrent delivery may have taken this buffer since the snapshot was made.
-      if (this.partitions.get(bufferKey) !== partition) continue;
-      const due =
-        force ||
-        this.pressure() ||
-        partition.bytes >= sizeBytes ||
-        Date.now() - partition.oldestArrivalMs >= intervalMs;
-      if (!due) continue;
-      // Removed before the write so that records arriving meanwhile start a new buffer; put back on failure.
-      this.partitions.delete(bufferKey);
-      try {
-        await this.deliverPartition(partition);
-      } catch (error) {
-        const current = this.partitions.get(bufferKey);
-        if (current) {
-          current.records.unshift(...partition.records);
-          current.bytes += partition.bytes;
-          current.oldestArrivalMs = Math.min(current.oldestArrivalMs, partition.oldestArrivalMs);
-        } else this.partitions.set(bufferKey, partition);
-        this.counters.deliveryErrors++;
-        throw error;
-      }
+    const now = Date.now();
+    const pressure = this.pressure();
+    const due = this.partitions.takeDue(
+      (buffer) =>
+        force || pressure || buffer.bytes >= sizeBytes || now - buffer.oldestArrivalMs >= intervalMs,
+    );
+    let index = 0;
+    try {
+      for (; index < due.length && !this.stopped; index++) await this.deliverPartition(due[index]!);
+    } catch (error) {
+      this.counters.deliveryErrors++;
+      throw error;
+    } finally {
+      // What was not delivered (a failed write, or a stop) waits in its buffer for the next round.
+      for (const undelivered of due.slice(index)) this.partitions.restore(undelivered);
     }
   }
 
   private async deliverPartition(partition: PartitionBuffer): Promise<void> {
     let prefix: string;
     try {
-      prefix = evaluatePrefix(this.prefixes.prefix, {
+      prefix = evaluatePrefix(this.prefix, {
         partitionKeys: partition.partitionKeys,
         arrivalMs: partition.oldestArrivalMs,
       });
     } catch (error) {
       if (!(error instanceof PrefixEvaluationError)) throw error;
       for (const record of partition.records)
-        this.failRecord(
+        this.errors.add(
+          ERROR_OUTPUT_TYPES.partitioning,
           record.source,
           record.data,
-          ERROR_OUTPUT_TYPES.partitioning,
           'S3.PrefixEvaluationFailed',
           error.message,
           1,
@@ -419,65 +357,34 @@ export class DeliveryStream {
     }
     const rows: LakeRow[] = [];
     const converted: SpooledRecord[] = [];
+    const failed: { record: TransformedRecord; errorCode: string; errorMessage: string }[] = [];
     for (const record of partition.records) {
       const result = this.converter.convert(record.data);
       if (result.ok) {
         for (const row of result.rows) rows.push(row);
         converted.push(record.source);
-      } else {
-        this.counters.conversionFailedRecords++;
-        this.failRecord(
-          record.source,
-          record.data,
-          ERROR_OUTPUT_TYPES.conversion,
-          result.errorCode,
-          result.errorMessage,
-          1,
-        );
-      }
+      } else failed.push({ record, errorCode: result.errorCode, errorMessage: result.errorMessage });
     }
-    if (converted.length === 0) return;
-    const body = writeLakeParquet(this.config.table, rows);
-    const key = objectKey(
-      prefix,
-      this.config.name,
-      INITIAL_STREAM_VERSION,
-      partition.oldestArrivalMs,
-      '.parquet',
-    );
-    await this.config.store.put(key, body);
-    this.counters.deliveredObjects++;
-    this.counters.deliveredRecords += converted.length;
-    this.counters.deliveredRows += rows.length;
-    this.counters.deliveredBytes += body.length;
-    await this.release(converted);
-  }
-
-  private async writeErrors(): Promise<void> {
-    if (this.errors.length === 0) return;
-    const byType = new Map<ErrorOutputType, ErrorRecord[]>();
-    for (const error of this.errors) {
-      const group = byType.get(error.type) ?? [];
-      group.push(error);
-      byType.set(error.type, group);
-    }
-    for (const [type, group] of byType) {
-      const oldest = group.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity);
-      const prefix = evaluatePrefix(this.prefixes.errorOutputPrefix, {
-        arrivalMs: oldest,
-        errorOutputType: type,
-      });
-      const ended = Date.now();
-      const lines = group.map((record) =>
-        type === ERROR_OUTPUT_TYPES.conversion
-          ? conversionFailedDocument(record, this.config.table, this.runtime.region, ended)
-          : processingFailedDocument(record, this.lambdaArn, ended),
+    if (converted.length > 0) {
+      const body = writeLakeParquet(this.config.table, rows);
+      const key = objectKey(
+        prefix,
+        this.config.name,
+        INITIAL_STREAM_VERSION,
+        partition.oldestArrivalMs,
+        '.parquet',
       );
-      const key = objectKey(prefix, this.config.name, INITIAL_STREAM_VERSION, oldest, '');
-      await this.config.store.put(key, Buffer.from(`${lines.join('\n')}\n`));
-      this.counters.errorObjects++;
-      this.errors = this.errors.filter((record) => record.type !== type);
-      await this.release(group.map((record) => record.source));
+      // If this throws, the whole buffer is retried, so its failures are queued only after the write.
+      await this.config.store.put(key, body);
+      this.counters.deliveredObjects++;
+      this.counters.deliveredRecords += converted.length;
+      this.counters.deliveredRows += rows.length;
+      this.counters.deliveredBytes += body.length;
+      await this.release(converted);
+    }
+    for (const { record, errorCode, errorMessage } of failed) {
+      this.counters.conversionFailedRecords++;
+      this.errors.add(ERROR_OUTPUT_TYPES.conversion, record.source, record.data, errorCode, errorMessage, 1);
     }
   }
 
@@ -499,9 +406,8 @@ export class DeliveryStream {
     const head = this.incoming[this.incomingHead];
     if (head) due = head.arrivalMs + this.config.processorBuffering.intervalInSeconds * 1000;
     const destinationMs = this.config.bufferingHints.intervalInSeconds * 1000;
-    for (const partition of this.partitions.values())
-      due = Math.min(due, partition.oldestArrivalMs + destinationMs);
-    if (this.errors.length > 0) due = Math.min(due, Date.now());
+    due = Math.min(due, this.partitions.oldestArrivalMs() + destinationMs);
+    if (this.errors.count > 0) due = Math.min(due, Date.now());
     due = Math.max(due, this.retryAfterMs);
     if (!Number.isFinite(due) || due >= this.timerDueMs) return;
     if (this.timer) clearTimeout(this.timer);

@@ -224,6 +224,34 @@ describe('record format conversion and dynamic partitioning', () => {
     },
   );
 
+  it('writes a conversion failure once even when the delivery of its batch had to be retried', async () => {
+    const good = `{"currency_id":9,"currency_code":"EUR",${META}}\n`;
+    firehose = await openFirehose(join(dir, 'spool'), [
+      streamConfig(store, 'currency', {
+        processorBuffering: NEVER,
+        bufferingHints: NEVER,
+        transform: emitting((_, index) => ({ data: index === 0 ? '[1]' : good, keys: { dt: '2022-11-03' } })),
+      }),
+    ]);
+    await firehose.putRecordBatch({
+      DeliveryStreamName: 'totesys-currency',
+      Records: [{ Data: Buffer.from('a') }, { Data: Buffer.from('b') }],
+    });
+    store.failPuts = true;
+    await expect(firehose.flush()).rejects.toThrow(/injected put failure/);
+    store.failPuts = false;
+    await firehose.flush();
+    const [errorKey, ...moreErrors] = store.keys('errors/');
+    expect(moreErrors).toEqual([]);
+    expect(errorDocuments(store.objects.get(errorKey!)!)).toHaveLength(1);
+    expect(store.keys('dim_currency/')).toHaveLength(1);
+    expect(firehose.metrics()[0]).toMatchObject({
+      conversionFailedRecords: 1,
+      deliveredRecords: 1,
+      backlogBytes: 0,
+    });
+  });
+
   it('routes records to one object per partition key value and a record without the key to partitioning-failed', async () => {
     const row = (id: number) => `{"currency_id":${id},"currency_code":"GBP",${META}}\n`;
     const metrics = await run(
