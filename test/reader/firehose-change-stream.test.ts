@@ -15,7 +15,11 @@ import {
 
 const noWait = { sleep: async () => undefined };
 
-function departmentEvent(seq: number, commitTs = '2026-11-22T10:00:00.000Z', padding = 0): ChangeEvent & { op: 'c' } {
+function departmentEvent(
+  seq: number,
+  commitTs = '2026-11-22T10:00:00.000Z',
+  padding = 0,
+): ChangeEvent & { op: 'c' } {
   return {
     table: 'department',
     op: 'c',

@@ -1,0 +1,84 @@
+/**
+ * @module
+ * The reader's figures for `status` in another process: the slot as PostgreSQL sees it (lag in bytes, active,
+ * WAL status) and what the running reader last persisted (metrics, snapshot progress, pending re-reads).
+ */
+import pg from 'pg';
+import { DEFAULTS } from '../core/operations.ts';
+import type { StateStore } from '../core/ports/state-store.ts';
+import { SOURCE_TABLE_NAMES, type SourceTableName } from '../source/source-tables.ts';
+import {
+  RESNAPSHOT_REQUESTS_KEY,
+  type ResnapshotRequests,
+  SNAPSHOT_STATE_KEY,
+  type SnapshotState,
+} from './initial-snapshot.ts';
+import { METRICS_STATE_KEY, type ReaderMetricsSnapshot } from './reader-metrics.ts';
+
+/** What `status` shows about the reader. */
+export interface ReaderStatus {
+  readonly slot: {
+    readonly name: string;
+    readonly exists: boolean;
+    readonly active: boolean;
+    /** WAL bytes between the server's current position and the slot's confirmed position. */
+    readonly lagBytes: number | null;
+    readonly confirmedFlushLsn: string | null;
+    /** `reserved`, `extended`, `unreserved` or `lost` (alert on the last three). */
+    readonly walStatus: string | null;
+  };
+  /** The reader's last persisted metrics, if it ever ran. */
+  readonly metrics: ReaderMetricsSnapshot | undefined;
+  /** Tables whose initial snapshot is not finished yet. */
+  readonly snapshotPending: readonly SourceTableName[];
+  readonly resnapshotRequested: readonly SourceTableName[];
+}
+
+/** Reads the reader's status; the source connection is only read from. */
+export async function readerStatus(options: {
+  readonly sourceUrl?: string;
+  readonly source?: pg.ClientConfig;
+  readonly stateStore: StateStore;
+  readonly slot?: string;
+}): Promise<ReaderStatus> {
+  const slot = options.slot ?? DEFAULTS.slotName;
+  const client = new pg.Client(options.source ?? { connectionString: options.sourceUrl });
+  await client.connect();
+  let row:
+    | { active: boolean; lag: string | null; confirmed: string | null; wal_status: string | null }
+    | undefined;
+  try {
+    const result = await client.query<{
+      active: boolean;
+      lag: string | null;
+      confirmed: string | null;
+      wal_status: string | null;
+    }>(
+      `SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag,
+              confirmed_flush_lsn::text AS confirmed, wal_status
+         FROM pg_replication_slots WHERE slot_name = $1`,
+      [slot],
+    );
+    row = result.rows[0];
+  } finally {
+    await client.end();
+  }
+  const [metrics, snapshot, requests] = await Promise.all([
+    options.stateStore.get<ReaderMetricsSnapshot>(METRICS_STATE_KEY),
+    options.stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY),
+    options.stateStore.get<ResnapshotRequests>(RESNAPSHOT_REQUESTS_KEY),
+  ]);
+  return {
+    slot: {
+      name: slot,
+      exists: row !== undefined,
+      active: row?.active ?? false,
+      lagBytes: row?.lag === undefined || row.lag === null ? null : Number(row.lag),
+      confirmedFlushLsn: row?.confirmed ?? null,
+      walStatus: row?.wal_status ?? null,
+    },
+    metrics,
+    snapshotPending: SOURCE_TABLE_NAMES.filter((table) => !snapshot?.tables[table]),
+    resnapshotRequested: requests?.tables ?? [],
+  };
+}
