@@ -14,6 +14,7 @@ import { ERROR_OUTPUT_TYPES, RECORD_ERROR_CODES } from './error-documents.ts';
 import { ErrorOutput } from './error-output.ts';
 import { PrefixEvaluationError } from './firehose-errors.ts';
 import { type RecordConverter, recordConverter } from './format-conversion.ts';
+import { IncomingQueue } from './incoming-queue.ts';
 import { INITIAL_STREAM_VERSION, objectKey } from './object-key.ts';
 import {
   type PartitionBuffer,
@@ -30,12 +31,7 @@ import {
 import type { Spool, SpoolSegment } from './spool.ts';
 import type { DeliveryStreamConfig } from './stream-config.ts';
 import { DeliveryStreamCounters, type DeliveryStreamMetrics } from './stream-metrics.ts';
-import {
-  estimatedRequestBytes,
-  type InvocationResult,
-  invokeTransformation,
-  LAMBDA_PAYLOAD_LIMIT_BYTES,
-} from './transformation-invocation.ts';
+import { invokeWithRetries } from './transformation-invocation.ts';
 
 const MB = 1024 * 1024;
 
@@ -56,9 +52,7 @@ export class DeliveryStream {
   readonly counters = new DeliveryStreamCounters();
   private readonly prefix: CompiledPrefix;
   private readonly converter: RecordConverter;
-  private incoming: SpooledRecord[] = [];
-  private incomingHead = 0;
-  private incomingBytes = 0;
+  private readonly incoming = new IncomingQueue();
   private readonly partitions: PartitionBuffers;
   private readonly errors: ErrorOutput;
   /** Oldest arrival of each chunk the Lambda is working on, for data freshness. */
@@ -120,7 +114,6 @@ export class DeliveryStream {
   private enqueue(data: Uint8Array, arrivalMs: number, segment: SpoolSegment): string {
     const recordId = String(this.nextRecordId++);
     this.incoming.push({ recordId, data, arrivalMs, segment });
-    this.incomingBytes += data.length;
     this.backlogBytes += data.length;
     return recordId;
   }
@@ -145,7 +138,7 @@ export class DeliveryStream {
   metrics(now = Date.now()): DeliveryStreamMetrics {
     let oldest = Number.POSITIVE_INFINITY;
     for (const chunk of this.inFlight) oldest = Math.min(oldest, chunk.oldestMs);
-    const head = this.incoming[this.incomingHead];
+    const head = this.incoming.peek();
     if (head) oldest = Math.min(oldest, head.arrivalMs);
     oldest = Math.min(oldest, this.partitions.oldestArrivalMs(), this.errors.oldestArrivalMs());
     const freshness = Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0;
@@ -191,18 +184,17 @@ export class DeliveryStream {
     const processorBytes = this.config.processorBuffering.sizeInMBs * MB;
     const processorMs = this.config.processorBuffering.intervalInSeconds * 1000;
     // `force` drains only what was buffered when the flush was asked for, so a busy producer cannot starve it.
-    let forcedRemaining = force ? this.incoming.length - this.incomingHead : 0;
+    let forcedRemaining = force ? this.incoming.length : 0;
     const running = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
-    while (this.incomingHead < this.incoming.length && !this.stopped) {
-      const head = this.incoming[this.incomingHead]!;
+    for (let head = this.incoming.peek(); head && !this.stopped; head = this.incoming.peek()) {
       const due =
         forcedRemaining > 0 ||
         this.pressure() ||
-        this.incomingBytes >= processorBytes ||
+        this.incoming.bytes >= processorBytes ||
         Date.now() - head.arrivalMs >= processorMs;
       if (!due) break;
-      const chunk = this.takeChunk(processorBytes);
+      const chunk = this.incoming.takeChunk(processorBytes);
       forcedRemaining -= chunk.length;
       // Invocations overlap (AWS keeps several outstanding per stream), so a handler in a worker thread runs
       // while this thread converts the previous chunk's output.
@@ -221,48 +213,20 @@ export class DeliveryStream {
     this.counters.errorObjects += await this.errors.write((records) => this.release(records));
   }
 
-  private takeChunk(processorBytes: number): SpooledRecord[] {
-    const chunk: SpooledRecord[] = [];
-    let raw = 0;
-    while (this.incomingHead < this.incoming.length) {
-      const next = this.incoming[this.incomingHead]!;
-      const rawAfter = raw + next.data.length;
-      const fits =
-        rawAfter <= processorBytes &&
-        estimatedRequestBytes(rawAfter) + chunk.length * 160 <= LAMBDA_PAYLOAD_LIMIT_BYTES;
-      if (chunk.length > 0 && !fits) break;
-      chunk.push(next);
-      raw = rawAfter;
-      this.incomingHead++;
-    }
-    this.incomingBytes -= raw;
-    if (this.incomingHead > 4096 && this.incomingHead * 2 > this.incoming.length) {
-      this.incoming = this.incoming.slice(this.incomingHead);
-      this.incomingHead = 0;
-    }
-    return chunk;
-  }
-
   private async transform(chunk: SpooledRecord[]): Promise<void> {
     const inFlight = { oldestMs: chunk.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity) };
     this.inFlight.add(inFlight);
-    let attempts = 1;
-    this.counters.invocations++;
-    let result: InvocationResult = await invokeTransformation(
+    const { result, attempts } = await invokeWithRetries(
       this.config.transform,
       chunk,
       this.arn,
       this.runtime.region,
+      this.config.numberOfRetries,
     );
-    while (!result.ok && attempts <= this.config.numberOfRetries) {
-      this.counters.invocationFailures++;
-      attempts++;
-      this.counters.invocations++;
-      result = await invokeTransformation(this.config.transform, chunk, this.arn, this.runtime.region);
-    }
+    this.counters.invocations += attempts;
+    this.counters.invocationFailures += result.ok ? attempts - 1 : attempts;
     this.inFlight.delete(inFlight);
     if (!result.ok) {
-      this.counters.invocationFailures++;
       for (const source of chunk)
         this.errors.add(
           ERROR_OUTPUT_TYPES.processing,
@@ -403,7 +367,7 @@ export class DeliveryStream {
   private schedule(): void {
     if (this.stopped) return;
     let due = Number.POSITIVE_INFINITY;
-    const head = this.incoming[this.incomingHead];
+    const head = this.incoming.peek();
     if (head) due = head.arrivalMs + this.config.processorBuffering.intervalInSeconds * 1000;
     const destinationMs = this.config.bufferingHints.intervalInSeconds * 1000;
     due = Math.min(due, this.partitions.oldestArrivalMs() + destinationMs);

@@ -105,6 +105,26 @@ export async function invokeTransformation(
   return validateResponse(response, records);
 }
 
+/**
+ * Invokes as Firehose does: a failed invocation is retried `numberOfRetries` times; the last result is
+ * returned with the attempts made (the error documents report them).
+ */
+export async function invokeWithRetries(
+  transform: TransformFunction,
+  records: readonly InvocationRecord[],
+  streamArn: string,
+  region: string,
+  numberOfRetries: number,
+): Promise<{ result: InvocationResult; attempts: number }> {
+  let attempts = 1;
+  let result = await invokeTransformation(transform, records, streamArn, region);
+  while (!result.ok && attempts <= numberOfRetries) {
+    attempts++;
+    result = await invokeTransformation(transform, records, streamArn, region);
+  }
+  return { result, attempts };
+}
+
 /** The response checks, separated for direct testing. */
 export function validateResponse(response: unknown, records: readonly InvocationRecord[]): InvocationResult {
   if (!isObject(response) || !Array.isArray(response.records))
