@@ -52,7 +52,7 @@ export interface LocalFirehoseOptions {
   readonly streams: readonly DeliveryStreamConfig[];
   /** Region in ARNs and events (default `eu-west-2`). */
   readonly region?: string;
-  /** Unresolved raw bytes per stream above which `putRecordBatch` waits (default 32 MiB): bounds memory. */
+  /** Unresolved raw bytes per stream above which `putRecordBatch` waits (default 16 MiB): bounds memory. */
   readonly maxBacklogBytesPerStream?: number;
   /**
    * Lambda invocations each stream keeps outstanding (default 2; AWS allows up to 5 per shard). More than 1
@@ -94,7 +94,7 @@ export class LocalFirehose implements RecordBatchPutter {
     const firehose = new LocalFirehose(options.faults);
     const runtime = {
       region: options.region ?? 'eu-west-2',
-      maxBacklogBytes: options.maxBacklogBytesPerStream ?? 32 * 1024 * 1024,
+      maxBacklogBytes: options.maxBacklogBytesPerStream ?? 16 * 1024 * 1024,
       invocationConcurrency: options.invocationConcurrency ?? 2,
       onDeliveryError: options.onDeliveryError ?? defaultDeliveryError,
     };
