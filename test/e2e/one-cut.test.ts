@@ -20,9 +20,9 @@ interface Star {
   readonly staffDepartment: Record<string, string | null>;
   readonly counterpartyCity: Record<string, string | null>;
   /** order id -> measure of the latest version + '#' + number of versions. */
-  readonly salesOrders: Record<string, string>;
-  readonly purchaseOrders: Record<string, string>;
-  readonly payments: Record<string, string>;
+  readonly salesOrders: Record<string, string | null>;
+  readonly purchaseOrders: Record<string, string | null>;
+  readonly payments: Record<string, string | null>;
 }
 
 let world: E2eWorld;
