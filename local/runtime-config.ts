@@ -33,6 +33,7 @@ export interface RuntimeSettings {
 export interface Runtime {
   readonly dataDir: string;
   readonly sourceUrl: string;
+  /** Empty when the command said it does not need the warehouse and none was given. */
   readonly warehouseUrl: string;
   /** The embedded cluster, when either URL was not given. */
   readonly cluster: EmbeddedCluster | undefined;
@@ -71,9 +72,9 @@ export async function openRuntime(
         ...(settings.pgPort === undefined ? {} : { port: settings.pgPort }),
       })
     : undefined;
-  const sourceUrl = settings.sourceUrl ?? cluster?.sourceUrl;
+  // The embedded cluster was started whenever the source URL was missing, so one of the two is set.
+  const sourceUrl = settings.sourceUrl ?? (cluster as EmbeddedCluster).sourceUrl;
   const warehouseUrl = settings.warehouseUrl ?? cluster?.warehouseUrl ?? '';
-  if (!sourceUrl) throw new Error('unreachable: the embedded cluster supplies the source URL');
   return {
     dataDir: settings.dataDir,
     sourceUrl,

@@ -52,7 +52,7 @@ export function register(program: Command): void {
       const signal = stopSignal();
       const runtime = await runtimeFor(command);
       try {
-        await prepareDatabases(runtime, options, globalOptions(command).progress);
+        await prepareDatabases(runtime, options, signal, globalOptions(command).progress);
         if (signal.aborted) return;
         const failure = new AbortController();
         const services = upServices(runtime, options, (error) => failure.abort(error));
@@ -74,7 +74,12 @@ export function register(program: Command): void {
 }
 
 /** Migrates both databases and seeds the source when it is empty. */
-async function prepareDatabases(runtime: Runtime, options: UpOptions, progressFlag?: boolean): Promise<void> {
+async function prepareDatabases(
+  runtime: Runtime,
+  options: UpOptions,
+  signal: AbortSignal,
+  progressFlag?: boolean,
+): Promise<void> {
   const source = new pg.Client({ connectionString: runtime.sourceUrl });
   const warehouse = new pg.Client({ connectionString: runtime.warehouseUrl });
   await source.connect();
@@ -87,6 +92,7 @@ async function prepareDatabases(runtime: Runtime, options: UpOptions, progressFl
       const result = await seedSource(source, {
         scale: options.scale,
         seed: options.seed,
+        signal,
         onProgress: (p) => progress.update(`seeding ${p.table}`, p.rows, p.elapsedMs),
       });
       progress.done();

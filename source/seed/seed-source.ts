@@ -34,6 +34,13 @@ export class SourceNotEmptyError extends Error {
 /** Options of {@link seedSource}. */
 export interface SeedOptions extends SeedSpec {
   readonly onProgress?: (progress: SeedProgress) => void;
+  /** Aborting stops the seed between chunks; the transaction rolls back and nothing is loaded. */
+  readonly signal?: AbortSignal;
+}
+
+/** The seed was interrupted (Ctrl-C); nothing was loaded. */
+export class SeedInterruptedError extends Error {
+  override readonly name = 'SeedInterruptedError';
 }
 
 /**
@@ -63,6 +70,11 @@ export async function seedSource(client: pg.ClientBase, options: SeedOptions): P
       const stream = client.query(copyFrom(`COPY ${client.escapeIdentifier(table)} (${columns}) FROM STDIN`));
       const chunks = function* () {
         for (const chunk of seedCopyChunks(table, options)) {
+          if (options.signal?.aborted) {
+            throw new SeedInterruptedError(
+              `Seeding was interrupted while loading ${table}; nothing was loaded.`,
+            );
+          }
           rows[table] += chunk.rows;
           total += chunk.rows;
           options.onProgress?.({ table, rows: total, elapsedMs: performance.now() - started });
