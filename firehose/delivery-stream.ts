@@ -12,7 +12,7 @@ import type { LakeRow } from '../lake/lake-value.ts';
 import { writeLakeParquet } from '../lake/parquet-writer.ts';
 import { ERROR_OUTPUT_TYPES, RECORD_ERROR_CODES } from './error-documents.ts';
 import { ErrorOutput } from './error-output.ts';
-import { PrefixEvaluationError } from './firehose-errors.ts';
+import { FirehoseClosedError, PrefixEvaluationError } from './firehose-errors.ts';
 import { type RecordConverter, recordConverter } from './format-conversion.ts';
 import { IncomingQueue } from './incoming-queue.ts';
 import { INITIAL_STREAM_VERSION, objectKey } from './object-key.ts';
@@ -34,6 +34,12 @@ import { DeliveryStreamCounters, type DeliveryStreamMetrics } from './stream-met
 import { invokeWithRetries } from './transformation-invocation.ts';
 
 const MB = 1024 * 1024;
+
+function stoppedError(streamName: string): FirehoseClosedError {
+  return new FirehoseClosedError(
+    `Delivery stream ${streamName} stopped before delivering everything; the rest stays in the spool for the next start.`,
+  );
+}
 
 /** Runtime settings shared by every stream of one local Firehose. */
 export interface StreamRuntime {
@@ -59,6 +65,8 @@ export class DeliveryStream {
   private readonly inFlight = new Set<{ readonly oldestMs: number }>();
   private backlogBytes = 0;
   private running = false;
+  /** The work loop under way, if any (resolved when idle). */
+  private pumping: Promise<void> = Promise.resolve();
   private rerun = false;
   private timer: NodeJS.Timeout | undefined;
   private timerDueMs = Number.POSITIVE_INFINITY;
@@ -120,18 +128,23 @@ export class DeliveryStream {
 
   /** Delivers everything buffered now; resolves once it is written (or rejects if a write failed). */
   flush(): Promise<void> {
+    if (this.stopped) return Promise.reject(stoppedError(this.config.name));
     return new Promise((resolve, reject) => {
       this.flushWaiters.push({ resolve, reject });
       this.kick();
     });
   }
 
-  /** Stops the timer; buffered records stay in the spool for the next start. */
-  stop(): void {
+  /**
+   * Stops the timer and waits for the work under way to end (an invocation or a write finishes; nothing new
+   * starts). Records not delivered stay in the spool for the next start.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const waiter of this.drainWaiters.splice(0)) waiter();
+    await this.pumping;
   }
 
   /** A snapshot of this stream's metrics. */
@@ -151,7 +164,7 @@ export class DeliveryStream {
       this.rerun = true;
       return;
     }
-    void this.pump();
+    this.pumping = this.pump();
   }
 
   private async pump(): Promise<void> {
@@ -162,15 +175,20 @@ export class DeliveryStream {
         const waiters = this.flushWaiters.splice(0);
         try {
           await this.pass(waiters.length > 0);
+          if (this.stopped) throw stoppedError(this.config.name);
           for (const waiter of waiters) waiter.resolve();
         } catch (error) {
-          this.retryAfterMs = Date.now() + 1000;
-          this.runtime.onDeliveryError(this.config.name, error);
+          if (!this.stopped) {
+            this.retryAfterMs = Date.now() + 1000;
+            this.runtime.onDeliveryError(this.config.name, error);
+          }
           for (const waiter of waiters) waiter.reject(error);
         }
       } while ((this.rerun || this.flushWaiters.length > 0) && !this.stopped);
     } finally {
       this.running = false;
+      if (this.stopped)
+        for (const waiter of this.flushWaiters.splice(0)) waiter.reject(stoppedError(this.config.name));
       this.schedule();
     }
   }

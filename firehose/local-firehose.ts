@@ -206,7 +206,7 @@ export class LocalFirehose implements RecordBatchPutter {
       }
     }
     for (const { stream, spool } of this.streams.values()) {
-      stream.stop();
+      await stream.stop();
       await spool.close();
     }
     if (failure) throw failure;

@@ -148,12 +148,13 @@ describe('local Firehose buffering', () => {
     expect(await deliveredIds()).toEqual([1, 2]);
   });
 
-  it('close() delivers what is buffered and then refuses new calls', async () => {
+  it('close() delivers what is buffered and then refuses new calls and flushes', async () => {
     await start({ processorBuffering: NEVER, bufferingHints: NEVER });
     await put([5]);
     await firehose!.close();
     expect(await deliveredIds()).toEqual([5]);
     await expect(put([6])).rejects.toMatchObject({ name: 'FirehoseClosedError' });
+    await expect(firehose!.flush()).rejects.toMatchObject({ name: 'FirehoseClosedError' });
   });
 
   it('makes putRecordBatch wait while the backlog is over its bound, delivering early to make room', async () => {
