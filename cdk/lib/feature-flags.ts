@@ -11,4 +11,6 @@ export const FEATURE_FLAGS = {
   // Merge IAM statements that differ only in resources, so policies stay short and readable.
   '@aws-cdk/aws-iam:minimizePolicies': true,
   '@aws-cdk/core:enablePartitionLiterals': true,
+  // Keep CloudFormation's producer protection: the lake stack cannot drop an export the ingest stack uses.
+  '@aws-cdk/core:defaultCrossStackReferences': 'strong',
 } as const;

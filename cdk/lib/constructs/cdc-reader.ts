@@ -93,7 +93,7 @@ export class CdcReader extends Construct {
     });
     acknowledge(this.fn, [
       {
-        id: lakeObjectsFinding(LAKE_PREFIXES.state),
+        id: lakeObjectsFinding(this, LAKE_PREFIXES.state),
         reason: 'The reader names its state objects at run time; they are granted by the state/ prefix only.',
       },
     ]);

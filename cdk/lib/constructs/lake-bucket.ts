@@ -3,9 +3,9 @@
  * The lake bucket: Parquet under `<lake table>/`, Firehose's failed records under `errors/`, the reader's
  * state under `state/` and Athena's results under `athena-results/`, with an access-log bucket beside it.
  */
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { acknowledge, wildcardFinding } from '../acknowledge.ts';
 
 /** Key prefixes of the lake bucket, shared with the IAM policies that are scoped to them. */
@@ -29,9 +29,14 @@ export function lakeBucketName(): string {
 /** The same name as cdk-nag renders it in findings (pseudo parameters in angle brackets). */
 const LAKE_BUCKET_NAME_IN_FINDINGS = 'totesys-lake-<AWS::AccountId>-<AWS::Region>';
 
-/** The cdk-nag IAM5 finding for "every object under `prefix`" of the lake bucket. */
-export function lakeObjectsFinding(prefix: string): string {
-  return wildcardFinding(`arn:<AWS::Partition>:s3:::${LAKE_BUCKET_NAME_IN_FINDINGS}/${prefix}*`);
+/**
+ * The cdk-nag IAM5 finding for "every object under `prefix`" of the lake bucket. The partition is a literal
+ * when the stack's region is known (`cdk synth` with a default region) and a pseudo parameter otherwise.
+ */
+export function lakeObjectsFinding(scope: IConstruct, prefix: string): string {
+  const partition = Stack.of(scope).partition;
+  const rendered = Token.isUnresolved(partition) ? '<AWS::Partition>' : partition;
+  return wildcardFinding(`arn:${rendered}:s3:::${LAKE_BUCKET_NAME_IN_FINDINGS}/${prefix}*`);
 }
 
 /** Props of {@link LakeBucket}. */

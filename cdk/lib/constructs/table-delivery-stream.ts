@@ -164,8 +164,8 @@ export class TableDeliveryStream extends Construct {
     const objectsReason =
       "Firehose names the objects it writes, so they are granted by prefix: this table's own and its errors only.";
     acknowledge(this.role, [
-      { id: lakeObjectsFinding(`${table}/`), reason: objectsReason },
-      { id: lakeObjectsFinding(`${LAKE_PREFIXES.errors}${table}/`), reason: objectsReason },
+      { id: lakeObjectsFinding(this, `${table}/`), reason: objectsReason },
+      { id: lakeObjectsFinding(this, `${LAKE_PREFIXES.errors}${table}/`), reason: objectsReason },
       {
         id: wildcardFinding('*'),
         reason: 'glue:GetSchemaVersion only: AWS documents it on Resource "*" for record format conversion.',

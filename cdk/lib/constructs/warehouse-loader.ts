@@ -116,7 +116,7 @@ export class WarehouseLoader extends Construct {
     acknowledge(
       this.fn,
       [...LAKE_TABLE_NAMES.map((t) => `${t}/`), LAKE_PREFIXES.athenaResults].map((prefix) => ({
-        id: lakeObjectsFinding(prefix),
+        id: lakeObjectsFinding(this, prefix),
         reason:
           "Athena reads every Parquet file of a lake table and names its result files itself, so objects are granted by the tables' prefixes and athena-results/ only.",
       })),
