@@ -235,6 +235,8 @@ describe('the ingest stack', () => {
           [ENV.stateBucket]: Match.anyValue(),
           [ENV.statePrefix]: 'state/',
           [ENV.databaseTls]: 'require',
+          // Verified TLS to RDS needs Amazon's CA bundle, which Node 20+ runtimes do not load by default.
+          NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
         }),
       },
     });

@@ -66,6 +66,9 @@ export class CdcReader extends Construct {
         [ENV.stateBucket]: props.stateBucket.bucketName,
         [ENV.statePrefix]: LAKE_PREFIXES.state,
         [ENV.databaseTls]: 'require',
+        // Node 20+ Lambda runtimes no longer load Amazon's CA bundle (which holds the RDS CAs) by default;
+        // without it a verified TLS connection to RDS fails.
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
       },
     });
     props.sourceSecret.grantRead(this.fn);

@@ -21,6 +21,11 @@ export interface PipelineFunctionProps
    * @default one month
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Repository directories copied beside the bundle, for files the code reads at run time (the loader's SQL).
+   * @default none
+   */
+  readonly bundledDirectories?: readonly string[];
 }
 
 /** Node 22 on arm64 (Graviton: about 20% cheaper per GB-second than x86 for the same work). */
@@ -35,7 +40,7 @@ export class PipelineFunction extends nodejs.NodejsFunction {
     super(scope, id, {
       memorySize: 512,
       timeout: Duration.minutes(1),
-      ...props,
+      ...withoutOwnProps(props),
       // Pinned rather than NODEJS_LATEST: the project supports Node 20 and 22 (package.json engines).
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -55,6 +60,12 @@ export class PipelineFunction extends nodejs.NodejsFunction {
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         // The Node 22 runtime ships SDK v3; pg-native is an optional add-on pg only loads on request.
         externalModules: ['@aws-sdk/*', 'pg-native'],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) =>
+            (props.bundledDirectories ?? []).map((dir) => `cp -R "${inputDir}/${dir}" "${outputDir}/${dir}"`),
+        },
       },
     });
     this.logGroupOwned = logGroup;
@@ -70,4 +81,12 @@ export class PipelineFunction extends nodejs.NodejsFunction {
       { id: managedPolicyFinding('AWSLambdaVPCAccessExecutionRole'), reason: managed },
     ]);
   }
+}
+
+/** NodejsFunction's props without the ones only this construct understands. */
+function withoutOwnProps(
+  props: PipelineFunctionProps,
+): Omit<PipelineFunctionProps, 'bundledDirectories' | 'logRetention'> {
+  const { bundledDirectories: _dirs, logRetention: _retention, ...rest } = props;
+  return rest;
 }

@@ -52,6 +52,8 @@ export class WarehouseLoader extends Construct {
     this.fn = new PipelineFunction(this, 'Function', {
       entry: props.entry,
       description: 'totesys-stream loader: Athena over the lake into the warehouse',
+      // The loader reads its SQL from queries/ beside the bundle at run time.
+      bundledDirectories: ['queries'],
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: 1024,
       reservedConcurrentExecutions: 1,
@@ -64,6 +66,9 @@ export class WarehouseLoader extends Construct {
         [ENV.glueDatabase]: props.glueDatabase,
         [ENV.athenaWorkgroup]: props.workGroupName,
         [ENV.databaseTls]: 'require',
+        // Node 20+ Lambda runtimes no longer load Amazon's CA bundle (which holds the RDS CAs) by default;
+        // without it a verified TLS connection to RDS fails.
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
       },
     });
     props.warehouseSecret.grantRead(this.fn);
