@@ -77,6 +77,8 @@ const WORDS = [
 ];
 const CODES = ['GBP', 'USD', 'EUR'];
 
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
 /** A small deterministic generator (mulberry32), so both sides and every run see the same data. */
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -278,15 +280,19 @@ async function* inputBatches(
   }
 }
 
-function peakRssSampler(): { stop: () => number } {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 50);
+function peakRssSampler(): { stop: () => { rss: number; detail: string } } {
+  let peak = process.memoryUsage();
+  const sample = () => {
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) peak = now;
+  };
+  const timer = setInterval(sample, 50);
   return {
     stop: () => {
       clearInterval(timer);
-      return Math.max(peak, process.memoryUsage().rss);
+      sample();
+      const detail = `heap ${mib(peak.heapUsed)} of ${mib(peak.heapTotal)}, buffers ${mib(peak.arrayBuffers)}`;
+      return { rss: peak.rss, detail };
     },
   };
 }
@@ -304,6 +310,7 @@ async function runFirehose(
   seconds: number;
   cpuSeconds: number;
   peakRss: number;
+  peakDetail: string;
   rows: number;
   objects: number;
   failures: number;
@@ -340,7 +347,7 @@ async function runFirehose(
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const peakRss = sampler.stop();
+  const { rss: peakRss, detail: peakDetail } = sampler.stop();
   const metrics = firehose.metrics();
   const sum = (pick: (m: (typeof metrics)[number]) => number) =>
     metrics.reduce((total, m) => total + pick(m), 0);
@@ -348,6 +355,7 @@ async function runFirehose(
     seconds,
     cpuSeconds,
     peakRss,
+    peakDetail,
     rows: sum((m) => m.deliveredRows),
     objects: sum((m) => m.deliveredObjects),
     failures: sum((m) => m.processingFailedRecords + m.conversionFailedRecords + m.partitioningFailedRecords),
@@ -418,8 +426,6 @@ function parseEvents(args: string[]): { events: number; keep: boolean; workers: 
   return { events, keep: args.includes('--keep'), workers };
 }
 
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-
 /** Runs the benchmark; prints both rates, their ratio and peak memory. */
 export async function run(args: string[]): Promise<void> {
   const { events, keep, workers } = parseEvents(args);
@@ -449,7 +455,7 @@ export async function run(args: string[]): Promise<void> {
     );
     console.log(`ratio: ${ratio.toFixed(3)}x DuckDB (aim >= 0.25x) ${ratio >= 0.25 ? 'OK' : 'BELOW AIM'}`);
     console.log(
-      `peak RSS during the Firehose run: ${mib(firehose.peakRss)} (aim < 1024 MiB) ${firehose.peakRss < 1024 ** 3 ? 'OK' : 'OVER AIM'}; process VmHWM ${mib(vmHwmBytes())}`,
+      `peak RSS during the Firehose run: ${mib(firehose.peakRss)} (aim < 1024 MiB) ${firehose.peakRss < 1024 ** 3 ? 'OK' : 'OVER AIM'} (${firehose.peakDetail}); process VmHWM ${mib(vmHwmBytes())}`,
     );
     console.log(
       `rows per lake table (identical in both): ${[...duck.counts].map(([t, [n]]) => `${t} ${n}`).join(', ')}`,
