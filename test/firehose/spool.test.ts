@@ -79,6 +79,18 @@ describe('the local Firehose spool', () => {
     expect(await segments()).toEqual([]);
   });
 
+  it('recovers every record of many concurrent calls that shared group-committed writes', async () => {
+    const crashed = await open(
+      { processorBuffering: NEVER, bufferingHints: NEVER },
+      { spoolSegmentBytes: 2000 },
+    );
+    await Promise.all(Array.from({ length: 20 }, (_, call) => put(crashed, [call * 2 + 1, call * 2 + 2])));
+    const restarted = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await restarted.flush();
+    expect(await deliveredIds()).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(restarted.metrics()[0]).toMatchObject({ deliveredRecords: 40, backlogBytes: 0 });
+  });
+
   it('delivers recovered records on its own timer after a restart', async () => {
     const crashed = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
     await put(crashed, [1, 2]);
