@@ -127,6 +127,13 @@ export class DemoDatabases extends Construct {
           'Demo credentials are not rotated: rotation needs a rotation Lambda with network access, out of scope for a demo.',
       },
     ];
+    if (destroy) {
+      reasons.push({
+        id: 'AwsSolutions-RDS10',
+        reason:
+          'Deletion protection is off only because destroyOnRemoval was set explicitly, to tear a demo down.',
+      });
+    }
     acknowledge(this, reasons);
   }
 }
