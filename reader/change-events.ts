@@ -100,28 +100,47 @@ export class ChangeEventBuilder {
     if (!table) return [];
     const tx = this.#transaction();
     const keyColumn = SOURCE_TABLES[table].primaryKey;
+    const { lsn, xid, commitTs } = tx;
     if (message.kind === 'delete') {
       const key = keyOf(message.oldKey, keyColumn);
-      return [{ event: { ...this.#base(table, tx), op: 'd', key, row: null }, bytes: ENVELOPE_BYTES + 32 }];
+      const event: ChangeEvent = {
+        table,
+        op: 'd',
+        key,
+        row: null,
+        lsn,
+        seq: tx.seq++,
+        xid,
+        commit_ts: commitTs,
+      };
+      return [{ event, bytes: ENVELOPE_BYTES + 32 }];
     }
     const { row, unchanged, bytes } = rowImage(message.row ?? {});
     const key = keyOf(row, keyColumn);
     if (message.kind === 'insert') {
-      return [{ event: { ...this.#base(table, tx), op: 'c', key, row }, bytes: ENVELOPE_BYTES + bytes }];
+      const event: ChangeEvent = { table, op: 'c', key, row, lsn, seq: tx.seq++, xid, commit_ts: commitTs };
+      return [{ event, bytes: ENVELOPE_BYTES + bytes }];
     }
     const events: SizedEvent[] = [];
     const oldKey = message.oldKey ? keyOf(message.oldKey, keyColumn) : undefined;
     if (oldKey && oldKey[keyColumn] !== key[keyColumn]) {
       // A primary-key change: the old key's row is gone, as if deleted.
-      events.push({
-        event: { ...this.#base(table, tx), op: 'd', key: oldKey, row: null },
-        bytes: ENVELOPE_BYTES + 32,
-      });
+      const gone: ChangeEvent = {
+        table,
+        op: 'd',
+        key: oldKey,
+        row: null,
+        lsn,
+        seq: tx.seq++,
+        xid,
+        commit_ts: commitTs,
+      };
+      events.push({ event: gone, bytes: ENVELOPE_BYTES + 32 });
     }
     const update: ChangeEvent =
       unchanged.length > 0
-        ? { ...this.#base(table, tx), op: 'u', key, row, unchanged }
-        : { ...this.#base(table, tx), op: 'u', key, row };
+        ? { table, op: 'u', key, row, unchanged, lsn, seq: tx.seq++, xid, commit_ts: commitTs }
+        : { table, op: 'u', key, row, lsn, seq: tx.seq++, xid, commit_ts: commitTs };
     events.push({ event: update, bytes: ENVELOPE_BYTES + bytes });
     return events;
   }

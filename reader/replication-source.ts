@@ -7,7 +7,7 @@
  *   ReplicationSession.acknowledge} moves the slot, and only with an LSN the caller says is durable;
  * - a new service instance per connection, started at `0/0` so the server resumes from `confirmed_flush_lsn`
  *   (re-subscribing an instance would resume from the last *received* LSN and skip unacknowledged changes);
- * - flow control on, so a slow handler stops the socket instead of growing a queue;
+ * - its own bounded message queue: a slow consumer pauses the socket instead of growing memory;
  * - the library's `acknowledge(lsn)` reports `lsn + 1`, so durable LSN `E` is sent as `E - 1`: the server then
  *   holds exactly `E` and still replays a transaction whose commit record starts at `E`;
  * - values parsed by this connection's own decoders (see source-values.ts), never through the process-wide
@@ -57,6 +57,10 @@ export interface ReplicationSessionOptions {
   readonly slot: string;
   readonly publication: string;
 }
+
+/** Queued messages at which the socket is paused, and at which it is resumed. */
+const QUEUE_HIGH_WATER = 20_000;
+const QUEUE_LOW_WATER = 2_000;
 
 /** The library parser's relation column, as far as this adapter touches it. */
 interface ParserRelationColumn {
@@ -115,6 +119,10 @@ export class ReplicationSession {
   readonly #service: LogicalReplicationService;
   readonly #plugin: LosslessPgoutputPlugin;
   #handledCount = 0;
+  #queue: Pgoutput.Message[] = [];
+  #queueHead = 0;
+  #draining = false;
+  #paused = false;
   #failure: unknown;
   #stopped = false;
   #acknowledged: Lsn = 0n;
@@ -123,7 +131,9 @@ export class ReplicationSession {
     this.#options = options;
     this.#service = new LogicalReplicationService(readerConnection(options.connection), {
       acknowledge: { auto: false, timeoutSeconds: 0 },
-      flowControl: { enabled: true },
+      // The library's flow control pauses and resumes the socket around every chunk, which halves throughput;
+      // this session queues messages itself and pauses the socket only when its own queue is long.
+      flowControl: { enabled: false },
     });
     this.#plugin = new LosslessPgoutputPlugin({
       protoVersion: 1,
@@ -149,17 +159,11 @@ export class ReplicationSession {
 
   /** Streams until {@link stop} or a failure. Rejects with a {@link ReplicationError} on failure. */
   async run(handlers: ReplicationHandlers): Promise<void> {
-    this.#service.on('data', async (_lsn: string, message: Pgoutput.Message) => {
+    this.#service.on('data', (_lsn: string, message: Pgoutput.Message) => {
       if (this.#stopped || this.failed) return;
-      try {
-        const decoded = toReplicationMessage(message);
-        if (decoded) await handlers.onMessage(decoded);
-        this.#handledCount += 1;
-      } catch (error) {
-        // The library would go on with the next message; a change after a failed one must never be
-        // acknowledged, so the whole session is poisoned and closed.
-        this.fail(error);
-      }
+      this.#queue.push(message);
+      if (this.#queue.length - this.#queueHead >= QUEUE_HIGH_WATER) this.#pauseSocket(true);
+      if (!this.#draining) void this.#drain(handlers);
     });
     this.#service.on('heartbeat', (walEnd: string, _timestamp: number, shouldRespond: boolean) => {
       if (this.#stopped || this.failed) return;
@@ -192,6 +196,39 @@ export class ReplicationSession {
     if (durable > this.#acknowledged) this.#acknowledged = durable;
     // The library sends lsn + 1; the server must receive exactly `durable` (see the module comment).
     await this.#service.acknowledge(formatLsn(this.#acknowledged - 1n));
+  }
+
+  /** Hands queued messages to the consumer one at a time, in order, awaiting each. */
+  async #drain(handlers: ReplicationHandlers): Promise<void> {
+    this.#draining = true;
+    while (this.#queueHead < this.#queue.length && !this.#stopped && !this.failed) {
+      const message = this.#queue[this.#queueHead]!;
+      this.#queue[this.#queueHead++] = undefined as unknown as Pgoutput.Message;
+      try {
+        const decoded = toReplicationMessage(message);
+        if (decoded) await handlers.onMessage(decoded);
+        this.#handledCount += 1;
+      } catch (error) {
+        // A change after a failed one must never be acknowledged: the whole session is poisoned and closed.
+        this.fail(error);
+      }
+      if (this.#queueHead === this.#queue.length) {
+        this.#queue = [];
+        this.#queueHead = 0;
+      }
+      if (this.#paused && this.#queue.length - this.#queueHead <= QUEUE_LOW_WATER) this.#pauseSocket(false);
+    }
+    this.#draining = false;
+  }
+
+  /** Stops or resumes reading the replication socket: backpressure that reaches the server. */
+  #pauseSocket(pause: boolean): void {
+    this.#paused = pause;
+    // The library keeps the pg connection private; it pauses the same stream itself in flow-control mode.
+    const stream = (this.#service as unknown as { _connection?: { stream?: NodeJS.ReadableStream } })
+      ._connection?.stream;
+    if (pause) stream?.pause();
+    else stream?.resume();
   }
 
   /** Marks the session failed (no further acknowledgements) and closes the connection. */

@@ -28,7 +28,12 @@ describe('CDC reader Lambda handler', () => {
     await withClient(database.url, (client) => insertDepartments(client, 1, 500));
     const stream = new MemoryChangeStream();
     const stateStore = new MemoryStateStore();
-    const env = { [ENV.sourceUrl]: database.url, [ENV.databaseTls]: 'disable', [ENV.stateBucket]: 'unused' };
+    const env = {
+      [ENV.sourceUrl]: database.url,
+      [ENV.databaseTls]: 'disable',
+      [ENV.stateBucket]: 'unused',
+      [ENV.slotName]: database.name,
+    };
     const handler = createHandler({
       config: () => readConfig(env),
       connection: (config) => sourceConnection(config),
@@ -57,7 +62,7 @@ describe('CDC reader Lambda handler', () => {
     expect(stream.events.filter((event) => event.op === 'r')).toHaveLength(500);
     expect(BigInt(summary.durableLsn)).toBeGreaterThanOrEqual(wal);
     expect(
-      await withClient(database.url, (client) => confirmedFlush(client, 'totesys_stream')),
+      await withClient(database.url, (client) => confirmedFlush(client, database.name)),
     ).toBeGreaterThanOrEqual(wal);
     // The run ends with a watermark in every stream at the acknowledged position.
     const lastWatermarks = stream.events.filter((event) => event.op === 'w').slice(-11);

@@ -19,7 +19,6 @@ import {
   waitFor,
 } from './reader-test-kit.ts';
 
-const SLOT = 'totesys_stream';
 const quick = { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 5 };
 
 /** Two transactions whose commits are written back to back: T2's commit record starts where T1's ends. */
@@ -52,6 +51,7 @@ describe('reader acknowledgements', () => {
     const { log } = memoryLog();
     await runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: accepted,
       stateStore,
       stopAtLsn: 'current',
@@ -66,7 +66,10 @@ describe('reader acknowledgements', () => {
         if (crashed || eventsOf(events, 'department').length === 0) return;
         const t1 = eventsOf(accepted.events, 'currency', 'c')[0]!;
         await waitFor('T1 acknowledged', () =>
-          withClient(database.url, async (client) => (await confirmedFlush(client, SLOT)) > BigInt(t1.lsn)),
+          withClient(
+            database.url,
+            async (client) => (await confirmedFlush(client, database.name)) > BigInt(t1.lsn),
+          ),
         );
         crashed = true;
         throw new Error('simulated crash between the put and the acknowledgement');
@@ -79,6 +82,7 @@ describe('reader acknowledgements', () => {
     // Act: stream with a one-event flush so T1 and T2 travel in separate puts; the crash forces a reconnect.
     const summary = await runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: crashing,
       stateStore,
       stopAtLsn: 'current',
@@ -101,6 +105,7 @@ describe('reader acknowledgements', () => {
     const accepted: ChangeEvent[] = [];
     await runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: new MemoryChangeStream(),
       stateStore,
       stopAtLsn: 'current',
@@ -117,10 +122,11 @@ describe('reader acknowledgements', () => {
         }
       },
     });
-    const before = await withClient(database.url, (client) => confirmedFlush(client, SLOT));
+    const before = await withClient(database.url, (client) => confirmedFlush(client, database.name));
 
     await runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: stream,
       stateStore,
       stopAtLsn: 'current',
@@ -133,7 +139,9 @@ describe('reader acknowledgements', () => {
     // Every change arrived twice: once before the crash, once replayed; dedupe removes the second copy.
     expect(departments).toHaveLength(100);
     expect(new Set(departments.map((event) => `${event.lsn}|${event.seq}`)).size).toBe(50);
-    expect(await withClient(database.url, (client) => confirmedFlush(client, SLOT))).toBeGreaterThan(before);
+    expect(await withClient(database.url, (client) => confirmedFlush(client, database.name))).toBeGreaterThan(
+      before,
+    );
     expect(asObject(replay(accepted))).toEqual(asObject(await sourceState(database.url)));
   });
 
@@ -142,6 +150,7 @@ describe('reader acknowledgements', () => {
     const { log } = memoryLog();
     await runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: new MemoryChangeStream(),
       stateStore,
       stopAtLsn: 'current',
@@ -163,6 +172,7 @@ describe('reader acknowledgements', () => {
 
     const summary = await runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: stream,
       stateStore,
       stopAtLsn: 'current',
@@ -208,7 +218,14 @@ describe('reader acknowledgements', () => {
       retry: { maxAttempts: 10, baseDelayMs: 0, maxDelayMs: 0 },
     });
     await withClient(database.url, (client) => insertDepartments(client, 1, 300));
-    await runReader({ sourceUrl: database.url, changeStream: stream, stateStore, stopAtLsn: 'current', log });
+    await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: stream,
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
     const walAfterUpdates = await withClient(database.url, async (client) => {
       for (let i = 0; i < 30; i++) {
         await client.query(`UPDATE department SET manager = 'M' || $1 WHERE department_id % 30 = $1`, [i]);
@@ -222,13 +239,16 @@ describe('reader acknowledgements', () => {
     // Act: stream the 300 updates (30 transactions); check the slot while their puts are held at the gate.
     const running = runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: stream,
       stateStore,
       stopAtLsn: 'current',
       log,
     });
     await waitFor('update puts to reach the gate', () => updatesWaiting);
-    const confirmedWhileHeld = await withClient(database.url, (client) => confirmedFlush(client, SLOT));
+    const confirmedWhileHeld = await withClient(database.url, (client) =>
+      confirmedFlush(client, database.name),
+    );
     openGate();
     const summary = await running;
 
@@ -243,8 +263,8 @@ describe('reader acknowledgements', () => {
     expect(summary.putRetries).toBeGreaterThan(0);
     expect(eventsOf(accepted, 'department', 'u')).toHaveLength(300);
     expect(asObject(replay(accepted))).toEqual(asObject(await sourceState(database.url)));
-    expect(await withClient(database.url, (client) => confirmedFlush(client, SLOT))).toBeGreaterThanOrEqual(
-      walAfterUpdates,
-    );
+    expect(
+      await withClient(database.url, (client) => confirmedFlush(client, database.name)),
+    ).toBeGreaterThanOrEqual(walAfterUpdates);
   });
 });

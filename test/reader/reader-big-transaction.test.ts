@@ -38,6 +38,7 @@ describe('reader on a huge transaction', () => {
     const stateStore = new MemoryStateStore();
     const options = {
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: stream,
       stateStore,
       maxBufferedBytes: BOUND,
@@ -62,7 +63,7 @@ describe('reader on a huge transaction', () => {
     expect(summary.peakBufferedBytes).toBeGreaterThan(0);
     expect(summary.peakBufferedBytes).toBeLessThanOrEqual(BOUND);
     expect(
-      await withClient(database.url, (client) => confirmedFlush(client, 'totesys_stream')),
+      await withClient(database.url, (client) => confirmedFlush(client, database.name)),
     ).toBeGreaterThanOrEqual(wal);
   });
 });

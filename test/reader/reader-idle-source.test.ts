@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
+import { METRICS_STATE_KEY, type ReaderMetricsSnapshot } from '../../reader/reader-metrics.ts';
 import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
 import {
   createSourceDatabase,
@@ -9,8 +10,6 @@ import {
   withClient,
 } from '../support/test-databases.ts';
 import { confirmedFlush, memoryLog, waitFor } from './reader-test-kit.ts';
-
-const SLOT = 'totesys_stream';
 
 describe('reader on an idle source', () => {
   let source: TestDatabase;
@@ -33,6 +32,7 @@ describe('reader on an idle source', () => {
     const stream = new MemoryChangeStream();
     const running = runReader({
       sourceUrl: source.url,
+      slot: source.name,
       changeStream: stream,
       stateStore: new MemoryStateStore(),
       signal: stop.signal,
@@ -40,9 +40,9 @@ describe('reader on an idle source', () => {
       log: memoryLog().log,
     });
     await waitFor('slot created', () =>
-      withClient(source.url, async (c) => (await confirmedFlush(c, SLOT)) > 0n),
+      withClient(source.url, async (c) => (await confirmedFlush(c, source.name)) > 0n),
     );
-    const before = await withClient(source.url, (c) => confirmedFlush(c, SLOT));
+    const before = await withClient(source.url, (c) => confirmedFlush(c, source.name));
 
     // Act: churn the other database.
     const target = await withClient(other.url, async (client) => {
@@ -58,7 +58,7 @@ describe('reader on an idle source', () => {
 
     // Assess: the slot reaches the WAL written by the other database although no event was shipped.
     await waitFor('slot to advance past the churn', () =>
-      withClient(source.url, async (c) => (await confirmedFlush(c, SLOT)) >= target),
+      withClient(source.url, async (c) => (await confirmedFlush(c, source.name)) >= target),
     );
     stop.abort();
     const summary = await running;
@@ -69,26 +69,31 @@ describe('reader on an idle source', () => {
 
   it('emits heartbeats through the slot so it advances on a quiet source', async () => {
     const stop = new AbortController();
+    const stateStore = new MemoryStateStore();
     const running = runReader({
       sourceUrl: source.url,
+      slot: source.name,
       changeStream: new MemoryChangeStream(),
-      stateStore: new MemoryStateStore(),
+      stateStore,
       signal: stop.signal,
       heartbeatIntervalMs: 20,
+      watermarkIntervalMs: 20,
       log: memoryLog().log,
     });
     await waitFor('slot created', () =>
-      withClient(source.url, async (c) => (await confirmedFlush(c, SLOT)) > 0n),
+      withClient(source.url, async (c) => (await confirmedFlush(c, source.name)) > 0n),
     );
-    const before = await withClient(source.url, (c) => confirmedFlush(c, SLOT));
+    const before = await withClient(source.url, (c) => confirmedFlush(c, source.name));
 
-    await waitFor('slot to move on heartbeats alone', () =>
-      withClient(source.url, async (c) => (await confirmedFlush(c, SLOT)) > before),
-    );
+    // Each heartbeat is a transaction of our database that the slot decodes (a logical message, no events).
+    await waitFor('heartbeat transactions decoded', async () => {
+      const metrics = await stateStore.get<ReaderMetricsSnapshot>(METRICS_STATE_KEY);
+      return (metrics?.transactions ?? 0) >= 3;
+    });
     stop.abort();
     const summary = await running;
 
-    // Each heartbeat is a transaction of our database that the slot decodes (a logical message, no events).
-    expect(summary.transactions).toBeGreaterThan(0);
+    expect(summary.transactions).toBeGreaterThanOrEqual(3);
+    expect(await withClient(source.url, (c) => confirmedFlush(c, source.name))).toBeGreaterThan(before);
   });
 });

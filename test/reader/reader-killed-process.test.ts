@@ -61,6 +61,7 @@ describe('reader killed with SIGKILL', () => {
     const stream = new MemoryChangeStream();
     await runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: stream,
       stateStore: new FileStateStore(join(dir, 'state')),
       stopAtLsn: 'current',
@@ -78,6 +79,7 @@ describe('reader killed with SIGKILL', () => {
 
     const signal = await runCrashingReader({
       url: database.url,
+      slot: database.name,
       stateDir: join(dir, 'state'),
       eventsFile,
       crashAt: 'snapshot',
@@ -106,6 +108,7 @@ describe('reader killed with SIGKILL', () => {
       // Act
       const signal = await runCrashingReader({
         url: database.url,
+        slot: database.name,
         stateDir: join(dir, 'state'),
         eventsFile,
         crashAt,

@@ -24,8 +24,6 @@ import {
   waitFor,
 } from './reader-test-kit.ts';
 
-const SLOT = 'totesys_stream';
-
 /** Small write transactions on department until stopped: inserts, updates and deletes. */
 function startWriter(url: string): { stop(): Promise<number> } {
   let running = true;
@@ -88,6 +86,7 @@ describe('reader snapshot', () => {
     // Act: snapshot and stream while the writer runs; stop once the slot covers the writer's last commit.
     const running = runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: stream,
       stateStore,
       signal: stop.signal,
@@ -101,7 +100,7 @@ describe('reader snapshot', () => {
     const transactions = await writer.stop();
     const end = await currentWal(database.url);
     await waitFor('slot to pass the last write', () =>
-      withClient(database.url, async (c) => (await confirmedFlush(c, SLOT)) >= end),
+      withClient(database.url, async (c) => (await confirmedFlush(c, database.name)) >= end),
     );
     stop.abort();
     await running;
@@ -146,6 +145,7 @@ describe('reader snapshot', () => {
     await expect(
       runReader({
         sourceUrl: database.url,
+        slot: database.name,
         changeStream: crashing,
         stateStore,
         flushBytes: 64 * 1024,
@@ -161,6 +161,7 @@ describe('reader snapshot', () => {
     const resumed = new MemoryChangeStream({ afterPut: (events) => void accepted.push(...events) });
     const summary = await runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: resumed,
       stateStore,
       stopAtLsn: 'current',
@@ -195,7 +196,7 @@ describe('reader snapshot', () => {
         );
         const wal = await currentWal(database.url);
         await waitFor('update durable', () =>
-          withClient(database.url, async (c) => (await confirmedFlush(c, SLOT)) >= wal),
+          withClient(database.url, async (c) => (await confirmedFlush(c, database.name)) >= wal),
         );
         const watermarksBefore = stream.events.filter((e) => e.op === 'w').length;
         await waitFor(
@@ -208,6 +209,7 @@ describe('reader snapshot', () => {
     const stop = new AbortController();
     const running = runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: stream,
       stateStore,
       signal: stop.signal,
@@ -228,7 +230,7 @@ describe('reader snapshot', () => {
     await withClient(database.url, (client) => insertDepartments(client, 5000, 3));
     const end = await currentWal(database.url);
     await waitFor('slot to pass the last write', () =>
-      withClient(database.url, async (c) => (await confirmedFlush(c, SLOT)) >= end),
+      withClient(database.url, async (c) => (await confirmedFlush(c, database.name)) >= end),
     );
     stop.abort();
     await running;

@@ -28,6 +28,7 @@ describe('reader status and file state', () => {
     await withClient(database.url, (client) => insertDepartments(client, 1, 100));
     await runReader({
       sourceUrl: database.url,
+      slot: database.name,
       changeStream: new MemoryChangeStream(),
       stateStore: new FileStateStore(dir),
       stopAtLsn: 'current',
@@ -37,11 +38,15 @@ describe('reader status and file state', () => {
     await requestResnapshot(new FileStateStore(dir), ['currency']);
 
     // Act: "status" reads through its own store object, as another process would.
-    const status = await readerStatus({ sourceUrl: database.url, stateStore: new FileStateStore(dir) });
+    const status = await readerStatus({
+      sourceUrl: database.url,
+      slot: database.name,
+      stateStore: new FileStateStore(dir),
+    });
 
     // Assess
     expect(status.slot).toMatchObject({
-      name: 'totesys_stream',
+      name: database.name,
       exists: true,
       active: false,
       walStatus: 'reserved',

@@ -64,13 +64,27 @@ describe('reader values', () => {
       bigText = (await client.query<{ t: string }>(BIG_TEXT_SQL)).rows[0]!.t;
       await insertChain(client, 1, bigText);
     });
-    await runReader({ sourceUrl: database.url, changeStream: stream, stateStore, stopAtLsn: 'current', log });
+    await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: stream,
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
     await withClient(database.url, async (client) => {
       await insertChain(client, 2, bigText);
       await client.query(`UPDATE design SET design_name = 'Granite' WHERE design_id = 2`);
       await client.query(`DELETE FROM payment WHERE payment_id = 1`);
     });
-    await runReader({ sourceUrl: database.url, changeStream: stream, stateStore, stopAtLsn: 'current', log });
+    await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: stream,
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
     events = stream.events;
   });
   afterAll(async () => {
