@@ -17,8 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
@@ -74,7 +73,13 @@ async function freshSource(admin: pg.Client, adminUrl: string, name: string): Pr
 async function streamingBench(url: string, changes: number): Promise<void> {
   // The reader creates its slot and publication; the other two slots start at (nearly) the same point and
   // everything generated afterwards is what each of them drains.
-  await runReader({ sourceUrl: url, changeStream: new MemoryChangeStream(), stateStore: new MemoryStateStore(), stopAtLsn: 'current', log: quiet });
+  await runReader({
+    sourceUrl: url,
+    changeStream: new MemoryChangeStream(),
+    stateStore: new MemoryStateStore(),
+    stopAtLsn: 'current',
+    log: quiet,
+  });
   const firehoseState = new MemoryStateStore();
   await runReader({
     sourceUrl: url,
@@ -84,7 +89,9 @@ async function streamingBench(url: string, changes: number): Promise<void> {
     stopAtLsn: 'current',
     log: quiet,
   });
-  await withClient(url, (c) => c.query(`SELECT pg_create_logical_replication_slot('bench_recvlogical', 'pgoutput')`));
+  await withClient(url, (c) =>
+    c.query(`SELECT pg_create_logical_replication_slot('bench_recvlogical', 'pgoutput')`),
+  );
 
   const generated = Date.now();
   const endpos = await withClient(url, async (client) => {
@@ -97,18 +104,28 @@ async function streamingBench(url: string, changes: number): Promise<void> {
          SELECT g, 'Dept ' || g, 'Leeds', 'Manager ' || g, now(), now() FROM generate_series($1::int, $1::int + 499) g`,
         [base + 1],
       );
-      await client.query(`UPDATE department SET manager = 'M' WHERE department_id BETWEEN $1 AND $1 + 299`, [base + 1]);
+      await client.query(`UPDATE department SET manager = 'M' WHERE department_id BETWEEN $1 AND $1 + 299`, [
+        base + 1,
+      ]);
       await client.query('DELETE FROM department WHERE department_id BETWEEN $1 AND $1 + 199', [base + 301]);
       await client.query('COMMIT');
     }
-    return parseLsn((await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn);
+    return parseLsn(
+      (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn,
+    );
   });
   const generateSeconds = (Date.now() - generated) / 1000;
 
   resetPeakMemory();
   const memory = new MemoryChangeStream({ retain: false });
   let started = Date.now();
-  await runReader({ sourceUrl: url, changeStream: memory, stateStore: new MemoryStateStore(), stopAtLsn: endpos, log: quiet });
+  await runReader({
+    sourceUrl: url,
+    changeStream: memory,
+    stateStore: new MemoryStateStore(),
+    stopAtLsn: endpos,
+    log: quiet,
+  });
   const readerSeconds = (Date.now() - started) / 1000;
   const readerPeak = await peakMemoryMb();
 
@@ -116,7 +133,14 @@ async function streamingBench(url: string, changes: number): Promise<void> {
   const putter = new MemoryRecordPutter({ retain: false });
   const firehose = new FirehoseChangeStream({ putter });
   started = Date.now();
-  await runReader({ sourceUrl: url, slot: 'bench_firehose', changeStream: firehose, stateStore: firehoseState, stopAtLsn: endpos, log: quiet });
+  await runReader({
+    sourceUrl: url,
+    slot: 'bench_firehose',
+    changeStream: firehose,
+    stateStore: firehoseState,
+    stopAtLsn: endpos,
+    log: quiet,
+  });
   const firehoseSeconds = (Date.now() - started) / 1000;
   const firehosePeak = await peakMemoryMb();
 
@@ -125,20 +149,47 @@ async function streamingBench(url: string, changes: number): Promise<void> {
   await run$(
     'pg_recvlogical',
     [
-      '-h', target.hostname, '-p', target.port, '-U', decodeURIComponent(target.username), '-d', target.pathname.slice(1),
-      '--slot', 'bench_recvlogical', '--start', '-o', 'proto_version=1', '-o', `publication_names=${PUBLICATION}`,
-      '-f', '/dev/null', '--endpos', formatLsn(endpos), '--no-loop',
+      '-h',
+      target.hostname,
+      '-p',
+      target.port,
+      '-U',
+      decodeURIComponent(target.username),
+      '-d',
+      target.pathname.slice(1),
+      '--slot',
+      'bench_recvlogical',
+      '--start',
+      '-o',
+      'proto_version=1',
+      '-o',
+      `publication_names=${PUBLICATION}`,
+      '-f',
+      '/dev/null',
+      '--endpos',
+      formatLsn(endpos),
+      '--no-loop',
     ],
     { env: { ...process.env, PGPASSWORD: decodeURIComponent(target.password) } },
   );
   const recvSeconds = (Date.now() - started) / 1000;
 
   const rate = (seconds: number) => Math.round(changes / seconds);
-  console.log(`\nstreaming ${changes.toLocaleString('en')} changes (generated in ${generateSeconds.toFixed(1)} s)`);
-  console.log(`  reader -> in-memory ChangeStream   ${readerSeconds.toFixed(2)} s  ${rate(readerSeconds).toLocaleString('en')} changes/s  peak RSS ${readerPeak} MB  (${memory.eventCount} events)`);
-  console.log(`  reader -> Firehose packing (null)  ${firehoseSeconds.toFixed(2)} s  ${rate(firehoseSeconds).toLocaleString('en')} changes/s  peak RSS ${firehosePeak} MB  (${putter.callCount} calls)`);
-  console.log(`  pg_recvlogical -> /dev/null        ${recvSeconds.toFixed(2)} s  ${rate(recvSeconds).toLocaleString('en')} changes/s`);
-  console.log(`  ratio reader/pg_recvlogical: ${(recvSeconds / readerSeconds).toFixed(2)}x (Firehose path ${(recvSeconds / firehoseSeconds).toFixed(2)}x; aim >= 1.0x)`);
+  console.log(
+    `\nstreaming ${changes.toLocaleString('en')} changes (generated in ${generateSeconds.toFixed(1)} s)`,
+  );
+  console.log(
+    `  reader -> in-memory ChangeStream   ${readerSeconds.toFixed(2)} s  ${rate(readerSeconds).toLocaleString('en')} changes/s  peak RSS ${readerPeak} MB  (${memory.eventCount} events)`,
+  );
+  console.log(
+    `  reader -> Firehose packing (null)  ${firehoseSeconds.toFixed(2)} s  ${rate(firehoseSeconds).toLocaleString('en')} changes/s  peak RSS ${firehosePeak} MB  (${putter.callCount} calls)`,
+  );
+  console.log(
+    `  pg_recvlogical -> /dev/null        ${recvSeconds.toFixed(2)} s  ${rate(recvSeconds).toLocaleString('en')} changes/s`,
+  );
+  console.log(
+    `  ratio reader/pg_recvlogical: ${(recvSeconds / readerSeconds).toFixed(2)}x (Firehose path ${(recvSeconds / firehoseSeconds).toFixed(2)}x; aim >= 1.0x)`,
+  );
 }
 
 async function snapshotBench(url: string, rows: number): Promise<void> {
@@ -178,8 +229,12 @@ async function snapshotBench(url: string, rows: number): Promise<void> {
 
   const rate = (seconds: number) => Math.round(rows / seconds);
   console.log(`\nsnapshot of ${rows.toLocaleString('en')} rows`);
-  console.log(`  reader (exported snapshot, COPY, r events)  ${readerSeconds.toFixed(2)} s  ${rate(readerSeconds).toLocaleString('en')} rows/s  peak RSS ${peak} MB  (${stream.eventCount} events)`);
-  console.log(`  COPY department TO STDOUT -> null           ${copySeconds.toFixed(2)} s  ${rate(copySeconds).toLocaleString('en')} rows/s`);
+  console.log(
+    `  reader (exported snapshot, COPY, r events)  ${readerSeconds.toFixed(2)} s  ${rate(readerSeconds).toLocaleString('en')} rows/s  peak RSS ${peak} MB  (${stream.eventCount} events)`,
+  );
+  console.log(
+    `  COPY department TO STDOUT -> null           ${copySeconds.toFixed(2)} s  ${rate(copySeconds).toLocaleString('en')} rows/s`,
+  );
   console.log(`  ratio reader/COPY: ${(copySeconds / readerSeconds).toFixed(2)}x (aim >= 0.5x)`);
 }
 
