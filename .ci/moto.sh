@@ -37,6 +37,9 @@ else
   echo "moto_server is missing; trying pip install 'moto[server]'..."
   if pip_install 'moto[server]' && have moto_server; then
     echo "moto_server: installed from PyPI ($(command -v moto_server))"
+    case "$(command -v moto_server)" in
+      "$HOME/.local/bin/"*) echo "NOTE: add $HOME/.local/bin to PATH so the tests find moto_server." ;;
+    esac
   elif apt_install python3-moto && have moto_server; then
     echo "moto_server: installed from Debian's python3-moto ($(command -v moto_server))"
   else
@@ -51,4 +54,4 @@ MSG
   fi
 fi
 
-"$here/cfn-lint.sh"
+bash "$here/cfn-lint.sh"

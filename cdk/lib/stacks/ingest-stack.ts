@@ -6,6 +6,7 @@
 import { CfnMapping, Duration, type Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DEFAULTS } from '../../../core/operations.ts';
 import { deliveryStreamName } from '../../../firehose/put-record-batch.ts';
 import { lakeTableForSource } from '../../../glue/index.ts';
 import { SOURCE_TABLE_NAMES } from '../../../source/source-tables.ts';
@@ -64,7 +65,7 @@ export class IngestStack extends Stack {
     // By its fixed name, not a cross-stack export: see lakeBucketName().
     const bucket = s3.Bucket.fromBucketName(this, 'LakeBucket', lakeBucketName());
     this.addStackDependency(lake);
-    const prefix = props.streamPrefix ?? 'totesys-';
+    const prefix = props.streamPrefix ?? DEFAULTS.streamPrefix;
     const bufferingInterval = props.bufferingInterval ?? Duration.seconds(60);
 
     // The transformation needs no network: Firehose hands it the records and takes the reply.
