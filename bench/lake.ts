@@ -309,6 +309,7 @@ async function runFirehose(
 ): Promise<{
   seconds: number;
   cpuSeconds: number;
+  mainThreadSeconds: number;
   peakRss: number;
   peakDetail: string;
   rows: number;
@@ -325,10 +326,11 @@ async function runFirehose(
       : undefined;
   const firehose = await LocalFirehose.open({
     spoolDir: join(dir, 'spool'),
-    streams: totesysDeliveryStreams({ store, bucket: 'lake', transform: pool?.transform ?? handler }),
+    streams: totesysDeliveryStreams({ store, bucket: 'lake', transform: handler, invoker: pool?.invoker }),
   });
   const sampler = peakRssSampler();
   const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
   const started = performance.now();
   const inFlight = new Set<Promise<void>>();
   for await (const batch of inputBatches(inputPath)) {
@@ -347,6 +349,7 @@ async function runFirehose(
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const mainThreadSeconds = performance.eventLoopUtilization(eluBefore).active / 1000;
   const { rss: peakRss, detail: peakDetail } = sampler.stop();
   const metrics = firehose.metrics();
   const sum = (pick: (m: (typeof metrics)[number]) => number) =>
@@ -354,6 +357,7 @@ async function runFirehose(
   return {
     seconds,
     cpuSeconds,
+    mainThreadSeconds,
     peakRss,
     peakDetail,
     rows: sum((m) => m.deliveredRows),
@@ -445,7 +449,7 @@ export async function run(args: string[]): Promise<void> {
       );
     const ours = events / firehose.seconds;
     console.log(
-      `local Firehose: ${firehose.seconds.toFixed(2)} s, ${Math.round(ours).toLocaleString('en')} events/s, ${firehose.objects} Parquet objects, ${firehose.cpuSeconds.toFixed(2)} s CPU`,
+      `local Firehose: ${firehose.seconds.toFixed(2)} s, ${Math.round(ours).toLocaleString('en')} events/s, ${firehose.objects} Parquet objects, ${firehose.cpuSeconds.toFixed(2)} s CPU (main thread busy ${firehose.mainThreadSeconds.toFixed(2)} s)`,
     );
     const duck = await runDuckDb(dir);
     const theirs = events / duck.seconds;

@@ -31,7 +31,7 @@ import {
 import type { Spool, SpoolSegment } from './spool.ts';
 import type { DeliveryStreamConfig } from './stream-config.ts';
 import { DeliveryStreamCounters, type DeliveryStreamMetrics } from './stream-metrics.ts';
-import { invokeWithRetries } from './transformation-invocation.ts';
+import { type Invoker, inProcessInvoker, invokeWithRetries } from './transformation-invocation.ts';
 
 const MB = 1024 * 1024;
 
@@ -58,6 +58,7 @@ export class DeliveryStream {
   readonly counters = new DeliveryStreamCounters();
   private readonly prefix: CompiledPrefix;
   private readonly converter: RecordConverter;
+  private readonly invoke: Invoker;
   private readonly incoming = new IncomingQueue();
   private readonly partitions: PartitionBuffers;
   private readonly errors: ErrorOutput;
@@ -94,6 +95,7 @@ export class DeliveryStream {
       lambdaArn: `arn:aws:lambda:${runtime.region}:000000000000:function:${config.lambdaName}`,
     });
     this.converter = recordConverter(config.table);
+    this.invoke = config.invoker ?? inProcessInvoker(config.transform);
     this.arn = `arn:aws:firehose:${runtime.region}:000000000000:deliverystream/${config.name}`;
     this.nextRecordId = BigInt(Date.now()) * 10n ** 15n;
   }
@@ -235,7 +237,7 @@ export class DeliveryStream {
     const inFlight = { oldestMs: chunk.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity) };
     this.inFlight.add(inFlight);
     const { result, attempts } = await invokeWithRetries(
-      this.config.transform,
+      this.invoke,
       chunk,
       this.arn,
       this.runtime.region,

@@ -5,13 +5,19 @@
  * handler uses another core. Opt-in; the default is to call the handler in-process.
  *
  * Each worker imports the handler module itself (TypeScript sources are loaded through tsx's loader, which
- * a worker does not inherit from the main thread), so only the event and the response cross threads, as
- * they cross the network on AWS.
+ * a worker does not inherit from the main thread). Through {@link LambdaWorkerPool.invoker} a worker does the
+ * whole invocation: builds the base64 event, calls the handler and checks the response, so only raw records
+ * and checked outcomes cross threads; {@link LambdaWorkerPool.transform} passes events and responses.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import type { TransformFunction } from './transformation-invocation.ts';
+import type {
+  InvocationRecord,
+  InvocationResult,
+  Invoker,
+  TransformFunction,
+} from './transformation-invocation.ts';
 
 /** The handler threw inside its worker; carries the handler's error name and message, never the event. */
 export class LambdaWorkerError extends Error {
@@ -30,9 +36,18 @@ export interface LambdaWorkerPoolOptions {
 
 interface Reply {
   readonly id: number;
-  readonly result?: FirehoseTransformationResult;
+  readonly result?: FirehoseTransformationResult | InvocationResult;
   readonly error?: { readonly name: string; readonly message: string };
 }
+
+type Request =
+  | { readonly kind: 'transform'; readonly event: FirehoseTransformationEvent }
+  | {
+      readonly kind: 'invoke';
+      readonly records: readonly InvocationRecord[];
+      readonly streamArn: string;
+      readonly region: string;
+    };
 
 // Runs in each worker: load the handler (registering tsx first for TypeScript), then answer invocations.
 const BOOTSTRAP = `
@@ -40,9 +55,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
 const handler = (await import(workerData.module))[workerData.exportName];
 if (typeof handler !== 'function') throw new Error('The module exports no function ' + workerData.exportName);
-parentPort.on('message', async ({ id, event }) => {
+const { invokeTransformation } = await import(workerData.invocationModule);
+parentPort.on('message', async ({ id, request }) => {
   try {
-    parentPort.postMessage({ id, result: await handler(event) });
+    const result =
+      request.kind === 'invoke'
+        ? await invokeTransformation(handler, request.records, request.streamArn, request.region)
+        : await handler(request.event);
+    parentPort.postMessage({ id, result });
   } catch (error) {
     parentPort.postMessage({ id, error: { name: error?.name ?? 'Error', message: String(error?.message ?? error) } });
   }
@@ -63,6 +83,10 @@ export class LambdaWorkerPool {
     const workerData = {
       module: options.module.href,
       exportName: options.exportName ?? 'handler',
+      invocationModule: new URL(
+        `./transformation-invocation.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
+        import.meta.url,
+      ).href,
       tsxApi: options.module.pathname.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : undefined,
     };
     for (let i = 0; i < count; i++) {
@@ -85,8 +109,21 @@ export class LambdaWorkerPool {
     }
   }
 
-  /** The transformation function to give a delivery stream. */
-  readonly transform: TransformFunction = async (event: FirehoseTransformationEvent) => {
+  /** The transformation function: each event is handled in a worker. */
+  readonly transform: TransformFunction = async (event: FirehoseTransformationEvent) =>
+    (await this.call({ kind: 'transform', event })) as FirehoseTransformationResult;
+
+  /** Whole invocations (event, handler, response checks) in a worker: give it to a stream as `invoker`. */
+  readonly invoker: Invoker = async (records, streamArn, region) =>
+    (await this.call({
+      kind: 'invoke',
+      // Only what the event needs crosses the thread boundary (structured clone copies it).
+      records: records.map(({ recordId, data, arrivalMs }) => ({ recordId, data, arrivalMs })),
+      streamArn,
+      region,
+    })) as InvocationResult;
+
+  private async call(request: Request): Promise<Reply['result']> {
     const entry = this.workers.reduce((least, candidate) =>
       candidate.busy < least.busy ? candidate : least,
     );
@@ -94,11 +131,11 @@ export class LambdaWorkerPool {
     const reply = await new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       entry.busy++;
-      entry.worker.postMessage({ id, event });
+      entry.worker.postMessage({ id, request });
     });
     if (reply.error) throw new LambdaWorkerError(`${reply.error.name}: ${reply.error.message}`);
-    return reply.result as FirehoseTransformationResult;
-  };
+    return reply.result;
+  }
 
   /** Stops the workers. */
   async close(): Promise<void> {

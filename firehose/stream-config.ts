@@ -8,7 +8,7 @@
 import type { ObjectStore } from '../core/ports/object-store.ts';
 import { LAKE_TABLES, type LakeTable } from '../glue/index.ts';
 import { DEFAULT_STREAM_PREFIX, deliveryStreamName } from './put-record-batch.ts';
-import type { TransformFunction } from './transformation-invocation.ts';
+import type { Invoker, TransformFunction } from './transformation-invocation.ts';
 
 /** A buffering hint pair, in AWS's units (fractions allowed locally). */
 export interface BufferingHints {
@@ -30,8 +30,10 @@ export interface DeliveryStreamConfig {
   /** `ErrorOutputPrefix`. */
   readonly errorOutputPrefix?: string;
   readonly dynamicPartitioning: boolean;
-  /** The transformation Lambda, called in-process. */
+  /** The transformation Lambda. */
   readonly transform: TransformFunction;
+  /** Where invocations run; default: `transform` called on the main thread. */
+  readonly invoker?: Invoker;
   /** The function's name, for the `lambdaArn` of error documents. */
   readonly lambdaName: string;
   /** Lambda processor buffering (`BufferSizeInMBs`, `BufferIntervalInSeconds`). */
@@ -65,6 +67,8 @@ export interface TotesysStreamsOptions {
   readonly store: ObjectStore;
   readonly bucket: string;
   readonly transform: TransformFunction;
+  /** Where invocations run (e.g. `LambdaWorkerPool.invoker`); default: `transform` on the main thread. */
+  readonly invoker?: Invoker;
   /** Stream name prefix (default `totesys-`). */
   readonly streamPrefix?: string;
   readonly processorBuffering?: BufferingHints;
@@ -84,6 +88,7 @@ export function totesysDeliveryStreams(options: TotesysStreamsOptions): Delivery
     errorOutputPrefix: lakeErrorOutputPrefix(table),
     dynamicPartitioning: true,
     transform: options.transform,
+    ...(options.invoker ? { invoker: options.invoker } : {}),
     lambdaName: options.lambdaName ?? LOCAL_DEFAULTS.lambdaName,
     processorBuffering: options.processorBuffering ?? LOCAL_DEFAULTS.processorBuffering,
     bufferingHints: options.bufferingHints ?? LOCAL_DEFAULTS.bufferingHints,

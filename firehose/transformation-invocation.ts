@@ -14,6 +14,16 @@ import type {
 /** The transformation function: the real handler, called in-process. */
 export type TransformFunction = (event: FirehoseTransformationEvent) => Promise<FirehoseTransformationResult>;
 
+/**
+ * Makes one invocation and checks its response: in-process by default ({@link inProcessInvoker}), or in a
+ * worker thread (`LambdaWorkerPool.invoker`) so the encoding, the handler and the checks use another core.
+ */
+export type Invoker = (
+  records: readonly InvocationRecord[],
+  streamArn: string,
+  region: string,
+) => Promise<InvocationResult>;
+
 /** Synchronous Lambda invocation payload limit (request and response). */
 export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 
@@ -105,22 +115,27 @@ export async function invokeTransformation(
   return validateResponse(response, records);
 }
 
+/** An {@link Invoker} that calls `transform` on this thread. */
+export function inProcessInvoker(transform: TransformFunction): Invoker {
+  return (records, streamArn, region) => invokeTransformation(transform, records, streamArn, region);
+}
+
 /**
  * Invokes as Firehose does: a failed invocation is retried `numberOfRetries` times; the last result is
  * returned with the attempts made (the error documents report them).
  */
 export async function invokeWithRetries(
-  transform: TransformFunction,
+  invoke: Invoker,
   records: readonly InvocationRecord[],
   streamArn: string,
   region: string,
   numberOfRetries: number,
 ): Promise<{ result: InvocationResult; attempts: number }> {
   let attempts = 1;
-  let result = await invokeTransformation(transform, records, streamArn, region);
+  let result = await invoke(records, streamArn, region);
   while (!result.ok && attempts <= numberOfRetries) {
     attempts++;
-    result = await invokeTransformation(transform, records, streamArn, region);
+    result = await invoke(records, streamArn, region);
   }
   return { result, attempts };
 }
