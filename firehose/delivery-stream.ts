@@ -3,9 +3,10 @@
  * One local delivery stream: spool → processor buffer → transformation Lambda → per-partition destination
  * buffers → Parquet conversion → object store, with failed records under the error prefix.
  *
- * All work for a stream runs in one serial loop (`pump`) fed by size thresholds, a timer on the oldest
- * record's age, backpressure and `flush()`; `putRecordBatch` only appends to the spool, so callers are not
- * held up by conversion unless the stream's backlog is over its bound. A record is released from the spool
+ * All work for a stream runs in one loop (`pump`) fed by size thresholds, a timer on the oldest record's age,
+ * backpressure and `flush()`; inside a round, a few Lambda invocations overlap. `putRecordBatch` only
+ * appends to the spool, so callers are not held up by conversion unless the stream's backlog is over its
+ * bound. A record is released from the spool
  * only after the object holding it (or its error document) is written: at-least-once, never loss.
  */
 import type { LakeRow } from '../lake/lake-value.ts';
