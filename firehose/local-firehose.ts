@@ -21,6 +21,7 @@ import {
   ResourceNotFoundError,
   ServiceUnavailableError,
 } from './firehose-errors.ts';
+import { compileS3Prefixes } from './prefix-expression.ts';
 import {
   PUT_RECORD_BATCH_LIMITS,
   type PutRecordBatchInput,
@@ -107,6 +108,16 @@ export class LocalFirehose implements RecordBatchPutter {
         throw new FirehoseConfigError(`Delivery stream "${config.name}" is configured twice.`);
       if (!(config.numberOfRetries >= 0))
         throw new FirehoseConfigError(`Delivery stream "${config.name}": NumberOfRetries must be 0 or more.`);
+      for (const [name, hints] of [
+        ['BufferingHints', config.bufferingHints],
+        ['processor buffering', config.processorBuffering],
+      ] as const)
+        if (!(hints.sizeInMBs > 0 && hints.intervalInSeconds >= 0))
+          throw new FirehoseConfigError(
+            `Delivery stream "${config.name}": ${name} needs sizeInMBs > 0 and intervalInSeconds >= 0.`,
+          );
+      // Validated before the spool is touched, so a refused configuration leaves nothing behind.
+      compileS3Prefixes(config);
       const { spool, recovered } = await Spool.open(
         join(options.spoolDir, config.name),
         options.spoolSegmentBytes ?? 16 * 1024 * 1024,

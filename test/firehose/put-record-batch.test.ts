@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalFirehose } from '../../firehose/local-firehose.ts';
 import {
@@ -132,5 +133,22 @@ describe('PutRecordBatch on the local Firehose', () => {
     const [key] = store.keys('dim_currency/');
     const rows = await readParquet(store.objects.get(key!)!);
     expect(rows.map((row) => row.currency_id).sort()).toEqual([1, 3]);
+  });
+
+  it.each([
+    ['a Prefix with error-output-type', { prefix: 'x/!{firehose:error-output-type}/' }],
+    ['a partition key in the error prefix', { errorOutputPrefix: 'e/!{partitionKeyFromLambda:dt}/' }],
+    ['a zero buffer size', { bufferingHints: { sizeInMBs: 0, intervalInSeconds: 1 } }],
+    ['a negative NumberOfRetries', { numberOfRetries: -1 }],
+  ])('refuses to open a stream with %s, before creating its spool', async (_, overrides) => {
+    const { dir: other, cleanup: cleanupOther } = await tempDir();
+    try {
+      await expect(openFirehose(other, [streamConfig(store, 'currency', overrides)])).rejects.toMatchObject({
+        name: 'FirehoseConfigError',
+      });
+      expect(await readdir(other)).toEqual([]);
+    } finally {
+      await cleanupOther();
+    }
   });
 });
