@@ -63,7 +63,7 @@ export class DeliveryStream {
   private readonly incoming = new IncomingQueue();
   private readonly partitions: PartitionBuffers;
   private readonly errors: ErrorOutput;
-  /** Oldest arrival of each chunk the Lambda is working on, for data freshness. */
+  /** Oldest arrival of each chunk the Lambda or a delivery is working on, for data freshness. */
   private readonly inFlight = new Set<{ readonly oldestMs: number }>();
   private backlogBytes = 0;
   private running = false;
@@ -308,12 +308,16 @@ export class DeliveryStream {
         force || pressure || buffer.bytes >= sizeBytes || now - buffer.oldestArrivalMs >= intervalMs,
     );
     let index = 0;
+    // Taken buffers still count for data freshness until they are written.
+    const taken = { oldestMs: due.reduce((min, buffer) => Math.min(min, buffer.oldestArrivalMs), Infinity) };
+    this.inFlight.add(taken);
     try {
       for (; index < due.length && !this.stopped; index++) await this.deliverPartition(due[index]!);
     } catch (error) {
       this.counters.deliveryErrors++;
       throw error;
     } finally {
+      this.inFlight.delete(taken);
       // What was not delivered (a failed write, or a stop) waits in its buffer for the next round.
       for (const undelivered of due.slice(index)) this.partitions.restore(undelivered);
     }
