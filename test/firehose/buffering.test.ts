@@ -68,7 +68,7 @@ describe('local Firehose buffering', () => {
   it('holds records below the size hint until the interval passes, then delivers them', async () => {
     await start({
       processorBuffering: { sizeInMBs: 1, intervalInSeconds: 0.05 },
-      bufferingHints: { sizeInMBs: 64, intervalInSeconds: 0.2 },
+      bufferingHints: { sizeInMBs: 64, intervalInSeconds: 1 },
     });
     await put([1, 2]);
     const metrics = firehose!.metrics()[0]!;
