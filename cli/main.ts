@@ -7,9 +7,12 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as importCommand from './commands/import.ts';
+import * as queryCommand from './commands/query.ts';
+import * as reconcileCommand from './commands/reconcile.ts';
 import * as seedCommand from './commands/seed.ts';
 import * as simulateCommand from './commands/simulate.ts';
 import * as statusCommand from './commands/status.ts';
+import * as syncCommand from './commands/sync.ts';
 import * as upCommand from './commands/up.ts';
 
 /** Every command module registers itself on the program. */
@@ -19,6 +22,9 @@ const COMMANDS: readonly { register(program: Command): void }[] = [
   simulateCommand,
   importCommand,
   statusCommand,
+  syncCommand,
+  queryCommand,
+  reconcileCommand,
 ];
 
 /** Builds the program (exported for tests and for commands added by later stages). */

@@ -39,6 +39,9 @@ export class DuckDbQueryEngine implements QueryEngine {
       autoload_known_extensions: 'false',
     });
     const connection = await instance.connect();
+    // Lake files are written once and never change (atomic rename), so their footers can be cached: the
+    // loader re-reads the same files every second.
+    await connection.run('SET parquet_metadata_cache = true');
     const catalog = new DuckDbCatalog(connection, options);
     await catalog.ensureTables();
     return new DuckDbQueryEngine(instance, connection, catalog);

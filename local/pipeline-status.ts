@@ -9,7 +9,7 @@ import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { DEFAULTS } from '../core/operations.ts';
+import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../warehouse/warehouse-tables.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline.ts';
@@ -59,7 +59,7 @@ export interface PipelineStatusOptions {
 
 /** Reads every stage's figures; a stage that is not set up yet reports nulls, not an error. */
 export async function readPipelineStatus(options: PipelineStatusOptions): Promise<PipelineStatus> {
-  const slot = options.slot ?? DEFAULTS.slotName;
+  const slot = options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName;
   const source = new pg.Client({ connectionString: options.sourceUrl });
   const warehouse = new pg.Client({ connectionString: options.warehouseUrl });
   await source.connect();

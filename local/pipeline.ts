@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { ENV } from '../core/operations.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
 import { DEFAULT_STREAM_PREFIX } from '../firehose/put-record-batch.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
@@ -44,7 +45,9 @@ export interface LocalPipelineOptions {
   readonly loaderIntervalMs?: number;
   /** Reader watermark and heartbeat interval. @default 1000 */
   readonly watermarkIntervalMs?: number;
+  /** Replication slot; default TOTESYS_SLOT, else `totesys_stream`. */
   readonly slot?: string;
+  /** Publication; default TOTESYS_PUBLICATION, else `totesys_stream`. */
   readonly publication?: string;
   /** One JSON object per notable event (default: none; `up` prints them). */
   readonly log?: (entry: Record<string, unknown>) => void;
@@ -164,8 +167,8 @@ export class LocalPipeline {
       sourceUrl: this.#options.sourceUrl,
       changeStream: new FirehoseChangeStream({ putter: this.#firehose, streamPrefix: DEFAULT_STREAM_PREFIX }),
       stateStore: new FileStateStore(stateDir),
-      slot: this.#options.slot,
-      publication: this.#options.publication,
+      slot: this.#options.slot ?? process.env[ENV.slotName],
+      publication: this.#options.publication ?? process.env[ENV.publicationName],
       signal: this.#abort.signal,
       watermarkIntervalMs: interval,
       heartbeatIntervalMs: interval,

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { parseLsn } from '../core/lsn.ts';
-import { DEFAULTS } from '../core/operations.ts';
+import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { WarehouseTableName } from '../warehouse/warehouse-tables.ts';
 import { LocalPipeline, type LocalPipelineOptions } from './pipeline.ts';
 
@@ -112,7 +112,7 @@ export async function waitForWarehouseCut(
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const started = Date.now();
   let target = await currentSourceLsn(options.sourceUrl);
-  const slot = options.slot ?? DEFAULTS.slotName;
+  const slot = options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName;
   if (await slotActive(options.sourceUrl, slot)) {
     // `up` is running: it owns the slot; wait for its loader instead of starting a second pipeline.
     const cut = await waitForWarehouseCut(options.warehouseUrl, target, options.timeoutMs ?? 600_000);

@@ -5,12 +5,17 @@
  */
 import type { Command } from 'commander';
 import pg from 'pg';
+import {
+  formatPipelineStatus,
+  type PipelineStatus,
+  readPipelineStatus,
+} from '../../local/pipeline-status.ts';
 import { redactUrl } from '../../local/url-redaction.ts';
 import { readSourceStatus, type SourceStatus } from '../../source/source-status.ts';
 import { globalOptions, withRuntime } from '../global-options.ts';
 
 /** The JSON `status --json` prints. Later stages add their own top-level keys (reader, lake, warehouse). */
-export interface StatusReport {
+export interface StatusReport extends Partial<PipelineStatus> {
   readonly source: SourceStatus & { readonly url: string };
 }
 
@@ -31,15 +36,27 @@ export function register(program: Command): void {
           const client = new pg.Client({ connectionString: runtime.sourceUrl });
           await client.connect();
           try {
+            const pipeline = runtime.warehouseUrl
+              ? await readPipelineStatus({
+                  sourceUrl: runtime.sourceUrl,
+                  warehouseUrl: runtime.warehouseUrl,
+                  dataDir: runtime.dataDir,
+                })
+              : undefined;
             const report: StatusReport = {
               source: { url: redactUrl(runtime.sourceUrl), ...(await readSourceStatus(client)) },
+              ...pipeline,
             };
-            console.log(json ? JSON.stringify(report, null, 2) : formatStatus(report));
+            console.log(
+              json
+                ? JSON.stringify(report, null, 2)
+                : [formatStatus(report), ...(pipeline ? [formatPipelineStatus(pipeline)] : [])].join('\n'),
+            );
           } finally {
             await client.end();
           }
         },
-        { warehouse: false },
+        { warehouse: true },
       );
     });
 }

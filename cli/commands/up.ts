@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import pg from 'pg';
+import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
 import { redactUrl } from '../../local/url-redaction.ts';
 import { firstNonEmptyTable, seedSource } from '../../source/seed/seed-source.ts';
@@ -115,6 +116,20 @@ export function upServices(
   onFailure: (error: Error) => void,
 ): Service[] {
   const services: Service[] = [sourceWatch(runtime.sourceUrl)];
+  // The reader, local Firehose and loader start before the simulator, so the snapshot comes first.
+  services.push(
+    pipelineService(
+      {
+        sourceUrl: runtime.sourceUrl,
+        warehouseUrl: runtime.warehouseUrl,
+        dataDir: runtime.dataDir,
+        log: (entry) => {
+          if (entry['level'] === 'ERROR') console.error(JSON.stringify(entry));
+        },
+      },
+      onFailure,
+    ),
+  );
   if (options.simulate) services.push(simulatorService(runtime.sourceUrl, options, onFailure));
   return services;
 }
@@ -122,6 +137,8 @@ export function upServices(
 /** Reports the source WAL position in the status line. */
 function sourceWatch(sourceUrl: string): Service {
   const client = new pg.Client({ connectionString: sourceUrl });
+  // A lost connection only costs the status fragment (the query fails); it must not crash `up`.
+  client.on('error', () => undefined);
   return {
     name: 'source watch',
     async start() {

@@ -1,0 +1,350 @@
+/**
+ * @module
+ * `npm run bench -- e2e [--rate 1000] [--duration 30] [--sweep 2000,5000,10000,20000] [--sweep-seconds 60]
+ * [--scale 0.2]`: the whole local pipeline (reader, local Firehose, lake, DuckDB loader, warehouse) on an
+ * embedded cluster of its own.
+ *
+ * 1. Latency: the simulator drives the source at a fixed rate; every change's commit-to-warehouse latency is
+ *    the finish time of the load that made it visible minus its commit time (loads from
+ *    `pipeline.load_history`, commit times from the lake), reported as p50/p95/max.
+ * 2. Sustained rate: a sweep of fixed rates (changes in transactions of rate/10, every 100 ms); a rate is
+ *    sustained when the achieved rate is within 10% of it and the warehouse lag stays bounded (the lag over
+ *    the last third of the step is at most 5 s and no more than 2 s above the first third's).
+ * 3. Loader beside COPY: everything the lake holds is loaded into a fresh warehouse by one loader run; the
+ *    same star rows are then `COPY FROM`-ed into empty copies of the star tables. Rows per second of both.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { LAKE_TABLE_NAMES } from '../glue/index.ts';
+import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
+import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
+import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
+import { LOCAL_LAKE_BUCKET, LocalPipeline, pipelinePaths } from '../local/pipeline.ts';
+import { runSync } from '../local/sync.ts';
+import { seedSource } from '../source/seed/seed-source.ts';
+import { Simulator } from '../source/simulator/simulator.ts';
+import { migrateSource } from '../source/source-migration.ts';
+import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
+import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
+import { WAREHOUSE_TABLE_NAMES } from '../warehouse/warehouse-tables.ts';
+
+/** Runs the benchmark and prints its figures. */
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      sweep: { type: 'string' },
+      'sweep-seconds': { type: 'string' },
+      scale: { type: 'string' },
+    },
+  });
+  const rate = Number(values.rate ?? '1000');
+  const duration = Number(values.duration ?? '30');
+  const sweep = (values.sweep ?? '2000,5000,10000,20000').split(',').map(Number);
+  const sweepSeconds = Number(values['sweep-seconds'] ?? '60');
+  const scale = Number(values.scale ?? '0.2');
+
+  const root = await mkdtemp(join(tmpdir(), 'totesys-bench-e2e-'));
+  await chmod(root, 0o755);
+  const cluster = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
+  const admin = new pg.Client({ connectionString: cluster.adminUrl });
+  await admin.connect();
+  try {
+    const sourceUrl = await freshDatabase(admin, cluster.adminUrl, 'bench_source');
+    const warehouseUrl = await freshDatabase(admin, cluster.adminUrl, 'bench_warehouse');
+    await withClient(sourceUrl, async (client) => {
+      await migrateSource(client);
+      await seedSource(client, { scale, seed: 3 });
+    });
+    const dataDir = join(root, 'data');
+    const started = Date.now();
+    const first = await runSync({ sourceUrl, warehouseUrl, dataDir, timeoutMs: 600_000 });
+    console.log(
+      `initial snapshot (scale ${scale}) synced in ${((Date.now() - started) / 1000).toFixed(1)} s, cut ${first.cutLsn}`,
+    );
+
+    await latencyPhase(sourceUrl, warehouseUrl, dataDir, rate, duration);
+    await sweepPhase(sourceUrl, warehouseUrl, dataDir, sweep, sweepSeconds);
+    const freshUrl = await freshDatabase(admin, cluster.adminUrl, 'bench_fresh_warehouse');
+    await loaderVersusCopy(dataDir, freshUrl);
+  } finally {
+    await admin.end();
+    await cluster.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function freshDatabase(admin: pg.Client, adminUrl: string, name: string): Promise<string> {
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Source connections driving changes in parallel (one simulator each). */
+const CLIENTS = 4;
+
+/**
+ * Drives the source at `rate` changes/s: every 100 ms, rate/10 changes, split over {@link CLIENTS} simulators
+ * each committing its share in one transaction. A client that falls behind catches up, so the achieved rate
+ * shows what the source can take.
+ */
+async function drive(sourceUrl: string, rate: number, seconds: number, onTick?: () => Promise<void>) {
+  const simulators = Array.from({ length: CLIENTS }, (_, i) => new Simulator({ sourceUrl, seed: rate + i }));
+  await Promise.all(simulators.map((s) => s.connect()));
+  const perTick = Math.max(1, Math.round(rate / 10 / CLIENTS));
+  const begun = performance.now();
+  let rolledBack = 0;
+  const client = async (simulator: Simulator, index: number) => {
+    let ticks = 0;
+    while (performance.now() - begun < seconds * 1000) {
+      const due = Math.floor((performance.now() - begun) / 100);
+      if (ticks < due) {
+        // Parallel simulators can collide (one deletes a design another just picked); the transaction rolls
+        // back, is counted, and the client goes on.
+        await simulator.step(perTick).catch(() => {
+          rolledBack++;
+        });
+        ticks++;
+        if (index === 0) await onTick?.();
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  };
+  await Promise.all(simulators.map(client));
+  const summaries = await Promise.all(simulators.map((s) => s.stop()));
+  return {
+    totalChanges: summaries.reduce((sum, s) => sum + s.totalChanges, 0),
+    rolledBack,
+    elapsedMs: Math.max(...summaries.map((s) => s.elapsedMs)),
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+async function latencyPhase(
+  sourceUrl: string,
+  warehouseUrl: string,
+  dataDir: string,
+  rate: number,
+  seconds: number,
+) {
+  const before = await withClient(
+    warehouseUrl,
+    async (c) =>
+      (
+        await c.query<{ id: string }>(
+          'SELECT coalesce(max(load_id), 0)::text AS id FROM pipeline.load_history',
+        )
+      ).rows[0]?.id ?? '0',
+  );
+  const pipeline = await LocalPipeline.start({
+    sourceUrl,
+    warehouseUrl,
+    dataDir,
+    loaderIntervalMs: 250,
+    watermarkIntervalMs: 250,
+  });
+  let summary: Awaited<ReturnType<typeof drive>>;
+  try {
+    summary = await drive(sourceUrl, rate, seconds);
+    // Let the last changes arrive.
+    const target = await withClient(
+      sourceUrl,
+      async (c) =>
+        (await c.query<{ l: string }>("SELECT (pg_current_wal_lsn() - '0/0')::text AS l")).rows[0]?.l ?? '0',
+    );
+    const end = Date.now() + 60_000;
+    while (Date.now() < end) {
+      const cut = await pipeline.warehouse.currentCut();
+      if (cut && BigInt(cut.lsn) >= BigInt(target)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await pipeline.stop();
+  }
+  const loads = await withClient(
+    warehouseUrl,
+    async (c) =>
+      (
+        await c.query<{ from_lsn: string; to_lsn: string; finished: string }>(
+          `SELECT from_lsn::text, to_lsn::text, (extract(epoch FROM finished_at) * 1000)::bigint::text AS finished
+         FROM pipeline.load_history WHERE load_id > $1 ORDER BY load_id`,
+          [before],
+        )
+      ).rows,
+  );
+  const engine = await DuckDbQueryEngine.open({
+    lakeDir: pipelinePaths(dataDir).lake,
+    bucket: LOCAL_LAKE_BUCKET,
+  });
+  const latencies: number[] = [];
+  try {
+    const low = loads[0]?.from_lsn ?? '0';
+    const union = LAKE_TABLE_NAMES.map(
+      (t) =>
+        `SELECT _lsn, epoch_ms(_commit_ts) AS ms FROM ${t} WHERE _op IN ('c','u','d') AND _lsn > CAST(? AS bigint)`,
+    ).join(' UNION ALL ');
+    const rows = await engine.query(
+      `SELECT * FROM (${union}) AS c`,
+      LAKE_TABLE_NAMES.map(() => low),
+    );
+    for (const [lsnText, msText] of rows.rows) {
+      const lsn = BigInt(lsnText ?? '0');
+      const load = loads.find((l) => BigInt(l.from_lsn ?? '0') < lsn && lsn <= BigInt(l.to_lsn));
+      if (load) latencies.push((Number(load.finished) - Number(msText)) / 1000);
+    }
+  } finally {
+    await engine.close();
+  }
+  latencies.sort((a, b) => a - b);
+  const achieved = summary.totalChanges / (summary.elapsedMs / 1000);
+  console.log(
+    `latency at ${rate} changes/s (achieved ${achieved.toFixed(0)}/s, ${summary.totalChanges} changes, ` +
+      `${loads.length} loads): p50 ${percentile(latencies, 0.5).toFixed(2)} s, p95 ${percentile(latencies, 0.95).toFixed(2)} s, ` +
+      `max ${(latencies.at(-1) ?? Number.NaN).toFixed(2)} s over ${latencies.length} changes`,
+  );
+}
+
+async function sweepPhase(
+  sourceUrl: string,
+  warehouseUrl: string,
+  dataDir: string,
+  rates: readonly number[],
+  seconds: number,
+) {
+  let best = 0;
+  for (const rate of rates) {
+    const pipeline = await LocalPipeline.start({
+      sourceUrl,
+      warehouseUrl,
+      dataDir,
+      loaderIntervalMs: 250,
+      watermarkIntervalMs: 250,
+    });
+    const lags: { at: number; lag: number }[] = [];
+    const begun = Date.now();
+    let lastSample = 0;
+    let summary: Awaited<ReturnType<typeof drive>>;
+    try {
+      summary = await drive(sourceUrl, rate, seconds, async () => {
+        if (Date.now() - lastSample < 1000) return;
+        lastSample = Date.now();
+        const cut = await pipeline.warehouse.currentCut();
+        // Lag: how far the warehouse's newest visible commit is behind now.
+        lags.push({
+          at: Date.now() - begun,
+          lag: cut?.commitTs ? (Date.now() - Date.parse(cut.commitTs)) / 1000 : Number.POSITIVE_INFINITY,
+        });
+      });
+    } finally {
+      await pipeline.stop();
+    }
+    const third = (seconds * 1000) / 3;
+    const early = Math.max(...lags.filter((l) => l.at < third).map((l) => l.lag));
+    const late = Math.max(...lags.filter((l) => l.at >= 2 * third).map((l) => l.lag));
+    const achieved = summary.totalChanges / (summary.elapsedMs / 1000);
+    const bounded = late <= 5 && late <= early + 2 && achieved >= rate * 0.9;
+    if (bounded) best = Math.max(best, rate);
+    console.log(
+      `sustained ${rate} changes/s for ${seconds} s: achieved ${achieved.toFixed(0)}/s, lag first third max ` +
+        `${early.toFixed(1)} s, last third max ${late.toFixed(1)} s -> ${bounded ? 'bounded' : 'NOT bounded'}`,
+    );
+    if (!bounded) break;
+    // Drain what this step left behind before the next one.
+    await runSync({ sourceUrl, warehouseUrl, dataDir, timeoutMs: 600_000 });
+  }
+  console.log(`highest sustained rate with bounded lag: ${best} changes/s`);
+}
+
+async function loaderVersusCopy(dataDir: string, warehouseUrl: string) {
+  await withClient(warehouseUrl, (c) => migrateWarehouse(c));
+  const engine = await DuckDbQueryEngine.open({
+    lakeDir: pipelinePaths(dataDir).lake,
+    bucket: LOCAL_LAKE_BUCKET,
+  });
+  const warehouse = new PgWarehouse({ url: warehouseUrl });
+  let loaderSeconds: number;
+  let rows = 0;
+  try {
+    const queries = await readLoaderQueries();
+    let querySeconds = 0;
+    const timedEngine = {
+      async query(sql: string, parameters?: readonly (string | number | boolean | null)[]) {
+        const begun = performance.now();
+        try {
+          return await engine.query(sql, parameters);
+        } finally {
+          querySeconds += (performance.now() - begun) / 1000;
+        }
+      },
+      close: () => engine.close(),
+    };
+    const started = performance.now();
+    const outcome = await runLoad({ engine: timedEngine, warehouse, queries });
+    loaderSeconds = (performance.now() - started) / 1000;
+    console.log(
+      `loader run: ${loaderSeconds.toFixed(2)} s, of which DuckDB reading the lake ${querySeconds.toFixed(2)} s ` +
+        `and the warehouse transaction ${(loaderSeconds - querySeconds).toFixed(2)} s`,
+    );
+    if (outcome.status !== 'loaded') throw new Error(`the loader did not load (${outcome.status})`);
+    rows = Object.values(outcome.rowsWritten).reduce((sum, n) => sum + (n ?? 0), 0);
+  } finally {
+    await warehouse.close();
+    await engine.close();
+  }
+  const copySeconds = await withClient(warehouseUrl, async (client) => {
+    await client.query('CREATE SCHEMA copy_bench');
+    let total = 0;
+    for (const table of WAREHOUSE_TABLE_NAMES) {
+      await client.query(`CREATE TABLE copy_bench.${table} (LIKE public.${table} INCLUDING ALL)`);
+      const chunks: Buffer[] = [];
+      await streamPipeline(
+        client.query(copyTo(`COPY public.${table} TO STDOUT (FORMAT csv)`)),
+        new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            chunks.push(chunk);
+            done();
+          },
+        }),
+      );
+      const started = performance.now();
+      await streamPipeline(
+        Readable.from(chunks),
+        client.query(copyFrom(`COPY copy_bench.${table} FROM STDIN (FORMAT csv)`)),
+      );
+      total += (performance.now() - started) / 1000;
+    }
+    return total;
+  });
+  const loaderRate = rows / loaderSeconds;
+  const copyRate = rows / copySeconds;
+  console.log(
+    `loader: ${rows} star rows from the lake in ${loaderSeconds.toFixed(2)} s = ${loaderRate.toFixed(0)} rows/s; ` +
+      `COPY FROM of the same rows: ${copySeconds.toFixed(2)} s = ${copyRate.toFixed(0)} rows/s; ratio ${(loaderRate / copyRate).toFixed(2)}x`,
+  );
+}
