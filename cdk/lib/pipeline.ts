@@ -44,6 +44,7 @@ export function buildPipeline(app: App, settings: PipelineSettings, options: Pip
     bufferingSize: Size.mebibytes(settings.bufferingSizeMiB),
     loaderRate: Duration.minutes(settings.loaderRateMinutes),
     alarmEmail: settings.alarmEmail,
+    destroyOnRemoval: settings.destroyOnRemoval,
   });
   return { lake, ingest };
 }

@@ -280,6 +280,12 @@ describe('the ingest stack', () => {
     }
   });
 
+  it('keeps its log groups when the stack is deleted, since destroyOnRemoval is not set', () => {
+    const groups = Object.values(ingest.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBe(3 + SOURCE_TABLE_NAMES.length);
+    expect(new Set(groups.map((g) => g.DeletionPolicy))).toEqual(new Set(['Retain']));
+  });
+
   it('reaches Firehose, Secrets Manager and Athena through interface endpoints and S3 through a gateway', () => {
     const services = Object.values(resourcesOf(ingest, 'AWS::EC2::VPCEndpoint')).map((r) =>
       JSON.stringify(r.Properties?.ServiceName),

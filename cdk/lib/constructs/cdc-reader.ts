@@ -3,7 +3,7 @@
  * The CDC reader Lambda: every minute it streams the source's logical replication slot into the delivery
  * streams until its time budget (the invocation's remaining time) is spent, then acknowledges and stops.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -35,6 +35,11 @@ export interface CdcReaderProps {
    */
   readonly timeout?: Duration;
   /**
+   * What happens to the function's log group when it is removed.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
    * Time between two invocations.
    * @default 1 minute
    */
@@ -50,6 +55,7 @@ export class CdcReader extends Construct {
     super(scope, id);
     this.fn = new PipelineFunction(this, 'Function', {
       entry: props.entry,
+      logRemovalPolicy: props.logRemovalPolicy,
       description: 'totesys-stream CDC reader: logical replication slot to Firehose',
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: 1024,

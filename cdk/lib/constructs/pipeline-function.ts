@@ -22,6 +22,11 @@ export interface PipelineFunctionProps
    */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * What happens to the log group when the function is removed.
+   * @default RemovalPolicy.RETAIN (DESTROY only with the destroyOnRemoval context flag)
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
    * Repository directories copied beside the bundle, for files the code reads at run time (the loader's SQL).
    * @default none
    */
@@ -35,7 +40,7 @@ export class PipelineFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     super(scope, id, {
       memorySize: 512,
@@ -86,7 +91,7 @@ export class PipelineFunction extends nodejs.NodejsFunction {
 /** NodejsFunction's props without the ones only this construct understands. */
 function withoutOwnProps(
   props: PipelineFunctionProps,
-): Omit<PipelineFunctionProps, 'bundledDirectories' | 'logRetention'> {
-  const { bundledDirectories: _dirs, logRetention: _retention, ...rest } = props;
+): Omit<PipelineFunctionProps, 'bundledDirectories' | 'logRetention' | 'logRemovalPolicy'> {
+  const { bundledDirectories: _dirs, logRetention: _retention, logRemovalPolicy: _removal, ...rest } = props;
   return rest;
 }

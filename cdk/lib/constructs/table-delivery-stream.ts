@@ -37,6 +37,11 @@ export interface TableDeliveryStreamProps {
    * @default 64 MiB
    */
   readonly bufferingSize?: Size;
+  /**
+   * What happens to the stream's log group when it is removed.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /** The S3 prefix a lake table's Parquet files land under, partitioned by the transformation's `dt`. */
@@ -67,10 +72,10 @@ export class TableDeliveryStream extends Construct {
     const table = props.lakeTable;
     this.lakeTable = table;
     this.deliveryStreamName = props.deliveryStreamName;
+    // Not named: a retained log group with a fixed name would make the next deploy of this stack fail.
     const logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/kinesisfirehose/${props.deliveryStreamName}`,
       retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
     this.role = new iam.Role(this, 'Role', {

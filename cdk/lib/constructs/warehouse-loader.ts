@@ -3,7 +3,7 @@
  * The loader Lambda: on a schedule it finds the consistent cut across the lake tables, runs the Athena
  * queries from queries/ and upserts the result into the warehouse in one transaction.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -40,6 +40,11 @@ export interface WarehouseLoaderProps {
    * @default 5 minutes
    */
   readonly timeout?: Duration;
+  /**
+   * What happens to the function's log group when it is removed.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /** The loader; reserved concurrency 1 because a second concurrent load would only be refused by the cut. */
@@ -51,6 +56,7 @@ export class WarehouseLoader extends Construct {
     super(scope, id);
     this.fn = new PipelineFunction(this, 'Function', {
       entry: props.entry,
+      logRemovalPolicy: props.logRemovalPolicy,
       description: 'totesys-stream loader: Athena over the lake into the warehouse',
       // The loader reads its SQL from queries/ beside the bundle at run time.
       bundledDirectories: ['queries'],

@@ -3,7 +3,7 @@
  * The stateless stack: the three Lambdas, the 11 delivery streams, the VPC endpoints, the schedules and the
  * monitoring. It holds no data, so it can be destroyed and redeployed freely; the lake stays.
  */
-import { CfnMapping, Duration, type Size, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DEFAULTS } from '../../../core/operations.ts';
@@ -48,6 +48,11 @@ export interface IngestStackProps extends StackProps {
   readonly loaderRate?: Duration;
   readonly alarmEmail?: string;
   readonly thresholds?: LagThresholds;
+  /**
+   * Delete the log groups with the stack (they are retained otherwise).
+   * @default false
+   */
+  readonly destroyOnRemoval?: boolean;
 }
 
 /** Reader, delivery streams, transformer, loader and their monitoring. */
@@ -67,6 +72,7 @@ export class IngestStack extends Stack {
     this.addStackDependency(lake);
     const prefix = props.streamPrefix ?? DEFAULTS.streamPrefix;
     const bufferingInterval = props.bufferingInterval ?? Duration.seconds(60);
+    const logRemovalPolicy = props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     // The transformation needs no network: Firehose hands it the records and takes the reply.
     this.transformer = new PipelineFunction(this, 'Transformer', {
@@ -75,6 +81,7 @@ export class IngestStack extends Stack {
       // Firehose waits at most 5 minutes for a transformation; a batch is 1 MB.
       timeout: Duration.minutes(1),
       memorySize: 512,
+      logRemovalPolicy,
     });
 
     this.streams = SOURCE_TABLE_NAMES.map((source) => {
@@ -88,6 +95,7 @@ export class IngestStack extends Stack {
         transformer: this.transformer,
         bufferingInterval,
         bufferingSize: props.bufferingSize,
+        logRemovalPolicy,
       });
     });
 
@@ -109,6 +117,7 @@ export class IngestStack extends Stack {
       deliveryStreams: this.streams.map((s) => s.deliveryStream),
       streamPrefix: prefix,
       stateBucket: bucket,
+      logRemovalPolicy,
     });
 
     this.loader = new WarehouseLoader(this, 'Loader', {
@@ -123,6 +132,7 @@ export class IngestStack extends Stack {
       workGroupName: lake.athena.workGroupName,
       workGroupArn: lake.athena.workGroupArn,
       rate: props.loaderRate,
+      logRemovalPolicy,
     });
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
