@@ -278,16 +278,27 @@ async function renameDepartment({ client, random, ids }: ActivityContext) {
 }
 
 async function deleteDesign({ client, ids }: ActivityContext) {
-  // Only a design no order uses: the newest unused one, so older designs stay for new orders.
-  const result = await client.query<{ id: number }>(
-    `DELETE FROM design WHERE design_id = (
-       SELECT d.design_id FROM design d
-        WHERE NOT EXISTS (SELECT 1 FROM sales_order s WHERE s.design_id = d.design_id)
-        ORDER BY d.design_id DESC LIMIT 1)
-     RETURNING design_id AS id`,
-  );
-  const id = result.rows[0]?.id;
-  if (id === undefined) return false;
-  ids.design = ids.design.filter((design) => design !== id);
-  return true;
+  // Only a design no order uses: the newest unused one, so older designs stay for new orders. Another writer
+  // may reference it before we commit (the FK then refuses the delete): the savepoint keeps the rest of the
+  // batch, and the change counts as skipped.
+  await client.query('SAVEPOINT design_delete');
+  try {
+    const result = await client.query<{ id: number }>(
+      `DELETE FROM design WHERE design_id = (
+         SELECT d.design_id FROM design d
+          WHERE NOT EXISTS (SELECT 1 FROM sales_order s WHERE s.design_id = d.design_id)
+          ORDER BY d.design_id DESC LIMIT 1)
+       RETURNING design_id AS id`,
+    );
+    await client.query('RELEASE SAVEPOINT design_delete');
+    const id = result.rows[0]?.id;
+    if (id === undefined) return false;
+    ids.design = ids.design.filter((design) => design !== id);
+    return true;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== '23001' && code !== '23503') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT design_delete');
+    return false;
+  }
 }

@@ -40,10 +40,15 @@ export interface SimulationSummary {
   /** Changes that found nothing to do (no unpaid payment, no unused design, ...). */
   readonly skipped: number;
   readonly transactions: number;
+  /** Batches rolled back and tried again (deadlocks with other writers). */
+  readonly retries: number;
   readonly elapsedMs: number;
 }
 
 const KINDS = Object.keys(ACTIVITY_WEIGHTS) as ActivityKind[];
+/** deadlock_detected, serialization_failure, foreign_key_violation (a design deleted by another simulator). */
+const RETRIABLE_CODES = new Set(['40P01', '40001', '23503']);
+const MAX_ATTEMPTS = 5;
 const TOTAL_WEIGHT = KINDS.reduce((sum, kind) => sum + ACTIVITY_WEIGHTS[kind], 0);
 
 /**
@@ -60,13 +65,14 @@ export class Simulator {
   private readonly random: SeededRandom;
   private readonly faker: Faker;
   private client: pg.Client | undefined;
-  private context: ActivityContext | undefined;
+  private context: { -readonly [K in keyof ActivityContext]: ActivityContext[K] } | undefined;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private startedAt = 0;
   private changes = Object.fromEntries(KINDS.map((kind) => [kind, 0])) as Record<ActivityKind, number>;
   private skipped = 0;
   private transactions = 0;
+  private retries = 0;
 
   constructor(options: SimulatorOptions) {
     this.options = options;
@@ -79,6 +85,10 @@ export class Simulator {
   async connect(): Promise<void> {
     if (this.client) return;
     const client = new pg.Client({ connectionString: this.options.sourceUrl });
+    // A connection lost between queries surfaces here; without a listener it would crash the process.
+    client.on('error', (error) => {
+      if (!this.abort.signal.aborted) this.options.onError?.(error);
+    });
     await client.connect();
     this.client = client;
     this.context = { client, random: this.random, faker: this.faker, ids: await loadSourceIds(client) };
@@ -107,6 +117,7 @@ export class Simulator {
       totalChanges: KINDS.reduce((sum, kind) => sum + this.changes[kind], 0),
       skipped: this.skipped,
       transactions: this.transactions,
+      retries: this.retries,
       elapsedMs: this.startedAt === 0 ? 0 : performance.now() - this.startedAt,
     };
   }
@@ -148,6 +159,23 @@ export class Simulator {
 
   /** Applies `count` changes in one transaction; the counts only move once it committed. */
   private async applyBatch(count: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.tryBatch(count);
+        return;
+      } catch (error) {
+        // Several simulators on one source (benchmarks) can deadlock on the same rows, or one can delete a
+        // design another still has cached: roll back, refresh the ids, and try a fresh batch.
+        const code = (error as { code?: string }).code;
+        if (attempt >= MAX_ATTEMPTS || !(code && RETRIABLE_CODES.has(code)) || !this.context) throw error;
+        this.retries++;
+        this.context.ids = await loadSourceIds(this.context.client);
+      }
+    }
+  }
+
+  /** Applies `count` changes in one transaction; the counts only move once it committed. */
+  private async tryBatch(count: number): Promise<void> {
     const context = this.context;
     if (!context) throw new Error('The simulator is not connected; call connect() or start() first.');
     const done: ActivityKind[] = [];
@@ -188,7 +216,8 @@ export function formatSummary(summary: SimulationSummary): string {
   );
   return [
     `Simulated ${summary.totalChanges} changes in ${summary.transactions} transactions over ${seconds.toFixed(1)} s ` +
-      `(${rate.toFixed(1)} changes/s; ${summary.skipped} found nothing to change).`,
+      `(${rate.toFixed(1)} changes/s; ${summary.skipped} found nothing to change` +
+      `${summary.retries > 0 ? `; ${summary.retries} batches retried after a deadlock` : ''}).`,
     ...kinds,
   ].join('\n');
 }

@@ -129,6 +129,30 @@ describe('live simulator', () => {
     });
   });
 
+  it('lets several simulators write to one source at once without failing or breaking consistency', async () => {
+    const database = await seeded('simmany');
+    databases.push(database);
+    const simulators = [1, 2, 3].map((seed) => new Simulator({ sourceUrl: database.url, seed }));
+    let summaries: SimulationSummary[] = [];
+
+    try {
+      await Promise.all(
+        simulators.map(async (simulator) => {
+          for (let i = 0; i < 5; i++) await simulator.step(80);
+        }),
+      );
+    } finally {
+      summaries = await Promise.all(simulators.map((simulator) => simulator.stop()));
+    }
+
+    expect(summaries.map((summary) => summary.transactions)).toEqual([5, 5, 5]);
+    expect(await consistencyProblems(database.url)).toEqual({
+      missing: 0,
+      mismatch: 0,
+      'stale last_updated': 0,
+    });
+  });
+
   it('makes the same kinds of change in the same order for the same seed', async () => {
     const [a, b] = await Promise.all([seeded('simdeta'), seeded('simdetb')]);
     databases.push(a, b);
