@@ -3,6 +3,7 @@
  * The one way this app builds a Lambda: an esbuild-bundled ESM handler on Node 22, arm64, with its own log
  * group. Every pipeline function shares these defaults so they cannot differ by accident.
  */
+import { posix } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -69,7 +70,10 @@ export class PipelineFunction extends nodejs.NodejsFunction {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (inputDir: string, outputDir: string) =>
-            (props.bundledDirectories ?? []).map((dir) => `cp -R "${inputDir}/${dir}" "${outputDir}/${dir}"`),
+            (props.bundledDirectories ?? []).map(
+              (dir) =>
+                `mkdir -p "${outputDir}/${posix.dirname(dir)}" && cp -R "${inputDir}/${dir}" "${outputDir}/${dir}"`,
+            ),
         },
       },
     });
