@@ -53,6 +53,7 @@ export function buildProgram(): Command {
     .option('--json', 'print machine-readable JSON where the command supports it')
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText(
       'after',
       '\nExamples:\n' +
