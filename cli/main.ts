@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
 import * as importCommand from './commands/import.ts';
 import * as queryCommand from './commands/query.ts';
 import * as reconcileCommand from './commands/reconcile.ts';
@@ -30,6 +31,7 @@ const COMMANDS: readonly { register(program: Command): void }[] = [
 /** Builds the program (exported for tests and for commands added by later stages). */
 export function buildProgram(): Command {
   const program = new Command('totesys-stream')
+    .version(packageJson.version)
     .description(
       'Change-data-capture from the totesys PostgreSQL database into a star-schema warehouse.\n' +
         'Without --source-url/--warehouse-url everything runs on an embedded PostgreSQL under --data-dir.',
