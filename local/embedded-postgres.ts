@@ -230,8 +230,10 @@ async function runningServer(dataDir: string): Promise<{ pid: number; port: numb
   const pid = Number.parseInt(lines[0] ?? '', 10);
   const port = Number.parseInt(lines[3] ?? '', 10);
   if (!Number.isInteger(pid)) return undefined;
-  const command = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
-  if (command.trim() === 'postgres') return { pid, port };
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  // A SIGKILLed postmaster stays a zombie (state Z, name still postgres) until its parent reaps it, which in
+  // a container can take a while: it is dead all the same.
+  if (/^Name:\s+postgres$/m.test(status) && !/^State:\s+Z/m.test(status)) return { pid, port };
   // The process is gone (or the pid was reused by something else): a crash left the file behind.
   await rm(pidFile, { force: true });
   return undefined;

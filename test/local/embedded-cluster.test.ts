@@ -26,8 +26,11 @@ async function until(
   }
 }
 
-const alive = async (pid: number) =>
-  (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'postgres';
+/** Alive means running: a killed postmaster that is still an unreaped zombie counts as dead. */
+async function alive(pid: number): Promise<boolean> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return /^Name:\s+postgres$/m.test(status) && !/^State:\s+Z/m.test(status);
+}
 
 describe('embedded PostgreSQL lifecycle', () => {
   let root: string;
