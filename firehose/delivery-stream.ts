@@ -65,7 +65,10 @@ export class DeliveryStream {
   private readonly errors: ErrorOutput;
   /** Oldest arrival of each chunk the Lambda or a delivery is working on, for data freshness. */
   private readonly inFlight = new Set<{ readonly oldestMs: number }>();
+  /** Raw bytes of accepted records not yet resolved. */
   private backlogBytes = 0;
+  /** Bytes of transformed data waiting in partition buffers: bounded together with the backlog. */
+  private transformedBytes = 0;
   private running = false;
   /** The work loop under way, if any (resolved when idle). */
   private pumping: Promise<void> = Promise.resolve();
@@ -109,7 +112,7 @@ export class DeliveryStream {
 
   /** Waits while the backlog is over its bound (delivering early meanwhile). */
   async waitForRoom(): Promise<void> {
-    while (this.backlogBytes > this.runtime.maxBacklogBytes && !this.stopped) {
+    while (this.pressure() && !this.stopped) {
       this.kick();
       await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     }
@@ -197,7 +200,7 @@ export class DeliveryStream {
   }
 
   private pressure(): boolean {
-    return this.backlogBytes > this.runtime.maxBacklogBytes;
+    return this.backlogBytes + this.transformedBytes > this.runtime.maxBacklogBytes;
   }
 
   /** One round of work: transform what is due, deliver what is due, write error objects. */
@@ -286,7 +289,10 @@ export class DeliveryStream {
     keys: Readonly<Record<string, string>>,
   ): void {
     const missing = this.partitions.add(source, data, keys);
-    if (missing === undefined) return;
+    if (missing === undefined) {
+      this.transformedBytes += data.length;
+      return;
+    }
     this.counters.partitioningFailedRecords++;
     this.errors.add(
       ERROR_OUTPUT_TYPES.partitioning,
@@ -312,7 +318,11 @@ export class DeliveryStream {
     const taken = { oldestMs: due.reduce((min, buffer) => Math.min(min, buffer.oldestArrivalMs), Infinity) };
     this.inFlight.add(taken);
     try {
-      for (; index < due.length && !this.stopped; index++) await this.deliverPartition(due[index]!);
+      for (; index < due.length && !this.stopped; index++) {
+        await this.deliverPartition(due[index]!);
+        this.transformedBytes -= due[index]!.bytes;
+        this.wakeIfRoom();
+      }
     } catch (error) {
       this.counters.deliveryErrors++;
       throw error;
@@ -385,8 +395,11 @@ export class DeliveryStream {
       this.backlogBytes -= record.data.length;
     }
     for (const [segment, count] of bySegment) await this.spool.release(segment, count);
-    if (this.backlogBytes <= this.runtime.maxBacklogBytes)
-      for (const waiter of this.drainWaiters.splice(0)) waiter();
+    this.wakeIfRoom();
+  }
+
+  private wakeIfRoom(): void {
+    if (!this.pressure()) for (const waiter of this.drainWaiters.splice(0)) waiter();
   }
 
   private schedule(): void {
