@@ -53,7 +53,10 @@ export interface LocalFirehoseOptions {
   readonly streams: readonly DeliveryStreamConfig[];
   /** Region in ARNs and events (default `eu-west-2`). */
   readonly region?: string;
-  /** Bytes per stream (accepted records not yet resolved, plus their transformed data waiting for delivery) above which `putRecordBatch` waits and the stream delivers early (default 16 MiB): bounds memory. */
+  /**
+   * Bytes per stream (accepted records not yet resolved, plus their transformed data waiting for delivery)
+   * above which `putRecordBatch` waits and the stream delivers early (default 16 MiB): bounds memory.
+   */
   readonly maxBacklogBytesPerStream?: number;
   /**
    * Lambda invocations each stream keeps outstanding (default 2; AWS allows up to 5 per shard). More than 1
