@@ -15,6 +15,7 @@ import {
   applyActivity,
   loadSourceIds,
 } from './activity.ts';
+import { insertOrders, payPayments } from './bulk-changes.ts';
 
 /** How to drive the source. */
 export interface SimulatorOptions {
@@ -49,6 +50,8 @@ const KINDS = Object.keys(ACTIVITY_WEIGHTS) as ActivityKind[];
 /** deadlock_detected, serialization_failure, foreign_key_violation (a design deleted by another simulator). */
 const RETRIABLE_CODES = new Set(['40P01', '40001', '23503']);
 const MAX_ATTEMPTS = 5;
+/** Kinds applied with one statement per batch when a transaction holds many changes. */
+const BULK_KINDS = ['sales_order', 'purchase_order', 'payment_paid'] as const;
 const TOTAL_WEIGHT = KINDS.reduce((sum, kind) => sum + ACTIVITY_WEIGHTS[kind], 0);
 
 /**
@@ -180,10 +183,23 @@ export class Simulator {
     if (!context) throw new Error('The simulator is not connected; call connect() or start() first.');
     const done: ActivityKind[] = [];
     let skipped = 0;
+    const kinds = Array.from({ length: count }, () => this.pickKind());
     await context.client.query('BEGIN');
     try {
-      for (let i = 0; i < count; i++) {
-        const kind = this.pickKind();
+      if (count > 1) {
+        // Many changes per transaction: the frequent kinds go in bulk, one statement per kind.
+        for (const kind of BULK_KINDS) {
+          const wanted = kinds.filter((picked) => picked === kind).length;
+          const applied =
+            kind === 'payment_paid'
+              ? await payPayments(wanted, context)
+              : await insertOrders(kind, wanted, context);
+          for (let i = 0; i < applied; i++) done.push(kind);
+          skipped += wanted - applied;
+        }
+      }
+      for (const kind of kinds) {
+        if (count > 1 && (BULK_KINDS as readonly string[]).includes(kind)) continue;
         if (await applyActivity(kind, context)) done.push(kind);
         else skipped++;
       }
