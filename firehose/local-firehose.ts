@@ -164,13 +164,13 @@ export class LocalFirehose implements RecordBatchPutter {
     const failed = new Set<number>();
     input.Records.forEach((record, index) => {
       if (this.faults?.failEntry?.({ streamName, callNumber, index, data: record.Data })) failed.add(index);
-      else accepted.push(new Uint8Array(record.Data));
+      else accepted.push(record.Data);
     });
     let ids: string[] = [];
     if (accepted.length > 0) {
       const arrivalMs = Date.now();
-      const segment = await spool.append(accepted, arrivalMs);
-      ids = stream.accept(accepted, arrivalMs, segment);
+      const { segment, stored } = await spool.append(accepted, arrivalMs);
+      ids = stream.accept(stored, arrivalMs, segment);
     }
     stream.counters.incomingPutRequests++;
     stream.counters.incomingRecords += accepted.length;

@@ -37,10 +37,16 @@ export interface RecoveredRecord {
   readonly segment: SpoolSegment;
 }
 
+/** What an append stored: the segment, and each record's bytes as written (views into one buffer). */
+export interface AppendedRecords {
+  readonly segment: SpoolSegment;
+  readonly stored: readonly Uint8Array[];
+}
+
 interface PendingAppend {
   readonly records: readonly Uint8Array[];
   readonly arrivalMs: number;
-  readonly resolve: (segment: SpoolSegment) => void;
+  readonly resolve: (appended: AppendedRecords) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -103,9 +109,11 @@ export class Spool {
 
   /**
    * Appends records (one arrival time for the call) and resolves with their segment once they are on disk
-   * and fsynced. Each record counts as pending in that segment until {@link release}d.
+   * and fsynced. Each record counts as pending in that segment until {@link release}d. The returned `stored`
+   * views hold the records' bytes (the caller may reuse its own buffers); they share the written buffer, so
+   * keeping them costs no copy.
    */
-  append(records: readonly Uint8Array[], arrivalMs: number): Promise<SpoolSegment> {
+  append(records: readonly Uint8Array[], arrivalMs: number): Promise<AppendedRecords> {
     if (this.closed) return Promise.reject(new SpoolError(`The spool in ${this.dir} is closed.`));
     return new Promise((resolve, reject) => {
       this.queue.push({ records, arrivalMs, resolve, reject });
@@ -121,16 +129,13 @@ export class Spool {
         this.queue = [];
         try {
           const segment = await this.ensureSegment();
-          const chunks: Uint8Array[] = [];
-          for (const item of batch)
-            for (const record of item.records) chunks.push(frame(record, item.arrivalMs));
-          const body = Buffer.concat(chunks);
+          const { body, stored } = frames(batch);
           await this.handle!.write(body);
           await this.handle!.datasync();
           segment.bytes += body.length;
-          for (const item of batch) {
+          for (const [index, item] of batch.entries()) {
             segment.pending += item.records.length;
-            item.resolve(segment);
+            item.resolve({ segment, stored: stored[index]! });
           }
           if (segment.bytes >= this.segmentBytes) await this.seal();
         } catch (error) {
@@ -206,13 +211,26 @@ export class Spool {
   }
 }
 
-function frame(record: Uint8Array, arrivalMs: number): Uint8Array {
-  const out = Buffer.allocUnsafe(HEADER_BYTES + record.length);
-  out.writeUInt32LE(record.length, 0);
-  out.writeUInt32LE(crc32(record), 4);
-  out.writeDoubleLE(arrivalMs, 8);
-  out.set(record, HEADER_BYTES);
-  return out;
+/** Frames every record of a group commit into one buffer; returns it and each call's record views. */
+function frames(batch: readonly PendingAppend[]): { body: Buffer; stored: Uint8Array[][] } {
+  let size = 0;
+  for (const item of batch) for (const record of item.records) size += HEADER_BYTES + record.length;
+  const body = Buffer.allocUnsafe(size);
+  const stored: Uint8Array[][] = [];
+  let at = 0;
+  for (const item of batch) {
+    const views: Uint8Array[] = [];
+    for (const record of item.records) {
+      body.writeUInt32LE(record.length, at);
+      body.writeUInt32LE(crc32(record), at + 4);
+      body.writeDoubleLE(item.arrivalMs, at + 8);
+      body.set(record, at + HEADER_BYTES);
+      views.push(body.subarray(at + HEADER_BYTES, at + HEADER_BYTES + record.length));
+      at += HEADER_BYTES + record.length;
+    }
+    stored.push(views);
+  }
+  return { body, stored };
 }
 
 function* readFrames(file: Buffer): Generator<{ data: Uint8Array; arrivalMs: number }> {

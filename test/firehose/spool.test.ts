@@ -144,7 +144,11 @@ describe('the local Firehose spool', () => {
 
   it('cuts off a torn tail left by a crash in the middle of a write and keeps every whole record', async () => {
     const { spool } = await Spool.open(join(dir, 'raw'), 1 << 20);
-    const segment = await spool.append([Buffer.from('first'), Buffer.from('second')], 1_700_000_000_000);
+    const { segment, stored } = await spool.append(
+      [Buffer.from('first'), Buffer.from('second')],
+      1_700_000_000_000,
+    );
+    expect(stored.map((view) => Buffer.from(view).toString())).toEqual(['first', 'second']);
     await spool.close();
     const path = join(dir, 'raw', (await readdir(join(dir, 'raw')))[0]!);
     expect((await stat(path)).size).toBeGreaterThan(0);
