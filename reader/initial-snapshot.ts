@@ -17,7 +17,7 @@ import type { StateStore } from '../core/ports/state-store.ts';
 import { isSourceTableName, SOURCE_TABLE_NAMES, type SourceTableName } from '../source/source-tables.ts';
 import { snapshotEvents } from './change-events.ts';
 import { PutPipeline } from './put-pipeline.ts';
-import { copyTable, createExportedSnapshot, type ExportedSnapshot } from './snapshot-copy.ts';
+import { copyTable, createExportedSnapshot, type ExportedSnapshot, SnapshotError } from './snapshot-copy.ts';
 import { findSlot } from './source-setup.ts';
 
 /** A re-read stopped because the reader is stopping; it is still requested and runs again. */
@@ -84,30 +84,35 @@ export async function ensureSnapshot(context: SnapshotContext): Promise<Snapshot
   let state = await context.stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY);
   if (state && state.slot !== context.slot) state = undefined;
   const slot = await withClient(context.connection, (client) => findSlot(client, context.slot));
+  const copied: { table: SourceTableName; rows: number; lsn: string }[] = [];
+  let createdSlot = false;
   if (!slot) {
     if (state) {
       context.log({ level: 'warn', msg: 'slot missing; snapshotting every table again', slot: context.slot });
     }
     const snapshot = await createExportedSnapshot(context.connection, context.slot, false);
+    createdSlot = true;
     try {
-      const fresh: SnapshotState = {
-        slot: context.slot,
-        consistentPoint: lsnToDecimal(snapshot.consistentPoint),
-        tables: {},
-      };
-      await context.stateStore.put(SNAPSHOT_STATE_KEY, fresh);
-      const tables = await copyTables(context, snapshot, SOURCE_TABLE_NAMES, fresh);
-      return { createdSlot: true, tables };
+      state = { slot: context.slot, consistentPoint: lsnToDecimal(snapshot.consistentPoint), tables: {} };
+      await context.stateStore.put(SNAPSHOT_STATE_KEY, state);
+      copied.push(...(await copyTables(context, snapshot, SOURCE_TABLE_NAMES, state)));
+      return { createdSlot, tables: copied };
+    } catch (error) {
+      // The exported snapshot is gone (its connection dropped): the tables still missing are re-read below
+      // under a fresh point. Errors of the change stream are not ours to absorb.
+      if (!(error instanceof SnapshotError)) throw error;
+      context.log({ level: 'warn', msg: 'exported snapshot lost; re-reading the rest under a fresh point' });
     } finally {
       await snapshot.close();
     }
+    state = await context.stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY);
   }
   const base: SnapshotState = state ?? { slot: context.slot, consistentPoint: '0', tables: {} };
   const remaining = SOURCE_TABLE_NAMES.filter((table) => !base.tables[table]);
-  if (remaining.length === 0) return { createdSlot: false, tables: [] };
+  if (remaining.length === 0) return { createdSlot, tables: copied };
   context.log({ level: 'info', msg: 'resuming snapshot under a fresh point', tables: remaining });
-  const tables = await rereadTables(context, remaining, base);
-  return { createdSlot: false, tables };
+  copied.push(...(await rereadTables(context, remaining, base)));
+  return { createdSlot, tables: copied };
 }
 
 /**

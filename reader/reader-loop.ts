@@ -18,6 +18,7 @@ import {
   RESNAPSHOT_REQUESTS_KEY,
   type ResnapshotRequests,
   rereadTables,
+  SnapshotAbandonedError,
   type SnapshotContext,
   type SnapshotProgress,
   type SnapshotSummary,
@@ -155,6 +156,20 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     });
   };
 
+  const summarise = (): ReaderSummary => ({
+    stoppedBy: stopReason ?? 'signal',
+    snapshot,
+    durableLsn: lsnToDecimal(durable),
+    eventsShipped: metrics.eventsShipped,
+    bytesShipped: metrics.bytesShipped,
+    putRetries: metrics.putRetries,
+    transactions: metrics.transactions,
+    reconnects: metrics.reconnects,
+    watermarks,
+    peakBufferedBytes: metrics.peakBufferedBytes,
+    elapsedMs: Date.now() - started,
+  });
+
   let rereading: Promise<void> | undefined;
   const pollResnapshots = () => {
     if (rereading || stopReason) return;
@@ -180,7 +195,14 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
 
   try {
     await control.use((client) => prepareSource(client, { slot, publication }));
-    snapshot = await ensureSnapshot(snapshotContext);
+    try {
+      snapshot = await ensureSnapshot(snapshotContext);
+    } catch (error) {
+      // Out of budget mid-snapshot: finished tables are recorded, the next run resumes with the rest.
+      if (!(error instanceof SnapshotAbandonedError)) throw error;
+      log({ level: 'info', msg: 'stopping during the snapshot; the next run resumes it' });
+      return summarise();
+    }
     const confirmed = await control.confirmedFlush(slot);
     durable = confirmed;
     const target =
@@ -275,19 +297,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     options.signal?.removeEventListener('abort', onAbort);
     await control.close();
   }
-  return {
-    stoppedBy: stopReason ?? 'signal',
-    snapshot,
-    durableLsn: lsnToDecimal(durable),
-    eventsShipped: metrics.eventsShipped,
-    bytesShipped: metrics.bytesShipped,
-    putRetries: metrics.putRetries,
-    transactions: metrics.transactions,
-    reconnects: metrics.reconnects,
-    watermarks,
-    peakBufferedBytes: metrics.peakBufferedBytes,
-    elapsedMs: Date.now() - started,
-  };
+  return summarise();
 }
 
 /** The reader's ordinary (non-replication) connection: checks, heartbeat, lag queries. Reconnects lazily. */

@@ -42,7 +42,7 @@ describe('CDC reader Lambda handler', () => {
       safetyMarginMs: 2_000,
       log: memoryLog().log,
     });
-    await handler({}, fakeContext(4_000));
+    await handler({}, fakeContext(8_000));
     const wal = await withClient(database.url, async (client) => {
       await client.query(`UPDATE department SET location = 'Hull' WHERE department_id <= 200`);
       return BigInt(

@@ -5,6 +5,7 @@ import { FaultyRecordPutter, MemoryRecordPutter, serviceUnavailable } from '../.
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
 import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
+import { METRICS_STATE_KEY } from '../../reader/reader-metrics.ts';
 import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import {
@@ -145,6 +146,58 @@ describe('reader acknowledgements', () => {
     expect(asObject(replay(accepted))).toEqual(asObject(await sourceState(database.url)));
   });
 
+  it('reconnects after the server drops the replication connection and streams on from the slot', async () => {
+    // Prepare
+    const stream = new MemoryChangeStream();
+    const stateStore = new MemoryStateStore();
+    const stop = new AbortController();
+    const { log } = memoryLog();
+    const running = runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: stream,
+      stateStore,
+      signal: stop.signal,
+      watermarkIntervalMs: 20,
+      reconnect: quick,
+      log,
+    });
+    // Metrics are persisted only once streaming runs (the snapshot's own replication connection is closed).
+    await waitFor('streaming phase', () => stateStore.get(METRICS_STATE_KEY));
+    await waitFor('streaming', () =>
+      withClient(database.url, async (client) => {
+        const result = await client.query(
+          'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active',
+          [database.name],
+        );
+        return result.rowCount === 1;
+      }),
+    );
+
+    // Act: kill the walsender (as a source restart would), then write.
+    await withClient(database.url, (client) =>
+      client.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1', [
+        database.name,
+      ]),
+    );
+    const wal = await withClient(database.url, async (client) => {
+      await insertDepartments(client, 1, 25);
+      return BigInt(
+        (await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`)).rows[0]!
+          .lsn,
+      );
+    });
+    await waitFor('slot past the writes', () =>
+      withClient(database.url, async (client) => (await confirmedFlush(client, database.name)) >= wal),
+    );
+    stop.abort();
+    const summary = await running;
+
+    // Assess
+    expect(summary.reconnects).toBeGreaterThanOrEqual(1);
+    expect(eventsOf(stream.events, 'department', 'c')).toHaveLength(25);
+  });
+
   it('loses nothing when the crash comes before the put', async () => {
     const stateStore = new MemoryStateStore();
     const { log } = memoryLog();
@@ -191,13 +244,14 @@ describe('reader acknowledgements', () => {
     const stateStore = new MemoryStateStore();
     const { log } = memoryLog();
     const inner = new MemoryRecordPutter();
-    const faulty = new FaultyRecordPutter(inner, (_input, call) =>
-      call % 5 === 4
-        ? { kind: 'throw', error: serviceUnavailable() }
-        : call % 3 === 0
-          ? { kind: 'fail-entries', indexes: [0, 1] }
-          : undefined,
-    );
+    // Among the calls carrying updates: the 1st and 2nd fail their first two records, the 3rd is throttled.
+    let updateCalls = 0;
+    const faulty = new FaultyRecordPutter(inner, (input) => {
+      if (!input.Records.some((record) => Buffer.from(record.Data).includes('"op":"u"'))) return undefined;
+      updateCalls += 1;
+      if (updateCalls <= 2) return { kind: 'fail-entries', indexes: [0, 1] };
+      return updateCalls === 3 ? { kind: 'throw', error: serviceUnavailable() } : undefined;
+    });
     let openGate: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
       openGate = resolve;

@@ -55,11 +55,13 @@ describe('reader values', () => {
   let database: TestDatabase;
   let events: ChangeEvent[];
   let bigText: string;
+  let logLines: Record<string, unknown>[];
   beforeAll(async () => {
     database = await createSourceDatabase();
     const stream = new MemoryChangeStream();
     const stateStore = new MemoryStateStore();
-    const { log } = memoryLog();
+    const { lines, log } = memoryLog();
+    logLines = lines;
     await withClient(database.url, async (client) => {
       bigText = (await client.query<{ t: string }>(BIG_TEXT_SQL)).rows[0]!.t;
       await insertChain(client, 1, bigText);
@@ -76,6 +78,7 @@ describe('reader values', () => {
       await insertChain(client, 2, bigText);
       await client.query(`UPDATE design SET design_name = 'Granite' WHERE design_id = 2`);
       await client.query(`DELETE FROM payment WHERE payment_id = 1`);
+      await client.query('TRUNCATE payment');
     });
     await runReader({
       sourceUrl: database.url,
@@ -159,6 +162,15 @@ describe('reader values', () => {
     expect(new Set(inserts.map((event) => event.lsn)).size).toBe(1);
     expect(inserts.map((event) => event.seq)).toEqual(inserts.map((_, index) => index));
     expect(inserts[0]?.commit_ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('emits TRUNCATE as a t event of the table and logs a warning naming it', () => {
+    const [truncate] = eventsOf(events, 'payment', 't');
+    expect(truncate).toMatchObject({ op: 't', key: {}, row: null });
+    expect(BigInt(truncate!.lsn)).toBeGreaterThan(BigInt(eventsOf(events, 'payment', 'd')[0]!.lsn));
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ level: 'warn', table: 'payment', lsn: truncate!.lsn }),
+    );
   });
 
   it('rebuilds exactly the source tables from the events', async () => {
