@@ -17,34 +17,45 @@ const TIMESTAMP_TEXT = /^(\d{4,}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d+))?$/;
 
 /**
  * A {@link QueryEngine} on an in-process DuckDB. Each query first refreshes the catalog's views (a table whose
- * first file just landed must stop being empty), then runs with `?` parameters bound positionally.
+ * first file just landed must stop being empty), then runs with `?` parameters bound positionally on a free
+ * connection of a small pool.
  */
 export class DuckDbQueryEngine implements QueryEngine {
   readonly #instance: DuckDBInstance;
-  readonly #connection: DuckDBConnection;
+  readonly #connections: readonly DuckDBConnection[];
+  readonly #idle: DuckDBConnection[];
+  readonly #waiting: ((connection: DuckDBConnection) => void)[] = [];
   readonly #catalog: DuckDbCatalog;
-  /** Queries run one at a time: the views are shared, and a refresh must not race a bind. */
-  #queue: Promise<unknown> = Promise.resolve();
+  /** The view refresh in flight: concurrent queries share one instead of racing to replace views. */
+  #refreshing: Promise<void> | undefined;
 
-  private constructor(instance: DuckDBInstance, connection: DuckDBConnection, catalog: DuckDbCatalog) {
+  private constructor(instance: DuckDBInstance, connections: DuckDBConnection[], catalog: DuckDbCatalog) {
     this.#instance = instance;
-    this.#connection = connection;
+    this.#connections = connections;
+    this.#idle = [...connections];
     this.#catalog = catalog;
   }
 
-  /** Opens an in-memory DuckDB with the lake's views. No extension is ever downloaded (offline, deterministic). */
-  static async open(options: DuckDbCatalogOptions): Promise<DuckDbQueryEngine> {
+  /**
+   * Opens an in-memory DuckDB with the lake's views. No extension is ever downloaded (offline,
+   * deterministic). `connections` queries run at once (the loader reads its tables in parallel).
+   */
+  static async open(
+    options: DuckDbCatalogOptions & { readonly connections?: number },
+  ): Promise<DuckDbQueryEngine> {
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     });
-    const connection = await instance.connect();
+    const connections: DuckDBConnection[] = [];
+    for (let i = 0; i < Math.max(1, options.connections ?? 2); i++)
+      connections.push(await instance.connect());
     // Lake files are written once and never change (atomic rename), so their footers can be cached: the
     // loader re-reads the same files every second.
-    await connection.run('SET parquet_metadata_cache = true');
-    const catalog = new DuckDbCatalog(connection, options);
+    await connections[0]?.run('SET parquet_metadata_cache = true');
+    const catalog = new DuckDbCatalog(connections[0] as DuckDBConnection, options);
     await catalog.ensureTables();
-    return new DuckDbQueryEngine(instance, connection, catalog);
+    return new DuckDbQueryEngine(instance, connections, catalog);
   }
 
   /** The catalog behind the views (for `locate`). */
@@ -52,33 +63,60 @@ export class DuckDbQueryEngine implements QueryEngine {
     return this.#catalog;
   }
 
-  query(sql: string, parameters: readonly QueryParameter[] = []): Promise<QueryResult> {
-    const run = this.#queue.then(() => this.#run(sql, parameters));
-    this.#queue = run.catch(() => undefined);
-    return run;
+  async query(sql: string, parameters: readonly QueryParameter[] = []): Promise<QueryResult> {
+    await this.#refresh();
+    const connection = await this.#acquire();
+    try {
+      return await run(connection, sql, parameters);
+    } finally {
+      this.#release(connection);
+    }
   }
 
   async close(): Promise<void> {
-    await this.#queue;
-    this.#connection.closeSync();
+    // Wait for every connection to be idle, then close.
+    const all = await Promise.all(this.#connections.map(() => this.#acquire()));
+    for (const connection of all) connection.closeSync();
     this.#instance.closeSync();
   }
 
-  async #run(sql: string, parameters: readonly QueryParameter[]): Promise<QueryResult> {
-    await this.#catalog.ensureTables();
-    let reader: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>;
-    try {
-      reader =
-        parameters.length > 0
-          ? await this.#connection.runAndReadAll(sql, [...parameters])
-          : await this.#connection.runAndReadAll(sql);
-    } catch (error) {
-      throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
-    }
-    const typeIds = reader.columnTypes().map((type) => type.typeId);
-    const rows = reader.getRowsJson().map((row) => row.map((value, i) => toText(value, typeIds[i])));
-    return { columns: reader.columnNames(), rows };
+  #refresh(): Promise<void> {
+    this.#refreshing ??= this.#catalog.ensureTables().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
   }
+
+  #acquire(): Promise<DuckDBConnection> {
+    const connection = this.#idle.pop();
+    if (connection) return Promise.resolve(connection);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(connection: DuckDBConnection): void {
+    const next = this.#waiting.shift();
+    if (next) next(connection);
+    else this.#idle.push(connection);
+  }
+}
+
+async function run(
+  connection: DuckDBConnection,
+  sql: string,
+  parameters: readonly QueryParameter[],
+): Promise<QueryResult> {
+  let reader: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>;
+  try {
+    reader =
+      parameters.length > 0
+        ? await connection.runAndReadAll(sql, [...parameters])
+        : await connection.runAndReadAll(sql);
+  } catch (error) {
+    throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
+  }
+  const typeIds = reader.columnTypes().map((type) => type.typeId);
+  const rows = reader.getRowsJson().map((row) => row.map((value, i) => toText(value, typeIds[i])));
+  return { columns: reader.columnNames(), rows };
 }
 
 /** One JSON-form DuckDB value as lossless text. */

@@ -93,7 +93,8 @@ export function buildLoadBatch(
     batch: {
       fromCut,
       toCut: { lsn: toCutLsn, commitTs },
-      tables: [dimDate, ...tables, ...facts],
+      // Tables with nothing to load are left out: the warehouse only stages what a batch carries.
+      tables: [dimDate, ...tables, ...facts].filter((t) => t.rows.length > 0 || t.table === 'dim_date'),
       watermarks,
     },
     unchangedReReads,

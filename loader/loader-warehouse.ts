@@ -15,6 +15,8 @@ export interface LakeWatermark {
   readonly table: LakeTableName;
   readonly lsn: string;
   readonly emittedAt: string | null;
+  /** LSN of the newest change (not watermark) in the scanned partitions, if any. */
+  readonly newestChangeLsn?: string | null;
 }
 
 /** A load batch with the watermarks the cut was computed from. */

@@ -102,10 +102,18 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const values = { dt_from: dtFrom, prev_cut: fromCut?.lsn ?? '-1', cut: cut.lsn };
   const tables = WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date');
   const results: Partial<Record<(typeof tables)[number], QueryResult>> = {};
-  for (const table of tables) {
-    const query = queries[table];
-    results[table] = await engine.query(query.sql, bindParameters(query, values));
-  }
+  const changed = changedLakeTables(watermarks, fromCut);
+  await Promise.all(
+    tables.map(async (table) => {
+      // A star table none of whose lake tables has a change after the previous cut has nothing to load.
+      if (!FED_BY[table].some((lake) => changed.has(lake))) {
+        results[table] = { columns: [], rows: [] };
+        return;
+      }
+      const query = queries[table];
+      results[table] = await engine.query(query.sql, bindParameters(query, values));
+    }),
+  );
   const windowRows = results as WindowRows;
   const built = buildLoadBatch(fromCut, cut.lsn, windowRows, watermarks);
   const report = await warehouse.load(built.batch);
@@ -124,6 +132,34 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   };
 }
 
+/** The lake tables each star table is read from (joins included). */
+const FED_BY: Readonly<Record<Exclude<WarehouseTableName, 'dim_date'>, readonly LakeTableName[]>> = {
+  dim_currency: ['dim_currency'],
+  dim_location: ['dim_location'],
+  dim_design: ['dim_design'],
+  dim_payment_type: ['dim_payment_type'],
+  dim_staff: ['dim_staff', 'department'],
+  dim_counterparty: ['dim_counterparty', 'dim_location'],
+  dim_transaction: ['dim_transaction'],
+  fact_sales_order: ['fact_sales_order'],
+  fact_purchase_order: ['fact_purchase_order'],
+  fact_payment: ['fact_payment'],
+};
+
+/** Lake tables holding a change newer than the previous cut (all of them when the engine did not say). */
+function changedLakeTables(watermarks: readonly LakeWatermark[], fromCut: Cut | null): Set<LakeTableName> {
+  const after = fromCut === null ? -1n : BigInt(fromCut.lsn);
+  return new Set(
+    watermarks
+      .filter(
+        (w) =>
+          w.newestChangeLsn === undefined ||
+          (w.newestChangeLsn !== null && BigInt(w.newestChangeLsn) > after),
+      )
+      .map((w) => w.table),
+  );
+}
+
 async function readWatermarks(
   engine: QueryEngine,
   query: LoaderQuery,
@@ -133,9 +169,12 @@ async function readWatermarks(
     query.sql,
     bindParameters(query, { dt_from: dtFrom, prev_cut: null, cut: null }),
   );
-  const [tableAt, lsnAt, emittedAt] = ['lake_table', 'watermark_lsn', 'emitted_at'].map((c) =>
-    result.columns.indexOf(c),
-  ) as [number, number, number];
+  const [tableAt, lsnAt, emittedAt, changeAt] = [
+    'lake_table',
+    'watermark_lsn',
+    'emitted_at',
+    'newest_change_lsn',
+  ].map((c) => result.columns.indexOf(c)) as [number, number, number, number];
   return result.rows
     .filter(
       (row) => row[lsnAt] !== null && (LAKE_TABLE_NAMES as readonly string[]).includes(String(row[tableAt])),
@@ -144,5 +183,6 @@ async function readWatermarks(
       table: row[tableAt] as LakeTableName,
       lsn: String(row[lsnAt]),
       emittedAt: row[emittedAt] ?? null,
+      ...(changeAt >= 0 ? { newestChangeLsn: row[changeAt] ?? null } : {}),
     }));
 }

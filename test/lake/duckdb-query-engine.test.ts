@@ -112,6 +112,21 @@ describe('DuckDbQueryEngine', () => {
     expect(result.rows).toEqual([['7']]);
   });
 
+  it('runs concurrent queries on its connections, each with its own parameters', async () => {
+    await writeLakeFile(
+      'fact_payment',
+      '2022-11-07',
+      'a.parquet',
+      [1, 2, 3, 4, 5].map((id) => ({ ...PAYMENT, payment_id: id })),
+    );
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5].map((id) =>
+        engine.query('SELECT payment_id FROM fact_payment WHERE payment_id = ?', [id]),
+      ),
+    );
+    expect(results.map((r) => r.rows)).toEqual([[['1']], [['2']], [['3']], [['4']], [['5']]]);
+  });
+
   it('rejects a failing query with DuckDB reason', async () => {
     await expect(engine.query('SELECT no_such_column FROM fact_payment')).rejects.toThrow(DuckDbQueryError);
     await expect(engine.query('SELECT no_such_column FROM fact_payment')).rejects.toThrow(/no_such_column/);
