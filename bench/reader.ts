@@ -73,10 +73,11 @@ async function freshSource(admin: pg.Client, adminUrl: string, name: string): Pr
 async function streamingBench(url: string, changes: number): Promise<void> {
   // The reader creates its slot and publication; the other two slots start at (nearly) the same point and
   // everything generated afterwards is what each of them drains.
+  const readerState = new MemoryStateStore();
   await runReader({
     sourceUrl: url,
     changeStream: new MemoryChangeStream(),
-    stateStore: new MemoryStateStore(),
+    stateStore: readerState,
     stopAtLsn: 'current',
     log: quiet,
   });
@@ -122,7 +123,7 @@ async function streamingBench(url: string, changes: number): Promise<void> {
   await runReader({
     sourceUrl: url,
     changeStream: memory,
-    stateStore: new MemoryStateStore(),
+    stateStore: readerState,
     stopAtLsn: endpos,
     log: quiet,
   });
