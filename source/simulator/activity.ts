@@ -1,14 +1,16 @@
 /**
  * @module
  * The business changes the simulator applies, each as parameterised SQL on a client that is already inside a
- * transaction. A new order writes its sales/purchase order, transaction and payment with one statement, so the
- * three rows always commit together with the same created_at, as the live application does.
+ * transaction. A new order writes its sales/purchase order, transaction and payment with one statement
+ * (bulk-changes.ts), so the three rows always commit together with the same created_at, as the live
+ * application does.
  */
 import type { Faker } from '@faker-js/faker';
 import type pg from 'pg';
 import { DESIGN_MATERIALS } from '../seed/order-generator.ts';
-import { compactDateText, DAY_MS, dateText, timestampText } from '../seed/seed-calendar.ts';
+import { compactDateText, DAY_MS, timestampText } from '../seed/seed-calendar.ts';
 import type { SeededRandom } from '../seed/seeded-random.ts';
+import { insertOrders } from './bulk-changes.ts';
 
 /** The kinds of change, with their share of all changes (weights sum to 100). */
 export const ACTIVITY_WEIGHTS = {
@@ -74,7 +76,8 @@ export async function applyActivity(kind: ActivityKind, context: ActivityContext
   switch (kind) {
     case 'sales_order':
     case 'purchase_order':
-      return newOrder(kind, context);
+      // One order is a bulk of one: the same statement writes order, transaction and payment together.
+      return (await insertOrders(kind, 1, context)) === 1;
     case 'payment_paid':
       return payPayment(context);
     case 'order_amended':
@@ -97,61 +100,6 @@ export async function applyActivity(kind: ActivityKind, context: ActivityContext
 /** The source clock: naive UTC timestamps with milliseconds. */
 function now(): string {
   return timestampText(Date.now());
-}
-
-async function newOrder(kind: 'sales_order' | 'purchase_order', { client, random, ids }: ActivityContext) {
-  const { staff, counterparty, address, currency, design } = ids;
-  if (staff.length === 0 || counterparty.length === 0 || address.length === 0 || currency.length === 0) {
-    return false;
-  }
-  if (kind === 'sales_order' && design.length === 0) return false;
-  const at = now();
-  const today = Math.floor(Date.now() / DAY_MS);
-  const isSale = kind === 'sales_order';
-  const quantity = isSale ? random.int(1000, 100_000) : random.int(1, 999);
-  const price = (isSale ? random.int(200, 400) : random.int(333, 99_866)) / 100;
-  const common = [
-    at,
-    random.pick(staff),
-    random.pick(counterparty),
-    quantity,
-    price.toFixed(2),
-    random.pick(currency),
-    dateText(today + random.int(1, 7)),
-    dateText(today + random.int(0, 6)),
-    random.pick(address),
-  ];
-  const accounts = [random.int(10_000_000, 99_999_999), random.int(10_000_000, 99_999_999)];
-  const orderInsert = isSale
-    ? `INSERT INTO sales_order (created_at, last_updated, staff_id, counterparty_id, units_sold, unit_price,
-         currency_id, agreed_delivery_date, agreed_payment_date, agreed_delivery_location_id, design_id)
-       VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $12)
-       RETURNING sales_order_id AS id, counterparty_id, currency_id, agreed_payment_date,
-                 round(units_sold * unit_price, 2) AS amount`
-    : `INSERT INTO purchase_order (created_at, last_updated, staff_id, counterparty_id, item_quantity,
-         item_unit_price, currency_id, agreed_delivery_date, agreed_payment_date, agreed_delivery_location_id,
-         item_code)
-       VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $12)
-       RETURNING purchase_order_id AS id, counterparty_id, currency_id, agreed_payment_date,
-                 round(item_quantity * item_unit_price, 2) AS amount`;
-  const extra = isSale ? random.pick(design) : random.chars(7, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789');
-  const result = await client.query<{ id: number }>(
-    `WITH o AS (${orderInsert}),
-          t AS (INSERT INTO transaction (transaction_type, ${isSale ? 'sales_order_id' : 'purchase_order_id'},
-                                         created_at, last_updated)
-                SELECT ${isSale ? "'SALE'" : "'PURCHASE'"}::"TransactionType", o.id, $1::timestamp, $1::timestamp
-                  FROM o RETURNING transaction_id)
-     INSERT INTO payment (created_at, last_updated, transaction_id, counterparty_id, payment_amount, currency_id,
-                          payment_type_id, paid, payment_date, company_ac_number, counterparty_ac_number)
-     SELECT $1::timestamp, $1::timestamp, t.transaction_id, o.counterparty_id, o.amount, o.currency_id,
-            ${isSale ? 1 : 3}, false, o.agreed_payment_date, $10::integer, $11::integer
-       FROM o, t RETURNING (SELECT id FROM o) AS id`,
-    [...common, ...accounts, extra],
-  );
-  const id = result.rows[0]?.id ?? 0;
-  if (isSale) ids.maxSalesOrder = Math.max(ids.maxSalesOrder, id);
-  else ids.maxPurchaseOrder = Math.max(ids.maxPurchaseOrder, id);
-  return true;
 }
 
 async function payPayment({ client, ids }: ActivityContext) {
