@@ -14,7 +14,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { RowImage, SourceValue } from '../core/change-event.ts';
 import { type Lsn, parseLsn } from '../core/lsn.ts';
 import { SOURCE_TABLES, type SourceTableName } from '../source/source-tables.ts';
-import { readerConnection, splitCopyLine, type ValueDecoder, valueDecoder } from './source-values.ts';
+import { readerConnection, unescapeCopyField, type ValueDecoder, valueDecoder } from './source-values.ts';
 
 /** A snapshot held open by its replication connection. */
 export interface ExportedSnapshot {
@@ -120,10 +120,9 @@ export async function copyTable(options: CopyTableOptions): Promise<number> {
       for (;;) {
         const end = text.indexOf('\n', start);
         if (end < 0) break;
-        const line = text.slice(start, end);
+        batch.push(decodeRow(text, start, end, columns, options.table));
+        batchBytes += end - start + 16 * columns.length;
         start = end + 1;
-        batch.push(decodeRow(line, columns, options.table));
-        batchBytes += line.length + 16 * columns.length;
         rows += 1;
         if (batchBytes >= options.batchBytes) {
           await sink(batch, batchBytes);
@@ -171,18 +170,30 @@ async function columnDecoders(client: pg.Client, table: SourceTableName): Promis
     .map((row) => ({ name: row.name, decode: valueDecoder(row.oid) }));
 }
 
-function decodeRow(line: string, columns: readonly ColumnDecoder[], table: SourceTableName): RowImage {
-  const fields = splitCopyLine(line);
-  if (fields.length !== columns.length) {
-    throw new SnapshotError(
-      `COPY of table ${table} returned ${fields.length} fields, expected ${columns.length}.`,
-    );
-  }
+/** Decodes the COPY text line `text[start, end)` straight into a row, without splitting it first. */
+function decodeRow(
+  text: string,
+  start: number,
+  end: number,
+  columns: readonly ColumnDecoder[],
+  table: SourceTableName,
+): RowImage {
   const row: Record<string, SourceValue> = {};
-  for (let i = 0; i < columns.length; i++) {
-    const field = fields[i]!;
+  let pos = start;
+  const last = columns.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const tab = text.indexOf('\t', pos);
+    const stop = i === last ? end : tab;
+    if ((i < last && (tab < 0 || tab >= end)) || (i === last && tab >= 0 && tab < end)) {
+      throw new SnapshotError(
+        `COPY of table ${table} returned a row whose field count is not ${columns.length}.`,
+      );
+    }
     const column = columns[i]!;
-    row[column.name] = field === null ? null : column.decode(field);
+    const raw = text.slice(pos, stop);
+    row[column.name] =
+      raw === '\\N' ? null : column.decode(raw.includes('\\') ? unescapeCopyField(raw) : raw);
+    pos = stop + 1;
   }
   return row;
 }

@@ -72,7 +72,8 @@ export function splitCopyLine(line: string): (string | null)[] {
   }
 }
 
-function unescapeCopyField(raw: string): string {
+/** Decodes the backslash escapes of one COPY text field. */
+export function unescapeCopyField(raw: string): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     const char = raw[i]!;
