@@ -114,16 +114,23 @@ export class LambdaWorkerPool {
     (await this.call({ kind: 'transform', event })) as FirehoseTransformationResult;
 
   /** Whole invocations (event, handler, response checks) in a worker: give it to a stream as `invoker`. */
-  readonly invoker: Invoker = async (records, streamArn, region) =>
-    (await this.call({
-      kind: 'invoke',
-      // Only what the event needs crosses the thread boundary (structured clone copies it).
-      records: records.map(({ recordId, data, arrivalMs }) => ({ recordId, data, arrivalMs })),
-      streamArn,
-      region,
-    })) as InvocationResult;
+  readonly invoker: Invoker = async (records, streamArn, region) => {
+    // Only what the event needs crosses the thread boundary. Record bytes may be views into a larger
+    // buffer (the spool's write buffer), which a structured clone would copy whole: each record is copied
+    // to its own buffer, then moved, not cloned.
+    const copies = records.map(({ recordId, data, arrivalMs }) => ({
+      recordId,
+      data: new Uint8Array(data),
+      arrivalMs,
+    }));
+    const transfer = copies.map((record) => record.data.buffer as ArrayBuffer);
+    return (await this.call(
+      { kind: 'invoke', records: copies, streamArn, region },
+      transfer,
+    )) as InvocationResult;
+  };
 
-  private async call(request: Request): Promise<Reply['result']> {
+  private async call(request: Request, transfer: ArrayBuffer[] = []): Promise<Reply['result']> {
     const entry = this.workers.reduce((least, candidate) =>
       candidate.busy < least.busy ? candidate : least,
     );
@@ -131,7 +138,7 @@ export class LambdaWorkerPool {
     const reply = await new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       entry.busy++;
-      entry.worker.postMessage({ id, request });
+      entry.worker.postMessage({ id, request }, transfer);
     });
     if (reply.error) throw new LambdaWorkerError(`${reply.error.name}: ${reply.error.message}`);
     return reply.result;
