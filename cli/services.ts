@@ -71,11 +71,30 @@ async function statusLine(services: readonly Service[], options: RunServicesOpti
   return parts.join(' | ');
 }
 
-/** An AbortSignal that aborts on the first SIGINT or SIGTERM. */
+/**
+ * An AbortSignal that aborts on the first SIGINT or SIGTERM, so services can flush, acknowledge and stop.
+ *
+ * The handlers stay installed: one Ctrl-C often arrives twice (the terminal signals the whole process group,
+ * and a wrapper such as npm or tsx relays it to its child), and a second delivery without a handler would kill
+ * the process before it stopped the cluster. A repeat within a second is that echo and is ignored; a later one
+ * is the user insisting, and exits at once.
+ */
 export function stopSignal(): AbortSignal {
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  let firstAt = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    if (!controller.signal.aborted) {
+      firstAt = Date.now();
+      console.error('Stopping: flushing and acknowledging what is in flight (Ctrl-C again to force).');
+      controller.abort();
+    } else if (Date.now() - firstAt > 1000) {
+      console.error(
+        `Forced exit on a second ${signal}; nothing acknowledged is lost, the rest is sent again.`,
+      );
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   return controller.signal;
 }
