@@ -87,14 +87,14 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const { engine, warehouse, queries } = deps;
   const fromCut = await warehouse.currentCut();
   const dtFrom = pruneFrom(fromCut);
-  let watermarks = await readWatermarks(engine, queries.watermarks, dtFrom);
-  let cut = computeCut(watermarks);
-  // A table quiet since before the pruning window still has older watermarks: look again without pruning.
-  if ('missing' in cut && dtFrom !== NO_PRUNING) {
-    watermarks = await readWatermarks(engine, queries.watermarks, NO_PRUNING);
-    cut = computeCut(watermarks);
+  const watermarks = await readWatermarks(engine, queries.watermarks, dtFrom, fromCut?.lsn ?? '-1');
+  const cut = computeCut(watermarks);
+  if ('missing' in cut) {
+    // With a cut, a table without a watermark after it holds the cut where it is; without one, the lake is
+    // not ready (a stream has never delivered a watermark).
+    if (fromCut !== null) return { status: 'unchanged', fromCut, cutLsn: fromCut.lsn };
+    return { status: 'blocked', fromCut, missingWatermarks: cut.missing };
   }
-  if ('missing' in cut) return { status: 'blocked', fromCut, missingWatermarks: cut.missing };
   if (fromCut !== null && BigInt(cut.lsn) <= BigInt(fromCut.lsn)) {
     return { status: 'unchanged', fromCut, cutLsn: cut.lsn };
   }
@@ -164,10 +164,11 @@ async function readWatermarks(
   engine: QueryEngine,
   query: LoaderQuery,
   dtFrom: string,
+  prevCut: string,
 ): Promise<LakeWatermark[]> {
   const result = await engine.query(
     query.sql,
-    bindParameters(query, { dt_from: dtFrom, prev_cut: null, cut: null }),
+    bindParameters(query, { dt_from: dtFrom, prev_cut: prevCut, cut: null }),
   );
   const [tableAt, lsnAt, emittedAt, changeAt] = [
     'lake_table',
