@@ -76,7 +76,7 @@ async function statusLine(services: readonly Service[], options: RunServicesOpti
  *
  * The handlers stay installed: one Ctrl-C often arrives twice (the terminal signals the whole process group,
  * and a wrapper such as npm or tsx relays it to its child), and a second delivery without a handler would kill
- * the process before it stopped the cluster. A repeat within a second is that echo and is ignored; a later one
+ * the process before it stopped the cluster. A repeat within two seconds is that echo and is ignored; a later one
  * is the user insisting, and exits at once.
  */
 export function stopSignal(): AbortSignal {
@@ -85,9 +85,9 @@ export function stopSignal(): AbortSignal {
   const stop = (signal: NodeJS.Signals) => {
     if (!controller.signal.aborted) {
       firstAt = Date.now();
-      console.error('Stopping: flushing and acknowledging what is in flight (Ctrl-C again to force).');
+      console.log('Stopping: flushing and acknowledging what is in flight (Ctrl-C again to force).');
       controller.abort();
-    } else if (Date.now() - firstAt > 1000) {
+    } else if (Date.now() - firstAt > 2000) {
       console.error(
         `Forced exit on a second ${signal}; nothing acknowledged is lost, the rest is sent again.`,
       );

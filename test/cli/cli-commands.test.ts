@@ -115,4 +115,29 @@ describe('CLI commands', () => {
     expect(result.stdout).toContain('Stopped (embedded PostgreSQL stopped).');
     await expect(stat(join(dataDir, 'pg', 'postmaster.pid'))).rejects.toThrow(/ENOENT/);
   });
+
+  it('stops the cluster when one Ctrl-C arrives twice (terminal group plus a relaying wrapper)', async () => {
+    const dataDir = join(root, 'up-twice');
+    const up = startCli([
+      '--data-dir',
+      dataDir,
+      'up',
+      '--scale',
+      '0.01',
+      '--no-simulate',
+      '--status-interval',
+      '0.2',
+    ]);
+
+    await up.waitFor(/warehouse/);
+    up.child.kill('SIGINT');
+    // The echo arrives once the first signal was handled (two signals sent together would merge into one).
+    await up.waitFor(/Stopping/);
+    up.child.kill('SIGINT');
+    const result = await up.finished;
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Stopped (embedded PostgreSQL stopped).');
+    await expect(stat(join(dataDir, 'pg', 'postmaster.pid'))).rejects.toThrow(/ENOENT/);
+  });
 });
