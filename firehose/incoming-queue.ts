@@ -11,7 +11,8 @@ const PER_RECORD_ENVELOPE_BYTES = 160;
 
 /** A FIFO of spooled records with their total size. */
 export class IncomingQueue {
-  private items: SpooledRecord[] = [];
+  /** Slots before `head` are consumed and cleared, so their records can be collected. */
+  private items: (SpooledRecord | undefined)[] = [];
   private head = 0;
   /** Raw bytes of the records waiting. */
   bytes = 0;
@@ -48,11 +49,11 @@ export class IncomingQueue {
       if (chunk.length > 0 && !fits) break;
       chunk.push(next);
       raw = rawAfter;
-      this.head++;
+      this.items[this.head++] = undefined;
     }
     this.bytes -= raw;
-    // Drop the consumed prefix now and then, so the array does not grow for ever.
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
+    // Drop the cleared prefix now and then, so the array does not grow for ever.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
