@@ -42,8 +42,8 @@ export type ReplicationMessage =
 
 /** The consumer of one session. */
 export interface ReplicationHandlers {
-  /** Called once per message, strictly in order; the next one waits until the returned promise settles. */
-  onMessage(message: ReplicationMessage): Promise<void> | void;
+  /** Called once per message, strictly in order; the next one waits until a returned promise settles. */
+  onMessage(message: ReplicationMessage): Promise<void> | undefined;
   /**
    * A primary keepalive. `walEnd` is how far the server has decoded; `drained` is true when every message
    * received before the keepalive has been handled by `onMessage`.
@@ -206,7 +206,8 @@ export class ReplicationSession {
       this.#queue[this.#queueHead++] = undefined as unknown as Pgoutput.Message;
       try {
         const decoded = toReplicationMessage(message);
-        if (decoded) await handlers.onMessage(decoded);
+        const pending = decoded ? handlers.onMessage(decoded) : undefined;
+        if (pending) await pending;
         this.#handledCount += 1;
       } catch (error) {
         // A change after a failed one must never be acknowledged: the whole session is poisoned and closed.

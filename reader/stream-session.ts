@@ -14,7 +14,7 @@ import type pg from 'pg';
 import type { ChangeEvent } from '../core/change-event.ts';
 import type { Lsn } from '../core/lsn.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
-import { ChangeEventBuilder } from './change-events.ts';
+import { ChangeEventBuilder, type SizedEvent } from './change-events.ts';
 import { PutPipeline } from './put-pipeline.ts';
 import type { ReaderMetrics } from './reader-metrics.ts';
 import { type ReplicationMessage, ReplicationSession } from './replication-source.ts';
@@ -93,9 +93,10 @@ export class StreamSession {
 
   /** Commit time of the oldest transaction decoded but not durable. */
   oldestPendingCommitMs(): number | undefined {
+    // Oldest first: commits behind unresolved puts, then commits still in the buffer, then the open transaction.
     return (
-      this.#bufferedCommits[0]?.commitTimeMs ??
       this.#pipeline.oldestPendingCommitMs() ??
+      this.#bufferedCommits[0]?.commitTimeMs ??
       this.#builder.openCommitTimeMs
     );
   }
@@ -111,8 +112,9 @@ export class StreamSession {
       await this.#replication.run({
         onMessage: (message) => {
           this.#received = true;
-          this.#current = this.#handle(message);
-          return this.#current;
+          const pending = this.#handle(message);
+          if (pending) this.#current = pending;
+          return pending;
         },
         onKeepalive: (walEnd, shouldRespond, drained) => this.#keepalive(walEnd, shouldRespond, drained),
       });
@@ -144,23 +146,51 @@ export class StreamSession {
     return this.#pipeline.durable;
   }
 
-  async #handle(message: ReplicationMessage): Promise<void> {
-    if (this.#stopping) return;
+  /**
+   * Handles one message. Synchronous unless a flush has to wait for room (most messages only append to the
+   * buffer), so the common path costs no promise.
+   */
+  #handle(message: ReplicationMessage): Promise<void> | undefined {
+    if (this.#stopping) return undefined;
     const commitTimeMs = this.#builder.openCommitTimeMs ?? Date.now();
-    for (const { event, bytes } of this.#builder.accept(message)) {
-      if (this.#buffer.length > 0 && this.#bufferBytes + bytes > this.#options.flushBytes)
-        await this.#flush();
-      this.#buffer.push(event);
-      this.#bufferBytes += bytes;
-      this.#options.metrics.setBuffered(this.#bufferBytes + this.#pipeline.inFlightBytes);
+    const events = this.#builder.accept(message);
+    for (let i = 0; i < events.length; i++) {
+      const { bytes } = events[i]!;
+      if (this.#buffer.length > 0 && this.#bufferBytes + bytes > this.#options.flushBytes) {
+        return this.#handleAfterFlush(message, events, i, commitTimeMs);
+      }
+      this.#append(events[i]!);
     }
-    if (message.kind !== 'commit') return;
+    return this.#afterEvents(message, commitTimeMs);
+  }
+
+  async #handleAfterFlush(
+    message: ReplicationMessage,
+    events: readonly SizedEvent[],
+    from: number,
+    commitTimeMs: number,
+  ): Promise<void> {
+    for (let i = from; i < events.length; i++) {
+      if (this.#buffer.length > 0 && this.#bufferBytes + events[i]!.bytes > this.#options.flushBytes)
+        await this.#flush();
+      this.#append(events[i]!);
+    }
+    await this.#afterEvents(message, commitTimeMs);
+  }
+
+  #append({ event, bytes }: SizedEvent): void {
+    this.#buffer.push(event);
+    this.#bufferBytes += bytes;
+    this.#options.metrics.setBuffered(this.#bufferBytes + this.#pipeline.inFlightBytes);
+  }
+
+  #afterEvents(message: ReplicationMessage, commitTimeMs: number): Promise<void> | undefined {
+    if (message.kind !== 'commit') return undefined;
     this.#options.metrics.transactions += 1;
-    const commit = { endLsn: message.endLsn, commitTimeMs };
-    if (this.#buffer.length === 0) this.#pipeline.markCommit(commit.endLsn, commit.commitTimeMs);
-    else this.#bufferedCommits.push(commit);
+    if (this.#buffer.length === 0) this.#pipeline.markCommit(message.endLsn, commitTimeMs);
+    else this.#bufferedCommits.push({ endLsn: message.endLsn, commitTimeMs });
     // Ship at once when nothing else is queued (low latency when quiet, big puts when busy).
-    if (this.#replication.backlog <= 1) await this.#flush();
+    return this.#replication.backlog <= 1 ? this.#flush() : undefined;
   }
 
   async #flush(): Promise<void> {
