@@ -190,6 +190,11 @@ describe('the transformation Lambda as the local Firehose invokes it', () => {
       'Lambda.JsonProcessingException',
     ],
     ['returns a string, not an object', () => 'not json', 'Lambda.JsonProcessingException'],
+    [
+      'returns a response over 6 MB',
+      (_, ok) => ({ records: ok.records.map((r) => ({ ...r, data: 'QUFB'.repeat(600_000) })) }),
+      'Lambda.FunctionError',
+    ],
     ['returns no records array', () => ({ items: [] }), 'Lambda.JsonProcessingException'],
     [
       'throws',
