@@ -167,18 +167,27 @@ function keyOf(tuple: DecodedTuple | RowImage | null, keyColumn: string): RowIma
   return { [keyColumn]: value === undefined ? null : value };
 }
 
-function rowImage(tuple: DecodedTuple): { row: RowImage; unchanged: string[]; bytes: number } {
-  const row: Record<string, SourceValue> = {};
-  const unchanged: string[] = [];
+const NONE: readonly string[] = [];
+
+/**
+ * The row image of a decoded tuple. The decoded tuple is a fresh object per message, so when every column is
+ * present it becomes the row itself (no copy on the hot path); unchanged TOASTed columns are left out.
+ */
+function rowImage(tuple: DecodedTuple): { row: RowImage; unchanged: readonly string[]; bytes: number } {
   let bytes = 0;
+  let unchanged: string[] | undefined;
   for (const name in tuple) {
     const value = tuple[name];
     if (value === undefined) {
+      unchanged ??= [];
       unchanged.push(name);
-      continue;
-    }
-    row[name] = value;
-    bytes += name.length + (typeof value === 'string' ? value.length + 6 : 10);
+    } else bytes += name.length + (typeof value === 'string' ? value.length + 6 : 10);
+  }
+  if (!unchanged) return { row: tuple as RowImage, unchanged: NONE, bytes };
+  const row: Record<string, SourceValue> = {};
+  for (const name in tuple) {
+    const value = tuple[name];
+    if (value !== undefined) row[name] = value;
   }
   return { row, unchanged, bytes };
 }
