@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
+import { readerStatus } from '../reader/reader-status.ts';
+import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../warehouse/warehouse-tables.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline.ts';
 
@@ -20,6 +22,10 @@ export interface PipelineStatus {
     readonly slot: string;
     readonly lagBytes: number | null;
     readonly active: boolean | null;
+    /** Seconds since the oldest commit not yet accepted, as the running reader last recorded it. */
+    readonly lagSeconds: number | null;
+    /** Tables whose initial snapshot is not finished. */
+    readonly snapshotPending: readonly string[];
   };
   readonly lake: {
     readonly lagSeconds: Readonly<Partial<Record<LakeTableName, number>>>;
@@ -65,14 +71,11 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
   await source.connect();
   await warehouse.connect();
   try {
-    const slotRow = (
-      await source.query<{ lag: string | null; active: boolean; current: string }>(
-        `SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS lag, active,
-           pg_current_wal_lsn()::text AS current
-         FROM pg_replication_slots WHERE slot_name = $1`,
-        [slot],
-      )
-    ).rows[0];
+    const reader = await readerStatus({
+      sourceUrl: options.sourceUrl,
+      stateStore: new FileStateStore(pipelinePaths(options.dataDir).state),
+      slot,
+    });
     const sourceLsn = (
       await source.query<{ lsn: string }>("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn")
     ).rows[0]?.lsn;
@@ -127,8 +130,10 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
     return {
       reader: {
         slot,
-        lagBytes: slotRow?.lag == null ? null : Number(slotRow.lag),
-        active: slotRow?.active ?? null,
+        lagBytes: reader.slot.lagBytes,
+        active: reader.slot.exists ? reader.slot.active : null,
+        lagSeconds: reader.metrics?.lagSeconds ?? null,
+        snapshotPending: reader.snapshotPending,
       },
       lake: { lagSeconds: lakeLag, errorsWaiting: await errorsWaiting(options.dataDir) },
       warehouse: {
@@ -138,7 +143,7 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       },
       endToEnd,
       lag: {
-        reader: null,
+        reader: reader.metrics?.lagSeconds ?? null,
         lake: lakeValues.length > 0 ? Math.max(...lakeValues) : null,
         warehouse: warehouseLag,
         endToEnd: endToEnd.p95,
