@@ -230,6 +230,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     const reconnect = { baseDelayMs: 200, maxDelayMs: 10_000, maxAttempts: 10, ...options.reconnect };
     let failures = 0;
     while (stopReason === undefined) {
+      const sessionStart = durable;
       const current = new StreamSession({
         connection,
         slot,
@@ -268,7 +269,9 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
           { cause: error },
         );
       }
-      failures = current.received ? 1 : failures + 1;
+      // Consecutive sessions that made no progress count towards giving up (a put that always fails, a slot
+      // held by another reader); one that moved the durable position resets the count.
+      failures = current.durable > sessionStart ? 1 : failures + 1;
       if (failures > reconnect.maxAttempts) {
         throw new ReaderError(
           `Gave up after ${reconnect.maxAttempts} failed reconnects to slot "${slot}": ${(error as Error).message}`,

@@ -47,7 +47,6 @@ export class StreamSession {
   #stopping = false;
   #current: Promise<void> = Promise.resolve();
   #statusTimer: NodeJS.Timeout | undefined;
-  #received = false;
 
   constructor(options: StreamSessionOptions) {
     this.#options = options;
@@ -86,11 +85,6 @@ export class StreamSession {
     return this.#pipeline.durable;
   }
 
-  /** True once at least one message arrived (the connection worked). */
-  get received(): boolean {
-    return this.#received;
-  }
-
   /** Commit time of the oldest transaction decoded but not durable. */
   oldestPendingCommitMs(): number | undefined {
     // Oldest first: commits behind unresolved puts, then commits still in the buffer, then the open transaction.
@@ -111,7 +105,6 @@ export class StreamSession {
     try {
       await this.#replication.run({
         onMessage: (message) => {
-          this.#received = true;
           const pending = this.#handle(message);
           if (pending) this.#current = pending;
           return pending;
