@@ -198,6 +198,50 @@ describe('reader acknowledgements', () => {
     expect(eventsOf(stream.events, 'department', 'c')).toHaveLength(25);
   });
 
+  it('gives up after consecutive sessions without progress and leaves the unshipped change in the slot', async () => {
+    const stateStore = new MemoryStateStore();
+    const { log } = memoryLog();
+    await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: new MemoryChangeStream(),
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
+    const before = await withClient(database.url, (client) => confirmedFlush(client, database.name));
+    await withClient(database.url, (client) => insertCurrency(client, 7, 'JPY'));
+    const broken = new MemoryChangeStream({
+      beforePut: (events) => {
+        if (events.some((event) => event.op === 'c')) throw new Error('stream rejects every record');
+      },
+    });
+
+    const run = runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: broken,
+      stateStore,
+      stopAtLsn: 'current',
+      reconnect: { ...quick, maxAttempts: 3 },
+      log,
+    });
+
+    await expect(run).rejects.toThrow(/Gave up after 3 failed reconnects/);
+    const after = await withClient(database.url, (client) => confirmedFlush(client, database.name));
+    const healthy = new MemoryChangeStream();
+    await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: healthy,
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
+    expect(after).toBeGreaterThanOrEqual(before);
+    expect(eventsOf(healthy.events, 'currency', 'c')).toHaveLength(1);
+  });
+
   it('loses nothing when the crash comes before the put', async () => {
     const stateStore = new MemoryStateStore();
     const { log } = memoryLog();
