@@ -87,7 +87,7 @@ export class DuckDbCatalog implements Catalog {
     const glob = join(this.locate(name).location, '*', '*.parquet').replaceAll("'", "''");
     return (
       `CREATE OR REPLACE VIEW ${quote(name)} AS SELECT ${columns.join(', ')} FROM read_parquet('${glob}', ` +
-      `hive_partitioning = true, hive_types = {'dt': DATE}, union_by_name = true)`
+      `hive_partitioning = true, hive_types = {'dt': DATE})`
     );
   }
 
