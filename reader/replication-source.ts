@@ -59,7 +59,7 @@ export interface ReplicationSessionOptions {
 }
 
 /** Queued messages at which the socket is paused, and at which it is resumed. */
-const QUEUE_HIGH_WATER = 20_000;
+export const QUEUE_HIGH_WATER = 20_000;
 const QUEUE_LOW_WATER = 2_000;
 
 /** The library parser's relation column, as far as this adapter touches it. */
@@ -150,6 +150,11 @@ export class ReplicationSession {
   /** Messages received but not yet handled (inside a handler, the current message counts). */
   get backlog(): number {
     return this.#plugin.parsedCount - this.#handledCount;
+  }
+
+  /** True while the socket is paused because the consumer is behind. */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   /** The highest LSN this session reported to the server as durable. */
