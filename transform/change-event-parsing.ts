@@ -26,10 +26,12 @@ export function parseChangeEvent(value: unknown): ChangeEvent {
       'Unknown source table; the event names none of the 11 tables in source/source-tables.ts.',
     );
   }
-  const where = { table, ...(typeof lsn === 'string' && DECIMAL_LSN.test(lsn) ? { lsn } : {}) };
-  if (typeof op !== 'string') throw missing('op', where);
-  if (!OPS.has(op)) throw new RecordRejectedError('Field op must be one of c, u, d, r, t, w.', where);
-  if (typeof lsn !== 'string' || !DECIMAL_LSN.test(lsn)) throw missing('lsn (a decimal string)', where);
+  // Built only for a refusal: this runs for every event of every record.
+  const whereOf = () => ({ table, ...(typeof lsn === 'string' && DECIMAL_LSN.test(lsn) ? { lsn } : {}) });
+  if (typeof op !== 'string') throw missing('op', whereOf());
+  if (!OPS.has(op)) throw new RecordRejectedError('Field op must be one of c, u, d, r, t, w.', whereOf());
+  if (typeof lsn !== 'string' || !DECIMAL_LSN.test(lsn)) throw missing('lsn (a decimal string)', whereOf());
+  const where = { table, lsn };
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
     throw missing('seq (a non-negative integer)', where);
   }
@@ -40,33 +42,63 @@ export function parseChangeEvent(value: unknown): ChangeEvent {
   ) {
     throw new RecordRejectedError('Field xid must be a non-negative integer or null.', where);
   }
-  if (typeof commitTs !== 'string' || !COMMIT_TS.test(commitTs)) {
-    throw missing('commit_ts (UTC ISO-8601 with milliseconds)', where);
+  // Events of one transaction share their commit time: test each distinct text once.
+  if (commitTs !== lastCommitTs) {
+    if (typeof commitTs !== 'string' || !COMMIT_TS.test(commitTs)) {
+      throw missing('commit_ts (UTC ISO-8601 with milliseconds)', where);
+    }
+    lastCommitTs = commitTs;
   }
-  const base = { table, lsn, seq, xid: typeof xid === 'number' ? xid : null, commit_ts: commitTs };
+  const commit_ts = commitTs as string;
+  const xidOrNull = typeof xid === 'number' ? xid : null;
+  // Object literals rather than spreads of a shared base: this is on the Lambda's per-event path.
   switch (op as ChangeOp) {
     case 'c':
-    case 'r':
-      return { ...base, op: op as 'c' | 'r', key: image(key, 'key', where), row: image(row, 'row', where) };
+    case 'r': {
+      const keyImage = image(key, 'key', where);
+      const rowImage = image(row, 'row', where);
+      return {
+        table,
+        lsn,
+        seq,
+        xid: xidOrNull,
+        commit_ts,
+        op: op as 'c' | 'r',
+        key: keyImage,
+        row: rowImage,
+      };
+    }
     case 'u': {
       if (unchanged !== undefined && !isStringArray(unchanged)) {
         throw new RecordRejectedError('Field unchanged must be an array of column names.', where);
       }
-      return {
-        ...base,
-        op: 'u',
-        key: image(key, 'key', where),
-        row: image(row, 'row', where),
-        ...(unchanged === undefined ? {} : { unchanged }),
-      };
+      const keyImage = image(key, 'key', where);
+      const rowImage = image(row, 'row', where);
+      return unchanged === undefined
+        ? { table, lsn, seq, xid: xidOrNull, commit_ts, op: 'u', key: keyImage, row: rowImage }
+        : { table, lsn, seq, xid: xidOrNull, commit_ts, op: 'u', key: keyImage, row: rowImage, unchanged };
     }
     case 'd':
-      return { ...base, op: 'd', key: image(key, 'key', where), row: null };
+      return {
+        table,
+        lsn,
+        seq,
+        xid: xidOrNull,
+        commit_ts,
+        op: 'd',
+        key: image(key, 'key', where),
+        row: null,
+      };
     case 't':
-    case 'w':
-      return { ...base, op: op as 't' | 'w', key: isObject(key) ? image(key, 'key', where) : {}, row: null };
+    case 'w': {
+      const keyImage = isObject(key) ? image(key, 'key', where) : {};
+      return { table, lsn, seq, xid: xidOrNull, commit_ts, op: op as 't' | 'w', key: keyImage, row: null };
+    }
   }
 }
+
+/** The last commit_ts that passed its check; starts as a valid one, so no unchecked value can match it. */
+let lastCommitTs: unknown = '1970-01-01T00:00:00.000Z';
 
 function missing(field: string, where: { table?: string; lsn?: string } = {}): RecordRejectedError {
   return new RecordRejectedError(`The change event lacks field ${field}.`, where);

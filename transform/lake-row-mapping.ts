@@ -88,9 +88,12 @@ function buildMappings(): { [T in LakeTableName]: readonly ColumnMapping[] } {
 
 const METADATA = new Map(METADATA_COLUMNS.map((c) => [c.name, c]));
 
-const LSN_COLUMN = metadataColumn('_lsn');
-const SEQ_COLUMN = metadataColumn('_seq');
-const XID_COLUMN = metadataColumn('_xid');
+/** The metadata columns the mapping fills, exported for lake-row-json.ts. */
+export const LSN_COLUMN = metadataColumn('_lsn');
+/** See {@link LSN_COLUMN}. */
+export const SEQ_COLUMN = metadataColumn('_seq');
+/** See {@link LSN_COLUMN}. */
+export const XID_COLUMN = metadataColumn('_xid');
 const COMMIT_TS_COLUMN = metadataColumn('_commit_ts');
 
 /** One-entry caches: events of one transaction share a commit time, and each timestamp is split twice. */
@@ -136,7 +139,8 @@ export function mapChangeEvent(event: ChangeEvent): LakeRowJson {
   return out;
 }
 
-function commitTsJson(table: LakeTable, event: ChangeEvent): string | number | boolean | null {
+/** The canonical `_commit_ts` JSON value of an event, from a one-entry cache. */
+export function commitTsJson(table: LakeTable, event: ChangeEvent): string | number | boolean | null {
   if (event.commit_ts !== lastCommitTs.text) {
     const json = typed(table, event, COMMIT_TS_COLUMN, event.commit_ts);
     lastCommitTs = { text: event.commit_ts, json };
@@ -150,8 +154,12 @@ function metadataColumn(name: string): LakeColumn {
   return column;
 }
 
-/** The source-side value of one lake column, before type checking. */
-function derive(
+/**
+ * The source-side value of one lake column, before type checking (shared with lake-row-json.ts).
+ *
+ * @throws {RecordRejectedError} when the image lacks the source column or a derivation fails.
+ */
+export function derive(
   table: LakeTable,
   event: ChangeEvent,
   column: LakeColumn,
@@ -187,8 +195,13 @@ function derive(
   }
 }
 
-/** Reads `raw` with the lake column's type and writes it back in canonical JSON form. */
-function typed(
+/**
+ * Reads `raw` with the lake column's type and writes it back in canonical JSON form (shared with
+ * lake-row-json.ts, which calls it for every value its fast paths do not cover).
+ *
+ * @throws {RecordRejectedError} naming the column when the value breaks its type.
+ */
+export function typed(
   table: LakeTable,
   event: ChangeEvent,
   column: LakeColumn,
