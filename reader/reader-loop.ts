@@ -5,13 +5,14 @@
  * moving with a heartbeat; put watermarks into every stream; and end with everything shipped and acknowledged.
  * The Lambda handler and the local runtime run this same function.
  */
-import pg from 'pg';
-import { type Lsn, lsnToDecimal, maxLsn, minLsn, parseLsn } from '../core/lsn.ts';
+import type pg from 'pg';
+import { type Lsn, lsnToDecimal, maxLsn, minLsn } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import type { SourceTableName } from '../source/source-tables.ts';
 import { watermarkEvents } from './change-events.ts';
+import { ControlConnection } from './control-connection.ts';
 import {
   completeResnapshot,
   ensureSnapshot,
@@ -25,7 +26,7 @@ import {
 } from './initial-snapshot.ts';
 import { METRICS_STATE_KEY, ReaderMetrics } from './reader-metrics.ts';
 import type { ReplicationError } from './replication-source.ts';
-import { findSlot, prepareSource } from './source-setup.ts';
+import { prepareSource } from './source-setup.ts';
 import { StreamSession } from './stream-session.ts';
 
 /** StateStore key of the last durable position. */
@@ -301,87 +302,4 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     await control.close();
   }
   return summarise();
-}
-
-/** The reader's ordinary (non-replication) connection: checks, heartbeat, lag queries. Reconnects lazily. */
-class ControlConnection {
-  readonly #config: pg.ClientConfig;
-  #client: Promise<pg.Client> | undefined;
-
-  constructor(config: pg.ClientConfig) {
-    this.#config = config;
-  }
-
-  async use<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    this.#client ??= (async () => {
-      const client = new pg.Client(this.#config);
-      client.on('error', () => {
-        this.#client = undefined;
-      });
-      await client.connect();
-      return client;
-    })();
-    const pending = this.#client;
-    try {
-      return await work(await pending);
-    } catch (error) {
-      if (this.#client === pending) this.#client = undefined;
-      await pending.then((client) => client.end()).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  /** Writes a transactional logical message: our slot sees a commit even when the 11 tables are quiet. */
-  heartbeat(): Promise<void> {
-    return this.use(async (client) => {
-      await client.query("SELECT pg_logical_emit_message(true, 'totesys-stream-heartbeat', $1)", [
-        new Date().toISOString(),
-      ]);
-    });
-  }
-
-  confirmedFlush(slot: string): Promise<Lsn> {
-    return this.use(async (client) => {
-      const facts = await findSlot(client, slot);
-      return facts?.confirmedFlushLsn ? parseLsn(facts.confirmedFlushLsn) : 0n;
-    });
-  }
-
-  currentWalLsn(): Promise<Lsn> {
-    return this.use(async (client) => {
-      const result = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-      return parseLsn(result.rows[0]!.lsn);
-    });
-  }
-
-  slotLagBytes(slot: string): Promise<number | null> {
-    return this.use(async (client) => {
-      const result = await client.query<{ lag: string | null }>(
-        `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag
-           FROM pg_replication_slots WHERE slot_name = $1`,
-        [slot],
-      );
-      const lag = result.rows[0]?.lag;
-      return lag === undefined || lag === null ? null : Number(lag);
-    });
-  }
-
-  /** Polls until the slot shows `lsn` as confirmed (the walsender applies a status asynchronously). */
-  async waitForConfirmedFlush(slot: string, lsn: Lsn, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ((await this.confirmedFlush(slot)) < lsn) {
-      if (Date.now() > deadline) {
-        throw new ReaderError(
-          `Slot "${slot}" did not confirm LSN ${lsnToDecimal(lsn)} within ${timeoutMs} ms.`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  async close(): Promise<void> {
-    const pending = this.#client;
-    this.#client = undefined;
-    await pending?.then((client) => client.end()).catch(() => undefined);
-  }
 }
