@@ -6,6 +6,7 @@ import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
 import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { METRICS_STATE_KEY } from '../../reader/reader-metrics.ts';
+import { ReplicationSession } from '../../reader/replication-source.ts';
 import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import {
@@ -240,6 +241,59 @@ describe('reader acknowledgements', () => {
     });
     expect(after).toBeGreaterThanOrEqual(before);
     expect(eventsOf(healthy.events, 'currency', 'c')).toHaveLength(1);
+  });
+
+  it('retries while another process holds the slot (SQLSTATE 55006) and streams once it is free', async () => {
+    // Prepare: the slot exists; a change waits; another session holds the slot.
+    const stateStore = new MemoryStateStore();
+    const { lines, log } = memoryLog();
+    await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: new MemoryChangeStream(),
+      stateStore,
+      stopAtLsn: 'current',
+      log,
+    });
+    await withClient(database.url, (client) => insertCurrency(client, 9, 'CHF'));
+    const holder = new ReplicationSession({
+      connection: { connectionString: database.url },
+      slot: database.name,
+      publication: 'totesys_stream',
+    });
+    const holding = holder.run({
+      onMessage: () => new Promise<void>(() => undefined),
+      onKeepalive: () => undefined,
+    });
+    await waitFor('the other session to hold the slot', () =>
+      withClient(database.url, async (client) => {
+        const result = await client.query(
+          'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active',
+          [database.name],
+        );
+        return result.rowCount === 1;
+      }),
+    );
+
+    // Act: the reader starts while the slot is busy; the holder lets go after the first refusal.
+    const stream = new MemoryChangeStream();
+    const running = runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: stream,
+      stateStore,
+      stopAtLsn: 'current',
+      reconnect: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 1000 },
+      log,
+    });
+    await waitFor('a refusal', () => lines.some((line) => String(line.error).includes('is active')));
+    await holder.stop();
+    await holding.catch(() => undefined);
+    const summary = await running;
+
+    // Assess
+    expect(summary.reconnects).toBeGreaterThanOrEqual(1);
+    expect(eventsOf(stream.events, 'currency', 'c')).toHaveLength(1);
   });
 
   it('loses nothing when the crash comes before the put', async () => {
