@@ -9,8 +9,7 @@
  * bound. A record is released from the spool
  * only after the object holding it (or its error document) is written: at-least-once, never loss.
  */
-import type { LakeRow } from '../lake/lake-value.ts';
-import { writeLakeParquet } from '../lake/parquet-writer.ts';
+import { writeLakeParquetColumns } from '../lake/parquet-writer.ts';
 import { ERROR_OUTPUT_TYPES, RECORD_ERROR_CODES } from './error-documents.ts';
 import { ErrorOutput } from './error-output.ts';
 import { FirehoseClosedError, PrefixEvaluationError } from './firehose-errors.ts';
@@ -354,18 +353,19 @@ export class DeliveryStream {
       this.counters.partitioningFailedRecords += partition.records.length;
       return;
     }
-    const rows: LakeRow[] = [];
+    const columns = this.converter.emptyColumns();
+    let rows = 0;
     const converted: SpooledRecord[] = [];
     const failed: { record: TransformedRecord; errorCode: string; errorMessage: string }[] = [];
     for (const record of partition.records) {
-      const result = this.converter.convert(record.data);
+      const result = this.converter.convertInto(record.data, columns);
       if (result.ok) {
-        for (const row of result.rows) rows.push(row);
+        rows += result.rows;
         converted.push(record.source);
       } else failed.push({ record, errorCode: result.errorCode, errorMessage: result.errorMessage });
     }
     if (converted.length > 0) {
-      const body = writeLakeParquet(this.config.table, rows);
+      const body = writeLakeParquetColumns(this.config.table, columns);
       const key = objectKey(
         prefix,
         this.config.name,
@@ -377,7 +377,7 @@ export class DeliveryStream {
       await this.config.store.put(key, body);
       this.counters.deliveredObjects++;
       this.counters.deliveredRecords += converted.length;
-      this.counters.deliveredRows += rows.length;
+      this.counters.deliveredRows += rows;
       this.counters.deliveredBytes += body.length;
       await this.release(converted);
     }

@@ -5,8 +5,10 @@
  * the stream's Glue table. A record that cannot be read fails as a whole (`format-conversion-failed`), the
  * other records of the batch still convert (aws-contracts.md section 3).
  */
-import { type LakeColumn, type LakeTable, lakeColumns } from '../glue/index.ts';
-import { type LakeRow, LakeValueError, parseJsonRow } from '../lake/lake-value.ts';
+import { type LakeTable, lakeColumns } from '../glue/index.ts';
+import { LakeValueError } from '../lake/lake-value.ts';
+import type { ParquetCell } from '../lake/parquet-writer.ts';
+import { type ColumnReader, columnReader } from './column-readers.ts';
 
 /** Error codes Firehose reports for conversion failures (as observed on AWS). */
 export const CONVERSION_ERROR_CODES = {
@@ -14,14 +16,20 @@ export const CONVERSION_ERROR_CODES = {
   malformed: 'DataFormatConversion.MalformedData',
 } as const;
 
-/** The rows of one record, or why it failed. */
+/** How many rows one record added, or why it failed. */
 export type ConversionResult =
-  | { readonly ok: true; readonly rows: LakeRow[] }
+  | { readonly ok: true; readonly rows: number }
   | { readonly ok: false; readonly errorCode: string; readonly errorMessage: string };
 
-/** A converter bound to one lake table's columns. */
+/**
+ * A converter bound to one lake table's columns. It fills columns (one array of Parquet cells per column of
+ * `lakeColumns(table)`) rather than building a row object per JSON object: the Parquet writer wants columns.
+ */
 export interface RecordConverter {
-  convert(data: Uint8Array): ConversionResult;
+  /** Empty columns to convert records into. */
+  emptyColumns(): ParquetCell[][];
+  /** Appends the rows of one record to `columns`; a failed record leaves them as they were. */
+  convertInto(data: Uint8Array, columns: ParquetCell[][]): ConversionResult;
 }
 
 class ParseError extends Error {
@@ -33,10 +41,27 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** A converter for `table`: its business and metadata columns (the `dt` partition is in the path). */
 export function recordConverter(table: LakeTable): RecordConverter {
   const columns = lakeColumns(table);
-  return { convert: (data) => convertRecord(table, columns, data) };
+  const names = columns.map((column) => column.name);
+  const lowerNames = names.map((name) => name.toLowerCase());
+  const readers = columns.map(columnReader);
+  return {
+    emptyColumns: () => columns.map((): ParquetCell[] => []),
+    convertInto: (data, target) => convertRecord(table, { names, lowerNames, readers }, data, target),
+  };
 }
 
-function convertRecord(table: LakeTable, columns: readonly LakeColumn[], data: Uint8Array): ConversionResult {
+interface ColumnPlan {
+  readonly names: readonly string[];
+  readonly lowerNames: readonly string[];
+  readonly readers: readonly ColumnReader[];
+}
+
+function convertRecord(
+  table: LakeTable,
+  plan: ColumnPlan,
+  data: Uint8Array,
+  target: ParquetCell[][],
+): ConversionResult {
   let objects: unknown[];
   try {
     objects = splitJsonObjects(decoder.decode(data));
@@ -48,18 +73,55 @@ function convertRecord(table: LakeTable, columns: readonly LakeColumn[], data: U
       errorMessage: `Cannot parse the record for ${table.name}: ${reason}`,
     };
   }
-  const rows: LakeRow[] = [];
+  const start = target[0]?.length ?? 0;
   try {
-    for (const object of objects) rows.push(parseJsonRow(columns, object as Record<string, unknown>));
+    for (const object of objects) appendRow(plan, object as Readonly<Record<string, unknown>>, target);
   } catch (error) {
     if (!(error instanceof LakeValueError)) throw error;
+    // The record fails as a whole: drop what its earlier objects added.
+    for (const column of target) column.length = start;
     return {
       ok: false,
       errorCode: CONVERSION_ERROR_CODES.malformed,
       errorMessage: `Lake table ${table.name}: ${error.message}`,
     };
   }
-  return { ok: true, rows };
+  return { ok: true, rows: objects.length };
+}
+
+/**
+ * One object as a row, the way the OpenX JSON SerDe reads it (`parseJsonRow` in lake/lake-value.ts):
+ * attributes not in the table are dropped, missing ones are NULL, keys match case-insensitively with an
+ * exact-case key winning. A row is appended whole or not at all.
+ */
+function appendRow(
+  plan: ColumnPlan,
+  object: Readonly<Record<string, unknown>>,
+  target: ParquetCell[][],
+): void {
+  const { names, lowerNames, readers } = plan;
+  const cells = new Array<ParquetCell>(names.length);
+  let folded: Map<string, unknown> | undefined;
+  for (let index = 0; index < names.length; index++) {
+    const name = names[index] as string;
+    let value = object[name];
+    if (value === undefined && !Object.hasOwn(object, name)) {
+      folded ??= foldKeys(object);
+      value = folded.get(lowerNames[index] as string);
+    }
+    cells[index] = (readers[index] as ColumnReader)(value);
+  }
+  for (let index = 0; index < cells.length; index++)
+    (target[index] as ParquetCell[]).push(cells[index] ?? null);
+}
+
+function foldKeys(object: Readonly<Record<string, unknown>>): Map<string, unknown> {
+  const folded = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(object)) {
+    const lower = key.toLowerCase();
+    if (!folded.has(lower) || key === lower) folded.set(lower, value);
+  }
+  return folded;
 }
 
 function isPlainObject(value: unknown): boolean {

@@ -143,6 +143,8 @@ function formatHundredths(hundredths: bigint): string {
  * @throws {RangeError} when `date` is not a `YYYY-MM-DD` calendar day.
  */
 export function dateToEpochDays(date: string): number {
+  const fast = canonicalDateDays(date);
+  if (fast !== undefined) return fast;
   const match = DATE_TEXT.exec(date);
   const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
   if (!isValidDay(year, month, day)) throw new RangeError('Expected a YYYY-MM-DD calendar date.');
@@ -151,6 +153,7 @@ export function dateToEpochDays(date: string): number {
 
 /** True when `text` is `YYYY-MM-DD` naming a real calendar day (no 2023-02-29). */
 export function isCalendarDate(text: string): boolean {
+  if (canonicalDateDays(text) !== undefined) return true;
   const match = DATE_TEXT.exec(text);
   return match !== null && isValidDay(Number(match[1]), Number(match[2]), Number(match[3]));
 }
@@ -226,6 +229,8 @@ function parseTimestamp(column: LakeColumn, value: unknown): bigint {
   if (typeof text !== 'string') {
     throw new LakeValueError(column, 'expected a timestamp string or epoch number.');
   }
+  const fast = canonicalTimestampMillis(text);
+  if (fast !== undefined) return BigInt(fast);
   const wall = ISO_UTC_TIMESTAMP.exec(text) ?? SPACE_TIMESTAMP.exec(text);
   const millis = wall ? wallClockMillis(column, wall) : epochMillis(column, text);
   const year = new Date(Number(millis)).getUTCFullYear();
@@ -292,6 +297,61 @@ function parseBoolean(column: LakeColumn, value: unknown): boolean {
     if (lower === 'false') return false;
   }
   throw new LakeValueError(column, 'expected a JSON boolean or the string "true" or "false".');
+}
+
+/**
+ * Epoch milliseconds of a timestamp in one of the two forms the pipeline itself writes, with exactly three
+ * fraction digits: `YYYY-MM-DD HH:MM:SS.mmm` (formatLakeTimestamp) or `YYYY-MM-DDTHH:MM:SS.mmmZ` (commit
+ * times). Undefined for any other text, and for a date or time that does not exist or a year outside the
+ * lake's range, so that the caller's general path decides (and words the refusal). Read with arithmetic
+ * rather than regular expressions and a Date: this runs for every timestamp the transformation and the
+ * conversion see.
+ */
+export function canonicalTimestampMillis(text: string): number | undefined {
+  const length = text.length;
+  if (length === 24) {
+    if (text.charCodeAt(10) !== 0x54 || text.charCodeAt(23) !== 0x5a) return undefined;
+  } else if (length !== 23 || text.charCodeAt(10) !== 0x20) return undefined;
+  if (text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a || text.charCodeAt(19) !== 0x2e) {
+    return undefined;
+  }
+  const days = canonicalDateDays(text.slice(0, 10));
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  const millis = digitsAt(text, 20, 3);
+  if (days === undefined || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    return undefined;
+  }
+  if (millis < 0 || digitsAt(text, 0, 4) < MIN_YEAR) return undefined;
+  return days * MILLIS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + millis;
+}
+
+/** Days since 1970-01-01 of a `YYYY-MM-DD` calendar day (year 1 or later), else undefined. */
+function canonicalDateDays(text: string): number | undefined {
+  if (text.length !== 10 || text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  if (year < 0 || month < 0 || day < 0 || !isValidDay(year, month, day)) return undefined;
+  // Days from the proleptic Gregorian civil date (H. Hinnant's algorithm), as Date's UTC arithmetic counts.
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/** The number written by `count` ASCII digits at `start`, or -1 when one of them is not a digit. */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let at = start; at < start + count; at++) {
+    const digit = text.charCodeAt(at) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** Epoch milliseconds of a UTC wall time. Unlike `Date.UTC`, years 0-99 stay years 0-99, not 1900-1999. */

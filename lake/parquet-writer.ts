@@ -13,6 +13,12 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type LakeColumn, type LakeColumnType, type LakeTable, lakeColumns } from '../glue/index.ts';
 import { dateToEpochDays, type LakeRow, type LakeValue } from './lake-value.ts';
 
+/**
+ * One stored Parquet value: the lake value (see `LakeValue`), except that a `date` is its day count since
+ * 1970-01-01 (Parquet's DATE). `null` is SQL NULL.
+ */
+export type ParquetCell = number | bigint | string | boolean | null;
+
 /** A row value that does not have the JavaScript type its column's Glue type needs (a bug upstream). */
 export class LakeParquetError extends Error {
   override readonly name = 'LakeParquetError';
@@ -77,9 +83,21 @@ export function lakeParquetSchema(table: LakeTable): SchemaElement[] {
  * and row index.
  */
 export function writeLakeParquet(table: LakeTable, rows: readonly LakeRow[]): Uint8Array {
-  const columnData = lakeColumns(table).map((column) => ({
+  return writeLakeParquetColumns(
+    table,
+    lakeColumns(table).map((column) => columnValues(table, column, rows)),
+  );
+}
+
+/**
+ * Encodes columns of Parquet cells, one array per column of `lakeColumns(table)` in that order, all of one
+ * length, as a Parquet file of `table`. The cells are not checked: they must already have their column's
+ * type (the record format conversion reads them with per-column readers that guarantee it).
+ */
+export function writeLakeParquetColumns(table: LakeTable, columns: readonly ParquetCell[][]): Uint8Array {
+  const columnData = lakeColumns(table).map((column, index) => ({
     name: column.name,
-    data: columnValues(table, column, rows),
+    data: columns[index] ?? [],
   }));
   const buffer = parquetWriteBuffer({
     columnData,
@@ -91,13 +109,9 @@ export function writeLakeParquet(table: LakeTable, rows: readonly LakeRow[]): Ui
   return new Uint8Array(buffer);
 }
 
-function columnValues(
-  table: LakeTable,
-  column: LakeColumn,
-  rows: readonly LakeRow[],
-): (number | bigint | string | boolean | null)[] {
+function columnValues(table: LakeTable, column: LakeColumn, rows: readonly LakeRow[]): ParquetCell[] {
   const expected = VALUE_TYPES[column.type];
-  const values = new Array<number | bigint | string | boolean | null>(rows.length);
+  const values = new Array<ParquetCell>(rows.length);
   let lastDate: string | undefined;
   let lastDays = 0;
   for (let index = 0; index < rows.length; index++) {

@@ -11,7 +11,7 @@
  */
 import type { ChangeEvent, SourceValue } from '../core/change-event.ts';
 import { type LakeColumn, type LakeColumnType, type LakeTable, lakeTableForSource } from '../glue/index.ts';
-import { isCalendarDate } from '../lake/lake-value.ts';
+import { canonicalTimestampMillis, isCalendarDate } from '../lake/lake-value.ts';
 import type { SourceTableName } from '../source/source-tables.ts';
 import {
   COLUMN_MAPPINGS,
@@ -125,9 +125,21 @@ export function lakeRowJson(event: ChangeEvent): string {
   out += `,"_lsn":${FAST_JSON.bigint(event.lsn) ?? JSON.stringify(typed(table, event, LSN_COLUMN, event.lsn))}`;
   out += `,"_seq":${FAST_JSON.int(event.seq) ?? JSON.stringify(typed(table, event, SEQ_COLUMN, event.seq))}`;
   out += `,"_xid":${jsonOf(table, event, XID_COLUMN, event.xid, FAST_JSON.bigint)}`;
-  out += `,"_commit_ts":${JSON.stringify(commitTsJson(table, event))}`;
+  out += `,"_commit_ts":${commitTsText(table, event)}`;
   out += `,"_unchanged":${unchanged ? JSON.stringify(unchanged.join(',')) : 'null'}}`;
   return out;
+}
+
+/**
+ * A commit time `YYYY-MM-DDTHH:MM:SS.mmmZ` is written `"YYYY-MM-DD HH:MM:SS.mmm"` when it names a real
+ * time in the lake's years; anything else takes the generic path.
+ */
+function commitTsText(table: LakeTable, event: ChangeEvent): string {
+  const text = event.commit_ts;
+  if (text.length === 24 && canonicalTimestampMillis(text) !== undefined) {
+    return `"${text.slice(0, 10)} ${text.slice(11, 23)}"`;
+  }
+  return JSON.stringify(commitTsJson(table, event));
 }
 
 function valueJson(table: LakeTable, event: ChangeEvent, plan: ColumnPlan, raw: SourceValue): string {

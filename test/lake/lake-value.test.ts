@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { LakeColumn, LakeColumnType } from '../../glue/index.ts';
 import {
+  canonicalTimestampMillis,
   dateToEpochDays,
+  formatLakeTimestamp,
   isCalendarDate,
   LakeValueError,
   parseJsonRow,
@@ -174,5 +176,48 @@ describe('dateToEpochDays', () => {
     expect(dateToEpochDays('2022-11-03')).toBe(19299);
     expect(dateToEpochDays('0050-01-01')).toBe(-701265);
     expect(() => dateToEpochDays('2023-02-29')).toThrow(RangeError);
+  });
+});
+
+describe('canonicalTimestampMillis', () => {
+  const column = { name: 'ts', type: 'timestamp' as const, comment: '' };
+  it('reads both canonical forms as Date does, across the lake years', () => {
+    const next = (() => {
+      let state = 7;
+      return () => {
+        state = (state * 48271) % 2147483647;
+        return state / 2147483647;
+      };
+    })();
+    const min = Date.UTC(1900, 0, 1);
+    const max = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    for (let i = 0; i < 20_000; i++) {
+      const millis = Math.floor(min + next() * (max - min));
+      const iso = new Date(millis).toISOString();
+      expect(canonicalTimestampMillis(iso)).toBe(millis);
+      expect(canonicalTimestampMillis(formatLakeTimestamp(BigInt(millis)))).toBe(millis);
+      expect(dateToEpochDays(iso.slice(0, 10))).toBe(Math.floor(millis / 86_400_000));
+    }
+  });
+
+  it('leaves every other text to the general path (which refuses it or reads a non-canonical form)', () => {
+    for (const text of [
+      '2023-02-29 00:00:00.000',
+      '1899-12-31 23:59:59.999',
+      '2022-11-03 24:00:00.000',
+      '2022-11-03 23:60:00.000',
+      '2022-11-03 23:00:60.000',
+      '2022-11-03 23:00:00.00',
+      '2022-11-03T23:00:00.000',
+      '2022-13-03 23:00:00.000',
+      '2022-11-3 23:00:00.000',
+      '2022-11-03 23:00:00,000',
+      '0000-01-01 00:00:00.000',
+    ]) {
+      expect(canonicalTimestampMillis(text), text).toBeUndefined();
+    }
+    expect(parseJsonValue(column, '2022-11-3 23:00:00.5')).toBe(BigInt(Date.UTC(2022, 10, 3, 23, 0, 0, 500)));
+    expect(() => parseJsonValue(column, '2023-02-29 00:00:00.000')).toThrow(LakeValueError);
+    expect(canonicalTimestampMillis('2024-02-29T00:00:00.000Z')).toBe(Date.UTC(2024, 1, 29));
   });
 });
