@@ -57,22 +57,9 @@ const COPY_ESCAPES: Record<string, string> = {
 };
 
 /**
- * Splits one COPY text-format line (no trailing newline) into raw field texts; `\N` is null.
- * COPY TO only writes the escapes `\b \f \n \r \t \v \\`; octal and hex escapes are decoded too for safety.
+ * Decodes the backslash escapes of one COPY text field. COPY TO only writes `\b \f \n \r \t \v \\`; octal
+ * and hex escapes are decoded too for safety.
  */
-export function splitCopyLine(line: string): (string | null)[] {
-  const fields: (string | null)[] = [];
-  let start = 0;
-  for (;;) {
-    const tab = line.indexOf('\t', start);
-    const raw = tab < 0 ? line.slice(start) : line.slice(start, tab);
-    fields.push(raw === '\\N' ? null : raw.includes('\\') ? unescapeCopyField(raw) : raw);
-    if (tab < 0) return fields;
-    start = tab + 1;
-  }
-}
-
-/** Decodes the backslash escapes of one COPY text field. */
 export function unescapeCopyField(raw: string): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {

@@ -21,9 +21,10 @@ async function insertChain(client: pg.ClientBase, id: number, bigText: string): 
     [id, ts],
   );
   await client.query(`INSERT INTO currency VALUES ($1, 'GBP', $2, $2)`, [id, ts]);
-  await client.query(`INSERT INTO department VALUES ($1, 'Sales', 'Manchester', 'Richard Roma', $2, $2)`, [
+  await client.query(`INSERT INTO department VALUES ($1, 'Sales', $3, 'Richard Roma', $2, $2)`, [
     id,
     ts,
+    AWKWARD_TEXT,
   ]);
   await client.query(
     `INSERT INTO staff VALUES ($1, 'Jeremie', 'Franey', $1, 'jeremie.franey@terrifictotes.com', $2, $2)`,
@@ -47,6 +48,9 @@ async function insertChain(client: pg.ClientBase, id: number, bigText: string): 
   );
   await client.query('COMMIT');
 }
+
+/** Text that COPY must escape (tab, newline, backslash) plus quotes and multi-byte characters. */
+const AWKWARD_TEXT = 'Manchester\tM1\nFloor "2" \\ back-slash, ünïcødé ✓';
 
 /** Incompressible text well over the TOAST threshold, so PostgreSQL stores it out of line. */
 const BIG_TEXT_SQL = `SELECT string_agg(md5(g::text), '') AS t FROM generate_series(1, 4000) AS g`;
@@ -130,6 +134,11 @@ describe('reader values', () => {
       address_line_2: null,
       district: 'Avon',
     });
+  });
+
+  it('keeps text COPY must escape exactly, in the snapshot and in the stream', () => {
+    expect(eventsOf(events, 'department', 'r')[0]?.row?.location).toBe(AWKWARD_TEXT);
+    expect(eventsOf(events, 'department', 'c')[0]?.row?.location).toBe(AWKWARD_TEXT);
   });
 
   it('gives snapshot rows and streamed rows one encoding', () => {
