@@ -306,6 +306,7 @@ async function runFirehose(
   dir: string,
   inputPath: string,
   workers: number,
+  encodeOnMain: boolean,
 ): Promise<{
   seconds: number;
   cpuSeconds: number;
@@ -326,7 +327,13 @@ async function runFirehose(
       : undefined;
   const firehose = await LocalFirehose.open({
     spoolDir: join(dir, 'spool'),
-    streams: totesysDeliveryStreams({ store, bucket: 'lake', transform: handler, invoker: pool?.invoker }),
+    streams: totesysDeliveryStreams({
+      store,
+      bucket: 'lake',
+      transform: handler,
+      invoker: pool?.invoker,
+      encoder: encodeOnMain ? undefined : pool?.encoder,
+    }),
   });
   const sampler = peakRssSampler();
   const cpuBefore = process.cpuUsage();
@@ -417,7 +424,12 @@ async function runDuckDb(dir: string): Promise<{ seconds: number; counts: Map<st
   }
 }
 
-function parseEvents(args: string[]): { events: number; keep: boolean; workers: number } {
+function parseEvents(args: string[]): {
+  events: number;
+  keep: boolean;
+  workers: number;
+  encodeOnMain: boolean;
+} {
   let events = 1_000_000;
   const at = args.indexOf('--events');
   if (at >= 0) events = Number(args[at + 1]);
@@ -427,12 +439,12 @@ function parseEvents(args: string[]): { events: number; keep: boolean; workers: 
     throw new Error('--lambda-workers needs 0 (handler in-process) or more worker threads');
   if (!Number.isSafeInteger(events) || events <= 0)
     throw new Error('--events needs a positive integer, e.g. --events 100000');
-  return { events, keep: args.includes('--keep'), workers };
+  return { events, keep: args.includes('--keep'), workers, encodeOnMain: args.includes('--encode-on-main') };
 }
 
 /** Runs the benchmark; prints both rates, their ratio and peak memory. */
 export async function run(args: string[]): Promise<void> {
-  const { events, keep, workers } = parseEvents(args);
+  const { events, keep, workers, encodeOnMain } = parseEvents(args);
   const dir = await mkdtemp(join(tmpdir(), 'bench-lake-'));
   try {
     console.log(
@@ -442,7 +454,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `input: ${generated.records.toLocaleString('en')} records (${mib(generated.bytes)}) in ${generated.batches.toLocaleString('en')} PutRecordBatch calls`,
     );
-    const firehose = await runFirehose(dir, join(dir, 'input.bin'), workers);
+    const firehose = await runFirehose(dir, join(dir, 'input.bin'), workers, encodeOnMain);
     if (firehose.rows !== events || firehose.failures > 0)
       throw new Error(
         `local Firehose delivered ${firehose.rows} rows of ${events} with ${firehose.failures} failed records`,

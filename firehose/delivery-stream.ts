@@ -9,11 +9,9 @@
  * bound. A record is released from the spool
  * only after the object holding it (or its error document) is written: at-least-once, never loss.
  */
-import { writeLakeParquetColumns } from '../lake/parquet-writer.ts';
 import { ERROR_OUTPUT_TYPES, RECORD_ERROR_CODES } from './error-documents.ts';
 import { ErrorOutput } from './error-output.ts';
 import { FirehoseClosedError, PrefixEvaluationError } from './firehose-errors.ts';
-import { type RecordConverter, recordConverter } from './format-conversion.ts';
 import { IncomingQueue } from './incoming-queue.ts';
 import { INITIAL_STREAM_VERSION, objectKey } from './object-key.ts';
 import {
@@ -22,6 +20,7 @@ import {
   type SpooledRecord,
   type TransformedRecord,
 } from './partition-buffers.ts';
+import { inProcessEncoder, type PartitionEncoder } from './partition-encoding.ts';
 import {
   type CompiledPrefix,
   compileS3Prefixes,
@@ -57,7 +56,7 @@ export class DeliveryStream {
   readonly arn: string;
   readonly counters = new DeliveryStreamCounters();
   private readonly prefix: CompiledPrefix;
-  private readonly converter: RecordConverter;
+  private readonly encode: PartitionEncoder;
   private readonly invoke: Invoker;
   private readonly incoming = new IncomingQueue();
   private readonly partitions: PartitionBuffers;
@@ -97,7 +96,7 @@ export class DeliveryStream {
       region: runtime.region,
       lambdaArn: `arn:aws:lambda:${runtime.region}:000000000000:function:${config.lambdaName}`,
     });
-    this.converter = recordConverter(config.table);
+    this.encode = config.encoder ?? inProcessEncoder;
     this.invoke = config.invoker ?? inProcessInvoker(config.transform);
     this.arn = `arn:aws:firehose:${runtime.region}:000000000000:deliverystream/${config.name}`;
     this.nextRecordId = BigInt(Date.now()) * 10n ** 15n;
@@ -353,19 +352,18 @@ export class DeliveryStream {
       this.counters.partitioningFailedRecords += partition.records.length;
       return;
     }
-    const columns = this.converter.emptyColumns();
-    let rows = 0;
+    const { body, rows, failures } = await this.encode(
+      this.config.table.name,
+      partition.records.map((record) => record.data),
+    );
     const converted: SpooledRecord[] = [];
     const failed: { record: TransformedRecord; errorCode: string; errorMessage: string }[] = [];
-    for (const record of partition.records) {
-      const result = this.converter.convertInto(record.data, columns);
-      if (result.ok) {
-        rows += result.rows;
-        converted.push(record.source);
-      } else failed.push({ record, errorCode: result.errorCode, errorMessage: result.errorMessage });
-    }
-    if (converted.length > 0) {
-      const body = writeLakeParquetColumns(this.config.table, columns);
+    partition.records.forEach((record, index) => {
+      const failure = failures[index];
+      if (failure === undefined) converted.push(record.source);
+      else failed.push({ record, ...failure });
+    });
+    if (body !== undefined && converted.length > 0) {
       const key = objectKey(
         prefix,
         this.config.name,

@@ -12,6 +12,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
+import type { LakeTableName } from '../glue/index.ts';
+import type { PartitionEncoder, PartitionEncoding } from './partition-encoding.ts';
 import type {
   InvocationRecord,
   InvocationResult,
@@ -36,7 +38,7 @@ export interface LambdaWorkerPoolOptions {
 
 interface Reply {
   readonly id: number;
-  readonly result?: FirehoseTransformationResult | InvocationResult;
+  readonly result?: FirehoseTransformationResult | InvocationResult | PartitionEncoding;
   readonly error?: { readonly name: string; readonly message: string };
 }
 
@@ -47,6 +49,13 @@ type Request =
       readonly records: readonly InvocationRecord[];
       readonly streamArn: string;
       readonly region: string;
+    }
+  | {
+      readonly kind: 'encode';
+      readonly table: LakeTableName;
+      /** The records back to back in one buffer, and their lengths. */
+      readonly bytes: Uint8Array;
+      readonly lengths: readonly number[];
     };
 
 // Runs in each worker: load the handler (registering tsx first for TypeScript), then answer invocations.
@@ -56,8 +65,21 @@ if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
 const handler = (await import(workerData.module))[workerData.exportName];
 if (typeof handler !== 'function') throw new Error('The module exports no function ' + workerData.exportName);
 const { invokeTransformation } = await import(workerData.invocationModule);
+const { encodePartition } = await import(workerData.encodingModule);
 parentPort.on('message', async ({ id, request }) => {
   try {
+    if (request.kind === 'encode') {
+      const records = [];
+      let at = 0;
+      for (const length of request.lengths) {
+        records.push(request.bytes.subarray(at, at + length));
+        at += length;
+      }
+      const result = encodePartition(request.table, records);
+      // The Parquet body has its own buffer: move it rather than copy it.
+      parentPort.postMessage({ id, result }, result.body ? [result.body.buffer] : []);
+      return;
+    }
     const result =
       request.kind === 'invoke'
         ? await invokeTransformation(handler, request.records, request.streamArn, request.region)
@@ -80,13 +102,12 @@ export class LambdaWorkerPool {
 
   constructor(options: LambdaWorkerPoolOptions) {
     const count = options.workers ?? Math.max(1, availableParallelism() - 1);
+    const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
     const workerData = {
       module: options.module.href,
       exportName: options.exportName ?? 'handler',
-      invocationModule: new URL(
-        `./transformation-invocation.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
-        import.meta.url,
-      ).href,
+      invocationModule: new URL(`./transformation-invocation.${extension}`, import.meta.url).href,
+      encodingModule: new URL(`./partition-encoding.${extension}`, import.meta.url).href,
       tsxApi: options.module.pathname.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : undefined,
     };
     for (let i = 0; i < count; i++) {
@@ -128,6 +149,26 @@ export class LambdaWorkerPool {
       { kind: 'invoke', records: copies, streamArn, region },
       transfer,
     )) as InvocationResult;
+  };
+
+  /**
+   * Record format conversion and Parquet encoding of a partition buffer in a worker: give it to a stream as
+   * `encoder`. The records are copied into one buffer that is moved, not cloned.
+   */
+  readonly encoder: PartitionEncoder = async (table, records) => {
+    let size = 0;
+    for (const record of records) size += record.length;
+    const bytes = new Uint8Array(size);
+    const lengths: number[] = [];
+    let at = 0;
+    for (const record of records) {
+      bytes.set(record, at);
+      at += record.length;
+      lengths.push(record.length);
+    }
+    return (await this.call({ kind: 'encode', table, bytes, lengths }, [
+      bytes.buffer as ArrayBuffer,
+    ])) as PartitionEncoding;
   };
 
   private async call(request: Request, transfer: ArrayBuffer[] = []): Promise<Reply['result']> {

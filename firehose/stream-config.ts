@@ -7,6 +7,7 @@
  */
 import type { ObjectStore } from '../core/ports/object-store.ts';
 import { LAKE_TABLES, type LakeTable } from '../glue/index.ts';
+import type { PartitionEncoder } from './partition-encoding.ts';
 import { DEFAULT_STREAM_PREFIX, deliveryStreamName } from './put-record-batch.ts';
 import type { Invoker, TransformFunction } from './transformation-invocation.ts';
 
@@ -34,6 +35,8 @@ export interface DeliveryStreamConfig {
   readonly transform: TransformFunction;
   /** Where invocations run; default: `transform` called on the main thread. */
   readonly invoker?: Invoker;
+  /** Where record format conversion and Parquet encoding run; default: on the main thread. */
+  readonly encoder?: PartitionEncoder;
   /** The function's name, for the `lambdaArn` of error documents. */
   readonly lambdaName: string;
   /** Lambda processor buffering (`BufferSizeInMBs`, `BufferIntervalInSeconds`). */
@@ -69,6 +72,8 @@ export interface TotesysStreamsOptions {
   readonly transform: TransformFunction;
   /** Where invocations run (e.g. `LambdaWorkerPool.invoker`); default: `transform` on the main thread. */
   readonly invoker?: Invoker;
+  /** Where conversion and Parquet encoding run (e.g. `LambdaWorkerPool.encoder`); default: main thread. */
+  readonly encoder?: PartitionEncoder;
   /** Stream name prefix (default `totesys-`). */
   readonly streamPrefix?: string;
   readonly processorBuffering?: BufferingHints;
@@ -89,6 +94,7 @@ export function totesysDeliveryStreams(options: TotesysStreamsOptions): Delivery
     dynamicPartitioning: true,
     transform: options.transform,
     ...(options.invoker ? { invoker: options.invoker } : {}),
+    ...(options.encoder ? { encoder: options.encoder } : {}),
     lambdaName: options.lambdaName ?? LOCAL_DEFAULTS.lambdaName,
     processorBuffering: options.processorBuffering ?? LOCAL_DEFAULTS.processorBuffering,
     bufferingHints: options.bufferingHints ?? LOCAL_DEFAULTS.bufferingHints,

@@ -26,11 +26,13 @@ export function parseChangeEvent(value: unknown): ChangeEvent {
       'Unknown source table; the event names none of the 11 tables in source/source-tables.ts.',
     );
   }
-  // Built only for a refusal: this runs for every event of every record.
-  const whereOf = () => ({ table, ...(typeof lsn === 'string' && DECIMAL_LSN.test(lsn) ? { lsn } : {}) });
-  if (typeof op !== 'string') throw missing('op', whereOf());
-  if (!OPS.has(op)) throw new RecordRejectedError('Field op must be one of c, u, d, r, t, w.', whereOf());
-  if (typeof lsn !== 'string' || !DECIMAL_LSN.test(lsn)) throw missing('lsn (a decimal string)', whereOf());
+  if (typeof op !== 'string') throw missing('op', whereOf(table, lsn));
+  if (!OPS.has(op)) {
+    throw new RecordRejectedError('Field op must be one of c, u, d, r, t, w.', whereOf(table, lsn));
+  }
+  if (typeof lsn !== 'string' || !DECIMAL_LSN.test(lsn)) {
+    throw missing('lsn (a decimal string)', whereOf(table, lsn));
+  }
   const where = { table, lsn };
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
     throw missing('seq (a non-negative integer)', where);
@@ -99,6 +101,11 @@ export function parseChangeEvent(value: unknown): ChangeEvent {
 
 /** The last commit_ts that passed its check; starts as a valid one, so no unchecked value can match it. */
 let lastCommitTs: unknown = '1970-01-01T00:00:00.000Z';
+
+/** Where a refused event comes from; built only for a refusal, since parsing runs for every event. */
+function whereOf(table: string, lsn: unknown): { table: string; lsn?: string } {
+  return { table, ...(typeof lsn === 'string' && DECIMAL_LSN.test(lsn) ? { lsn } : {}) };
+}
 
 function missing(field: string, where: { table?: string; lsn?: string } = {}): RecordRejectedError {
   return new RecordRejectedError(`The change event lacks field ${field}.`, where);

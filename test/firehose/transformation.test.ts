@@ -2,6 +2,7 @@ import type { FirehoseTransformationEvent, FirehoseTransformationResult } from '
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LambdaWorkerPool } from '../../firehose/lambda-worker-pool.ts';
 import type { LocalFirehose } from '../../firehose/local-firehose.ts';
+import { encodePartition } from '../../firehose/partition-encoding.ts';
 import type { TransformFunction } from '../../firehose/transformation-invocation.ts';
 import {
   currencyEvent,
@@ -114,6 +115,50 @@ describe('the transformation Lambda as the local Firehose invokes it', () => {
         [4, 'Euro'],
       ]);
       expect(firehose!.metrics()[0]).toMatchObject({ invocations: 2, invocationFailures: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('converts and encodes partitions in a worker thread pool exactly as on the main thread', async () => {
+    const pool = new LambdaWorkerPool({
+      module: new URL('../../functions/transformer/handler.ts', import.meta.url),
+      workers: 1,
+    });
+    try {
+      const meta = `"_op":"c","_lsn":"7","_seq":0,"_xid":"9","_commit_ts":"2022-11-03 14:20:49.962"`;
+      const records = [
+        `{"currency_id":1,"currency_code":"GBP",${meta}}\n{"currency_id":2,"currency_code":"USD",${meta}}\n`,
+        `{"currency_id":"one",${meta}}`,
+        `[{"currency_id":3}]`,
+        `{"CURRENCY_ID":4,"currency_code":"EUR",${meta}}`,
+      ].map((text) => Buffer.from(text));
+      const inWorker = await pool.encoder('dim_currency', records);
+      const onMain = encodePartition('dim_currency', records);
+      expect(inWorker).toEqual(onMain);
+      expect(inWorker.rows).toBe(3);
+      expect(inWorker.failures.map((failure) => failure?.errorCode)).toEqual([
+        undefined,
+        'DataFormatConversion.MalformedData',
+        'DataFormatConversion.ParseError',
+        undefined,
+      ]);
+      expect((await readParquet(inWorker.body!)).map((row) => row.currency_id)).toEqual([1, 2, 4]);
+      // And through a stream: invocations and encoding both in the worker.
+      await start(realTransform, {
+        invoker: pool.invoker,
+        encoder: pool.encoder,
+        processorBuffering: { sizeInMBs: 0.0001, intervalInSeconds: 3600 },
+      });
+      await putCurrencies([5, 6]);
+      await firehose!.flush();
+      const rows = (
+        await Promise.all(store.keys('dim_currency/').map((key) => readParquet(store.objects.get(key)!)))
+      ).flat();
+      expect(rows.map((row) => [row.currency_id, row.currency_name]).sort()).toEqual([
+        [5, 'Euro'],
+        [6, 'Euro'],
+      ]);
     } finally {
       await pool.close();
     }
