@@ -10,6 +10,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import * as importCommand from './commands/import.ts';
 import * as queryCommand from './commands/query.ts';
 import * as reconcileCommand from './commands/reconcile.ts';
+import * as resnapshotCommand from './commands/resnapshot.ts';
 import * as seedCommand from './commands/seed.ts';
 import * as simulateCommand from './commands/simulate.ts';
 import * as statusCommand from './commands/status.ts';
@@ -26,6 +27,7 @@ const COMMANDS: readonly { register(program: Command): void }[] = [
   syncCommand,
   queryCommand,
   reconcileCommand,
+  resnapshotCommand,
 ];
 
 /** Builds the program (exported for tests and for commands added by later stages). */
