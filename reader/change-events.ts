@@ -192,6 +192,17 @@ function rowImage(tuple: DecodedTuple): { row: RowImage; unchanged: readonly str
   return { row, unchanged, bytes };
 }
 
+/**
+ * The LSN that snapshot rows taken at a slot's consistent point carry.
+ *
+ * An exported snapshot at consistent point `C` holds exactly the transactions whose commit LSN is below `C`;
+ * the slot streams those at `C` and after. So the rows are the source as of `C - 1`: a watermark at
+ * `durable - 1` covers them as soon as the slot is at `C`, and every streamed change sorts strictly after them.
+ */
+export function snapshotRowsLsn(point: Lsn): Lsn {
+  return point - 1n;
+}
+
 /** Builds the `r` events of copied rows: lsn = the snapshot point, seq = row ordinal within the table. */
 export function snapshotEvents(
   table: SourceTableName,
@@ -200,7 +211,7 @@ export function snapshotEvents(
   firstSeq: number,
   takenAt: Date,
 ): ChangeEvent[] {
-  const lsn = lsnToDecimal(point);
+  const lsn = lsnToDecimal(snapshotRowsLsn(point));
   const commitTs = takenAt.toISOString();
   const keyColumn = SOURCE_TABLES[table].primaryKey;
   return rows.map((row, index) => ({

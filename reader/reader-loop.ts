@@ -11,7 +11,7 @@ import { DEFAULTS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import type { SourceTableName } from '../source/source-tables.ts';
-import { watermarkEvents } from './change-events.ts';
+import { snapshotRowsLsn, watermarkEvents } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
 import {
   completeResnapshot,
@@ -121,7 +121,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
 
   let durable: Lsn = 0n;
   let watermarks = 0;
-  /** While a re-read at point P is in progress, watermarks stay below P (its rows are not all accepted yet). */
+  /** While a re-read is in progress, watermarks stay below its rows' LSN (they are not all accepted yet). */
   let watermarkCap: Lsn | undefined;
   let session: StreamSession | undefined;
   let snapshot: SnapshotSummary = { createdSlot: false, tables: [] };
@@ -139,7 +139,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   };
 
   const putWatermarks = async () => {
-    const lsn = watermarkCap === undefined ? durable - 1n : minLsn(durable, watermarkCap) - 1n;
+    const lsn = watermarkCap === undefined ? durable - 1n : minLsn(durable - 1n, watermarkCap - 1n);
     if (lsn <= 0n) return;
     await options.changeStream.put(watermarkEvents(lsn, new Date()));
     watermarks += 1;
@@ -181,7 +181,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
       const tables = [...requested] as SourceTableName[];
       log({ level: 'info', msg: 're-reading tables on request', tables });
       await rereadTables(snapshotContext, tables, undefined, (point) => {
-        watermarkCap = point;
+        watermarkCap = snapshotRowsLsn(point);
       });
       await completeResnapshot(options.stateStore, tables);
     })()

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ChangeEvent, dedupeKey } from '../../core/change-event.ts';
+import { maxLsn } from '../../core/lsn.ts';
 import {
   RESNAPSHOT_REQUESTS_KEY,
   requestResnapshot,
@@ -111,15 +112,40 @@ describe('reader snapshot', () => {
     const reads = stream.events.filter((event) => event.op === 'r');
     const changes = stream.events.filter((event) => event.op === 'c' || event.op === 'u' || event.op === 'd');
     expect(transactions).toBeGreaterThanOrEqual(20);
-    expect(reads.every((event) => BigInt(event.lsn) === point)).toBe(true);
+    // The snapshot is the source as of just before the consistent point; every streamed change sorts after it.
+    expect(reads.every((event) => BigInt(event.lsn) === point - 1n)).toBe(true);
     expect(changes.length).toBeGreaterThan(0);
-    expect(changes.every((event) => BigInt(event.lsn) > point)).toBe(true);
+    expect(changes.every((event) => BigInt(event.lsn) >= point)).toBe(true);
     const nonWatermarks = stream.events.filter((event) => event.op !== 'w');
     expect(new Set(nonWatermarks.map(dedupeKey)).size).toBe(nonWatermarks.length);
     expect(asObject(replay(stream.events))).toEqual(asObject(await sourceState(database.url)));
     const departmentDone = progress.find((p) => p.table === 'department' && p.done);
     expect(departmentDone?.rows).toBe(eventsOf(reads, 'department').length);
     expect(departmentDone?.rowsPerSecond).toBeGreaterThan(0);
+  });
+
+  it('puts a watermark covering the snapshot rows even when nothing is committed after the snapshot', async () => {
+    // Prepare: a quiet source; the loader's first cut must hold the snapshot, not an empty warehouse.
+    await withClient(database.url, (client) => insertDepartments(client, 1, 50));
+    const stream = new MemoryChangeStream();
+
+    // Act
+    await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: stream,
+      stateStore: new MemoryStateStore(),
+      stopAtLsn: 'current',
+      log: memoryLog().log,
+    });
+
+    // Assess
+    const reads = eventsOf(stream.events, 'department', 'r');
+    const watermarks = stream.events.filter((event) => event.op === 'w');
+    expect(reads).toHaveLength(50);
+    expect(watermarks.length).toBeGreaterThan(0);
+    const newestWatermark = watermarks.map((event) => BigInt(event.lsn)).reduce(maxLsn);
+    expect(reads.every((event) => BigInt(event.lsn) <= newestWatermark)).toBe(true);
   });
 
   it('resumes a snapshot that crashed mid-table without re-reading finished tables, and still rebuilds the source', async () => {
