@@ -9,7 +9,7 @@
  * `parseJsonValue` itself, so what is accepted, refused and with which message is unchanged.
  */
 import type { LakeColumn, LakeColumnType } from '../glue/index.ts';
-import { dateToEpochDays, parseJsonValue } from '../lake/lake-value.ts';
+import { canonicalDateDays, dateToEpochDays, parseJsonValue } from '../lake/lake-value.ts';
 import type { ParquetCell } from '../lake/parquet-writer.ts';
 
 /** Reads one JSON attribute (`undefined` when absent) of a column. @throws {LakeValueError} */
@@ -45,6 +45,8 @@ const READERS: { readonly [T in LakeColumnType]: (column: LakeColumn) => ColumnR
   },
   date: (column) =>
     cached((value) => {
+      const days = typeof value === 'string' ? canonicalDateDays(value) : undefined;
+      if (days !== undefined) return days;
       const date = parseJsonValue(column, value);
       return date === null ? null : dateToEpochDays(date as string);
     }),

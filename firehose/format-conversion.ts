@@ -92,7 +92,7 @@ function convertRecord(
 /**
  * One object as a row, the way the OpenX JSON SerDe reads it (`parseJsonRow` in lake/lake-value.ts):
  * attributes not in the table are dropped, missing ones are NULL, keys match case-insensitively with an
- * exact-case key winning. A row is appended whole or not at all.
+ * exact-case key winning. A refused value leaves the columns uneven: the caller truncates them.
  */
 function appendRow(
   plan: ColumnPlan,
@@ -100,7 +100,6 @@ function appendRow(
   target: ParquetCell[][],
 ): void {
   const { names, lowerNames, readers } = plan;
-  const cells = new Array<ParquetCell>(names.length);
   let folded: Map<string, unknown> | undefined;
   for (let index = 0; index < names.length; index++) {
     const name = names[index] as string;
@@ -109,10 +108,8 @@ function appendRow(
       folded ??= foldKeys(object);
       value = folded.get(lowerNames[index] as string);
     }
-    cells[index] = (readers[index] as ColumnReader)(value);
+    (target[index] as ParquetCell[]).push((readers[index] as ColumnReader)(value));
   }
-  for (let index = 0; index < cells.length; index++)
-    (target[index] as ParquetCell[]).push(cells[index] ?? null);
 }
 
 function foldKeys(object: Readonly<Record<string, unknown>>): Map<string, unknown> {

@@ -327,8 +327,11 @@ export function canonicalTimestampMillis(text: string): number | undefined {
   return days * MILLIS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + millis;
 }
 
-/** Days since 1970-01-01 of a `YYYY-MM-DD` calendar day (year 1 or later), else undefined. */
-function canonicalDateDays(text: string): number | undefined {
+/**
+ * Days since 1970-01-01 of a `YYYY-MM-DD` calendar day (year 1 or later), else undefined: the day count a
+ * lake `date` is stored as, read without a regular expression or a Date.
+ */
+export function canonicalDateDays(text: string): number | undefined {
   if (text.length !== 10 || text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d) return undefined;
   const year = digitsAt(text, 0, 4);
   const month = digitsAt(text, 5, 2);
