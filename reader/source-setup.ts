@@ -104,13 +104,17 @@ export async function prepareSource(client: pg.ClientBase, names: ReplicationNam
       [SOURCE_TABLE_NAMES],
     )
   ).rows;
+  const missing = SOURCE_TABLE_NAMES.filter((name) =>
+    tables.some((table) => table.name === name && !table.exists),
+  );
+  if (missing.length > 0) {
+    problems.push(
+      `Table(s) ${missing.join(', ')} do not exist in schema public: point --source-url at the totesys ` +
+        'database, or create the schema on an empty database with `totesys-stream seed` or `import --dump`.',
+    );
+  }
   for (const table of tables) {
-    if (!table.exists) {
-      problems.push(
-        `Table public.${table.name} does not exist; run the totesys migration on the source first.`,
-      );
-      continue;
-    }
+    if (!table.exists) continue;
     if (!table.can_select) {
       problems.push(
         `Role "${role.user}" cannot read public.${table.name}; GRANT SELECT ON public.${table.name} TO "${role.user}";`,

@@ -1,4 +1,4 @@
-/** The CDK app: `npm run synth`, `cd cdk && npx cdk deploy --all` (context keys: docs/aws-deployment.md). */
+/** The CDK app: `npm run synth`, `cd cdk && npx cdk deploy --all` (context keys: README, Deploying to AWS). */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FEATURE_FLAGS } from '../lib/feature-flags.ts';

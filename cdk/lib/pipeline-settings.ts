@@ -1,7 +1,7 @@
 /**
  * @module
  * The deployment's settings, read from CDK context (`cdk.json` or `cdk deploy -c key=value`), validated once,
- * with every default in one place. docs/aws-deployment.md lists the same keys.
+ * with every default in one place. the README (Deploying to AWS) lists the same keys.
  */
 import type { App } from 'aws-cdk-lib';
 import { DEFAULTS } from '../../core/operations.ts';

@@ -32,7 +32,7 @@ export function register(program: Command): void {
   program
     .command('up')
     .description(
-      'Run everything locally: databases, schema, seed data when empty, live activity. Ctrl-C stops it.',
+      'Run everything locally: databases, schema, seed data when the embedded source is empty, live activity, the pipeline. Ctrl-C stops it.',
     )
     .option('--rate <r>', 'simulated changes per second', positiveNumber('--rate'), 20)
     .option('--no-simulate', 'do not run the live simulator')
@@ -87,6 +87,9 @@ async function prepareDatabases(
   try {
     await warehouse.connect();
     await migrateWarehouse(warehouse);
+    // An external source belongs to its application: `up` never creates tables in it or fills it with demo
+    // data (`seed` and `import` do that when asked). The embedded one is ours to prepare.
+    if (!sourceIsEmbedded(runtime)) return;
     await migrateSource(source);
     if ((await firstNonEmptyTable(source)) === undefined) {
       const progress = progressReporter(progressFlag);
@@ -105,6 +108,11 @@ async function prepareDatabases(
     await warehouse.end().catch(() => undefined);
     await source.end();
   }
+}
+
+/** True when the source is the embedded cluster's `totesys` database rather than one given by URL. */
+function sourceIsEmbedded(runtime: Runtime): boolean {
+  return runtime.cluster !== undefined && runtime.sourceUrl === runtime.cluster.sourceUrl;
 }
 
 /**

@@ -38,6 +38,26 @@ describe('source checks and set-up', () => {
     });
   });
 
+  it('says which tables are missing and how to create them when the source has no totesys schema', async () => {
+    await withClient(database.url, (client) =>
+      client.query('DROP TABLE payment, transaction, sales_order, purchase_order CASCADE'),
+    );
+
+    const run = runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: new MemoryChangeStream(),
+      stateStore: new MemoryStateStore(),
+      stopAtLsn: 'current',
+      log: memoryLog().log,
+    });
+
+    await expect(run).rejects.toThrow(SourceCheckError);
+    await expect(run).rejects.toThrow(
+      /Table\(s\) sales_order, purchase_order, transaction, payment do not exist.*totesys-stream seed/s,
+    );
+  });
+
   it('names the table without a usable replica identity and the statement that fixes it', async () => {
     await withClient(database.url, (client) => client.query('ALTER TABLE currency REPLICA IDENTITY NOTHING'));
 

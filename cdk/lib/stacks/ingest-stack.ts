@@ -174,7 +174,7 @@ function connectionsOf(scope: Construct, props: IngestStackProps): PipelineConne
   if (!props.existing) {
     throw new Error(
       'The ingest stack needs a source and a warehouse: deploy with -c demo=true, or pass vpcId, subnetIds, ' +
-        'securityGroupId, sourceSecretArn and warehouseSecretArn as context (docs/aws-deployment.md).',
+        'securityGroupId, sourceSecretArn and warehouseSecretArn as context (README: Deploying to AWS).',
     );
   }
   return new ExistingConnections(scope, 'Existing', props.existing);
