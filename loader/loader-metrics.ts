@@ -4,6 +4,7 @@
  * inferred members, warehouse lag, end-to-end latency, and lake lag per table (dimension `Table`).
  */
 import { METRIC_NAMESPACE, METRICS, TABLE_DIMENSION } from '../core/operations.ts';
+import type { LakeWatermark } from './loader-warehouse.ts';
 import type { LoadOutcome } from './run-load.ts';
 
 /** One embedded-metric-format document. */
@@ -36,16 +37,22 @@ function document(
   };
 }
 
-/** The metric documents of one run (none for lake lag when the lake has no watermarks yet). */
+/**
+ * The metric documents of one run. Lake lag is published per table on every run that read watermarks, loaded
+ * or not: a stalled stream holds the cut still, and its alarm must fire precisely then. Warehouse lag is 0
+ * when the lake holds no change above the cut (an idle source is not late); a stalled stream hiding changes
+ * is caught by its own lake lag.
+ */
 export function loaderMetricDocuments(outcome: LoadOutcome, now = Date.now()): MetricDocument[] {
   const documents: MetricDocument[] = [];
   const cut = outcome.status === 'loaded' ? outcome.toCut : outcome.fromCut;
   const metrics: Metric[] = [];
   if (cut?.commitTs) {
+    const behind = changesAbove(outcome.watermarks, cut.lsn);
     metrics.push({
       name: METRICS.warehouse.lagSeconds,
       unit: 'Seconds',
-      value: Math.max(0, (now - Date.parse(cut.commitTs)) / 1000),
+      value: behind ? Math.max(0, (now - Date.parse(cut.commitTs)) / 1000) : 0,
     });
   }
   if (outcome.status === 'loaded') {
@@ -61,20 +68,29 @@ export function loaderMetricDocuments(outcome: LoadOutcome, now = Date.now()): M
       metrics.push({ name: METRICS.endToEnd.p95Seconds, unit: 'Seconds', value: outcome.latency.p95 });
       metrics.push({ name: METRICS.endToEnd.maxSeconds, unit: 'Seconds', value: outcome.latency.max });
     }
-    for (const watermark of outcome.watermarks) {
-      if (!watermark.emittedAt) continue;
-      const emitted = Date.parse(`${watermark.emittedAt.replace(' ', 'T')}Z`);
-      documents.push(
-        document(
-          now,
-          [{ name: METRICS.lake.lagSeconds, unit: 'Seconds', value: Math.max(0, (now - emitted) / 1000) }],
-          {
-            [TABLE_DIMENSION]: watermark.table,
-          },
-        ),
-      );
-    }
+  }
+  for (const watermark of outcome.watermarks) {
+    if (!watermark.emittedAt) continue;
+    const emitted = Date.parse(`${watermark.emittedAt.replace(' ', 'T')}Z`);
+    documents.push(
+      document(
+        now,
+        [{ name: METRICS.lake.lagSeconds, unit: 'Seconds', value: Math.max(0, (now - emitted) / 1000) }],
+        { [TABLE_DIMENSION]: watermark.table },
+      ),
+    );
   }
   if (metrics.length > 0) documents.unshift(document(now, metrics));
   return documents;
+}
+
+/**
+ * Whether some lake table holds a change above `cutLsn`. An engine that does not report newest changes
+ * (`newestChangeLsn` undefined) counts as behind, the conservative answer.
+ */
+function changesAbove(watermarks: readonly LakeWatermark[], cutLsn: string): boolean {
+  const cut = BigInt(cutLsn);
+  return watermarks.some(
+    (w) => w.newestChangeLsn === undefined || (w.newestChangeLsn !== null && BigInt(w.newestChangeLsn) > cut),
+  );
 }

@@ -23,8 +23,15 @@ export type LoadOutcome =
       readonly status: 'blocked';
       readonly fromCut: Cut | null;
       readonly missingWatermarks: readonly LakeTableName[];
+      /** The watermarks the run did read (lake lag is published from them on every run). */
+      readonly watermarks: readonly LakeWatermark[];
     }
-  | { readonly status: 'unchanged'; readonly fromCut: Cut | null; readonly cutLsn: string }
+  | {
+      readonly status: 'unchanged';
+      readonly fromCut: Cut | null;
+      readonly cutLsn: string;
+      readonly watermarks: readonly LakeWatermark[];
+    }
   | {
       readonly status: 'loaded';
       readonly fromCut: Cut | null;
@@ -92,11 +99,11 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   if ('missing' in cut) {
     // With a cut, a table without a watermark after it holds the cut where it is; without one, the lake is
     // not ready (a stream has never delivered a watermark).
-    if (fromCut !== null) return { status: 'unchanged', fromCut, cutLsn: fromCut.lsn };
-    return { status: 'blocked', fromCut, missingWatermarks: cut.missing };
+    if (fromCut !== null) return { status: 'unchanged', fromCut, cutLsn: fromCut.lsn, watermarks };
+    return { status: 'blocked', fromCut, missingWatermarks: cut.missing, watermarks };
   }
   if (fromCut !== null && BigInt(cut.lsn) <= BigInt(fromCut.lsn)) {
-    return { status: 'unchanged', fromCut, cutLsn: cut.lsn };
+    return { status: 'unchanged', fromCut, cutLsn: cut.lsn, watermarks };
   }
 
   const values = { dt_from: dtFrom, prev_cut: fromCut?.lsn ?? '-1', cut: cut.lsn };

@@ -9,6 +9,7 @@ import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
 import { readerStatus } from '../reader/reader-status.ts';
@@ -181,7 +182,7 @@ async function countFiles(dir: string): Promise<number> {
   return n;
 }
 
-/** A few lines for the human `status`. */
+/** A few lines for the human `status` (the cut in `X/Y` form like the source's WAL position; --json keeps decimals). */
 export function formatPipelineStatus(status: PipelineStatus): string {
   const seconds = (s: number | null) => (s === null ? '-' : `${s.toFixed(1)} s`);
   const lines = [
@@ -193,7 +194,7 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   }
   const cut = status.warehouse.cut;
   lines.push(
-    `warehouse cut ${cut.lsn ?? 'none'} (commit ${cut.commitTs ?? '-'}), lag ${seconds(status.lag.warehouse)}`,
+    `warehouse cut ${cut.lsn === null ? 'none' : formatLsn(parseLsn(cut.lsn))} (commit ${cut.commitTs ?? '-'}), lag ${seconds(status.lag.warehouse)}`,
   );
   lines.push(
     `        rows ${Object.entries(status.warehouse.rows)

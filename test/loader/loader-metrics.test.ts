@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loaderMetricDocuments } from '../../loader/loader-metrics.ts';
+import { ROWS, watermarks, writeLake } from './lake-fixtures.ts';
+import { type LoaderHarness, openLoaderHarness } from './loader-harness.ts';
+
+const T0 = '2022-11-03T14:20:52.186Z';
+const T1 = '2022-11-03T14:30:00.000Z';
+const NOW = Date.parse('2022-11-03T15:00:00.000Z');
+
+let harness: LoaderHarness;
+
+beforeEach(async () => {
+  harness = await openLoaderHarness();
+});
+
+afterEach(async () => {
+  await harness.close();
+});
+
+/** Lake lag per table, from a run's documents. */
+function lakeLag(documents: readonly Record<string, unknown>[]): Record<string, unknown> {
+  return Object.fromEntries(
+    documents.filter((d) => 'LakeLagSeconds' in d).map((d) => [d['Table'], d['LakeLagSeconds']]),
+  );
+}
+
+describe('loader metrics', () => {
+  it('publishes lake lag per table on a run that loads nothing, so a stalled stream still alarms', async () => {
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+      ...watermarks(150n, T0),
+    ]);
+    expect(await harness.load()).toMatchObject({ status: 'loaded' });
+    // Every stream but fact_payment moves on; fact_payment stalls, holding the cut at 150.
+    await writeLake(
+      harness.lakeDir,
+      watermarks(300n, T1).filter((w) => w.table !== 'fact_payment'),
+    );
+    const outcome = await harness.load();
+    expect(outcome).toMatchObject({ status: 'unchanged', cutLsn: '150' });
+
+    const lag = lakeLag(loaderMetricDocuments(outcome, NOW));
+    expect(Object.keys(lag)).toHaveLength(11);
+    expect(lag['fact_payment']).toBeCloseTo((NOW - Date.parse(T0)) / 1000, 3);
+    expect(lag['dim_design']).toBeCloseTo((NOW - Date.parse(T1)) / 1000, 3);
+  });
+
+  it('reports warehouse lag 0 while the lake holds no change above the cut, and the age of the cut when it does', async () => {
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+      ...watermarks(150n, T0),
+    ]);
+    expect(await harness.load()).toMatchObject({ status: 'loaded' });
+    // An idle source: only watermarks flow, the cut moves on but its commit time stays at T0.
+    await writeLake(harness.lakeDir, watermarks(300n, T1));
+    const idle = await harness.load();
+    expect(idle).toMatchObject({ status: 'loaded', toCut: { lsn: '300', commitTs: T0 } });
+    const idleMain = loaderMetricDocuments(idle, NOW).find((d) => 'WarehouseLagSeconds' in d);
+    expect(idleMain?.['WarehouseLagSeconds']).toBe(0);
+
+    // A change above the cut that the cut cannot reach yet (one stream's watermark lags behind it).
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'u', lsn: 400n, commitTs: T1, row: ROWS.design(1) },
+      ...watermarks(450n, T1).filter((w) => w.table !== 'fact_payment'),
+    ]);
+    const behind = await harness.load();
+    expect(behind).toMatchObject({ status: 'unchanged', cutLsn: '300' });
+    const behindMain = loaderMetricDocuments(behind, NOW).find((d) => 'WarehouseLagSeconds' in d);
+    expect(behindMain?.['WarehouseLagSeconds']).toBeCloseTo((NOW - Date.parse(T0)) / 1000, 3);
+  });
+});
