@@ -1,9 +1,13 @@
 /**
  * @module
- * `npm run bench -- lake [--events N] [--lambda-workers N] [--keep]`: change events per second from `PutRecordBatch` to Parquet on
- * disk through the local Firehose (spool, the real transformation handler, dynamic partitioning, OpenX
- * conversion, Parquet writing, atomic object store), beside DuckDB writing the same lake rows to Parquet with
- * `COPY ... TO` in the same run.
+ * `npm run bench -- lake [--events N] [--lambda-workers N] [--encode-on-main] [--keep]`: change events per
+ * second from `PutRecordBatch` to Parquet on disk through the local Firehose (spool, the real transformation
+ * handler, dynamic partitioning, OpenX conversion, Parquet writing, atomic object store), beside DuckDB
+ * writing the same lake rows to Parquet with `COPY ... TO` in the same run.
+ *
+ * The handler's invocations and the conversion + Parquet encoding run in a `LambdaWorkerPool`
+ * (`--lambda-workers`, 0 for everything on the main thread; `--encode-on-main` keeps only the encoding on
+ * it). The CPU seconds printed are the whole process's, worker threads included.
  *
  * Events are spread over the 11 tables with totesys-like proportions and rows, committed over 20 days in
  * transactions of a few changes, and packed as the reader packs them: newline-delimited events of one table
@@ -14,7 +18,7 @@
 
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ChangeEvent, RowImage, SourceValue } from '../core/change-event.ts';
@@ -434,7 +438,8 @@ function parseEvents(args: string[]): {
   const at = args.indexOf('--events');
   if (at >= 0) events = Number(args[at + 1]);
   const workersAt = args.indexOf('--lambda-workers');
-  const workers = workersAt >= 0 ? Number(args[workersAt + 1]) : 1;
+  // One worker per core: the main thread only spools and hands records over, the workers do the rest.
+  const workers = workersAt >= 0 ? Number(args[workersAt + 1]) : availableParallelism();
   if (!Number.isSafeInteger(workers) || workers < 0)
     throw new Error('--lambda-workers needs 0 (handler in-process) or more worker threads');
   if (!Number.isSafeInteger(events) || events <= 0)

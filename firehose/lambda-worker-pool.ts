@@ -1,13 +1,16 @@
 /**
  * @module
  * Runs the transformation handler in worker threads, as AWS runs concurrent Lambda invocations beside
- * Firehose: the local Firehose's own work (spooling, conversion, Parquet) keeps the main thread while the
- * handler uses another core. Opt-in; the default is to call the handler in-process.
+ * Firehose, and optionally the record format conversion and Parquet encoding too: the main thread keeps
+ * spooling and accepting records while other cores do the heavy work. Opt-in; the default is to do
+ * everything in-process.
  *
  * Each worker imports the handler module itself (TypeScript sources are loaded through tsx's loader, which
  * a worker does not inherit from the main thread). Through {@link LambdaWorkerPool.invoker} a worker does the
  * whole invocation: builds the base64 event, calls the handler and checks the response, so only raw records
  * and checked outcomes cross threads; {@link LambdaWorkerPool.transform} passes events and responses.
+ * Through {@link LambdaWorkerPool.encoder} a worker converts a partition buffer's records and encodes the
+ * Parquet object (`encodePartition`), so only record bytes and the finished object cross threads.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
