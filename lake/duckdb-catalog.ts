@@ -42,15 +42,47 @@ export class DuckDbCatalogError extends Error {
 }
 
 /**
+ * What a reader no longer needs: rows below `belowLsn` (a loader's previous cut). Files all of whose rows are
+ * below it are left out of the views, except files holding changes of `keepChangesOf` (tables read as of the
+ * cut over their whole history). `dtFrom` is the first partition that can still receive files that matter;
+ * older partitions are listed once and never again (the loader's partition pruning makes the same promise).
+ */
+export interface FileFloor {
+  readonly belowLsn: bigint;
+  readonly dtFrom: string;
+  readonly keepChangesOf: ReadonlySet<LakeTableName>;
+}
+
+/** What the catalog remembers of one immutable lake file. */
+interface LakeFile {
+  /** Largest `_lsn` in the file (null for a file without rows). */
+  readonly maxLsn: bigint | null;
+  /** Whether the file holds a change (any `_op` but the watermark `w`). */
+  readonly hasChanges: boolean;
+}
+
+/**
  * Lake tables as DuckDB views. `ensureTables` (re)creates every view; call it before a query so a table whose
- * first files just landed stops being the empty view. A view over files re-lists its glob each time a query
- * binds it, so files landing later in a non-empty table are seen without a refresh.
+ * first files just landed stops being the empty view.
+ *
+ * Without a floor, a view reads its table's glob (every file, re-listed at each bind): what ad-hoc queries
+ * want. With a floor ({@link DuckDbCatalog.setFloor}), a view reads an explicit list of the files that can
+ * hold rows at or above it: the local Firehose writes about a file per second per stream, mostly watermarks,
+ * and a long-running lake must not make every loader run open all of them. Each file is inspected once
+ * (lake files are written once, by atomic rename, and never change).
  */
 export class DuckDbCatalog implements Catalog {
   readonly #connection: DuckDBConnection;
   readonly #root: string;
-  /** Whether each view currently reads files (true) or is the typed empty view (false). */
-  readonly #hasFiles = new Map<LakeTableName, boolean>();
+  /** The SQL each view was last created with, so an unchanged view is not replaced. */
+  readonly #views = new Map<LakeTableName, string>();
+  /** Files seen per table: path -> what they hold. */
+  readonly #files = new Map<LakeTableName, Map<string, LakeFile>>();
+  /** Partitions (`dt=...` directory names) listed once and before the floor: never listed again. */
+  readonly #sealed = new Map<LakeTableName, Set<string>>();
+  /** Files each view reads (null: the whole glob). */
+  readonly #viewFiles = new Map<LakeTableName, number | null>();
+  #floor: FileFloor | null = null;
 
   constructor(connection: DuckDBConnection, options: DuckDbCatalogOptions) {
     this.#connection = connection;
@@ -61,11 +93,35 @@ export class DuckDbCatalog implements Catalog {
     return { table, location: join(this.#root, table), partitionColumn: 'dt' };
   }
 
+  /** Leaves out of the views the files entirely below the floor (see {@link FileFloor}); null reads all. */
+  setFloor(floor: FileFloor | null): void {
+    this.#floor = floor;
+  }
+
+  /** Closes the catalog's connection. */
+  close(): void {
+    this.#connection.closeSync();
+  }
+
+  /** How many files each view reads now (null: every file of the table, through its glob). */
+  viewFileCounts(): ReadonlyMap<LakeTableName, number | null> {
+    return this.#viewFiles;
+  }
+
   async ensureTables(): Promise<void> {
+    const floor = this.#floor;
     for (const name of LAKE_TABLE_NAMES) {
-      const hasFiles = await this.#containsParquet(join(this.#root, name));
-      if (this.#hasFiles.get(name) === hasFiles) continue;
-      const sql = hasFiles ? this.#fileView(name) : emptyView(name);
+      let sql: string;
+      if (floor === null) {
+        const hasFiles = await this.#containsParquet(join(this.#root, name));
+        sql = hasFiles ? this.#fileView(name, null) : emptyView(name);
+        this.#viewFiles.set(name, hasFiles ? null : 0);
+      } else {
+        const files = await this.#neededFiles(name, floor);
+        sql = files.length > 0 ? this.#fileView(name, files) : emptyView(name);
+        this.#viewFiles.set(name, files.length);
+      }
+      if (this.#views.get(name) === sql) continue;
       try {
         await this.#connection.run(sql);
       } catch (error) {
@@ -75,18 +131,69 @@ export class DuckDbCatalog implements Catalog {
           { cause: error },
         );
       }
-      this.#hasFiles.set(name, hasFiles);
+      this.#views.set(name, sql);
     }
   }
 
-  #fileView(name: LakeTableName): string {
+  /** The table's files that can hold a row at or above the floor, or a change of a whole-history table. */
+  async #neededFiles(name: LakeTableName, floor: FileFloor): Promise<string[]> {
+    const known = this.#files.get(name) ?? new Map<string, LakeFile>();
+    this.#files.set(name, known);
+    const sealed = this.#sealed.get(name) ?? new Set<string>();
+    this.#sealed.set(name, sealed);
+    const dir = this.locate(name).location;
+    const fresh: string[] = [];
+    for (const partition of await listDir(dir)) {
+      if (!partition.startsWith('dt=') || sealed.has(partition)) continue;
+      const partitionDir = join(dir, partition);
+      const listed = (await listDir(partitionDir)).filter((f) => f.endsWith('.parquet'));
+      const present = new Set(listed.map((f) => join(partitionDir, f)));
+      for (const path of present) if (!known.has(path)) fresh.push(path);
+      // A file gone from a partition still listed (removed by hand) must leave the view, or reads fail.
+      for (const path of known.keys())
+        if (path.startsWith(`${partitionDir}/`) && !present.has(path)) known.delete(path);
+      if (partition.slice(3) < floor.dtFrom) sealed.add(partition);
+    }
+    if (fresh.length > 0) for (const [path, file] of await this.#inspect(fresh)) known.set(path, file);
+    const keepChanges = floor.keepChangesOf.has(name);
+    const needed: string[] = [];
+    for (const [path, file] of known) {
+      if (file.maxLsn !== null && file.maxLsn >= floor.belowLsn) needed.push(path);
+      else if (keepChanges && file.hasChanges) needed.push(path);
+    }
+    return needed.sort();
+  }
+
+  /** Each file's largest `_lsn` and whether it holds a change: read once per file, in one query. */
+  async #inspect(paths: readonly string[]): Promise<Map<string, LakeFile>> {
+    const list = paths.map(literal).join(', ');
+    const reader = await this.#connection.runAndReadAll(
+      `SELECT filename, CAST(max(_lsn) AS VARCHAR) AS max_lsn, coalesce(bool_or(_op <> 'w'), false) AS changes ` +
+        `FROM read_parquet([${list}], filename = true) GROUP BY filename`,
+    );
+    const found = new Map<string, LakeFile>();
+    for (const [filename, maxLsn, changes] of reader.getRowsJson()) {
+      found.set(String(filename), {
+        maxLsn: maxLsn === null ? null : BigInt(String(maxLsn)),
+        hasChanges: changes === true,
+      });
+    }
+    // A file without rows yields no group: it holds nothing any query needs.
+    for (const path of paths) if (!found.has(path)) found.set(path, { maxLsn: null, hasChanges: false });
+    return found;
+  }
+
+  #fileView(name: LakeTableName, files: readonly string[] | null): string {
     const columns = [
       ...lakeColumns(LAKE_TABLES[name]).map((c) => quote(c.name)),
       quote(PARTITION_COLUMN.name),
     ];
-    const glob = join(this.locate(name).location, '*', '*.parquet').replaceAll("'", "''");
+    const source =
+      files === null
+        ? literal(join(this.locate(name).location, '*', '*.parquet'))
+        : `[${files.map(literal).join(', ')}]`;
     return (
-      `CREATE OR REPLACE VIEW ${quote(name)} AS SELECT ${columns.join(', ')} FROM read_parquet('${glob}', ` +
+      `CREATE OR REPLACE VIEW ${quote(name)} AS SELECT ${columns.join(', ')} FROM read_parquet(${source}, ` +
       `hive_partitioning = true, hive_types = {'dt': DATE})`
     );
   }
@@ -101,6 +208,11 @@ export class DuckDbCatalog implements Catalog {
     }
     return false;
   }
+}
+
+/** A SQL string literal. */
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /** A view with the table's columns and types and no rows. */

@@ -6,7 +6,7 @@
  */
 import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId, type Json } from '@duckdb/node-api';
 import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
-import { DuckDbCatalog, type DuckDbCatalogOptions } from './duckdb-catalog.ts';
+import { DuckDbCatalog, type DuckDbCatalogOptions, type FileFloor } from './duckdb-catalog.ts';
 
 /** A query DuckDB refused or failed; the message carries DuckDB's own reason. */
 export class DuckDbQueryError extends Error {
@@ -53,7 +53,8 @@ export class DuckDbQueryEngine implements QueryEngine {
     // Lake files are written once and never change (atomic rename), so their footers can be cached: the
     // loader re-reads the same files every second.
     await connections[0]?.run('SET parquet_metadata_cache = true');
-    const catalog = new DuckDbCatalog(connections[0] as DuckDBConnection, options);
+    // The catalog has its own connection: it inspects new files and replaces views while queries run.
+    const catalog = new DuckDbCatalog(await instance.connect(), options);
     await catalog.ensureTables();
     return new DuckDbQueryEngine(instance, connections, catalog);
   }
@@ -61,6 +62,14 @@ export class DuckDbQueryEngine implements QueryEngine {
   /** The catalog behind the views (for `locate`). */
   get catalog(): DuckDbCatalog {
     return this.#catalog;
+  }
+
+  /**
+   * Leaves out of the views the lake files entirely below a floor (the loader's previous cut), so a run's
+   * cost does not grow with the files it already consumed; null reads every file again.
+   */
+  setFileFloor(floor: FileFloor | null): void {
+    this.#catalog.setFloor(floor);
   }
 
   async query(sql: string, parameters: readonly QueryParameter[] = []): Promise<QueryResult> {
@@ -76,7 +85,9 @@ export class DuckDbQueryEngine implements QueryEngine {
   async close(): Promise<void> {
     // Wait for every connection to be idle, then close.
     const all = await Promise.all(this.#connections.map(() => this.#acquire()));
+    await this.#refreshing?.catch(() => undefined);
     for (const connection of all) connection.closeSync();
+    this.#catalog.close();
     this.#instance.closeSync();
   }
 
@@ -100,23 +111,66 @@ export class DuckDbQueryEngine implements QueryEngine {
   }
 }
 
+/**
+ * Result types DuckDB itself prints exactly as Athena does once cast to VARCHAR (decimals at their scale,
+ * dates `YYYY-MM-DD`, booleans `true`/`false`, timestamps then cut to milliseconds). A result of only these
+ * types is fetched as strings: DuckDB formats them natively, several times faster than converting each
+ * value through its JSON form in JavaScript, which dominated large loader reads.
+ */
+const TEXT_CASTABLE = new Set<DuckDBTypeId>([
+  DuckDBTypeId.VARCHAR,
+  DuckDBTypeId.BOOLEAN,
+  DuckDBTypeId.TINYINT,
+  DuckDBTypeId.SMALLINT,
+  DuckDBTypeId.INTEGER,
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UTINYINT,
+  DuckDBTypeId.USMALLINT,
+  DuckDBTypeId.UINTEGER,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.DECIMAL,
+  DuckDBTypeId.DATE,
+  DuckDBTypeId.TIMESTAMP,
+  DuckDBTypeId.TIMESTAMP_MS,
+]);
+
 async function run(
   connection: DuckDBConnection,
   sql: string,
   parameters: readonly QueryParameter[],
 ): Promise<QueryResult> {
-  let reader: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>;
   try {
-    reader =
-      parameters.length > 0
-        ? await connection.runAndReadAll(sql, [...parameters])
-        : await connection.runAndReadAll(sql);
+    const prepared = await connection.prepare(sql);
+    const count = prepared.columnCount;
+    const typeIds = Array.from({ length: count }, (_, i) => prepared.columnTypeId(i));
+    const columns = Array.from({ length: count }, (_, i) => prepared.columnName(i));
+    if (count > 0 && typeIds.every((t) => TEXT_CASTABLE.has(t))) {
+      // A projection keeps its input's order, so the statement's ORDER BY still holds.
+      const text = await connection.prepare(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${sql}) AS result`);
+      if (parameters.length > 0) text.bind([...parameters]);
+      const reader = await text.runAndReadAll();
+      const rows = reader.getRows() as (string | null)[][];
+      const timestamps = typeIds
+        .map((t, i) => (t === DuckDBTypeId.TIMESTAMP || t === DuckDBTypeId.TIMESTAMP_MS ? i : -1))
+        .filter((i) => i >= 0);
+      if (timestamps.length > 0) {
+        for (const row of rows) {
+          for (const i of timestamps) {
+            const value = row[i];
+            if (value != null) row[i] = millisecondText(value);
+          }
+        }
+      }
+      return { columns, rows };
+    }
+    if (parameters.length > 0) prepared.bind([...parameters]);
+    const reader = await prepared.runAndReadAll();
+    const rows = reader.getRowsJson().map((row) => row.map((value, i) => toText(value, typeIds[i])));
+    return { columns, rows };
   } catch (error) {
     throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
   }
-  const typeIds = reader.columnTypes().map((type) => type.typeId);
-  const rows = reader.getRowsJson().map((row) => row.map((value, i) => toText(value, typeIds[i])));
-  return { columns: reader.columnNames(), rows };
 }
 
 /** One JSON-form DuckDB value as lossless text. */

@@ -45,9 +45,22 @@ export type LoadOutcome =
       readonly watermarks: readonly LakeWatermark[];
     };
 
+/**
+ * What an engine over local files may offer: leaving out files entirely below the previous cut (rows there
+ * are loaded already), except changes of tables read as of the cut over their whole history. Athena has no
+ * such hook; partition pruning on `dt` bounds its reads.
+ */
+export interface FileFloorEngine {
+  setFileFloor(floor: {
+    readonly belowLsn: bigint;
+    readonly dtFrom: string;
+    readonly keepChangesOf: ReadonlySet<LakeTableName>;
+  }): void;
+}
+
 /** What a run needs. */
 export interface LoaderDeps {
-  readonly engine: QueryEngine;
+  readonly engine: QueryEngine & Partial<FileFloorEngine>;
   readonly warehouse: LoaderWarehouse;
   readonly queries: LoaderQueries;
 }
@@ -94,6 +107,13 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const { engine, warehouse, queries } = deps;
   const fromCut = await warehouse.currentCut();
   const dtFrom = pruneFrom(fromCut);
+  // The watermark query reads rows at the previous cut (a stalled stream's watermark sits there), so the
+  // floor is the cut itself, not one above it.
+  engine.setFileFloor?.({
+    belowLsn: fromCut === null ? -1n : BigInt(fromCut.lsn),
+    dtFrom,
+    keepChangesOf: WHOLE_HISTORY,
+  });
   const watermarks = await readWatermarks(engine, queries.watermarks, dtFrom, fromCut?.lsn ?? '-1');
   const cut = computeCut(watermarks);
   if ('missing' in cut) {
@@ -138,6 +158,17 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     watermarks,
   };
 }
+
+/**
+ * Lake tables some loader query reads as of the cut over their whole history (`_lsn <= cut`, no lower bound):
+ * the joined side of dim_staff and dim_counterparty. Their change files are never left out.
+ */
+const WHOLE_HISTORY: ReadonlySet<LakeTableName> = new Set([
+  'dim_staff',
+  'department',
+  'dim_counterparty',
+  'dim_location',
+]);
 
 /** The lake tables each star table is read from (joins included). */
 const FED_BY: Readonly<Record<Exclude<WarehouseTableName, 'dim_date'>, readonly LakeTableName[]>> = {
