@@ -5,7 +5,7 @@
  * DATE. A table without files yet is a typed empty view, so queries over it return no rows instead of failing.
  */
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Catalog, LakeTableLocation } from '../core/ports/catalog.ts';
 import {
@@ -95,6 +95,11 @@ export class DuckDbCatalog implements Catalog {
 
   /** Leaves out of the views the files entirely below the floor (see {@link FileFloor}); null reads all. */
   setFloor(floor: FileFloor | null): void {
+    // A floor moving down (a warehouse rebuilt from scratch) needs files this catalog forgot: start over.
+    if (floor !== null && this.#floor !== null && floor.belowLsn < this.#floor.belowLsn) {
+      this.#files.clear();
+      this.#sealed.clear();
+    }
     this.#floor = floor;
   }
 
@@ -158,8 +163,13 @@ export class DuckDbCatalog implements Catalog {
     const keepChanges = floor.keepChangesOf.has(name);
     const needed: string[] = [];
     for (const [path, file] of known) {
-      if (file.maxLsn !== null && file.maxLsn >= floor.belowLsn) needed.push(path);
-      else if (keepChanges && file.hasChanges) needed.push(path);
+      if ((file.maxLsn !== null && file.maxLsn >= floor.belowLsn) || (keepChanges && file.hasChanges)) {
+        needed.push(path);
+      } else if (sealed.has(partitionOf(path))) {
+        // Below the floor in a partition never listed again: nothing will ask for it (the floor only rises,
+        // see setFloor), so forgetting it keeps memory bounded over a long run.
+        known.delete(path);
+      }
     }
     return needed.sort();
   }
@@ -208,6 +218,11 @@ export class DuckDbCatalog implements Catalog {
     }
     return false;
   }
+}
+
+/** The `dt=...` directory name of a lake file's path. */
+function partitionOf(path: string): string {
+  return basename(dirname(path));
 }
 
 /** A SQL string literal. */

@@ -1,6 +1,10 @@
 import { utimes, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LakeTableName } from '../../glue/index.ts';
+import { runLoad } from '../../loader/run-load.ts';
+import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
+import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
+import { createTestDatabase, withClient } from '../support/test-databases.ts';
 import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
 import { type LoaderHarness, openLoaderHarness, warehouseRows } from './loader-harness.ts';
 
@@ -96,5 +100,39 @@ describe('loader over a long-running lake', () => {
       { sales_order_id: 1, units_sold: 101 },
       { sales_order_id: 1, units_sold: 7 },
     ]);
+  });
+
+  it('reads forgotten files again for a warehouse that starts over (its cut is below what the engine saw)', async () => {
+    // The snapshot lands in an old partition, later watermarks days after it: the old partition is listed
+    // once, then its consumed files are forgotten.
+    const old = '2022-11-01T10:00:00.000Z';
+    const later = '2022-11-05T10:00:00.000Z';
+    await writeLake(harness.lakeDir, [
+      ...SNAPSHOT.map((c) => ({ ...c, commitTs: old })),
+      ...watermarks(150n, old),
+    ]);
+    expect(await harness.load()).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
+    // A change days later moves the partition floor past the snapshot's partition.
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'u', lsn: 250n, commitTs: later, row: ROWS.design(1) },
+      ...watermarks(300n, later),
+    ]);
+    expect(await harness.load()).toMatchObject({ status: 'loaded', toCut: { lsn: '300' } });
+    await writeLake(harness.lakeDir, watermarks(400n, later));
+    expect(await harness.load()).toMatchObject({ status: 'loaded', toCut: { lsn: '400' } });
+
+    const fresh = await createTestDatabase('wh');
+    const warehouse = new PgWarehouse({ url: fresh.url });
+    try {
+      await withClient(fresh.url, (client) => migrateWarehouse(client));
+      const outcome = await runLoad({ engine: harness.engine, warehouse, queries: harness.queries });
+      expect(outcome).toMatchObject({ status: 'loaded', toCut: { lsn: '400' } });
+      expect(await warehouseRows(fresh.url, 'SELECT sales_order_id FROM fact_sales_order')).toEqual([
+        { sales_order_id: 1 },
+      ]);
+    } finally {
+      await warehouse.close();
+      await fresh.drop();
+    }
   });
 });
