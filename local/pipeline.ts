@@ -10,7 +10,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ENV } from '../core/operations.ts';
-import type { ObjectStore } from '../core/ports/object-store.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
 import { DEFAULT_STREAM_PREFIX } from '../firehose/put-record-batch.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
@@ -24,19 +23,6 @@ import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
-
-/** An object store that reports every Parquet object written (a lake file landed). */
-function notifyingStore(store: ObjectStore, landed: () => void): ObjectStore {
-  return {
-    async put(key, body) {
-      await store.put(key, body);
-      if (key.endsWith('.parquet')) landed();
-    },
-    get: (key) => store.get(key),
-    list: (prefix) => store.list(prefix),
-    delete: (key) => store.delete(key),
-  };
-}
 
 /** The lake bucket locally (a directory under `<dataDir>/lake`). */
 export const LOCAL_LAKE_BUCKET = 'totesys-lake';
@@ -86,11 +72,7 @@ export class LocalPipeline {
   #loader: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
   #lastLoadError: Error | undefined;
-  #wakeLoader: () => void = () => {
-    // Woken while a run is in progress: run again right after it (what landed may move the cut).
-    this.#wokenDuringRun = true;
-  };
-  #wokenDuringRun = false;
+  #wakeLoader: () => void = () => undefined;
   #loadRuns = 0;
 
   private constructor(
@@ -118,10 +100,7 @@ export class LocalPipeline {
     } finally {
       await client.end();
     }
-    // The loader wakes as soon as a lake object lands instead of waiting out its interval: the last
-    // watermark file of a round is what lets the cut move, and polling added up to a full interval of latency.
-    let lakeObjectLanded: () => void = () => undefined;
-    const store = notifyingStore(new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET), () => lakeObjectLanded());
+    const store = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
     const firehose = await LocalFirehose.open({
       spoolDir: paths.spool,
       streams: totesysDeliveryStreams({
@@ -137,7 +116,6 @@ export class LocalPipeline {
     const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
     const pipeline = new LocalPipeline(options, firehose, engine, warehouse, await readLoaderQueries());
-    lakeObjectLanded = () => pipeline.wakeLoader();
     pipeline.#startReader(paths.state);
     pipeline.#loader = pipeline.#loaderLoop();
     return pipeline;
@@ -232,10 +210,6 @@ export class LocalPipeline {
         }
       }
       this.#loadRuns++;
-      if (this.#wokenDuringRun) {
-        this.#wokenDuringRun = false;
-        continue;
-      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, interval);
         this.#wakeLoader = () => {
@@ -243,9 +217,6 @@ export class LocalPipeline {
           resolve();
         };
       });
-      this.#wakeLoader = () => {
-        this.#wokenDuringRun = true;
-      };
     }
   }
 }
