@@ -83,6 +83,11 @@ export class DuckDbCatalog implements Catalog {
   /** Files each view reads (null: the whole glob). */
   readonly #viewFiles = new Map<LakeTableName, number | null>();
   #floor: FileFloor | null = null;
+  /**
+   * Whether the views match the floor last set. With a floor, views are refreshed once per floor (once per
+   * loader run): every query of the run then reads the same files, and the run lists directories once.
+   */
+  #current = false;
 
   constructor(connection: DuckDBConnection, options: DuckDbCatalogOptions) {
     this.#connection = connection;
@@ -95,12 +100,19 @@ export class DuckDbCatalog implements Catalog {
 
   /** Leaves out of the views the files entirely below the floor (see {@link FileFloor}); null reads all. */
   setFloor(floor: FileFloor | null): void {
-    // A floor moving down (a warehouse rebuilt from scratch) needs files this catalog forgot: start over.
-    if (floor !== null && this.#floor !== null && floor.belowLsn < this.#floor.belowLsn) {
+    // A floor moving down (a warehouse rebuilt from scratch, or a cut whose commit time went back a day)
+    // needs files this catalog forgot or never listed: start over.
+    const previous = this.#floor;
+    if (
+      floor !== null &&
+      previous !== null &&
+      (floor.belowLsn < previous.belowLsn || floor.dtFrom < previous.dtFrom)
+    ) {
       this.#files.clear();
       this.#sealed.clear();
     }
     this.#floor = floor;
+    this.#current = false;
   }
 
   /** Closes the catalog's connection. */
@@ -115,9 +127,12 @@ export class DuckDbCatalog implements Catalog {
 
   async ensureTables(): Promise<void> {
     const floor = this.#floor;
+    if (floor !== null && this.#current) return;
     for (const name of LAKE_TABLE_NAMES) {
       let sql: string;
-      if (floor === null) {
+      if (floor === null || floor.belowLsn < 0n) {
+        // No floor, or one below every row (a warehouse without a cut): every file is needed, and the glob
+        // says so without listing them in the view's SQL.
         const hasFiles = await this.#containsParquet(join(this.#root, name));
         sql = hasFiles ? this.#fileView(name, null) : emptyView(name);
         this.#viewFiles.set(name, hasFiles ? null : 0);
@@ -138,6 +153,8 @@ export class DuckDbCatalog implements Catalog {
       }
       this.#views.set(name, sql);
     }
+    // A floor set while this refresh ran is not covered by it: leave the views stale for the next query.
+    if (floor !== null && floor === this.#floor) this.#current = true;
   }
 
   /** The table's files that can hold a row at or above the floor, or a change of a whole-history table. */
@@ -150,6 +167,11 @@ export class DuckDbCatalog implements Catalog {
     const fresh: string[] = [];
     for (const partition of await listDir(dir)) {
       if (!partition.startsWith('dt=') || sealed.has(partition)) continue;
+      if (partition.slice(3) < floor.dtFrom && !floor.keepChangesOf.has(name)) {
+        // Every query of such a table prunes on dt: files of older partitions are never read.
+        sealed.add(partition);
+        continue;
+      }
       const partitionDir = join(dir, partition);
       const listed = (await listDir(partitionDir)).filter((f) => f.endsWith('.parquet'));
       const present = new Set(listed.map((f) => join(partitionDir, f)));

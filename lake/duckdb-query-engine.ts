@@ -26,6 +26,7 @@ export class DuckDbQueryEngine implements QueryEngine {
   readonly #idle: DuckDBConnection[];
   readonly #waiting: ((connection: DuckDBConnection) => void)[] = [];
   readonly #catalog: DuckDbCatalog;
+  readonly #shapes = new Map<string, ResultShape>();
   /** The view refresh in flight: concurrent queries share one instead of racing to replace views. */
   #refreshing: Promise<void> | undefined;
 
@@ -76,7 +77,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     await this.#refresh();
     const connection = await this.#acquire();
     try {
-      return await run(connection, sql, parameters);
+      return await run(connection, sql, parameters, this.#shapes);
     } finally {
       this.#release(connection);
     }
@@ -135,17 +136,36 @@ const TEXT_CASTABLE = new Set<DuckDBTypeId>([
   DuckDBTypeId.TIMESTAMP_MS,
 ]);
 
+/** A statement's result columns and their types. */
+interface ResultShape {
+  readonly typeIds: readonly DuckDBTypeId[];
+  readonly columns: readonly string[];
+}
+
+/** Statements whose shape is remembered (ad-hoc queries must not grow the cache without bound). */
+const MAX_SHAPES = 256;
+
 async function run(
   connection: DuckDBConnection,
   sql: string,
   parameters: readonly QueryParameter[],
+  shapes: Map<string, ResultShape>,
 ): Promise<QueryResult> {
   try {
-    const prepared = await connection.prepare(sql);
-    const count = prepared.columnCount;
-    const typeIds = Array.from({ length: count }, (_, i) => prepared.columnTypeId(i));
-    const columns = Array.from({ length: count }, (_, i) => prepared.columnName(i));
-    if (count > 0 && typeIds.every((t) => TEXT_CASTABLE.has(t))) {
+    let shape = shapes.get(sql);
+    if (shape === undefined) {
+      // Preparing binds every file of the views read; the loader runs the same statements every second,
+      // and their result types never change, so a statement's shape is learned once.
+      const prepared = await connection.prepare(sql);
+      const count = prepared.columnCount;
+      shape = {
+        typeIds: Array.from({ length: count }, (_, i) => prepared.columnTypeId(i)),
+        columns: Array.from({ length: count }, (_, i) => prepared.columnName(i)),
+      };
+      if (shapes.size < MAX_SHAPES) shapes.set(sql, shape);
+    }
+    const { typeIds, columns } = shape;
+    if (typeIds.length > 0 && typeIds.every((t) => TEXT_CASTABLE.has(t))) {
       // A projection keeps its input's order, so the statement's ORDER BY still holds.
       const text = await connection.prepare(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${sql}) AS result`);
       if (parameters.length > 0) text.bind([...parameters]);
@@ -164,8 +184,10 @@ async function run(
       }
       return { columns, rows };
     }
-    if (parameters.length > 0) prepared.bind([...parameters]);
-    const reader = await prepared.runAndReadAll();
+    const reader =
+      parameters.length > 0
+        ? await connection.runAndReadAll(sql, [...parameters])
+        : await connection.runAndReadAll(sql);
     const rows = reader.getRowsJson().map((row) => row.map((value, i) => toText(value, typeIds[i])));
     return { columns, rows };
   } catch (error) {
