@@ -19,6 +19,7 @@ import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { CutMovedError } from '../loader/loader-warehouse.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
+import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
@@ -53,6 +54,8 @@ export interface LocalPipelineOptions {
   readonly log?: (entry: Record<string, unknown>) => void;
   /** Told about every loader run. */
   readonly onLoad?: (outcome: LoadOutcome) => void;
+  /** Told how the reader's initial snapshot (or a requested re-read) progresses, per table. */
+  readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
 }
 
 /** A stage of the pipeline stopped with an error. */
@@ -173,6 +176,7 @@ export class LocalPipeline {
       watermarkIntervalMs: interval,
       heartbeatIntervalMs: interval,
       log: (entry) => this.#options.log?.({ stage: 'reader', ...entry }),
+      onProgress: this.#options.onSnapshotProgress,
     }).catch((error: unknown) => {
       this.#failure ??= new PipelineError(`The CDC reader stopped: ${(error as Error).message}`, {
         cause: error,

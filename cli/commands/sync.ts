@@ -8,6 +8,7 @@ import pg from 'pg';
 import { runSync, type SyncSummary } from '../../local/sync.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { globalOptions, positiveNumber, withRuntime } from '../global-options.ts';
+import { snapshotProgressReporter } from '../progress.ts';
 
 /** Registers `sync`. */
 export function register(program: Command): void {
@@ -35,6 +36,7 @@ export function register(program: Command): void {
           warehouseUrl: runtime.warehouseUrl,
           dataDir: runtime.dataDir,
           timeoutMs: options.timeout * 1000,
+          onSnapshotProgress: snapshotProgressReporter(globalOptions(command).progress),
         });
         console.log(json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
       });

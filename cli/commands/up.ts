@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import pg from 'pg';
+import type { LocalPipelineOptions } from '../../local/pipeline.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
 import { redactUrl } from '../../local/url-redaction.ts';
@@ -15,7 +16,7 @@ import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
 import { globalOptions, positiveNumber, runtimeFor, wholeNumber } from '../global-options.ts';
-import { progressReporter } from '../progress.ts';
+import { progressReporter, snapshotProgressReporter } from '../progress.ts';
 import { runServices, type Service, stopSignal } from '../services.ts';
 
 /** Options of `up`. */
@@ -56,7 +57,9 @@ export function register(program: Command): void {
         await prepareDatabases(runtime, options, signal, globalOptions(command).progress);
         if (signal.aborted) return;
         const failure = new AbortController();
-        const services = upServices(runtime, options, (error) => failure.abort(error));
+        const services = upServices(runtime, options, (error) => failure.abort(error), {
+          onSnapshotProgress: snapshotProgressReporter(globalOptions(command).progress),
+        });
         console.log(
           `totesys-stream is up. Source ${redactUrl(runtime.sourceUrl)}, warehouse ${redactUrl(runtime.warehouseUrl)}.` +
             ' Press Ctrl-C to stop.',
@@ -122,6 +125,7 @@ export function upServices(
   runtime: Runtime,
   options: UpOptions,
   onFailure: (error: Error) => void,
+  extra: Pick<LocalPipelineOptions, 'onSnapshotProgress'> = {},
 ): Service[] {
   const services: Service[] = [sourceWatch(runtime.sourceUrl)];
   // The reader, local Firehose and loader start before the simulator, so the snapshot comes first.
@@ -134,6 +138,7 @@ export function upServices(
         log: (entry) => {
           if (entry['level'] === 'ERROR') console.error(JSON.stringify(entry));
         },
+        ...extra,
       },
       onFailure,
     ),
