@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import pg from 'pg';
-import { firstNonEmptyTable } from '../../source/seed/seed-source.ts';
+import { firstNonEmptyTable } from '../../source/empty-source.ts';
 import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
 import { globalOptions, positiveNumber, wholeNumber, withRuntime } from '../global-options.ts';
 import { stopSignal } from '../services.ts';

@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { decodeCopyLine, encodeCopyRow } from '../copy-text.ts';
-import { firstNonEmptyTable, SourceNotEmptyError } from '../seed/seed-source.ts';
+import { assertSourceEmpty, SourceNotEmptyError } from '../empty-source.ts';
 import {
   isSourceTableName,
   SOURCE_TABLE_NAMES,
@@ -97,13 +97,7 @@ export async function importDump(
 
   await client.query('BEGIN');
   try {
-    const occupied = await firstNonEmptyTable(client);
-    if (occupied) {
-      throw new SourceNotEmptyError(
-        `The source table ${occupied} already has rows; import loads only into an empty source. ` +
-          'Use a fresh --data-dir or an empty database.',
-      );
-    }
+    await assertSourceEmpty(client, 'import');
     // Referenced tables first: SOURCE_TABLE_NAMES is in foreign-key order.
     for (const table of SOURCE_TABLE_NAMES) {
       const block = blocks.get(table);

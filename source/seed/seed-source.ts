@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { assertSourceEmpty } from '../empty-source.ts';
 import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../source-tables.ts';
 import { syncSequences } from '../table-sequences.ts';
 import { type SeedSpec, seedCopyChunks } from './seed-rows.ts';
@@ -24,11 +25,6 @@ export interface SeedResult {
   readonly rows: Record<SourceTableName, number>;
   readonly totalRows: number;
   readonly elapsedMs: number;
-}
-
-/** The source already holds rows: seeding uses fixed ids, so it only loads into empty tables. */
-export class SourceNotEmptyError extends Error {
-  override readonly name = 'SourceNotEmptyError';
 }
 
 /** Options of {@link seedSource}. */
@@ -56,13 +52,7 @@ export async function seedSource(client: pg.ClientBase, options: SeedOptions): P
   let total = 0;
   await client.query('BEGIN');
   try {
-    const occupied = await firstNonEmptyTable(client);
-    if (occupied) {
-      throw new SourceNotEmptyError(
-        `The source table ${occupied} already has rows; seed loads only into an empty source. ` +
-          'Use a fresh --data-dir or an empty database.',
-      );
-    }
+    await assertSourceEmpty(client, 'seed');
     for (const table of SOURCE_TABLE_NAMES) {
       const columns = SOURCE_TABLES[table].columns
         .map((column) => client.escapeIdentifier(column.name))
@@ -90,13 +80,4 @@ export async function seedSource(client: pg.ClientBase, options: SeedOptions): P
     throw error;
   }
   return { rows, totalRows: total, elapsedMs: performance.now() - started };
-}
-
-/** The first source table holding any row, or undefined when all are empty. */
-export async function firstNonEmptyTable(client: pg.ClientBase): Promise<SourceTableName | undefined> {
-  for (const table of SOURCE_TABLE_NAMES) {
-    const result = await client.query(`SELECT 1 FROM ${client.escapeIdentifier(table)} LIMIT 1`);
-    if ((result.rowCount ?? 0) > 0) return table;
-  }
-  return undefined;
 }
