@@ -61,6 +61,7 @@ export class CdcReader extends Construct {
       memorySize: 1024,
       // A replication slot has one reader at a time; a second run would fail to acquire it anyway.
       reservedConcurrentExecutions: 1,
+      connectsToRds: true,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [...props.securityGroups],
@@ -71,10 +72,6 @@ export class CdcReader extends Construct {
         [ENV.streamPrefix]: props.streamPrefix,
         [ENV.stateBucket]: props.stateBucket.bucketName,
         [ENV.statePrefix]: LAKE_PREFIXES.state,
-        [ENV.databaseTls]: 'require',
-        // Node 20+ Lambda runtimes no longer load Amazon's CA bundle (which holds the RDS CAs) by default;
-        // without it a verified TLS connection to RDS fails.
-        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
       },
     });
     props.sourceSecret.grantRead(this.fn);

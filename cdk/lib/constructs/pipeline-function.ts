@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ENV } from '../../../core/operations.ts';
 import { acknowledge, managedPolicyFinding } from '../acknowledge.ts';
 import { REPO_ROOT } from '../repo-paths.ts';
 
@@ -32,7 +33,21 @@ export interface PipelineFunctionProps
    * @default none
    */
   readonly bundledDirectories?: readonly string[];
+  /**
+   * The function talks to RDS PostgreSQL: require TLS and verify the server against Amazon's CA bundle.
+   * @default false
+   */
+  readonly connectsToRds?: boolean;
 }
+
+/**
+ * The environment of a function that connects to RDS with verified TLS. Node 20+ Lambda runtimes no longer
+ * load Amazon's CA bundle (which holds the RDS CAs) by default; without it a verified connection fails.
+ */
+const RDS_TLS_ENVIRONMENT = {
+  [ENV.databaseTls]: 'require',
+  NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+} as const;
 
 /** Node 22 on arm64 (Graviton: about 20% cheaper per GB-second than x86 for the same work). */
 export class PipelineFunction extends nodejs.NodejsFunction {
@@ -54,7 +69,11 @@ export class PipelineFunction extends nodejs.NodejsFunction {
       projectRoot: REPO_ROOT,
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.connectsToRds ? RDS_TLS_ENVIRONMENT : {}),
+        ...props.environment,
+      },
       bundling: {
         format: nodejs.OutputFormat.ESM,
         target: 'node22',
@@ -95,7 +114,13 @@ export class PipelineFunction extends nodejs.NodejsFunction {
 /** NodejsFunction's props without the ones only this construct understands. */
 function withoutOwnProps(
   props: PipelineFunctionProps,
-): Omit<PipelineFunctionProps, 'bundledDirectories' | 'logRetention' | 'logRemovalPolicy'> {
-  const { bundledDirectories: _dirs, logRetention: _retention, logRemovalPolicy: _removal, ...rest } = props;
+): Omit<PipelineFunctionProps, 'bundledDirectories' | 'logRetention' | 'logRemovalPolicy' | 'connectsToRds'> {
+  const {
+    bundledDirectories: _dirs,
+    logRetention: _retention,
+    logRemovalPolicy: _removal,
+    connectsToRds: _rds,
+    ...rest
+  } = props;
   return rest;
 }

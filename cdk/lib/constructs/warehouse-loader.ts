@@ -63,6 +63,7 @@ export class WarehouseLoader extends Construct {
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: 1024,
       reservedConcurrentExecutions: 1,
+      connectsToRds: true,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [...props.securityGroups],
@@ -71,10 +72,6 @@ export class WarehouseLoader extends Construct {
         [ENV.lakeBucket]: props.bucket.bucketName,
         [ENV.glueDatabase]: props.glueDatabase,
         [ENV.athenaWorkgroup]: props.workGroupName,
-        [ENV.databaseTls]: 'require',
-        // Node 20+ Lambda runtimes no longer load Amazon's CA bundle (which holds the RDS CAs) by default;
-        // without it a verified TLS connection to RDS fails.
-        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
       },
     });
     props.warehouseSecret.grantRead(this.fn);
