@@ -50,18 +50,7 @@ export class MemoryObjectStore implements ObjectStore {
   }
 }
 
-/** Polls `condition` until it holds or `deadlineMs` passes (then throws with `what`). */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  deadlineMs = 10_000,
-) {
-  const until = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitFor } from '../support/wait-for.ts';
 
 /** Rows of a Parquet file, read by hyparquet. */
 export async function readParquet(body: Uint8Array): Promise<Record<string, unknown>[]> {

@@ -8,17 +8,7 @@ import pg from 'pg';
 import { type ChangeEvent, dedupeKey, type SourceValue } from '../../core/change-event.ts';
 import { SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../source/source-tables.ts';
 
-/** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { waitFor } from '../support/wait-for.ts';
 
 /** Table name to (primary key text to row). */
 export type TableState = Map<string, Map<string, Record<string, SourceValue>>>;
