@@ -1,0 +1,107 @@
+/**
+ * @module
+ * Dimension writes of a load: dim_date rows for every referenced date, upserts where the latest
+ * version wins (unchanged TOAST keeps the current value), deletes of rows nothing references, inferred members.
+ */
+import type { InferredMember } from '../loader/loader-warehouse.ts';
+import { type Client, dataColumns, type FactTable, type StarSchema, stageName } from './star-schema-info.ts';
+import type { WarehouseTableName } from './warehouse-tables.ts';
+
+export async function insertDates(client: Client, schema: StarSchema): Promise<number> {
+  const columns = dataColumns(schema, 'dim_date').map((c) => c.name);
+  const result = await client.query(
+    `INSERT INTO public.dim_date (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${stageName('dim_date')}
+     ON CONFLICT (date_id) DO NOTHING`,
+  );
+  return result.rowCount ?? 0;
+}
+
+/** SET list that keeps the current value of each column named in `_unchanged`. */
+export function keepUnchanged(columns: readonly string[], current: string, staged: string): string {
+  return columns
+    .map(
+      (c) =>
+        `${c} = CASE WHEN '${c}' = ANY (string_to_array(${staged}._unchanged, ',')) THEN ${current}.${c} ELSE ${staged}.${c} END`,
+    )
+    .join(', ');
+}
+
+/** Latest version wins; unchanged-TOAST columns keep the warehouse's value; a real row replaces an inferred one. */
+export async function upsertDimension(
+  client: Client,
+  schema: StarSchema,
+  table: WarehouseTableName,
+): Promise<number> {
+  const key = schema.primaryKeys.get(table);
+  const name = stageName(table);
+  const columns = dataColumns(schema, table).map((c) => c.name);
+  const others = columns.filter((c) => c !== key);
+  await client.query(
+    `UPDATE ${name} AS s SET ${keepUnchanged(others, 'd', 's')}
+     FROM public.${table} AS d WHERE d.${key} = s.${key} AND s._unchanged IS NOT NULL AND s._op <> 'd'`,
+  );
+  const result = await client.query(
+    `INSERT INTO public.${table} AS d (${columns.join(', ')})
+     SELECT ${columns.join(', ')} FROM ${name} WHERE _op <> 'd'
+     ON CONFLICT (${key}) DO UPDATE SET ${others.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  );
+  await client.query(
+    `DELETE FROM pipeline.inferred_member WHERE dimension = $1
+     AND member_id IN (SELECT ${key}::text FROM ${name} WHERE _op <> 'd')`,
+    [table],
+  );
+  return result.rowCount ?? 0;
+}
+
+/**
+ * A dimension row deleted at the source goes when no fact row references it; a referenced one stays (the
+ * facts' history still needs it). Runs after the facts are appended so this batch's references count.
+ */
+export async function deleteDimensionRows(
+  client: Client,
+  schema: StarSchema,
+  table: WarehouseTableName,
+): Promise<number> {
+  const key = schema.primaryKeys.get(table);
+  const references = schema.foreignKeys
+    .filter((fk) => fk.target === table)
+    .map((fk) => `NOT EXISTS (SELECT 1 FROM public.${fk.table} AS f WHERE f.${fk.column} = d.${key})`);
+  const result = await client.query(
+    `DELETE FROM public.${table} AS d USING ${stageName(table)} AS s
+     WHERE s._op = 'd' AND d.${key} = s.${key}${references.map((r) => ` AND ${r}`).join('')}`,
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Placeholder rows for every dimension key a staged fact references that the dimension lacks. */
+export async function inferMembers(
+  client: Client,
+  schema: StarSchema,
+  facts: readonly FactTable[],
+): Promise<InferredMember[]> {
+  const inferred: InferredMember[] = [];
+  for (const fk of schema.foreignKeys) {
+    if (!facts.includes(fk.table as FactTable) || fk.target === 'dim_date') continue;
+    const targetColumns = schema.columns.get(fk.target) ?? [];
+    const values = targetColumns.map((c) => {
+      if (c.name === fk.targetColumn) return `m.${c.name}`;
+      if (!c.nullable && c.dataType === 'character varying') return `'unknown'`;
+      return 'NULL';
+    });
+    const result = await client.query<{ member_id: string }>(
+      `WITH missing AS (
+         SELECT DISTINCT s.${fk.column} AS ${fk.targetColumn} FROM ${stageName(fk.table)} AS s
+         WHERE NOT EXISTS (SELECT 1 FROM public.${fk.target} AS d WHERE d.${fk.targetColumn} = s.${fk.column})
+       ), added AS (
+         INSERT INTO public.${fk.target} (${targetColumns.map((c) => c.name).join(', ')})
+         SELECT ${values.join(', ')} FROM missing AS m ON CONFLICT DO NOTHING
+         RETURNING ${fk.targetColumn}::text AS member_id
+       )
+       INSERT INTO pipeline.inferred_member (dimension, member_id)
+       SELECT $1, member_id FROM added ON CONFLICT DO NOTHING RETURNING member_id`,
+      [fk.target],
+    );
+    for (const row of result.rows) inferred.push({ dimension: fk.target, memberId: row.member_id });
+  }
+  return inferred;
+}

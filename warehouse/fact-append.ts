@@ -1,0 +1,148 @@
+/**
+ * @module
+ * Fact appends of a load: one row per committed version not yet in `pipeline.fact_version`, never a
+ * second for a version already loaded or for a snapshot re-read that changed nothing, references checked in bulk.
+ */
+import { LAKE_TABLES } from '../glue/index.ts';
+import { keepUnchanged } from './dimension-writes.ts';
+import {
+  type Client,
+  dataColumns,
+  type FactTable,
+  type StarSchema,
+  stageName,
+  WarehouseLoadError,
+} from './star-schema-info.ts';
+
+export function orderColumn(table: FactTable): string {
+  return LAKE_TABLES[table].keyColumn;
+}
+
+/** The latest loaded version of each order staged for `table`, as a join-able subquery aliased `w`. */
+export function latestLoaded(schema: StarSchema, table: FactTable): string {
+  const recordId = schema.primaryKeys.get(table);
+  return `(SELECT f.* FROM public.${table} AS f JOIN (
+      SELECT DISTINCT ON (order_id) record_id FROM pipeline.fact_version
+      WHERE fact_table = '${table}' AND order_id IN (SELECT ${orderColumn(table)} FROM ${stageName(table)})
+      ORDER BY order_id, lsn DESC, seq DESC
+    ) AS v ON v.record_id = f.${recordId}) AS w`;
+}
+
+/**
+ * Before appending: drop versions already loaded (the anti-join that makes replays harmless), fill the
+ * unchanged-TOAST columns of each order's first staged version from its latest loaded version, and drop a
+ * snapshot re-read identical to that version.
+ */
+export async function prepareFact(client: Client, schema: StarSchema, table: FactTable): Promise<void> {
+  const name = stageName(table);
+  const order = orderColumn(table);
+  const columns = dataColumns(schema, table).map((c) => c.name);
+  await client.query(
+    `DELETE FROM ${name} AS s USING pipeline.fact_version AS v
+     WHERE v.fact_table = $1 AND v.order_id = s.${order} AND v.lsn = s._lsn AND v.seq = s._seq`,
+    [table],
+  );
+  await client.query(
+    `UPDATE ${name} AS s SET ${keepUnchanged(
+      columns.filter((c) => c !== order),
+      'w',
+      's',
+    )}
+     FROM ${latestLoaded(schema, table)} WHERE w.${order} = s.${order} AND s._unchanged IS NOT NULL`,
+  );
+  // Only an order's first staged version is compared with the warehouse; later re-reads were compared with
+  // their predecessor in the batch already (loader/load-batch.ts).
+  const same = columns.map((c) => `s.${c} IS NOT DISTINCT FROM w.${c}`).join(' AND ');
+  await client.query(
+    `DELETE FROM ${name} WHERE ctid IN (
+       SELECT s.ctid FROM (
+         SELECT DISTINCT ON (${order}) ctid, * FROM ${name} ORDER BY ${order}, _lsn, _seq
+       ) AS s JOIN ${latestLoaded(schema, table)} ON w.${order} = s.${order}
+       WHERE s._op = 'r' AND ${same})`,
+  );
+  const required = dataColumns(schema, table).filter((c) => !c.nullable);
+  if (required.length === 0) return;
+  const missing = await client.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${name} WHERE ${required.map((c) => `${c.name} IS NULL`).join(' OR ')}`,
+  );
+  if (Number(missing.rows[0]?.n ?? 0) > 0) {
+    throw new WarehouseLoadError(
+      `${missing.rows[0]?.n} ${table} versions lack a NOT NULL value even after filling unchanged columns from ` +
+        'the previous version (an update of an order the warehouse never saw). Re-snapshot the source table.',
+    );
+  }
+}
+
+/**
+ * Every foreign key of the staged facts finds its row, checked set-based (one anti-join per key) before the
+ * append: dimensions were upserted, members inferred and dim_date generated for every referenced date, so a
+ * miss here is a loader bug and the load stops naming it.
+ */
+export async function verifyReferences(
+  client: Client,
+  schema: StarSchema,
+  facts: readonly FactTable[],
+): Promise<void> {
+  for (const fk of schema.foreignKeys) {
+    if (!facts.includes(fk.table as FactTable)) continue;
+    const result = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${stageName(fk.table)} AS s
+       WHERE NOT EXISTS (SELECT 1 FROM public.${fk.target} AS d WHERE d.${fk.targetColumn} = s.${fk.column})`,
+    );
+    const missing = Number(result.rows[0]?.n ?? 0);
+    if (missing > 0) {
+      throw new WarehouseLoadError(
+        `${missing} ${fk.table} versions reference ${fk.target} rows that do not exist (${fk.table}.${fk.column}); ` +
+          'nothing was loaded. This is a loader bug: report it with the cut LSN.',
+      );
+    }
+  }
+}
+
+/**
+ * PostgreSQL checks foreign keys with a trigger per row and key, which costs more than the insert itself at
+ * bulk sizes. {@link verifyReferences} has just checked the same keys set-based inside this transaction (and
+ * the load lock keeps other loads out), so the row-by-row triggers are skipped for the append when the role
+ * may do so (superuser, rds_superuser); otherwise they run as usual.
+ */
+export async function skipRowByRowChecks(client: Client): Promise<boolean> {
+  await client.query('SAVEPOINT replication_role');
+  try {
+    await client.query('SET LOCAL session_replication_role = replica');
+    await client.query('RELEASE SAVEPOINT replication_role');
+    return true;
+  } catch {
+    await client.query('ROLLBACK TO SAVEPOINT replication_role');
+    return false;
+  }
+}
+
+/**
+ * Appends the staged versions in commit order with record ids continuing the table's highest: deterministic
+ * under the load lock, so a rerun after a crash numbers rows exactly as a clean run would.
+ */
+export async function appendFact(client: Client, schema: StarSchema, table: FactTable): Promise<number> {
+  const recordId = schema.primaryKeys.get(table) ?? '';
+  const order = orderColumn(table);
+  const columns = dataColumns(schema, table).map((c) => c.name);
+  const result = await client.query(
+    `WITH base AS (SELECT coalesce(max(${recordId}), 0) AS top FROM public.${table}),
+     numbered AS (
+       SELECT s.*, base.top + row_number() OVER (ORDER BY s._lsn, s._seq, s.${order}) AS record_id
+       FROM ${stageName(table)} AS s CROSS JOIN base
+     ),
+     appended AS (
+       INSERT INTO public.${table} (${recordId}, ${columns.join(', ')})
+       SELECT record_id, ${columns.join(', ')} FROM numbered
+     )
+     INSERT INTO pipeline.fact_version (fact_table, order_id, lsn, seq, record_id)
+     SELECT $1, ${order}, _lsn, _seq, record_id FROM numbered`,
+    [table],
+  );
+  // Keep the serial's sequence past the ids we assigned, for anyone inserting with the default.
+  await client.query(
+    `SELECT setval(pg_get_serial_sequence('public.${table}', '${recordId}'),
+       greatest(coalesce((SELECT max(${recordId}) FROM public.${table}), 0), 1))`,
+  );
+  return result.rowCount ?? 0;
+}
