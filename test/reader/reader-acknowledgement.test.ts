@@ -12,10 +12,12 @@ import { createSourceDatabase, type TestDatabase, withClient } from '../support/
 import {
   asObject,
   confirmedFlush,
+  currentWalLsn,
   eventsOf,
   insertCurrency,
   insertDepartments,
   memoryLog,
+  primeSlot,
   replay,
   sourceState,
   waitFor,
@@ -105,14 +107,7 @@ describe('reader acknowledgements', () => {
     const stateStore = new MemoryStateStore();
     const { log } = memoryLog();
     const accepted: ChangeEvent[] = [];
-    await runReader({
-      sourceUrl: database.url,
-      slot: database.name,
-      changeStream: new MemoryChangeStream(),
-      stateStore,
-      stopAtLsn: 'current',
-      log,
-    });
+    await primeSlot(database, stateStore, log);
     await withClient(database.url, (client) => insertDepartments(client, 1, 50));
     let crashes = 0;
     const stream = new MemoryChangeStream({
@@ -183,10 +178,7 @@ describe('reader acknowledgements', () => {
     );
     const wal = await withClient(database.url, async (client) => {
       await insertDepartments(client, 1, 25);
-      return BigInt(
-        (await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`)).rows[0]!
-          .lsn,
-      );
+      return await currentWalLsn(client);
     });
     await waitFor('slot past the writes', () =>
       withClient(database.url, async (client) => (await confirmedFlush(client, database.name)) >= wal),
@@ -202,14 +194,7 @@ describe('reader acknowledgements', () => {
   it('gives up after consecutive sessions without progress and leaves the unshipped change in the slot', async () => {
     const stateStore = new MemoryStateStore();
     const { log } = memoryLog();
-    await runReader({
-      sourceUrl: database.url,
-      slot: database.name,
-      changeStream: new MemoryChangeStream(),
-      stateStore,
-      stopAtLsn: 'current',
-      log,
-    });
+    await primeSlot(database, stateStore, log);
     const before = await withClient(database.url, (client) => confirmedFlush(client, database.name));
     await withClient(database.url, (client) => insertCurrency(client, 7, 'JPY'));
     const broken = new MemoryChangeStream({
@@ -247,14 +232,7 @@ describe('reader acknowledgements', () => {
     // Prepare: the slot exists; a change waits; another session holds the slot.
     const stateStore = new MemoryStateStore();
     const { lines, log } = memoryLog();
-    await runReader({
-      sourceUrl: database.url,
-      slot: database.name,
-      changeStream: new MemoryChangeStream(),
-      stateStore,
-      stopAtLsn: 'current',
-      log,
-    });
+    await primeSlot(database, stateStore, log);
     await withClient(database.url, (client) => insertCurrency(client, 9, 'CHF'));
     const holder = new ReplicationSession({
       connection: { connectionString: database.url },
@@ -299,14 +277,7 @@ describe('reader acknowledgements', () => {
   it('loses nothing when the crash comes before the put', async () => {
     const stateStore = new MemoryStateStore();
     const { log } = memoryLog();
-    await runReader({
-      sourceUrl: database.url,
-      slot: database.name,
-      changeStream: new MemoryChangeStream(),
-      stateStore,
-      stopAtLsn: 'current',
-      log,
-    });
+    await primeSlot(database, stateStore, log);
     await withClient(database.url, async (client) => {
       await insertDepartments(client, 1, 10);
       await insertCurrency(client, 1, 'EUR');
@@ -382,10 +353,7 @@ describe('reader acknowledgements', () => {
       for (let i = 0; i < 30; i++) {
         await client.query(`UPDATE department SET manager = 'M' || $1 WHERE department_id % 30 = $1`, [i]);
       }
-      return BigInt(
-        (await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`)).rows[0]!
-          .lsn,
-      );
+      return await currentWalLsn(client);
     });
 
     // Act: stream the 300 updates (30 transactions); check the slot while their puts are held at the gate.

@@ -3,7 +3,7 @@ import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
-import { confirmedFlush, insertDepartments, memoryLog } from './reader-test-kit.ts';
+import { confirmedFlush, currentWalLsn, insertDepartments, memoryLog } from './reader-test-kit.ts';
 
 const ROWS = 1_000_000;
 const BOUND = 4 * 1024 * 1024;
@@ -47,10 +47,7 @@ describe('reader on a huge transaction', () => {
     await runReader({ ...options, stopAtLsn: 'current' });
     const wal = await withClient(database.url, async (client) => {
       await client.query(`UPDATE department SET manager = 'Manager ' || (department_id + 1)`);
-      return BigInt(
-        (await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`)).rows[0]!
-          .lsn,
-      );
+      return await currentWalLsn(client);
     });
 
     // Act

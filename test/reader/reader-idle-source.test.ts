@@ -9,7 +9,7 @@ import {
   type TestDatabase,
   withClient,
 } from '../support/test-databases.ts';
-import { confirmedFlush, memoryLog, waitFor } from './reader-test-kit.ts';
+import { confirmedFlush, currentWalLsn, memoryLog, waitFor } from './reader-test-kit.ts';
 
 describe('reader on an idle source', () => {
   let source: TestDatabase;
@@ -50,10 +50,7 @@ describe('reader on an idle source', () => {
         await client.query(
           `INSERT INTO noise (payload) SELECT repeat('x', 1000) FROM generate_series(1, 20)`,
         );
-      return BigInt(
-        (await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`)).rows[0]!
-          .lsn,
-      );
+      return await currentWalLsn(client);
     });
 
     // Assess: the slot reaches the WAL written by the other database although no event was shipped.

@@ -16,6 +16,7 @@ import { createSourceDatabase, type TestDatabase, withClient } from '../support/
 import {
   asObject,
   confirmedFlush,
+  currentWalLsn,
   eventsOf,
   insertCurrency,
   insertDepartments,
@@ -58,12 +59,7 @@ function startWriter(url: string): { stop(): Promise<number> } {
 }
 
 async function currentWal(url: string): Promise<bigint> {
-  return withClient(url, async (client) =>
-    BigInt(
-      (await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`)).rows[0]!
-        .lsn,
-    ),
-  );
+  return withClient(url, async (client) => await currentWalLsn(client));
 }
 
 describe('reader snapshot', () => {

@@ -6,6 +6,9 @@
  */
 import pg from 'pg';
 import { type ChangeEvent, dedupeKey, type SourceValue } from '../../core/change-event.ts';
+import type { StateStore } from '../../core/ports/state-store.ts';
+import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
+import { runReader } from '../../reader/reader-loop.ts';
 import { SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../source/source-tables.ts';
 
 export { waitFor } from '../support/wait-for.ts';
@@ -126,4 +129,29 @@ export function memoryLog(): {
 } {
   const lines: Record<string, unknown>[] = [];
   return { lines, log: (entry) => lines.push(entry) };
+}
+
+/** The source's current WAL position, as a 64-bit LSN. */
+export async function currentWalLsn(client: pg.ClientBase): Promise<bigint> {
+  const result = await client.query<{ lsn: string }>(`SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn`);
+  return BigInt(result.rows[0]!.lsn);
+}
+
+/**
+ * Runs the reader once on an otherwise quiet database, so its slot exists and the initial snapshot is done:
+ * what a test writes afterwards arrives as streamed changes.
+ */
+export async function primeSlot(
+  database: { readonly url: string; readonly name: string },
+  stateStore: StateStore,
+  log: (entry: Record<string, unknown>) => void,
+): Promise<void> {
+  await runReader({
+    sourceUrl: database.url,
+    slot: database.name,
+    changeStream: new MemoryChangeStream(),
+    stateStore,
+    stopAtLsn: 'current',
+    log,
+  });
 }
