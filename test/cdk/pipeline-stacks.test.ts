@@ -308,7 +308,10 @@ describe('the ingest stack', () => {
       ingest.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: METRIC_NAMESPACE,
         MetricName: metricName,
-        Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
+        // CDK writes the dimensions sorted by name.
+        Dimensions: Object.entries(dimensions)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([Name, Value]) => ({ Name, Value })),
         AlarmActions: [{ Ref: Match.anyValue() }],
       });
     const reader = { [SERVICE_DIMENSION]: SERVICES.reader };
