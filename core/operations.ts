@@ -29,6 +29,12 @@ export const METRICS = {
     rowsLoaded: 'WarehouseRowsLoaded',
     inferredMembers: 'WarehouseInferredMembers',
   },
+  runs: {
+    /** 1 per reader run that finished (a tick that found the slot busy does not count). */
+    readerCompleted: 'ReaderRunsCompleted',
+    /** 1 per loader run that finished (a tick that found the loader's lease held does not count). */
+    loaderCompleted: 'LoaderRunsCompleted',
+  },
   endToEnd: {
     /** Commit-to-warehouse latency of the changes one load made visible. */
     p50Seconds: 'EndToEndP50Seconds',

@@ -77,7 +77,7 @@ describe('S3StateStore', () => {
     const error = (await store.put('reader/x', 1).catch((e: unknown) => e)) as S3StateStoreError;
     expect(error).toBeInstanceOf(S3StateStoreError);
     expect(error.message).toContain('s3://no-such-bucket/state/reader/x.json');
-    expect((error.cause as Error).name).toBe('NoSuchBucket');
+    expect(((error.cause as Error).cause as Error).name).toBe('NoSuchBucket');
   });
 
   it('refuses keys that could escape the prefix', async () => {
