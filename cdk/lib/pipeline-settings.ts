@@ -19,6 +19,10 @@ export interface ExistingNetwork {
   readonly warehouseSecretArn: string;
   /** RDS instance identifier of the source, for the replication-slot and storage alarms. */
   readonly sourceDbInstanceIdentifier?: string;
+  /** Customer-managed KMS key encrypting the source secret (the reader gets kms:Decrypt on it). */
+  readonly sourceSecretKeyArn?: string;
+  /** Customer-managed KMS key encrypting the warehouse secret (the loader gets kms:Decrypt on it). */
+  readonly warehouseSecretKeyArn?: string;
 }
 
 /** Everything `bin/app.ts` needs to build the two stacks. */
@@ -33,6 +37,12 @@ export interface PipelineSettings {
   readonly bufferingSizeMiB: number;
   readonly loaderRateMinutes: number;
   readonly streamPrefix: string;
+  /**
+   * Reserve one concurrent execution each for the reader and the loader. Off by default: Lambda refuses a
+   * reservation that leaves fewer than 100 unreserved executions, which fails the stack on accounts with a
+   * low quota; single flight holds without it (the slot for the reader, a lease for the loader).
+   */
+  readonly reservedConcurrency: boolean;
   /** Let `cdk destroy` delete the bucket, database and workgroup (never in production). */
   readonly destroyOnRemoval: boolean;
 }
@@ -94,6 +104,16 @@ function required(get: Lookup, key: string, example: string): string {
   return value;
 }
 
+function keyArn(get: Lookup, key: string): string | undefined {
+  const value = text(get, key);
+  if (value !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/.test(value)) {
+    throw new PipelineSettingsError(
+      `Context "${key}" must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), got ${value}.`,
+    );
+  }
+  return value;
+}
+
 /** Reads and validates the settings from a context lookup (`app.node.tryGetContext`). */
 export function readPipelineSettings(get: Lookup): PipelineSettings {
   const demo = flag(get, 'demo', false);
@@ -121,6 +141,8 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
         'arn:aws:secretsmanager:eu-west-2:111122223333:secret:warehouse-AbCdEf',
       ),
       sourceDbInstanceIdentifier: text(get, 'sourceDbInstanceIdentifier'),
+      sourceSecretKeyArn: keyArn(get, 'sourceSecretKeyArn'),
+      warehouseSecretKeyArn: keyArn(get, 'warehouseSecretKeyArn'),
     };
   }
   const email = text(get, 'alarmEmail');
@@ -137,6 +159,7 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
     bufferingSizeMiB: integer(get, 'bufferingSizeMiB', 64, 64, 128),
     loaderRateMinutes: integer(get, 'loaderRateMinutes', 1, 1, 1440),
     streamPrefix: text(get, 'streamPrefix') ?? DEFAULTS.streamPrefix,
+    reservedConcurrency: flag(get, 'reservedConcurrency', false),
     destroyOnRemoval: flag(get, 'destroyOnRemoval', false),
   };
 }

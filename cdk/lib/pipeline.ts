@@ -43,6 +43,7 @@ export function buildPipeline(app: App, settings: PipelineSettings, options: Pip
     bufferingInterval: Duration.seconds(settings.bufferingIntervalSeconds),
     bufferingSize: Size.mebibytes(settings.bufferingSizeMiB),
     loaderRate: Duration.minutes(settings.loaderRateMinutes),
+    reservedConcurrency: settings.reservedConcurrency,
     alarmEmail: settings.alarmEmail,
     destroyOnRemoval: settings.destroyOnRemoval,
   });

@@ -58,7 +58,8 @@ export class DemoDatabases extends Construct {
       allowAllOutbound: true,
     });
 
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 });
+    // The major version only: RDS retires minor versions, and picks (and upgrades to) the current minor.
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.of('17', '17') });
     const instanceType =
       props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO);
     const common: rds.DatabaseInstanceProps = {
@@ -68,6 +69,7 @@ export class DemoDatabases extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       storageEncrypted: true,
       allocatedStorage: 20,
+      storageType: rds.StorageType.GP3,
       maxAllocatedStorage: 100,
       backupRetention: Duration.days(1),
       deletionProtection: !destroy,
@@ -78,9 +80,9 @@ export class DemoDatabases extends Construct {
     this.source = new rds.DatabaseInstance(this, 'Source', {
       ...common,
       databaseName: 'totesys',
-      credentials: rds.Credentials.fromGeneratedSecret('totesys_admin', {
-        secretName: 'totesys-stream/demo-source',
-      }),
+      // Generated secret names: a named secret is kept 7 to 30 days after `cdk destroy`, and the next deploy
+      // of the same name would fail.
+      credentials: rds.Credentials.fromGeneratedSecret('totesys_admin'),
       parameterGroup: new rds.ParameterGroup(this, 'SourceParameters', {
         engine,
         description:
@@ -95,9 +97,7 @@ export class DemoDatabases extends Construct {
     this.warehouse = new rds.DatabaseInstance(this, 'Warehouse', {
       ...common,
       databaseName: 'warehouse',
-      credentials: rds.Credentials.fromGeneratedSecret('warehouse_admin', {
-        secretName: 'totesys-stream/demo-warehouse',
-      }),
+      credentials: rds.Credentials.fromGeneratedSecret('warehouse_admin'),
       parameterGroup: new rds.ParameterGroup(this, 'WarehouseParameters', {
         engine,
         description: 'TLS-only warehouse for totesys-stream.',
@@ -116,10 +116,6 @@ export class DemoDatabases extends Construct {
         id: 'AwsSolutions-RDS11',
         reason:
           "The default port is kept; the instances are reachable only from the Lambdas' security group in isolated subnets.",
-      },
-      {
-        id: 'AwsSolutions-IAM4',
-        reason: 'The enhanced-monitoring role uses the AWS managed policy the service requires.',
       },
       {
         id: 'AwsSolutions-SMG4',

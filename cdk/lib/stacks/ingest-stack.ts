@@ -49,6 +49,12 @@ export interface IngestStackProps extends StackProps {
   readonly alarmEmail?: string;
   readonly thresholds?: LagThresholds;
   /**
+   * Reserve one concurrent execution for the reader and for the loader (needs 100 unreserved executions left
+   * in the account's quota).
+   * @default false
+   */
+  readonly reservedConcurrency?: boolean;
+  /**
    * Delete the log groups with the stack (they are retained otherwise).
    * @default false
    */
@@ -118,6 +124,8 @@ export class IngestStack extends Stack {
       streamPrefix: prefix,
       stateBucket: bucket,
       logRemovalPolicy,
+      reservedConcurrency: props.reservedConcurrency,
+      secretKeyArn: network.sourceSecretKeyArn,
     });
 
     this.loader = new WarehouseLoader(this, 'Loader', {
@@ -133,6 +141,8 @@ export class IngestStack extends Stack {
       workGroupArn: lake.athena.workGroupArn,
       rate: props.loaderRate,
       logRemovalPolicy,
+      reservedConcurrency: props.reservedConcurrency,
+      secretKeyArn: network.warehouseSecretKeyArn,
     });
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
@@ -145,6 +155,8 @@ export class IngestStack extends Stack {
       sourceDbInstanceIdentifier: network.sourceDbInstanceIdentifier,
       alarmEmail: props.alarmEmail,
       thresholds: props.thresholds,
+      loaderRate: props.loaderRate ?? Duration.minutes(1),
+      reservedConcurrency: props.reservedConcurrency ?? false,
     });
 
     // The Firehose L2 adds a mapping of Firehose's CIDR ranges for Redshift/OpenSearch/Splunk destinations;
