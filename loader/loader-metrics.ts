@@ -4,7 +4,7 @@
  * inferred members, warehouse lag, end-to-end latency, and lake lag per table (dimension `Table`).
  */
 import { METRIC_NAMESPACE, METRICS, TABLE_DIMENSION } from '../core/operations.ts';
-import type { LakeWatermark } from './loader-warehouse.ts';
+import type { LakeWatermark } from '../core/ports/warehouse.ts';
 import type { LoadOutcome } from './run-load.ts';
 
 /** One embedded-metric-format document. */

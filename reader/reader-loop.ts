@@ -10,7 +10,7 @@ import { type Lsn, lsnToDecimal, maxLsn, minLsn } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
-import type { SourceTableName } from '../source/source-tables.ts';
+import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { snapshotRowsLsn, watermarkEvents } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
 import {

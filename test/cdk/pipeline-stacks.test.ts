@@ -8,7 +8,6 @@ import { FEATURE_FLAGS } from '../../cdk/lib/feature-flags.ts';
 import { buildPipeline, type Pipeline } from '../../cdk/lib/pipeline.ts';
 import { readPipelineSettings } from '../../cdk/lib/pipeline-settings.ts';
 import { ENV, METRIC_NAMESPACE, METRICS, TABLE_DIMENSION } from '../../core/operations.ts';
-import { deliveryStreamName } from '../../firehose/put-record-batch.ts';
 import {
   DT_PROJECTION,
   GLUE_DATABASE,
@@ -16,8 +15,9 @@ import {
   LAKE_TABLES,
   lakeColumns,
   lakeTableForSource,
-} from '../../glue/index.ts';
-import { SOURCE_TABLE_NAMES } from '../../source/source-tables.ts';
+} from '../../core/schema/lake-tables.ts';
+import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
+import { deliveryStreamName } from '../../firehose/put-record-batch.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 
@@ -56,7 +56,7 @@ function logicalIdOf(
 }
 
 describe('the lake stack', () => {
-  it('creates the Glue database and one table per lake table, columns exactly as glue/ defines them', () => {
+  it('creates the Glue database and one table per lake table, columns exactly as the lake schema defines them', () => {
     lake.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: GLUE_DATABASE } });
     lake.resourceCountIs('AWS::Glue::Table', LAKE_TABLE_NAMES.length);
     for (const name of LAKE_TABLE_NAMES) {

@@ -13,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { METRIC_NAMESPACE, METRICS, TABLE_DIMENSION } from '../../../core/operations.ts';
-import type { LakeTableName } from '../../../glue/index.ts';
+import type { LakeTableName } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { ERRORS_METRICS_FILTER_ID } from './lake-bucket.ts';
 
