@@ -45,6 +45,10 @@ export interface PipelineSettings {
   readonly reservedConcurrency: boolean;
   /** Let `cdk destroy` delete the bucket, database and workgroup (never in production). */
   readonly destroyOnRemoval: boolean;
+  /** Deploy on commit: the `owner/name` repository whose workflow on main may deploy (adds TotesysDeployAccess). */
+  readonly githubRepository?: string;
+  /** The account's existing GitHub OIDC provider, when it has one already (one per issuer per account). */
+  readonly githubOidcProviderArn?: string;
 }
 
 /** A context value that is missing or malformed; the message names the key and an example. */
@@ -161,6 +165,8 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
     streamPrefix: text(get, 'streamPrefix') ?? DEFAULTS.streamPrefix,
     reservedConcurrency: flag(get, 'reservedConcurrency', false),
     destroyOnRemoval: flag(get, 'destroyOnRemoval', false),
+    githubRepository: text(get, 'githubRepository'),
+    githubOidcProviderArn: text(get, 'githubOidcProviderArn'),
   };
 }
 
