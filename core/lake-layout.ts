@@ -4,6 +4,7 @@
  * lifecycle rules), the local Firehose and lake directory, and the Lambdas: where each lake table's Parquet
  * lands, where failed records go, where the pipeline keeps its state and leases, where Athena writes.
  */
+import { PARTITION_COLUMN } from './schema/lake-tables.ts';
 
 /** Key prefixes of the lake bucket besides the lake tables' own `<lake table>/`. */
 export const LAKE_PREFIXES = {
@@ -16,7 +17,7 @@ export const LAKE_PREFIXES = {
 } as const;
 
 /** The partition key the transformation returns and the prefix is split on (`dt=YYYY-MM-DD`). */
-export const PARTITION_KEY = 'dt';
+export const PARTITION_KEY = PARTITION_COLUMN.name;
 
 /** The Firehose `Prefix` of a lake table's stream: its Parquet lands by the transformation's `dt`. */
 export function lakeDataPrefix(lakeTable: string): string {

@@ -24,7 +24,7 @@ export const METRICS = {
     lagSeconds: 'LakeLagSeconds',
   },
   warehouse: {
-    /** Now minus the commit time of the warehouse's cut, while the source has newer commits. */
+    /** Now minus the commit time of the warehouse's cut while changes wait above it, else 0 (core/warehouse-lag.ts). */
     lagSeconds: 'WarehouseLagSeconds',
     rowsLoaded: 'WarehouseRowsLoaded',
     inferredMembers: 'WarehouseInferredMembers',

@@ -3,6 +3,8 @@
  * The Firehose `PutRecordBatch` call as one interface, so the reader ships through the same code to Amazon
  * Data Firehose (AWS SDK v3) and to the local Firehose. Field names follow the AWS API exactly.
  */
+import { deliveryStreamName } from '../core/delivery-stream-spec.ts';
+import { DEFAULTS } from '../core/operations.ts';
 
 /** One record of a batch: raw bytes (the SDK base64-encodes them on the wire). */
 export interface FirehoseRecord {
@@ -50,10 +52,7 @@ export const PUT_RECORD_BATCH_LIMITS = {
   maxRecordBytes: 1000 * 1024,
 } as const;
 
-/** The default prefix of delivery stream names: `totesys-<source table>`. */
-export const DEFAULT_STREAM_PREFIX = 'totesys-';
+/** The default prefix of delivery stream names: `totesys-<source table>` (one definition, core/operations.ts). */
+export const DEFAULT_STREAM_PREFIX = DEFAULTS.streamPrefix;
 
-/** The delivery stream that carries one source table's changes. */
-export function deliveryStreamName(sourceTable: string, prefix: string = DEFAULT_STREAM_PREFIX): string {
-  return `${prefix}${sourceTable}`;
-}
+export { deliveryStreamName };

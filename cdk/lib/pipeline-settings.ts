@@ -4,6 +4,7 @@
  * with every default in one place. the README (Deploying to AWS) lists the same keys.
  */
 import type { App } from 'aws-cdk-lib';
+import { AWS_BUFFERING_LIMITS, DESTINATION_BUFFERING } from '../../core/delivery-stream-spec.ts';
 import { DEFAULTS } from '../../core/operations.ts';
 
 /** Where the pipeline's Lambdas run and what they connect to when the databases already exist. */
@@ -159,8 +160,20 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
     vpcEndpoints: flag(get, 'vpcEndpoints', true),
     alarmEmail: email,
     // Firehose refuses less than 60 s and 64 MiB once dynamic partitioning and Parquet conversion are on.
-    bufferingIntervalSeconds: integer(get, 'bufferingIntervalSeconds', 60, 60, 900),
-    bufferingSizeMiB: integer(get, 'bufferingSizeMiB', 64, 64, 128),
+    bufferingIntervalSeconds: integer(
+      get,
+      'bufferingIntervalSeconds',
+      DESTINATION_BUFFERING.aws.intervalInSeconds,
+      AWS_BUFFERING_LIMITS.intervalInSeconds.min,
+      AWS_BUFFERING_LIMITS.intervalInSeconds.max,
+    ),
+    bufferingSizeMiB: integer(
+      get,
+      'bufferingSizeMiB',
+      DESTINATION_BUFFERING.aws.sizeInMBs,
+      AWS_BUFFERING_LIMITS.sizeInMBs.min,
+      AWS_BUFFERING_LIMITS.sizeInMBs.max,
+    ),
     loaderRateMinutes: integer(get, 'loaderRateMinutes', 1, 1, 1440),
     streamPrefix: text(get, 'streamPrefix') ?? DEFAULTS.streamPrefix,
     reservedConcurrency: flag(get, 'reservedConcurrency', false),

@@ -7,7 +7,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_FLAGS } from '../../cdk/lib/feature-flags.ts';
 import { buildPipeline, type Pipeline } from '../../cdk/lib/pipeline.ts';
 import { readPipelineSettings } from '../../cdk/lib/pipeline-settings.ts';
+import {
+  DESTINATION_BUFFERING,
+  DYNAMIC_PARTITIONING_RETRY_SECONDS,
+  PROCESSOR_BUFFERING,
+} from '../../core/delivery-stream-spec.ts';
 import { METRICS, SERVICE_DIMENSION, SERVICES } from '../../core/operations.ts';
+import type { ObjectStore } from '../../core/ports/object-store.ts';
+import { totesysDeliveryStreams } from '../../firehose/stream-config.ts';
 
 // What AWS does with these templates that cdk-nag and cfn-lint cannot see (issue: "the AWS deployment works
 // the first time"): who may publish to the alarm topic, quotas, retired engine versions, names that survive
@@ -228,5 +235,55 @@ describe('cdk-nag acknowledgments', () => {
     const l1 = reasons(demo.app).filter(([id]) => id.endsWith('AwsSolutions-L1'));
     expect(l1.length).toBeGreaterThan(0);
     for (const [, reason] of l1) expect(reason).not.toMatch(/not 24/);
+  });
+});
+
+describe('one spec for the local Firehose and the deployed streams', () => {
+  it('gives each deployed stream the name, prefixes, partitioning and retries the local Firehose uses', () => {
+    // Prepare: the local configuration, as `up` builds it.
+    const local = totesysDeliveryStreams({
+      store: {} as ObjectStore,
+      bucket: 'totesys-lake',
+      transform: async () => ({ records: [] }),
+    });
+    const deployed = Object.values(
+      demoIngest.findResources('AWS::KinesisFirehose::DeliveryStream'),
+    ) as Resource[];
+
+    // Assess: the same 11 names, and for each the same destination settings; only buffering differs, and
+    // each side's buffering is its runtime's entry of the spec.
+    expect(deployed.map((r) => r.Properties?.['DeliveryStreamName']).sort()).toEqual(
+      local.map((s) => s.name).sort(),
+    );
+    for (const stream of local) {
+      const resource = deployed.find((r) => r.Properties?.['DeliveryStreamName'] === stream.name)!;
+      const destination = resource.Properties?.['ExtendedS3DestinationConfiguration'] as Record<
+        string,
+        unknown
+      >;
+      const processor = (
+        destination['ProcessingConfiguration'] as {
+          Processors: { Parameters: { ParameterName: string; ParameterValue: unknown }[] }[];
+        }
+      ).Processors[0]!;
+      const parameter = (name: string) =>
+        processor.Parameters.find((p) => p.ParameterName === name)?.ParameterValue;
+
+      expect(destination['Prefix']).toBe(stream.prefix);
+      expect(destination['ErrorOutputPrefix']).toBe(stream.errorOutputPrefix);
+      expect(destination['DynamicPartitioningConfiguration']).toEqual({
+        Enabled: stream.dynamicPartitioning,
+        RetryOptions: { DurationInSeconds: DYNAMIC_PARTITIONING_RETRY_SECONDS },
+      });
+      expect(parameter('NumberOfRetries')).toBe(String(stream.numberOfRetries));
+      expect(parameter('BufferSizeInMBs')).toBe(String(PROCESSOR_BUFFERING.aws.sizeInMBs));
+      expect(parameter('BufferIntervalInSeconds')).toBe(String(PROCESSOR_BUFFERING.aws.intervalInSeconds));
+      expect(destination['BufferingHints']).toEqual({
+        SizeInMBs: DESTINATION_BUFFERING.aws.sizeInMBs,
+        IntervalInSeconds: DESTINATION_BUFFERING.aws.intervalInSeconds,
+      });
+      expect(stream.processorBuffering).toEqual(PROCESSOR_BUFFERING.local);
+      expect(stream.bufferingHints).toEqual(DESTINATION_BUFFERING.local);
+    }
   });
 });

@@ -176,7 +176,7 @@ export class PipelineMonitoring extends Construct {
       'WarehouseLag',
       warehouseLag,
       t.warehouseLagSeconds ?? 900,
-      'The warehouse cut is this far behind the source while newer commits exist: the loader is behind or failing.',
+      'Changes have waited above the warehouse cut this long (0 when nothing is behind): the loader is behind or failing.',
     );
     this.alarm(
       'EndToEndP95',

@@ -6,10 +6,8 @@
 import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
 import { DEFAULTS } from '../../../core/operations.ts';
-import { lakeTableForSource } from '../../../core/schema/lake-tables.ts';
-import { SOURCE_TABLE_NAMES } from '../../../core/schema/source-tables.ts';
-import { deliveryStreamName } from '../../../firehose/put-record-batch.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
@@ -77,7 +75,8 @@ export class IngestStack extends Stack {
     const bucket = s3.Bucket.fromBucketName(this, 'LakeBucket', lakeBucketName());
     this.addStackDependency(lake);
     const prefix = props.streamPrefix ?? DEFAULTS.streamPrefix;
-    const bufferingInterval = props.bufferingInterval ?? Duration.seconds(60);
+    const bufferingInterval =
+      props.bufferingInterval ?? Duration.seconds(DESTINATION_BUFFERING.aws.intervalInSeconds);
     const logRemovalPolicy = props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     // The transformation needs no network: Firehose hands it the records and takes the reply.
@@ -90,20 +89,25 @@ export class IngestStack extends Stack {
       logRemovalPolicy,
     });
 
-    this.streams = SOURCE_TABLE_NAMES.map((source) => {
-      const lakeTable = lakeTableForSource(source).name;
-      return new TableDeliveryStream(this, `Stream-${source}`, {
-        deliveryStreamName: deliveryStreamName(source, prefix),
-        lakeTable,
-        glueTable: lake.catalog.tables[lakeTable],
-        glueArns: lake.catalog.tableArns([lakeTable]),
-        bucket,
-        transformer: this.transformer,
-        bufferingInterval,
-        bufferingSize: props.bufferingSize,
-        logRemovalPolicy,
-      });
+    const specs = deliveryStreamSpecs({
+      runtime: 'aws',
+      streamPrefix: prefix,
+      buffering: {
+        sizeInMBs: props.bufferingSize?.toMebibytes() ?? DESTINATION_BUFFERING.aws.sizeInMBs,
+        intervalInSeconds: bufferingInterval.toSeconds(),
+      },
     });
+    this.streams = specs.map(
+      (spec) =>
+        new TableDeliveryStream(this, `Stream-${spec.table.source}`, {
+          spec,
+          glueTable: lake.catalog.tables[spec.lakeTable],
+          glueArns: lake.catalog.tableArns([spec.lakeTable]),
+          bucket,
+          transformer: this.transformer,
+          logRemovalPolicy,
+        }),
+    );
 
     if (props.interfaceEndpoints ?? true) {
       new PipelineEndpoints(this, 'Endpoints', {
