@@ -12,7 +12,7 @@ import {
   DYNAMIC_PARTITIONING_RETRY_SECONDS,
   PROCESSOR_BUFFERING,
 } from '../../core/delivery-stream-spec.ts';
-import { METRICS, SERVICE_DIMENSION, SERVICES } from '../../core/operations.ts';
+import { ENV, METRICS, SERVICE_DIMENSION, SERVICES } from '../../core/operations.ts';
 import type { ObjectStore } from '../../core/ports/object-store.ts';
 import { totesysDeliveryStreams } from '../../firehose/stream-config.ts';
 
@@ -285,5 +285,29 @@ describe('one spec for the local Firehose and the deployed streams', () => {
       expect(stream.processorBuffering).toEqual(PROCESSOR_BUFFERING.local);
       expect(stream.bufferingHints).toEqual(DESTINATION_BUFFERING.local);
     }
+  });
+});
+
+describe('a way to load the demo source', () => {
+  it('deploys a source loader in the VPC that may read dumps under imports/ only, and names it as an output', () => {
+    demoIngest.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('source loader'),
+      Timeout: 900,
+      VpcConfig: Match.anyValue(),
+      Environment: { Variables: Match.objectLike({ [ENV.sourceSecretArn]: Match.anyValue() }) },
+    });
+    demoIngest.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'ReadDumps',
+            Action: 's3:GetObject',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/imports/\\*$')])] },
+          }),
+        ]),
+      },
+    });
+    expect(Object.keys(demoIngest.findOutputs('*')).some((id) => id.includes('SourceLoader'))).toBe(true);
+    expect(JSON.stringify(ownIngest.toJSON())).not.toMatch(/source loader/);
   });
 });

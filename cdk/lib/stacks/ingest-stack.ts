@@ -14,10 +14,11 @@ import { lakeBucketName } from '../constructs/lake-bucket.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
 import { PipelineFunction } from '../constructs/pipeline-function.ts';
 import { type LagThresholds, PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
+import { SourceLoader } from '../constructs/source-loader.ts';
 import { TableDeliveryStream } from '../constructs/table-delivery-stream.ts';
 import { WarehouseLoader } from '../constructs/warehouse-loader.ts';
 import type { ExistingNetwork } from '../pipeline-settings.ts';
-import type { FunctionEntries } from '../repo-paths.ts';
+import { FUNCTION_ENTRIES, type FunctionEntries } from '../repo-paths.ts';
 import type { LakeStack } from './lake-stack.ts';
 
 /** Props of {@link IngestStack}. */
@@ -66,6 +67,8 @@ export class IngestStack extends Stack {
   readonly reader: CdcReader;
   readonly loader: WarehouseLoader;
   readonly monitoring: PipelineMonitoring;
+  /** With the demo only: seeds or imports into its empty source. */
+  readonly sourceLoader?: SourceLoader;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -131,6 +134,19 @@ export class IngestStack extends Stack {
       reservedConcurrency: props.reservedConcurrency,
       secretKeyArn: network.sourceSecretKeyArn,
     });
+
+    // The demo source is empty and unreachable from outside its VPC: a one-shot loader runs seed/import there.
+    if (props.lake.demo) {
+      this.sourceLoader = new SourceLoader(this, 'SourceLoader', {
+        entry: props.entries.sourceLoader ?? FUNCTION_ENTRIES.sourceLoader,
+        vpc: network.vpc,
+        subnets: network.subnets,
+        securityGroups: [network.securityGroup],
+        sourceSecret: network.sourceSecret,
+        bucket,
+        logRemovalPolicy,
+      });
+    }
 
     this.loader = new WarehouseLoader(this, 'Loader', {
       entry: props.entries.loader,
