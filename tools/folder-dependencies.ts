@@ -24,16 +24,16 @@ export const FOLDER_DEPENDENCIES = {
   transform: ['core', 'core/schema', 'lake'],
   /** The local Firehose (the emulator AWS replaces). */
   firehose: ['core', 'core/schema', 'lake'],
-  /** The CDC reader. Its Firehose putter still lives in `firehose/` until the putter port moves out. */
-  reader: ['core', 'core/schema', 'firehose'],
+  /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store). */
+  reader: ['core', 'core/schema'],
   /** The loader: cut, window queries, load batch. */
   loader: ['core', 'core/schema'],
   /** The PostgreSQL warehouse: DDL from the star schema, the Warehouse port on PostgreSQL. */
   warehouse: ['core', 'core/schema'],
   /** The Lambda handlers: thin wiring of the pipeline's parts to AWS. */
   functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'transform', 'warehouse'],
-  /** The AWS deployment. Its delivery-stream limits still come from `firehose/`. */
-  cdk: ['core', 'core/schema', 'firehose'],
+  /** The AWS deployment. */
+  cdk: ['core', 'core/schema'],
   /** The offline runtime: embedded PostgreSQL, the local pipeline, status, sync, reconcile. */
   local: [
     'core',
@@ -51,8 +51,11 @@ export const FOLDER_DEPENDENCIES = {
   cli: ['core', 'core/schema', 'source', 'lake', 'reader', 'warehouse', 'local', 'package.json'],
   /** The executable that starts the command line. */
   bin: ['cli'],
-  /** Benchmarks: drive any production part, never the tests. */
+  /** Test doubles honouring the ports' contracts (memory stores and streams, a faulty putter); never production. */
+  testing: ['core', 'core/schema'],
+  /** Benchmarks: drive any production part and the doubles, never the tests. */
   bench: [
+    'testing',
     'core',
     'core/schema',
     'source',
@@ -69,6 +72,7 @@ export const FOLDER_DEPENDENCIES = {
   tools: [],
   /** The test suite: may import everything; nothing imports it. */
   test: [
+    'testing',
     'core',
     'core/schema',
     'source',

@@ -9,9 +9,9 @@ import {
   type SnapshotProgress,
   type SnapshotState,
 } from '../../reader/initial-snapshot.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import {
   asObject,

@@ -2,7 +2,7 @@
  * @module
  * An in-memory StateStore for tests: values are copied through JSON so callers cannot mutate stored state.
  */
-import type { StateStore } from '../../core/ports/state-store.ts';
+import type { StateStore } from '../core/ports/state-store.ts';
 
 /** {@link StateStore} in a Map; survives as long as the object does (across reader restarts in one test). */
 export class MemoryStateStore implements StateStore {
