@@ -166,3 +166,33 @@ export function ruleCycle(
   }
   return null;
 }
+
+/**
+ * The layering the rule implies among `folders`: an edge `[from, to]` for each allowed import that no path
+ * through another folder already implies (the transitive reduction), sorted. The README's layers diagram
+ * draws exactly these.
+ */
+export function layerEdges(
+  folders: readonly string[],
+  rule: Readonly<Record<string, readonly string[]>> = FOLDER_DEPENDENCIES,
+): [string, string][] {
+  const inside = new Set(folders);
+  const allowed = (folder: string) => (rule[folder] ?? []).filter((target) => inside.has(target));
+  const reachable = (from: string, seen = new Set<string>()): Set<string> => {
+    for (const next of allowed(from)) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        reachable(next, seen);
+      }
+    }
+    return seen;
+  };
+  const edges: [string, string][] = [];
+  for (const from of folders) {
+    const targets = allowed(from);
+    for (const to of targets) {
+      if (!targets.some((other) => other !== to && reachable(other).has(to))) edges.push([from, to]);
+    }
+  }
+  return edges.sort((a, b) => a.join('>').localeCompare(b.join('>')));
+}
