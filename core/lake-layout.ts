@@ -14,6 +14,8 @@ export const LAKE_PREFIXES = {
   state: 'state/',
   /** Athena's query results. */
   athenaResults: 'athena-results/',
+  /** `pg_dump` files the source loader imports into an empty source (functions/source-loader/). */
+  imports: 'imports/',
 } as const;
 
 /** The partition key the transformation returns and the prefix is split on (`dt=YYYY-MM-DD`). */

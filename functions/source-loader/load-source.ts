@@ -13,12 +13,13 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { z } from 'zod';
+import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
 import { importDump } from '../../source/dump-import/dump-import.ts';
 import { seedSource } from '../../source/seed/seed-source.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 
 /** The lake bucket prefix dumps are imported from. */
-export const IMPORTS_PREFIX = 'imports/';
+export const IMPORTS_PREFIX = LAKE_PREFIXES.imports;
 
 /** What to load: generated data (`seed`) or a `pg_dump` from the bucket (`import`). */
 export const SOURCE_LOAD_REQUEST = z.discriminatedUnion('action', [

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateKey } from '../../core/ports/state-store.ts';
 import { S3StateStore } from '../../reader/state/s3-state-store.ts';
 import { type MotoServer, startMoto } from './moto-server.ts';
 
@@ -72,18 +73,18 @@ afterAll(async () => {
 describe('S3StateStore when S3 answers 403 for a key', () => {
   it('treats a key the bucket does not list as missing: a normal first run', async () => {
     const store = new S3StateStore({ client: listing, bucket: BUCKET, prefix: '' });
-    expect(await store.get('position')).toBeUndefined();
+    expect(await store.get(stateKey('position'))).toBeUndefined();
   });
 
   it('reports a key that exists but cannot be read, naming the grant', async () => {
     const store = new S3StateStore({ client: listing, bucket: BUCKET, prefix: '' });
-    await expect(store.get('snapshot')).rejects.toThrow(
+    await expect(store.get(stateKey('snapshot'))).rejects.toThrow(
       /s3:\/\/state-bucket\/snapshot.json exists but reading it was refused \(AccessDenied\)\. Grant s3:GetObject/,
     );
   });
 
   it('reports a 403 it cannot explain when listing is refused too, naming both grants', async () => {
     const store = new S3StateStore({ client: blind, bucket: BUCKET, prefix: '' });
-    await expect(store.get('position')).rejects.toThrow(/s3:GetObject.*s3:ListBucket/);
+    await expect(store.get(stateKey('position'))).rejects.toThrow(/s3:GetObject.*s3:ListBucket/);
   });
 });

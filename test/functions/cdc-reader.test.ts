@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, METRICS } from '../../core/operations.ts';
 import { CdcReaderConfigError, readConfig, sourceConnection } from '../../functions/cdc-reader/config.ts';
 import { createHandler } from '../../functions/cdc-reader/handler.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { type ReaderSummary, runReader } from '../../reader/reader-loop.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { confirmedFlush, insertDepartments, waitFor } from '../reader/reader-test-kit.ts';
-import { memoryLog, memoryMetrics } from '../support/memory-log.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 
 /** The environment of a reader reading `database` by URL. */

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../core/operations.ts';
 import { createHandler } from '../../functions/source-loader/handler.ts';
-import { memoryLog } from '../support/memory-log.ts';
+import { memoryLog } from '../../testing/memory-operations.ts';
 import { createTestDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 
 const T = '2022-11-03 14:20:49.962';

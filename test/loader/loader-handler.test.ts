@@ -7,9 +7,9 @@ import { readLoaderConfig } from '../../functions/loader/config.ts';
 import { createHandler, LOADER_LEASE } from '../../functions/loader/handler.ts';
 import { lambdaLogger, powertoolsLog } from '../../functions/operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../../functions/operations/powertools-metrics.ts';
+import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
+import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
-import { MemoryLeaseStore } from '../support/memory-lease-store.ts';
-import { memoryLog, memoryMetrics } from '../support/memory-log.ts';
 import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
 import { type LoaderHarness, openLoaderHarness } from './loader-harness.ts';
 

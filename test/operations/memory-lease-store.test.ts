@@ -1,4 +1,4 @@
-import { MemoryLeaseStore } from '../support/memory-lease-store.ts';
+import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
 import { describeLeaseStoreContract } from './lease-store-contract.ts';
 
 // One backing Map per clock, shared by every store opened on it (as one bucket is by two containers).

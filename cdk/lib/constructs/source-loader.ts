@@ -11,9 +11,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../../core/operations.ts';
-import { IMPORTS_PREFIX } from '../../../functions/source-loader/load-source.ts';
 import { acknowledge } from '../acknowledge.ts';
-import { lakeObjectsFinding } from './lake-bucket.ts';
+import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { grantSecretKeyDecrypt } from './secret-key-grant.ts';
 
@@ -61,7 +60,7 @@ export class SourceLoader extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadDumps',
         actions: ['s3:GetObject'],
-        resources: [props.bucket.arnForObjects(`${IMPORTS_PREFIX}*`)],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.imports}*`)],
       }),
     );
     new CfnOutput(this, 'FunctionName', {
@@ -70,7 +69,7 @@ export class SourceLoader extends Construct {
     });
     acknowledge(this.fn, [
       {
-        id: lakeObjectsFinding(this, IMPORTS_PREFIX),
+        id: lakeObjectsFinding(this, LAKE_PREFIXES.imports),
         reason: 'The dump to import is named by the person invoking it; reads are limited to imports/.',
       },
     ]);

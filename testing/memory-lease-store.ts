@@ -9,7 +9,7 @@ import {
   type LeaseDocument,
   type LeaseStore,
   leaseBinds,
-} from '../../core/ports/lease-store.ts';
+} from '../core/ports/lease-store.ts';
 
 /** {@link LeaseStore} in a Map; `clock` lets a test move time. */
 export class MemoryLeaseStore implements LeaseStore {
