@@ -1,8 +1,8 @@
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
 import { S3LeaseStore } from '../../reader/state/s3-lease-store.ts';
 import { describeLeaseStoreContract } from '../operations/lease-store-contract.ts';
-import { type MotoServer, startMoto } from './moto-server.ts';
+import { type MotoServer, motoBucket, startMoto } from './moto-server.ts';
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -10,13 +10,7 @@ const BUCKET = 'lease-bucket';
 
 beforeAll(async () => {
   moto = await startMoto();
-  s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: BUCKET,
-      CreateBucketConfiguration: { LocationConstraint: 'eu-west-2' },
-    }),
-  );
+  s3 = await motoBucket(moto, BUCKET);
 });
 
 afterAll(async () => {
