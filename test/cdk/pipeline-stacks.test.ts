@@ -267,7 +267,7 @@ describe('the ingest stack', () => {
 
   it('invokes the reader and the loader every minute with EventBridge Scheduler, letting missed ticks expire', () => {
     ingest.resourceCountIs('AWS::Scheduler::Schedule', 2);
-    for (const description of ['CDC reader', 'loader']) {
+    for (const description of ['CDC reader', 'totesys-stream loader']) {
       const fn = logicalIdOf(ingest, 'AWS::Lambda::Function', (p) =>
         String(p.Description).includes(description),
       );
@@ -289,7 +289,8 @@ describe('the ingest stack', () => {
 
   it('keeps its log groups when the stack is deleted, since destroyOnRemoval is not set', () => {
     const groups = Object.values(ingest.findResources('AWS::Logs::LogGroup'));
-    expect(groups.length).toBe(3 + SOURCE_TABLE_NAMES.length);
+    // Reader, transformer, loader, the demo's source loader, and one per delivery stream.
+    expect(groups.length).toBe(4 + SOURCE_TABLE_NAMES.length);
     expect(new Set(groups.map((g) => g.DeletionPolicy))).toEqual(new Set(['Retain']));
   });
 
