@@ -2,8 +2,9 @@
  * @module
  * The Warehouse port on PostgreSQL. One `load` is one transaction: take the load lock, check the cut is still
  * the batch's `fromCut`, COPY every table into temporary staging tables, upsert dimensions, infer missing
- * members, append fact versions not yet in `pipeline.fact_version`, delete dimension rows deleted at the source
- * that nothing references, record the cut, the load history and lag samples, commit. Bulk only: COPY and
+ * members, record deletes of orders and append fact versions not yet in `pipeline.fact_version`, delete
+ * dimension rows deleted at the source that nothing references, record the cut, the load history and lag
+ * samples, commit. Bulk only: COPY and
  * set-based SQL, never a row at a time.
  */
 import pg from 'pg';
@@ -107,11 +108,14 @@ export class PgWarehouse implements LoaderWarehouse {
           rowsWritten[rows.table] = await upsertDimension(client, schema, rows.table);
       }
       const facts = batch.tables.filter((t) => isFact(t.table)).map((t) => t.table as FactTable);
-      for (const fact of facts) await prepareFact(client, schema, fact);
+      const deletions: Partial<Record<FactTable, number>> = {};
+      for (const fact of facts) deletions[fact] = await prepareFact(client, schema, fact);
       const inferredMembers = await inferMembers(client, schema, facts);
       await verifyReferences(client, schema, facts);
       const checksOff = await skipRowByRowChecks(client);
-      for (const fact of facts) rowsWritten[fact] = await appendFact(client, schema, fact);
+      for (const fact of facts) {
+        rowsWritten[fact] = (await appendFact(client, schema, fact)) + (deletions[fact] ?? 0);
+      }
       if (checksOff) await client.query('SET LOCAL session_replication_role = origin');
       for (const rows of batch.tables) {
         if (rows.table !== 'dim_date' && !isFact(rows.table)) {
@@ -119,7 +123,7 @@ export class PgWarehouse implements LoaderWarehouse {
           if (deleted > 0) rowsWritten[rows.table] = (rowsWritten[rows.table] ?? 0) + deleted;
         }
       }
-      const latency = await measureLatency(client, [...staged.keys()], batch.fromCut);
+      const latency = await measureLatency(client, [...staged.keys()], batch.fromCut, batch.toCut);
       await record(client, batch, startedAt, rowsWritten, inferredMembers, latency);
       await this.#beforeCommit?.();
       await client.query('COMMIT');

@@ -1,9 +1,10 @@
 /**
  * @module
  * The warehouse DDL: the Sales, Purchases and Payments stars (reference §2, architecture §7) in schema
- * `public`, and the `pipeline` bookkeeping schema. Every statement is idempotent (`IF NOT EXISTS`), so the
- * migration can run on every start.
+ * `public`, the `pipeline` bookkeeping schema, and the views of each order's current state over both. Every
+ * statement is idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE`), so the migration can run on every start.
  */
+import type { FACT_TABLE_NAMES } from './warehouse-tables.ts';
 
 /** The star tables: dimensions first, so the facts' foreign keys find their targets. */
 export const STAR_DDL: readonly string[] = [
@@ -154,6 +155,17 @@ export const PIPELINE_DDL: readonly string[] = [
     record_id bigint NOT NULL,
     PRIMARY KEY (fact_table, order_id, lsn, seq)
   )`,
+  // Every source delete of an order or payment the loader loaded (architecture §6, README "The star
+  // schema"): the fact rows stay as history; the current views below leave the order out while this delete is
+  // newer than its latest version. The key makes a delete delivered or loaded twice one record.
+  `CREATE TABLE IF NOT EXISTS pipeline.fact_deletion (
+    fact_table text NOT NULL,
+    order_id integer NOT NULL,
+    lsn numeric(20,0) NOT NULL,
+    seq integer NOT NULL,
+    commit_ts timestamptz NOT NULL,
+    PRIMARY KEY (fact_table, order_id, lsn, seq)
+  )`,
   `CREATE TABLE IF NOT EXISTS pipeline.inferred_member (
     dimension text NOT NULL,
     member_id text NOT NULL,
@@ -169,3 +181,34 @@ export const PIPELINE_DDL: readonly string[] = [
   )`,
   'CREATE INDEX IF NOT EXISTS lag_sample_sampled_at_idx ON pipeline.lag_sample (sampled_at)',
 ];
+
+/** The current-state view of each fact table, and the surrogate record id it follows. */
+const CURRENT_VIEWS: readonly {
+  readonly view: string;
+  readonly fact: (typeof FACT_TABLE_NAMES)[number];
+  readonly recordId: string;
+}[] = [
+  { view: 'current_sales_order', fact: 'fact_sales_order', recordId: 'sales_record_id' },
+  { view: 'current_purchase_order', fact: 'fact_purchase_order', recordId: 'purchase_record_id' },
+  { view: 'current_payment', fact: 'fact_payment', recordId: 'payment_record_id' },
+];
+
+/**
+ * `public.current_sales_order`, `current_purchase_order`, `current_payment`: the latest loaded version of each
+ * order or payment (by commit LSN and position, from `pipeline.fact_version`), with the fact table's columns,
+ * left out while a delete newer than that version is recorded. A key inserted again after its delete has a
+ * newer version, so it is current again. Reports, `reconcile` and anything counting orders read these.
+ */
+export const CURRENT_VIEW_DDL: readonly string[] = CURRENT_VIEWS.map(
+  ({ view, fact, recordId }) => `CREATE OR REPLACE VIEW public.${view} AS
+    SELECT f.* FROM public.${fact} AS f
+    JOIN (
+      SELECT DISTINCT ON (order_id) order_id, lsn, seq, record_id FROM pipeline.fact_version
+      WHERE fact_table = '${fact}'
+      ORDER BY order_id DESC, lsn DESC, seq DESC
+    ) AS v ON v.record_id = f.${recordId}
+    WHERE NOT EXISTS (
+      SELECT 1 FROM pipeline.fact_deletion AS d
+      WHERE d.fact_table = '${fact}' AND d.order_id = v.order_id AND (d.lsn, d.seq) > (v.lsn, v.seq)
+    )`,
+);
