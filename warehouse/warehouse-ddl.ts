@@ -182,8 +182,8 @@ export const PIPELINE_DDL: readonly string[] = [
   'CREATE INDEX IF NOT EXISTS lag_sample_sampled_at_idx ON pipeline.lag_sample (sampled_at)',
 ];
 
-/** The current-state view of each fact table, and the surrogate record id it follows. */
-const CURRENT_VIEWS: readonly {
+/** The current-state view of each fact table, and the fact table's surrogate record id. */
+export const CURRENT_VIEWS: readonly {
   readonly view: string;
   readonly fact: (typeof FACT_TABLE_NAMES)[number];
   readonly recordId: string;
