@@ -20,7 +20,6 @@ beforeEach(async () => {
     ...pipelineNames(world),
     loaderIntervalMs: 200,
     watermarkIntervalMs: 200,
-    log: () => undefined,
   });
   simulator = new Simulator({
     sourceUrl: world.source.url,
