@@ -15,12 +15,12 @@
  */
 import pg from 'pg';
 import { formatLsn, type Lsn } from '../../core/lsn.ts';
-import { readerConnection } from '../../reader/source-values.ts';
 import {
-  FACT_TABLE_NAMES,
+  isFactTable,
   WAREHOUSE_TABLE_NAMES,
   type WarehouseTableName,
-} from '../../warehouse/warehouse-tables.ts';
+} from '../../core/schema/warehouse-tables.ts';
+import { readerConnection } from '../../reader/source-values.ts';
 import { ReconcileSourceError, SourceAtCut } from './source-at-cut.ts';
 import { sourceStar } from './source-star.ts';
 import { compareTable, type Difference } from './star-comparison.ts';
@@ -118,7 +118,7 @@ async function compareStar(
   const referenced = await referencedKeys(warehouse);
   for (const table of WAREHOUSE_TABLE_NAMES) {
     if (table === 'dim_date') continue;
-    const columns = await comparedColumns(warehouse, table);
+    const columns = comparedColumns(table);
     const expected = await sourceStar(source.session, 'pg_temp', table, columns);
     const actual = await warehouseRows(warehouse, table, columns);
     const reported = new Set(expected.unconvertible.map((u) => u.key));
@@ -155,10 +155,6 @@ function tableReconciliations(
     tables[table] = { ...counted, differences: differences.filter((d) => d.table === table).length };
   }
   return tables;
-}
-
-function isFactTable(table: WarehouseTableName): table is (typeof FACT_TABLE_NAMES)[number] {
-  return (FACT_TABLE_NAMES as readonly string[]).includes(table);
 }
 
 async function publicationExists(sourceUrl: string, publication: string): Promise<boolean> {

@@ -7,8 +7,8 @@
  */
 import type { SourceValue } from '../../core/change-event.ts';
 import type { Lsn } from '../../core/lsn.ts';
+import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../../core/schema/source-tables.ts';
 import type { DecodedTuple, ReplicationMessage } from '../../reader/replication-source.ts';
-import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../../source/source-tables.ts';
 
 /** The final state of one touched row: gone, or the columns to set over the row at `baseKey` (if any). */
 export interface RowChange {

@@ -8,10 +8,10 @@
  */
 import pg from 'pg';
 import { formatLsn, type Lsn } from '../../core/lsn.ts';
+import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../../core/schema/source-tables.ts';
 import { PgoutputDecoder } from '../../reader/replication-source.ts';
 import { createExportedSnapshot, type ExportedSnapshot } from '../../reader/snapshot-copy.ts';
 import { readerConnection } from '../../reader/source-values.ts';
-import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../../source/source-tables.ts';
 import { ReplayedChanges, type TableChanges } from './replayed-changes.ts';
 
 /** Messages per read of the slot (a read ends at a transaction boundary past this many). */

@@ -8,10 +8,13 @@
  * of failing the whole query.
  */
 import type pg from 'pg';
-import { LAKE_TABLES } from '../../glue/index.ts';
+import {
+  businessKey,
+  WAREHOUSE_TABLES,
+  type WarehouseTableName,
+} from '../../core/schema/warehouse-tables.ts';
 import { isCalendarDate } from '../../lake/lake-value.ts';
 import { currencyName } from '../../transform/currency-names.ts';
-import type { WarehouseTableName } from '../../warehouse/warehouse-tables.ts';
 import { type StarRows, textRows } from './star-rows.ts';
 
 /** A star table reconcile computes from the source (dim_date is generated, not sourced). */
@@ -78,9 +81,9 @@ export async function sourceStar(
   table: SourcedTable,
   columns: readonly string[],
 ): Promise<SourceStar> {
-  const key = LAKE_TABLES[table].keyColumn;
+  const key = businessKey(table);
   const rows = await textRows(client, starSql(schema)[table], columns, key);
-  const dateColumns = LAKE_TABLES[table].columns.filter((c) => c.type === 'date').map((c) => c.name);
+  const dateColumns = WAREHOUSE_TABLES[table].columns.filter((c) => c.type === 'date').map((c) => c.name);
   const unconvertible: UnconvertibleValue[] = [];
   for (const [id, row] of rows) {
     if (table === 'dim_currency') row['currency_name'] = currencyName(row['currency_code'] ?? '') ?? null;

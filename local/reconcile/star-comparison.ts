@@ -3,7 +3,7 @@
  * What reconcile reports, and the comparison of one table in both directions: a key the source has and the
  * warehouse lacks, a key the warehouse has and the source lacks, and a key whose columns differ.
  */
-import type { WarehouseTableName } from '../../warehouse/warehouse-tables.ts';
+import type { WarehouseTableName } from '../../core/schema/warehouse-tables.ts';
 import type { StarRows } from './star-rows.ts';
 
 /** How source and warehouse disagree about one key. */
