@@ -4,8 +4,7 @@
  * the batch's `fromCut`, COPY every table into temporary staging tables, upsert dimensions, infer missing
  * members, record deletes of orders and append fact versions not yet in `pipeline.fact_version`, delete
  * dimension rows deleted at the source that nothing references, record the cut, the load history and lag
- * samples, commit. Bulk only: COPY and
- * set-based SQL, never a row at a time.
+ * samples, commit. Bulk only: COPY and set-based SQL, never a row at a time.
  */
 import pg from 'pg';
 import {

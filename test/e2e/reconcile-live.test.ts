@@ -94,5 +94,5 @@ describe('reconcile while the pipeline and a simulator run', () => {
       ]);
     }
     expect(simulatorErrors).toEqual([]);
-  });
+  }, 600_000);
 });
