@@ -209,7 +209,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
       options.stopAtLsn === 'current' ? await control.currentWalLsn() : (options.stopAtLsn ?? undefined);
     if (target !== undefined && durable >= target) requestStop('target');
 
-    const every = (ms: number, task: () => Promise<void> | void) =>
+    const runEvery = (ms: number, task: () => Promise<void> | void) =>
       timers.push(
         setInterval(() => {
           Promise.resolve()
@@ -217,12 +217,12 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
             .catch((error: unknown) => log.warn('periodic task failed', { error }));
         }, ms),
       );
-    every(options.heartbeatIntervalMs ?? 10_000, () => control.heartbeat());
-    every(options.watermarkIntervalMs ?? 5000, async () => {
+    runEvery(options.heartbeatIntervalMs ?? 10_000, () => control.heartbeat());
+    runEvery(options.watermarkIntervalMs ?? 5000, async () => {
       await putWatermarks();
       await publishMetrics();
     });
-    every(options.resnapshotPollMs ?? 5000, pollResnapshots);
+    runEvery(options.resnapshotPollMs ?? 5000, pollResnapshots);
     pollResnapshots();
 
     const reconnect = { baseDelayMs: 200, maxDelayMs: 10_000, maxAttempts: 10, ...options.reconnect };

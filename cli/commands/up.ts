@@ -121,7 +121,7 @@ function sourceIsEmbedded(runtime: Runtime): boolean {
 }
 
 /**
- * The services `up` runs, in start order. Later stages add theirs here (reader, local Firehose, loader).
+ * The services `up` runs, in start order.
  */
 export function upServices(
   runtime: Runtime,
