@@ -9,12 +9,13 @@ import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { formatLsn, parseLsn } from '../core/lsn.ts';
+import { formatLsn, lsnToDecimal, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { currentWalLsn } from '../source/source-inspector.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline.ts';
 
 /** The pipeline part of `status --json`. */
@@ -77,9 +78,7 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       stateStore: new FileStateStore(pipelinePaths(options.dataDir).state),
       slot,
     });
-    const sourceLsn = (
-      await source.query<{ lsn: string }>("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn")
-    ).rows[0]?.lsn;
+    const sourceLsn = lsnToDecimal(parseLsn(await currentWalLsn(source)));
     const migrated = (
       await warehouse.query<{ ok: boolean }>("SELECT to_regclass('pipeline.cut') IS NOT NULL AS ok")
     ).rows[0]?.ok;
