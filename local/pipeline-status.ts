@@ -15,7 +15,7 @@ import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
 import { readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../warehouse/warehouse-tables.ts';
-import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** The pipeline part of `status --json`. */
 export interface PipelineStatus {
