@@ -21,6 +21,7 @@ import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
+import { SILENT_LOG } from '../core/ports/log.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
 import { MemoryRecordPutter } from '../reader/faulty-putter.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
@@ -32,7 +33,7 @@ import { migrateSource } from '../source/source-migration.ts';
 
 const run$ = promisify(execFile);
 const PUBLICATION = 'totesys_stream';
-const quiet = () => undefined;
+const quiet = SILENT_LOG;
 
 /** Runs the benchmark and prints each figure beside its reference. */
 export async function run(args: string[]): Promise<void> {

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
+import type { Log } from '../core/ports/log.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import { isSourceTableName, SOURCE_TABLE_NAMES, type SourceTableName } from '../source/source-tables.ts';
 import { snapshotEvents } from './change-events.ts';
@@ -66,7 +67,7 @@ export interface SnapshotContext {
   readonly onReport?: (report: PutReport) => void;
   /** Checked between batches: a re-read abandoned this way stays requested and runs again later. */
   readonly shouldStop?: () => boolean;
-  readonly log: (entry: Record<string, unknown>) => void;
+  readonly log: Log;
 }
 
 /** What a snapshot step did. */
@@ -88,7 +89,7 @@ export async function ensureSnapshot(context: SnapshotContext): Promise<Snapshot
   let createdSlot = false;
   if (!slot) {
     if (state) {
-      context.log({ level: 'warn', msg: 'slot missing; snapshotting every table again', slot: context.slot });
+      context.log.warn('slot missing; snapshotting every table again', { slot: context.slot });
     }
     const snapshot = await createExportedSnapshot(context.connection, context.slot, false);
     createdSlot = true;
@@ -101,7 +102,7 @@ export async function ensureSnapshot(context: SnapshotContext): Promise<Snapshot
       // The exported snapshot is gone (its connection dropped): the tables still missing are re-read below
       // under a fresh point. Errors of the change stream are not ours to absorb.
       if (!(error instanceof SnapshotError)) throw error;
-      context.log({ level: 'warn', msg: 'exported snapshot lost; re-reading the rest under a fresh point' });
+      context.log.warn('exported snapshot lost; re-reading the rest under a fresh point');
     } finally {
       await snapshot.close();
     }
@@ -110,7 +111,7 @@ export async function ensureSnapshot(context: SnapshotContext): Promise<Snapshot
   const base: SnapshotState = state ?? { slot: context.slot, consistentPoint: '0', tables: {} };
   const remaining = SOURCE_TABLE_NAMES.filter((table) => !base.tables[table]);
   if (remaining.length === 0) return { createdSlot, tables: copied };
-  context.log({ level: 'info', msg: 'resuming snapshot under a fresh point', tables: remaining });
+  context.log.info('resuming snapshot under a fresh point', { tables: remaining });
   copied.push(...(await rereadTables(context, remaining, base)));
   return { createdSlot, tables: copied };
 }
@@ -186,7 +187,7 @@ async function copyTables(
       tables: { ...progressState?.tables, [table]: { lsn, rows } },
     };
     await context.stateStore.put(SNAPSHOT_STATE_KEY, progressState);
-    context.log({ level: 'info', msg: 'table snapshotted', table, rows, lsn });
+    context.log.info('table snapshotted', { table, rows, lsn });
     done.push({ table, rows, lsn });
   }
   return done;

@@ -9,6 +9,8 @@ import type pg from 'pg';
 import { type Lsn, lsnToDecimal, maxLsn, minLsn } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
+import { type Log, SILENT_LOG } from '../core/ports/log.ts';
+import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import type { SourceTableName } from '../source/source-tables.ts';
 import { snapshotRowsLsn, watermarkEvents } from './change-events.ts';
@@ -66,10 +68,10 @@ export interface ReaderOptions {
     readonly maxAttempts?: number;
   };
   readonly onProgress?: (progress: SnapshotProgress) => void;
-  /** Where structured log lines go. @default one JSON line per entry on stdout */
-  readonly log?: (entry: Record<string, unknown>) => void;
-  /** @default 'json'; the Lambda uses 'emf' */
-  readonly metricsFormat?: 'json' | 'emf';
+  /** Where the reader says what it does and what went wrong. @default nowhere */
+  readonly log?: Log;
+  /** Where its figures go (CloudWatch on Lambda). @default nowhere: `status` reads them from the state store */
+  readonly metrics?: MetricsPublisher;
 }
 
 /** What a run did. */
@@ -98,7 +100,8 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   const connection: pg.ClientConfig = options.source ?? { connectionString: options.sourceUrl };
   const slot = options.slot ?? DEFAULTS.slotName;
   const publication = options.publication ?? DEFAULTS.publicationName;
-  const log = options.log ?? ((entry) => console.log(JSON.stringify(entry)));
+  const log = (options.log ?? SILENT_LOG).with({ stage: 'reader' });
+  const publisher = options.metrics ?? UNPUBLISHED_METRICS;
   const metrics = new ReaderMetrics();
   const maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
   const flushBytes = Math.min(options.flushBytes ?? 1024 * 1024, Math.floor(maxBufferedBytes / 2));
@@ -149,7 +152,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     const oldest = session?.oldestPendingCommitMs();
     metrics.lagSeconds = oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
     const durableText = lsnToDecimal(durable);
-    log(metrics.logLine(options.metricsFormat ?? 'json', durableText));
+    publisher.publish(metrics.points());
     await options.stateStore.put(METRICS_STATE_KEY, metrics.snapshot(durableText));
     await options.stateStore.put(POSITION_STATE_KEY, {
       durableLsn: durableText,
@@ -179,15 +182,13 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
         (await options.stateStore.get<ResnapshotRequests>(RESNAPSHOT_REQUESTS_KEY))?.tables ?? [];
       if (requested.length === 0) return;
       const tables = [...requested] as SourceTableName[];
-      log({ level: 'info', msg: 're-reading tables on request', tables });
+      log.info('re-reading tables on request', { tables });
       await rereadTables(snapshotContext, tables, undefined, (point) => {
         watermarkCap = snapshotRowsLsn(point);
       });
       await completeResnapshot(options.stateStore, tables);
     })()
-      .catch((error: unknown) =>
-        log({ level: 'warn', msg: 're-read failed; it stays requested', error: String(error) }),
-      )
+      .catch((error: unknown) => log.warn('re-read failed; it stays requested', { error }))
       .finally(() => {
         watermarkCap = undefined;
         rereading = undefined;
@@ -201,7 +202,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     } catch (error) {
       // Out of budget mid-snapshot: finished tables are recorded, the next run resumes with the rest.
       if (!(error instanceof SnapshotAbandonedError)) throw error;
-      log({ level: 'info', msg: 'stopping during the snapshot; the next run resumes it' });
+      log.info('stopping during the snapshot; the next run resumes it');
       return summarise();
     }
     const confirmed = await control.confirmedFlush(slot);
@@ -215,9 +216,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
         setInterval(() => {
           Promise.resolve()
             .then(task)
-            .catch((error: unknown) =>
-              log({ level: 'warn', msg: 'periodic task failed', error: String(error) }),
-            );
+            .catch((error: unknown) => log.warn('periodic task failed', { error }));
         }, ms),
       );
     every(options.heartbeatIntervalMs ?? 10_000, () => control.heartbeat());
@@ -282,12 +281,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
       metrics.reconnects += 1;
       const delay =
         Math.random() * Math.min(reconnect.maxDelayMs, reconnect.baseDelayMs * 2 ** (failures - 1));
-      log({
-        level: 'warn',
-        msg: 'replication interrupted; reconnecting',
-        delayMs: Math.round(delay),
-        error: String(error),
-      });
+      log.warn('replication interrupted; reconnecting', { slot, delayMs: Math.round(delay), error });
       await Promise.race([new Promise((resolve) => setTimeout(resolve, delay)), stopRequested]);
       durable = maxLsn(durable, await control.confirmedFlush(slot).catch(() => durable));
     }

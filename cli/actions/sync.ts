@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import pg from 'pg';
 import { runSync, type SyncSummary } from '../../local/sync.ts';
+import { terminalLog } from '../../local/terminal-log.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { withRuntime } from '../command-runtime.ts';
 import { globalOptions } from '../global-options.ts';
@@ -26,6 +27,7 @@ export async function runSyncCommand(options: { timeout: number }, command: Comm
       dataDir: runtime.dataDir,
       timeoutMs: options.timeout * 1000,
       onSnapshotProgress: snapshotProgressReporter(globalOptions(command).progress),
+      log: terminalLog(),
     });
     console.log(json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
   });

@@ -1,15 +1,21 @@
 /**
  * @module
- * The AWS adapters the CDC reader Lambda runs with: Firehose for changes, S3 for state.
+ * The AWS adapters the CDC reader Lambda runs with: Firehose for changes, S3 for state, Powertools for logs
+ * and metrics.
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
+import { SERVICES } from '../../core/operations.ts';
 import type { ChangeStream } from '../../core/ports/change-stream.ts';
+import type { Log } from '../../core/ports/log.ts';
+import type { MetricsPublisher } from '../../core/ports/metrics.ts';
 import type { StateStore } from '../../core/ports/state-store.ts';
 import { AwsFirehosePutter } from '../../reader/aws-firehose-putter.ts';
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
 import { S3StateStore } from '../../reader/state/s3-state-store.ts';
+import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
+import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
 import { type CdcReaderConfig, readConfig, sourceConnection } from './config.ts';
 
 /** Everything the handler needs from outside; tests pass their own. */
@@ -20,7 +26,8 @@ export interface CdcReaderDependencies {
   stateStore(config: CdcReaderConfig): StateStore;
   /** Time kept back from the Lambda's remaining time for the final ship, acknowledgement and watermarks. */
   readonly safetyMarginMs: number;
-  readonly log?: (entry: Record<string, unknown>) => void;
+  readonly log: Log;
+  readonly metrics: MetricsPublisher;
 }
 
 /** The production wiring (clients are created once per Lambda container). */
@@ -38,5 +45,7 @@ export function awsDependencies(): CdcReaderDependencies {
     stateStore: (config) =>
       new S3StateStore({ client: s3, bucket: config.stateBucket, prefix: config.statePrefix }),
     safetyMarginMs: 15_000,
+    log: powertoolsLog(lambdaLogger(SERVICES.reader)),
+    metrics: powertoolsMetrics(lambdaMetrics(SERVICES.reader)),
   };
 }

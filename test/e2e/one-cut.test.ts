@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
+import { SILENT_LOG } from '../../core/ports/log.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
 import { runSync } from '../../local/sync.ts';
 import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
@@ -59,7 +60,7 @@ describe('the warehouse is always at one cut', () => {
       signal: auditStop.signal,
       watermarkIntervalMs: 200,
       heartbeatIntervalMs: 200,
-      log: () => undefined,
+      log: SILENT_LOG,
     });
     const snapshotDone = (events: readonly ChangeEvent[]) =>
       events.some((e) => e.op === 'w' && e.table === 'payment');

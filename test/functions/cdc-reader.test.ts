@@ -5,7 +5,8 @@ import { CdcReaderConfigError, readConfig, sourceConnection } from '../../functi
 import { createHandler } from '../../functions/cdc-reader/handler.ts';
 import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
-import { confirmedFlush, insertDepartments, memoryLog } from '../reader/reader-test-kit.ts';
+import { confirmedFlush, insertDepartments } from '../reader/reader-test-kit.ts';
+import { memoryLog, memoryMetrics } from '../support/memory-log.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 
 /** A Lambda context whose clock really runs down. */
@@ -41,6 +42,7 @@ describe('CDC reader Lambda handler', () => {
       stateStore: () => stateStore,
       safetyMarginMs: 2_000,
       log: memoryLog().log,
+      metrics: memoryMetrics().metrics,
     });
     await handler({}, fakeContext(8_000));
     const wal = await withClient(database.url, async (client) => {

@@ -2,11 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRICS } from '../../core/operations.ts';
 import { requestResnapshot } from '../../reader/initial-snapshot.ts';
 import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { readerStatus } from '../../reader/reader-status.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
+import { memoryMetrics } from '../support/memory-log.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import { insertDepartments, memoryLog } from './reader-test-kit.ts';
 
@@ -25,6 +27,7 @@ describe('reader status and file state', () => {
   it('shows slot lag, persisted metrics and pending work to another process through the state store', async () => {
     // Prepare: one run persists its figures in a file state store; then the source moves on without a reader.
     const { lines, log } = memoryLog();
+    const { points, metrics } = memoryMetrics();
     await withClient(database.url, (client) => insertDepartments(client, 1, 100));
     await runReader({
       sourceUrl: database.url,
@@ -33,6 +36,7 @@ describe('reader status and file state', () => {
       stateStore: new FileStateStore(dir),
       stopAtLsn: 'current',
       log,
+      metrics,
     });
     await withClient(database.url, (client) => insertDepartments(client, 1000, 100));
     await requestResnapshot(new FileStateStore(dir), ['currency']);
@@ -55,8 +59,7 @@ describe('reader status and file state', () => {
     expect(status.metrics?.eventsShipped).toBeGreaterThanOrEqual(100);
     expect(status.snapshotPending).toEqual([]);
     expect(status.resnapshotRequested).toEqual(['currency']);
-    const metricLines = lines.filter((line) => line.msg === 'reader metrics');
-    expect(metricLines.length).toBeGreaterThan(0);
+    expect(points.some((p) => p.name === METRICS.reader.eventsShipped && p.value >= 100)).toBe(true);
     expect(JSON.stringify(lines)).not.toContain('Dept 1');
   });
 
