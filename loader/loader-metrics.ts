@@ -5,7 +5,7 @@
  */
 import { METRICS, TABLE_DIMENSION } from '../core/operations.ts';
 import type { MetricPoint } from '../core/ports/metrics.ts';
-import type { LakeWatermark } from './loader-warehouse.ts';
+import type { LakeWatermark } from '../core/ports/warehouse.ts';
 import type { LoadOutcome } from './run-load.ts';
 
 /**

@@ -5,12 +5,11 @@
  * transaction. Core only: the query engine and the warehouse are ports.
  */
 import type { QueryEngine, QueryResult } from '../core/ports/query-engine.ts';
-import type { Cut } from '../core/ports/warehouse.ts';
-import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../warehouse/warehouse-tables.ts';
+import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { buildLoadBatch, type WindowRows } from './load-batch.ts';
 import { bindParameters, type LoaderQuery, readLoaderQuery } from './loader-queries.ts';
-import type { InferredMember, LakeWatermark, LoaderWarehouse, LoadLatency } from './loader-warehouse.ts';
 
 /** The loader's SQL: the watermark query and one window query per star table but dim_date. */
 export type LoaderQueries = Readonly<
@@ -61,7 +60,7 @@ export interface FileFloorEngine {
 /** What a run needs. */
 export interface LoaderDeps {
   readonly engine: QueryEngine & Partial<FileFloorEngine>;
-  readonly warehouse: LoaderWarehouse;
+  readonly warehouse: Warehouse;
   readonly queries: LoaderQueries;
 }
 

@@ -15,7 +15,7 @@ import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
 import type { Log } from '../core/ports/log.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
-import { isSourceTableName, SOURCE_TABLE_NAMES, type SourceTableName } from '../source/source-tables.ts';
+import { isSourceTableName, SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
 import { snapshotEvents } from './change-events.ts';
 import { PutPipeline } from './put-pipeline.ts';
 import { copyTable, createExportedSnapshot, type ExportedSnapshot, SnapshotError } from './snapshot-copy.ts';

@@ -12,7 +12,7 @@ import type { ChangeStream } from '../core/ports/change-stream.ts';
 import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
-import type { SourceTableName } from '../source/source-tables.ts';
+import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { snapshotRowsLsn, watermarkEvents } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
 import {

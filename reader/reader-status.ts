@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { DEFAULTS } from '../core/operations.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
-import { SOURCE_TABLE_NAMES, type SourceTableName } from '../source/source-tables.ts';
+import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
 import {
   RESNAPSHOT_REQUESTS_KEY,
   type ResnapshotRequests,

@@ -8,7 +8,7 @@
  * the re-read is shipped, so the warehouse never sees half a re-read.
  */
 import type { Command } from 'commander';
-import { SOURCE_TABLE_NAMES } from '../../source/source-tables.ts';
+import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 
 /** Registers `resnapshot`. */
 export function register(program: Command): void {

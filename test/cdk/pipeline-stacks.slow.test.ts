@@ -15,7 +15,6 @@ import {
   SERVICES,
   TABLE_DIMENSION,
 } from '../../core/operations.ts';
-import { deliveryStreamName } from '../../firehose/put-record-batch.ts';
 import {
   DT_PROJECTION,
   GLUE_DATABASE,
@@ -23,8 +22,9 @@ import {
   LAKE_TABLES,
   lakeColumns,
   lakeTableForSource,
-} from '../../glue/index.ts';
-import { SOURCE_TABLE_NAMES } from '../../source/source-tables.ts';
+} from '../../core/schema/lake-tables.ts';
+import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
+import { deliveryStreamName } from '../../firehose/put-record-batch.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 
@@ -63,7 +63,7 @@ function logicalIdOf(
 }
 
 describe('the lake stack', () => {
-  it('creates the Glue database and one table per lake table, columns exactly as glue/ defines them', () => {
+  it('creates the Glue database and one table per lake table, columns exactly as the lake schema defines them', () => {
     lake.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: GLUE_DATABASE } });
     lake.resourceCountIs('AWS::Glue::Table', LAKE_TABLE_NAMES.length);
     for (const name of LAKE_TABLE_NAMES) {

@@ -37,7 +37,8 @@ async function startCluster(): Promise<{ cluster: EmbeddedCluster; root: string 
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const entry = (shared[KEY] ??= { started: startCluster(), users: 0 });
+  shared[KEY] ??= { started: startCluster(), users: 0 };
+  const entry = shared[KEY];
   entry.users++;
   const { cluster, root } = await entry.started;
   project.provide('pgAdminUrl', cluster.adminUrl);

@@ -20,7 +20,7 @@ import {
   type ServiceName,
   TABLE_DIMENSION,
 } from '../../../core/operations.ts';
-import type { LakeTableName } from '../../../glue/index.ts';
+import type { LakeTableName } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { ERRORS_METRICS_FILTER_ID } from './lake-bucket.ts';
 
