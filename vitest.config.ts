@@ -34,7 +34,17 @@ export default defineConfig({
         extends: true,
         test: { name: 'integration', include: [INTEGRATION], globalSetup: WITH_POSTGRES },
       },
-      { extends: true, test: { name: 'slow', include: [SLOW], globalSetup: WITH_POSTGRES } },
+      {
+        extends: true,
+        // Synthesis and child processes are CPU-bound: on a busy 2-core machine they take minutes.
+        test: {
+          name: 'slow',
+          include: [SLOW],
+          globalSetup: WITH_POSTGRES,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });
