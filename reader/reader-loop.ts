@@ -11,15 +11,11 @@ import { DEFAULTS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
 import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
-import type { StateStore } from '../core/ports/state-store.ts';
-import type { SourceTableName } from '../core/schema/source-tables.ts';
+import { type StateStore, stateKey } from '../core/ports/state-store.ts';
 import { snapshotRowsLsn, watermarkEvents } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
 import {
-  completeResnapshot,
   ensureSnapshot,
-  RESNAPSHOT_REQUESTS_KEY,
-  type ResnapshotRequests,
   rereadTables,
   SnapshotAbandonedError,
   type SnapshotContext,
@@ -28,11 +24,14 @@ import {
 } from './initial-snapshot.ts';
 import { METRICS_STATE_KEY, ReaderMetrics } from './reader-metrics.ts';
 import type { ReplicationError } from './replication-source.ts';
+import { completeResnapshots, pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
 import { prepareSource } from './source-setup.ts';
 import { StreamSession } from './stream-session.ts';
 
 /** StateStore key of the last durable position. */
-export const POSITION_STATE_KEY = 'reader/position';
+export const POSITION_STATE_KEY = stateKey<{ readonly durableLsn: string; readonly at: string }>(
+  'reader/position',
+);
 
 /** Options of {@link runReader}. Only the connection, stream and state store are required. */
 export interface ReaderOptions {
@@ -178,15 +177,14 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   const pollResnapshots = () => {
     if (rereading || stopReason) return;
     rereading = (async () => {
-      const requested =
-        (await options.stateStore.get<ResnapshotRequests>(RESNAPSHOT_REQUESTS_KEY))?.tables ?? [];
-      if (requested.length === 0) return;
-      const tables = [...requested] as SourceTableName[];
+      const requests = await pendingResnapshots(options.stateStore);
+      if (requests.length === 0) return;
+      const tables = requestedTables(requests);
       log.info('re-reading tables on request', { tables });
       await rereadTables(snapshotContext, tables, undefined, (point) => {
         watermarkCap = snapshotRowsLsn(point);
       });
-      await completeResnapshot(options.stateStore, tables);
+      await completeResnapshots(options.stateStore, requests);
     })()
       .catch((error: unknown) => log.warn('re-read failed; it stays requested', { error }))
       .finally(() => {

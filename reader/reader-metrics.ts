@@ -8,9 +8,10 @@
 import { METRICS } from '../core/operations.ts';
 import type { PutReport } from '../core/ports/change-stream.ts';
 import type { MetricPoint } from '../core/ports/metrics.ts';
+import { stateKey } from '../core/ports/state-store.ts';
 
 /** StateStore key of the latest metrics snapshot. */
-export const METRICS_STATE_KEY = 'reader/metrics';
+export const METRICS_STATE_KEY = stateKey<ReaderMetricsSnapshot>('reader/metrics');
 
 /** A point-in-time copy of the reader's figures, as persisted and logged. */
 export interface ReaderMetricsSnapshot {

@@ -24,16 +24,16 @@ export const FOLDER_DEPENDENCIES = {
   transform: ['core', 'core/schema', 'lake'],
   /** The local Firehose (the emulator AWS replaces). */
   firehose: ['core', 'core/schema', 'lake'],
-  /** The CDC reader. Its Firehose putter still lives in `firehose/` until the putter port moves out. */
-  reader: ['core', 'core/schema', 'firehose'],
+  /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store). */
+  reader: ['core', 'core/schema'],
   /** The loader: cut, window queries, load batch. */
   loader: ['core', 'core/schema'],
   /** The PostgreSQL warehouse: DDL from the star schema, the Warehouse port on PostgreSQL. */
   warehouse: ['core', 'core/schema'],
   /** The Lambda handlers: thin wiring of the pipeline's parts to AWS. */
   functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'transform', 'warehouse'],
-  /** The AWS deployment. Its delivery-stream limits still come from `firehose/`. */
-  cdk: ['core', 'core/schema', 'firehose'],
+  /** The AWS deployment. */
+  cdk: ['core', 'core/schema'],
   /** The offline runtime: embedded PostgreSQL, the local pipeline, status, sync, reconcile. */
   local: [
     'core',
@@ -51,8 +51,11 @@ export const FOLDER_DEPENDENCIES = {
   cli: ['core', 'core/schema', 'source', 'lake', 'reader', 'warehouse', 'local', 'package.json'],
   /** The executable that starts the command line. */
   bin: ['cli'],
-  /** Benchmarks: drive any production part, never the tests. */
+  /** Test doubles honouring the ports' contracts (memory stores and streams, a faulty putter); never production. */
+  testing: ['core', 'core/schema'],
+  /** Benchmarks: drive any production part and the doubles, never the tests. */
   bench: [
+    'testing',
     'core',
     'core/schema',
     'source',
@@ -69,6 +72,7 @@ export const FOLDER_DEPENDENCIES = {
   tools: [],
   /** The test suite: may import everything; nothing imports it. */
   test: [
+    'testing',
     'core',
     'core/schema',
     'source',
@@ -162,4 +166,34 @@ export function ruleCycle(
     if (cycle) return cycle;
   }
   return null;
+}
+
+/**
+ * The layering the rule implies among `folders`: an edge `[from, to]` for each allowed import that no path
+ * through another folder already implies (the transitive reduction), sorted. The README's layers diagram
+ * draws exactly these.
+ */
+export function layerEdges(
+  folders: readonly string[],
+  rule: Readonly<Record<string, readonly string[]>> = FOLDER_DEPENDENCIES,
+): [string, string][] {
+  const inside = new Set(folders);
+  const allowed = (folder: string) => (rule[folder] ?? []).filter((target) => inside.has(target));
+  const reachable = (from: string, seen = new Set<string>()): Set<string> => {
+    for (const next of allowed(from)) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        reachable(next, seen);
+      }
+    }
+    return seen;
+  };
+  const edges: [string, string][] = [];
+  for (const from of folders) {
+    const targets = allowed(from);
+    for (const to of targets) {
+      if (!targets.some((other) => other !== to && reachable(other).has(to))) edges.push([from, to]);
+    }
+  }
+  return edges.sort((a, b) => a.join('>').localeCompare(b.join('>')));
 }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { pipelinePaths } from '../../local/data-dir-layout.ts';
 import { resolveRuntimeSettings } from '../../local/runtime-config.ts';
-import { requestResnapshot } from '../../reader/initial-snapshot.ts';
+import { requestResnapshot } from '../../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
 import { globalOptions } from '../global-options.ts';
 

@@ -15,6 +15,7 @@ import {
   SERVICES,
   TABLE_DIMENSION,
 } from '../../core/operations.ts';
+import { deliveryStreamName } from '../../core/ports/record-batch-putter.ts';
 import {
   DT_PROJECTION,
   GLUE_DATABASE,
@@ -24,7 +25,6 @@ import {
   lakeTableForSource,
 } from '../../core/schema/lake-tables.ts';
 import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
-import { deliveryStreamName } from '../../firehose/put-record-batch.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 

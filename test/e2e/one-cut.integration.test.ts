@@ -4,10 +4,10 @@ import type { ChangeEvent } from '../../core/change-event.ts';
 import { SILENT_LOG } from '../../core/ports/log.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
 import { runSync } from '../../local/sync.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
 import { Simulator } from '../../source/simulator/simulator.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { type E2eWorld, openWorld } from './e2e-harness.ts';
 
 /** What one read of the warehouse saw, at the cut it records. */

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../core/operations.ts';
-import { requestResnapshot } from '../../reader/initial-snapshot.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
+import { stateKey } from '../../core/ports/state-store.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { readerStatus } from '../../reader/reader-status.ts';
+import { requestResnapshot } from '../../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
 import { memoryMetrics } from '../support/memory-log.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import { insertDepartments, memoryLog } from './reader-test-kit.ts';
@@ -65,6 +66,8 @@ describe('reader status and file state', () => {
 
   it('rejects unknown tables in a re-read request and state keys that could escape the directory', async () => {
     await expect(requestResnapshot(new FileStateStore(dir), ['pg_authid'])).rejects.toThrow(/Unknown table/);
-    await expect(new FileStateStore(dir).put('../outside', {})).rejects.toThrow(/not allowed/);
+    await expect(new FileStateStore(dir).put(stateKey('../outside'), {})).rejects.toThrow(
+      /not a short slash-separated name/,
+    );
   });
 });

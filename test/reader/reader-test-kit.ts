@@ -9,8 +9,8 @@ import { type ChangeEvent, dedupeKey, type SourceValue } from '../../core/change
 import type { Log, LogEntry } from '../../core/ports/log.ts';
 import type { StateStore } from '../../core/ports/state-store.ts';
 import { SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../core/schema/source-tables.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
 import { memoryLog as memoryEntries } from '../support/memory-log.ts';
 
 export { waitFor } from '../support/wait-for.ts';
