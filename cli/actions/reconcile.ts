@@ -1,11 +1,10 @@
 /**
  * @module
- * What `reconcile` does (its options and help are in `cli/commands/reconcile.ts`). With a live source, a
- * difference may only be a change not loaded yet: such keys are checked again after one more sync round, and
- * only those that still differ are reported.
+ * What `reconcile` does (its options and help are in `cli/commands/reconcile.ts`).
  */
 import type { Command } from 'commander';
-import { type Difference, type ReconcileReport, reconcile } from '../../local/reconcile.ts';
+import { DEFAULTS, ENV } from '../../core/operations.ts';
+import { type ReconcileReport, reconcile } from '../../local/reconcile/reconcile.ts';
 import { runSync } from '../../local/sync.ts';
 import { withRuntime } from '../command-runtime.ts';
 import { globalOptions } from '../global-options.ts';
@@ -15,25 +14,24 @@ export class ReconcileDifferenceError extends Error {
   override readonly name = 'ReconcileDifferenceError';
 }
 
-/** Compares, re-checks differences after a sync round (unless --no-recheck) and prints the report. */
-export async function runReconcileCommand(
-  options: { recheck: boolean; timeout: number },
-  command: Command,
-): Promise<void> {
+/** Brings the warehouse to the source's position, compares it with the source as of its cut, prints the report. */
+export async function runReconcileCommand(options: { timeout: number }, command: Command): Promise<void> {
   const { json } = globalOptions(command);
   await withRuntime(command, async (runtime) => {
-    let report = await reconcile(runtime.sourceUrl, runtime.warehouseUrl);
-    if (report.differences.length > 0 && options.recheck) {
-      const first = new Set(report.differences.map(differenceId));
-      await runSync({
-        sourceUrl: runtime.sourceUrl,
-        warehouseUrl: runtime.warehouseUrl,
-        dataDir: runtime.dataDir,
-        timeoutMs: options.timeout * 1000,
-      });
-      const again = await reconcile(runtime.sourceUrl, runtime.warehouseUrl);
-      report = { ...again, differences: again.differences.filter((d) => first.has(differenceId(d))) };
-    }
+    const report = await reconcile({
+      sourceUrl: runtime.sourceUrl,
+      warehouseUrl: runtime.warehouseUrl,
+      publication: process.env[ENV.publicationName] ?? DEFAULTS.publicationName,
+      // runSync brings the cut to the source's position when it starts, which is past the snapshot.
+      catchUp: async () => {
+        await runSync({
+          sourceUrl: runtime.sourceUrl,
+          warehouseUrl: runtime.warehouseUrl,
+          dataDir: runtime.dataDir,
+          timeoutMs: options.timeout * 1000,
+        });
+      },
+    });
     console.log(json ? JSON.stringify(report, null, 2) : formatReport(report));
     if (report.differences.length > 0) {
       throw new ReconcileDifferenceError(
@@ -43,12 +41,11 @@ export async function runReconcileCommand(
   });
 }
 
-function differenceId(d: Difference): string {
-  return `${d.table}:${d.key}:${d.kind}`;
-}
-
 function formatReport(report: ReconcileReport): string {
-  const lines = [`warehouse cut ${report.cutLsn ?? 'none'}`];
+  const lines = [
+    `warehouse cut ${report.cutLsn} (source read at ${report.sourceSnapshotLsn}, ` +
+      `${report.replayedChanges} changes replayed to the cut)`,
+  ];
   for (const [table, t] of Object.entries(report.tables)) {
     lines.push(
       `  ${table.padEnd(20)} source ${t.sourceRows}, warehouse ${t.warehouseRows}, differences ${t.differences}`,

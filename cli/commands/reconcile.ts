@@ -1,6 +1,8 @@
 /**
  * @module
- * `reconcile`: compare the warehouse with the star computed from the source; exit non-zero on any difference.
+ * `reconcile`: compare the warehouse with the star computed from the source as of the warehouse's cut (exact
+ * while the pipeline runs, see local/reconcile/reconcile.ts); exit non-zero on any difference. It brings the
+ * warehouse to the source's position first: it runs the pipeline like `sync`, or waits for a running `up`.
  * The work is in `cli/actions/reconcile.ts`, loaded when the command runs.
  */
 import type { Command } from 'commander';
@@ -11,12 +13,17 @@ export function register(program: Command): void {
   program
     .command('reconcile')
     .description(
-      'Compare the warehouse with the star schema computed from the source; non-zero exit on differences.',
+      "Compare the warehouse with the star schema computed from the source as of the warehouse's cut; " +
+        'non-zero exit on differences.',
     )
-    .option('--no-recheck', 'report differences at once, without another sync round')
-    .option('--timeout <s>', 'time limit of the re-check sync round', positiveNumber('--timeout'), 300)
+    .option(
+      '--timeout <s>',
+      "time limit for bringing the warehouse's cut to the source's position",
+      positiveNumber('--timeout'),
+      300,
+    )
     .addHelpText('after', '\nExamples:\n  $ totesys-stream reconcile\n  $ totesys-stream reconcile --json\n')
-    .action(async (options: { recheck: boolean; timeout: number }, command: Command) => {
+    .action(async (options: { timeout: number }, command: Command) => {
       const { runReconcileCommand } = await import('../actions/reconcile.ts');
       await runReconcileCommand(options, command);
     });
