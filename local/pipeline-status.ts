@@ -1,6 +1,6 @@
 /**
  * @module
- * The pipeline's lag figures (architecture section 8) for `status`, read from outside the running process so
+ * The pipeline's lag figures (README, Watching lag) for `status`, read from outside the running process so
  * `status` works from another terminal while `up` runs: the slot's WAL lag on the source, the lake lag per
  * table and end-to-end latency from what the loader recorded in `pipeline`, the warehouse cut and row
  * counts, and the error objects waiting under the lake's error prefix.

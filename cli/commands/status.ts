@@ -14,7 +14,7 @@ import { redactUrl } from '../../local/url-redaction.ts';
 import { readSourceStatus, type SourceStatus } from '../../source/source-status.ts';
 import { globalOptions, withRuntime } from '../global-options.ts';
 
-/** The JSON `status --json` prints. Later stages add their own top-level keys (reader, lake, warehouse). */
+/** The JSON `status --json` prints. */
 export interface StatusReport extends Partial<PipelineStatus> {
   readonly source: SourceStatus & { readonly url: string };
 }

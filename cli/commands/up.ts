@@ -15,6 +15,7 @@ import { redactUrl } from '../../local/url-redaction.ts';
 import { firstNonEmptyTable } from '../../source/empty-source.ts';
 import { seedSource } from '../../source/seed/seed-source.ts';
 import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
+import { currentWalLsn } from '../../source/source-inspector.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
 import { globalOptions, positiveNumber, runtimeFor, wholeNumber } from '../global-options.ts';
@@ -121,7 +122,7 @@ function sourceIsEmbedded(runtime: Runtime): boolean {
 }
 
 /**
- * The services `up` runs, in start order. Later stages add theirs here (reader, local Firehose, loader).
+ * The services `up` runs, in start order.
  */
 export function upServices(
   runtime: Runtime,
@@ -160,8 +161,7 @@ function sourceWatch(sourceUrl: string): Service {
     },
     stop: () => client.end(),
     async status() {
-      const result = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-      return `source LSN ${result.rows[0]?.lsn ?? '?'}`;
+      return `source LSN ${await currentWalLsn(client)}`;
     },
   };
 }
