@@ -16,7 +16,7 @@ import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/w
 import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
 import { readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
-import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** The pipeline part of `status --json`. */
 export interface PipelineStatus {

@@ -86,6 +86,7 @@ export const FOLDER_DEPENDENCIES = {
     'cdk',
     'local',
     'cli',
+    'bin',
     'bench',
     'tools',
     'package.json',
