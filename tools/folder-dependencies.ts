@@ -34,6 +34,8 @@ export const FOLDER_DEPENDENCIES = {
   functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'source', 'transform', 'warehouse'],
   /** The AWS deployment. */
   cdk: ['core', 'core/schema'],
+  /** `npm run aws:smoke`: deploys, drives and destroys a real deployment (the probe's payload types from functions/). */
+  smoke: ['core', 'core/schema', 'lake', 'functions'],
   /** The offline runtime: embedded PostgreSQL, the local pipeline, status, sync, reconcile. */
   local: [
     'core',
@@ -84,6 +86,7 @@ export const FOLDER_DEPENDENCIES = {
     'warehouse',
     'functions',
     'cdk',
+    'smoke',
     'local',
     'cli',
     'bin',
