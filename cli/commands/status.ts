@@ -4,20 +4,9 @@
  * runs in another terminal with the same --data-dir (it attaches to the running cluster).
  */
 import type { Command } from 'commander';
-import pg from 'pg';
-import {
-  formatPipelineStatus,
-  type PipelineStatus,
-  readPipelineStatus,
-} from '../../local/pipeline-status.ts';
-import { redactUrl } from '../../local/url-redaction.ts';
-import { readSourceStatus, type SourceStatus } from '../../source/source-status.ts';
+import { formatPipelineStatus, type PipelineStatus } from '../../local/pipeline-status.ts';
+import { readStatusReport, type StatusReport } from '../../local/status-report.ts';
 import { globalOptions, withRuntime } from '../global-options.ts';
-
-/** The JSON `status --json` prints. Later stages add their own top-level keys (reader, lake, warehouse). */
-export interface StatusReport extends Partial<PipelineStatus> {
-  readonly source: SourceStatus & { readonly url: string };
-}
 
 /** Registers `status`. */
 export function register(program: Command): void {
@@ -33,28 +22,13 @@ export function register(program: Command): void {
       await withRuntime(
         command,
         async (runtime) => {
-          const client = new pg.Client({ connectionString: runtime.sourceUrl });
-          await client.connect();
-          try {
-            const pipeline = runtime.warehouseUrl
-              ? await readPipelineStatus({
-                  sourceUrl: runtime.sourceUrl,
-                  warehouseUrl: runtime.warehouseUrl,
-                  dataDir: runtime.dataDir,
-                })
-              : undefined;
-            const report: StatusReport = {
-              source: { url: redactUrl(runtime.sourceUrl), ...(await readSourceStatus(client)) },
-              ...pipeline,
-            };
-            console.log(
-              json
-                ? JSON.stringify(report, null, 2)
-                : [formatStatus(report), ...(pipeline ? [formatPipelineStatus(pipeline)] : [])].join('\n'),
-            );
-          } finally {
-            await client.end();
-          }
+          const report = await readStatusReport(runtime);
+          const pipeline = report.warehouse ? (report as StatusReport & PipelineStatus) : undefined;
+          console.log(
+            json
+              ? JSON.stringify(report, null, 2)
+              : [formatStatus(report), ...(pipeline ? [formatPipelineStatus(pipeline)] : [])].join('\n'),
+          );
         },
         { warehouse: true },
       );

@@ -1,12 +1,13 @@
 /**
  * @module
- * `up`: the whole local pipeline in one command. Starts (or attaches to) the databases, migrates both, seeds
- * an empty source, then runs the services (today the live simulator; later the reader, local Firehose and
- * loader) until Ctrl-C, printing a one-line status every few seconds. Stops everything cleanly, including
+ * `up`: the whole local pipeline in one command. Starts (or attaches to) the databases, serves the dashboard
+ * and API (printing their URL first), migrates both databases, seeds an empty source, then runs the reader,
+ * local Firehose, loader and simulator until Ctrl-C, printing a one-line status every few seconds. Stops everything cleanly, including
  * the embedded cluster when this process started it.
  */
 import type { Command } from 'commander';
 import pg from 'pg';
+import type { LocalHttp } from '../../local/http-service.ts';
 import type { LocalPipelineOptions } from '../../local/pipeline.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
@@ -18,11 +19,14 @@ import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
 import { globalOptions, positiveNumber, runtimeFor, wholeNumber } from '../global-options.ts';
+import { addHttpOptions, type HttpOptions, startDashboard } from '../http-options.ts';
 import { progressReporter, snapshotProgressReporter } from '../progress.ts';
 import { runServices, type Service, stopSignal } from '../services.ts';
 
 /** Options of `up`. */
-export interface UpOptions {
+export interface UpOptions extends HttpOptions {
+  /** False with --no-http: no dashboard or API. */
+  readonly http: boolean;
   readonly rate: number;
   readonly simulate: boolean;
   readonly scale: number;
@@ -32,8 +36,7 @@ export interface UpOptions {
 
 /** Registers `up`. */
 export function register(program: Command): void {
-  program
-    .command('up')
+  addHttpOptions(program.command('up'))
     .description(
       'Run everything locally: databases, schema, seed data when the embedded source is empty, live activity, the pipeline. Ctrl-C stops it.',
     )
@@ -47,6 +50,7 @@ export function register(program: Command): void {
     )
     .option('--seed <s>', 'seed for the generated data and the simulator', wholeNumber('--seed'), 1)
     .option('--status-interval <s>', 'seconds between status lines', positiveNumber('--status-interval'), 5)
+    .option('--no-http', 'do not serve the dashboard and API')
     .addHelpText(
       'after',
       '\nExamples:\n  $ totesys-stream up\n  $ totesys-stream up --rate 100 --scale 5\n' +
@@ -55,7 +59,17 @@ export function register(program: Command): void {
     .action(async (options: UpOptions, command: Command) => {
       const signal = stopSignal();
       const runtime = await runtimeFor(command);
+      let http: LocalHttp | undefined;
       try {
+        // The dashboard's URL is the first line printed: it answers from the start (its figures fill in as
+        // the first loads land).
+        if (options.http) {
+          http = await startDashboard(options, {
+            warehouseUrl: runtime.warehouseUrl,
+            sourceUrl: runtime.sourceUrl,
+            dataDir: runtime.dataDir,
+          });
+        }
         await prepareDatabases(runtime, options, signal, globalOptions(command).progress);
         if (signal.aborted) return;
         const failure = new AbortController();
@@ -73,6 +87,7 @@ export function register(program: Command): void {
         });
         if (failure.signal.aborted) throw failure.signal.reason;
       } finally {
+        await http?.close();
         await runtime.close();
         console.log(runtime.cluster?.startedHere ? 'Stopped (embedded PostgreSQL stopped).' : 'Stopped.');
       }
