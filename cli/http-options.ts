@@ -1,11 +1,9 @@
 /**
  * @module
- * The options of the HTTP app that `up` and `serve` share (--http-host, --http-port), and how they start it.
+ * The options of the HTTP app that `up` and `serve` share (--http-host, --http-port). Commander only, so that
+ * `--help` stays fast; `cli/dashboard-startup.ts` starts the app from the actions.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type LocalHttp, type LocalHttpOptions, startLocalHttp } from '../local/http-service.ts';
-import { terminalLog } from '../local/terminal-log.ts';
-import packageJson from '../package.json' with { type: 'json' };
 
 /** The HTTP options as commander parses them. */
 export interface HttpOptions {
@@ -35,20 +33,4 @@ function httpPort(value: string): number {
     throw new InvalidArgumentError('--http-port is a whole number from 0 (a free port) to 65535.');
   }
   return number;
-}
-
-/** Starts the app and prints `dashboard: URL` (the line scripts and people look for first). */
-export async function startDashboard(
-  options: HttpOptions,
-  where: Pick<LocalHttpOptions, 'warehouseUrl' | 'sourceUrl' | 'dataDir'>,
-): Promise<LocalHttp> {
-  const http = await startLocalHttp({
-    ...where,
-    host: options.httpHost,
-    port: options.httpPort,
-    version: packageJson.version,
-    log: terminalLog(),
-  });
-  console.log(`dashboard: ${http.url}`);
-  return http;
 }

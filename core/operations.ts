@@ -8,7 +8,7 @@
 /** The CloudWatch namespace of every pipeline metric. */
 export const METRIC_NAMESPACE = 'TotesysStream';
 
-/** Metric names, grouped by the stage that publishes them (architecture section 8). */
+/** Metric names, grouped by the stage that publishes them (README, Watching lag). */
 export const METRICS = {
   reader: {
     /** Bytes of WAL between `pg_current_wal_lsn()` and the slot's `confirmed_flush_lsn`. */
@@ -24,10 +24,16 @@ export const METRICS = {
     lagSeconds: 'LakeLagSeconds',
   },
   warehouse: {
-    /** Now minus the commit time of the warehouse's cut, while the source has newer commits. */
+    /** Now minus the commit time of the warehouse's cut while changes wait above it, else 0 (core/warehouse-lag.ts). */
     lagSeconds: 'WarehouseLagSeconds',
     rowsLoaded: 'WarehouseRowsLoaded',
     inferredMembers: 'WarehouseInferredMembers',
+  },
+  runs: {
+    /** 1 per reader run that finished (a tick that found the slot busy does not count). */
+    readerCompleted: 'ReaderRunsCompleted',
+    /** 1 per loader run that finished (a tick that found the loader's lease held does not count). */
+    loaderCompleted: 'LoaderRunsCompleted',
   },
   endToEnd: {
     /** Commit-to-warehouse latency of the changes one load made visible. */

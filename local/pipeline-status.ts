@@ -1,6 +1,6 @@
 /**
  * @module
- * The pipeline's lag figures (architecture section 8) for `status`, read from outside the running process so
+ * The pipeline's lag figures (README, Watching lag) for `status`, read from outside the running process so
  * `status` works from another terminal while `up` runs: the slot's WAL lag on the source, the lake lag per
  * table and end-to-end latency from what the loader recorded in `pipeline`, the warehouse cut and row
  * counts, and the error objects waiting under the lake's error prefix.
@@ -13,9 +13,10 @@ import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
 import { readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
-import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** The pipeline part of `status --json`. */
 export interface PipelineStatus {
@@ -67,9 +68,7 @@ export interface PipelineStatusOptions {
 /** Reads every stage's figures; a stage that is not set up yet reports nulls, not an error. */
 export async function readPipelineStatus(options: PipelineStatusOptions): Promise<PipelineStatus> {
   const slot = options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName;
-  const source = new pg.Client({ connectionString: options.sourceUrl });
   const warehouse = new pg.Client({ connectionString: options.warehouseUrl });
-  await source.connect();
   await warehouse.connect();
   try {
     const reader = await readerStatus({
@@ -77,9 +76,6 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       stateStore: new FileStateStore(pipelinePaths(options.dataDir).state),
       slot,
     });
-    const sourceLsn = (
-      await source.query<{ lsn: string }>("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn")
-    ).rows[0]?.lsn;
     const migrated = (
       await warehouse.query<{ ok: boolean }>("SELECT to_regclass('pipeline.cut') IS NOT NULL AS ok")
     ).rows[0]?.ok;
@@ -120,13 +116,21 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       ).rows[0];
       if (last) endToEnd = last;
     }
-    const behind = cut && sourceLsn ? BigInt(sourceLsn) > BigInt(cut.lsn) : false;
-    const warehouseLag =
-      cut?.commit_ts && behind
-        ? Math.max(0, (Date.now() - Date.parse(cut.commit_ts)) / 1000)
-        : cut
-          ? 0
-          : null;
+    // The loader's own figure (core/warehouse-lag.ts), from its newest sample: 0 on an idle source, however
+    // far the source's WAL has moved with heartbeats since.
+    const sample = cut
+      ? (
+          await warehouse.query<{ lag: number; at: string }>(
+            `SELECT lag_seconds AS lag, (extract(epoch FROM sampled_at) * 1000)::text AS at
+               FROM pipeline.lag_sample WHERE stage = 'warehouse' ORDER BY sampled_at DESC LIMIT 1`,
+          )
+        ).rows[0]
+      : undefined;
+    const warehouseLag = !cut
+      ? null
+      : sample
+        ? warehouseLagFromSample({ lagSeconds: sample.lag, sampledAtMs: Number(sample.at) }, Date.now())
+        : 0;
     const lakeValues = Object.values(lakeLag);
     return {
       reader: {
@@ -151,7 +155,6 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       },
     };
   } finally {
-    await source.end();
     await warehouse.end();
   }
 }

@@ -16,7 +16,7 @@ export const FOLDER_DEPENDENCIES = {
   'core/schema': [],
   /** The change event, LSN arithmetic, operations names and the ports with their contracts. */
   core: ['core/schema'],
-  /** The totesys source: migration, seed, simulator, dump import. */
+  /** The totesys source: migration, seed, simulator, dump import, and the inspector of its WAL and slots. */
   source: ['core/schema'],
   /** Lake adapters (S3, a directory, Glue, Athena, DuckDB) and the Parquet writer. */
   lake: ['core', 'core/schema'],
@@ -24,8 +24,8 @@ export const FOLDER_DEPENDENCIES = {
   transform: ['core', 'core/schema', 'lake'],
   /** The local Firehose (the emulator AWS replaces). */
   firehose: ['core', 'core/schema', 'lake'],
-  /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store). */
-  reader: ['core', 'core/schema'],
+  /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store); reads the source's WAL. */
+  reader: ['core', 'core/schema', 'source'],
   /** The loader: cut, window queries, load batch. */
   loader: ['core', 'core/schema'],
   /** The PostgreSQL warehouse: DDL from the star schema, the Warehouse port on PostgreSQL. */
@@ -33,7 +33,7 @@ export const FOLDER_DEPENDENCIES = {
   /** The HTTP app: dashboard, payments API, status and metrics over the warehouse, for Node and Lambda. */
   http: ['core', 'core/schema'],
   /** The Lambda handlers: thin wiring of the pipeline's parts to AWS. */
-  functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'transform', 'warehouse', 'http'],
+  functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'source', 'transform', 'warehouse', 'http'],
   /** The AWS deployment. */
   cdk: ['core', 'core/schema'],
   /** The offline runtime: embedded PostgreSQL, the local pipeline, status, sync, reconcile. */
@@ -91,6 +91,7 @@ export const FOLDER_DEPENDENCIES = {
     'cdk',
     'local',
     'cli',
+    'bin',
     'bench',
     'tools',
     'package.json',

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { Cut, InferredMember, LoadBatch, LoadLatency } from '../core/ports/warehouse.ts';
 import { LOAD_NOTIFICATION_CHANNEL, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { changesAboveCut, warehouseLagSeconds } from '../core/warehouse-lag.ts';
 import {
   addLoadTotals,
   END_TO_END_BUCKETS,
@@ -117,10 +118,11 @@ export async function recordLoad(
   await client.query('SELECT pg_notify($1, $2)', [LOAD_NOTIFICATION_CHANNEL, batch.toCut.lsn]);
   const samples: { stage: string; table: string | null; seconds: number }[] = [];
   if (batch.toCut.commitTs) {
+    const behind = changesAboveCut(batch.watermarks, batch.toCut.lsn);
     samples.push({
       stage: 'warehouse',
       table: null,
-      seconds: (Date.now() - Date.parse(batch.toCut.commitTs)) / 1000,
+      seconds: warehouseLagSeconds(batch.toCut, behind, Date.now()) ?? 0,
     });
   }
   if (latency) samples.push({ stage: 'end_to_end', table: null, seconds: latency.p95 });

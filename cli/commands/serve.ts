@@ -2,14 +2,10 @@
  * @module
  * `serve`: the dashboard, the payments API, `/api/status` and `/metrics` alone, against any warehouse
  * (`--warehouse-url`, say the one on RDS, best with a read-only role), or the embedded one of `up`'s data dir.
- * It only reads. Ctrl-C stops it.
+ * It only reads. Ctrl-C stops it. The work is in `cli/actions/serve.ts`, loaded when the command runs.
  */
 import type { Command } from 'commander';
-import { assertReachable } from '../../local/database-checks.ts';
-import { openRuntime, resolveRuntimeSettings } from '../../local/runtime-config.ts';
-import { globalOptions } from '../global-options.ts';
-import { addHttpOptions, type HttpOptions, startDashboard } from '../http-options.ts';
-import { stopSignal } from '../services.ts';
+import { addHttpOptions, type HttpOptions } from '../http-options.ts';
 
 /** Registers `serve`. */
 export function register(program: Command): void {
@@ -28,35 +24,7 @@ export function register(program: Command): void {
         '  $ totesys-stream serve --warehouse-url postgres://dashboard@wh.example.com/warehouse?sslmode=require\n',
     )
     .action(async (options: HttpOptions, command: Command) => {
-      const signal = stopSignal();
-      const global = globalOptions(command);
-      const settings = resolveRuntimeSettings({
-        dataDir: global.dataDir,
-        sourceUrl: global.sourceUrl,
-        warehouseUrl: global.warehouseUrl,
-        pgPort: global.pgPort,
-      });
-      // A warehouse given alone is all serve needs: no embedded cluster for a source nobody asked about.
-      const warehouseAlone = settings.warehouseUrl !== undefined && settings.sourceUrl === undefined;
-      if (warehouseAlone) await assertReachable(settings.warehouseUrl as string, 'warehouse');
-      const runtime = warehouseAlone ? undefined : await openRuntime(settings);
-      try {
-        const http = await startDashboard(options, {
-          warehouseUrl: runtime?.warehouseUrl ?? (settings.warehouseUrl as string),
-          sourceUrl: runtime?.sourceUrl,
-          dataDir: settings.dataDir,
-        });
-        try {
-          if (!signal.aborted) {
-            await new Promise<void>((resolve) =>
-              signal.addEventListener('abort', () => resolve(), { once: true }),
-            );
-          }
-        } finally {
-          await http.close();
-        }
-      } finally {
-        await runtime?.close();
-      }
+      const { runServeCommand } = await import('../actions/serve.ts');
+      await runServeCommand(options, command);
     });
 }
