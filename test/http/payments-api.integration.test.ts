@@ -1,9 +1,9 @@
-import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PaymentItem } from '../../http/payments.ts';
 import { type E2eWorld, openWorld, syncWorld } from '../e2e/e2e-harness.ts';
 import { createTestDatabase, withClient } from '../support/test-databases.ts';
 import { type HttpKit, openHttpKit } from './http-kit.ts';
+import { busiestPaymentDay, sourcePayments } from './source-payments.ts';
 
 let world: E2eWorld;
 let kit: HttpKit | undefined;
@@ -18,42 +18,11 @@ afterEach(async () => {
   await world.close();
 });
 
-/**
- * The answer computed on the SOURCE, independently of the warehouse: the current rows of `payment` (deleted
- * ones are gone, updated ones hold their last values), its text dates compared as dates.
- */
-async function sourcePayments(client: pg.ClientBase, window: 'last5' | 'next5', today: string) {
-  const [where, order] =
-    window === 'last5'
-      ? ['p.payment_date::date <= $1::date', 'p.payment_date::date DESC, p.payment_id DESC']
-      : ['p.payment_date::date > $1::date', 'p.payment_date::date, p.payment_id'];
-  const result = await client.query<PaymentItem>(
-    `SELECT p.payment_id, p.payment_date, p.payment_amount::text AS amount, c.currency_code AS currency,
-            cp.counterparty_legal_name AS counterparty, p.paid, t.payment_type_name::text AS payment_type
-       FROM payment AS p JOIN currency AS c USING (currency_id) JOIN counterparty AS cp USING (counterparty_id)
-       JOIN payment_type AS t USING (payment_type_id)
-      WHERE ${where} ORDER BY ${order} LIMIT 5`,
-    [today],
-  );
-  return result.rows;
-}
-
-/** A day of the seeded data with several payments, so both answers are full and ties on the date occur. */
-async function busiestDay(): Promise<string> {
-  return withClient(world.source.url, async (client) => {
-    const result = await client.query<{ day: string }>(
-      `SELECT payment_date AS day FROM payment GROUP BY 1 HAVING count(*) > 1
-        ORDER BY count(*) DESC, 1 LIMIT 1 OFFSET 3`,
-    );
-    return result.rows[0]?.day as string;
-  });
-}
-
 describe('the payments API', () => {
   it('last5 and next5 equal the same question asked of the source, after updates, a delete and a new payment', async () => {
     // Prepare
     await syncWorld(world);
-    const today = await busiestDay();
+    const today = await busiestPaymentDay(world.source.url);
     kit = openHttpKit(world, new Date(`${today}T12:00:00Z`));
     const expectBoth = async () => {
       for (const window of ['last5', 'next5'] as const) {
