@@ -32,8 +32,19 @@ export const FOLDER_DEPENDENCIES = {
   warehouse: ['core', 'core/schema'],
   /** The HTTP app: dashboard, payments API, status and metrics over the warehouse, for Node and Lambda. */
   http: ['core', 'core/schema'],
-  /** The Lambda handlers: thin wiring of the pipeline's parts to AWS. */
-  functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'source', 'transform', 'warehouse', 'http'],
+  /** The Lambda handlers: thin wiring of the pipeline's parts to AWS (and the package manifest, for the API's version). */
+  functions: [
+    'core',
+    'core/schema',
+    'lake',
+    'loader',
+    'reader',
+    'source',
+    'transform',
+    'warehouse',
+    'http',
+    'package.json',
+  ],
   /** The AWS deployment. */
   cdk: ['core', 'core/schema'],
   /** The offline runtime: embedded PostgreSQL, the local pipeline, status, sync, reconcile. */
