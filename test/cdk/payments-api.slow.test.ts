@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentsApi } from '../../cdk/lib/constructs/payments-api.ts';
 import { FEATURE_FLAGS } from '../../cdk/lib/feature-flags.ts';
 import { FUNCTION_ENTRIES } from '../../cdk/lib/repo-paths.ts';
+import { bundledCodeDir } from './bundled-code.ts';
 
 const READER_SECRET = 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:totesys-dashboard-AbCdEf';
 
@@ -44,12 +45,7 @@ beforeAll(() => {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
   template = Template.fromStack(stack);
-  const assets = JSON.parse(readFileSync(join(outdir, 'Api.assets.json'), 'utf8')) as {
-    files: Record<string, { source: { path: string } }>;
-  };
-  const code = Object.values(assets.files).find((f) => f.source.path.startsWith('asset.'));
-  if (!code) throw new Error('No Lambda code asset was written');
-  assetDir = join(outdir, code.source.path);
+  assetDir = bundledCodeDir(outdir, 'Api');
 }, 300_000);
 
 afterAll(() => {

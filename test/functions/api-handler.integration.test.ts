@@ -15,7 +15,7 @@ import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts
 import { readStatusReport } from '../../local/status-report.ts';
 import { type E2eWorld, openWorld, pipelineNames, syncWorld } from '../e2e/e2e-harness.ts';
 import { busiestPaymentDay, sourcePayments } from '../http/source-payments.ts';
-import { withClient } from '../support/test-databases.ts';
+import { rdsSecretOf, withClient } from '../support/test-databases.ts';
 
 /**
  * A request as API Gateway's HTTP API hands it to the function (payload format 2.0) after IAM authorisation:
@@ -177,21 +177,12 @@ describe('the API Lambda', () => {
 
   it("picks up a rotated password from the read-only role's secret without a new container", async () => {
     // Prepare: the secret holds a stale password at the first connection, the rotated one after.
-    const url = new URL(world.warehouse.url);
-    const secret = (password: string) =>
-      JSON.stringify({
-        host: url.hostname,
-        port: url.port,
-        username: decodeURIComponent(url.username),
-        password,
-        dbname: world.warehouse.name,
-      });
     const secrets = mockClient(SecretsManagerClient);
     secrets
       .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: secret('before-the-rotation') })
-      .resolvesOnce({ SecretString: secret('before-the-rotation') })
-      .resolves({ SecretString: secret(decodeURIComponent(url.password)) });
+      .resolvesOnce({ SecretString: rdsSecretOf(world.warehouse, 'before-the-rotation') })
+      .resolvesOnce({ SecretString: rdsSecretOf(world.warehouse, 'before-the-rotation') })
+      .resolves({ SecretString: rdsSecretOf(world.warehouse) });
     const config = readApiConfig({
       TOTESYS_WAREHOUSE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:wh-reader-AbCdEf',
       TOTESYS_LAKE_BUCKET: 'totesys-lake-111122223333-eu-west-2',
