@@ -14,7 +14,14 @@ describe('human status output', () => {
 
   it('shows the cut in X/Y form in status', () => {
     const status: PipelineStatus = {
-      reader: { slot: 'totesys_stream', lagBytes: 0, active: true, lagSeconds: null, snapshotPending: [] },
+      reader: {
+        slot: 'totesys_stream',
+        lagBytes: 0,
+        active: true,
+        lagSeconds: null,
+        snapshotPending: [],
+        tables: [],
+      },
       lake: { lagSeconds: {}, errorsWaiting: {} },
       warehouse: {
         cut: { lsn: CUT.lsn, commitTs: CUT.commitTs, loadedAt: null },
@@ -26,5 +33,43 @@ describe('human status output', () => {
     };
     // The JSON form is what readPipelineStatus returns; test/e2e/cli-commands.integration.test.ts checks it.
     expect(formatPipelineStatus(status)).toContain('warehouse cut 0/3B73647 (commit');
+  });
+
+  it('shows each table’s state, since when and at which LSN, and why and what to do under an errored one', () => {
+    const status: PipelineStatus = {
+      reader: {
+        slot: 'totesys_stream',
+        lagBytes: 0,
+        active: true,
+        lagSeconds: null,
+        snapshotPending: ['payment'],
+        tables: [
+          { table: 'currency', state: 'copied', since: '2026-11-22T10:00:00.000Z', lsn: CUT.lsn },
+          { table: 'department', state: 'pending', since: null, lsn: null },
+          {
+            table: 'payment',
+            state: 'errored',
+            since: '2026-11-22T10:00:01.000Z',
+            lsn: null,
+            reason: 'The change stream refused the put.',
+            remedy: 'The next run of the reader copies the table again.',
+          },
+        ],
+      },
+      lake: { lagSeconds: {}, errorsWaiting: {} },
+      warehouse: { cut: { lsn: null, commitTs: null, loadedAt: null }, rows: {}, lagSeconds: null },
+      lag: { reader: 0, lake: null, warehouse: null, endToEnd: null },
+      endToEnd: { p50: null, p95: null, max: null },
+    };
+
+    const lines = formatPipelineStatus(status).split('\n');
+
+    expect(lines.slice(1, 6)).toEqual([
+      'tables  currency    copied at 0/3B73647 since 2026-11-22T10:00:00.000Z',
+      '        department  pending',
+      '        payment     errored since 2026-11-22T10:00:01.000Z',
+      '         reason: The change stream refused the put.',
+      '         remedy: The next run of the reader copies the table again.',
+    ]);
   });
 });
