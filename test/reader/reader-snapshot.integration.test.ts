@@ -210,6 +210,47 @@ describe('reader snapshot', () => {
     expect(asObject(replay(accepted))).toEqual(asObject(await sourceState(database.url)));
   });
 
+  it('resumes from a snapshot-progress document an older version wrote, copying only the tables it does not list', async () => {
+    // Prepare: a finished snapshot, its progress then rewritten in the shape versions before table states wrote.
+    await withClient(database.url, (client) => insertDepartments(client, 1, 20));
+    const stateStore = new MemoryStateStore();
+    await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: new MemoryChangeStream(),
+      stateStore,
+      stopAtLsn: 'current',
+      log: memoryLog().log,
+    });
+    const { consistentPoint } = await tableStates(stateStore);
+    const copied = { lsn: consistentPoint, rows: 0 };
+    await stateStore.put(TABLE_STATES_KEY, {
+      slot: database.name,
+      consistentPoint,
+      tables: { address: copied, counterparty: copied, currency: copied, design: copied, staff: copied },
+    });
+    const stream = new MemoryChangeStream();
+
+    // Act
+    const summary = await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: stream,
+      stateStore,
+      stopAtLsn: 'current',
+      log: memoryLog().log,
+    });
+
+    // Assess
+    expect(summary.snapshot.tables.map((t) => t.table).sort()).toEqual(
+      ['department', 'payment', 'payment_type', 'purchase_order', 'sales_order', 'transaction'].sort(),
+    );
+    expect(eventsOf(stream.events, 'department', 'r')).toHaveLength(20);
+    const after = await tableStates(stateStore);
+    expect(after.version).toBe(2);
+    expect(Object.values(after.tables).map((t) => t?.state.kind)).toEqual(Array(11).fill('copied'));
+  });
+
   it('re-reads a table on request while streaming continues, holding watermarks below the re-read point until done', async () => {
     // Prepare
     await withClient(database.url, (client) => insertDepartments(client, 1, 3000));
