@@ -8,7 +8,7 @@ import { type Lsn, minLsn } from '../core/lsn.ts';
 import type { Log } from '../core/ports/log.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import { snapshotRowsLsn } from './change-events.ts';
-import { rereadTables, type SnapshotContext } from './initial-snapshot.ts';
+import { rereadTables, SnapshotAbandonedError, type SnapshotContext } from './initial-snapshot.ts';
 import { completeResnapshots, pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
 
 /** The re-reads of one reader run. */
@@ -32,7 +32,11 @@ export class RequestedRereads {
   poll(): void {
     if (this.#running || this.#context.shouldStop?.()) return;
     this.#running = this.#serve()
-      .catch((error: unknown) => this.#log.warn('re-read failed; it stays requested', { error }))
+      .catch((error: unknown) => {
+        if (error instanceof SnapshotAbandonedError)
+          this.#log.info('re-read stopped with the reader; it stays requested');
+        else this.#log.warn('re-read failed; it stays requested', { error });
+      })
       .finally(() => {
         this.#cap = undefined;
         this.#running = undefined;
