@@ -14,7 +14,7 @@ import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
-import { readerStatus } from '../reader/reader-status.ts';
+import { type ReaderTableStatus, readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
@@ -28,6 +28,8 @@ export interface PipelineStatus {
     readonly lagSeconds: number | null;
     /** Tables whose initial snapshot is not finished. */
     readonly snapshotPending: readonly string[];
+    /** Every table's state in the reader: since when, at which LSN, and why and what to do if errored. */
+    readonly tables: readonly ReaderTableStatus[];
   };
   readonly lake: {
     readonly lagSeconds: Readonly<Partial<Record<LakeTableName, number>>>;
@@ -139,6 +141,7 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
         active: reader.slot.exists ? reader.slot.active : null,
         lagSeconds: reader.metrics?.lagSeconds ?? null,
         snapshotPending: reader.snapshotPending,
+        tables: reader.tables,
       },
       lake: { lagSeconds: lakeLag, errorsWaiting: await errorsWaiting(options.dataDir) },
       warehouse: {
@@ -190,6 +193,7 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   const seconds = (s: number | null) => (s === null ? '-' : `${s.toFixed(1)} s`);
   const lines = [
     `reader  slot ${status.reader.slot}: ${status.reader.lagBytes ?? '-'} bytes behind${status.reader.active === false ? ' (inactive)' : ''}`,
+    ...formatTableStates(status.reader.tables),
     `lake    lag ${seconds(status.lag.lake)} (newest watermark, slowest table)`,
   ];
   for (const [table, n] of Object.entries(status.lake.errorsWaiting)) {
@@ -208,4 +212,17 @@ export function formatPipelineStatus(status: PipelineStatus): string {
     `end-to-end last load p50 ${seconds(status.endToEnd.p50)}, p95 ${seconds(status.endToEnd.p95)}, max ${seconds(status.endToEnd.max)}`,
   );
   return lines.join('\n');
+}
+
+/** One line per source table (state, since when, LSN in X/Y form), with reason and remedy under an errored one. */
+function formatTableStates(tables: readonly ReaderTableStatus[]): string[] {
+  const width = Math.max(0, ...tables.map((t) => t.table.length));
+  return tables.flatMap((t, index) => {
+    const at = t.lsn === null ? '' : ` at ${formatLsn(parseLsn(t.lsn))}`;
+    const since = t.since === null ? '' : ` since ${t.since}`;
+    const line = `${index === 0 ? 'tables ' : '       '} ${t.table.padEnd(width)}  ${t.state}${at}${since}`;
+    return t.state === 'errored'
+      ? [line, `         reason: ${t.reason ?? '-'}`, `         remedy: ${t.remedy ?? '-'}`]
+      : [line];
+  });
 }
