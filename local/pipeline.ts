@@ -12,7 +12,8 @@ import { ENV } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
-import { LocalFirehose } from '../firehose/local-firehose.ts';
+import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
+import type { QuarantinedBytes } from '../firehose/spool.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
@@ -104,6 +105,13 @@ export class LocalPipeline {
       }),
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
+      // Loud: records the reader confirmed may be gone (status lists the quarantine files too).
+      ...(options.log
+        ? {
+            onSpoolDamage: (stream: string, damage: QuarantinedBytes) =>
+              options.log?.error(describeSpoolDamage(damage), { stage: 'firehose', stream }),
+          }
+        : {}),
     });
     const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });

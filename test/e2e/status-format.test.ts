@@ -16,6 +16,7 @@ describe('human status output', () => {
     const status: PipelineStatus = {
       reader: { slot: 'totesys_stream', lagBytes: 0, active: true, lagSeconds: null, snapshotPending: [] },
       lake: { lagSeconds: {}, errorsWaiting: {} },
+      spool: { quarantined: [] },
       warehouse: {
         cut: { lsn: CUT.lsn, commitTs: CUT.commitTs, loadedAt: null },
         rows: {},
@@ -26,5 +27,10 @@ describe('human status output', () => {
     };
     // The JSON form is what readPipelineStatus returns; test/e2e/cli-commands.integration.test.ts checks it.
     expect(formatPipelineStatus(status)).toContain('warehouse cut 0/3B73647 (commit');
+    expect(formatPipelineStatus(status)).not.toContain('DAMAGED');
+    const damaged = { ...status, spool: { quarantined: ['/d/firehose-spool/s/000000000001.seg.8.corrupt'] } };
+    expect(formatPipelineStatus(damaged)).toContain(
+      'spool   DAMAGED bytes quarantined in /d/firehose-spool/s/000000000001.seg.8.corrupt',
+    );
   });
 });
