@@ -8,7 +8,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
-import { ENV } from '../core/operations.ts';
+import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
@@ -23,8 +23,10 @@ import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
+import { bindPipelineIdentity } from './data-dir-identity.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** How to run the local pipeline. */
@@ -46,6 +48,37 @@ export interface LocalPipelineOptions {
   readonly onLoad?: (outcome: LoadOutcome) => void;
   /** Told how the reader's initial snapshot (or a requested re-read) progresses, per table. */
   readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
+}
+
+/** The names the reader uses on the source: the options', else the environment's, else the defaults. */
+export function pipelineNames(options: Pick<LocalPipelineOptions, 'slot' | 'publication'>): {
+  slot: string;
+  publication: string;
+} {
+  return {
+    slot: options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName,
+    publication: options.publication ?? process.env[ENV.publicationName] ?? DEFAULTS.publicationName,
+  };
+}
+
+/** Refuses a run whose data dir, source and warehouse do not belong together; records them on a first run. */
+async function bindRunIdentity(options: LocalPipelineOptions, warehouse: pg.Client): Promise<void> {
+  const names = pipelineNames(options);
+  const source = new pg.Client({ connectionString: options.sourceUrl });
+  await source.connect();
+  try {
+    const sourceDb = await databaseIdentity(source);
+    // Slot names are per cluster: a slot of that name for another database is not this source's.
+    const slot = await inspectSlot(source, names.slot);
+    await bindPipelineIdentity({
+      dataDir: options.dataDir,
+      current: { source: { ...sourceDb, ...names }, warehouse: await databaseIdentity(warehouse) },
+      warehouse,
+      slotExists: slot !== undefined && slot.database === sourceDb.database,
+    });
+  } finally {
+    await source.end();
+  }
 }
 
 /** A stage of the pipeline stopped with an error. */
@@ -90,6 +123,8 @@ export class LocalPipeline {
     await client.connect();
     try {
       await migrateWarehouse(client);
+      // Before anything reads the slot or loads the lake: the data dir, source and warehouse must belong together.
+      await bindRunIdentity(options, client);
     } finally {
       await client.end();
     }

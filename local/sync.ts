@@ -8,7 +8,8 @@ import { parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { currentWalLsn, inspectSlot } from '../source/source-inspector.ts';
-import { LocalPipeline, type LocalPipelineOptions } from './pipeline.ts';
+import { assertWarehouseLoadsFrom } from './data-dir-identity.ts';
+import { LocalPipeline, type LocalPipelineOptions, pipelineNames } from './pipeline.ts';
 
 /** What `sync --json` prints. */
 export interface SyncSummary {
@@ -106,6 +107,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   let target = await currentSourceLsn(options.sourceUrl);
   const slot = options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName;
   if (await slotActive(options.sourceUrl, slot)) {
+    await assertWarehouseLoadsFrom(options.sourceUrl, options.warehouseUrl, pipelineNames(options));
     // `up` is running: it owns the slot; wait for its loader instead of starting a second pipeline.
     const cut = await waitForWarehouseCut(options.warehouseUrl, target, options.timeoutMs ?? 600_000);
     return {
