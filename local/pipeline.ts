@@ -28,6 +28,7 @@ import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { bindPipelineIdentity } from './data-dir-identity.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 
 /** How to run the local pipeline. */
 export interface LocalPipelineOptions {
@@ -48,6 +49,8 @@ export interface LocalPipelineOptions {
   readonly onLoad?: (outcome: LoadOutcome) => void;
   /** Told how the reader's initial snapshot (or a requested re-read) progresses, per table. */
   readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
+  /** The command running the pipeline, recorded in the data dir's lock (`totesys-stream up`). */
+  readonly command?: string;
 }
 
 /** The names the reader uses on the source: the options', else the environment's, else the defaults. */
@@ -100,6 +103,7 @@ export class LocalPipeline {
   #lastLoadError: Error | undefined;
   #wakeLoader: () => void = () => undefined;
   #loadRuns = 0;
+  #lock: DataDirLock | undefined;
 
   private constructor(
     options: LocalPipelineOptions,
@@ -119,6 +123,17 @@ export class LocalPipeline {
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
     const paths = pipelinePaths(options.dataDir);
     await Promise.all([mkdir(paths.state, { recursive: true }), mkdir(paths.lake, { recursive: true })]);
+    const lock = await lockDataDir(options.dataDir, options.command ?? 'totesys-stream');
+    try {
+      return await LocalPipeline.#startLocked(options, lock);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  static async #startLocked(options: LocalPipelineOptions, lock: DataDirLock): Promise<LocalPipeline> {
+    const paths = pipelinePaths(options.dataDir);
     const client = new pg.Client({ connectionString: options.warehouseUrl });
     await client.connect();
     try {
@@ -151,6 +166,7 @@ export class LocalPipeline {
     const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
     const pipeline = new LocalPipeline(options, firehose, engine, warehouse, await readLoaderQueries());
+    pipeline.#lock = lock;
     pipeline.#startReader(paths.state);
     pipeline.#loader = pipeline.#loaderLoop();
     return pipeline;
@@ -194,6 +210,7 @@ export class LocalPipeline {
       );
     await this.#engine.close();
     await this.#warehouse.close();
+    await this.#lock?.release();
   }
 
   #startReader(stateDir: string): void {

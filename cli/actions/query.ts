@@ -3,13 +3,14 @@
  * What `query` does (its options and help are in `cli/commands/query.ts`).
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import type { Command } from 'commander';
 import type { QueryEngine, QueryResult } from '../../core/ports/query-engine.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts';
-import { DEFAULT_DATA_DIR } from '../../local/runtime-config.ts';
+import { assertDataDirUsable, DEFAULT_DATA_DIR } from '../../local/runtime-config.ts';
 import type { QueryFormat, QueryOptions } from '../commands/query.ts';
 import { globalOptions } from '../global-options.ts';
 
@@ -29,12 +30,11 @@ export async function runQueryCommand(
   }
   const statement = sql ?? (await readFile(options.file ?? '', 'utf8'));
   const global = globalOptions(command);
+  const dataDir = resolve(global.dataDir ?? DEFAULT_DATA_DIR);
+  if (!options.athenaWorkgroup) await assertDataDirUsable(dataDir, true);
   const engine: QueryEngine = options.athenaWorkgroup
     ? new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: options.athenaWorkgroup })
-    : await DuckDbQueryEngine.open({
-        lakeDir: pipelinePaths(global.dataDir ?? DEFAULT_DATA_DIR).lake,
-        bucket: LOCAL_LAKE_BUCKET,
-      });
+    : await DuckDbQueryEngine.open({ lakeDir: pipelinePaths(dataDir).lake, bucket: LOCAL_LAKE_BUCKET });
   try {
     const result = await engine.query(statement);
     const format: QueryFormat = options.format ?? (global.json ? 'json' : 'table');

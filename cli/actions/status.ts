@@ -48,7 +48,7 @@ export async function runStatusCommand(command: Command): Promise<void> {
         await client.end();
       }
     },
-    { warehouse: true },
+    { warehouse: true, create: false },
   );
 }
 

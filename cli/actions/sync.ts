@@ -25,6 +25,7 @@ export async function runSyncCommand(options: { timeout: number }, command: Comm
       sourceUrl: runtime.sourceUrl,
       warehouseUrl: runtime.warehouseUrl,
       dataDir: runtime.dataDir,
+      command: 'totesys-stream sync',
       timeoutMs: options.timeout * 1000,
       onSnapshotProgress: snapshotProgressReporter(globalOptions(command).progress),
       log: terminalLog(),
