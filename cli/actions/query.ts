@@ -13,6 +13,7 @@ import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts
 import { assertDataDirUsable, DEFAULT_DATA_DIR } from '../../local/runtime-config.ts';
 import type { QueryFormat, QueryOptions } from '../commands/query.ts';
 import { globalOptions } from '../global-options.ts';
+import { singleStatement } from '../sql-statement.ts';
 
 /** A query given twice or not at all. */
 export class QueryUsageError extends Error {
@@ -28,7 +29,7 @@ export async function runQueryCommand(
   if ((sql === undefined) === (options.file === undefined)) {
     throw new QueryUsageError('Give the SQL either as an argument or with --file, not both or neither.');
   }
-  const statement = sql ?? (await readFile(options.file ?? '', 'utf8'));
+  const statement = singleStatement(sql ?? (await readFile(options.file ?? '', 'utf8')));
   const global = globalOptions(command);
   const dataDir = resolve(global.dataDir ?? DEFAULT_DATA_DIR);
   if (!options.athenaWorkgroup) await assertDataDirUsable(dataDir, true);
