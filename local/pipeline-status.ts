@@ -41,6 +41,7 @@ export interface PipelineStatus {
   };
   readonly warehouse: {
     readonly cut: {
+      /** In PostgreSQL's `X/Y` form. */
       readonly lsn: string | null;
       readonly commitTs: string | null;
       readonly loadedAt: string | null;
@@ -148,7 +149,11 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       lake: { lagSeconds: lakeLag, errorsWaiting: await errorsWaiting(options.dataDir) },
       spool: { quarantined: await quarantinedSpoolFiles(pipelinePaths(options.dataDir).spool) },
       warehouse: {
-        cut: { lsn: cut?.lsn ?? null, commitTs: cut?.commit_ts ?? null, loadedAt: cut?.loaded_at ?? null },
+        cut: {
+          lsn: cut ? formatLsn(BigInt(cut.lsn)) : null,
+          commitTs: cut?.commit_ts ?? null,
+          loadedAt: cut?.loaded_at ?? null,
+        },
         rows,
         lagSeconds: warehouseLag,
       },
