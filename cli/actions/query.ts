@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import type { Command } from 'commander';
-import type { QueryEngine, QueryResult } from '../../core/ports/query-engine.ts';
+import type { QueryEngine, QueryResult, ValueKind } from '../../core/ports/query-engine.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts';
@@ -49,7 +49,9 @@ export async function runQueryCommand(
 export function formatResult(result: QueryResult, format: QueryFormat): string {
   if (format === 'json') {
     return JSON.stringify(
-      result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i] ?? null]))),
+      result.rows.map((row) =>
+        Object.fromEntries(result.columns.map((c, i) => [c, jsonValue(row[i] ?? null, result.kinds?.[i])])),
+      ),
       null,
       2,
     );
@@ -70,4 +72,26 @@ export function formatResult(result: QueryResult, format: QueryFormat): string {
     ...cells.slice(1).map(line),
     `(${result.rows.length} rows)`,
   ].join('\n');
+}
+
+/**
+ * A value as `--format json` prints it: a JSON number where the number is exact in JSON (whole numbers within
+ * ±2^53, binary floats), `true`/`false` for booleans; decimals stay strings, since a JSON reader would round
+ * `0.10` or a large amount through a float (README, Commands). Everything else is its text.
+ */
+export function jsonValue(
+  text: string | null,
+  kind: ValueKind | undefined,
+): string | number | boolean | null {
+  if (text === null) return null;
+  if (kind === 'boolean') return text === 'true';
+  if (kind === 'integer') {
+    const number = Number(text);
+    return Number.isSafeInteger(number) ? number : text;
+  }
+  if (kind === 'float') {
+    const number = Number(text);
+    return Number.isFinite(number) ? number : text;
+  }
+  return text;
 }

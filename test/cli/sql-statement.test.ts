@@ -24,14 +24,17 @@ describe('the statement query runs', () => {
       'SELECT 1 AS one; -- the answer\n',
       'SELECT 1 AS one /* block */ ;\n/* and more */\n;',
     ]) {
-      expect(await engine.query(singleStatement(sql)), sql).toEqual({ columns: ['one'], rows: [['1']] });
+      expect(await engine.query(singleStatement(sql)), sql).toMatchObject({
+        columns: ['one'],
+        rows: [['1']],
+      });
     }
   });
 
   it('keeps semicolons and comment markers inside quotes and inner comments', async () => {
     const sql = 'SELECT \'a;b -- c\' AS "x;y", -- inner comment; not the end\n 2 AS two';
     expect(singleStatement(`${sql};  `)).toBe(sql);
-    expect(await engine.query(singleStatement(`${sql};`))).toEqual({
+    expect(await engine.query(singleStatement(`${sql};`))).toMatchObject({
       columns: ['x;y', 'two'],
       rows: [['a;b -- c', '2']],
     });
