@@ -54,9 +54,9 @@ export interface RuntimeNeeds {
 
 /**
  * Refuses a data dir that is a file, and, when `mustExist`, one that does not exist, with a message that says
- * what to do. Nothing is created.
+ * what to do. Nothing is created. Returns whether the data dir exists.
  */
-export async function assertDataDirUsable(dataDir: string, mustExist: boolean): Promise<void> {
+export async function assertDataDirUsable(dataDir: string, mustExist: boolean): Promise<boolean> {
   const found = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
     throw error;
@@ -72,6 +72,7 @@ export async function assertDataDirUsable(dataDir: string, mustExist: boolean): 
         '(with the embedded databases); if it is elsewhere, run from the directory that holds it or pass ' +
         '--data-dir with its path.',
     );
+  return found !== undefined;
 }
 
 /** Merges flags and environment: a flag wins, then the environment, then the embedded default. */
@@ -96,9 +97,12 @@ export async function openRuntime(
   settings: RuntimeSettings,
   needs: RuntimeNeeds = { warehouse: true },
 ): Promise<Runtime> {
-  const embeddedNeeded = !settings.sourceUrl || (needs.warehouse && !settings.warehouseUrl);
   // Checked before anything is created (a cluster, a temp dir, a connection).
-  await assertDataDirUsable(settings.dataDir, embeddedNeeded && needs.create === false);
+  const exists = await assertDataDirUsable(settings.dataDir, !settings.sourceUrl && needs.create === false);
+  // A command that only reads, given a source but no warehouse, reports the source alone when no embedded
+  // warehouse exists yet rather than create one.
+  const embeddedNeeded =
+    !settings.sourceUrl || (needs.warehouse && !settings.warehouseUrl && (exists || needs.create !== false));
   if (settings.sourceUrl) await assertSourceReady(settings.sourceUrl);
   if (settings.warehouseUrl && needs.warehouse) await assertReachable(settings.warehouseUrl, 'warehouse');
   const cluster = embeddedNeeded

@@ -3,7 +3,7 @@
  * stdout is a real FIFO read by a real `head`, which exits after its first line and closes the pipe.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +101,7 @@ describe('output to a closed pipe', () => {
   });
 
   it('query | head: ends quietly with code 0 when the reader stops early', async () => {
+    await mkdir(join(root, 'query'));
     const run = await runIntoHead(root, [
       '--data-dir',
       join(root, 'query'),
