@@ -14,6 +14,7 @@ import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
+import { quarantinedSpoolFiles } from '../firehose/spool.ts';
 import { type ReaderTableStatus, readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
@@ -36,8 +37,13 @@ export interface PipelineStatus {
     /** Error objects waiting under `errors/<table>/`, per lake table (only tables that have some). */
     readonly errorsWaiting: Readonly<Partial<Record<LakeTableName, number>>>;
   };
+  readonly spool: {
+    /** Damaged bytes of the local Firehose's spool, copied aside (`firehose/spool.ts`); empty when none. */
+    readonly quarantined: readonly string[];
+  };
   readonly warehouse: {
     readonly cut: {
+      /** In PostgreSQL's `X/Y` form. */
       readonly lsn: string | null;
       readonly commitTs: string | null;
       readonly loadedAt: string | null;
@@ -141,11 +147,17 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
         active: reader.slot.exists ? reader.slot.active : null,
         lagSeconds: reader.metrics?.lagSeconds ?? null,
         snapshotPending: reader.snapshotPending,
-        tables: reader.tables,
+        // Every LSN a person or a script reads is in X/Y form (README, "--json").
+        tables: reader.tables.map((t) => ({ ...t, lsn: t.lsn === null ? null : formatLsn(parseLsn(t.lsn)) })),
       },
       lake: { lagSeconds: lakeLag, errorsWaiting: await errorsWaiting(options.dataDir) },
+      spool: { quarantined: await quarantinedSpoolFiles(pipelinePaths(options.dataDir).spool) },
       warehouse: {
-        cut: { lsn: cut?.lsn ?? null, commitTs: cut?.commit_ts ?? null, loadedAt: cut?.loaded_at ?? null },
+        cut: {
+          lsn: cut ? formatLsn(BigInt(cut.lsn)) : null,
+          commitTs: cut?.commit_ts ?? null,
+          loadedAt: cut?.loaded_at ?? null,
+        },
         rows,
         lagSeconds: warehouseLag,
       },
@@ -198,6 +210,11 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   ];
   for (const [table, n] of Object.entries(status.lake.errorsWaiting)) {
     lines.push(`        ${n} error objects waiting under errors/${table}/`);
+  }
+  for (const path of status.spool.quarantined) {
+    lines.push(
+      `spool   DAMAGED bytes quarantined in ${path}: run reconcile, then resnapshot what it reports`,
+    );
   }
   const cut = status.warehouse.cut;
   lines.push(

@@ -13,6 +13,7 @@ import { redactUrl } from '../../local/url-redaction.ts';
 import { readSourceStatus, type SourceStatus } from '../../source/source-status.ts';
 import { withRuntime } from '../command-runtime.ts';
 import { globalOptions } from '../global-options.ts';
+import { jsonWithLsnFormat } from '../lsn-json.ts';
 
 /** The JSON `status --json` prints. */
 export interface StatusReport extends Partial<PipelineStatus> {
@@ -41,14 +42,14 @@ export async function runStatusCommand(command: Command): Promise<void> {
         };
         console.log(
           json
-            ? JSON.stringify(report, null, 2)
+            ? jsonWithLsnFormat(report)
             : [formatStatus(report), ...(pipeline ? [formatPipelineStatus(pipeline)] : [])].join('\n'),
         );
       } finally {
         await client.end();
       }
     },
-    { warehouse: true },
+    { warehouse: true, create: false },
   );
 }
 

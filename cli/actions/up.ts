@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import pg from 'pg';
+import { DataDirLockedError, dataDirLockHolder } from '../../local/data-dir-lock.ts';
 import type { LocalPipelineOptions } from '../../local/pipeline.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
@@ -27,6 +28,9 @@ export async function runUpCommand(options: UpOptions, command: Command): Promis
   const signal = stopSignal();
   const runtime = await runtimeFor(command);
   try {
+    // Said before seeding or migrating anything; the pipeline takes the lock itself when it starts.
+    const holder = await dataDirLockHolder(runtime.dataDir);
+    if (holder) throw new DataDirLockedError(runtime.dataDir, holder);
     await prepareDatabases(runtime, options, signal, globalOptions(command).progress);
     if (signal.aborted) return;
     const failure = new AbortController();
@@ -107,6 +111,7 @@ export function upServices(
         sourceUrl: runtime.sourceUrl,
         warehouseUrl: runtime.warehouseUrl,
         dataDir: runtime.dataDir,
+        command: 'totesys-stream up',
         // Every warning and error reaches the terminal (stderr), as readable lines.
         log: terminalLog(),
         ...extra,

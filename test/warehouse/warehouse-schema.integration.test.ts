@@ -301,6 +301,15 @@ describe('warehouse schema migration', () => {
       'pipeline.fact_version PRIMARY KEY (fact_table, order_id, lsn, seq)',
       'pipeline.inferred_member PRIMARY KEY (dimension, member_id)',
       'pipeline.load_history PRIMARY KEY (load_id)',
+      'pipeline.source_identity PRIMARY KEY (id)',
+    ]);
+    expect(shape('source_identity')).toEqual([
+      ['id', 'integer', false],
+      ['system_identifier', 'text', false],
+      ['database_name', 'text', false],
+      ['slot_name', 'text', false],
+      ['publication_name', 'text', false],
+      ['recorded_at', 'timestamp with time zone', false],
     ]);
     await expect(
       withClient(database.url, (client) =>
