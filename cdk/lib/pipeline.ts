@@ -57,6 +57,7 @@ export function buildPipeline(app: App, settings: PipelineSettings, options: Pip
     alarmEmail: settings.alarmEmail,
     destroyOnRemoval: settings.destroyOnRemoval,
     smokeProbe: settings.smokeProbe,
+    warehouseReaderSecretArn: settings.warehouseReaderSecretArn,
   });
   const deployAccess = settings.githubRepository
     ? new DeployAccessStack(app, names.deployAccessStack, {
