@@ -107,6 +107,7 @@ export const PIPELINE_DDL: readonly string[] = [
     slot_name text NOT NULL,
     publication_name text NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now()
+  )`,
   // Running totals over every load (warehouse/load-totals.ts): cumulative histogram buckets (`le` the upper
   // bound, 'Infinity' for +Inf), their sums, and rows written per table.
   `CREATE TABLE IF NOT EXISTS pipeline.histogram_bucket (
