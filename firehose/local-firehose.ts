@@ -13,6 +13,7 @@
  * await firehose.close(); // delivers what is buffered, then stops
  */
 import { join } from 'node:path';
+import type { DeliveryOrder } from './delivery-order.ts';
 import { DeliveryStream } from './delivery-stream.ts';
 import {
   FirehoseClosedError,
@@ -68,6 +69,11 @@ export interface LocalFirehoseOptions {
   readonly faults?: FaultInjection;
   /** Told about failed object writes (retried after a second). Default: one line on stderr. */
   readonly onDeliveryError?: (streamName: string, error: unknown) => void;
+  /**
+   * Delays and failed deliveries per partition, to see the delivery orders AWS allows (e.g.
+   * `anyOrderAwsAllows({ seed })` from `delivery-order.ts`). Default: every partition delivered when due.
+   */
+  readonly deliveryOrder?: DeliveryOrder;
 }
 
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -101,6 +107,7 @@ export class LocalFirehose implements RecordBatchPutter {
       maxBacklogBytes: options.maxBacklogBytesPerStream ?? 16 * 1024 * 1024,
       invocationConcurrency: options.invocationConcurrency ?? 2,
       onDeliveryError: options.onDeliveryError ?? defaultDeliveryError,
+      ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
     };
     for (const config of options.streams) {
       if (!STREAM_NAME.test(config.name))
