@@ -25,6 +25,8 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { LAKE_TABLE_NAMES } from '../glue/index.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
+import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
 import { LOCAL_LAKE_BUCKET, LocalPipeline, pipelinePaths } from '../local/pipeline.ts';
@@ -357,7 +359,12 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string) {
       close: () => engine.close(),
     };
     const started = performance.now();
-    const outcome = await runLoad({ engine: timedEngine, warehouse, queries });
+    const outcome = await runLoad({
+      engine: timedEngine,
+      warehouse,
+      queries,
+      roundLog: new ObjectStoreRoundLog(new FsObjectStore(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET)),
+    });
     loaderSeconds = (performance.now() - started) / 1000;
     console.log(
       `loader run: ${loaderSeconds.toFixed(2)} s, of which DuckDB reading the lake ${querySeconds.toFixed(2)} s ` +

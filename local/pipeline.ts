@@ -10,12 +10,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ENV } from '../core/operations.ts';
+import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
 import { DEFAULT_STREAM_PREFIX } from '../firehose/put-record-batch.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { CutMovedError } from '../loader/loader-warehouse.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
@@ -44,8 +46,10 @@ export interface LocalPipelineOptions {
   readonly dataDir: string;
   /** Pause between loader runs. @default 1000 */
   readonly loaderIntervalMs?: number;
-  /** Reader watermark and heartbeat interval. @default 1000 */
+  /** Least time between two watermark rounds, and the heartbeat interval. @default 1000 (the loader's) */
   readonly watermarkIntervalMs?: number;
+  /** Delays and failed deliveries of the local Firehose's partitions (tests of the delivery order). */
+  readonly deliveryOrder?: DeliveryOrder;
   /** Replication slot; default TOTESYS_SLOT, else `totesys_stream`. */
   readonly slot?: string;
   /** Publication; default TOTESYS_PUBLICATION, else `totesys_stream`. */
@@ -71,6 +75,7 @@ export class LocalPipeline {
   readonly #engine: DuckDbQueryEngine;
   readonly #warehouse: PgWarehouse;
   readonly #queries: LoaderQueries;
+  readonly #roundLog: ObjectStoreRoundLog;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
   #loader: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
@@ -84,12 +89,14 @@ export class LocalPipeline {
     engine: DuckDbQueryEngine,
     warehouse: PgWarehouse,
     queries: LoaderQueries,
+    roundLog: ObjectStoreRoundLog,
   ) {
     this.#options = options;
     this.#firehose = firehose;
     this.#engine = engine;
     this.#warehouse = warehouse;
     this.#queries = queries;
+    this.#roundLog = roundLog;
   }
 
   /** Migrates the warehouse, opens the Firehose (delivering what a previous run spooled), starts both loops. */
@@ -115,10 +122,19 @@ export class LocalPipeline {
       }),
       onDeliveryError: (stream, error) =>
         options.log?.({ level: 'WARN', stage: 'firehose', stream, message: (error as Error).message }),
+      ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
     });
     const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
-    const pipeline = new LocalPipeline(options, firehose, engine, warehouse, await readLoaderQueries());
+    const roundLog = new ObjectStoreRoundLog(store);
+    const pipeline = new LocalPipeline(
+      options,
+      firehose,
+      engine,
+      warehouse,
+      await readLoaderQueries(),
+      roundLog,
+    );
     pipeline.#startReader(paths.state);
     pipeline.#loader = pipeline.#loaderLoop();
     return pipeline;
@@ -170,6 +186,7 @@ export class LocalPipeline {
       sourceUrl: this.#options.sourceUrl,
       changeStream: new FirehoseChangeStream({ putter: this.#firehose, streamPrefix: DEFAULT_STREAM_PREFIX }),
       stateStore: new FileStateStore(stateDir),
+      roundLog: this.#roundLog,
       slot: this.#options.slot ?? process.env[ENV.slotName],
       publication: this.#options.publication ?? process.env[ENV.publicationName],
       signal: this.#abort.signal,
@@ -194,6 +211,7 @@ export class LocalPipeline {
           engine: this.#engine,
           warehouse: this.#warehouse,
           queries: this.#queries,
+          roundLog: this.#roundLog,
         });
         this.#lastLoadError = undefined;
         this.#options.onLoad?.(outcome);

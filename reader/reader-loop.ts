@@ -9,9 +9,10 @@ import type pg from 'pg';
 import { type Lsn, lsnToDecimal, maxLsn, minLsn } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
+import type { RoundLog } from '../core/ports/round-log.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import type { SourceTableName } from '../source/source-tables.ts';
-import { snapshotRowsLsn, watermarkEvents } from './change-events.ts';
+import { snapshotRowsLsn } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
 import {
   completeResnapshot,
@@ -28,6 +29,7 @@ import { METRICS_STATE_KEY, ReaderMetrics } from './reader-metrics.ts';
 import type { ReplicationError } from './replication-source.ts';
 import { prepareSource } from './source-setup.ts';
 import { StreamSession } from './stream-session.ts';
+import { WatermarkRounds } from './watermark-rounds.ts';
 
 /** StateStore key of the last durable position. */
 export const POSITION_STATE_KEY = 'reader/position';
@@ -39,6 +41,11 @@ export interface ReaderOptions {
   readonly source?: pg.ClientConfig;
   readonly changeStream: ChangeStream;
   readonly stateStore: StateStore;
+  /**
+   * Where watermark rounds are recorded for the loader (see reader/watermark-rounds.ts). Without one, every
+   * round also puts a watermark into every stream, for consumers that read no round log.
+   */
+  readonly roundLog?: RoundLog;
   /** @default 'totesys_stream' */
   readonly slot?: string;
   /** @default 'totesys_stream' */
@@ -48,8 +55,14 @@ export interface ReaderOptions {
   readonly signal?: AbortSignal;
   /** Stop once everything up to this LSN is durable; `current` = the source's WAL position after the snapshot. */
   readonly stopAtLsn?: Lsn | 'current';
-  /** @default 5000 */
+  /**
+   * Least time between two watermark rounds (a round happens only when a change was put since the last one;
+   * otherwise only the quiet mark moves). Give it the loader's interval: a round more often proves nothing
+   * the loader would read. @default 5000
+   */
   readonly watermarkIntervalMs?: number;
+  /** How often the reader's metrics and position are published. @default the watermark interval */
+  readonly metricsIntervalMs?: number;
   /** @default 10000 */
   readonly heartbeatIntervalMs?: number;
   /** Standby status period. @default 10000 */
@@ -103,6 +116,11 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   const maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
   const flushBytes = Math.min(options.flushBytes ?? 1024 * 1024, Math.floor(maxBufferedBytes / 2));
   const control = new ControlConnection(connection);
+  const rounds = new WatermarkRounds({
+    stream: options.changeStream,
+    stateStore: options.stateStore,
+    ...(options.roundLog ? { roundLog: options.roundLog } : {}),
+  });
 
   let stopReason: ReaderSummary['stoppedBy'] | undefined;
   let wakeStop: () => void = () => undefined;
@@ -128,7 +146,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   const snapshotContext: SnapshotContext = {
     connection,
     slot,
-    stream: options.changeStream,
+    stream: rounds,
     stateStore: options.stateStore,
     batchBytes: flushBytes,
     maxInFlightBytes: Math.max(maxBufferedBytes - flushBytes, 1),
@@ -141,8 +159,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   const putWatermarks = async () => {
     const lsn = watermarkCap === undefined ? durable - 1n : minLsn(durable - 1n, watermarkCap - 1n);
     if (lsn <= 0n) return;
-    await options.changeStream.put(watermarkEvents(lsn, new Date()));
-    watermarks += 1;
+    if ((await rounds.closeRound(lsn)) === 'round') watermarks += 1;
   };
   const publishMetrics = async () => {
     metrics.slotLagBytes = await control.slotLagBytes(slot).catch(() => null);
@@ -195,6 +212,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   };
 
   try {
+    await rounds.start();
     await control.use((client) => prepareSource(client, { slot, publication }));
     try {
       snapshot = await ensureSnapshot(snapshotContext);
@@ -221,10 +239,9 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
         }, ms),
       );
     every(options.heartbeatIntervalMs ?? 10_000, () => control.heartbeat());
-    every(options.watermarkIntervalMs ?? 5000, async () => {
-      await putWatermarks();
-      await publishMetrics();
-    });
+    const watermarkMs = options.watermarkIntervalMs ?? 5000;
+    every(watermarkMs, putWatermarks);
+    every(options.metricsIntervalMs ?? watermarkMs, publishMetrics);
     every(options.resnapshotPollMs ?? 5000, pollResnapshots);
     pollResnapshots();
 
@@ -236,7 +253,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
         connection,
         slot,
         publication,
-        stream: options.changeStream,
+        stream: rounds,
         startDurable: durable,
         maxBufferedBytes,
         flushBytes,

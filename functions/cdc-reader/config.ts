@@ -20,6 +20,8 @@ export interface CdcReaderConfig {
   readonly streamPrefix: string;
   readonly stateBucket: string;
   readonly statePrefix: string;
+  /** The lake bucket: the watermark rounds are recorded under `rounds/` in it. */
+  readonly lakeBucket: string;
 }
 
 /** The environment is missing or has invalid settings; the message names each variable. */
@@ -48,6 +50,8 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     streamPrefix: env[ENV.streamPrefix] || DEFAULTS.streamPrefix,
     stateBucket,
     statePrefix: env[ENV.statePrefix] || 'state/',
+    // The round log lives in the lake bucket, which also holds the state unless told otherwise.
+    lakeBucket: env[ENV.lakeBucket] || stateBucket,
   };
 }
 

@@ -23,6 +23,10 @@ export function createHandler(deps: CdcReaderDependencies) {
         source: await deps.connection(config),
         changeStream,
         stateStore: deps.stateStore(config),
+        roundLog: deps.roundLog(config),
+        // One round per run at most (the final one): the loader reads the lake once a minute.
+        watermarkIntervalMs: 60_000,
+        metricsIntervalMs: 5000,
         slot: config.slot,
         publication: config.publication,
         budgetMs,

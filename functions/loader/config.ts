@@ -8,9 +8,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
+import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
+import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { DEFAULT_QUERIES_DIR } from '../../loader/loader-queries.ts';
 import { type LoaderDeps, readLoaderQueries } from '../../loader/run-load.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
@@ -22,6 +25,8 @@ export interface LoaderConfig {
   readonly workGroup: string;
   readonly glueDatabase: string;
   readonly queriesDir: string;
+  /** The lake bucket (the reader's round log lives under `rounds/` in it). */
+  readonly lakeBucket: string;
 }
 
 /** A missing or malformed setting; names the variable and what to set. */
@@ -40,8 +45,12 @@ export async function readLoaderConfig(env: Env, secrets?: SecretsManagerClient)
   if (tls !== 'require' && tls !== 'disable') {
     throw new LoaderConfigError(`${ENV.databaseTls} must be "require" or "disable".`);
   }
+  const url = await warehouseUrl(env, secrets);
+  const lakeBucket = env[ENV.lakeBucket];
+  if (!lakeBucket) throw new LoaderConfigError(`Set ${ENV.lakeBucket} to the lake bucket (its round log).`);
   return {
-    warehouseUrl: await warehouseUrl(env, secrets),
+    lakeBucket,
+    warehouseUrl: url,
     tls,
     workGroup,
     glueDatabase: env[ENV.glueDatabase] ?? DEFAULTS.glueDatabase,
@@ -102,5 +111,8 @@ export async function createLoaderDeps(config: LoaderConfig): Promise<LoaderDeps
     }),
     warehouse: new PgWarehouse({ url: config.warehouseUrl, tls: config.tls, maxConnections: 1 }),
     queries: await readLoaderQueries(config.queriesDir),
+    roundLog: new ObjectStoreRoundLog(
+      new S3ObjectStore({ client: new S3Client({}), bucket: config.lakeBucket }),
+    ),
   };
 }

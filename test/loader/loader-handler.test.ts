@@ -33,6 +33,7 @@ describe('loader handler', () => {
       engine: harness.engine,
       warehouse: harness.warehouse,
       queries: harness.queries,
+      roundLog: harness.roundLog,
     }));
 
     expect(await handler({}, CONTEXT)).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
@@ -80,7 +81,11 @@ describe('readLoaderConfig', () => {
       }),
     });
     const config = await readLoaderConfig(
-      { TOTESYS_WAREHOUSE_SECRET_ARN: 'arn:secret', TOTESYS_ATHENA_WORKGROUP: 'wg' },
+      {
+        TOTESYS_WAREHOUSE_SECRET_ARN: 'arn:secret',
+        TOTESYS_ATHENA_WORKGROUP: 'wg',
+        TOTESYS_LAKE_BUCKET: 'lake',
+      },
       new SecretsManagerClient({}),
     );
     expect(new URL(config.warehouseUrl)).toMatchObject({
@@ -89,7 +94,12 @@ describe('readLoaderConfig', () => {
       pathname: '/warehouse',
     });
     expect(decodeURIComponent(new URL(config.warehouseUrl).password)).toBe('p@ss/w:rd');
-    expect(config).toMatchObject({ tls: 'require', workGroup: 'wg', glueDatabase: 'totesys_lake' });
+    expect(config).toMatchObject({
+      tls: 'require',
+      workGroup: 'wg',
+      glueDatabase: 'totesys_lake',
+      lakeBucket: 'lake',
+    });
     secrets.restore();
   });
 
@@ -100,5 +110,8 @@ describe('readLoaderConfig', () => {
     await expect(readLoaderConfig({ TOTESYS_WAREHOUSE_URL: 'postgres://x' })).rejects.toThrow(
       /TOTESYS_ATHENA_WORKGROUP/,
     );
+    await expect(
+      readLoaderConfig({ TOTESYS_WAREHOUSE_URL: 'postgres://x', TOTESYS_ATHENA_WORKGROUP: 'wg' }),
+    ).rejects.toThrow(/TOTESYS_LAKE_BUCKET/);
   });
 });

@@ -1,17 +1,20 @@
 /**
  * @module
  * The lake bucket: Parquet under `<lake table>/`, Firehose's failed records under `errors/`, the reader's
- * state under `state/` and Athena's results under `athena-results/`, with an access-log bucket beside it.
+ * state under `state/` and its round log under `rounds/`, and Athena's results under `athena-results/`, with
+ * an access-log bucket beside it.
  */
 import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
+import { ROUND_LOG_PREFIX } from '../../../lake/object-store-round-log.ts';
 import { acknowledge, wildcardFinding } from '../acknowledge.ts';
 
 /** Key prefixes of the lake bucket, shared with the IAM policies that are scoped to them. */
 export const LAKE_PREFIXES = {
   errors: 'errors/',
   state: 'state/',
+  rounds: ROUND_LOG_PREFIX,
   athenaResults: 'athena-results/',
 } as const;
 

@@ -105,6 +105,11 @@ export class WarehouseLoader extends Construct {
         resources: LAKE_TABLE_NAMES.map((t) => props.bucket.arnForObjects(`${t}/*`)),
       }),
       new iam.PolicyStatement({
+        sid: 'ReadRounds',
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.rounds}*`)],
+      }),
+      new iam.PolicyStatement({
         sid: 'ListLake',
         actions: ['s3:ListBucket', 's3:GetBucketLocation'],
         resources: [props.bucket.bucketArn],
@@ -123,11 +128,13 @@ export class WarehouseLoader extends Construct {
     });
     acknowledge(
       this.fn,
-      [...LAKE_TABLE_NAMES.map((t) => `${t}/`), LAKE_PREFIXES.athenaResults].map((prefix) => ({
-        id: lakeObjectsFinding(this, prefix),
-        reason:
-          "Athena reads every Parquet file of a lake table and names its result files itself, so objects are granted by the tables' prefixes and athena-results/ only.",
-      })),
+      [...LAKE_TABLE_NAMES.map((t) => `${t}/`), LAKE_PREFIXES.rounds, LAKE_PREFIXES.athenaResults].map(
+        (prefix) => ({
+          id: lakeObjectsFinding(this, prefix),
+          reason:
+            "Athena reads every Parquet file of a lake table and names its result files itself, and rounds are named by their LSN, so objects are granted by the tables' prefixes, rounds/ and athena-results/ only.",
+        }),
+      ),
     );
   }
 }
