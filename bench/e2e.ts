@@ -23,7 +23,8 @@ import { pipeline as streamPipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { LAKE_TABLE_NAMES } from '../glue/index.ts';
+import { LAKE_TABLE_NAMES } from '../core/schema/lake-tables.ts';
+import { WAREHOUSE_TABLE_NAMES } from '../core/schema/warehouse-tables.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
@@ -36,7 +37,6 @@ import { Simulator } from '../source/simulator/simulator.ts';
 import { migrateSource } from '../source/source-migration.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
-import { WAREHOUSE_TABLE_NAMES } from '../warehouse/warehouse-tables.ts';
 
 /** Runs the benchmark and prints its figures. */
 export async function run(args: string[]): Promise<void> {

@@ -22,14 +22,19 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ChangeEvent, RowImage, SourceValue } from '../core/change-event.ts';
+import { type FirehoseRecord, PUT_RECORD_BATCH_LIMITS } from '../core/ports/record-batch-putter.ts';
+import {
+  LAKE_TABLES,
+  type LakeColumnType,
+  lakeColumns,
+  lakeTableForSource,
+} from '../core/schema/lake-tables.ts';
+import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../core/schema/source-tables.ts';
 import { LambdaWorkerPool } from '../firehose/lambda-worker-pool.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
-import { type FirehoseRecord, PUT_RECORD_BATCH_LIMITS } from '../firehose/put-record-batch.ts';
 import { totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler } from '../functions/transformer/handler.ts';
-import { LAKE_TABLES, type LakeColumnType, lakeColumns, lakeTableForSource } from '../glue/index.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
-import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../source/source-tables.ts';
 import { mapChangeEvent } from '../transform/lake-row-mapping.ts';
 
 const MAX_RECORD_BYTES = 64 * 1024;

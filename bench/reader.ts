@@ -21,18 +21,19 @@ import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
+import { SILENT_LOG } from '../core/ports/log.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
-import { MemoryRecordPutter } from '../reader/faulty-putter.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import { ensureSnapshot } from '../reader/initial-snapshot.ts';
-import { MemoryChangeStream } from '../reader/memory-change-stream.ts';
 import { runReader } from '../reader/reader-loop.ts';
-import { MemoryStateStore } from '../reader/state/memory-state-store.ts';
 import { migrateSource } from '../source/source-migration.ts';
+import { MemoryChangeStream } from '../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../testing/memory-state-store.ts';
+import { MemoryRecordPutter } from '../testing/record-putters.ts';
 
 const run$ = promisify(execFile);
 const PUBLICATION = 'totesys_stream';
-const quiet = () => undefined;
+const quiet = SILENT_LOG;
 
 /** Runs the benchmark and prints each figure beside its reference. */
 export async function run(args: string[]): Promise<void> {

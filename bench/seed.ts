@@ -15,10 +15,10 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { SOURCE_TABLE_NAMES } from '../core/schema/source-tables.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
 import { seedSource } from '../source/seed/seed-source.ts';
 import { migrateSource } from '../source/source-migration.ts';
-import { SOURCE_TABLE_NAMES } from '../source/source-tables.ts';
 
 /** Runs the benchmark; prints both rates and their ratio. */
 export async function run(args: string[]): Promise<void> {

@@ -6,7 +6,7 @@
  * decimal strings (`"2.43"`), timestamps exactly as PostgreSQL prints them (`"2022-11-03 14:20:52.186"`), text
  * dates and enum labels as strings, booleans as JSON booleans, NULL as `null`. Floats never appear.
  */
-import type { SourceTableName } from '../source/source-tables.ts';
+import type { SourceTableName } from './schema/source-tables.ts';
 
 /** One column value as it travels in a change event. */
 export type SourceValue = string | number | boolean | null;

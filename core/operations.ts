@@ -40,6 +40,19 @@ export const METRICS = {
 /** The dimension that names a lake table on per-table metrics. */
 export const TABLE_DIMENSION = 'Table';
 
+/**
+ * The `service` dimension Powertools Metrics puts on every metric, and the Logger's `service` key: one per
+ * Lambda. Alarms name it, so the functions and CDK take it from here.
+ */
+export const SERVICE_DIMENSION = 'service';
+export const SERVICES = {
+  reader: 'totesys-cdc-reader',
+  transformer: 'totesys-transformer',
+  loader: 'totesys-loader',
+  seed: 'totesys-seed',
+} as const;
+export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
+
 /** Environment variables the Lambdas read (validated at start by each function's config module). */
 export const ENV = {
   /** Secrets Manager ARN of the source credentials (RDS secret JSON: host, port, username, password, dbname). */
@@ -67,6 +80,8 @@ export const ENV = {
   athenaWorkgroup: 'TOTESYS_ATHENA_WORKGROUP',
   /** `require` (default on AWS) or `disable`: TLS to the databases. */
   databaseTls: 'TOTESYS_DB_TLS',
+  /** Lowest log level written (DEBUG, INFO, WARN, ERROR): Powertools Logger's own variable, read locally too. */
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
 /** Defaults for the names above. */

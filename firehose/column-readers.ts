@@ -8,7 +8,7 @@
  * a JSON number, a decimal as `"123.45"`, a repeated `_commit_ts`...); anything else goes through
  * `parseJsonValue` itself, so what is accepted, refused and with which message is unchanged.
  */
-import type { LakeColumn, LakeColumnType } from '../glue/index.ts';
+import type { LakeColumn, LakeColumnType } from '../core/schema/lake-tables.ts';
 import { canonicalDateDays, dateToEpochDays, parseJsonValue } from '../lake/lake-value.ts';
 import type { ParquetCell } from '../lake/parquet-writer.ts';
 

@@ -3,7 +3,7 @@
  * The JSON documents Firehose writes under `ErrorOutputPrefix`, one per failed record, newline-delimited
  * (aws-contracts.md sections 1.4 and 3). Timestamps are epoch milliseconds; `rawData` is base64.
  */
-import { GLUE_DATABASE, type LakeTable } from '../glue/index.ts';
+import { GLUE_DATABASE, type LakeTable } from '../core/schema/lake-tables.ts';
 
 /** The values of `!{firehose:error-output-type}` the local Firehose produces. */
 export const ERROR_OUTPUT_TYPES = {

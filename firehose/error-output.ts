@@ -5,7 +5,7 @@
  * `ErrorOutputPrefix` with the oldest record's arrival time.
  */
 import type { ObjectStore } from '../core/ports/object-store.ts';
-import type { LakeTable } from '../glue/index.ts';
+import type { LakeTable } from '../core/schema/lake-tables.ts';
 import {
   conversionFailedDocument,
   ERROR_OUTPUT_TYPES,

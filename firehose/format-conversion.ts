@@ -5,7 +5,7 @@
  * the stream's Glue table. A record that cannot be read fails as a whole (`format-conversion-failed`), the
  * other records of the batch still convert (aws-contracts.md section 3).
  */
-import { type LakeTable, lakeColumns } from '../glue/index.ts';
+import { type LakeTable, lakeColumns } from '../core/schema/lake-tables.ts';
 import { LakeValueError } from '../lake/lake-value.ts';
 import type { ParquetCell } from '../lake/parquet-writer.ts';
 import { type ColumnReader, columnReader } from './column-readers.ts';

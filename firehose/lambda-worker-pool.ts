@@ -15,7 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import type { LakeTableName } from '../glue/index.ts';
+import type { LakeTableName } from '../core/schema/lake-tables.ts';
 import type { PartitionEncoder, PartitionEncoding } from './partition-encoding.ts';
 import type {
   InvocationRecord,

@@ -13,6 +13,13 @@
  * await firehose.close(); // delivers what is buffered, then stops
  */
 import { join } from 'node:path';
+import {
+  PUT_RECORD_BATCH_LIMITS,
+  type PutRecordBatchInput,
+  type PutRecordBatchOutput,
+  type PutRecordBatchResponseEntry,
+  type RecordBatchPutter,
+} from '../core/ports/record-batch-putter.ts';
 import type { DeliveryOrder } from './delivery-order.ts';
 import { DeliveryStream } from './delivery-stream.ts';
 import {
@@ -23,13 +30,6 @@ import {
   ServiceUnavailableError,
 } from './firehose-errors.ts';
 import { compileS3Prefixes } from './prefix-expression.ts';
-import {
-  PUT_RECORD_BATCH_LIMITS,
-  type PutRecordBatchInput,
-  type PutRecordBatchOutput,
-  type PutRecordBatchResponseEntry,
-  type RecordBatchPutter,
-} from './put-record-batch.ts';
 import { Spool } from './spool.ts';
 import type { DeliveryStreamConfig } from './stream-config.ts';
 import type { DeliveryStreamMetrics } from './stream-metrics.ts';

@@ -7,7 +7,7 @@
  * ({@link inProcessEncoder}) or in a worker (`LambdaWorkerPool.encoder`), which leaves the main thread to
  * accept records while another core converts and compresses.
  */
-import { LAKE_TABLES, type LakeTableName } from '../glue/index.ts';
+import { LAKE_TABLES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { writeLakeParquetColumns } from '../lake/parquet-writer.ts';
 import { type RecordConverter, recordConverter } from './format-conversion.ts';
 

@@ -6,9 +6,9 @@
  * deployment's business, not enforced here.
  */
 import type { ObjectStore } from '../core/ports/object-store.ts';
-import { LAKE_TABLES, type LakeTable } from '../glue/index.ts';
+import { DEFAULT_STREAM_PREFIX, deliveryStreamName } from '../core/ports/record-batch-putter.ts';
+import { LAKE_TABLES, type LakeTable } from '../core/schema/lake-tables.ts';
 import type { PartitionEncoder } from './partition-encoding.ts';
-import { DEFAULT_STREAM_PREFIX, deliveryStreamName } from './put-record-batch.ts';
 import type { Invoker, TransformFunction } from './transformation-invocation.ts';
 
 /** A buffering hint pair, in AWS's units (fractions allowed locally). */

@@ -12,7 +12,7 @@ import {
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
-import { GLUE_DATABASE } from '../glue/index.ts';
+import { GLUE_DATABASE } from '../core/schema/lake-tables.ts';
 
 /** How an {@link AthenaQueryEngine} reaches Athena and how patiently it waits. */
 export interface AthenaQueryEngineOptions {

@@ -1,6 +1,6 @@
 /**
  * @module
- * The Catalog port offline: every lake table from `glue/` as a DuckDB view over
+ * The Catalog port offline: every lake table from `core/schema/lake-tables.ts` as a DuckDB view over
  * `<lakeDir>/<bucket>/<table>/dt=YYYY-MM-DD/*.parquet`, with `dt` read from the path (hive partitioning) as a
  * DATE. A table without files yet is a typed empty view, so queries over it return no rows instead of failing.
  */
@@ -15,7 +15,7 @@ import {
   type LakeTableName,
   lakeColumns,
   PARTITION_COLUMN,
-} from '../glue/index.ts';
+} from '../core/schema/lake-tables.ts';
 
 /** The DuckDB type each Glue type reads as (what the Parquet writer's encodings come back as). */
 const DUCKDB_TYPES: { readonly [T in LakeColumnType]: string } = {
@@ -147,7 +147,7 @@ export class DuckDbCatalog implements Catalog {
       } catch (error) {
         throw new DuckDbCatalogError(
           `Could not create the DuckDB view of lake table ${name} over ${this.locate(name).location}: ` +
-            `${(error as Error).message}. Check that its files are Parquet written with the glue/ schema.`,
+            `${(error as Error).message}. Check that its files are Parquet written with the lake schema (core/schema/lake-tables.ts).`,
           { cause: error },
         );
       }
@@ -269,7 +269,7 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-/** Identifiers come from glue/ only; quoting keeps names like `_op` unambiguous. */
+/** Identifiers come from the lake schema (core/schema/) only; quoting keeps names like `_op` unambiguous. */
 function quote(identifier: string): string {
   return `"${identifier}"`;
 }

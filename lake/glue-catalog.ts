@@ -2,7 +2,7 @@
  * @module
  * Catalog on AWS Glue. The Glue database and tables belong to the CDK lake stack (CloudFormation owns their
  * definitions), so this adapter never creates them: it checks that each one exists with the columns of
- * `glue/`, and says which is missing or drifted and that `cdk deploy` puts it right.
+ * `core/schema/lake-tables.ts`, and says which is missing or drifted and that `cdk deploy` puts it right.
  */
 import { EntityNotFoundException, GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
 import type { Catalog, LakeTableLocation } from '../core/ports/catalog.ts';
@@ -12,7 +12,7 @@ import {
   LAKE_TABLES,
   type LakeTableName,
   lakeColumns,
-} from '../glue/index.ts';
+} from '../core/schema/lake-tables.ts';
 
 /** Where the Glue catalog and the lake bucket are. */
 export interface GlueCatalogOptions {
@@ -23,7 +23,7 @@ export interface GlueCatalogOptions {
   readonly database?: string;
 }
 
-/** One or more lake tables are missing from Glue, or do not have the columns `glue/` defines. */
+/** One or more lake tables are missing from Glue, or do not have the columns `core/schema/lake-tables.ts` defines. */
 export class GlueCatalogMismatchError extends Error {
   override readonly name = 'GlueCatalogMismatchError';
   constructor(
@@ -53,7 +53,7 @@ export class GlueCatalog implements Catalog {
   }
 
   /**
-   * Checks every lake table exists in Glue with the columns of `glue/`, in order. Creating them here would
+   * Checks every lake table exists in Glue with the columns of `core/schema/lake-tables.ts`, in order. Creating them here would
    * fork the schema from CloudFormation's, so a missing or drifted table is an error that names the fix.
    */
   async ensureTables(): Promise<void> {
@@ -83,9 +83,9 @@ export class GlueCatalog implements Catalog {
     }
     if (problems.length > 0) {
       throw new GlueCatalogMismatchError(
-        `The Glue catalog does not match glue/: ${problems.join('; ')}. ` +
+        `The Glue catalog does not match the lake schema (core/schema/lake-tables.ts): ${problems.join('; ')}. ` +
           'Run `cdk deploy` for the lake stack (npm run synth, then cdk deploy TotesysLake): it creates the ' +
-          'database and every table with the columns from glue/.',
+          'database and every table with the columns of the lake schema.',
         problems,
         { cause: firstCause },
       );

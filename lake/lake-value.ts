@@ -9,7 +9,7 @@
  * takes its output. Numbers that must stay exact (decimals, 64-bit integers, timestamps) are `bigint`, never
  * floats.
  */
-import type { LakeColumn } from '../glue/index.ts';
+import type { LakeColumn } from '../core/schema/lake-tables.ts';
 
 /**
  * A typed lake value, by Glue type: `int` number; `bigint` bigint; `decimal(10,2)` bigint of hundredths

@@ -9,10 +9,13 @@
  * const { rounds, quiet } = await log.read(cutLsn);
  */
 import type { ObjectStore } from '../core/ports/object-store.ts';
-import type { QuietMark, RoundLog, RoundLogContents, WatermarkRound } from '../core/ports/round-log.ts';
-
-/** The key prefix of the round log in the lake bucket. */
-export const ROUND_LOG_PREFIX = 'rounds/';
+import {
+  type QuietMark,
+  ROUND_LOG_PREFIX,
+  type RoundLog,
+  type RoundLogContents,
+  type WatermarkRound,
+} from '../core/ports/round-log.ts';
 
 const QUIET_KEY = `${ROUND_LOG_PREFIX}quiet.json`;
 const PROVEN_KEY = `${ROUND_LOG_PREFIX}proven.json`;

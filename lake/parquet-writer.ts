@@ -1,7 +1,7 @@
 /**
  * @module
  * Writes lake rows as one Parquet file with the lake table's schema, as Firehose's record format conversion
- * does on AWS: business and metadata columns in glue/ order (the `dt` partition lives in the object path, not
+ * does on AWS: business and metadata columns in lake schema order (the `dt` partition lives in the object path, not
  * in the file), every column optional, Snappy compression.
  *
  * Types are the Parquet encodings Athena, DuckDB and hyparquet read back as the Glue types: `decimal(10,2)` is
@@ -10,7 +10,12 @@
  */
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { type LakeColumn, type LakeColumnType, type LakeTable, lakeColumns } from '../glue/index.ts';
+import {
+  type LakeColumn,
+  type LakeColumnType,
+  type LakeTable,
+  lakeColumns,
+} from '../core/schema/lake-tables.ts';
 import { dateToEpochDays, type LakeRow, type LakeValue } from './lake-value.ts';
 
 /**

@@ -7,8 +7,8 @@
  * quiet mark above it (nothing was put since). Only the partitions the pending rounds name are ever read.
  */
 import type { RoundLogContents, WatermarkRound } from '../core/ports/round-log.ts';
-import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
-import type { LakeWatermark } from './loader-warehouse.ts';
+import type { LakeWatermark } from '../core/ports/warehouse.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 
 /** The earliest `dt` when every partition may matter (a round was pruned before this loader saw it). */
 export const EVERY_DAY = '1970-01-01';

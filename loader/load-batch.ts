@@ -8,15 +8,14 @@
  * transaction.
  */
 import type { QueryResult } from '../core/ports/query-engine.ts';
-import type { Cut, TableRows } from '../core/ports/warehouse.ts';
-import { LAKE_TABLES } from '../glue/index.ts';
+import type { Cut, LakeWatermark, LoadBatch, TableRows } from '../core/ports/warehouse.ts';
+import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
 import {
   DIMENSION_TABLE_NAMES,
   FACT_TABLE_NAMES,
   type WarehouseTableName,
-} from '../warehouse/warehouse-tables.ts';
+} from '../core/schema/warehouse-tables.ts';
 import { DIM_DATE_COLUMNS, dimDateRow } from './dim-date.ts';
-import type { LakeWatermark, LoaderBatch } from './loader-warehouse.ts';
 
 /** The query result of every star table except dim_date, keyed by table. */
 export type WindowRows = Readonly<Record<Exclude<WarehouseTableName, 'dim_date'>, QueryResult>>;
@@ -26,7 +25,7 @@ export const UNKNOWN = 'unknown';
 
 /** The batch and what building it noticed. */
 export interface BuiltBatch {
-  readonly batch: LoaderBatch;
+  readonly batch: LoadBatch;
   /** Fact versions dropped because they were snapshot re-reads of an unchanged order. */
   readonly unchangedReReads: number;
   /** Staff whose department (or counterparties whose address) was missing from the lake, as `table:key`. */

@@ -1,52 +1,22 @@
 /**
  * @module
- * A loader run's figures as CloudWatch embedded metric format documents (one JSON line each): rows loaded,
- * inferred members, warehouse lag, end-to-end latency, and lake lag per table (dimension `Table`).
+ * A loader run's figures as metric points: rows loaded, inferred members, warehouse lag, end-to-end latency,
+ * and lake lag per table (dimension `Table`). The Lambda publishes them through Powertools Metrics.
  */
-import { METRIC_NAMESPACE, METRICS, TABLE_DIMENSION } from '../core/operations.ts';
-import type { LakeWatermark } from './loader-warehouse.ts';
+import { METRICS, TABLE_DIMENSION } from '../core/operations.ts';
+import type { MetricPoint } from '../core/ports/metrics.ts';
+import type { LakeWatermark } from '../core/ports/warehouse.ts';
 import type { LoadOutcome } from './run-load.ts';
 
-/** One embedded-metric-format document. */
-export type MetricDocument = Record<string, unknown>;
-
-interface Metric {
-  readonly name: string;
-  readonly unit: 'Count' | 'Seconds';
-  readonly value: number;
-}
-
-function document(
-  now: number,
-  metrics: readonly Metric[],
-  dimensions: Record<string, string> = {},
-): MetricDocument {
-  return {
-    _aws: {
-      Timestamp: now,
-      CloudWatchMetrics: [
-        {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [Object.keys(dimensions)],
-          Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
-        },
-      ],
-    },
-    ...dimensions,
-    ...Object.fromEntries(metrics.map((m) => [m.name, m.value])),
-  };
-}
-
 /**
- * The metric documents of one run. Lake lag is published per table on every run that read watermarks, loaded
+ * The metric points of one run. Lake lag is published per table on every run that read watermarks, loaded
  * or not: a stalled stream holds the cut still, and its alarm must fire precisely then. Warehouse lag is 0
  * when the lake holds no change above the cut (an idle source is not late); a stalled stream hiding changes
  * is caught by its own lake lag.
  */
-export function loaderMetricDocuments(outcome: LoadOutcome, now = Date.now()): MetricDocument[] {
-  const documents: MetricDocument[] = [];
+export function loaderMetricPoints(outcome: LoadOutcome, now = Date.now()): MetricPoint[] {
   const cut = outcome.status === 'loaded' ? outcome.toCut : outcome.fromCut;
-  const metrics: Metric[] = [];
+  const metrics: MetricPoint[] = [];
   if (cut?.commitTs) {
     const behind = changesAbove(outcome.watermarks, cut.lsn);
     metrics.push({
@@ -72,16 +42,14 @@ export function loaderMetricDocuments(outcome: LoadOutcome, now = Date.now()): M
   for (const watermark of outcome.watermarks) {
     if (!watermark.emittedAt) continue;
     const emitted = Date.parse(`${watermark.emittedAt.replace(' ', 'T')}Z`);
-    documents.push(
-      document(
-        now,
-        [{ name: METRICS.lake.lagSeconds, unit: 'Seconds', value: Math.max(0, (now - emitted) / 1000) }],
-        { [TABLE_DIMENSION]: watermark.table },
-      ),
-    );
+    metrics.push({
+      name: METRICS.lake.lagSeconds,
+      unit: 'Seconds',
+      value: Math.max(0, (now - emitted) / 1000),
+      dimensions: { [TABLE_DIMENSION]: watermark.table },
+    });
   }
-  if (metrics.length > 0) documents.unshift(document(now, metrics));
-  return documents;
+  return metrics;
 }
 
 /**

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { QueryParameter } from '../core/ports/query-engine.ts';
-import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 
 /**
  * The values a loader query may ask for: the first partition day, the previous and the new cut, and per lake

@@ -6,9 +6,9 @@
  */
 import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
 import type { RoundLog } from '../core/ports/round-log.ts';
-import type { Cut } from '../core/ports/warehouse.ts';
-import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../warehouse/warehouse-tables.ts';
+import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
 import { buildLoadBatch, type WindowRows } from './load-batch.ts';
 import {
@@ -17,7 +17,6 @@ import {
   type QueryParameterName,
   readLoaderQuery,
 } from './loader-queries.ts';
-import type { InferredMember, LakeWatermark, LoaderWarehouse, LoadLatency } from './loader-warehouse.ts';
 
 /** The loader's SQL: the watermark query and one window query per star table but dim_date. */
 export type LoaderQueries = Readonly<
@@ -68,7 +67,7 @@ export interface FileFloorEngine {
 /** What a run needs. */
 export interface LoaderDeps {
   readonly engine: QueryEngine & Partial<FileFloorEngine>;
-  readonly warehouse: LoaderWarehouse;
+  readonly warehouse: Warehouse;
   readonly queries: LoaderQueries;
   /** The reader's watermark rounds (which partitions must hold a watermark for a cut to be proven). */
   readonly roundLog: RoundLog;

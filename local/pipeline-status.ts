@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
-import { LAKE_TABLE_NAMES, type LakeTableName } from '../glue/index.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../warehouse/warehouse-tables.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline.ts';
 
 /** The pipeline part of `status --json`. */

@@ -10,15 +10,16 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ENV } from '../core/operations.ts';
+import type { Log } from '../core/ports/log.ts';
+import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
+import { CutMovedError } from '../core/ports/warehouse.ts';
 import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
-import { DEFAULT_STREAM_PREFIX } from '../firehose/put-record-batch.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
-import { CutMovedError } from '../loader/loader-warehouse.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
@@ -55,7 +56,7 @@ export interface LocalPipelineOptions {
   /** Publication; default TOTESYS_PUBLICATION, else `totesys_stream`. */
   readonly publication?: string;
   /** One JSON object per notable event (default: none; `up` prints them). */
-  readonly log?: (entry: Record<string, unknown>) => void;
+  readonly log?: Log;
   /** Told about every loader run. */
   readonly onLoad?: (outcome: LoadOutcome) => void;
   /** Told how the reader's initial snapshot (or a requested re-read) progresses, per table. */
@@ -121,7 +122,7 @@ export class LocalPipeline {
         bufferingHints: LOCAL_DEFAULTS.bufferingHints,
       }),
       onDeliveryError: (stream, error) =>
-        options.log?.({ level: 'WARN', stage: 'firehose', stream, message: (error as Error).message }),
+        options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
       ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
     });
     const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
@@ -174,7 +175,7 @@ export class LocalPipeline {
     await this.#firehose
       .close()
       .catch((error: unknown) =>
-        this.#options.log?.({ level: 'WARN', stage: 'firehose', message: (error as Error).message }),
+        this.#options.log?.warn('closing the local Firehose failed', { stage: 'firehose', error }),
       );
     await this.#engine.close();
     await this.#warehouse.close();
@@ -192,13 +193,13 @@ export class LocalPipeline {
       signal: this.#abort.signal,
       watermarkIntervalMs: interval,
       heartbeatIntervalMs: interval,
-      log: (entry) => this.#options.log?.({ stage: 'reader', ...entry }),
+      log: this.#options.log,
       onProgress: this.#options.onSnapshotProgress,
     }).catch((error: unknown) => {
       this.#failure ??= new PipelineError(`The CDC reader stopped: ${(error as Error).message}`, {
         cause: error,
       });
-      this.#options.log?.({ level: 'ERROR', stage: 'reader', message: this.#failure.message });
+      this.#options.log?.error('the CDC reader stopped', { stage: 'reader', error });
       return undefined;
     });
   }
@@ -216,19 +217,17 @@ export class LocalPipeline {
         this.#lastLoadError = undefined;
         this.#options.onLoad?.(outcome);
         if (outcome.status === 'loaded') {
-          this.#options.log?.({
+          this.#options.log?.debug('loaded', {
             stage: 'loader',
-            cut: outcome.toCut.lsn,
-            rows: outcome.rowsWritten,
-            inferredMembers: outcome.inferredMembers.length,
-            latencyP95: outcome.latency?.p95,
+            lsn: outcome.toCut.lsn,
+            counts: { ...outcome.rowsWritten, inferredMembers: outcome.inferredMembers.length },
           });
         }
       } catch (error) {
         // A cut moved by another loader is not a failure; anything else is reported and retried next tick.
         if (!(error instanceof CutMovedError)) {
           this.#lastLoadError = error as Error;
-          this.#options.log?.({ level: 'ERROR', stage: 'loader', message: (error as Error).message });
+          this.#options.log?.error('load failed; retrying at the next tick', { stage: 'loader', error });
         }
       }
       this.#loadRuns++;

@@ -6,13 +6,18 @@
  * version, plus a history check: an order's fact rows are exactly the versions `pipeline.fact_version` records.
  */
 import pg from 'pg';
-import { DIM_DATE_COLUMNS, dimDateRow } from '../loader/dim-date.ts';
-import { currencyName } from '../transform/currency-names.ts';
 import {
+  businessKey,
   DIMENSION_TABLE_NAMES,
   FACT_TABLE_NAMES,
+  isFactTable,
+  loadedColumns,
+  WAREHOUSE_FOREIGN_KEYS,
+  WAREHOUSE_TABLES,
   type WarehouseTableName,
-} from '../warehouse/warehouse-tables.ts';
+} from '../core/schema/warehouse-tables.ts';
+import { DIM_DATE_COLUMNS, dimDateRow } from '../loader/dim-date.ts';
+import { currencyName } from '../transform/currency-names.ts';
 
 /** One difference between source and warehouse. */
 export interface Difference {
@@ -68,26 +73,6 @@ const SOURCE_STAR: Readonly<Record<Exclude<WarehouseTableName, 'dim_date' | 'dim
       payment_amount, currency_id, payment_type_id, paid, payment_date::date AS payment_date FROM payment`,
 };
 
-const KEY: Readonly<Record<WarehouseTableName, string>> = {
-  dim_date: 'date_id',
-  dim_currency: 'currency_id',
-  dim_location: 'location_id',
-  dim_design: 'design_id',
-  dim_payment_type: 'payment_type_id',
-  dim_staff: 'staff_id',
-  dim_counterparty: 'counterparty_id',
-  dim_transaction: 'transaction_id',
-  fact_sales_order: 'sales_order_id',
-  fact_purchase_order: 'purchase_order_id',
-  fact_payment: 'payment_id',
-};
-
-const RECORD_ID: Readonly<Record<(typeof FACT_TABLE_NAMES)[number], string>> = {
-  fact_sales_order: 'sales_record_id',
-  fact_purchase_order: 'purchase_record_id',
-  fact_payment: 'payment_record_id',
-};
-
 /** Every column of a query as text, keyed by `key`. */
 async function textRows(client: pg.ClientBase, sql: string, key: string): Promise<Rows> {
   const result = await client.query({ text: `SELECT * FROM (${sql}) AS q`, rowMode: 'array' });
@@ -115,15 +100,6 @@ function asText(sql: string, columns: readonly string[]): string {
   return `SELECT ${columns.map((c) => `${c}::text AS ${c}`).join(', ')} FROM (${sql}) AS t`;
 }
 
-async function columnsOf(client: pg.ClientBase, table: WarehouseTableName): Promise<string[]> {
-  const result = await client.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1
-     ORDER BY ordinal_position`,
-    [table],
-  );
-  return result.rows.map((r) => r.column_name);
-}
-
 /** Compares the warehouse with the source's current state. */
 export async function reconcile(sourceUrl: string, warehouseUrl: string): Promise<ReconcileReport> {
   const source = new pg.Client({ connectionString: sourceUrl });
@@ -143,17 +119,16 @@ export async function reconcile(sourceUrl: string, warehouseUrl: string): Promis
 
     for (const table of [...DIMENSION_TABLE_NAMES, ...FACT_TABLE_NAMES]) {
       if (table === 'dim_date') continue;
-      const key = KEY[table];
-      const all = await columnsOf(warehouse, table);
-      const isFact = (FACT_TABLE_NAMES as readonly string[]).includes(table);
-      const columns = isFact ? all.filter((c) => c !== RECORD_ID[table as keyof typeof RECORD_ID]) : all;
+      const key = businessKey(table);
+      const isFact = isFactTable(table);
+      const columns = loadedColumns(table).map((c) => c.name);
       const expected =
         table === 'dim_currency'
           ? await currencyRows(source)
           : await textRows(source, asText(SOURCE_STAR[table], columns), key);
       const actualSql = isFact
         ? `SELECT DISTINCT ON (${key}) ${columns.join(', ')} FROM public.${table}
-           ORDER BY ${key}, ${RECORD_ID[table as keyof typeof RECORD_ID]} DESC`
+           ORDER BY ${key}, ${WAREHOUSE_TABLES[table].primaryKey} DESC`
         : `SELECT ${columns.join(', ')} FROM public.${table}`;
       const actual = await textRows(warehouse, asText(actualSql, columns), key);
       const before = differences.length;
@@ -221,18 +196,11 @@ async function currencyRows(source: pg.ClientBase): Promise<Rows> {
 
 /** Dimension keys some fact row references, per dimension. */
 async function referencedKeys(warehouse: pg.ClientBase): Promise<Map<WarehouseTableName, Set<string>>> {
-  const result = await warehouse.query<{ target: WarehouseTableName; source: string; source_column: string }>(
-    `SELECT rc.relname AS target, c.relname AS source, a.attname AS source_column
-     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
-     JOIN pg_class rc ON rc.oid = k.confrelid
-     WHERE k.contype = 'f' AND n.nspname = 'public'`,
-  );
   const keys = new Map<WarehouseTableName, Set<string>>();
-  for (const fk of result.rows) {
-    if (!(FACT_TABLE_NAMES as readonly string[]).includes(fk.source) || fk.target === 'dim_date') continue;
+  for (const fk of WAREHOUSE_FOREIGN_KEYS) {
+    if (!isFactTable(fk.table) || fk.target === 'dim_date') continue;
     const values = await warehouse.query<{ v: string }>(
-      `SELECT DISTINCT ${fk.source_column}::text AS v FROM public.${fk.source}`,
+      `SELECT DISTINCT ${fk.column}::text AS v FROM public.${fk.table}`,
     );
     const set = keys.get(fk.target) ?? new Set<string>();
     for (const row of values.rows) set.add(row.v);
@@ -246,7 +214,7 @@ async function historyDifferences(
   warehouse: pg.ClientBase,
   table: (typeof FACT_TABLE_NAMES)[number],
 ): Promise<Difference[]> {
-  const key = KEY[table];
+  const key = businessKey(table);
   const result = await warehouse.query<{ order_id: string }>(
     `SELECT coalesce(f.order_id, v.order_id)::text AS order_id
      FROM (SELECT ${key} AS order_id, count(*) AS n FROM public.${table} GROUP BY 1) AS f

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
-import type { WarehouseTableName } from '../warehouse/warehouse-tables.ts';
+import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { LocalPipeline, type LocalPipelineOptions } from './pipeline.ts';
 
 /** What `sync --json` prints. */

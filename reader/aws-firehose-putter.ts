@@ -7,7 +7,7 @@ import type {
   PutRecordBatchInput,
   PutRecordBatchOutput,
   RecordBatchPutter,
-} from '../firehose/put-record-batch.ts';
+} from '../core/ports/record-batch-putter.ts';
 
 /** Sends `PutRecordBatch` to Amazon Data Firehose. SDK errors (throttling included) propagate unchanged. */
 export class AwsFirehosePutter implements RecordBatchPutter {

@@ -13,7 +13,7 @@ import {
   SOURCE_TABLE_NAMES,
   SOURCE_TABLES,
   type SourceTableName,
-} from '../source/source-tables.ts';
+} from '../core/schema/source-tables.ts';
 import type { DecodedTuple, ReplicationMessage } from './replication-source.ts';
 
 /** A built event with a cheap estimate of its JSON size, for buffer accounting. */

@@ -16,7 +16,7 @@ import {
   type FirehoseRecord,
   PUT_RECORD_BATCH_LIMITS,
   type RecordBatchPutter,
-} from '../firehose/put-record-batch.ts';
+} from '../core/ports/record-batch-putter.ts';
 
 /** Retry policy of failed records. */
 export interface RetryPolicy {

@@ -7,14 +7,15 @@
  * resumes with the tables still missing. Those are re-read under a fresh exact point: a TEMPORARY slot with
  * its own exported snapshot, whose consistent point becomes the re-read rows' LSN. Downstream orders by
  * (lsn, seq) and dedupes, so the result is still exactly the source. `--resnapshot TABLE` uses the same
- * re-read while streaming continues; another process asks for one through `reader/resnapshot-requests`.
+ * re-read while streaming continues; another process asks for one through `reader/resnapshot-requests.ts`.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
-import type { StateStore } from '../core/ports/state-store.ts';
-import { isSourceTableName, SOURCE_TABLE_NAMES, type SourceTableName } from '../source/source-tables.ts';
+import type { Log } from '../core/ports/log.ts';
+import { type StateStore, stateKey } from '../core/ports/state-store.ts';
+import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
 import { snapshotEvents } from './change-events.ts';
 import { PutPipeline } from './put-pipeline.ts';
 import { copyTable, createExportedSnapshot, type ExportedSnapshot, SnapshotError } from './snapshot-copy.ts';
@@ -25,9 +26,8 @@ export class SnapshotAbandonedError extends Error {
   override readonly name = 'SnapshotAbandonedError';
 }
 
-/** StateStore keys of the snapshot. */
-export const SNAPSHOT_STATE_KEY = 'reader/snapshot';
-export const RESNAPSHOT_REQUESTS_KEY = 'reader/resnapshot-requests';
+/** StateStore key of the snapshot's progress. */
+export const SNAPSHOT_STATE_KEY = stateKey<SnapshotState>('reader/snapshot');
 
 /** The persisted snapshot progress. */
 export interface SnapshotState {
@@ -36,11 +36,6 @@ export interface SnapshotState {
   readonly consistentPoint: string;
   /** Tables whose rows were all accepted, with the LSN they were read at and their row count. */
   readonly tables: Partial<Record<SourceTableName, { readonly lsn: string; readonly rows: number }>>;
-}
-
-/** Pending re-read requests. */
-export interface ResnapshotRequests {
-  readonly tables: readonly SourceTableName[];
 }
 
 /** Progress of one table's copy, for a progress bar. */
@@ -66,7 +61,7 @@ export interface SnapshotContext {
   readonly onReport?: (report: PutReport) => void;
   /** Checked between batches: a re-read abandoned this way stays requested and runs again later. */
   readonly shouldStop?: () => boolean;
-  readonly log: (entry: Record<string, unknown>) => void;
+  readonly log: Log;
 }
 
 /** What a snapshot step did. */
@@ -81,14 +76,14 @@ export interface SnapshotSummary {
  * streaming. Idempotent: a finished snapshot costs one state read and one catalog query.
  */
 export async function ensureSnapshot(context: SnapshotContext): Promise<SnapshotSummary> {
-  let state = await context.stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY);
+  let state = await context.stateStore.get(SNAPSHOT_STATE_KEY);
   if (state && state.slot !== context.slot) state = undefined;
   const slot = await withClient(context.connection, (client) => findSlot(client, context.slot));
   const copied: { table: SourceTableName; rows: number; lsn: string }[] = [];
   let createdSlot = false;
   if (!slot) {
     if (state) {
-      context.log({ level: 'warn', msg: 'slot missing; snapshotting every table again', slot: context.slot });
+      context.log.warn('slot missing; snapshotting every table again', { slot: context.slot });
     }
     const snapshot = await createExportedSnapshot(context.connection, context.slot, false);
     createdSlot = true;
@@ -101,16 +96,16 @@ export async function ensureSnapshot(context: SnapshotContext): Promise<Snapshot
       // The exported snapshot is gone (its connection dropped): the tables still missing are re-read below
       // under a fresh point. Errors of the change stream are not ours to absorb.
       if (!(error instanceof SnapshotError)) throw error;
-      context.log({ level: 'warn', msg: 'exported snapshot lost; re-reading the rest under a fresh point' });
+      context.log.warn('exported snapshot lost; re-reading the rest under a fresh point');
     } finally {
       await snapshot.close();
     }
-    state = await context.stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY);
+    state = await context.stateStore.get(SNAPSHOT_STATE_KEY);
   }
   const base: SnapshotState = state ?? { slot: context.slot, consistentPoint: '0', tables: {} };
   const remaining = SOURCE_TABLE_NAMES.filter((table) => !base.tables[table]);
   if (remaining.length === 0) return { createdSlot, tables: copied };
-  context.log({ level: 'info', msg: 'resuming snapshot under a fresh point', tables: remaining });
+  context.log.info('resuming snapshot under a fresh point', { tables: remaining });
   copied.push(...(await rereadTables(context, remaining, base)));
   return { createdSlot, tables: copied };
 }
@@ -129,12 +124,12 @@ export async function rereadTables(
   const snapshot = await createExportedSnapshot(context.connection, temporarySlot, true);
   try {
     onPoint?.(snapshot.consistentPoint);
-    let current = state ?? (await context.stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY));
+    let current = state ?? (await context.stateStore.get(SNAPSHOT_STATE_KEY));
     const result = [];
     for (const table of tables) {
       const done = await copyTables(context, snapshot, [table], current);
       result.push(...done);
-      current = await context.stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY);
+      current = await context.stateStore.get(SNAPSHOT_STATE_KEY);
     }
     return result;
   } finally {
@@ -186,37 +181,10 @@ async function copyTables(
       tables: { ...progressState?.tables, [table]: { lsn, rows } },
     };
     await context.stateStore.put(SNAPSHOT_STATE_KEY, progressState);
-    context.log({ level: 'info', msg: 'table snapshotted', table, rows, lsn });
+    context.log.info('table snapshotted', { table, rows, lsn });
     done.push({ table, rows, lsn });
   }
   return done;
-}
-
-/**
- * Asks a running reader (in this or another process) to re-read tables. The reader picks the request up within
- * its poll interval and removes it once the rows are accepted.
- */
-export async function requestResnapshot(stateStore: StateStore, tables: readonly string[]): Promise<void> {
-  const unknown = tables.filter((table) => !isSourceTableName(table));
-  if (unknown.length > 0) {
-    throw new RangeError(
-      `Unknown table(s) ${unknown.join(', ')}; choose from ${SOURCE_TABLE_NAMES.join(', ')}.`,
-    );
-  }
-  const current = (await stateStore.get<ResnapshotRequests>(RESNAPSHOT_REQUESTS_KEY))?.tables ?? [];
-  const merged = [...new Set([...current, ...(tables as SourceTableName[])])];
-  await stateStore.put<ResnapshotRequests>(RESNAPSHOT_REQUESTS_KEY, { tables: merged });
-}
-
-/** Removes served tables from the request list, keeping any added meanwhile. */
-export async function completeResnapshot(
-  stateStore: StateStore,
-  served: readonly SourceTableName[],
-): Promise<void> {
-  const current = (await stateStore.get<ResnapshotRequests>(RESNAPSHOT_REQUESTS_KEY))?.tables ?? [];
-  const left = current.filter((table) => !served.includes(table));
-  if (left.length === 0) await stateStore.delete(RESNAPSHOT_REQUESTS_KEY);
-  else await stateStore.put<ResnapshotRequests>(RESNAPSHOT_REQUESTS_KEY, { tables: left });
 }
 
 async function withClient<T>(

@@ -9,16 +9,14 @@ import type pg from 'pg';
 import { type Lsn, lsnToDecimal, maxLsn, minLsn } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
+import { type Log, SILENT_LOG } from '../core/ports/log.ts';
+import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
 import type { RoundLog } from '../core/ports/round-log.ts';
-import type { StateStore } from '../core/ports/state-store.ts';
-import type { SourceTableName } from '../source/source-tables.ts';
+import { type StateStore, stateKey } from '../core/ports/state-store.ts';
 import { snapshotRowsLsn } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
 import {
-  completeResnapshot,
   ensureSnapshot,
-  RESNAPSHOT_REQUESTS_KEY,
-  type ResnapshotRequests,
   rereadTables,
   SnapshotAbandonedError,
   type SnapshotContext,
@@ -27,12 +25,15 @@ import {
 } from './initial-snapshot.ts';
 import { METRICS_STATE_KEY, ReaderMetrics } from './reader-metrics.ts';
 import type { ReplicationError } from './replication-source.ts';
+import { completeResnapshots, pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
 import { prepareSource } from './source-setup.ts';
 import { StreamSession } from './stream-session.ts';
 import { WatermarkRounds } from './watermark-rounds.ts';
 
 /** StateStore key of the last durable position. */
-export const POSITION_STATE_KEY = 'reader/position';
+export const POSITION_STATE_KEY = stateKey<{ readonly durableLsn: string; readonly at: string }>(
+  'reader/position',
+);
 
 /** Options of {@link runReader}. Only the connection, stream and state store are required. */
 export interface ReaderOptions {
@@ -79,10 +80,10 @@ export interface ReaderOptions {
     readonly maxAttempts?: number;
   };
   readonly onProgress?: (progress: SnapshotProgress) => void;
-  /** Where structured log lines go. @default one JSON line per entry on stdout */
-  readonly log?: (entry: Record<string, unknown>) => void;
-  /** @default 'json'; the Lambda uses 'emf' */
-  readonly metricsFormat?: 'json' | 'emf';
+  /** Where the reader says what it does and what went wrong. @default nowhere */
+  readonly log?: Log;
+  /** Where its figures go (CloudWatch on Lambda). @default nowhere: `status` reads them from the state store */
+  readonly metrics?: MetricsPublisher;
 }
 
 /** What a run did. */
@@ -111,7 +112,8 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   const connection: pg.ClientConfig = options.source ?? { connectionString: options.sourceUrl };
   const slot = options.slot ?? DEFAULTS.slotName;
   const publication = options.publication ?? DEFAULTS.publicationName;
-  const log = options.log ?? ((entry) => console.log(JSON.stringify(entry)));
+  const log = (options.log ?? SILENT_LOG).with({ stage: 'reader' });
+  const publisher = options.metrics ?? UNPUBLISHED_METRICS;
   const metrics = new ReaderMetrics();
   const maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
   const flushBytes = Math.min(options.flushBytes ?? 1024 * 1024, Math.floor(maxBufferedBytes / 2));
@@ -166,7 +168,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     const oldest = session?.oldestPendingCommitMs();
     metrics.lagSeconds = oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
     const durableText = lsnToDecimal(durable);
-    log(metrics.logLine(options.metricsFormat ?? 'json', durableText));
+    publisher.publish(metrics.points());
     await options.stateStore.put(METRICS_STATE_KEY, metrics.snapshot(durableText));
     await options.stateStore.put(POSITION_STATE_KEY, {
       durableLsn: durableText,
@@ -192,19 +194,16 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   const pollResnapshots = () => {
     if (rereading || stopReason) return;
     rereading = (async () => {
-      const requested =
-        (await options.stateStore.get<ResnapshotRequests>(RESNAPSHOT_REQUESTS_KEY))?.tables ?? [];
-      if (requested.length === 0) return;
-      const tables = [...requested] as SourceTableName[];
-      log({ level: 'info', msg: 're-reading tables on request', tables });
+      const requests = await pendingResnapshots(options.stateStore);
+      if (requests.length === 0) return;
+      const tables = requestedTables(requests);
+      log.info('re-reading tables on request', { tables });
       await rereadTables(snapshotContext, tables, undefined, (point) => {
         watermarkCap = snapshotRowsLsn(point);
       });
-      await completeResnapshot(options.stateStore, tables);
+      await completeResnapshots(options.stateStore, requests);
     })()
-      .catch((error: unknown) =>
-        log({ level: 'warn', msg: 're-read failed; it stays requested', error: String(error) }),
-      )
+      .catch((error: unknown) => log.warn('re-read failed; it stays requested', { error }))
       .finally(() => {
         watermarkCap = undefined;
         rereading = undefined;
@@ -219,7 +218,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     } catch (error) {
       // Out of budget mid-snapshot: finished tables are recorded, the next run resumes with the rest.
       if (!(error instanceof SnapshotAbandonedError)) throw error;
-      log({ level: 'info', msg: 'stopping during the snapshot; the next run resumes it' });
+      log.info('stopping during the snapshot; the next run resumes it');
       return summarise();
     }
     const confirmed = await control.confirmedFlush(slot);
@@ -233,9 +232,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
         setInterval(() => {
           Promise.resolve()
             .then(task)
-            .catch((error: unknown) =>
-              log({ level: 'warn', msg: 'periodic task failed', error: String(error) }),
-            );
+            .catch((error: unknown) => log.warn('periodic task failed', { error }));
         }, ms),
       );
     every(options.heartbeatIntervalMs ?? 10_000, () => control.heartbeat());
@@ -299,12 +296,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
       metrics.reconnects += 1;
       const delay =
         Math.random() * Math.min(reconnect.maxDelayMs, reconnect.baseDelayMs * 2 ** (failures - 1));
-      log({
-        level: 'warn',
-        msg: 'replication interrupted; reconnecting',
-        delayMs: Math.round(delay),
-        error: String(error),
-      });
+      log.warn('replication interrupted; reconnecting', { slot, delayMs: Math.round(delay), error });
       await Promise.race([new Promise((resolve) => setTimeout(resolve, delay)), stopRequested]);
       durable = maxLsn(durable, await control.confirmedFlush(slot).catch(() => durable));
     }

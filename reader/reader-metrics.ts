@@ -1,15 +1,17 @@
 /**
  * @module
  * The reader's figures (architecture section 8): slot lag in bytes, seconds behind the oldest unshipped commit,
- * events and bytes shipped, retries, plus its own buffered-bytes gauge. They are logged as structured JSON
- * lines (CloudWatch embedded metric format on Lambda) and persisted in the StateStore for `status`.
+ * events and bytes shipped, retries, plus its own buffered-bytes gauge. They go to the MetricsPublisher
+ * (CloudWatch on Lambda) and are persisted in the StateStore for `status`.
  */
 
-import { METRIC_NAMESPACE, METRICS } from '../core/operations.ts';
+import { METRICS } from '../core/operations.ts';
 import type { PutReport } from '../core/ports/change-stream.ts';
+import type { MetricPoint } from '../core/ports/metrics.ts';
+import { stateKey } from '../core/ports/state-store.ts';
 
 /** StateStore key of the latest metrics snapshot. */
-export const METRICS_STATE_KEY = 'reader/metrics';
+export const METRICS_STATE_KEY = stateKey<ReaderMetricsSnapshot>('reader/metrics');
 
 /** A point-in-time copy of the reader's figures, as persisted and logged. */
 export interface ReaderMetricsSnapshot {
@@ -41,7 +43,7 @@ export class ReaderMetrics {
   peakBufferedBytes = 0;
   slotLagBytes: number | null = null;
   lagSeconds = 0;
-  #logged = { eventsShipped: 0, bytesShipped: 0, putRetries: 0 };
+  #published = { eventsShipped: 0, bytesShipped: 0, putRetries: 0 };
 
   /** Adds one resolved put. */
   addReport(report: PutReport): void {
@@ -75,46 +77,27 @@ export class ReaderMetrics {
   }
 
   /**
-   * One log line. `emf` writes CloudWatch embedded metric format: counters as deltas since the previous line
-   * (CloudWatch sums them), gauges as they are.
+   * The figures as metric points: counters as deltas since the previous call (CloudWatch sums them), gauges
+   * as they are now.
    */
-  logLine(format: 'json' | 'emf', durableLsn: string, now = new Date()): Record<string, unknown> {
-    const snapshot = this.snapshot(durableLsn, now);
-    if (format === 'json') return { level: 'info', msg: 'reader metrics', ...snapshot };
+  points(): MetricPoint[] {
     const deltas = {
-      eventsShipped: this.eventsShipped - this.#logged.eventsShipped,
-      bytesShipped: this.bytesShipped - this.#logged.bytesShipped,
-      putRetries: this.putRetries - this.#logged.putRetries,
+      eventsShipped: this.eventsShipped - this.#published.eventsShipped,
+      bytesShipped: this.bytesShipped - this.#published.bytesShipped,
+      putRetries: this.putRetries - this.#published.putRetries,
     };
-    this.#logged = {
+    this.#published = {
       eventsShipped: this.eventsShipped,
       bytesShipped: this.bytesShipped,
       putRetries: this.putRetries,
     };
     const names = METRICS.reader;
-    return {
-      _aws: {
-        Timestamp: now.getTime(),
-        CloudWatchMetrics: [
-          {
-            Namespace: METRIC_NAMESPACE,
-            Dimensions: [[]],
-            Metrics: [
-              { Name: names.slotLagBytes, Unit: 'Bytes' },
-              { Name: names.lagSeconds, Unit: 'Seconds' },
-              { Name: names.eventsShipped, Unit: 'Count' },
-              { Name: names.bytesShipped, Unit: 'Bytes' },
-              { Name: names.putRetries, Unit: 'Count' },
-            ],
-          },
-        ],
-      },
-      [names.slotLagBytes]: snapshot.slotLagBytes ?? 0,
-      [names.lagSeconds]: snapshot.lagSeconds,
-      [names.eventsShipped]: deltas.eventsShipped,
-      [names.bytesShipped]: deltas.bytesShipped,
-      [names.putRetries]: deltas.putRetries,
-      durableLsn,
-    };
+    return [
+      { name: names.slotLagBytes, unit: 'Bytes', value: this.slotLagBytes ?? 0 },
+      { name: names.lagSeconds, unit: 'Seconds', value: this.lagSeconds },
+      { name: names.eventsShipped, unit: 'Count', value: deltas.eventsShipped },
+      { name: names.bytesShipped, unit: 'Bytes', value: deltas.bytesShipped },
+      { name: names.putRetries, unit: 'Count', value: deltas.putRetries },
+    ];
   }
 }

@@ -6,14 +6,10 @@
 import pg from 'pg';
 import { DEFAULTS } from '../core/operations.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
-import { SOURCE_TABLE_NAMES, type SourceTableName } from '../source/source-tables.ts';
-import {
-  RESNAPSHOT_REQUESTS_KEY,
-  type ResnapshotRequests,
-  SNAPSHOT_STATE_KEY,
-  type SnapshotState,
-} from './initial-snapshot.ts';
+import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
+import { SNAPSHOT_STATE_KEY } from './initial-snapshot.ts';
 import { METRICS_STATE_KEY, type ReaderMetricsSnapshot } from './reader-metrics.ts';
+import { pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
 
 /** What `status` shows about the reader. */
 export interface ReaderStatus {
@@ -64,9 +60,9 @@ export async function readerStatus(options: {
     await client.end();
   }
   const [metrics, snapshot, requests] = await Promise.all([
-    options.stateStore.get<ReaderMetricsSnapshot>(METRICS_STATE_KEY),
-    options.stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY),
-    options.stateStore.get<ResnapshotRequests>(RESNAPSHOT_REQUESTS_KEY),
+    options.stateStore.get(METRICS_STATE_KEY),
+    options.stateStore.get(SNAPSHOT_STATE_KEY),
+    pendingResnapshots(options.stateStore),
   ]);
   return {
     slot: {
@@ -79,6 +75,6 @@ export async function readerStatus(options: {
     },
     metrics,
     snapshotPending: SOURCE_TABLE_NAMES.filter((table) => !snapshot?.tables[table]),
-    resnapshotRequested: requests?.tables ?? [],
+    resnapshotRequested: requestedTables(requests),
   };
 }

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { RowImage, SourceValue } from '../core/change-event.ts';
 import { type Lsn, parseLsn } from '../core/lsn.ts';
-import { SOURCE_TABLES, type SourceTableName } from '../source/source-tables.ts';
+import { SOURCE_TABLES, type SourceTableName } from '../core/schema/source-tables.ts';
 import { readerConnection, unescapeCopyField, type ValueDecoder, valueDecoder } from './source-values.ts';
 
 /** A snapshot held open by its replication connection. */

@@ -5,7 +5,7 @@
  * collected and reported at once, each with the statement (plain PostgreSQL and RDS) that fixes it.
  */
 import type pg from 'pg';
-import { SOURCE_TABLE_NAMES } from '../source/source-tables.ts';
+import { SOURCE_TABLE_NAMES } from '../core/schema/source-tables.ts';
 
 /** Names the reader replicates through; both are validated before they are quoted into SQL. */
 export interface ReplicationNames {

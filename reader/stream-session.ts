@@ -14,6 +14,7 @@ import type pg from 'pg';
 import type { ChangeEvent } from '../core/change-event.ts';
 import type { Lsn } from '../core/lsn.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
+import type { Log } from '../core/ports/log.ts';
 import { ChangeEventBuilder, type SizedEvent } from './change-events.ts';
 import { PutPipeline } from './put-pipeline.ts';
 import type { ReaderMetrics } from './reader-metrics.ts';
@@ -30,7 +31,7 @@ export interface StreamSessionOptions {
   readonly maxBufferedBytes: number;
   readonly flushBytes: number;
   readonly metrics: ReaderMetrics;
-  readonly log: (entry: Record<string, unknown>) => void;
+  readonly log: Log;
   /** Called whenever the durable LSN advances (after the acknowledgement was sent). */
   readonly onDurable: (lsn: Lsn) => void;
 }
@@ -53,17 +54,8 @@ export class StreamSession {
     this.#replication = new ReplicationSession(options);
     this.#builder = new ChangeEventBuilder((warning) =>
       warning.kind === 'truncate'
-        ? options.log({
-            level: 'warn',
-            msg: 'table truncated at the source',
-            table: warning.table,
-            lsn: warning.lsn,
-          })
-        : options.log({
-            level: 'warn',
-            msg: 'change of a table outside the totesys schema ignored',
-            table: warning.table,
-          }),
+        ? options.log.warn('table truncated at the source', { table: warning.table, lsn: warning.lsn })
+        : options.log.warn('change of a table outside the totesys schema ignored', { table: warning.table }),
     );
     this.#pipeline = new PutPipeline(
       {

@@ -18,12 +18,14 @@ import { type ChangeEvent, commitDate } from '../core/change-event.ts';
 import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
 import type { RoundLog, WatermarkRound } from '../core/ports/round-log.ts';
-import type { StateStore } from '../core/ports/state-store.ts';
-import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName, lakeTableForSource } from '../glue/index.ts';
-import { SOURCE_TABLE_NAMES, type SourceTableName } from '../source/source-tables.ts';
-
-/** StateStore key of the rounds' durable state. */
-export const ROUNDS_STATE_KEY = 'reader/rounds';
+import { type StateStore, stateKey } from '../core/ports/state-store.ts';
+import {
+  LAKE_TABLE_NAMES,
+  LAKE_TABLES,
+  type LakeTableName,
+  lakeTableForSource,
+} from '../core/schema/lake-tables.ts';
+import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
 
 /** What the StateStore keeps between runs. */
 export interface RoundsState {
@@ -32,6 +34,9 @@ export interface RoundsState {
   /** Days of changes put since the last round and not yet covered by one, or null when none. */
   readonly open: { readonly fromDt: string; readonly toDt: string } | null;
 }
+
+/** StateStore key of the rounds' durable state. */
+export const ROUNDS_STATE_KEY = stateKey<RoundsState>('reader/rounds');
 
 /** What a round did. */
 export type RoundOutcome = 'round' | 'quiet' | 'nothing';
@@ -83,7 +88,7 @@ export class WatermarkRounds implements ChangeStream {
 
   /** Reads the state a previous run left; an open range there becomes a full round owed by this run. */
   async start(): Promise<void> {
-    const state = await this.#state.get<RoundsState>(ROUNDS_STATE_KEY);
+    const state = await this.#state.get(ROUNDS_STATE_KEY);
     this.#lastRoundLsn = state?.lastRoundLsn == null ? null : BigInt(state.lastRoundLsn);
     this.#open = state?.open ?? null;
     this.#owed = this.#open;

@@ -4,7 +4,7 @@
  * tables, and `up` seeds the embedded source only when it is empty.
  */
 import type pg from 'pg';
-import { SOURCE_TABLE_NAMES, type SourceTableName } from './source-tables.ts';
+import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
 
 /** The source already holds rows, so a bulk load of fixed ids would collide with them. */
 export class SourceNotEmptyError extends Error {

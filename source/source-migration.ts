@@ -4,7 +4,12 @@
  * Idempotent: running it on a database that already has the schema changes nothing.
  */
 import type pg from 'pg';
-import { SOURCE_ENUMS, SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTable } from './source-tables.ts';
+import {
+  SOURCE_ENUMS,
+  SOURCE_TABLE_NAMES,
+  SOURCE_TABLES,
+  type SourceTable,
+} from '../core/schema/source-tables.ts';
 
 /** A lock key so two processes migrating the same database at once do not race. */
 const MIGRATION_LOCK = 7_316_001;

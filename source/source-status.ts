@@ -4,7 +4,7 @@
  * Read-only, so `status` can run beside a busy `up`.
  */
 import type pg from 'pg';
-import { SOURCE_TABLE_NAMES, type SourceTableName } from './source-tables.ts';
+import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
 
 /** One logical or physical replication slot of the source. */
 export interface SlotStatus {

@@ -4,7 +4,7 @@
  * application) gets a fresh id instead of a duplicate key error.
  */
 import type pg from 'pg';
-import { SOURCE_TABLES, type SourceTableName } from './source-tables.ts';
+import { SOURCE_TABLES, type SourceTableName } from '../core/schema/source-tables.ts';
 
 /** Sets `<table>_<pk>_seq` of each table to its largest id (or resets it when the table is empty). */
 export async function syncSequences(

@@ -4,7 +4,7 @@
  * mapped: the reader is trusted, but a record in a delivery stream can come from anyone with `PutRecord`.
  */
 import type { ChangeEvent, ChangeOp, RowImage } from '../core/change-event.ts';
-import { isSourceTableName } from '../source/source-tables.ts';
+import { isSourceTableName } from '../core/schema/source-tables.ts';
 import { RecordRejectedError } from './record-rejected-error.ts';
 
 const OPS: ReadonlySet<string> = new Set<ChangeOp>(['c', 'u', 'd', 'r', 't', 'w']);
@@ -25,7 +25,7 @@ export function parseChangeEvent(value: unknown): ChangeEvent {
   if (typeof table !== 'string') throw missing('table');
   if (!isSourceTableName(table)) {
     throw new RecordRejectedError(
-      'Unknown source table; the event names none of the 11 tables in source/source-tables.ts.',
+      'Unknown source table; the event names none of the 11 tables in core/schema/source-tables.ts.',
     );
   }
   if (typeof op !== 'string') throw missing('op', whereOf(table, lsn));

@@ -10,9 +10,14 @@
  * messages, and every non-canonical value, are exactly as `mapChangeEvent` gives them.
  */
 import type { ChangeEvent, SourceValue } from '../core/change-event.ts';
-import { type LakeColumn, type LakeColumnType, type LakeTable, lakeTableForSource } from '../glue/index.ts';
+import {
+  type LakeColumn,
+  type LakeColumnType,
+  type LakeTable,
+  lakeTableForSource,
+} from '../core/schema/lake-tables.ts';
+import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { canonicalTimestampMillis, isCalendarDate } from '../lake/lake-value.ts';
-import type { SourceTableName } from '../source/source-tables.ts';
 import {
   COLUMN_MAPPINGS,
   type ColumnRule,

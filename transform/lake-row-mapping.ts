@@ -16,9 +16,9 @@ import {
   type LakeTableName,
   lakeTableForSource,
   METADATA_COLUMNS,
-} from '../glue/index.ts';
+} from '../core/schema/lake-tables.ts';
+import { SOURCE_TABLES } from '../core/schema/source-tables.ts';
 import { formatJsonValue, type LakeValue, LakeValueError, parseJsonValue } from '../lake/lake-value.ts';
-import { SOURCE_TABLES } from '../source/source-tables.ts';
 import { currencyName } from './currency-names.ts';
 import { RecordRejectedError } from './record-rejected-error.ts';
 import { splitTimestamp, type TimestampParts, TimestampSplitError } from './timestamp-split.ts';
@@ -72,11 +72,11 @@ function buildMappings(): { [T in LakeTableName]: readonly ColumnMapping[] } {
     const sourceColumns = new Set(SOURCE_TABLES[table.source].columns.map((c) => c.name));
     const mappings = table.columns.map((column) => {
       const rule = NON_COPY_RULES[table.name][column.name] ?? copy(column.name);
-      // A rule naming a column the source does not have is a bug in this file or in glue/: fail at load.
+      // A rule naming a column the source does not have is a bug in this file or in core/schema/lake/: fail at load.
       if (!sourceColumns.has(rule.from)) {
         throw new Error(
           `Lake column ${table.name}.${column.name} reads source column ${table.source}.${rule.from}, which ` +
-            'source/source-tables.ts does not define; fix its rule in transform/lake-row-mapping.ts.',
+            'core/schema/source-tables.ts does not define; fix its rule in transform/lake-row-mapping.ts.',
         );
       }
       return { column, rule };
@@ -150,7 +150,8 @@ export function commitTsJson(table: LakeTable, event: ChangeEvent): string | num
 
 function metadataColumn(name: string): LakeColumn {
   const column = METADATA.get(name);
-  if (!column) throw new Error(`glue/metadata-columns.ts has no column ${name}; the mapping needs it.`);
+  if (!column)
+    throw new Error(`core/schema/lake-metadata-columns.ts has no column ${name}; the mapping needs it.`);
   return column;
 }
 
@@ -226,7 +227,7 @@ function rejectValue(
 ): RecordRejectedError {
   return new RecordRejectedError(
     `Lake table ${table.name}, column ${column.name}, LSN ${event.lsn}: ${problem}. Fix the source row or ` +
-      'the lake table definition in glue/; the record is under the error prefix for replay.',
+      'the lake table definition in core/schema/lake/; the record is under the error prefix for replay.',
     { table: event.table, column: column.name, lsn: event.lsn },
     { cause },
   );

@@ -3,14 +3,22 @@
  * Dimension writes of a load: dim_date rows for every referenced date, upserts where the latest
  * version wins (unchanged TOAST keeps the current value), deletes of rows nothing references, inferred members.
  */
-import type { InferredMember } from '../loader/loader-warehouse.ts';
-import { type Client, dataColumns, type FactTable, type StarSchema, stageName } from './star-schema-info.ts';
-import type { WarehouseTableName } from './warehouse-tables.ts';
+import type pg from 'pg';
+import type { InferredMember } from '../core/ports/warehouse.ts';
+import {
+  type DimensionTableName,
+  type FactTableName,
+  loadedColumns,
+  WAREHOUSE_FOREIGN_KEYS,
+  WAREHOUSE_TABLES,
+} from '../core/schema/warehouse-tables.ts';
+import { stagingTable } from './star-staging.ts';
 
-export async function insertDates(client: Client, schema: StarSchema): Promise<number> {
-  const columns = dataColumns(schema, 'dim_date').map((c) => c.name);
+/** dim_date rows for every staged date the warehouse lacks (a date never changes, so existing rows stay). */
+export async function insertDates(client: pg.ClientBase): Promise<number> {
+  const columns = loadedColumns('dim_date').map((c) => c.name);
   const result = await client.query(
-    `INSERT INTO public.dim_date (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${stageName('dim_date')}
+    `INSERT INTO public.dim_date (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${stagingTable('dim_date')}
      ON CONFLICT (date_id) DO NOTHING`,
   );
   return result.rowCount ?? 0;
@@ -27,14 +35,10 @@ export function keepUnchanged(columns: readonly string[], current: string, stage
 }
 
 /** Latest version wins; unchanged-TOAST columns keep the warehouse's value; a real row replaces an inferred one. */
-export async function upsertDimension(
-  client: Client,
-  schema: StarSchema,
-  table: WarehouseTableName,
-): Promise<number> {
-  const key = schema.primaryKeys.get(table);
-  const name = stageName(table);
-  const columns = dataColumns(schema, table).map((c) => c.name);
+export async function upsertDimension(client: pg.ClientBase, table: DimensionTableName): Promise<number> {
+  const key = WAREHOUSE_TABLES[table].primaryKey;
+  const name = stagingTable(table);
+  const columns = loadedColumns(table).map((c) => c.name);
   const others = columns.filter((c) => c !== key);
   await client.query(
     `UPDATE ${name} AS s SET ${keepUnchanged(others, 'd', 's')}
@@ -57,17 +61,13 @@ export async function upsertDimension(
  * A dimension row deleted at the source goes when no fact row references it; a referenced one stays (the
  * facts' history still needs it). Runs after the facts are appended so this batch's references count.
  */
-export async function deleteDimensionRows(
-  client: Client,
-  schema: StarSchema,
-  table: WarehouseTableName,
-): Promise<number> {
-  const key = schema.primaryKeys.get(table);
-  const references = schema.foreignKeys
-    .filter((fk) => fk.target === table)
-    .map((fk) => `NOT EXISTS (SELECT 1 FROM public.${fk.table} AS f WHERE f.${fk.column} = d.${key})`);
+export async function deleteDimensionRows(client: pg.ClientBase, table: DimensionTableName): Promise<number> {
+  const key = WAREHOUSE_TABLES[table].primaryKey;
+  const references = WAREHOUSE_FOREIGN_KEYS.filter((fk) => fk.target === table).map(
+    (fk) => `NOT EXISTS (SELECT 1 FROM public.${fk.table} AS f WHERE f.${fk.column} = d.${key})`,
+  );
   const result = await client.query(
-    `DELETE FROM public.${table} AS d USING ${stageName(table)} AS s
+    `DELETE FROM public.${table} AS d USING ${stagingTable(table)} AS s
      WHERE s._op = 'd' AND d.${key} = s.${key}${references.map((r) => ` AND ${r}`).join('')}`,
   );
   return result.rowCount ?? 0;
@@ -75,22 +75,21 @@ export async function deleteDimensionRows(
 
 /** Placeholder rows for every dimension key a staged fact references that the dimension lacks. */
 export async function inferMembers(
-  client: Client,
-  schema: StarSchema,
-  facts: readonly FactTable[],
+  client: pg.ClientBase,
+  facts: readonly FactTableName[],
 ): Promise<InferredMember[]> {
   const inferred: InferredMember[] = [];
-  for (const fk of schema.foreignKeys) {
-    if (!facts.includes(fk.table as FactTable) || fk.target === 'dim_date') continue;
-    const targetColumns = schema.columns.get(fk.target) ?? [];
+  for (const fk of WAREHOUSE_FOREIGN_KEYS) {
+    if (!facts.includes(fk.table as FactTableName) || fk.target === 'dim_date') continue;
+    const targetColumns = WAREHOUSE_TABLES[fk.target].columns;
     const values = targetColumns.map((c) => {
       if (c.name === fk.targetColumn) return `m.${c.name}`;
-      if (!c.nullable && c.dataType === 'character varying') return `'unknown'`;
+      if (!c.nullable && c.type === 'varchar') return `'unknown'`;
       return 'NULL';
     });
     const result = await client.query<{ member_id: string }>(
       `WITH missing AS (
-         SELECT DISTINCT s.${fk.column} AS ${fk.targetColumn} FROM ${stageName(fk.table)} AS s
+         SELECT DISTINCT s.${fk.column} AS ${fk.targetColumn} FROM ${stagingTable(fk.table)} AS s
          WHERE NOT EXISTS (SELECT 1 FROM public.${fk.target} AS d WHERE d.${fk.targetColumn} = s.${fk.column})
        ), added AS (
          INSERT INTO public.${fk.target} (${targetColumns.map((c) => c.name).join(', ')})

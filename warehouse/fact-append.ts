@@ -3,27 +3,23 @@
  * Fact appends of a load: one row per committed version not yet in `pipeline.fact_version`, never a
  * second for a version already loaded or for a snapshot re-read that changed nothing, references checked in bulk.
  */
-import { LAKE_TABLES } from '../glue/index.ts';
-import { keepUnchanged } from './dimension-writes.ts';
+import type pg from 'pg';
 import {
-  type Client,
-  dataColumns,
-  type FactTable,
-  type StarSchema,
-  stageName,
-  WarehouseLoadError,
-} from './star-schema-info.ts';
-
-export function orderColumn(table: FactTable): string {
-  return LAKE_TABLES[table].keyColumn;
-}
+  type FactTableName,
+  loadedColumns,
+  WAREHOUSE_FOREIGN_KEYS,
+  WAREHOUSE_TABLES,
+} from '../core/schema/warehouse-tables.ts';
+import { keepUnchanged } from './dimension-writes.ts';
+import { stagingTable } from './star-staging.ts';
+import { WarehouseLoadError } from './warehouse-load-error.ts';
 
 /** The latest loaded version of each order staged for `table`, as a join-able subquery aliased `w`. */
-export function latestLoaded(schema: StarSchema, table: FactTable): string {
-  const recordId = schema.primaryKeys.get(table);
+export function latestLoaded(table: FactTableName): string {
+  const { primaryKey: recordId, orderKey } = WAREHOUSE_TABLES[table];
   return `(SELECT f.* FROM public.${table} AS f JOIN (
       SELECT DISTINCT ON (order_id) record_id FROM pipeline.fact_version
-      WHERE fact_table = '${table}' AND order_id IN (SELECT ${orderColumn(table)} FROM ${stageName(table)})
+      WHERE fact_table = '${table}' AND order_id IN (SELECT ${orderKey} FROM ${stagingTable(table)})
       ORDER BY order_id, lsn DESC, seq DESC
     ) AS v ON v.record_id = f.${recordId}) AS w`;
 }
@@ -33,10 +29,10 @@ export function latestLoaded(schema: StarSchema, table: FactTable): string {
  * unchanged-TOAST columns of each order's first staged version from its latest loaded version, and drop a
  * snapshot re-read identical to that version.
  */
-export async function prepareFact(client: Client, schema: StarSchema, table: FactTable): Promise<void> {
-  const name = stageName(table);
-  const order = orderColumn(table);
-  const columns = dataColumns(schema, table).map((c) => c.name);
+export async function prepareFact(client: pg.ClientBase, table: FactTableName): Promise<void> {
+  const name = stagingTable(table);
+  const order = WAREHOUSE_TABLES[table].orderKey;
+  const columns = loadedColumns(table).map((c) => c.name);
   await client.query(
     `DELETE FROM ${name} AS s USING pipeline.fact_version AS v
      WHERE v.fact_table = $1 AND v.order_id = s.${order} AND v.lsn = s._lsn AND v.seq = s._seq`,
@@ -48,7 +44,7 @@ export async function prepareFact(client: Client, schema: StarSchema, table: Fac
       'w',
       's',
     )}
-     FROM ${latestLoaded(schema, table)} WHERE w.${order} = s.${order} AND s._unchanged IS NOT NULL`,
+     FROM ${latestLoaded(table)} WHERE w.${order} = s.${order} AND s._unchanged IS NOT NULL`,
   );
   // Only an order's first staged version is compared with the warehouse; later re-reads were compared with
   // their predecessor in the batch already (loader/load-batch.ts).
@@ -57,10 +53,10 @@ export async function prepareFact(client: Client, schema: StarSchema, table: Fac
     `DELETE FROM ${name} WHERE ctid IN (
        SELECT s.ctid FROM (
          SELECT DISTINCT ON (${order}) ctid, * FROM ${name} ORDER BY ${order}, _lsn, _seq
-       ) AS s JOIN ${latestLoaded(schema, table)} ON w.${order} = s.${order}
+       ) AS s JOIN ${latestLoaded(table)} ON w.${order} = s.${order}
        WHERE s._op = 'r' AND ${same})`,
   );
-  const required = dataColumns(schema, table).filter((c) => !c.nullable);
+  const required = loadedColumns(table).filter((c) => !c.nullable);
   if (required.length === 0) return;
   const missing = await client.query<{ n: string }>(
     `SELECT count(*) AS n FROM ${name} WHERE ${required.map((c) => `${c.name} IS NULL`).join(' OR ')}`,
@@ -79,14 +75,13 @@ export async function prepareFact(client: Client, schema: StarSchema, table: Fac
  * miss here is a loader bug and the load stops naming it.
  */
 export async function verifyReferences(
-  client: Client,
-  schema: StarSchema,
-  facts: readonly FactTable[],
+  client: pg.ClientBase,
+  facts: readonly FactTableName[],
 ): Promise<void> {
-  for (const fk of schema.foreignKeys) {
-    if (!facts.includes(fk.table as FactTable)) continue;
+  for (const fk of WAREHOUSE_FOREIGN_KEYS) {
+    if (!facts.includes(fk.table as FactTableName)) continue;
     const result = await client.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${stageName(fk.table)} AS s
+      `SELECT count(*) AS n FROM ${stagingTable(fk.table)} AS s
        WHERE NOT EXISTS (SELECT 1 FROM public.${fk.target} AS d WHERE d.${fk.targetColumn} = s.${fk.column})`,
     );
     const missing = Number(result.rows[0]?.n ?? 0);
@@ -105,7 +100,7 @@ export async function verifyReferences(
  * the load lock keeps other loads out), so the row-by-row triggers are skipped for the append when the role
  * may do so (superuser, rds_superuser); otherwise they run as usual.
  */
-export async function skipRowByRowChecks(client: Client): Promise<boolean> {
+export async function skipRowByRowChecks(client: pg.ClientBase): Promise<boolean> {
   await client.query('SAVEPOINT replication_role');
   try {
     await client.query('SET LOCAL session_replication_role = replica');
@@ -121,15 +116,14 @@ export async function skipRowByRowChecks(client: Client): Promise<boolean> {
  * Appends the staged versions in commit order with record ids continuing the table's highest: deterministic
  * under the load lock, so a rerun after a crash numbers rows exactly as a clean run would.
  */
-export async function appendFact(client: Client, schema: StarSchema, table: FactTable): Promise<number> {
-  const recordId = schema.primaryKeys.get(table) ?? '';
-  const order = orderColumn(table);
-  const columns = dataColumns(schema, table).map((c) => c.name);
+export async function appendFact(client: pg.ClientBase, table: FactTableName): Promise<number> {
+  const { primaryKey: recordId, orderKey: order } = WAREHOUSE_TABLES[table];
+  const columns = loadedColumns(table).map((c) => c.name);
   const result = await client.query(
     `WITH base AS (SELECT coalesce(max(${recordId}), 0) AS top FROM public.${table}),
      numbered AS (
        SELECT s.*, base.top + row_number() OVER (ORDER BY s._lsn, s._seq, s.${order}) AS record_id
-       FROM ${stageName(table)} AS s CROSS JOIN base
+       FROM ${stagingTable(table)} AS s CROSS JOIN base
      ),
      appended AS (
        INSERT INTO public.${table} (${recordId}, ${columns.join(', ')})

@@ -3,20 +3,20 @@
  * Bookkeeping of a load: commit-to-visible latency, and the cut, load history and lag samples in the
  * `pipeline` schema, written in the load's own transaction.
  */
-import type { Cut } from '../core/ports/warehouse.ts';
-import type { InferredMember, LoaderBatch, LoadLatency } from '../loader/loader-warehouse.ts';
-import { type Client, stageName } from './star-schema-info.ts';
-import type { WarehouseTableName } from './warehouse-tables.ts';
+import type pg from 'pg';
+import type { Cut, InferredMember, LoadBatch, LoadLatency } from '../core/ports/warehouse.ts';
+import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { stagingTable } from './star-staging.ts';
 
 /** Commit-to-visible latency over the staged changes newer than the previous cut, measured at commit time. */
 export async function measureLatency(
-  client: Client,
+  client: pg.ClientBase,
   tables: readonly WarehouseTableName[],
   fromCut: Cut | null,
 ): Promise<LoadLatency | null> {
   const sources = tables
     .filter((t) => t !== 'dim_date')
-    .map((t) => `SELECT _commit_ts FROM ${stageName(t)} WHERE _lsn > $1`);
+    .map((t) => `SELECT _commit_ts FROM ${stagingTable(t)} WHERE _lsn > $1`);
   if (sources.length === 0) return null;
   const result = await client.query<{
     p50: number | null;
@@ -35,9 +35,10 @@ export async function measureLatency(
   return { p50: row.p50, p95: row.p95, max: row.max, changes: Number(row.n) };
 }
 
-export async function record(
-  client: Client,
-  batch: LoaderBatch,
+/** Records the load in its own transaction: the new cut, a load-history row and the lag samples. */
+export async function recordLoad(
+  client: pg.ClientBase,
+  batch: LoadBatch,
   startedAt: Date,
   rowsWritten: Partial<Record<WarehouseTableName, number>>,
   inferredMembers: readonly InferredMember[],
@@ -73,7 +74,7 @@ export async function record(
     });
   }
   if (latency) samples.push({ stage: 'end_to_end', table: null, seconds: latency.p95 });
-  for (const watermark of batch.watermarks ?? []) {
+  for (const watermark of batch.watermarks) {
     if (!watermark.emittedAt) continue;
     const emitted = Date.parse(`${watermark.emittedAt.replace(' ', 'T')}Z`);
     samples.push({ stage: 'lake', table: watermark.table, seconds: (Date.now() - emitted) / 1000 });

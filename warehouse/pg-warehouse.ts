@@ -7,26 +7,25 @@
  * set-based SQL, never a row at a time.
  */
 import pg from 'pg';
-import type { Cut, TableRows } from '../core/ports/warehouse.ts';
 import {
+  type Cut,
   CutMovedError,
-  type LoaderBatch,
-  type LoaderReport,
-  type LoaderWarehouse,
-} from '../loader/loader-warehouse.ts';
+  type LoadBatch,
+  type LoadReport,
+  type TableRows,
+  type Warehouse,
+} from '../core/ports/warehouse.ts';
+import {
+  type FactTableName,
+  isFactTable,
+  isWarehouseTableName,
+  type WarehouseTableName,
+} from '../core/schema/warehouse-tables.ts';
 import { deleteDimensionRows, inferMembers, insertDates, upsertDimension } from './dimension-writes.ts';
 import { appendFact, prepareFact, skipRowByRowChecks, verifyReferences } from './fact-append.ts';
-import { measureLatency, record } from './load-record.ts';
-import {
-  type Client,
-  type ColumnInfo,
-  type FactTable,
-  isFact,
-  type StarSchema,
-  WarehouseLoadError,
-} from './star-schema-info.ts';
-import { stage } from './star-staging.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from './warehouse-tables.ts';
+import { measureLatency, recordLoad } from './load-record.ts';
+import { stageRows } from './star-staging.ts';
+import { WarehouseLoadError } from './warehouse-load-error.ts';
 
 /** Advisory lock key serialising loads of one warehouse (any value unique to the loader). */
 const LOAD_LOCK = 7_316_005;
@@ -42,11 +41,16 @@ export interface PgWarehouseOptions {
   readonly beforeCommit?: () => Promise<void>;
 }
 
-/** The PostgreSQL star-schema warehouse (schema from warehouse/warehouse-migration.ts). */
-export class PgWarehouse implements LoaderWarehouse {
+/** PostgreSQL error code of a missing relation. */
+const UNDEFINED_TABLE = '42P01';
+
+/**
+ * The PostgreSQL star-schema warehouse. Its tables are the typed star schema (`core/schema/warehouse-tables.ts`)
+ * as `warehouse/warehouse-migration.ts` creates them; every statement takes its identifiers from there.
+ */
+export class PgWarehouse implements Warehouse {
   readonly #pool: pg.Pool;
   readonly #beforeCommit: (() => Promise<void>) | undefined;
-  #schema: StarSchema | undefined;
 
   constructor(options: PgWarehouseOptions) {
     this.#pool = new pg.Pool({
@@ -69,64 +73,59 @@ export class PgWarehouse implements LoaderWarehouse {
     return row ? { lsn: row.lsn, commitTs: row.commit_ts } : null;
   }
 
-  async rowCounts(): Promise<Readonly<Record<WarehouseTableName, number>>> {
-    const sql = WAREHOUSE_TABLE_NAMES.map(
-      (t) => `SELECT '${t}' AS table_name, count(*)::bigint AS n FROM public.${t}`,
-    ).join(' UNION ALL ');
-    const result = await this.#pool.query<{ table_name: WarehouseTableName; n: string }>(sql);
-    return Object.fromEntries(result.rows.map((r) => [r.table_name, Number(r.n)])) as Record<
-      WarehouseTableName,
-      number
-    >;
-  }
-
   async close(): Promise<void> {
     await this.#pool.end();
   }
 
-  async load(batch: LoaderBatch): Promise<LoaderReport> {
+  async load(batch: LoadBatch): Promise<LoadReport> {
     const client = await this.#pool.connect();
     const startedAt = new Date();
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [LOAD_LOCK]);
       await this.#checkCut(client, batch.fromCut);
-      const schema = await this.#starSchema(client);
       const rowsWritten: Partial<Record<WarehouseTableName, number>> = {};
       const staged = new Map<WarehouseTableName, TableRows>();
       for (const rows of batch.tables) {
-        if (!(WAREHOUSE_TABLE_NAMES as readonly string[]).includes(rows.table)) {
+        if (!isWarehouseTableName(rows.table)) {
           throw new WarehouseLoadError(`The batch holds an unknown table "${rows.table}".`);
         }
-        await stage(client, schema, rows);
+        await stageRows(client, rows);
         staged.set(rows.table, rows);
       }
-      for (const rows of batch.tables) {
-        if (rows.table === 'dim_date') rowsWritten.dim_date = await insertDates(client, schema);
-        else if (!isFact(rows.table))
-          rowsWritten[rows.table] = await upsertDimension(client, schema, rows.table);
+      const dimensions = batch.tables.map((t) => t.table).filter((t) => !isFactTable(t));
+      for (const table of dimensions) {
+        rowsWritten[table] =
+          table === 'dim_date' ? await insertDates(client) : await upsertDimension(client, table);
       }
-      const facts = batch.tables.filter((t) => isFact(t.table)).map((t) => t.table as FactTable);
-      for (const fact of facts) await prepareFact(client, schema, fact);
-      const inferredMembers = await inferMembers(client, schema, facts);
-      await verifyReferences(client, schema, facts);
+      const facts = batch.tables.map((t) => t.table).filter((t): t is FactTableName => isFactTable(t));
+      for (const fact of facts) await prepareFact(client, fact);
+      const inferredMembers = await inferMembers(client, facts);
+      await verifyReferences(client, facts);
       const checksOff = await skipRowByRowChecks(client);
-      for (const fact of facts) rowsWritten[fact] = await appendFact(client, schema, fact);
+      for (const fact of facts) rowsWritten[fact] = await appendFact(client, fact);
       if (checksOff) await client.query('SET LOCAL session_replication_role = origin');
-      for (const rows of batch.tables) {
-        if (rows.table !== 'dim_date' && !isFact(rows.table)) {
-          const deleted = await deleteDimensionRows(client, schema, rows.table);
-          if (deleted > 0) rowsWritten[rows.table] = (rowsWritten[rows.table] ?? 0) + deleted;
+      for (const table of dimensions) {
+        if (table !== 'dim_date') {
+          const deleted = await deleteDimensionRows(client, table);
+          if (deleted > 0) rowsWritten[table] = (rowsWritten[table] ?? 0) + deleted;
         }
       }
       const latency = await measureLatency(client, [...staged.keys()], batch.fromCut);
-      await record(client, batch, startedAt, rowsWritten, inferredMembers, latency);
+      await recordLoad(client, batch, startedAt, rowsWritten, inferredMembers, latency);
       await this.#beforeCommit?.();
       await client.query('COMMIT');
       return { rowsWritten, inferredMembers, latency };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (error instanceof CutMovedError || error instanceof WarehouseLoadError) throw error;
+      if ((error as { code?: string }).code === UNDEFINED_TABLE) {
+        throw new WarehouseLoadError(
+          `The warehouse lacks a table the load needs (${(error as Error).message}); run the warehouse ` +
+            'migration first (`totesys-stream up` or `sync` runs it), or check the warehouse URL.',
+          { cause: error },
+        );
+      }
       throw new WarehouseLoadError(
         `Loading the warehouse to cut ${batch.toCut.lsn} failed and was rolled back: ${(error as Error).message}`,
         { cause: error },
@@ -136,7 +135,7 @@ export class PgWarehouse implements LoaderWarehouse {
     }
   }
 
-  async #checkCut(client: Client, expected: Cut | null): Promise<void> {
+  async #checkCut(client: pg.ClientBase, expected: Cut | null): Promise<void> {
     const result = await client.query<{ lsn: string }>(
       'SELECT lsn::text AS lsn FROM pipeline.cut WHERE id = 1',
     );
@@ -147,67 +146,6 @@ export class PgWarehouse implements LoaderWarehouse {
           'another loader run got there first. Nothing was written; the next run starts from the new cut.',
       );
     }
-  }
-
-  async #starSchema(client: Client): Promise<StarSchema> {
-    if (this.#schema) return this.#schema;
-    const columns = await client.query<{
-      table_name: string;
-      column_name: string;
-      data_type: string;
-      nullable: boolean;
-    }>(
-      `SELECT table_name, column_name, data_type, is_nullable = 'YES' AS nullable
-       FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ANY($1)
-       ORDER BY table_name, ordinal_position`,
-      [WAREHOUSE_TABLE_NAMES],
-    );
-    const keys = await client.query<{ table_name: string; column_name: string }>(
-      `SELECT c.relname AS table_name, a.attname AS column_name
-       FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-       WHERE i.indisprimary AND n.nspname = 'public' AND c.relname = ANY($1)`,
-      [WAREHOUSE_TABLE_NAMES],
-    );
-    const fks = await client.query<{
-      table_name: string;
-      column_name: string;
-      target: string;
-      target_column: string;
-    }>(
-      `SELECT c.relname AS table_name, a.attname AS column_name, rc.relname AS target, ra.attname AS target_column
-       FROM pg_constraint k
-       JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
-       JOIN pg_class rc ON rc.oid = k.confrelid
-       JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1]
-       WHERE k.contype = 'f' AND n.nspname = 'public' AND c.relname = ANY($1)
-       ORDER BY c.relname, a.attname`,
-      [WAREHOUSE_TABLE_NAMES],
-    );
-    const byTable = new Map<WarehouseTableName, ColumnInfo[]>();
-    for (const row of columns.rows) {
-      const list = byTable.get(row.table_name as WarehouseTableName) ?? [];
-      list.push({ name: row.column_name, dataType: row.data_type, nullable: row.nullable });
-      byTable.set(row.table_name as WarehouseTableName, list);
-    }
-    const missing = WAREHOUSE_TABLE_NAMES.filter((t) => !byTable.has(t));
-    if (missing.length > 0) {
-      throw new WarehouseLoadError(
-        `The warehouse lacks the star tables ${missing.join(', ')}; run the warehouse migration first.`,
-      );
-    }
-    this.#schema = {
-      columns: byTable,
-      primaryKeys: new Map(keys.rows.map((r) => [r.table_name as WarehouseTableName, r.column_name])),
-      foreignKeys: fks.rows.map((r) => ({
-        table: r.table_name as WarehouseTableName,
-        column: r.column_name,
-        target: r.target as WarehouseTableName,
-        targetColumn: r.target_column,
-      })),
-    };
-    return this.#schema;
   }
 }
 

@@ -5,19 +5,21 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { TableRows } from '../core/ports/warehouse.ts';
-import {
-  type Client,
-  dataColumns,
-  type StarSchema,
-  stageName,
-  WarehouseLoadError,
-} from './star-schema-info.ts';
+import { loadedColumns, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { WarehouseLoadError } from './warehouse-load-error.ts';
 
 /** Rows per COPY chunk written to the socket. */
 export const COPY_CHUNK_ROWS = 2_000;
 
+/** The temporary staging table of a star table. */
+export function stagingTable(table: WarehouseTableName): string {
+  return `stage_${table}`;
+}
+
+/** The version columns a batch's rows may carry besides the star columns, with their staging types. */
 export const VERSION_TYPES: Readonly<Record<string, string>> = {
   _op: 'text',
   _lsn: 'numeric(20,0)',
@@ -27,9 +29,9 @@ export const VERSION_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** A temporary staging table shaped like the star table (no constraints) plus the version columns; COPY in. */
-export async function stage(client: Client, schema: StarSchema, rows: TableRows): Promise<void> {
+export async function stageRows(client: pg.ClientBase, rows: TableRows): Promise<void> {
   const table = rows.table;
-  const known = new Set(dataColumns(schema, table).map((c) => c.name));
+  const known = new Set(loadedColumns(table).map((c) => c.name));
   for (const column of rows.columns) {
     if (!known.has(column) && !(column in VERSION_TYPES)) {
       throw new WarehouseLoadError(
@@ -39,7 +41,7 @@ export async function stage(client: Client, schema: StarSchema, rows: TableRows)
   }
   const starColumns = rows.columns.filter((c) => known.has(c));
   const versionColumns = rows.columns.filter((c) => c in VERSION_TYPES);
-  const name = stageName(table);
+  const name = stagingTable(table);
   await client.query(
     `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT ${starColumns.join(', ')} FROM public.${table} WITH NO DATA`,
   );

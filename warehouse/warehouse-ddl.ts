@@ -1,125 +1,39 @@
 /**
  * @module
- * The warehouse DDL: the Sales, Purchases and Payments stars (reference §2, architecture §7) in schema
- * `public`, and the `pipeline` bookkeeping schema. Every statement is idempotent (`IF NOT EXISTS`), so the
- * migration can run on every start.
+ * The warehouse DDL: the star tables generated from their typed definition (`core/schema/warehouse-tables.ts`)
+ * in schema `public`, and the `pipeline` bookkeeping schema. Every statement is idempotent (`IF NOT EXISTS`),
+ * so the migration can run on every start.
  */
+import {
+  FACT_TABLE_NAMES,
+  WAREHOUSE_TABLE_NAMES,
+  WAREHOUSE_TABLES,
+  type WarehouseColumn,
+  type WarehouseTable,
+} from '../core/schema/warehouse-tables.ts';
 
-/** The star tables: dimensions first, so the facts' foreign keys find their targets. */
+/** A column's DDL: type, nullability, primary key and foreign key, from the typed star schema. */
+function columnDdl(table: WarehouseTable, column: WarehouseColumn): string {
+  const parts = [column.name, column.type, column.nullable ? 'NULL' : 'NOT NULL'];
+  if (column.name === table.primaryKey) parts.push('PRIMARY KEY');
+  if (column.references) {
+    const target = WAREHOUSE_TABLES[column.references];
+    parts.push(`REFERENCES public.${target.name} (${target.primaryKey})`);
+  }
+  return parts.join(' ');
+}
+
+/** The star tables (dimensions first, so the facts' foreign keys find their targets), then the order-id indexes. */
 export const STAR_DDL: readonly string[] = [
-  `CREATE TABLE IF NOT EXISTS public.dim_date (
-    date_id date NOT NULL PRIMARY KEY,
-    year integer NOT NULL,
-    month integer NOT NULL,
-    day integer NOT NULL,
-    day_of_week integer NOT NULL,
-    day_name varchar NOT NULL,
-    month_name varchar NOT NULL,
-    quarter integer NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS public.dim_staff (
-    staff_id integer NOT NULL PRIMARY KEY,
-    first_name varchar NOT NULL,
-    last_name varchar NOT NULL,
-    department_name varchar NOT NULL,
-    location varchar NULL,
-    email_address varchar NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS public.dim_location (
-    location_id integer NOT NULL PRIMARY KEY,
-    address_line_1 varchar NOT NULL,
-    address_line_2 varchar NULL,
-    district varchar NULL,
-    city varchar NOT NULL,
-    postal_code varchar NOT NULL,
-    country varchar NOT NULL,
-    phone varchar NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS public.dim_currency (
-    currency_id integer NOT NULL PRIMARY KEY,
-    currency_code varchar NOT NULL,
-    currency_name varchar NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS public.dim_design (
-    design_id integer NOT NULL PRIMARY KEY,
-    design_name varchar NOT NULL,
-    file_location varchar NOT NULL,
-    file_name varchar NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS public.dim_counterparty (
-    counterparty_id integer NOT NULL PRIMARY KEY,
-    counterparty_legal_name varchar NOT NULL,
-    counterparty_legal_address_line_1 varchar NOT NULL,
-    counterparty_legal_address_line_2 varchar NULL,
-    counterparty_legal_district varchar NULL,
-    counterparty_legal_city varchar NOT NULL,
-    counterparty_legal_postal_code varchar NOT NULL,
-    counterparty_legal_country varchar NOT NULL,
-    counterparty_legal_phone_number varchar NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS public.dim_payment_type (
-    payment_type_id integer NOT NULL PRIMARY KEY,
-    payment_type_name varchar NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS public.dim_transaction (
-    transaction_id integer NOT NULL PRIMARY KEY,
-    transaction_type varchar NOT NULL,
-    sales_order_id integer NULL,
-    purchase_order_id integer NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS public.fact_sales_order (
-    sales_record_id serial NOT NULL PRIMARY KEY,
-    sales_order_id integer NOT NULL,
-    created_date date NOT NULL REFERENCES public.dim_date (date_id),
-    created_time time NOT NULL,
-    last_updated_date date NOT NULL REFERENCES public.dim_date (date_id),
-    last_updated_time time NOT NULL,
-    sales_staff_id integer NOT NULL REFERENCES public.dim_staff (staff_id),
-    counterparty_id integer NOT NULL REFERENCES public.dim_counterparty (counterparty_id),
-    units_sold integer NOT NULL,
-    unit_price numeric(10,2) NOT NULL,
-    currency_id integer NOT NULL REFERENCES public.dim_currency (currency_id),
-    design_id integer NOT NULL REFERENCES public.dim_design (design_id),
-    agreed_payment_date date NOT NULL REFERENCES public.dim_date (date_id),
-    agreed_delivery_date date NOT NULL REFERENCES public.dim_date (date_id),
-    agreed_delivery_location_id integer NOT NULL REFERENCES public.dim_location (location_id)
-  )`,
-  `CREATE TABLE IF NOT EXISTS public.fact_purchase_order (
-    purchase_record_id serial NOT NULL PRIMARY KEY,
-    purchase_order_id integer NOT NULL,
-    created_date date NOT NULL REFERENCES public.dim_date (date_id),
-    created_time time NOT NULL,
-    last_updated_date date NOT NULL REFERENCES public.dim_date (date_id),
-    last_updated_time time NOT NULL,
-    staff_id integer NOT NULL REFERENCES public.dim_staff (staff_id),
-    counterparty_id integer NOT NULL REFERENCES public.dim_counterparty (counterparty_id),
-    item_code varchar NOT NULL,
-    item_quantity integer NOT NULL,
-    item_unit_price numeric(10,2) NOT NULL,
-    currency_id integer NOT NULL REFERENCES public.dim_currency (currency_id),
-    agreed_delivery_date date NOT NULL REFERENCES public.dim_date (date_id),
-    agreed_payment_date date NOT NULL REFERENCES public.dim_date (date_id),
-    agreed_delivery_location_id integer NOT NULL REFERENCES public.dim_location (location_id)
-  )`,
-  // `last_updated` (not last_updated_time) is the official Payments ERD name (architecture §7).
-  `CREATE TABLE IF NOT EXISTS public.fact_payment (
-    payment_record_id serial NOT NULL PRIMARY KEY,
-    payment_id integer NOT NULL,
-    created_date date NOT NULL REFERENCES public.dim_date (date_id),
-    created_time time NOT NULL,
-    last_updated_date date NOT NULL REFERENCES public.dim_date (date_id),
-    last_updated time NOT NULL,
-    transaction_id integer NOT NULL REFERENCES public.dim_transaction (transaction_id),
-    counterparty_id integer NOT NULL REFERENCES public.dim_counterparty (counterparty_id),
-    payment_amount numeric(10,2) NOT NULL,
-    currency_id integer NOT NULL REFERENCES public.dim_currency (currency_id),
-    payment_type_id integer NOT NULL REFERENCES public.dim_payment_type (payment_type_id),
-    paid boolean NOT NULL,
-    payment_date date NOT NULL REFERENCES public.dim_date (date_id)
-  )`,
-  'CREATE INDEX IF NOT EXISTS fact_sales_order_sales_order_id_idx ON public.fact_sales_order (sales_order_id)',
-  'CREATE INDEX IF NOT EXISTS fact_purchase_order_purchase_order_id_idx ON public.fact_purchase_order (purchase_order_id)',
-  'CREATE INDEX IF NOT EXISTS fact_payment_payment_id_idx ON public.fact_payment (payment_id)',
+  ...WAREHOUSE_TABLE_NAMES.map((name) => {
+    const table: WarehouseTable = WAREHOUSE_TABLES[name];
+    const columns = table.columns.map((column) => `    ${columnDdl(table, column)}`);
+    return `CREATE TABLE IF NOT EXISTS public.${name} (\n${columns.join(',\n')}\n  )`;
+  }),
+  ...FACT_TABLE_NAMES.map((name) => {
+    const { orderKey } = WAREHOUSE_TABLES[name];
+    return `CREATE INDEX IF NOT EXISTS ${name}_${orderKey}_idx ON public.${name} (${orderKey})`;
+  }),
 ];
 
 /** The `pipeline` schema: the loader's cut, load history, fact versions, inferred members and lag samples. */

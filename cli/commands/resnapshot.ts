@@ -8,11 +8,11 @@
  * the re-read is shipped, so the warehouse never sees half a re-read.
  */
 import type { Command } from 'commander';
+import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 import { pipelinePaths } from '../../local/pipeline.ts';
 import { resolveRuntimeSettings } from '../../local/runtime-config.ts';
-import { requestResnapshot } from '../../reader/initial-snapshot.ts';
+import { requestResnapshot } from '../../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
-import { SOURCE_TABLE_NAMES } from '../../source/source-tables.ts';
 import { globalOptions } from '../global-options.ts';
 
 /** Registers `resnapshot`. */

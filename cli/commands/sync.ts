@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import pg from 'pg';
 import { runSync, type SyncSummary } from '../../local/sync.ts';
+import { terminalLog } from '../../local/terminal-log.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { globalOptions, positiveNumber, withRuntime } from '../global-options.ts';
 import { snapshotProgressReporter } from '../progress.ts';
@@ -37,6 +38,7 @@ export function register(program: Command): void {
           dataDir: runtime.dataDir,
           timeoutMs: options.timeout * 1000,
           onSnapshotProgress: snapshotProgressReporter(globalOptions(command).progress),
+          log: terminalLog(),
         });
         console.log(json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
       });

@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { LocalPipelineOptions } from '../../local/pipeline.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
+import { terminalLog } from '../../local/terminal-log.ts';
 import { redactUrl } from '../../local/url-redaction.ts';
 import { firstNonEmptyTable } from '../../source/empty-source.ts';
 import { seedSource } from '../../source/seed/seed-source.ts';
@@ -136,9 +137,8 @@ export function upServices(
         sourceUrl: runtime.sourceUrl,
         warehouseUrl: runtime.warehouseUrl,
         dataDir: runtime.dataDir,
-        log: (entry) => {
-          if (entry['level'] === 'ERROR') console.error(JSON.stringify(entry));
-        },
+        // Every warning and error reaches the terminal (stderr), as readable lines.
+        log: terminalLog(),
         ...extra,
       },
       onFailure,

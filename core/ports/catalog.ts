@@ -2,7 +2,7 @@
  * @module
  * Catalog: which lake tables exist and where their files are (Glue on AWS, DuckDB views offline).
  */
-import type { LakeTableName } from '../../glue/lake-table.ts';
+import type { LakeTableName } from '../schema/lake-table.ts';
 
 /** Where a lake table's data lives and how it is partitioned. */
 export interface LakeTableLocation {
@@ -16,7 +16,7 @@ export interface LakeTableLocation {
  * The lake's table catalog.
  *
  * Contract:
- * - **Source of truth.** Table and column definitions come from `glue/`; a catalog only publishes them.
+ * - **Source of truth.** Table and column definitions come from `core/schema/lake-tables.ts`; a catalog only publishes them.
  * - **Idempotency.** `ensureTables` creates what is missing and leaves what exists; calling it twice is safe.
  * - **Empty tables.** A table with no files yet is queryable and returns no rows, with its declared types.
  */

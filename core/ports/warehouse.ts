@@ -1,8 +1,9 @@
 /**
  * @module
- * Warehouse: the PostgreSQL star schema and the cut it holds.
+ * Warehouse: the star schema the loader loads into (PostgreSQL), and the cut it holds.
  */
-import type { WarehouseTableName } from '../../warehouse/warehouse-tables.ts';
+import type { LakeTableName } from '../schema/lake-tables.ts';
+import type { WarehouseTableName } from '../schema/warehouse-tables.ts';
 
 /** The consistent point the warehouse reflects: every source change with commit LSN at or below it. */
 export interface Cut {
@@ -19,17 +20,45 @@ export interface TableRows {
   readonly rows: readonly (readonly (string | null)[])[];
 }
 
+/** The newest watermark of one lake table: its LSN and emit time (UTC `YYYY-MM-DD HH:MM:SS.mmm`). */
+export interface LakeWatermark {
+  readonly table: LakeTableName;
+  readonly lsn: string;
+  readonly emittedAt: string | null;
+  /** LSN of the newest change (not watermark) in the scanned partitions, if any. */
+  readonly newestChangeLsn?: string | null;
+}
+
 /** The whole of one load: every table's new rows and the cut they bring the warehouse to. */
 export interface LoadBatch {
   readonly fromCut: Cut | null;
   readonly toCut: Cut;
   /** Dimensions first, then facts; the warehouse applies them in this order. */
   readonly tables: readonly TableRows[];
+  /** The lake watermarks the cut was computed from; the warehouse samples lake lag from their emit times. */
+  readonly watermarks: readonly LakeWatermark[];
 }
 
-/** What a load changed, per table. */
+/** A dimension row the warehouse invented because a fact referenced a key neither lake nor warehouse had. */
+export interface InferredMember {
+  readonly dimension: string;
+  readonly memberId: string;
+}
+
+/** Commit-to-visible latency of the changes one load made visible, in seconds. */
+export interface LoadLatency {
+  readonly p50: number;
+  readonly p95: number;
+  readonly max: number;
+  readonly changes: number;
+}
+
+/** What a load changed: rows per table, the members it had to infer and the latency of what it made visible. */
 export interface LoadReport {
   readonly rowsWritten: Readonly<Partial<Record<WarehouseTableName, number>>>;
+  readonly inferredMembers: readonly InferredMember[];
+  /** Null when the batch made no change newer than the previous cut visible. */
+  readonly latency: LoadLatency | null;
 }
 
 /**
@@ -37,15 +66,23 @@ export interface LoadReport {
  *
  * Contract:
  * - **Atomicity.** `load` applies every table of the batch and records `toCut` in one transaction: a reader
- *   sees the warehouse at the previous cut or the new one, never between.
- * - **Exactly-once effect.** Loading a batch whose `fromCut` is not the current cut is refused (another run
- *   got there first). Dimensions are upserted (latest version wins); facts are appended once per committed
- *   version and a version already present is never added again.
- * - **Referential integrity.** Every key a fact references exists after the load (inferred members if needed).
+ *   sees the warehouse at the previous cut or the new one, never between. A failed load changes nothing.
+ * - **Exactly-once effect.** Loading a batch whose `fromCut` is not the current cut is refused with
+ *   {@link CutMovedError} and writes nothing (another run got there first). Dimensions are upserted (latest
+ *   version wins; a delete removes a member no fact references); facts are appended once per committed version
+ *   and a version already present is never added again, so replaying a batch adds nothing.
+ * - **Referential integrity.** Every key a fact references exists after the load: a missing dimension member
+ *   is inferred (and reported) until its real row arrives and replaces it.
+ * - **Unchanged values.** A column named in a row's `_unchanged` keeps the value the warehouse already holds.
  */
 export interface Warehouse {
+  /** The cut the warehouse holds, or null before the first load. */
   currentCut(): Promise<Cut | null>;
   load(batch: LoadBatch): Promise<LoadReport>;
-  rowCounts(): Promise<Readonly<Record<WarehouseTableName, number>>>;
   close(): Promise<void>;
+}
+
+/** The warehouse's cut moved between reading it and loading: another run got there first. */
+export class CutMovedError extends Error {
+  override readonly name = 'CutMovedError';
 }

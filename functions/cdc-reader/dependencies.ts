@@ -1,11 +1,15 @@
 /**
  * @module
- * The AWS adapters the CDC reader Lambda runs with: Firehose for changes, S3 for state and the round log.
+ * The AWS adapters the CDC reader Lambda runs with: Firehose for changes, S3 for state and the round log,
+ * Powertools for logs and metrics.
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
+import { SERVICES } from '../../core/operations.ts';
 import type { ChangeStream } from '../../core/ports/change-stream.ts';
+import type { Log } from '../../core/ports/log.ts';
+import type { MetricsPublisher } from '../../core/ports/metrics.ts';
 import type { RoundLog } from '../../core/ports/round-log.ts';
 import type { StateStore } from '../../core/ports/state-store.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
@@ -13,6 +17,8 @@ import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { AwsFirehosePutter } from '../../reader/aws-firehose-putter.ts';
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
 import { S3StateStore } from '../../reader/state/s3-state-store.ts';
+import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
+import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
 import { type CdcReaderConfig, readConfig, sourceConnection } from './config.ts';
 
 /** Everything the handler needs from outside; tests pass their own. */
@@ -24,7 +30,8 @@ export interface CdcReaderDependencies {
   roundLog(config: CdcReaderConfig): RoundLog;
   /** Time kept back from the Lambda's remaining time for the final ship, acknowledgement and watermarks. */
   readonly safetyMarginMs: number;
-  readonly log?: (entry: Record<string, unknown>) => void;
+  readonly log: Log;
+  readonly metrics: MetricsPublisher;
 }
 
 /** The production wiring (clients are created once per Lambda container). */
@@ -44,5 +51,7 @@ export function awsDependencies(): CdcReaderDependencies {
     roundLog: (config) =>
       new ObjectStoreRoundLog(new S3ObjectStore({ client: s3, bucket: config.lakeBucket })),
     safetyMarginMs: 15_000,
+    log: powertoolsLog(lambdaLogger(SERVICES.reader)),
+    metrics: powertoolsMetrics(lambdaMetrics(SERVICES.reader)),
   };
 }

@@ -11,7 +11,7 @@ import { awsDependencies, type CdcReaderDependencies } from './dependencies.ts';
 export function createHandler(deps: CdcReaderDependencies) {
   return async (
     _event: unknown,
-    context: Pick<Context, 'getRemainingTimeInMillis'>,
+    context: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>,
   ): Promise<ReaderSummary> => {
     const config = deps.config();
     const budgetMs = context.getRemainingTimeInMillis() - deps.safetyMarginMs;
@@ -30,8 +30,8 @@ export function createHandler(deps: CdcReaderDependencies) {
         slot: config.slot,
         publication: config.publication,
         budgetMs,
-        metricsFormat: 'emf',
-        log: deps.log,
+        log: deps.log.with({ id: context.awsRequestId }),
+        metrics: deps.metrics,
       });
     } finally {
       await changeStream.close();

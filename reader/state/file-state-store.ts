@@ -4,11 +4,9 @@
  * renamed over the old file and the directory fsynced, so a crash leaves either the old or the new document.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import type { StateStore } from '../../core/ports/state-store.ts';
-
-const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { checkStateName, type StateKey, type StateStore } from '../../core/ports/state-store.ts';
 
 /** A state file could not be read, written or parsed. */
 export class FileStateStoreError extends Error {
@@ -23,7 +21,8 @@ export class FileStateStore implements StateStore {
     this.#dir = dir;
   }
 
-  async get<T>(key: string): Promise<T | undefined> {
+  async get<T>(stateKey: StateKey<T>): Promise<T | undefined> {
+    const key = stateKey.name;
     const path = this.#path(key);
     let text: string;
     try {
@@ -47,8 +46,8 @@ export class FileStateStore implements StateStore {
     }
   }
 
-  async put<T>(key: string, value: T): Promise<void> {
-    const path = this.#path(key);
+  async put<T>(key: StateKey<T>, value: T): Promise<void> {
+    const path = this.#path(key.name);
     const dir = dirname(path);
     await mkdir(dir, { recursive: true });
     const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
@@ -68,16 +67,32 @@ export class FileStateStore implements StateStore {
     }
   }
 
-  async delete(key: string): Promise<void> {
-    await rm(this.#path(key), { force: true });
+  async delete(key: StateKey<unknown>): Promise<void> {
+    await rm(this.#path(key.name), { force: true });
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const root = join(this.#dir, checkStateName(prefix));
+    let entries: string[];
+    try {
+      entries = await readdir(root, { recursive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new FileStateStoreError(`Could not list state under ${root}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    // Temporary files of writes in progress end in `.tmp`; only whole documents are listed.
+    return entries
+      .filter((entry) => entry.endsWith('.json'))
+      .map(
+        (entry) =>
+          `${prefix}/${relative(root, join(root, entry)).split(sep).join('/').slice(0, -'.json'.length)}`,
+      )
+      .sort();
   }
 
   #path(key: string): string {
-    if (!KEY_PATTERN.test(key)) {
-      throw new FileStateStoreError(
-        `State key "${key}" is not allowed: use slash-separated [A-Za-z0-9_-] names.`,
-      );
-    }
-    return join(this.#dir, `${key}.json`);
+    return join(this.#dir, `${checkStateName(key)}.json`);
   }
 }

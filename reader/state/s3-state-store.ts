@@ -3,8 +3,14 @@
  * StateStore on S3: each key is one JSON object under a prefix. S3 replaces an object whole and reads are
  * strongly consistent after a write, which gives the port's atomicity and read-your-writes for free.
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { StateStore } from '../../core/ports/state-store.ts';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { checkStateName, type StateKey, type StateStore } from '../../core/ports/state-store.ts';
 
 /** Where the state objects live. */
 export interface S3StateStoreOptions {
@@ -22,8 +28,6 @@ export class S3StateStoreError extends Error {
   override readonly name = 'S3StateStoreError';
 }
 
-const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
-
 /** A {@link StateStore} keeping `<prefix><key>.json` objects in one bucket. */
 export class S3StateStore implements StateStore {
   readonly #client: S3Client;
@@ -37,7 +41,8 @@ export class S3StateStore implements StateStore {
     this.#prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
   }
 
-  async get<T>(key: string): Promise<T | undefined> {
+  async get<T>(stateKey: StateKey<T>): Promise<T | undefined> {
+    const key = stateKey.name;
     const objectKey = this.#objectKey(key);
     let text: string;
     try {
@@ -62,7 +67,8 @@ export class S3StateStore implements StateStore {
     }
   }
 
-  async put<T>(key: string, value: T): Promise<void> {
+  async put<T>(stateKey: StateKey<T>, value: T): Promise<void> {
+    const key = stateKey.name;
     const objectKey = this.#objectKey(key);
     const body = JSON.stringify(value);
     if (body === undefined)
@@ -85,7 +91,8 @@ export class S3StateStore implements StateStore {
     }
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(stateKey: StateKey<unknown>): Promise<void> {
+    const key = stateKey.name;
     const objectKey = this.#objectKey(key);
     try {
       await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
@@ -97,12 +104,30 @@ export class S3StateStore implements StateStore {
     }
   }
 
-  #objectKey(key: string): string {
-    if (!KEY_PATTERN.test(key)) {
-      throw new RangeError(
-        `State key "${key}" is not a short slash-separated name (letters, digits, _ and -, e.g. reader/snapshot).`,
+  async list(prefix: string): Promise<string[]> {
+    const objectPrefix = `${this.#prefix}${checkStateName(prefix)}/`;
+    const names: string[] = [];
+    try {
+      for await (const page of paginateListObjectsV2(
+        { client: this.#client },
+        { Bucket: this.#bucket, Prefix: objectPrefix },
+      )) {
+        for (const object of page.Contents ?? []) {
+          if (object.Key?.endsWith('.json'))
+            names.push(object.Key.slice(this.#prefix.length, -'.json'.length));
+        }
+      }
+    } catch (error) {
+      throw new S3StateStoreError(
+        `Could not list state under s3://${this.#bucket}/${objectPrefix}: ${(error as Error).message}. ` +
+          'Check the function can s3:ListBucket on that prefix.',
+        { cause: error },
       );
     }
-    return `${this.#prefix}${key}.json`;
+    return names.sort();
+  }
+
+  #objectKey(key: string): string {
+    return `${this.#prefix}${checkStateName(key)}.json`;
   }
 }

@@ -14,15 +14,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { decodeCopyLine, encodeCopyRow } from '../copy-text.ts';
-import { assertSourceEmpty, SourceNotEmptyError } from '../empty-source.ts';
 import {
   isSourceTableName,
   SOURCE_TABLE_NAMES,
   SOURCE_TABLES,
   type SourceColumn,
   type SourceTableName,
-} from '../source-tables.ts';
+} from '../../core/schema/source-tables.ts';
+import { decodeCopyLine, encodeCopyRow } from '../copy-text.ts';
+import { assertSourceEmpty, SourceNotEmptyError } from '../empty-source.ts';
 import { syncSequences } from '../table-sequences.ts';
 import { type DumpBlock, DumpFormatError, findDumpBlocks } from './dump-blocks.ts';
 import { readLines } from './dump-lines.ts';

@@ -4,7 +4,7 @@
  * the string 'NULL' for NULL (only in nullable columns), integer ids written as floats ('2.0'), and
  * numeric values checked against `numeric(10,2)`.
  */
-import { SOURCE_ENUMS, type SourceColumn } from '../source-tables.ts';
+import { SOURCE_ENUMS, type SourceColumn } from '../../core/schema/source-tables.ts';
 
 /** A value cannot go into its column; the message names the table, column, line and what to fix. */
 export class DumpValueError extends Error {

@@ -14,7 +14,7 @@
  * Every random draw happens whether or not the caller wants that table's rows, so generating one table at a
  * time gives the same rows as generating all of them: the loader makes one pass per table.
  */
-import type { SourceTableName } from '../source-tables.ts';
+import type { SourceTableName } from '../../core/schema/source-tables.ts';
 import {
   ADDRESS_COUNT,
   COUNTERPARTY_COUNT,

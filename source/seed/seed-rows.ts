@@ -2,8 +2,9 @@
  * @module
  * Every row of a seeded source, one table at a time, as COPY text lines in the live column order.
  */
+
+import { SOURCE_TABLES, type SourceTableName } from '../../core/schema/source-tables.ts';
 import { encodeCopyRow } from '../copy-text.ts';
-import { SOURCE_TABLES, type SourceTableName } from '../source-tables.ts';
 import { generateOrderRows } from './order-generator.ts';
 import {
   CURRENCY_ROWS,

@@ -7,8 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../../core/schema/source-tables.ts';
 import { assertSourceEmpty } from '../empty-source.ts';
-import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../source-tables.ts';
 import { syncSequences } from '../table-sequences.ts';
 import { type SeedSpec, seedCopyChunks } from './seed-rows.ts';
 

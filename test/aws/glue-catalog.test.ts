@@ -12,7 +12,7 @@ import {
   LAKE_TABLES,
   type LakeTableName,
   lakeColumns,
-} from '../../glue/index.ts';
+} from '../../core/schema/lake-tables.ts';
 import { GlueCatalog, GlueCatalogMismatchError } from '../../lake/glue-catalog.ts';
 import { type MotoServer, startMoto } from './moto-server.ts';
 
@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('GlueCatalog', () => {
-  it('accepts a catalog holding every lake table with the columns of glue/', async () => {
+  it('accepts a catalog holding every lake table with the columns of the lake schema', async () => {
     const catalog = new GlueCatalog({ client: glue, bucket: 'lake-bucket' });
     await expect(catalog.ensureTables()).resolves.toBeUndefined();
   });
@@ -82,7 +82,7 @@ describe('GlueCatalog', () => {
     }
   });
 
-  it('reports a table whose columns drifted from glue/, naming the columns', async () => {
+  it('reports a table whose columns drifted from the lake schema, naming the columns', async () => {
     const columns = lakeColumns(LAKE_TABLES.dim_currency).filter((c) => c.name !== 'currency_name');
     await glue.send(
       new UpdateTableCommand({

@@ -7,8 +7,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_FLAGS } from '../../cdk/lib/feature-flags.ts';
 import { buildPipeline, type Pipeline } from '../../cdk/lib/pipeline.ts';
 import { readPipelineSettings } from '../../cdk/lib/pipeline-settings.ts';
-import { ENV, METRIC_NAMESPACE, METRICS, TABLE_DIMENSION } from '../../core/operations.ts';
-import { deliveryStreamName } from '../../firehose/put-record-batch.ts';
+import {
+  ENV,
+  METRIC_NAMESPACE,
+  METRICS,
+  SERVICE_DIMENSION,
+  SERVICES,
+  TABLE_DIMENSION,
+} from '../../core/operations.ts';
+import { deliveryStreamName } from '../../core/ports/record-batch-putter.ts';
 import {
   DT_PROJECTION,
   GLUE_DATABASE,
@@ -16,8 +23,8 @@ import {
   LAKE_TABLES,
   lakeColumns,
   lakeTableForSource,
-} from '../../glue/index.ts';
-import { SOURCE_TABLE_NAMES } from '../../source/source-tables.ts';
+} from '../../core/schema/lake-tables.ts';
+import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 
@@ -56,7 +63,7 @@ function logicalIdOf(
 }
 
 describe('the lake stack', () => {
-  it('creates the Glue database and one table per lake table, columns exactly as glue/ defines them', () => {
+  it('creates the Glue database and one table per lake table, columns exactly as the lake schema defines them', () => {
     lake.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: GLUE_DATABASE } });
     lake.resourceCountIs('AWS::Glue::Table', LAKE_TABLE_NAMES.length);
     for (const name of LAKE_TABLE_NAMES) {
@@ -296,21 +303,26 @@ describe('the ingest stack', () => {
     ingest.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
   });
 
-  it('alarms on every lag figure the Lambdas publish, per lake table for the lake lag', () => {
-    const alarmOn = (metricName: string, dimensions?: Record<string, string>) =>
+  it('alarms on every lag figure the Lambdas publish, with the service dimension Powertools adds', () => {
+    const alarmOn = (metricName: string, dimensions: Record<string, string>) =>
       ingest.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: METRIC_NAMESPACE,
         MetricName: metricName,
-        ...(dimensions
-          ? { Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) }
-          : {}),
+        // CDK writes the dimensions sorted by name.
+        Dimensions: Object.entries(dimensions)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([Name, Value]) => ({ Name, Value })),
         AlarmActions: [{ Ref: Match.anyValue() }],
       });
-    alarmOn(METRICS.reader.lagSeconds);
-    alarmOn(METRICS.reader.slotLagBytes);
-    alarmOn(METRICS.warehouse.lagSeconds);
-    alarmOn(METRICS.endToEnd.p95Seconds);
-    for (const table of LAKE_TABLE_NAMES) alarmOn(METRICS.lake.lagSeconds, { [TABLE_DIMENSION]: table });
+    const reader = { [SERVICE_DIMENSION]: SERVICES.reader };
+    const loader = { [SERVICE_DIMENSION]: SERVICES.loader };
+    alarmOn(METRICS.reader.lagSeconds, reader);
+    alarmOn(METRICS.reader.slotLagBytes, reader);
+    alarmOn(METRICS.warehouse.lagSeconds, loader);
+    alarmOn(METRICS.endToEnd.p95Seconds, loader);
+    for (const table of LAKE_TABLE_NAMES) {
+      alarmOn(METRICS.lake.lagSeconds, { ...loader, [TABLE_DIMENSION]: table });
+    }
     // A reader that stops publishing is a reader that stopped: missing data breaches.
     ingest.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: METRICS.reader.lagSeconds,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelinePaths } from '../../local/pipeline.ts';
-import { RESNAPSHOT_REQUESTS_KEY } from '../../reader/initial-snapshot.ts';
+import { pendingResnapshots, requestedTables } from '../../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
 import { runCli } from './run-cli.ts';
 
@@ -16,7 +16,7 @@ describe('totesys-stream resnapshot', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('queues the tables in the reader state store under --data-dir, merging with earlier requests', async () => {
+  it('queues the tables in the reader state store under --data-dir, keeping earlier requests', async () => {
     // Act
     const first = await runCli(['--data-dir', dataDir, 'resnapshot', 'design']);
     const second = await runCli(['--data-dir', dataDir, 'resnapshot', 'staff', 'design']);
@@ -24,10 +24,8 @@ describe('totesys-stream resnapshot', () => {
     // Assess
     expect(first.code).toBe(0);
     expect(second.code).toBe(0);
-    const requests = await new FileStateStore(pipelinePaths(dataDir).state).get<{ tables: string[] }>(
-      RESNAPSHOT_REQUESTS_KEY,
-    );
-    expect(requests?.tables.sort()).toEqual(['design', 'staff']);
+    const requests = await pendingResnapshots(new FileStateStore(pipelinePaths(dataDir).state));
+    expect(requestedTables(requests).sort()).toEqual(['design', 'staff']);
   });
 
   it('refuses an unknown table with the list of valid ones and a non-zero exit', async () => {

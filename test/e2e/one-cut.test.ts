@@ -1,12 +1,13 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
+import { SILENT_LOG } from '../../core/ports/log.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
 import { runSync } from '../../local/sync.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
 import { Simulator } from '../../source/simulator/simulator.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { type E2eWorld, openWorld } from './e2e-harness.ts';
 
 /** What one read of the warehouse saw, at the cut it records. */
@@ -59,7 +60,7 @@ describe('the warehouse is always at one cut', () => {
       signal: auditStop.signal,
       watermarkIntervalMs: 200,
       heartbeatIntervalMs: 200,
-      log: () => undefined,
+      log: SILENT_LOG,
     });
     const snapshotDone = (events: readonly ChangeEvent[]) =>
       events.some((e) => e.op === 'w' && e.table === 'payment');

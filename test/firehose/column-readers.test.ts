@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { LakeColumn, LakeColumnType } from '../../core/schema/lake-tables.ts';
 import { columnReader } from '../../firehose/column-readers.ts';
-import type { LakeColumn, LakeColumnType } from '../../glue/index.ts';
 import { dateToEpochDays, LakeValueError, parseJsonValue } from '../../lake/lake-value.ts';
 
 const TYPES: readonly LakeColumnType[] = [

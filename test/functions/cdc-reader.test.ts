@@ -4,10 +4,11 @@ import { ENV } from '../../core/operations.ts';
 import { CdcReaderConfigError, readConfig, sourceConnection } from '../../functions/cdc-reader/config.ts';
 import { createHandler } from '../../functions/cdc-reader/handler.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { MemoryObjectStore } from '../firehose/firehose-fixtures.ts';
-import { confirmedFlush, insertDepartments, memoryLog } from '../reader/reader-test-kit.ts';
+import { confirmedFlush, insertDepartments } from '../reader/reader-test-kit.ts';
+import { memoryLog, memoryMetrics } from '../support/memory-log.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 
 /** A Lambda context whose clock really runs down. */
@@ -45,6 +46,7 @@ describe('CDC reader Lambda handler', () => {
       roundLog: () => roundLog,
       safetyMarginMs: 2_000,
       log: memoryLog().log,
+      metrics: memoryMetrics().metrics,
     });
     await handler({}, fakeContext(8_000));
     const wal = await withClient(database.url, async (client) => {

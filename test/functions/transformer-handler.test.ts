@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { handler } from '../../functions/transformer/handler.ts';
+import { SERVICES } from '../../core/operations.ts';
+import { lambdaLogger, powertoolsLog } from '../../functions/operations/powertools-log.ts';
+import { createHandler, handler } from '../../functions/transformer/handler.ts';
 import {
   directPutEvent,
   insertEvent,
@@ -32,9 +34,14 @@ describe('transformer handler', () => {
 
   it('logs each failed record as one JSON line naming record, table, column and LSN but no value', async () => {
     const lines: string[] = [];
-    vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
-      lines.push(String(line));
-    });
+    // Powertools writes ERROR entries to stderr, the others to stdout.
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        return true;
+      });
+    }
+    const handler = createHandler(powertoolsLog(lambdaLogger(SERVICES.transformer)));
     const secret = 'Marvin Marvellous Street';
     const row = { ...SOURCE_ROWS.address, address_line_1: secret, address_id: 'fifteen' };
     const event = directPutEvent([packed(insertEvent('address', row)), packed(insertEvent('address'))]);
@@ -44,7 +51,9 @@ describe('transformer handler', () => {
     const logged = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
     expect(logged).toMatchObject({
       level: 'ERROR',
-      recordId: event.records[0]?.recordId,
+      service: SERVICES.transformer,
+      message: 'firehose record ProcessingFailed',
+      id: event.records[0]?.recordId,
       table: 'address',
       column: 'location_id',
       lsn: '24969464',

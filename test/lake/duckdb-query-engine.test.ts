@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LAKE_TABLE_NAMES, LAKE_TABLES, lakeColumns } from '../../glue/index.ts';
+import { LAKE_TABLE_NAMES, LAKE_TABLES, lakeColumns } from '../../core/schema/lake-tables.ts';
 import { DuckDbQueryEngine, DuckDbQueryError } from '../../lake/duckdb-query-engine.ts';
 import type { LakeRow } from '../../lake/lake-value.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';

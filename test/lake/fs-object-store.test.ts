@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAKE_TABLES } from '../../glue/index.ts';
+import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
 import { FsObjectStore, ObjectKeyError } from '../../lake/fs-object-store.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
 import { describeObjectStoreContract } from './object-store-contract.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LakeColumn, LakeColumnType } from '../../glue/index.ts';
+import type { LakeColumn, LakeColumnType } from '../../core/schema/lake-tables.ts';
 import {
   canonicalTimestampMillis,
   dateToEpochDays,

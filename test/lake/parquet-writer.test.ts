@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAKE_TABLES, lakeColumns } from '../../glue/index.ts';
+import { LAKE_TABLES, lakeColumns } from '../../core/schema/lake-tables.ts';
 import type { LakeRow } from '../../lake/lake-value.ts';
 import { LakeParquetError, writeLakeParquet } from '../../lake/parquet-writer.ts';
 

@@ -1,14 +1,14 @@
 /**
  * @module
  * Hand-made lake files for loader tests: rows shaped as the transformation emits them (business columns of the
- * glue/ table plus `_op, _lsn, _seq, _xid, _commit_ts, _unchanged`), written with the real Parquet writer
+ * lake table plus `_op, _lsn, _seq, _xid, _commit_ts, _unchanged`), written with the real Parquet writer
  * under `<lakeDir>/<bucket>/<table>/dt=YYYY-MM-DD/`.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WatermarkRound } from '../../core/ports/round-log.ts';
-import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../../glue/index.ts';
+import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../../core/schema/lake-tables.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import type { LakeRow, LakeValue } from '../../lake/lake-value.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';

@@ -1,6 +1,6 @@
 import { utimes, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LakeTableName } from '../../glue/index.ts';
+import type { LakeTableName } from '../../core/schema/lake-tables.ts';
 import { runLoad } from '../../loader/run-load.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';

@@ -5,13 +5,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WAREHOUSE_TABLE_NAMES } from '../../core/schema/warehouse-tables.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../../loader/run-load.ts';
 import { PgWarehouse, type PgWarehouseOptions } from '../../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
-import { WAREHOUSE_TABLE_NAMES } from '../../warehouse/warehouse-tables.ts';
 import { createTestDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import { BUCKET } from './lake-fixtures.ts';
 

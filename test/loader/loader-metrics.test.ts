@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loaderMetricDocuments } from '../../loader/loader-metrics.ts';
+import type { MetricPoint } from '../../core/ports/metrics.ts';
+import { loaderMetricPoints } from '../../loader/loader-metrics.ts';
 import { ROWS, watermarks, writeLake } from './lake-fixtures.ts';
 import { type LoaderHarness, openLoaderHarness } from './loader-harness.ts';
 
@@ -17,11 +18,16 @@ afterEach(async () => {
   await harness.close();
 });
 
-/** Lake lag per table, from a run's documents. */
-function lakeLag(documents: readonly Record<string, unknown>[]): Record<string, unknown> {
+/** Lake lag per table, from a run's points. */
+function lakeLag(points: readonly MetricPoint[]): Record<string, number> {
   return Object.fromEntries(
-    documents.filter((d) => 'LakeLagSeconds' in d).map((d) => [d['Table'], d['LakeLagSeconds']]),
+    points.filter((p) => p.name === 'LakeLagSeconds').map((p) => [p.dimensions?.['Table'], p.value]),
   );
+}
+
+/** The value of the dimensionless metric `name`. */
+function metricValue(points: readonly MetricPoint[], name: string): number | undefined {
+  return points.find((p) => p.name === name && p.dimensions === undefined)?.value;
 }
 
 describe('loader metrics', () => {
@@ -40,7 +46,7 @@ describe('loader metrics', () => {
     const outcome = await harness.load();
     expect(outcome).toMatchObject({ status: 'unchanged', cutLsn: '150' });
 
-    const lag = lakeLag(loaderMetricDocuments(outcome, NOW));
+    const lag = lakeLag(loaderMetricPoints(outcome, NOW));
     expect(Object.keys(lag)).toHaveLength(11);
     expect(lag['fact_payment']).toBeCloseTo((NOW - Date.parse(T0)) / 1000, 3);
     expect(lag['dim_design']).toBeCloseTo((NOW - Date.parse(T1)) / 1000, 3);
@@ -56,8 +62,7 @@ describe('loader metrics', () => {
     await writeLake(harness.lakeDir, watermarks(300n, T1));
     const idle = await harness.load();
     expect(idle).toMatchObject({ status: 'loaded', toCut: { lsn: '300', commitTs: T0 } });
-    const idleMain = loaderMetricDocuments(idle, NOW).find((d) => 'WarehouseLagSeconds' in d);
-    expect(idleMain?.['WarehouseLagSeconds']).toBe(0);
+    expect(metricValue(loaderMetricPoints(idle, NOW), 'WarehouseLagSeconds')).toBe(0);
 
     // Changes above the cut that the cut cannot reach yet (fact_payment's partition lacks the round's watermark).
     await writeLake(harness.lakeDir, [
@@ -67,7 +72,9 @@ describe('loader metrics', () => {
     ]);
     const behind = await harness.load();
     expect(behind).toMatchObject({ status: 'unchanged', cutLsn: '300' });
-    const behindMain = loaderMetricDocuments(behind, NOW).find((d) => 'WarehouseLagSeconds' in d);
-    expect(behindMain?.['WarehouseLagSeconds']).toBeCloseTo((NOW - Date.parse(T0)) / 1000, 3);
+    expect(metricValue(loaderMetricPoints(behind, NOW), 'WarehouseLagSeconds')).toBeCloseTo(
+      (NOW - Date.parse(T0)) / 1000,
+      3,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CutMovedError } from '../../loader/loader-warehouse.ts';
+import { CutMovedError } from '../../core/ports/warehouse.ts';
 import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
 import { type LoaderHarness, openLoaderHarness, warehouseRows } from './loader-harness.ts';
 
@@ -235,7 +235,7 @@ describe('runLoad', () => {
   it('refuses a batch built from a cut that another run has since moved', async () => {
     await writeLake(harness.lakeDir, [...SNAPSHOT, ...watermarks(150n, T0)]);
     await harness.load();
-    const stale = { fromCut: null, toCut: { lsn: '999', commitTs: null }, tables: [] };
+    const stale = { fromCut: null, toCut: { lsn: '999', commitTs: null }, tables: [], watermarks: [] };
     await expect(harness.warehouse.load(stale)).rejects.toThrow(CutMovedError);
     expect(await harness.warehouse.currentCut()).toMatchObject({ lsn: '150' });
   });

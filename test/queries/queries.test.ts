@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import nodeSqlParser from 'node-sql-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryResult } from '../../core/ports/query-engine.ts';
-import { LAKE_TABLE_NAMES } from '../../glue/index.ts';
+import { LAKE_TABLE_NAMES } from '../../core/schema/lake-tables.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import {
   bindParameters,

@@ -5,13 +5,13 @@ import {
   type PutRecordBatchInput,
   type PutRecordBatchOutput,
   type RecordBatchPutter,
-} from '../../firehose/put-record-batch.ts';
-import { FaultyRecordPutter, MemoryRecordPutter, serviceUnavailable } from '../../reader/faulty-putter.ts';
+} from '../../core/ports/record-batch-putter.ts';
 import {
   ChangeStreamPutError,
   FirehoseChangeStream,
   OversizedEventError,
 } from '../../reader/firehose-change-stream.ts';
+import { FaultyRecordPutter, MemoryRecordPutter, serviceUnavailable } from '../../testing/record-putters.ts';
 
 const noWait = { sleep: async () => undefined };
 

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
-import type { RecordBatchPutter } from '../../firehose/put-record-batch.ts';
-import { FaultyRecordPutter, MemoryRecordPutter, serviceUnavailable } from '../../reader/faulty-putter.ts';
+import type { RecordBatchPutter } from '../../core/ports/record-batch-putter.ts';
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { METRICS_STATE_KEY } from '../../reader/reader-metrics.ts';
 import { ReplicationSession } from '../../reader/replication-source.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
+import { FaultyRecordPutter, MemoryRecordPutter, serviceUnavailable } from '../../testing/record-putters.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import {
   asObject,

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { METRICS_STATE_KEY, type ReaderMetricsSnapshot } from '../../reader/reader-metrics.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import {
   createSourceDatabase,
   createTestDatabase,

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import {
   asObject,

@@ -2,16 +2,16 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ChangeEvent, dedupeKey } from '../../core/change-event.ts';
 import { maxLsn } from '../../core/lsn.ts';
+import type { StateStore } from '../../core/ports/state-store.ts';
 import {
-  RESNAPSHOT_REQUESTS_KEY,
-  requestResnapshot,
   SNAPSHOT_STATE_KEY,
   type SnapshotProgress,
   type SnapshotState,
 } from '../../reader/initial-snapshot.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { pendingResnapshots, requestResnapshot } from '../../reader/resnapshot-requests.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import {
   asObject,
@@ -92,7 +92,8 @@ describe('reader snapshot', () => {
     });
     await waitFor(
       'snapshot done',
-      () => eventsOf(stream.events, 'department', 'r').length > 0 && stateStore.get(SNAPSHOT_STATE_KEY),
+      async () =>
+        eventsOf(stream.events, 'department', 'r').length > 0 && (await stateStore.get(SNAPSHOT_STATE_KEY)),
     );
     const transactions = await writer.stop();
     const end = await currentWal(database.url);
@@ -245,10 +246,7 @@ describe('reader snapshot', () => {
 
     // Act: another "process" asks for a re-read through the state store while changes keep coming.
     await requestResnapshot(stateStore, ['department']);
-    await waitFor(
-      're-read served',
-      async () => (await stateStore.get(RESNAPSHOT_REQUESTS_KEY)) === undefined,
-    );
+    await waitFor('re-read served', async () => (await pendingResnapshots(stateStore)).length === 0);
     await withClient(database.url, (client) => insertDepartments(client, 5000, 3));
     const end = await currentWal(database.url);
     await waitFor('slot to pass the last write', () =>
@@ -273,5 +271,72 @@ describe('reader snapshot', () => {
       stream.events.slice(lastRereadIndex).some((event) => event.op === 'w' && BigInt(event.lsn) >= point),
     ).toBe(true);
     expect(asObject(replay(stream.events))).toEqual(asObject(await sourceState(database.url)));
+  });
+
+  it('keeps a re-read request made while the reader is completing an earlier one, and serves it', async () => {
+    // Prepare: the CLI's request for currency lands in the middle of the reader's bookkeeping for department,
+    // the moment a read-modify-write of one shared request document would lose it.
+    await withClient(database.url, async (client) => {
+      await insertDepartments(client, 1, 50);
+      await insertCurrency(client, 1, 'GBP');
+    });
+    const inner = new MemoryStateStore();
+    let firstPoint = 0n;
+    let departmentReread = false;
+    let interjected = false;
+    const nameOf = (key: unknown) => (typeof key === 'string' ? key : (key as { name: string }).name);
+    // Right after the reader has read the pending requests (and before it writes back what it served).
+    const afterRequestRead = async (key: unknown) => {
+      if (!departmentReread || interjected || !nameOf(key).startsWith('reader/resnapshot-requests')) return;
+      interjected = true;
+      await requestResnapshot(inner, ['currency']);
+    };
+    const stateStore = {
+      async get(key: unknown) {
+        const value = await (inner.get as (key: unknown) => Promise<unknown>)(key);
+        await afterRequestRead(key);
+        return value;
+      },
+      put: (key: unknown, value: unknown) =>
+        (inner.put as (k: unknown, v: unknown) => Promise<void>)(key, value),
+      delete: (key: unknown) => (inner.delete as (key: unknown) => Promise<void>)(key),
+      async list(prefix: string) {
+        const names = await (inner as unknown as { list(prefix: string): Promise<string[]> }).list(prefix);
+        await afterRequestRead(prefix);
+        return names;
+      },
+    } as unknown as StateStore;
+    const rereadOf = (events: readonly ChangeEvent[], table: 'department' | 'currency') =>
+      eventsOf(events, table, 'r').filter((event) => firstPoint > 0n && BigInt(event.lsn) > firstPoint);
+    const stream: MemoryChangeStream = new MemoryChangeStream({
+      afterPut: () => {
+        if (rereadOf(stream.events, 'department').length === 50) departmentReread = true;
+      },
+    });
+    const stop = new AbortController();
+    const running = runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: stream,
+      stateStore,
+      signal: stop.signal,
+      resnapshotPollMs: 20,
+      log: memoryLog().log,
+    });
+    await waitFor('initial snapshot', () => inner.get(SNAPSHOT_STATE_KEY));
+    firstPoint = BigInt((await inner.get<SnapshotState>(SNAPSHOT_STATE_KEY))!.consistentPoint);
+
+    // Act
+    await requestResnapshot(inner, ['department']);
+    await waitFor('the department re-read', () => departmentReread);
+    await waitFor('the currency re-read', () => rereadOf(stream.events, 'currency').length === 1, 20_000);
+    stop.abort();
+    await running;
+
+    // Assess
+    expect(interjected).toBe(true);
+    expect(rereadOf(stream.events, 'currency').map((event) => event.row)).toEqual([
+      expect.objectContaining({ currency_id: 1, currency_code: 'GBP' }),
+    ]);
   });
 });

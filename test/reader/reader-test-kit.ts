@@ -6,10 +6,12 @@
  */
 import pg from 'pg';
 import { type ChangeEvent, dedupeKey, type SourceValue } from '../../core/change-event.ts';
+import type { Log, LogEntry } from '../../core/ports/log.ts';
 import type { StateStore } from '../../core/ports/state-store.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
+import { SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../core/schema/source-tables.ts';
 import { runReader } from '../../reader/reader-loop.ts';
-import { SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../source/source-tables.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { memoryLog as memoryEntries } from '../support/memory-log.ts';
 
 export { waitFor } from '../support/wait-for.ts';
 
@@ -122,13 +124,10 @@ export async function confirmedFlush(client: pg.ClientBase, slot: string): Promi
   return BigInt(result.rows[0]?.lsn ?? '0');
 }
 
-/** Collects log lines instead of printing them. */
-export function memoryLog(): {
-  lines: Record<string, unknown>[];
-  log: (entry: Record<string, unknown>) => void;
-} {
-  const lines: Record<string, unknown>[] = [];
-  return { lines, log: (entry) => lines.push(entry) };
+/** Collects log entries instead of printing them. */
+export function memoryLog(): { lines: LogEntry[]; log: Log } {
+  const { entries, log } = memoryEntries();
+  return { lines: entries, log };
 }
 
 /** The source's current WAL position, as a 64-bit LSN. */
@@ -144,7 +143,7 @@ export async function currentWalLsn(client: pg.ClientBase): Promise<bigint> {
 export async function primeSlot(
   database: { readonly url: string; readonly name: string },
   stateStore: StateStore,
-  log: (entry: Record<string, unknown>) => void,
+  log: Log,
 ): Promise<void> {
   await runReader({
     sourceUrl: database.url,

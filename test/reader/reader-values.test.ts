@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
+import type { LogEntry } from '../../core/ports/log.ts';
 import { runReader } from '../../reader/reader-loop.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import { asObject, eventsOf, memoryLog, replay, sourceState } from './reader-test-kit.ts';
 
@@ -59,7 +60,7 @@ describe('reader values', () => {
   let database: TestDatabase;
   let events: ChangeEvent[];
   let bigText: string;
-  let logLines: Record<string, unknown>[];
+  let logLines: LogEntry[];
   beforeAll(async () => {
     database = await createSourceDatabase();
     const stream = new MemoryChangeStream();
@@ -178,7 +179,7 @@ describe('reader values', () => {
     expect(truncate).toMatchObject({ op: 't', key: {}, row: null });
     expect(BigInt(truncate!.lsn)).toBeGreaterThan(BigInt(eventsOf(events, 'payment', 'd')[0]!.lsn));
     expect(logLines).toContainEqual(
-      expect.objectContaining({ level: 'warn', table: 'payment', lsn: truncate!.lsn }),
+      expect.objectContaining({ level: 'WARN', stage: 'reader', table: 'payment', lsn: truncate!.lsn }),
     );
   });
 

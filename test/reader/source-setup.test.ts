@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { prepareSource, SourceCheckError } from '../../reader/source-setup.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import {
   clusterUrl,
   createSourceDatabase,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
-import { LAKE_TABLE_NAMES } from '../../glue/index.ts';
+import { LAKE_TABLE_NAMES } from '../../core/schema/lake-tables.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
-import { MemoryChangeStream } from '../../reader/memory-change-stream.ts';
-import { MemoryStateStore } from '../../reader/state/memory-state-store.ts';
-import { ROUNDS_STATE_KEY, type RoundsState, WatermarkRounds } from '../../reader/watermark-rounds.ts';
+import { ROUNDS_STATE_KEY, WatermarkRounds } from '../../reader/watermark-rounds.ts';
+import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { MemoryObjectStore } from '../firehose/firehose-fixtures.ts';
 
 const EMITTED = '2026-01-02T00:00:05.000Z';
@@ -82,17 +82,17 @@ describe('watermark rounds', () => {
     const { rounds, stateStore } = world();
     await rounds.start();
     await rounds.put([change('currency', 100, '2026-01-01T10:00:00.000Z')]);
-    expect(await stateStore.get<RoundsState>(ROUNDS_STATE_KEY)).toEqual({
+    expect(await stateStore.get(ROUNDS_STATE_KEY)).toEqual({
       lastRoundLsn: null,
       open: { fromDt: '2026-01-01', toDt: '2026-01-01' },
     });
     await rounds.put([change('currency', 101, '2026-01-02T10:00:00.000Z')]);
-    expect((await stateStore.get<RoundsState>(ROUNDS_STATE_KEY))?.open).toEqual({
+    expect((await stateStore.get(ROUNDS_STATE_KEY))?.open).toEqual({
       fromDt: '2026-01-01',
       toDt: '2026-01-02',
     });
     await rounds.closeRound(200n);
-    expect(await stateStore.get<RoundsState>(ROUNDS_STATE_KEY)).toEqual({ lastRoundLsn: '200', open: null });
+    expect(await stateStore.get(ROUNDS_STATE_KEY)).toEqual({ lastRoundLsn: '200', open: null });
   });
 
   it('after a run that stopped with unrecorded changes, starts with a watermark in every table for those days', async () => {
@@ -118,7 +118,7 @@ describe('watermark rounds', () => {
     const [round] = (await first.log.read()).rounds;
     expect(Object.keys(round?.partitions ?? {}).sort()).toEqual([...LAKE_TABLE_NAMES].sort());
     expect(round?.partitions.dim_design).toEqual(['2026-01-01', '2026-01-02']);
-    expect(await first.stateStore.get<RoundsState>(ROUNDS_STATE_KEY)).toEqual({
+    expect(await first.stateStore.get(ROUNDS_STATE_KEY)).toEqual({
       lastRoundLsn: '300',
       open: null,
     });

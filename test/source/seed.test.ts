@@ -4,9 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 import { SourceNotEmptyError } from '../../source/empty-source.ts';
 import { seedSource } from '../../source/seed/seed-source.ts';
-import { SOURCE_TABLE_NAMES } from '../../source/source-tables.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 
 async function tableHashes(url: string): Promise<Record<string, string>> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SOURCE_ENUMS, SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../core/schema/source-tables.ts';
 import { migrateSource } from '../../source/source-migration.ts';
-import { SOURCE_ENUMS, SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../source/source-tables.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 
 describe('source schema migration', () => {

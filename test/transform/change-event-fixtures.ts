@@ -5,7 +5,7 @@
  */
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import type { RowImage, RowInsertEvent } from '../../core/change-event.ts';
-import { SOURCE_TABLES, type SourceTableName } from '../../source/source-tables.ts';
+import { SOURCE_TABLES, type SourceTableName } from '../../core/schema/source-tables.ts';
 
 const CREATED = '2022-11-03 14:20:52.186';
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { lakeColumns, lakeTableForSource } from '../../glue/index.ts';
+import { lakeColumns, lakeTableForSource } from '../../core/schema/lake-tables.ts';
+import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 import { parseJsonRow } from '../../lake/lake-value.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
-import { SOURCE_TABLE_NAMES } from '../../source/source-tables.ts';
 import {
   MAX_RESPONSE_BYTES,
   RESPONSE_SIZE_LIMIT_REASON,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, RowImage, SourceValue } from '../../core/change-event.ts';
-import { SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../source/source-tables.ts';
+import { SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../core/schema/source-tables.ts';
 import { lakeRowJson } from '../../transform/lake-row-json.ts';
 import { mapChangeEvent } from '../../transform/lake-row-mapping.ts';
 import { RecordRejectedError } from '../../transform/record-rejected-error.ts';

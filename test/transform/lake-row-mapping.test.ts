@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
-import { LAKE_TABLES, lakeColumns, lakeTableForSource } from '../../glue/index.ts';
+import { LAKE_TABLES, lakeColumns, lakeTableForSource } from '../../core/schema/lake-tables.ts';
 import { COLUMN_MAPPINGS, mapChangeEvent } from '../../transform/lake-row-mapping.ts';
 import { RecordRejectedError } from '../../transform/record-rejected-error.ts';
 import { COMMIT_TS, insertEvent, LSN, SOURCE_ROWS } from './change-event-fixtures.ts';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WAREHOUSE_TABLE_NAMES } from '../../core/schema/warehouse-tables.ts';
+import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
-import { WAREHOUSE_TABLE_NAMES } from '../../warehouse/warehouse-tables.ts';
 import { createTestDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 
 type Column = [name: string, type: string, nullable: boolean];
@@ -313,5 +314,20 @@ describe('warehouse schema migration', () => {
       client.query('SELECT count(*)::int AS n FROM dim_currency'),
     );
     expect(count.rows[0].n).toBe(1);
+  });
+
+  it('refuses a load into a warehouse that was never migrated, saying to run the migration', async () => {
+    const bare = await createTestDatabase('wh_bare');
+    const warehouse = new PgWarehouse({ url: bare.url });
+    try {
+      const batch = { fromCut: null, toCut: { lsn: '10', commitTs: null }, tables: [], watermarks: [] };
+
+      await expect(warehouse.load(batch)).rejects.toThrow(
+        /lacks a table the load needs.*run the warehouse migration/,
+      );
+    } finally {
+      await warehouse.close();
+      await bare.drop();
+    }
   });
 });

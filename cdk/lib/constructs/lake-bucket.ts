@@ -7,7 +7,7 @@
 import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
-import { ROUND_LOG_PREFIX } from '../../../lake/object-store-round-log.ts';
+import { ROUND_LOG_PREFIX } from '../../../core/ports/round-log.ts';
 import { acknowledge, wildcardFinding } from '../acknowledge.ts';
 
 /** Key prefixes of the lake bucket, shared with the IAM policies that are scoped to them. */

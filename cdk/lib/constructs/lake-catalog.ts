@@ -1,6 +1,6 @@
 /**
  * @module
- * The Glue database and the 11 lake tables, built from `glue/` so the catalog, the Firehose conversion schema
+ * The Glue database and the 11 lake tables, built from `core/schema/lake-tables.ts` so the catalog, the Firehose conversion schema
  * and the offline DuckDB views cannot drift. Partition projection on `dt` means no crawler and no
  * `ALTER TABLE ADD PARTITION`, ever.
  */
@@ -16,7 +16,7 @@ import {
   type LakeTableName,
   lakeColumns,
   PARTITION_COLUMN,
-} from '../../../glue/index.ts';
+} from '../../../core/schema/lake-tables.ts';
 
 /** Props of {@link LakeCatalog}. */
 export interface LakeCatalogProps {

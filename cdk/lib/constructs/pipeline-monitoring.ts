@@ -12,8 +12,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRIC_NAMESPACE, METRICS, TABLE_DIMENSION } from '../../../core/operations.ts';
-import type { LakeTableName } from '../../../glue/index.ts';
+import {
+  METRIC_NAMESPACE,
+  METRICS,
+  SERVICE_DIMENSION,
+  SERVICES,
+  type ServiceName,
+  TABLE_DIMENSION,
+} from '../../../core/operations.ts';
+import type { LakeTableName } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { ERRORS_METRICS_FILTER_ID } from './lake-bucket.ts';
 
@@ -82,22 +89,28 @@ export class PipelineMonitoring extends Construct {
       },
     ]);
 
-    const pipeline = (metricName: string, statistic: string, dimensionsMap?: Record<string, string>) =>
+    // Powertools Metrics puts the publishing function's `service` dimension on every metric.
+    const pipeline = (
+      service: ServiceName,
+      metricName: string,
+      statistic: string,
+      dimensions: Record<string, string> = {},
+    ) =>
       new cloudwatch.Metric({
         namespace: METRIC_NAMESPACE,
         metricName,
         statistic,
         period: FIVE_MINUTES,
-        dimensionsMap,
+        dimensionsMap: { [SERVICE_DIMENSION]: service, ...dimensions },
       });
 
     // Lag figures (architecture section 8).
-    const readerLag = pipeline(METRICS.reader.lagSeconds, 'Maximum');
-    const slotLag = pipeline(METRICS.reader.slotLagBytes, 'Maximum');
-    const warehouseLag = pipeline(METRICS.warehouse.lagSeconds, 'Maximum');
-    const e2eP50 = pipeline(METRICS.endToEnd.p50Seconds, 'Maximum');
-    const e2eP95 = pipeline(METRICS.endToEnd.p95Seconds, 'Maximum');
-    const e2eMax = pipeline(METRICS.endToEnd.maxSeconds, 'Maximum');
+    const readerLag = pipeline(SERVICES.reader, METRICS.reader.lagSeconds, 'Maximum');
+    const slotLag = pipeline(SERVICES.reader, METRICS.reader.slotLagBytes, 'Maximum');
+    const warehouseLag = pipeline(SERVICES.loader, METRICS.warehouse.lagSeconds, 'Maximum');
+    const e2eP50 = pipeline(SERVICES.loader, METRICS.endToEnd.p50Seconds, 'Maximum');
+    const e2eP95 = pipeline(SERVICES.loader, METRICS.endToEnd.p95Seconds, 'Maximum');
+    const e2eMax = pipeline(SERVICES.loader, METRICS.endToEnd.maxSeconds, 'Maximum');
     // The reader publishes its lag on every run (0 when idle): silence means it is not running.
     this.alarm(
       'ReaderLag',
@@ -113,7 +126,9 @@ export class PipelineMonitoring extends Construct {
       'The replication slot holds back this much WAL; the source keeps it on disk until the reader catches up.',
     );
     const lakeLags = props.streams.map((s) => {
-      const metric = pipeline(METRICS.lake.lagSeconds, 'Maximum', { [TABLE_DIMENSION]: s.lakeTable });
+      const metric = pipeline(SERVICES.loader, METRICS.lake.lagSeconds, 'Maximum', {
+        [TABLE_DIMENSION]: s.lakeTable,
+      });
       this.alarm(
         `LakeLag-${s.lakeTable}`,
         metric,

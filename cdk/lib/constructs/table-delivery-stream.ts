@@ -12,7 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { LakeTableName } from '../../../glue/index.ts';
+import type { LakeTableName } from '../../../core/schema/lake-tables.ts';
 import { acknowledge, functionVersionsFinding, wildcardFinding } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
 

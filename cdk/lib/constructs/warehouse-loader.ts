@@ -10,7 +10,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../../core/operations.ts';
-import { LAKE_TABLE_NAMES } from '../../../glue/index.ts';
+import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
 import { PipelineFunction } from './pipeline-function.ts';

@@ -7,9 +7,9 @@ import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps 
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DEFAULTS } from '../../../core/operations.ts';
-import { deliveryStreamName } from '../../../firehose/put-record-batch.ts';
-import { lakeTableForSource } from '../../../glue/index.ts';
-import { SOURCE_TABLE_NAMES } from '../../../source/source-tables.ts';
+import { deliveryStreamName } from '../../../core/ports/record-batch-putter.ts';
+import { lakeTableForSource } from '../../../core/schema/lake-tables.ts';
+import { SOURCE_TABLE_NAMES } from '../../../core/schema/source-tables.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';

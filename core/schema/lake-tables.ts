@@ -3,24 +3,25 @@
  * The lake's schema: the Glue database and its 11 tables. The single source for CDK, the local Parquet
  * writer, DuckDB's views and the transformation's validation.
  */
-import type { SourceTableName } from '../source/source-tables.ts';
-import type { LakeColumn, LakeTable, LakeTableName } from './lake-table.ts';
-import { METADATA_COLUMNS } from './metadata-columns.ts';
-import { department } from './tables/department.ts';
-import { dimCounterparty } from './tables/dim-counterparty.ts';
-import { dimCurrency } from './tables/dim-currency.ts';
-import { dimDesign } from './tables/dim-design.ts';
-import { dimLocation } from './tables/dim-location.ts';
-import { dimPaymentType } from './tables/dim-payment-type.ts';
-import { dimStaff } from './tables/dim-staff.ts';
-import { dimTransaction } from './tables/dim-transaction.ts';
-import { factPayment } from './tables/fact-payment.ts';
-import { factPurchaseOrder } from './tables/fact-purchase-order.ts';
-import { factSalesOrder } from './tables/fact-sales-order.ts';
 
+import { department } from './lake/department.ts';
+import { dimCounterparty } from './lake/dim-counterparty.ts';
+import { dimCurrency } from './lake/dim-currency.ts';
+import { dimDesign } from './lake/dim-design.ts';
+import { dimLocation } from './lake/dim-location.ts';
+import { dimPaymentType } from './lake/dim-payment-type.ts';
+import { dimStaff } from './lake/dim-staff.ts';
+import { dimTransaction } from './lake/dim-transaction.ts';
+import { factPayment } from './lake/fact-payment.ts';
+import { factPurchaseOrder } from './lake/fact-purchase-order.ts';
+import { factSalesOrder } from './lake/fact-sales-order.ts';
+import { METADATA_COLUMNS } from './lake-metadata-columns.ts';
+import type { LakeColumn, LakeTable, LakeTableName } from './lake-table.ts';
+import type { SourceTableName } from './source-tables.ts';
+
+export { DT_PROJECTION, METADATA_COLUMNS, PARTITION_COLUMN } from './lake-metadata-columns.ts';
 export type { LakeColumn, LakeColumnType, LakeTable, LakeTableName } from './lake-table.ts';
 export { LAKE_TABLE_NAMES } from './lake-table.ts';
-export { DT_PROJECTION, METADATA_COLUMNS, PARTITION_COLUMN } from './metadata-columns.ts';
 
 /** The Glue database that holds the lake tables. */
 export const GLUE_DATABASE = 'totesys_lake';
@@ -46,7 +47,9 @@ const BY_SOURCE = new Map<SourceTableName, LakeTable>(Object.values(LAKE_TABLES)
 export function lakeTableForSource(source: SourceTableName): LakeTable {
   const table = BY_SOURCE.get(source);
   if (!table)
-    throw new Error(`No lake table is defined for source table "${source}"; add one under glue/tables/.`);
+    throw new Error(
+      `No lake table is defined for source table "${source}"; add one under core/schema/lake/.`,
+    );
   return table;
 }
 

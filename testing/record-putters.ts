@@ -8,7 +8,7 @@ import type {
   PutRecordBatchOutput,
   PutRecordBatchResponseEntry,
   RecordBatchPutter,
-} from '../firehose/put-record-batch.ts';
+} from '../core/ports/record-batch-putter.ts';
 
 /** Accepts every record into memory, per delivery stream. */
 export class MemoryRecordPutter implements RecordBatchPutter {

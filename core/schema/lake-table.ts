@@ -3,7 +3,7 @@
  * The shape of a lake table definition. Everything that touches the lake derives from these: the CDK Glue
  * tables and Firehose conversion, the local Parquet writer, DuckDB's views and the transform's validation.
  */
-import type { SourceTableName } from '../source/source-tables.ts';
+import type { SourceTableName } from './source-tables.ts';
 
 /** The Glue (Hive) column types the lake uses. */
 export type LakeColumnType = 'int' | 'bigint' | 'string' | 'boolean' | 'date' | 'timestamp' | 'decimal(10,2)';
@@ -38,7 +38,7 @@ export type LakeTableName = (typeof LAKE_TABLE_NAMES)[number];
  * A lake table: the rows one source table's delivery stream lands, one row per change event.
  *
  * `columns` are the business columns in warehouse order; the metadata columns and the `dt` partition are the
- * same for every table and live in `glue/metadata-columns.ts`.
+ * same for every table and live in `core/schema/lake-metadata-columns.ts`.
  */
 export interface LakeTable {
   readonly name: LakeTableName;

@@ -1,7 +1,8 @@
 /**
  * @module
- * The Firehose `PutRecordBatch` call as one interface, so the reader ships through the same code to Amazon
- * Data Firehose (AWS SDK v3) and to the local Firehose. Field names follow the AWS API exactly.
+ * RecordBatchPutter: the Firehose `PutRecordBatch` call as a port, so the reader ships through the same code to
+ * Amazon Data Firehose (`reader/aws-firehose-putter.ts`) and to the local Firehose (`firehose/`), and the
+ * production path never imports the emulator. Field names follow the AWS API exactly.
  */
 
 /** One record of a batch: raw bytes (the SDK base64-encodes them on the wire). */
