@@ -348,6 +348,7 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string) {
     const queries = await readLoaderQueries();
     let querySeconds = 0;
     const timedEngine = {
+      capabilities: engine.capabilities,
       async query(sql: string, parameters?: readonly (string | number | boolean | null)[]) {
         const begun = performance.now();
         try {

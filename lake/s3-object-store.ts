@@ -88,6 +88,27 @@ export class S3ObjectStore implements ObjectStore {
     return objects;
   }
 
+  async listPrefixes(prefix: string): Promise<string[]> {
+    const prefixes: string[] = [];
+    let token: string | undefined;
+    do {
+      const page: ListObjectsV2CommandOutput = await this.call('ListObjectsV2', prefix, () =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            Delimiter: '/',
+            ContinuationToken: token,
+            MaxKeys: this.listPageSize,
+          }),
+        ),
+      );
+      for (const common of page.CommonPrefixes ?? []) if (common.Prefix) prefixes.push(common.Prefix);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return prefixes.sort();
+  }
+
   async delete(key: string): Promise<void> {
     await this.call('DeleteObject', key, () =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),

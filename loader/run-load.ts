@@ -51,22 +51,9 @@ export type LoadOutcome =
       readonly watermarks: readonly LakeWatermark[];
     };
 
-/**
- * What an engine over local files may offer: leaving out files entirely below the previous cut (rows there
- * are loaded already), except changes of tables read as of the cut over their whole history. Athena has no
- * such hook; partition pruning on `dt` bounds its reads.
- */
-export interface FileFloorEngine {
-  setFileFloor(floor: {
-    readonly belowLsn: bigint;
-    readonly dtFrom: string;
-    readonly keepChangesOf: ReadonlySet<LakeTableName>;
-  }): void;
-}
-
 /** What a run needs. */
 export interface LoaderDeps {
-  readonly engine: QueryEngine & Partial<FileFloorEngine>;
+  readonly engine: QueryEngine;
   readonly warehouse: Warehouse;
   readonly queries: LoaderQueries;
   /** The reader's watermark rounds (which partitions must hold a watermark for a cut to be proven). */
@@ -92,7 +79,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const days = [...pending.partitions.values()].flatMap((set) => [...set]).sort();
   if (days.length > 0 || pending.prunedAboveCut) {
     // Files entirely at or below the previous cut hold nothing any query of this run reads.
-    engine.setFileFloor?.({
+    engine.capabilities.fileFloor?.set({
       belowLsn: fromCut === null ? -1n : fromLsn + 1n,
       dtFrom: pending.prunedAboveCut ? EVERY_DAY : (days[0] ?? EVERY_DAY),
       keepChangesOf: WHOLE_HISTORY,
