@@ -11,10 +11,10 @@
  * guarantees").
  *
  * @example
- * const firehose = await LocalFirehose.open({ spoolDir, streams, deliveryOrder: anyOrderAwsAllows({ seed: 7 }) });
+ * const random = new SeededRandom(7); // source/seed/seeded-random.ts, so a failing run can be replayed
+ * const deliveryOrder = anyOrderAwsAllows({ random: () => random.next() });
+ * const firehose = await LocalFirehose.open({ spoolDir, streams, deliveryOrder });
  */
-import { SeededRandom } from '../source/seed/seeded-random.ts';
-
 /** One delivery attempt of one partition buffer. */
 export interface PartitionDelivery {
   readonly streamName: string;
@@ -38,8 +38,8 @@ export interface DeliveryOrder {
 
 /** Options of {@link anyOrderAwsAllows}. */
 export interface AnyOrderOptions {
-  /** Seed of the pseudo-random choices, so a failing run can be replayed. */
-  readonly seed: number;
+  /** Numbers in [0, 1) behind every choice; give a seeded generator so a failing run can be replayed. */
+  readonly random: () => number;
   /** Largest extra delay of a due buffer. @default 500 */
   readonly maxDelayMs?: number;
   /** Share of delivery attempts that fail. @default 0.2 */
@@ -49,12 +49,11 @@ export interface AnyOrderOptions {
 }
 
 /**
- * Random delays and failed deliveries per partition (seeded), within what AWS allows: any partition may land
+ * Random delays and failed deliveries per partition, within what AWS allows: any partition may land
  * before or after any other, a retried one late while others go on.
  */
 export function anyOrderAwsAllows(options: AnyOrderOptions): DeliveryOrder {
-  const generator = new SeededRandom(options.seed);
-  const random = () => generator.next();
+  const { random } = options;
   const maxDelayMs = options.maxDelayMs ?? 500;
   const failureRate = options.failureRate ?? 0.2;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 300;

@@ -2,6 +2,7 @@ import type { FirehoseTransformationResult } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { anyOrderAwsAllows, type DeliveryOrder } from '../../firehose/delivery-order.ts';
 import type { LocalFirehose } from '../../firehose/local-firehose.ts';
+import { SeededRandom } from '../../source/seed/seeded-random.ts';
 import {
   currencyEvent,
   MemoryObjectStore,
@@ -159,11 +160,17 @@ describe('local Firehose delivery order', () => {
   });
 
   it('delivers every record under seeded random delays and failures', async () => {
+    const random = new SeededRandom(11);
     firehose = await openFirehose(
       dir,
       [streamConfig(store, 'currency', { processorBuffering: QUICK, bufferingHints: QUICK })],
       {
-        deliveryOrder: anyOrderAwsAllows({ seed: 11, maxDelayMs: 50, failureRate: 0.4, maxRetryDelayMs: 30 }),
+        deliveryOrder: anyOrderAwsAllows({
+          random: () => random.next(),
+          maxDelayMs: 50,
+          failureRate: 0.4,
+          maxRetryDelayMs: 30,
+        }),
       },
     );
     for (let batch = 0; batch < 6; batch++)
