@@ -24,10 +24,16 @@ export const METRICS = {
     lagSeconds: 'LakeLagSeconds',
   },
   warehouse: {
-    /** Now minus the commit time of the warehouse's cut, while the source has newer commits. */
+    /** Now minus the commit time of the warehouse's cut while changes wait above it, else 0 (core/warehouse-lag.ts). */
     lagSeconds: 'WarehouseLagSeconds',
     rowsLoaded: 'WarehouseRowsLoaded',
     inferredMembers: 'WarehouseInferredMembers',
+  },
+  runs: {
+    /** 1 per reader run that finished (a tick that found the slot busy does not count). */
+    readerCompleted: 'ReaderRunsCompleted',
+    /** 1 per loader run that finished (a tick that found the loader's lease held does not count). */
+    loaderCompleted: 'LoaderRunsCompleted',
   },
   endToEnd: {
     /** Commit-to-warehouse latency of the changes one load made visible. */

@@ -1,21 +1,24 @@
 /**
  * @module
- * How one local delivery stream is configured: the same settings the CDK deployment gives the real stream
- * (destination, Glue table, prefixes, processor, buffering, retries), with local defaults of about a second
- * so a demo feels live. AWS's minimums (64 MiB and 60 s with conversion and dynamic partitioning) are the
+ * How one local delivery stream is configured: the spec the CDK deployment reads too
+ * (core/delivery-stream-spec.ts: names, prefixes, partitioning, processor, retries), with the local buffering
+ * of about a second. AWS's minimums (64 MiB and 60 s with conversion and dynamic partitioning) are the
  * deployment's business, not enforced here.
  */
+
+import {
+  type BufferingHints,
+  DESTINATION_BUFFERING,
+  deliveryStreamSpecs,
+  PROCESSOR_BUFFERING,
+  PROCESSOR_RETRIES,
+} from '../core/delivery-stream-spec.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
-import { DEFAULT_STREAM_PREFIX, deliveryStreamName } from '../core/ports/record-batch-putter.ts';
-import { LAKE_TABLES, type LakeTable } from '../core/schema/lake-tables.ts';
+import type { LakeTable } from '../core/schema/lake-tables.ts';
 import type { PartitionEncoder } from './partition-encoding.ts';
 import type { Invoker, TransformFunction } from './transformation-invocation.ts';
 
-/** A buffering hint pair, in AWS's units (fractions allowed locally). */
-export interface BufferingHints {
-  readonly sizeInMBs: number;
-  readonly intervalInSeconds: number;
-}
+export type { BufferingHints };
 
 /** One delivery stream. */
 export interface DeliveryStreamConfig {
@@ -47,23 +50,13 @@ export interface DeliveryStreamConfig {
   readonly numberOfRetries: number;
 }
 
-/** Local defaults: small buffers, about a second end to end. */
+/** Local defaults: small buffers, about a second end to end (core/delivery-stream-spec.ts). */
 export const LOCAL_DEFAULTS = {
-  processorBuffering: { sizeInMBs: 1, intervalInSeconds: 0.5 },
-  bufferingHints: { sizeInMBs: 8, intervalInSeconds: 1 },
-  numberOfRetries: 3,
+  processorBuffering: PROCESSOR_BUFFERING.local,
+  bufferingHints: DESTINATION_BUFFERING.local,
+  numberOfRetries: PROCESSOR_RETRIES,
   lambdaName: 'totesys-transformer',
 } as const;
-
-/** The prefix the deployment gives a lake table's stream. */
-export function lakePrefix(table: LakeTable): string {
-  return `${table.name}/dt=!{partitionKeyFromLambda:dt}/`;
-}
-
-/** The error prefix the deployment gives a lake table's stream. */
-export function lakeErrorOutputPrefix(table: LakeTable): string {
-  return `errors/${table.name}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
-}
 
 /** Options for {@link totesysDeliveryStreams}. */
 export interface TotesysStreamsOptions {
@@ -82,22 +75,28 @@ export interface TotesysStreamsOptions {
   readonly lambdaName?: string;
 }
 
-/** The 11 delivery streams of the pipeline, one per source table, configured as the deployment does. */
+/** The 11 delivery streams of the pipeline, from the one spec the deployment reads too. */
 export function totesysDeliveryStreams(options: TotesysStreamsOptions): DeliveryStreamConfig[] {
-  return Object.values(LAKE_TABLES).map((table) => ({
-    name: deliveryStreamName(table.source, options.streamPrefix ?? DEFAULT_STREAM_PREFIX),
+  const specs = deliveryStreamSpecs({
+    runtime: 'local',
+    streamPrefix: options.streamPrefix,
+    buffering: options.bufferingHints,
+    processorBuffering: options.processorBuffering,
+  });
+  return specs.map((spec) => ({
+    name: spec.name,
     bucket: options.bucket,
     store: options.store,
-    table,
-    prefix: lakePrefix(table),
-    errorOutputPrefix: lakeErrorOutputPrefix(table),
-    dynamicPartitioning: true,
+    table: spec.table,
+    prefix: spec.prefix,
+    errorOutputPrefix: spec.errorOutputPrefix,
+    dynamicPartitioning: spec.partitionKeys.length > 0,
     transform: options.transform,
     ...(options.invoker ? { invoker: options.invoker } : {}),
     ...(options.encoder ? { encoder: options.encoder } : {}),
     lambdaName: options.lambdaName ?? LOCAL_DEFAULTS.lambdaName,
-    processorBuffering: options.processorBuffering ?? LOCAL_DEFAULTS.processorBuffering,
-    bufferingHints: options.bufferingHints ?? LOCAL_DEFAULTS.bufferingHints,
-    numberOfRetries: options.numberOfRetries ?? LOCAL_DEFAULTS.numberOfRetries,
+    processorBuffering: spec.processorBuffering,
+    bufferingHints: spec.buffering,
+    numberOfRetries: options.numberOfRetries ?? spec.processorRetries,
   }));
 }

@@ -1,8 +1,8 @@
 /**
  * @module
  * Builds one load batch from the rows the loader queries returned: dimensions as the latest version per key,
- * facts as one row per committed version (unchanged-TOAST columns filled from the previous version in the
- * batch, snapshot re-reads identical to the previous version dropped), and dim_date covering every date a fact
+ * facts as one row per committed version or delete (unchanged-TOAST columns filled from the previous version in
+ * the batch, snapshot re-reads identical to the previous version dropped), and dim_date covering every date a fact
  * references. What needs the warehouse's current rows (the first version of an order in the batch, dimension
  * rows with unchanged columns) is left to the warehouse, which fills it from its own rows in the same
  * transaction.
@@ -102,9 +102,10 @@ export function buildLoadBatch(
 }
 
 /**
- * A fact's versions in commit order, each order's chain resolved inside the batch: unchanged-TOAST columns
- * take the previous version's value (and leave `_unchanged` for the warehouse only when there is none), and a
- * snapshot re-read equal to the previous version is dropped.
+ * A fact's versions and deletes in commit order, each order's chain resolved inside the batch: unchanged-TOAST
+ * columns take the previous version's value (and leave `_unchanged` for the warehouse only when there is none),
+ * and a snapshot re-read equal to the previous version is dropped. A delete is kept (the warehouse records it)
+ * and leaves no previous version behind it.
  */
 function factVersions(
   table: (typeof FACT_TABLE_NAMES)[number],
@@ -126,6 +127,12 @@ function factVersions(
   for (const source of ordered) {
     const row = [...source];
     const key = String(row[keyAt]);
+    if (row[opAt] === 'd') {
+      // A delete ends the chain: a version after it (a re-insert, a re-read) is never "unchanged".
+      previous.delete(key);
+      rows.push(row);
+      continue;
+    }
     const prior = previous.get(key);
     const unchanged = row[unchangedAt];
     if (prior && unchanged) {

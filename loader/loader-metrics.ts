@@ -5,7 +5,7 @@
  */
 import { METRICS, TABLE_DIMENSION } from '../core/operations.ts';
 import type { MetricPoint } from '../core/ports/metrics.ts';
-import type { LakeWatermark } from '../core/ports/warehouse.ts';
+import { changesAboveCut, warehouseLagSeconds } from '../core/warehouse-lag.ts';
 import type { LoadOutcome } from './run-load.ts';
 
 /**
@@ -18,11 +18,10 @@ export function loaderMetricPoints(outcome: LoadOutcome, now = Date.now()): Metr
   const cut = outcome.status === 'loaded' ? outcome.toCut : outcome.fromCut;
   const metrics: MetricPoint[] = [];
   if (cut?.commitTs) {
-    const behind = changesAbove(outcome.watermarks, cut.lsn);
     metrics.push({
       name: METRICS.warehouse.lagSeconds,
       unit: 'Seconds',
-      value: behind ? Math.max(0, (now - Date.parse(cut.commitTs)) / 1000) : 0,
+      value: warehouseLagSeconds(cut, changesAboveCut(outcome.watermarks, cut.lsn), now) ?? 0,
     });
   }
   if (outcome.status === 'loaded') {
@@ -50,15 +49,4 @@ export function loaderMetricPoints(outcome: LoadOutcome, now = Date.now()): Metr
     });
   }
   return metrics;
-}
-
-/**
- * Whether some lake table holds a change above `cutLsn`. An engine that does not report newest changes
- * (`newestChangeLsn` undefined) counts as behind, the conservative answer.
- */
-function changesAbove(watermarks: readonly LakeWatermark[], cutLsn: string): boolean {
-  const cut = BigInt(cutLsn);
-  return watermarks.some(
-    (w) => w.newestChangeLsn === undefined || (w.newestChangeLsn !== null && BigInt(w.newestChangeLsn) > cut),
-  );
 }

@@ -11,6 +11,7 @@ import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
@@ -68,9 +69,7 @@ export interface PipelineStatusOptions {
 /** Reads every stage's figures; a stage that is not set up yet reports nulls, not an error. */
 export async function readPipelineStatus(options: PipelineStatusOptions): Promise<PipelineStatus> {
   const slot = options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName;
-  const source = new pg.Client({ connectionString: options.sourceUrl });
   const warehouse = new pg.Client({ connectionString: options.warehouseUrl });
-  await source.connect();
   await warehouse.connect();
   try {
     const reader = await readerStatus({
@@ -78,9 +77,6 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       stateStore: new FileStateStore(pipelinePaths(options.dataDir).state),
       slot,
     });
-    const sourceLsn = (
-      await source.query<{ lsn: string }>("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn")
-    ).rows[0]?.lsn;
     const migrated = (
       await warehouse.query<{ ok: boolean }>("SELECT to_regclass('pipeline.cut') IS NOT NULL AS ok")
     ).rows[0]?.ok;
@@ -121,13 +117,21 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       ).rows[0];
       if (last) endToEnd = last;
     }
-    const behind = cut && sourceLsn ? BigInt(sourceLsn) > BigInt(cut.lsn) : false;
-    const warehouseLag =
-      cut?.commit_ts && behind
-        ? Math.max(0, (Date.now() - Date.parse(cut.commit_ts)) / 1000)
-        : cut
-          ? 0
-          : null;
+    // The loader's own figure (core/warehouse-lag.ts), from its newest sample: 0 on an idle source, however
+    // far the source's WAL has moved with heartbeats since.
+    const sample = cut
+      ? (
+          await warehouse.query<{ lag: number; at: string }>(
+            `SELECT lag_seconds AS lag, (extract(epoch FROM sampled_at) * 1000)::text AS at
+               FROM pipeline.lag_sample WHERE stage = 'warehouse' ORDER BY sampled_at DESC LIMIT 1`,
+          )
+        ).rows[0]
+      : undefined;
+    const warehouseLag = !cut
+      ? null
+      : sample
+        ? warehouseLagFromSample({ lagSeconds: sample.lag, sampledAtMs: Number(sample.at) }, Date.now())
+        : 0;
     const lakeValues = Object.values(lakeLag);
     return {
       reader: {
@@ -157,7 +161,6 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       },
     };
   } finally {
-    await source.end();
     await warehouse.end();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * @module
  * The replication adapter: the only module that imports pg-logical-replication. It hides the library's
- * data-losing defaults behind one session object per connection:
+ * data-losing defaults behind one session object per connection (and decodes messages read through the SQL
+ * interface with the same parser, {@link PgoutputDecoder}):
  *
  * - no automatic and no timer acknowledgement (`auto: false, timeoutSeconds: 0`): only {@link
  *   ReplicationSession.acknowledge} moves the slot, and only with an LSN the caller says is durable;
@@ -257,6 +258,25 @@ export class ReplicationSession {
       `Replication from slot "${this.#options.slot}" (publication "${this.#options.publication}") failed: ${text}`,
       { cause: failure, code: typeof code === 'string' ? code : undefined },
     );
+  }
+}
+
+/**
+ * Decodes pgoutput messages read through the SQL interface (`pg_logical_slot_get_binary_changes`: one message
+ * per row, without the streaming protocol's XLogData header) into the same {@link ReplicationMessage}s a
+ * session hands out, with the same lossless value decoders. Keep one decoder per read: it caches the relation
+ * messages each read starts with.
+ *
+ * @example
+ * const decoder = new PgoutputDecoder();
+ * for (const row of result.rows) handle(decoder.decode(row.data));
+ */
+export class PgoutputDecoder {
+  readonly #plugin = new LosslessPgoutputPlugin({ protoVersion: 1, publicationNames: [] });
+
+  /** The message in `buffer`, or undefined for relation, type and origin messages (they only feed the cache). */
+  decode(buffer: Buffer): ReplicationMessage | undefined {
+    return toReplicationMessage(this.#plugin.parse(buffer));
   }
 }
 

@@ -24,6 +24,12 @@ export interface ExportedSnapshot {
   readonly snapshotName: string;
   /** When the snapshot was taken: the `commit_ts` of its `r` events. */
   readonly takenAt: Date;
+  /**
+   * Runs one statement on the replication connection (simple protocol: no parameters, so literals must be
+   * escaped). A temporary slot can only be read by the connection that created it, and the exported snapshot
+   * is gone once this connection runs anything, so adopt the snapshot first.
+   */
+  query<R extends pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<R>>;
   /** Closes the replication connection: the snapshot (and a temporary slot) goes away. */
   close(): Promise<void>;
 }
@@ -59,6 +65,7 @@ export async function createExportedSnapshot(
       consistentPoint: parseLsn(row.consistent_point),
       snapshotName: row.snapshot_name,
       takenAt: new Date(),
+      query: (sql) => client.query(sql),
       close: () => client.end().catch(() => undefined),
     };
   } catch (error) {

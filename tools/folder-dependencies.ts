@@ -31,7 +31,7 @@ export const FOLDER_DEPENDENCIES = {
   /** The PostgreSQL warehouse: DDL from the star schema, the Warehouse port on PostgreSQL. */
   warehouse: ['core', 'core/schema'],
   /** The Lambda handlers: thin wiring of the pipeline's parts to AWS. */
-  functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'transform', 'warehouse'],
+  functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'source', 'transform', 'warehouse'],
   /** The AWS deployment. */
   cdk: ['core', 'core/schema'],
   /** The offline runtime: embedded PostgreSQL, the local pipeline, status, sync, reconcile. */

@@ -1,7 +1,8 @@
 /**
  * @module
  * Fact appends of a load: one row per committed version not yet in `pipeline.fact_version`, never a
- * second for a version already loaded or for a snapshot re-read that changed nothing, references checked in bulk.
+ * second for a version already loaded or for a snapshot re-read that changed nothing, references checked in bulk;
+ * deletes recorded first (fact-deletion.ts).
  */
 import type pg from 'pg';
 import {
@@ -11,28 +12,34 @@ import {
   WAREHOUSE_TABLES,
 } from '../core/schema/warehouse-tables.ts';
 import { keepUnchanged } from './dimension-writes.ts';
+import { deletedBetween, recordFactDeletions } from './fact-deletion.ts';
 import { stagingTable } from './star-staging.ts';
 import { WarehouseLoadError } from './warehouse-load-error.ts';
 
-/** The latest loaded version of each order staged for `table`, as a join-able subquery aliased `w`. */
+/**
+ * The latest loaded version of each order staged for `table`, as a join-able subquery aliased `w` (its columns,
+ * and its `version_lsn` and `version_seq`).
+ */
 export function latestLoaded(table: FactTableName): string {
   const { primaryKey: recordId, orderKey } = WAREHOUSE_TABLES[table];
-  return `(SELECT f.* FROM public.${table} AS f JOIN (
-      SELECT DISTINCT ON (order_id) record_id FROM pipeline.fact_version
+  return `(SELECT f.*, v.lsn AS version_lsn, v.seq AS version_seq FROM public.${table} AS f JOIN (
+      SELECT DISTINCT ON (order_id) record_id, lsn, seq FROM pipeline.fact_version
       WHERE fact_table = '${table}' AND order_id IN (SELECT ${orderKey} FROM ${stagingTable(table)})
       ORDER BY order_id, lsn DESC, seq DESC
     ) AS v ON v.record_id = f.${recordId}) AS w`;
 }
 
 /**
- * Before appending: drop versions already loaded (the anti-join that makes replays harmless), fill the
- * unchanged-TOAST columns of each order's first staged version from its latest loaded version, and drop a
- * snapshot re-read identical to that version.
+ * Before appending: record the staged deletes (fact-deletion.ts), drop versions already loaded (the anti-join
+ * that makes replays harmless), fill the unchanged-TOAST columns of each order's first staged version from its
+ * latest loaded version, and drop a snapshot re-read identical to that version unless the order was deleted in
+ * between. Returns the number of deletes recorded.
  */
-export async function prepareFact(client: pg.ClientBase, table: FactTableName): Promise<void> {
+export async function prepareFact(client: pg.ClientBase, table: FactTableName): Promise<number> {
   const name = stagingTable(table);
   const order = WAREHOUSE_TABLES[table].orderKey;
   const columns = loadedColumns(table).map((c) => c.name);
+  const deletions = await recordFactDeletions(client, table);
   await client.query(
     `DELETE FROM ${name} AS s USING pipeline.fact_version AS v
      WHERE v.fact_table = $1 AND v.order_id = s.${order} AND v.lsn = s._lsn AND v.seq = s._seq`,
@@ -54,10 +61,10 @@ export async function prepareFact(client: pg.ClientBase, table: FactTableName): 
        SELECT s.ctid FROM (
          SELECT DISTINCT ON (${order}) ctid, * FROM ${name} ORDER BY ${order}, _lsn, _seq
        ) AS s JOIN ${latestLoaded(table)} ON w.${order} = s.${order}
-       WHERE s._op = 'r' AND ${same})`,
+       WHERE s._op = 'r' AND ${same} AND NOT ${deletedBetween(table)})`,
   );
   const required = loadedColumns(table).filter((c) => !c.nullable);
-  if (required.length === 0) return;
+  if (required.length === 0) return deletions;
   const missing = await client.query<{ n: string }>(
     `SELECT count(*) AS n FROM ${name} WHERE ${required.map((c) => `${c.name} IS NULL`).join(' OR ')}`,
   );
@@ -67,6 +74,7 @@ export async function prepareFact(client: pg.ClientBase, table: FactTableName): 
         'the previous version (an update of an order the warehouse never saw). Re-snapshot the source table.',
     );
   }
+  return deletions;
 }
 
 /**

@@ -6,18 +6,27 @@
 import type pg from 'pg';
 import type { Cut, InferredMember, LoadBatch, LoadLatency } from '../core/ports/warehouse.ts';
 import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { changesAboveCut, warehouseLagSeconds } from '../core/warehouse-lag.ts';
 import { stagingTable } from './star-staging.ts';
 
-/** Commit-to-visible latency over the staged changes newer than the previous cut, measured at commit time. */
+/**
+ * Commit-to-visible latency over the staged changes newer than the previous cut, and the deletes of orders this
+ * load recorded (they left the staged facts), measured at commit time.
+ */
 export async function measureLatency(
   client: pg.ClientBase,
   tables: readonly WarehouseTableName[],
   fromCut: Cut | null,
+  toCut: Cut,
 ): Promise<LoadLatency | null> {
   const sources = tables
     .filter((t) => t !== 'dim_date')
     .map((t) => `SELECT _commit_ts FROM ${stagingTable(t)} WHERE _lsn > $1`);
   if (sources.length === 0) return null;
+  // Only this load writes deletes in (fromCut, toCut]: every load reads exactly the changes in its window.
+  sources.push(
+    `SELECT commit_ts AT TIME ZONE 'UTC' FROM pipeline.fact_deletion WHERE lsn > $1 AND lsn <= $2`,
+  );
   const result = await client.query<{
     p50: number | null;
     p95: number | null;
@@ -28,7 +37,7 @@ export async function measureLatency(
        percentile_cont(0.95) WITHIN GROUP (ORDER BY s) AS p95, max(s) AS max, count(*) AS n
      FROM (SELECT extract(epoch FROM (clock_timestamp() AT TIME ZONE 'UTC') - _commit_ts)::double precision AS s
        FROM (${sources.join(' UNION ALL ')}) AS staged) AS latencies`,
-    [fromCut?.lsn ?? '-1'],
+    [fromCut?.lsn ?? '-1', toCut.lsn],
   );
   const row = result.rows[0];
   if (!row || row.p50 === null || row.p95 === null || row.max === null) return null;
@@ -67,10 +76,11 @@ export async function recordLoad(
   );
   const samples: { stage: string; table: string | null; seconds: number }[] = [];
   if (batch.toCut.commitTs) {
+    const behind = changesAboveCut(batch.watermarks, batch.toCut.lsn);
     samples.push({
       stage: 'warehouse',
       table: null,
-      seconds: (Date.now() - Date.parse(batch.toCut.commitTs)) / 1000,
+      seconds: warehouseLagSeconds(batch.toCut, behind, Date.now()) ?? 0,
     });
   }
   if (latency) samples.push({ stage: 'end_to_end', table: null, seconds: latency.p95 });

@@ -2,9 +2,9 @@
  * @module
  * The Warehouse port on PostgreSQL. One `load` is one transaction: take the load lock, check the cut is still
  * the batch's `fromCut`, COPY every table into temporary staging tables, upsert dimensions, infer missing
- * members, append fact versions not yet in `pipeline.fact_version`, delete dimension rows deleted at the source
- * that nothing references, record the cut, the load history and lag samples, commit. Bulk only: COPY and
- * set-based SQL, never a row at a time.
+ * members, record deletes of orders and append fact versions not yet in `pipeline.fact_version`, delete
+ * dimension rows deleted at the source that nothing references, record the cut, the load history and lag
+ * samples, commit. Bulk only: COPY and set-based SQL, never a row at a time.
  */
 import pg from 'pg';
 import {
@@ -99,11 +99,14 @@ export class PgWarehouse implements Warehouse {
           table === 'dim_date' ? await insertDates(client) : await upsertDimension(client, table);
       }
       const facts = batch.tables.map((t) => t.table).filter((t): t is FactTableName => isFactTable(t));
-      for (const fact of facts) await prepareFact(client, fact);
+      const deletions: Partial<Record<FactTableName, number>> = {};
+      for (const fact of facts) deletions[fact] = await prepareFact(client, fact);
       const inferredMembers = await inferMembers(client, facts);
       await verifyReferences(client, facts);
       const checksOff = await skipRowByRowChecks(client);
-      for (const fact of facts) rowsWritten[fact] = await appendFact(client, fact);
+      for (const fact of facts) {
+        rowsWritten[fact] = (await appendFact(client, fact)) + (deletions[fact] ?? 0);
+      }
       if (checksOff) await client.query('SET LOCAL session_replication_role = origin');
       for (const table of dimensions) {
         if (table !== 'dim_date') {
@@ -111,7 +114,7 @@ export class PgWarehouse implements Warehouse {
           if (deleted > 0) rowsWritten[table] = (rowsWritten[table] ?? 0) + deleted;
         }
       }
-      const latency = await measureLatency(client, [...staged.keys()], batch.fromCut);
+      const latency = await measureLatency(client, [...staged.keys()], batch.fromCut, batch.toCut);
       await recordLoad(client, batch, startedAt, rowsWritten, inferredMembers, latency);
       await this.#beforeCommit?.();
       await client.query('COMMIT');

@@ -1,8 +1,8 @@
 /**
  * @module
  * The warehouse DDL: the star tables generated from their typed definition (`core/schema/warehouse-tables.ts`)
- * in schema `public`, and the `pipeline` bookkeeping schema. Every statement is idempotent (`IF NOT EXISTS`),
- * so the migration can run on every start.
+ * in schema `public`, the `pipeline` bookkeeping schema, and each fact's current-state view over both. Every
+ * statement is idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE`), so the migration can run on every start.
  */
 import {
   FACT_TABLE_NAMES,
@@ -36,7 +36,10 @@ export const STAR_DDL: readonly string[] = [
   }),
 ];
 
-/** The `pipeline` schema: the loader's cut, load history, fact versions, inferred members and lag samples. */
+/**
+ * The `pipeline` schema: the loader's cut, load history, fact versions, deletes of orders, inferred members and
+ * lag samples.
+ */
 export const PIPELINE_DDL: readonly string[] = [
   'CREATE SCHEMA IF NOT EXISTS pipeline',
   // One row at most: the LSN the warehouse currently reflects (absent until the first load).
@@ -68,6 +71,17 @@ export const PIPELINE_DDL: readonly string[] = [
     record_id bigint NOT NULL,
     PRIMARY KEY (fact_table, order_id, lsn, seq)
   )`,
+  // Every source delete of an order or payment the loader loaded (README "The star schema"): the fact rows stay
+  // as history; the current views below leave the order out while this delete is newer than its latest
+  // version. The key makes a delete delivered or loaded twice one record.
+  `CREATE TABLE IF NOT EXISTS pipeline.fact_deletion (
+    fact_table text NOT NULL,
+    order_id integer NOT NULL,
+    lsn numeric(20,0) NOT NULL,
+    seq integer NOT NULL,
+    commit_ts timestamptz NOT NULL,
+    PRIMARY KEY (fact_table, order_id, lsn, seq)
+  )`,
   `CREATE TABLE IF NOT EXISTS pipeline.inferred_member (
     dimension text NOT NULL,
     member_id text NOT NULL,
@@ -83,3 +97,24 @@ export const PIPELINE_DDL: readonly string[] = [
   )`,
   'CREATE INDEX IF NOT EXISTS lag_sample_sampled_at_idx ON pipeline.lag_sample (sampled_at)',
 ];
+
+/**
+ * `public.current_sales_order`, `current_purchase_order`, `current_payment` (each fact's `currentView`): the
+ * latest loaded version of each order or payment (by commit LSN and position, from `pipeline.fact_version`),
+ * with the fact table's columns, left out while a delete newer than that version is recorded. A key inserted
+ * again after its delete has a newer version, so it is current again. Reports and `reconcile` read these.
+ */
+export const CURRENT_VIEW_DDL: readonly string[] = FACT_TABLE_NAMES.map((name) => {
+  const { currentView, primaryKey } = WAREHOUSE_TABLES[name];
+  return `CREATE OR REPLACE VIEW public.${currentView} AS
+    SELECT f.* FROM public.${name} AS f
+    JOIN (
+      SELECT DISTINCT ON (order_id) order_id, lsn, seq, record_id FROM pipeline.fact_version
+      WHERE fact_table = '${name}'
+      ORDER BY order_id DESC, lsn DESC, seq DESC
+    ) AS v ON v.record_id = f.${primaryKey}
+    WHERE NOT EXISTS (
+      SELECT 1 FROM pipeline.fact_deletion AS d
+      WHERE d.fact_table = '${name}' AND d.order_id = v.order_id AND (d.lsn, d.seq) > (v.lsn, v.seq)
+    )`;
+});

@@ -1,20 +1,25 @@
 /**
  * @module
- * Creates the warehouse: the three star schemas in `public` and the `pipeline` bookkeeping schema.
+ * Creates the warehouse: the three star schemas in `public`, the `pipeline` bookkeeping schema and the
+ * current-state views.
  * Idempotent: running it on a migrated database changes nothing, so every command may run it on start.
  */
 import type pg from 'pg';
-import { PIPELINE_DDL, STAR_DDL } from './warehouse-ddl.ts';
+import { CURRENT_VIEW_DDL, PIPELINE_DDL, STAR_DDL } from './warehouse-ddl.ts';
 
 /** A lock key so two processes migrating the same warehouse at once do not race. */
 const MIGRATION_LOCK = 7_316_002;
 
-/** Applies the warehouse DDL in one transaction: star tables (dimensions before facts), then `pipeline`. */
+/**
+ * Applies the warehouse DDL in one transaction: star tables (dimensions before facts), then `pipeline`, then the
+ * current-state views over both.
+ */
 export async function migrateWarehouse(client: pg.ClientBase): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    for (const statement of [...STAR_DDL, ...PIPELINE_DDL]) await client.query(statement);
+    for (const statement of [...STAR_DDL, ...PIPELINE_DDL, ...CURRENT_VIEW_DDL])
+      await client.query(statement);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK');

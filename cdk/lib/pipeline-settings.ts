@@ -4,6 +4,7 @@
  * with every default in one place. the README (Deploying to AWS) lists the same keys.
  */
 import type { App } from 'aws-cdk-lib';
+import { AWS_BUFFERING_LIMITS, DESTINATION_BUFFERING } from '../../core/delivery-stream-spec.ts';
 import { DEFAULTS } from '../../core/operations.ts';
 
 /** Where the pipeline's Lambdas run and what they connect to when the databases already exist. */
@@ -19,6 +20,10 @@ export interface ExistingNetwork {
   readonly warehouseSecretArn: string;
   /** RDS instance identifier of the source, for the replication-slot and storage alarms. */
   readonly sourceDbInstanceIdentifier?: string;
+  /** Customer-managed KMS key encrypting the source secret (the reader gets kms:Decrypt on it). */
+  readonly sourceSecretKeyArn?: string;
+  /** Customer-managed KMS key encrypting the warehouse secret (the loader gets kms:Decrypt on it). */
+  readonly warehouseSecretKeyArn?: string;
 }
 
 /** Everything `bin/app.ts` needs to build the two stacks. */
@@ -33,8 +38,18 @@ export interface PipelineSettings {
   readonly bufferingSizeMiB: number;
   readonly loaderRateMinutes: number;
   readonly streamPrefix: string;
+  /**
+   * Reserve one concurrent execution each for the reader and the loader. Off by default: Lambda refuses a
+   * reservation that leaves fewer than 100 unreserved executions, which fails the stack on accounts with a
+   * low quota; single flight holds without it (the slot for the reader, a lease for the loader).
+   */
+  readonly reservedConcurrency: boolean;
   /** Let `cdk destroy` delete the bucket, database and workgroup (never in production). */
   readonly destroyOnRemoval: boolean;
+  /** Deploy on commit: the `owner/name` repository whose workflow on main may deploy (adds TotesysDeployAccess). */
+  readonly githubRepository?: string;
+  /** The account's existing GitHub OIDC provider, when it has one already (one per issuer per account). */
+  readonly githubOidcProviderArn?: string;
 }
 
 /** A context value that is missing or malformed; the message names the key and an example. */
@@ -94,6 +109,16 @@ function required(get: Lookup, key: string, example: string): string {
   return value;
 }
 
+function keyArn(get: Lookup, key: string): string | undefined {
+  const value = text(get, key);
+  if (value !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/.test(value)) {
+    throw new PipelineSettingsError(
+      `Context "${key}" must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), got ${value}.`,
+    );
+  }
+  return value;
+}
+
 /** Reads and validates the settings from a context lookup (`app.node.tryGetContext`). */
 export function readPipelineSettings(get: Lookup): PipelineSettings {
   const demo = flag(get, 'demo', false);
@@ -121,6 +146,8 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
         'arn:aws:secretsmanager:eu-west-2:111122223333:secret:warehouse-AbCdEf',
       ),
       sourceDbInstanceIdentifier: text(get, 'sourceDbInstanceIdentifier'),
+      sourceSecretKeyArn: keyArn(get, 'sourceSecretKeyArn'),
+      warehouseSecretKeyArn: keyArn(get, 'warehouseSecretKeyArn'),
     };
   }
   const email = text(get, 'alarmEmail');
@@ -133,11 +160,26 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
     vpcEndpoints: flag(get, 'vpcEndpoints', true),
     alarmEmail: email,
     // Firehose refuses less than 60 s and 64 MiB once dynamic partitioning and Parquet conversion are on.
-    bufferingIntervalSeconds: integer(get, 'bufferingIntervalSeconds', 60, 60, 900),
-    bufferingSizeMiB: integer(get, 'bufferingSizeMiB', 64, 64, 128),
+    bufferingIntervalSeconds: integer(
+      get,
+      'bufferingIntervalSeconds',
+      DESTINATION_BUFFERING.aws.intervalInSeconds,
+      AWS_BUFFERING_LIMITS.intervalInSeconds.min,
+      AWS_BUFFERING_LIMITS.intervalInSeconds.max,
+    ),
+    bufferingSizeMiB: integer(
+      get,
+      'bufferingSizeMiB',
+      DESTINATION_BUFFERING.aws.sizeInMBs,
+      AWS_BUFFERING_LIMITS.sizeInMBs.min,
+      AWS_BUFFERING_LIMITS.sizeInMBs.max,
+    ),
     loaderRateMinutes: integer(get, 'loaderRateMinutes', 1, 1, 1440),
     streamPrefix: text(get, 'streamPrefix') ?? DEFAULTS.streamPrefix,
+    reservedConcurrency: flag(get, 'reservedConcurrency', false),
     destroyOnRemoval: flag(get, 'destroyOnRemoval', false),
+    githubRepository: text(get, 'githubRepository'),
+    githubOidcProviderArn: text(get, 'githubOidcProviderArn'),
   };
 }
 

@@ -6,6 +6,7 @@
 import { type App, Duration, Size } from 'aws-cdk-lib';
 import type { PipelineSettings } from './pipeline-settings.ts';
 import { FUNCTION_ENTRIES, type FunctionEntries } from './repo-paths.ts';
+import { DeployAccessStack } from './stacks/deploy-access-stack.ts';
 import { IngestStack } from './stacks/ingest-stack.ts';
 import { LakeStack } from './stacks/lake-stack.ts';
 
@@ -13,6 +14,8 @@ import { LakeStack } from './stacks/lake-stack.ts';
 export interface Pipeline {
   readonly lake: LakeStack;
   readonly ingest: IngestStack;
+  /** Only with `githubRepository`: the OIDC provider and deploy role of the GitHub workflow. */
+  readonly deployAccess?: DeployAccessStack;
 }
 
 /** Options for tests: other Lambda entries and query directory. */
@@ -43,8 +46,17 @@ export function buildPipeline(app: App, settings: PipelineSettings, options: Pip
     bufferingInterval: Duration.seconds(settings.bufferingIntervalSeconds),
     bufferingSize: Size.mebibytes(settings.bufferingSizeMiB),
     loaderRate: Duration.minutes(settings.loaderRateMinutes),
+    reservedConcurrency: settings.reservedConcurrency,
     alarmEmail: settings.alarmEmail,
     destroyOnRemoval: settings.destroyOnRemoval,
   });
-  return { lake, ingest };
+  const deployAccess = settings.githubRepository
+    ? new DeployAccessStack(app, 'TotesysDeployAccess', {
+        env,
+        description: 'totesys-stream: GitHub OIDC provider and the deploy role of the workflow on main',
+        repository: settings.githubRepository,
+        existingProviderArn: settings.githubOidcProviderArn,
+      })
+    : undefined;
+  return { lake, ingest, deployAccess };
 }

@@ -1,11 +1,12 @@
 /**
  * @module
- * `reconcile`: compare the warehouse with the star computed from the source; exit non-zero on any difference.
- * With a live source, a difference may only be a change not loaded yet: such keys are checked again after one
- * more sync round, and only those that still differ are reported.
+ * `reconcile`: compare the warehouse with the star computed from the source as of the warehouse's cut (exact
+ * while the pipeline runs, see local/reconcile/reconcile.ts); exit non-zero on any difference. It brings the
+ * warehouse to the source's position first: it runs the pipeline like `sync`, or waits for a running `up`.
  */
 import type { Command } from 'commander';
-import { type Difference, type ReconcileReport, reconcile } from '../../local/reconcile.ts';
+import { DEFAULTS, ENV } from '../../core/operations.ts';
+import { type ReconcileReport, reconcile } from '../../local/reconcile/reconcile.ts';
 import { runSync } from '../../local/sync.ts';
 import { globalOptions, positiveNumber, withRuntime } from '../global-options.ts';
 
@@ -19,26 +20,33 @@ export function register(program: Command): void {
   program
     .command('reconcile')
     .description(
-      'Compare the warehouse with the star schema computed from the source; non-zero exit on differences.',
+      "Compare the warehouse with the star schema computed from the source as of the warehouse's cut; " +
+        'non-zero exit on differences.',
     )
-    .option('--no-recheck', 'report differences at once, without another sync round')
-    .option('--timeout <s>', 'time limit of the re-check sync round', positiveNumber('--timeout'), 300)
+    .option(
+      '--timeout <s>',
+      "time limit for bringing the warehouse's cut to the source's position",
+      positiveNumber('--timeout'),
+      300,
+    )
     .addHelpText('after', '\nExamples:\n  $ totesys-stream reconcile\n  $ totesys-stream reconcile --json\n')
-    .action(async (options: { recheck: boolean; timeout: number }, command: Command) => {
+    .action(async (options: { timeout: number }, command: Command) => {
       const { json } = globalOptions(command);
       await withRuntime(command, async (runtime) => {
-        let report = await reconcile(runtime.sourceUrl, runtime.warehouseUrl);
-        if (report.differences.length > 0 && options.recheck) {
-          const first = new Set(report.differences.map(differenceId));
-          await runSync({
-            sourceUrl: runtime.sourceUrl,
-            warehouseUrl: runtime.warehouseUrl,
-            dataDir: runtime.dataDir,
-            timeoutMs: options.timeout * 1000,
-          });
-          const again = await reconcile(runtime.sourceUrl, runtime.warehouseUrl);
-          report = { ...again, differences: again.differences.filter((d) => first.has(differenceId(d))) };
-        }
+        const report = await reconcile({
+          sourceUrl: runtime.sourceUrl,
+          warehouseUrl: runtime.warehouseUrl,
+          publication: process.env[ENV.publicationName] ?? DEFAULTS.publicationName,
+          // runSync brings the cut to the source's position when it starts, which is past the snapshot.
+          catchUp: async () => {
+            await runSync({
+              sourceUrl: runtime.sourceUrl,
+              warehouseUrl: runtime.warehouseUrl,
+              dataDir: runtime.dataDir,
+              timeoutMs: options.timeout * 1000,
+            });
+          },
+        });
         console.log(json ? JSON.stringify(report, null, 2) : formatReport(report));
         if (report.differences.length > 0) {
           throw new ReconcileDifferenceError(
@@ -49,12 +57,11 @@ export function register(program: Command): void {
     });
 }
 
-function differenceId(d: Difference): string {
-  return `${d.table}:${d.key}:${d.kind}`;
-}
-
 function formatReport(report: ReconcileReport): string {
-  const lines = [`warehouse cut ${report.cutLsn ?? 'none'}`];
+  const lines = [
+    `warehouse cut ${report.cutLsn} (source read at ${report.sourceSnapshotLsn}, ` +
+      `${report.replayedChanges} changes replayed to the cut)`,
+  ];
   for (const [table, t] of Object.entries(report.tables)) {
     lines.push(
       `  ${table.padEnd(20)} source ${t.sourceRows}, warehouse ${t.warehouseRows}, differences ${t.differences}`,

@@ -4,6 +4,8 @@
  * Amazon Data Firehose (`reader/aws-firehose-putter.ts`) and to the local Firehose (`firehose/`), and the
  * production path never imports the emulator. Field names follow the AWS API exactly.
  */
+import { deliveryStreamName } from '../delivery-stream-spec.ts';
+import { DEFAULTS } from '../operations.ts';
 
 /** One record of a batch: raw bytes (the SDK base64-encodes them on the wire). */
 export interface FirehoseRecord {
@@ -51,10 +53,7 @@ export const PUT_RECORD_BATCH_LIMITS = {
   maxRecordBytes: 1000 * 1024,
 } as const;
 
-/** The default prefix of delivery stream names: `totesys-<source table>`. */
-export const DEFAULT_STREAM_PREFIX = 'totesys-';
+/** The default prefix of delivery stream names: `totesys-<source table>` (one definition, core/operations.ts). */
+export const DEFAULT_STREAM_PREFIX = DEFAULTS.streamPrefix;
 
-/** The delivery stream that carries one source table's changes. */
-export function deliveryStreamName(sourceTable: string, prefix: string = DEFAULT_STREAM_PREFIX): string {
-  return `${prefix}${sourceTable}`;
-}
+export { deliveryStreamName };

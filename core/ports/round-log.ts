@@ -12,10 +12,11 @@
  * A stream (or partition) that received nothing needs no watermark at all, so an idle source writes nothing
  * to the lake.
  */
+import { LAKE_PREFIXES } from '../lake-layout.ts';
 import type { LakeTableName } from '../schema/lake-tables.ts';
 
-/** The key prefix of the round log in the lake bucket (the IAM grants of the deployment name it too). */
-export const ROUND_LOG_PREFIX = 'rounds/';
+/** The key prefix of the round log in the lake bucket. */
+export const ROUND_LOG_PREFIX = LAKE_PREFIXES.rounds;
 
 /**
  * One watermark round: every change with a commit LSN at or below `lsn` was accepted by Firehose, and every

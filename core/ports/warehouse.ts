@@ -70,7 +70,9 @@ export interface LoadReport {
  * - **Exactly-once effect.** Loading a batch whose `fromCut` is not the current cut is refused with
  *   {@link CutMovedError} and writes nothing (another run got there first). Dimensions are upserted (latest
  *   version wins; a delete removes a member no fact references); facts are appended once per committed version
- *   and a version already present is never added again, so replaying a batch adds nothing.
+ *   and a version already present is never added again, so replaying a batch adds nothing. A delete of an order
+ *   adds no fact row: it is recorded once (its `(key, lsn, seq)`), and the order's current state (its latest
+ *   version) is hidden while a delete newer than that version is recorded.
  * - **Referential integrity.** Every key a fact references exists after the load: a missing dimension member
  *   is inferred (and reported) until its real row arrives and replaces it.
  * - **Unchanged values.** A column named in a row's `_unchanged` keeps the value the warehouse already holds.

@@ -75,6 +75,8 @@ export interface FactTable {
   readonly primaryKey: string;
   /** The source's order (or payment) id every version of one order shares; indexed. */
   readonly orderKey: string;
+  /** The view in `public` of each order's current state: its latest version, deleted orders left out. */
+  readonly currentView: string;
   readonly columns: readonly WarehouseColumn[];
 }
 
@@ -204,6 +206,7 @@ export const WAREHOUSE_TABLES: {
     kind: 'fact',
     primaryKey: 'sales_record_id',
     orderKey: 'sales_order_id',
+    currentView: 'current_sales_order',
     columns: [
       recordId('sales_record_id'),
       int('sales_order_id'),
@@ -227,6 +230,7 @@ export const WAREHOUSE_TABLES: {
     kind: 'fact',
     primaryKey: 'purchase_record_id',
     orderKey: 'purchase_order_id',
+    currentView: 'current_purchase_order',
     columns: [
       recordId('purchase_record_id'),
       int('purchase_order_id'),
@@ -250,6 +254,7 @@ export const WAREHOUSE_TABLES: {
     kind: 'fact',
     primaryKey: 'payment_record_id',
     orderKey: 'payment_id',
+    currentView: 'current_payment',
     columns: [
       recordId('payment_record_id'),
       int('payment_id'),

@@ -2,11 +2,21 @@
  * @module
  * The CDC reader Lambda's configuration, read from the environment (names in core/operations.ts) and
  * validated at start, and the source connection it describes: a URL, or an RDS-style secret in Secrets
- * Manager (`host`, `port`, `username`, `password`, `dbname`).
+ * Manager (functions/operations/database-secret.ts), read again on every run so a rotation is picked up.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
+import { z } from 'zod';
+import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
+import { readDatabaseSecret } from '../operations/database-secret.ts';
+import {
+  type Environment,
+  optionalText,
+  parseEnvironment,
+  requiredText,
+  tlsSetting,
+} from '../operations/environment.ts';
 
 /** The validated configuration. */
 export interface CdcReaderConfig {
@@ -29,38 +39,40 @@ export class CdcReaderConfigError extends Error {
   override readonly name = 'CdcReaderConfigError';
 }
 
-/** Reads and validates the configuration; throws {@link CdcReaderConfigError} listing every problem. */
-export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): CdcReaderConfig {
-  const problems: string[] = [];
-  const url = env[ENV.sourceUrl];
-  const arn = env[ENV.sourceSecretArn];
-  if (!url && !arn) problems.push(`set ${ENV.sourceSecretArn} (Secrets Manager ARN) or ${ENV.sourceUrl}`);
-  const tls = env[ENV.databaseTls] ?? 'require';
-  if (tls !== 'require' && tls !== 'disable')
-    problems.push(`${ENV.databaseTls} must be "require" or "disable", not "${tls}"`);
-  const stateBucket = env[ENV.stateBucket] ?? '';
-  if (!stateBucket) problems.push(`set ${ENV.stateBucket} (the bucket of the reader's state)`);
-  if (problems.length > 0)
-    throw new CdcReaderConfigError(`CDC reader configuration is invalid: ${problems.join('; ')}.`);
-  return {
-    source: url ? { kind: 'url', url } : { kind: 'secret', arn: arn! },
-    tls: tls as 'require' | 'disable',
-    slot: env[ENV.slotName] || DEFAULTS.slotName,
-    publication: env[ENV.publicationName] || DEFAULTS.publicationName,
-    streamPrefix: env[ENV.streamPrefix] || DEFAULTS.streamPrefix,
-    stateBucket,
-    statePrefix: env[ENV.statePrefix] || 'state/',
-    // The round log lives in the lake bucket, which also holds the state unless told otherwise.
-    lakeBucket: env[ENV.lakeBucket] || stateBucket,
-  };
-}
+const SCHEMA = z.object({
+  [ENV.sourceUrl]: optionalText,
+  [ENV.sourceSecretArn]: optionalText,
+  [ENV.databaseTls]: tlsSetting(ENV.databaseTls),
+  [ENV.stateBucket]: requiredText(`set ${ENV.stateBucket} (the bucket of the reader's state)`),
+  [ENV.statePrefix]: optionalText,
+  [ENV.slotName]: optionalText,
+  [ENV.publicationName]: optionalText,
+  [ENV.streamPrefix]: optionalText,
+  [ENV.lakeBucket]: optionalText,
+});
 
-interface RdsSecret {
-  host?: unknown;
-  port?: unknown;
-  username?: unknown;
-  password?: unknown;
-  dbname?: unknown;
+/** Reads and validates the configuration; throws {@link CdcReaderConfigError} listing every problem. */
+export function readConfig(env: Environment = process.env): CdcReaderConfig {
+  const source = env[ENV.sourceUrl] || env[ENV.sourceSecretArn];
+  const settings = parseEnvironment(
+    SCHEMA,
+    env,
+    'CDC reader configuration',
+    CdcReaderConfigError,
+    source ? [] : [`set ${ENV.sourceSecretArn} (Secrets Manager ARN) or ${ENV.sourceUrl}`],
+  );
+  const url = settings[ENV.sourceUrl];
+  return {
+    source: url ? { kind: 'url', url } : { kind: 'secret', arn: settings[ENV.sourceSecretArn]! },
+    tls: settings[ENV.databaseTls],
+    slot: settings[ENV.slotName] ?? DEFAULTS.slotName,
+    publication: settings[ENV.publicationName] ?? DEFAULTS.publicationName,
+    streamPrefix: settings[ENV.streamPrefix] ?? DEFAULTS.streamPrefix,
+    stateBucket: settings[ENV.stateBucket],
+    statePrefix: settings[ENV.statePrefix] ?? LAKE_PREFIXES.state,
+    // The round log lives in the lake bucket, which also holds the state unless told otherwise.
+    lakeBucket: settings[ENV.lakeBucket] ?? settings[ENV.stateBucket],
+  };
 }
 
 /** The source's client config; fetches the secret when configured with one. Never logs credentials. */
@@ -70,27 +82,6 @@ export async function sourceConnection(
 ): Promise<pg.ClientConfig> {
   const ssl = config.tls === 'require' ? { rejectUnauthorized: true } : false;
   if (config.source.kind === 'url') return { connectionString: config.source.url, ssl };
-  const output = await secrets.send(new GetSecretValueCommand({ SecretId: config.source.arn }));
-  let secret: RdsSecret;
-  try {
-    secret = JSON.parse(output.SecretString ?? '') as RdsSecret;
-  } catch (error) {
-    throw new CdcReaderConfigError(`Secret ${config.source.arn} is not JSON; expected an RDS secret.`, {
-      cause: error,
-    });
-  }
-  const { host, port, username, password, dbname } = secret;
-  if (typeof host !== 'string' || typeof username !== 'string' || typeof password !== 'string') {
-    throw new CdcReaderConfigError(
-      `Secret ${config.source.arn} lacks host, username or password; expected the RDS secret JSON shape.`,
-    );
-  }
-  return {
-    host,
-    port: port === undefined ? 5432 : Number(port),
-    user: username,
-    password,
-    database: typeof dbname === 'string' ? dbname : 'totesys',
-    ssl,
-  };
+  const credentials = await readDatabaseSecret(secrets, config.source.arn, 'totesys');
+  return { ...credentials, ssl };
 }

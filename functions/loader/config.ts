@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
@@ -17,6 +18,14 @@ import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { DEFAULT_QUERIES_DIR } from '../../loader/loader-queries.ts';
 import { type LoaderDeps, readLoaderQueries } from '../../loader/run-load.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
+import { credentialsUrl, readDatabaseSecret } from '../operations/database-secret.ts';
+import {
+  type Environment,
+  optionalText,
+  parseEnvironment,
+  requiredText,
+  tlsSetting,
+} from '../operations/environment.ts';
 
 /** What the loader Lambda runs with. */
 export interface LoaderConfig {
@@ -34,65 +43,42 @@ export class LoaderConfigError extends Error {
   override readonly name = 'LoaderConfigError';
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+const SCHEMA = z.object({
+  [ENV.athenaWorkgroup]: requiredText(`set ${ENV.athenaWorkgroup} to the Athena workgroup of the lake`),
+  [ENV.databaseTls]: tlsSetting(ENV.databaseTls),
+  [ENV.glueDatabase]: optionalText,
+  [ENV.warehouseSecretArn]: optionalText,
+  [ENV.warehouseUrl]: optionalText,
+  [ENV.lakeBucket]: requiredText(`set ${ENV.lakeBucket} to the lake bucket (the loader reads its round log)`),
+});
 
-/** Reads the configuration; the secret wins over the URL variable when both are set. */
-export async function readLoaderConfig(env: Env, secrets?: SecretsManagerClient): Promise<LoaderConfig> {
-  const workGroup = env[ENV.athenaWorkgroup];
-  if (!workGroup)
-    throw new LoaderConfigError(`Set ${ENV.athenaWorkgroup} to the Athena workgroup of the lake.`);
-  const tls = env[ENV.databaseTls] ?? 'require';
-  if (tls !== 'require' && tls !== 'disable') {
-    throw new LoaderConfigError(`${ENV.databaseTls} must be "require" or "disable".`);
-  }
-  const url = await warehouseUrl(env, secrets);
-  const lakeBucket = env[ENV.lakeBucket];
-  if (!lakeBucket) throw new LoaderConfigError(`Set ${ENV.lakeBucket} to the lake bucket (its round log).`);
-  return {
-    lakeBucket,
-    warehouseUrl: url,
-    tls,
-    workGroup,
-    glueDatabase: env[ENV.glueDatabase] ?? DEFAULTS.glueDatabase,
-    queriesDir: bundledQueriesDir(),
-  };
-}
-
-async function warehouseUrl(env: Env, secrets?: SecretsManagerClient): Promise<string> {
-  const arn = env[ENV.warehouseSecretArn];
-  if (arn) {
-    const client = secrets ?? new SecretsManagerClient({});
-    const output = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-    let secret: {
-      host?: string;
-      port?: number | string;
-      username?: string;
-      password?: string;
-      dbname?: string;
-    };
-    try {
-      secret = JSON.parse(output.SecretString ?? '');
-    } catch (error) {
-      throw new LoaderConfigError(`The warehouse secret ${arn} is not JSON (RDS secret shape expected).`, {
-        cause: error,
-      });
-    }
-    if (!secret.host || !secret.username || !secret.password) {
-      throw new LoaderConfigError(`The warehouse secret ${arn} lacks host, username or password.`);
-    }
-    const url = new URL('postgres://placeholder');
-    url.hostname = secret.host;
-    url.port = String(secret.port ?? 5432);
-    url.username = encodeURIComponent(secret.username);
-    url.password = encodeURIComponent(secret.password);
-    url.pathname = `/${secret.dbname ?? 'warehouse'}`;
-    return url.toString();
-  }
-  const url = env[ENV.warehouseUrl];
-  if (url) return url;
-  throw new LoaderConfigError(
-    `Set ${ENV.warehouseSecretArn} (or ${ENV.warehouseUrl}) to reach the warehouse.`,
+/**
+ * Reads the configuration; the secret wins over the URL variable when both are set. Called again after an
+ * authentication failure, so a rotated password is read afresh.
+ */
+export async function readLoaderConfig(
+  env: Environment,
+  secrets: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({}),
+): Promise<LoaderConfig> {
+  const reachable = env[ENV.warehouseSecretArn] || env[ENV.warehouseUrl];
+  const settings = parseEnvironment(
+    SCHEMA,
+    env,
+    'Loader configuration',
+    LoaderConfigError,
+    reachable ? [] : [`set ${ENV.warehouseSecretArn} (or ${ENV.warehouseUrl}) to reach the warehouse`],
   );
+  const arn = settings[ENV.warehouseSecretArn];
+  return {
+    warehouseUrl: arn
+      ? credentialsUrl(await readDatabaseSecret(secrets, arn, 'warehouse'))
+      : settings[ENV.warehouseUrl]!,
+    tls: settings[ENV.databaseTls],
+    workGroup: settings[ENV.athenaWorkgroup],
+    glueDatabase: settings[ENV.glueDatabase] ?? DEFAULTS.glueDatabase,
+    queriesDir: bundledQueriesDir(),
+    lakeBucket: settings[ENV.lakeBucket],
+  };
 }
 
 /** `queries/` copied beside the bundle when there is one (Lambda), else the checkout's. */

@@ -1,5 +1,5 @@
 -- fact_sales_order: every committed version of each order in (prev_cut, cut], one row per (key, _lsn, _seq).
--- Deletes, truncates and watermarks add no fact row; the warehouse keeps the history it has.
+-- Deletes (_op = 'd', only the key set) are read too: the warehouse records them beside the history it keeps.
 -- parameters: dt_from, prev_cut, cut
 SELECT sales_order_id, created_date, created_time, last_updated_date, last_updated_time, sales_staff_id, counterparty_id, units_sold, unit_price, currency_id, design_id, agreed_payment_date, agreed_delivery_date, agreed_delivery_location_id, _op, _lsn, _seq, _commit_ts, _unchanged
 FROM (
@@ -9,7 +9,7 @@ FROM (
   WHERE dt >= CAST(? AS date)
     AND _lsn > CAST(? AS bigint)
     AND _lsn <= CAST(? AS bigint)
-    AND _op IN ('c', 'u', 'r')
+    AND _op IN ('c', 'u', 'r', 'd')
 ) AS versions
 WHERE copy_rank = 1
 ORDER BY _lsn, _seq, sales_order_id

@@ -1,16 +1,12 @@
 /**
  * @module
  * StateStore on S3: each key is one JSON object under a prefix. S3 replaces an object whole and reads are
- * strongly consistent after a write, which gives the port's atomicity and read-your-writes for free.
+ * strongly consistent after a write, which gives the port's atomicity and read-your-writes for free. A key
+ * never written reads as undefined whether S3 answers 404 or 403 (see s3-document.ts).
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  paginateListObjectsV2,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { checkStateName, type StateKey, type StateStore } from '../../core/ports/state-store.ts';
+import { readS3Document, type S3Document, writeS3Document } from './s3-document.ts';
 
 /** Where the state objects live. */
 export interface S3StateStoreOptions {
@@ -44,20 +40,17 @@ export class S3StateStore implements StateStore {
   async get<T>(stateKey: StateKey<T>): Promise<T | undefined> {
     const key = stateKey.name;
     const objectKey = this.#objectKey(key);
-    let text: string;
+    let document: S3Document | undefined;
     try {
-      const output = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
-      text = (await output.Body?.transformToString('utf-8')) ?? '';
+      document = await readS3Document(this.#client, this.#bucket, objectKey);
     } catch (error) {
-      if (error instanceof Error && error.name === 'NoSuchKey') return undefined;
-      throw new S3StateStoreError(
-        `Could not read state "${key}" from s3://${this.#bucket}/${objectKey}: ${(error as Error).message}. ` +
-          'Check the function can s3:GetObject on that prefix.',
-        { cause: error },
-      );
+      throw new S3StateStoreError(`Could not read state "${key}": ${(error as Error).message}`, {
+        cause: error,
+      });
     }
+    if (document === undefined) return undefined;
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(document.text) as T;
     } catch (error) {
       throw new S3StateStoreError(
         `State "${key}" at s3://${this.#bucket}/${objectKey} is not valid JSON; delete the object to start that ` +
@@ -74,20 +67,11 @@ export class S3StateStore implements StateStore {
     if (body === undefined)
       throw new S3StateStoreError(`State "${key}" has no JSON form (undefined or a function).`);
     try {
-      await this.#client.send(
-        new PutObjectCommand({
-          Bucket: this.#bucket,
-          Key: objectKey,
-          Body: body,
-          ContentType: 'application/json',
-        }),
-      );
+      await writeS3Document(this.#client, this.#bucket, objectKey, body);
     } catch (error) {
-      throw new S3StateStoreError(
-        `Could not write state "${key}" to s3://${this.#bucket}/${objectKey}: ${(error as Error).message}. ` +
-          'Check the function can s3:PutObject on that prefix.',
-        { cause: error },
-      );
+      throw new S3StateStoreError(`Could not write state "${key}": ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

@@ -17,7 +17,8 @@ export const ACTIVITY_WEIGHTS = {
   sales_order: 35,
   purchase_order: 15,
   payment_paid: 30,
-  order_amended: 8,
+  order_amended: 7,
+  order_cancelled: 1,
   design_added: 4,
   address_edited: 2,
   staff_edited: 2,
@@ -82,6 +83,8 @@ export async function applyActivity(kind: ActivityKind, context: ActivityContext
       return payPayment(context);
     case 'order_amended':
       return amendOrder(context);
+    case 'order_cancelled':
+      return cancelOrder(context);
     case 'design_added':
       return addDesign(context);
     case 'address_edited':
@@ -144,6 +147,27 @@ async function amendOrder({ client, random, ids }: ActivityContext) {
     [quantity, at, id],
   );
   return (result.rowCount ?? 0) > 0;
+}
+
+async function cancelOrder({ client }: ActivityContext) {
+  // The oldest unpaid order is cancelled: its payment, its transaction and the order itself go, in that order
+  // (each row references the next one). Paid orders are never cancelled.
+  const payment = await client.query<{ transaction_id: number }>(
+    `DELETE FROM payment WHERE payment_id = (
+       SELECT payment_id FROM payment WHERE NOT paid ORDER BY payment_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+     RETURNING transaction_id`,
+  );
+  const transactionId = payment.rows[0]?.transaction_id;
+  if (transactionId === undefined) return false;
+  const transaction = await client.query<{ sales_order_id: number | null; purchase_order_id: number | null }>(
+    'DELETE FROM transaction WHERE transaction_id = $1 RETURNING sales_order_id, purchase_order_id',
+    [transactionId],
+  );
+  const { sales_order_id: sale, purchase_order_id: purchase } = transaction.rows[0] ?? {};
+  if (sale != null) await client.query('DELETE FROM sales_order WHERE sales_order_id = $1', [sale]);
+  if (purchase != null)
+    await client.query('DELETE FROM purchase_order WHERE purchase_order_id = $1', [purchase]);
+  return true;
 }
 
 async function addDesign({ client, random, ids }: ActivityContext) {

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
 /** A running moto server. */
 export interface MotoServer {
@@ -96,4 +97,16 @@ export async function startMoto(deadlineMs = 30_000): Promise<MotoServer> {
     },
     stop,
   };
+}
+
+/** An S3 client on `moto` with the bucket `name` created in the client's region. */
+export async function motoBucket(moto: MotoServer, name: string): Promise<S3Client> {
+  const s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: name,
+      CreateBucketConfiguration: { LocationConstraint: moto.clientConfig.region as BucketLocationConstraint },
+    }),
+  );
+  return s3;
 }

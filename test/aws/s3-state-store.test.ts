@@ -1,9 +1,9 @@
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateKey } from '../../core/ports/state-store.ts';
 import { S3StateStore, S3StateStoreError } from '../../reader/state/s3-state-store.ts';
 import { describeStateStoreContract } from '../support/state-store-contract.ts';
-import { type MotoServer, startMoto } from './moto-server.ts';
+import { type MotoServer, motoBucket, startMoto } from './moto-server.ts';
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -11,13 +11,7 @@ const BUCKET = 'state-bucket';
 
 beforeAll(async () => {
   moto = await startMoto();
-  s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: BUCKET,
-      CreateBucketConfiguration: { LocationConstraint: 'eu-west-2' },
-    }),
-  );
+  s3 = await motoBucket(moto, BUCKET);
 });
 
 afterAll(async () => {
@@ -59,7 +53,7 @@ describe('S3StateStore', () => {
     const error = (await store.put(stateKey('reader/x'), 1).catch((e: unknown) => e)) as S3StateStoreError;
     expect(error).toBeInstanceOf(S3StateStoreError);
     expect(error.message).toContain('s3://no-such-bucket/state/reader/x.json');
-    expect((error.cause as Error).name).toBe('NoSuchBucket');
+    expect(((error.cause as Error).cause as Error).name).toBe('NoSuchBucket');
   });
 });
 

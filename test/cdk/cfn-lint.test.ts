@@ -38,7 +38,7 @@ function synthesize(context: Record<string, unknown>, dir: string, region?: stri
       app,
       readPipelineSettings((key) => context[key]),
       {
-        entries: { reader: STUB, transformer: STUB, loader: STUB },
+        entries: { reader: STUB, transformer: STUB, loader: STUB, sourceLoader: STUB },
       },
     );
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -88,7 +88,8 @@ beforeAll(() => {
   const result = cfnLint(templates);
   findings = `${result.stdout}${result.stderr}`;
   status = result.status;
-});
+  // Two syntheses with cdk-nag and one cfn-lint run: about a minute alone, over two on a loaded 2-core box.
+}, 300_000);
 
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });

@@ -5,6 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ReconcileReport, reconcile } from '../../local/reconcile/reconcile.ts';
+import { runSync } from '../../local/sync.ts';
 import { seedSource } from '../../source/seed/seed-source.ts';
 import {
   createSourceDatabase,
@@ -39,4 +41,37 @@ export async function openWorld(scale: number): Promise<E2eWorld> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The world's pipeline names: its slot and publication (the cluster is shared by every test file). */
+export function pipelineNames(world: E2eWorld): { slot: string; publication: string } {
+  return { slot: world.slot, publication: `${world.source.name}_pub` };
+}
+
+/** Runs the pipeline until the warehouse has caught up with the source (`sync`). */
+export function syncWorld(world: E2eWorld, timeoutMs = 110_000) {
+  return runSync({
+    sourceUrl: world.source.url,
+    warehouseUrl: world.warehouse.url,
+    dataDir: world.dataDir,
+    ...pipelineNames(world),
+    timeoutMs,
+  });
+}
+
+/** `reconcile` on the world, catching up with a sync (or with `catchUp`, say waiting for a running pipeline). */
+export function reconcileWorld(
+  world: E2eWorld,
+  catchUp?: (lsn: bigint) => Promise<void>,
+): Promise<ReconcileReport> {
+  return reconcile({
+    sourceUrl: world.source.url,
+    warehouseUrl: world.warehouse.url,
+    publication: pipelineNames(world).publication,
+    catchUp:
+      catchUp ??
+      (async () => {
+        await syncWorld(world);
+      }),
+  });
 }

@@ -1,11 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reconcile } from '../../local/reconcile.ts';
 import { runSync } from '../../local/sync.ts';
 import { importDump } from '../../source/dump-import/dump-import.ts';
 import { withClient } from '../support/test-databases.ts';
-import { type E2eWorld, openWorld } from './e2e-harness.ts';
+import { type E2eWorld, openWorld, reconcileWorld } from './e2e-harness.ts';
 
 const T = '2022-11-03 14:20:49.962';
 const U = '2022-11-07 07:55:11.8';
@@ -112,7 +111,7 @@ describe('the real-data path', () => {
       fact_purchase_order: 1,
       fact_payment: 2,
     });
-    const report = await reconcile(world.source.url, world.warehouse.url);
+    const report = await reconcileWorld(world);
     expect(report.differences).toEqual([]);
     expect(report.tables.dim_staff).toEqual({ sourceRows: 2, warehouseRows: 2, differences: 0 });
 

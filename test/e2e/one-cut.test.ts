@@ -16,7 +16,7 @@ interface WarehouseRead {
   readonly state: Star;
 }
 
-/** The parts of the star the check compares: joined dimension columns and each order's latest version. */
+/** The parts of the star the check compares: joined dimension columns and each current order's latest version. */
 interface Star {
   readonly staffDepartment: Record<string, string | null>;
   readonly counterpartyCity: Record<string, string | null>;
@@ -139,10 +139,11 @@ async function readWarehouse(url: string): Promise<WarehouseRead> {
       Object.fromEntries(
         (await client.query<{ k: string; v: string | null }>(sql)).rows.map((r) => [r.k, r.v]),
       );
-    const latest = (table: string, key: string, recordId: string, measure: string) =>
+    // Each current order (its view leaves deleted ones out) with its measure and its number of versions.
+    const latest = (table: string, key: string, view: string, measure: string) =>
       pairs(
-        `SELECT ${key}::text AS k, (array_agg(${measure}::text ORDER BY ${recordId} DESC))[1] || '#' || count(*) AS v
-         FROM ${table} GROUP BY ${key}`,
+        `SELECT ${key}::text AS k, (${measure})::text || '#' || n AS v
+         FROM ${view} JOIN (SELECT ${key}, count(*) AS n FROM ${table} GROUP BY 1) AS versions USING (${key})`,
       );
     const state: Star = {
       staffDepartment: await pairs('SELECT staff_id::text AS k, department_name AS v FROM dim_staff'),
@@ -152,16 +153,16 @@ async function readWarehouse(url: string): Promise<WarehouseRead> {
       salesOrders: await latest(
         'fact_sales_order',
         'sales_order_id',
-        'sales_record_id',
+        'current_sales_order',
         "units_sold || '@' || unit_price",
       ),
       purchaseOrders: await latest(
         'fact_purchase_order',
         'purchase_order_id',
-        'purchase_record_id',
+        'current_purchase_order',
         'item_quantity',
       ),
-      payments: await latest('fact_payment', 'payment_id', 'payment_record_id', 'paid'),
+      payments: await latest('fact_payment', 'payment_id', 'current_payment', 'paid'),
     };
     await client.query('COMMIT');
     return { cut: BigInt(cut ?? '0'), state };

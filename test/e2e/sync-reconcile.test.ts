@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reconcile } from '../../local/reconcile.ts';
 import { runSync } from '../../local/sync.ts';
 import { Simulator } from '../../source/simulator/simulator.ts';
 import { withClient } from '../support/test-databases.ts';
-import { type E2eWorld, openWorld } from './e2e-harness.ts';
+import { type E2eWorld, openWorld, reconcileWorld } from './e2e-harness.ts';
 
 let world: E2eWorld;
 
@@ -31,7 +30,7 @@ describe('sync and reconcile on the embedded default', () => {
     const first = await runSync(syncOptions());
     expect(BigInt(first.cutLsn)).toBeGreaterThanOrEqual(BigInt(first.targetLsn));
     expect(first.rowsLoaded.fact_sales_order).toBeGreaterThan(0);
-    expect((await reconcile(world.source.url, world.warehouse.url)).differences).toEqual([]);
+    expect((await reconcileWorld(world)).differences).toEqual([]);
 
     // An independent record of every change from here on: a second slot, read back with test_decoding.
     await withClient(world.source.url, (c) =>
@@ -54,7 +53,7 @@ describe('sync and reconcile on the embedded default', () => {
 
     const second = await runSync(syncOptions());
     expect(BigInt(second.cutLsn)).toBeGreaterThan(BigInt(first.cutLsn));
-    const report = await reconcile(world.source.url, world.warehouse.url);
+    const report = await reconcileWorld(world);
     expect(report.differences).toEqual([]);
     expect(report.tables.dim_staff.sourceRows).toBeGreaterThan(0);
 

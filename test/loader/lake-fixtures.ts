@@ -232,3 +232,31 @@ export const ROWS = {
     ...overrides,
   }),
 };
+
+/** Commit time of the small world's snapshot. */
+export const T0 = '2022-11-03T14:20:52.186Z';
+
+/** The initial snapshot of a small world at LSN 100. */
+export const SMALL_WORLD: readonly LakeChange[] = [
+  { table: 'dim_currency', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.currency(1, 'GBP', 'Pound Sterling') },
+  {
+    table: 'dim_currency',
+    op: 'r',
+    lsn: 100n,
+    seq: 1,
+    commitTs: T0,
+    row: ROWS.currency(2, 'USD', 'US Dollar'),
+  },
+  { table: 'dim_location', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.location(1, 'Leeds') },
+  { table: 'dim_location', op: 'r', lsn: 100n, seq: 1, commitTs: T0, row: ROWS.location(2, 'York') },
+  { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+  { table: 'dim_payment_type', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.paymentType(1, 'SALES_RECEIPT') },
+  { table: 'department', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.department(1, 'Sales', null) },
+  { table: 'dim_staff', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.staff(1, 1) },
+  { table: 'dim_staff', op: 'r', lsn: 100n, seq: 1, commitTs: T0, row: ROWS.staff(2, 1) },
+  { table: 'dim_counterparty', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.counterparty(1, 1) },
+  { table: 'dim_transaction', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.transaction(1, 1, null) },
+  { table: 'fact_sales_order', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.salesOrder(1) },
+  { table: 'fact_purchase_order', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.purchaseOrder(1) },
+  { table: 'fact_payment', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.payment(1) },
+];

@@ -1,18 +1,20 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { METRIC_NAMESPACE, SERVICE_DIMENSION, SERVICES } from '../../core/operations.ts';
+import { METRIC_NAMESPACE, METRICS, SERVICE_DIMENSION, SERVICES } from '../../core/operations.ts';
 import { errorChain } from '../../core/ports/log.ts';
 import { readLoaderConfig } from '../../functions/loader/config.ts';
-import { createHandler } from '../../functions/loader/handler.ts';
+import { createHandler, LOADER_LEASE } from '../../functions/loader/handler.ts';
 import { lambdaLogger, powertoolsLog } from '../../functions/operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../../functions/operations/powertools-metrics.ts';
-import { memoryLog, memoryMetrics } from '../support/memory-log.ts';
+import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
+import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
+import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
 import { type LoaderHarness, openLoaderHarness } from './loader-harness.ts';
 
 const T0 = '2022-11-03T14:20:52.186Z';
-const CONTEXT = { awsRequestId: 'test-request' };
+const CONTEXT = { awsRequestId: 'test-request', getRemainingTimeInMillis: () => 300_000 };
 
 let harness: LoaderHarness;
 
@@ -48,6 +50,7 @@ describe('loader handler', () => {
       {
         log: powertoolsLog(lambdaLogger(SERVICES.loader)),
         metrics: powertoolsMetrics(lambdaMetrics(SERVICES.loader)),
+        leases: new MemoryLeaseStore(),
       },
     );
 
@@ -91,7 +94,7 @@ describe('loader handler', () => {
       async () => {
         throw new Error('warehouse unreachable', { cause: new Error('ECONNREFUSED') });
       },
-      { log, metrics: memoryMetrics().metrics },
+      { log, metrics: memoryMetrics().metrics, leases: new MemoryLeaseStore() },
     );
     await expect(handler({}, CONTEXT)).rejects.toThrow(/warehouse unreachable/);
     expect(entries).toEqual([
@@ -107,11 +110,99 @@ describe('loader handler', () => {
         attempts++;
         throw new Error('secret not reachable');
       },
-      { log: memoryLog().log, metrics: memoryMetrics().metrics },
+      { log: memoryLog().log, metrics: memoryMetrics().metrics, leases: new MemoryLeaseStore() },
     );
     await expect(handler({}, CONTEXT)).rejects.toThrow(/secret not reachable/);
     await expect(handler({}, CONTEXT)).rejects.toThrow(/secret not reachable/);
     expect(attempts).toBe(2);
+  });
+});
+
+describe('loader single flight without reserved concurrency', () => {
+  it('does nothing while another run holds the lease, counts no completed run, and runs once it is free', async () => {
+    // Prepare: another container's run holds the loader's lease.
+    const leases = new MemoryLeaseStore();
+    const other = await leases.acquire(LOADER_LEASE, 300_000);
+    let setUps = 0;
+    const { points, metrics } = memoryMetrics();
+    const handler = createHandler(
+      async () => {
+        setUps++;
+        return {
+          engine: harness.engine,
+          warehouse: harness.warehouse,
+          queries: harness.queries,
+          roundLog: harness.roundLog,
+        };
+      },
+      { log: memoryLog().log, metrics, leases },
+    );
+
+    // Act and assess: busy while held, a real run after release, and the lease is given back after it.
+    expect(await handler({}, CONTEXT)).toEqual({ status: 'busy' });
+    expect(setUps).toBe(0);
+    expect(points.filter((p) => p.name === METRICS.runs.loaderCompleted)).toEqual([]);
+    await other!.release();
+    expect((await handler({}, CONTEXT)).status).toBe('blocked');
+    expect(points.filter((p) => p.name === METRICS.runs.loaderCompleted)).toHaveLength(1);
+    expect(await leases.acquire(LOADER_LEASE, 1000)).toBeDefined();
+  });
+});
+
+describe('loader after a rotation of the warehouse password', () => {
+  it('reads the secret again when the warehouse refuses the cached password, and loads', async () => {
+    // Prepare: the container read the secret before the rotation; every later read gives the new password.
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+      ...watermarks(150n, T0),
+    ]);
+    const url = new URL(harness.database.url);
+    const secret = (password: string) =>
+      JSON.stringify({
+        host: url.hostname,
+        port: url.port,
+        username: decodeURIComponent(url.username),
+        password,
+        dbname: harness.database.name,
+      });
+    const secrets = mockClient(SecretsManagerClient);
+    secrets
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: secret('from-before-the-rotation') })
+      .resolves({ SecretString: secret(decodeURIComponent(url.password)) });
+    const env = {
+      TOTESYS_WAREHOUSE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:wh-AbCdEf',
+      TOTESYS_ATHENA_WORKGROUP: 'wg',
+      TOTESYS_DB_TLS: 'disable',
+      TOTESYS_LAKE_BUCKET: 'lake',
+    };
+    const warehouses: PgWarehouse[] = [];
+    const { entries, log } = memoryLog();
+    const handler = createHandler(
+      async () => {
+        const config = await readLoaderConfig(env, new SecretsManagerClient({ region: 'eu-west-2' }));
+        const warehouse = new PgWarehouse({ url: config.warehouseUrl, tls: config.tls, maxConnections: 1 });
+        warehouses.push(warehouse);
+        return { engine: harness.engine, warehouse, queries: harness.queries, roundLog: harness.roundLog };
+      },
+      { log, metrics: memoryMetrics().metrics, leases: new MemoryLeaseStore() },
+    );
+
+    // Act
+    const outcome = await handler({}, CONTEXT);
+
+    // Assess
+    secrets.restore();
+    expect(outcome).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'warehouse login refused; reading its secret again',
+      }),
+    );
+    expect(JSON.stringify(entries)).not.toContain('from-before-the-rotation');
+    await warehouses.at(-1)?.close();
   });
 });
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type LogEntry, type LogLevel, parseLogLevel } from '../../core/ports/log.ts';
 import { powertoolsLog } from '../../functions/operations/powertools-log.ts';
 import { formatLogLine, terminalLog } from '../../local/terminal-log.ts';
-import { memoryLog } from '../support/memory-log.ts';
+import { memoryLog } from '../../testing/memory-operations.ts';
 import { describeLogContract } from './log-contract.ts';
 
 afterEach(() => {

@@ -9,7 +9,7 @@ import { readerStatus } from '../../reader/reader-status.ts';
 import { requestResnapshot } from '../../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
 import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
-import { memoryMetrics } from '../support/memory-log.ts';
+import { memoryMetrics } from '../../testing/memory-operations.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import { insertDepartments, memoryLog } from './reader-test-kit.ts';
 

@@ -11,7 +11,7 @@ import type { StateStore } from '../../core/ports/state-store.ts';
 import { SOURCE_TABLE_NAMES, SOURCE_TABLES } from '../../core/schema/source-tables.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
-import { memoryLog as memoryEntries } from '../support/memory-log.ts';
+import { memoryLog as memoryEntries } from '../../testing/memory-operations.ts';
 
 export { waitFor } from '../support/wait-for.ts';
 

@@ -275,6 +275,13 @@ describe('warehouse schema migration', () => {
       'latency_p95_s',
       'latency_max_s',
     ]);
+    expect(shape('fact_deletion')).toEqual([
+      ['fact_table', 'text', false],
+      ['order_id', 'integer', false],
+      ['lsn', 'numeric(20,0)', false],
+      ['seq', 'integer', false],
+      ['commit_ts', 'timestamp with time zone', false],
+    ]);
     expect(shape('inferred_member').map((column) => column[0])).toEqual([
       'dimension',
       'member_id',
@@ -290,6 +297,7 @@ describe('warehouse schema migration', () => {
     const primaryKeys = found.filter((c) => c.type === 'p').map((c) => `${c.table} ${c.def}`);
     expect(primaryKeys.sort()).toEqual([
       'pipeline.cut PRIMARY KEY (id)',
+      'pipeline.fact_deletion PRIMARY KEY (fact_table, order_id, lsn, seq)',
       'pipeline.fact_version PRIMARY KEY (fact_table, order_id, lsn, seq)',
       'pipeline.inferred_member PRIMARY KEY (dimension, member_id)',
       'pipeline.load_history PRIMARY KEY (load_id)',

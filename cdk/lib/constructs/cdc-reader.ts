@@ -15,6 +15,7 @@ import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { ScheduledInvoke } from './scheduled-invoke.ts';
+import { grantSecretKeyDecrypt } from './secret-key-grant.ts';
 
 /** Props of {@link CdcReader}. */
 export interface CdcReaderProps {
@@ -35,6 +36,16 @@ export interface CdcReaderProps {
    */
   readonly timeout?: Duration;
   /**
+   * Reserve one concurrent execution (single flight holds without it).
+   * @default false
+   */
+  readonly reservedConcurrency?: boolean;
+  /**
+   * Customer-managed KMS key of the secret, granted kms:Decrypt through Secrets Manager.
+   * @default none (the AWS managed key needs no grant)
+   */
+  readonly secretKeyArn?: string;
+  /**
    * What happens to the function's log group when it is removed.
    * @default RemovalPolicy.RETAIN
    */
@@ -46,7 +57,10 @@ export interface CdcReaderProps {
   readonly rate?: Duration;
 }
 
-/** The reader: reserved concurrency 1, so two runs never read the slot at once. */
+/**
+ * The reader. Two runs never read the slot at once: PostgreSQL lets one session stream from it, and a run
+ * that finds it active returns at once (functions/cdc-reader/handler.ts); reserved concurrency is opt-in.
+ */
 export class CdcReader extends Construct {
   readonly fn: PipelineFunction;
   readonly schedule: ScheduledInvoke;
@@ -59,8 +73,7 @@ export class CdcReader extends Construct {
       description: 'totesys-stream CDC reader: logical replication slot to Firehose',
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: 1024,
-      // A replication slot has one reader at a time; a second run would fail to acquire it anyway.
-      reservedConcurrentExecutions: 1,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
       connectsToRds: true,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
@@ -76,6 +89,7 @@ export class CdcReader extends Construct {
       },
     });
     props.sourceSecret.grantRead(this.fn);
+    grantSecretKeyDecrypt(this.fn, props.secretKeyArn);
     for (const stream of props.deliveryStreams) stream.grantPutRecords(this.fn);
     this.fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -21,6 +21,9 @@ export interface PipelineConnections {
   readonly sourceDbInstanceIdentifier?: string;
   /** Whether the subnets' route tables are known, so an S3 gateway endpoint can be added. */
   readonly routeTablesKnown: boolean;
+  /** Customer-managed KMS keys of the secrets, when not the AWS managed `aws/secretsmanager` key. */
+  readonly sourceSecretKeyArn?: string;
+  readonly warehouseSecretKeyArn?: string;
 }
 
 /** The user's existing network and databases, imported. */
@@ -32,6 +35,8 @@ export class ExistingConnections extends Construct implements PipelineConnection
   readonly warehouseSecret: secretsmanager.ISecret;
   readonly sourceDbInstanceIdentifier?: string;
   readonly routeTablesKnown: boolean;
+  readonly sourceSecretKeyArn?: string;
+  readonly warehouseSecretKeyArn?: string;
 
   constructor(scope: Construct, id: string, existing: ExistingNetwork) {
     super(scope, id);
@@ -71,5 +76,7 @@ export class ExistingConnections extends Construct implements PipelineConnection
     );
     this.sourceDbInstanceIdentifier = existing.sourceDbInstanceIdentifier;
     this.routeTablesKnown = routeTableIds.length > 0;
+    this.sourceSecretKeyArn = existing.sourceSecretKeyArn;
+    this.warehouseSecretKeyArn = existing.warehouseSecretKeyArn;
   }
 }

@@ -7,16 +7,10 @@
 import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
-import { ROUND_LOG_PREFIX } from '../../../core/ports/round-log.ts';
+import { LAKE_PREFIXES } from '../../../core/lake-layout.ts';
 import { acknowledge, wildcardFinding } from '../acknowledge.ts';
 
-/** Key prefixes of the lake bucket, shared with the IAM policies that are scoped to them. */
-export const LAKE_PREFIXES = {
-  errors: 'errors/',
-  state: 'state/',
-  rounds: ROUND_LOG_PREFIX,
-  athenaResults: 'athena-results/',
-} as const;
+export { LAKE_PREFIXES };
 
 /** The S3 request-metrics filter that counts PUTs under `errors/` (the error-object alarm reads it). */
 export const ERRORS_METRICS_FILTER_ID = 'errors';

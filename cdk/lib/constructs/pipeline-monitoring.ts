@@ -5,9 +5,10 @@
  * records landing under errors/, Lambda errors and throttles, the source's replication slot and free storage;
  * all on one dashboard and notifying one SNS topic.
  */
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -65,6 +66,18 @@ export interface PipelineMonitoringProps {
   readonly thresholds?: LagThresholds;
   /** @default 'totesys-stream' */
   readonly dashboardName?: string;
+  /**
+   * Time between two loader runs; the loader's no-completed-run alarm waits three of them (at least 15 min).
+   * @default 1 minute
+   */
+  readonly loaderRate?: Duration;
+  /**
+   * Whether the reader and loader have reserved concurrency. With it, ticks that arrive while a run holds the
+   * one execution are throttled and expire by design, so dropped async events are not alarmed; without it a
+   * dropped tick means the account's concurrency ran out.
+   * @default false
+   */
+  readonly reservedConcurrency?: boolean;
 }
 
 const GIB = 1024 ** 3;
@@ -80,6 +93,28 @@ export class PipelineMonitoring extends Construct {
     super(scope, id);
     const t = props.thresholds ?? {};
     this.topic = new sns.Topic(this, 'Alarms', { displayName: 'totesys-stream alarms', enforceSSL: true });
+    // With enforceSSL the topic gets a policy of its own, which replaces SNS's default one: without this
+    // Allow nothing may publish, CloudWatch included, and no alarm would ever notify anyone.
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     acknowledge(this.topic, [
       {
@@ -141,7 +176,7 @@ export class PipelineMonitoring extends Construct {
       'WarehouseLag',
       warehouseLag,
       t.warehouseLagSeconds ?? 900,
-      'The warehouse cut is this far behind the source while newer commits exist: the loader is behind or failing.',
+      'Changes have waited above the warehouse cut this long (0 when nothing is behind): the loader is behind or failing.',
     );
     this.alarm(
       'EndToEndP95',
@@ -219,19 +254,40 @@ export class PipelineMonitoring extends Construct {
       0,
       'The transformation Lambda was throttled; Firehose retries, then sends the batch to errors/.',
     );
-    // The scheduled two run with reserved concurrency 1 and may outlast a one-minute tick, so a throttled
-    // tick is normal; every tick of 15 minutes throttled means no run could start for 15 minutes.
-    for (const [name, fn] of [
-      ['Reader', props.reader],
-      ['Loader', props.loader],
-    ] as const) {
-      const throttles = fn.metricThrottles({ period: Duration.minutes(15) });
+    // What on-call acts on for the two scheduled functions: no run finished for a while (a tick that finds
+    // the previous run still busy is the design's normal case, not a failure), and ticks Lambda dropped.
+    const loaderWindow = Math.min(
+      1440,
+      Math.max(15, 3 * (props.loaderRate ?? Duration.minutes(1)).toMinutes()),
+    );
+    const runs = [
+      ['Reader', props.reader, METRICS.runs.readerCompleted, SERVICES.reader, 15],
+      ['Loader', props.loader, METRICS.runs.loaderCompleted, SERVICES.loader, loaderWindow],
+    ] as const;
+    for (const [name, fn, metricName, service, minutes] of runs) {
+      const completed = new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        statistic: 'Sum',
+        period: Duration.minutes(minutes),
+        dimensionsMap: { [SERVICE_DIMENSION]: service },
+      });
       this.alarm(
-        `${name}Throttles`,
-        throttles,
-        14,
-        `Every scheduled ${name.toLowerCase()} run was throttled for 15 minutes: a run is stuck or concurrency is exhausted.`,
+        `${name}Stalled`,
+        completed,
+        1,
+        `No ${name.toLowerCase()} run finished in ${minutes} minutes: runs fail, time out or never start.`,
+        cloudwatch.TreatMissingData.BREACHING,
+        cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       );
+      if (!props.reservedConcurrency) {
+        this.alarm(
+          `${name}TicksDropped`,
+          fn.metric('AsyncEventsDropped', { statistic: 'Sum', period: FIVE_MINUTES }),
+          0,
+          `Scheduled ${name.toLowerCase()} invocations were dropped unrun: the account's Lambda concurrency is exhausted.`,
+        );
+      }
     }
 
     // The source database.

@@ -18,7 +18,7 @@ export interface ScheduledInvokeProps {
   readonly description: string;
 }
 
-/** Invokes `fn` every `rate`; a tick Lambda throttles (reserved concurrency 1) expires within a minute. */
+/** Invokes `fn` every `rate`; a tick Lambda throttles (with reserved concurrency) expires within a minute. */
 export class ScheduledInvoke extends Construct {
   readonly schedule: scheduler.Schedule;
 
@@ -32,7 +32,7 @@ export class ScheduledInvoke extends Construct {
         maxEventAge: Duration.minutes(1),
       }),
     });
-    // Scheduler invokes asynchronously; while the previous run still holds the single concurrency slot,
+    // Scheduler invokes asynchronously; while the previous run holds the one reserved execution (if any),
     // Lambda would keep the event and retry it for hours. The next tick replaces it, so let it expire.
     props.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     // The scheduler's role (shared per stack by the L2) may invoke the function's versions too.

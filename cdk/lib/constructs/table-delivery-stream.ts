@@ -12,15 +12,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import type { DeliveryStreamSpec } from '../../../core/delivery-stream-spec.ts';
 import type { LakeTableName } from '../../../core/schema/lake-tables.ts';
 import { acknowledge, functionVersionsFinding, wildcardFinding } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
 
 /** Props of {@link TableDeliveryStream}. */
 export interface TableDeliveryStreamProps {
-  /** The delivery stream name, `deliveryStreamName(source table, prefix)`. */
-  readonly deliveryStreamName: string;
-  readonly lakeTable: LakeTableName;
+  /** The stream's name, prefixes, partitioning, processor and buffering (core/delivery-stream-spec.ts). */
+  readonly spec: DeliveryStreamSpec;
   /** The lake table's Glue table: the Parquet schema. */
   readonly glueTable: glue.CfnTable;
   /** ARNs of the Glue catalog, database and this table. */
@@ -28,30 +28,10 @@ export interface TableDeliveryStreamProps {
   readonly bucket: s3.IBucket;
   readonly transformer: lambda.IFunction;
   /**
-   * Buffering interval before a file is written; Firehose needs at least 60 s with dynamic partitioning.
-   * @default 60 seconds
-   */
-  readonly bufferingInterval?: Duration;
-  /**
-   * Buffering size before a file is written; at least 64 MiB with Parquet conversion.
-   * @default 64 MiB
-   */
-  readonly bufferingSize?: Size;
-  /**
    * What happens to the stream's log group when it is removed.
    * @default RemovalPolicy.RETAIN
    */
   readonly logRemovalPolicy?: RemovalPolicy;
-}
-
-/** The S3 prefix a lake table's Parquet files land under, partitioned by the transformation's `dt`. */
-export function dataOutputPrefix(table: LakeTableName): string {
-  return `${table}/dt=!{partitionKeyFromLambda:dt}/`;
-}
-
-/** The S3 prefix of a lake table's failed records, by failure type and day. */
-export function errorOutputPrefix(table: LakeTableName): string {
-  return `${LAKE_PREFIXES.errors}${table}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
 }
 
 /**
@@ -69,9 +49,10 @@ export class TableDeliveryStream extends Construct {
   constructor(scope: Construct, id: string, props: TableDeliveryStreamProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const table = props.lakeTable;
+    const { spec } = props;
+    const table = spec.lakeTable;
     this.lakeTable = table;
-    this.deliveryStreamName = props.deliveryStreamName;
+    this.deliveryStreamName = spec.name;
     // Not named: a retained log group with a fixed name would make the next deploy of this stack fail.
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -82,7 +63,7 @@ export class TableDeliveryStream extends Construct {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: `Firehose ${props.deliveryStreamName}: write ${table}/ and errors/${table}/ of the lake`,
+      description: `Firehose ${spec.name}: write ${table}/ and errors/${table}/ of the lake`,
     });
     const objects = [
       props.bucket.arnForObjects(`${table}/*`),
@@ -135,7 +116,7 @@ export class TableDeliveryStream extends Construct {
     const boundRole = this.role.withoutPolicyUpdates();
 
     this.deliveryStream = new firehose.DeliveryStream(this, 'Stream', {
-      deliveryStreamName: props.deliveryStreamName,
+      deliveryStreamName: spec.name,
       encryption: firehose.StreamEncryption.awsOwnedKey(),
       destination: new firehose.S3Bucket(props.bucket, {
         role: boundRole,
@@ -144,21 +125,24 @@ export class TableDeliveryStream extends Construct {
           new firehose.LambdaFunctionProcessor(props.transformer, {
             // Firehose calls the Lambda synchronously (6 MB payload limit): small batches keep the
             // base64-encoded response well under it even when rows grow in the transformation.
-            bufferSize: Size.mebibytes(1),
-            bufferInterval: Duration.seconds(60),
-            retries: 3,
+            bufferSize: Size.mebibytes(spec.processorBuffering.sizeInMBs),
+            bufferInterval: Duration.seconds(spec.processorBuffering.intervalInSeconds),
+            retries: spec.processorRetries,
           }),
         ],
-        dynamicPartitioning: { enabled: true, retryDuration: Duration.minutes(5) },
+        dynamicPartitioning: {
+          enabled: spec.partitionKeys.length > 0,
+          retryDuration: Duration.seconds(spec.dynamicPartitioningRetrySeconds),
+        },
         dataFormatConversion: {
           schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(props.glueTable),
           inputFormat: firehose.InputFormat.OPENX_JSON,
           outputFormat: firehose.OutputFormat.PARQUET,
         },
-        dataOutputPrefix: dataOutputPrefix(table),
-        errorOutputPrefix: errorOutputPrefix(table),
-        bufferingInterval: props.bufferingInterval ?? Duration.seconds(60),
-        bufferingSize: props.bufferingSize ?? Size.mebibytes(64),
+        dataOutputPrefix: spec.prefix,
+        errorOutputPrefix: spec.errorOutputPrefix,
+        bufferingInterval: Duration.seconds(spec.buffering.intervalInSeconds),
+        bufferingSize: Size.mebibytes(spec.buffering.sizeInMBs),
       }),
     });
     // The stream must not be created before its role's policy exists (the first delivery would fail); the

@@ -15,6 +15,7 @@ import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { ScheduledInvoke } from './scheduled-invoke.ts';
+import { grantSecretKeyDecrypt } from './secret-key-grant.ts';
 
 /** Props of {@link WarehouseLoader}. */
 export interface WarehouseLoaderProps {
@@ -41,13 +42,26 @@ export interface WarehouseLoaderProps {
    */
   readonly timeout?: Duration;
   /**
+   * Reserve one concurrent execution (single flight holds without it).
+   * @default false
+   */
+  readonly reservedConcurrency?: boolean;
+  /**
+   * Customer-managed KMS key of the secret, granted kms:Decrypt through Secrets Manager.
+   * @default none (the AWS managed key needs no grant)
+   */
+  readonly secretKeyArn?: string;
+  /**
    * What happens to the function's log group when it is removed.
    * @default RemovalPolicy.RETAIN
    */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
-/** The loader; reserved concurrency 1 because a second concurrent load would only be refused by the cut. */
+/**
+ * The loader. One run at a time by the `loader` lease under `state/leases/` (S3 conditional writes); a second
+ * concurrent load would be refused by the cut anyway. Reserved concurrency is opt-in.
+ */
 export class WarehouseLoader extends Construct {
   readonly fn: PipelineFunction;
   readonly schedule: ScheduledInvoke;
@@ -62,7 +76,7 @@ export class WarehouseLoader extends Construct {
       bundledDirectories: ['queries'],
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: 1024,
-      reservedConcurrentExecutions: 1,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
       connectsToRds: true,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
@@ -75,6 +89,7 @@ export class WarehouseLoader extends Construct {
       },
     });
     props.warehouseSecret.grantRead(this.fn);
+    grantSecretKeyDecrypt(this.fn, props.secretKeyArn);
     const policy: iam.PolicyStatement[] = [
       new iam.PolicyStatement({
         sid: 'RunQueries',
@@ -115,6 +130,11 @@ export class WarehouseLoader extends Construct {
         resources: [props.bucket.bucketArn],
       }),
       new iam.PolicyStatement({
+        sid: 'HoldLease',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.state}leases/*`)],
+      }),
+      new iam.PolicyStatement({
         sid: 'WriteQueryResults',
         actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
         resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.athenaResults}*`)],
@@ -126,15 +146,18 @@ export class WarehouseLoader extends Construct {
       rate: props.rate ?? Duration.minutes(1),
       description: 'Load the totesys warehouse from the lake',
     });
-    acknowledge(
-      this.fn,
-      [...LAKE_TABLE_NAMES.map((t) => `${t}/`), LAKE_PREFIXES.rounds, LAKE_PREFIXES.athenaResults].map(
+    acknowledge(this.fn, [
+      ...[...LAKE_TABLE_NAMES.map((t) => `${t}/`), LAKE_PREFIXES.rounds, LAKE_PREFIXES.athenaResults].map(
         (prefix) => ({
           id: lakeObjectsFinding(this, prefix),
           reason:
             "Athena reads every Parquet file of a lake table and names its result files itself, and rounds are named by their LSN, so objects are granted by the tables' prefixes, rounds/ and athena-results/ only.",
         }),
       ),
-    );
+      {
+        id: lakeObjectsFinding(this, `${LAKE_PREFIXES.state}leases/`),
+        reason: 'Lease objects are named per job at run time; the grant is the leases/ prefix only.',
+      },
+    ]);
   }
 }

@@ -6,20 +6,19 @@
 import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
 import { DEFAULTS } from '../../../core/operations.ts';
-import { deliveryStreamName } from '../../../core/ports/record-batch-putter.ts';
-import { lakeTableForSource } from '../../../core/schema/lake-tables.ts';
-import { SOURCE_TABLE_NAMES } from '../../../core/schema/source-tables.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
 import { PipelineFunction } from '../constructs/pipeline-function.ts';
 import { type LagThresholds, PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
+import { SourceLoader } from '../constructs/source-loader.ts';
 import { TableDeliveryStream } from '../constructs/table-delivery-stream.ts';
 import { WarehouseLoader } from '../constructs/warehouse-loader.ts';
 import type { ExistingNetwork } from '../pipeline-settings.ts';
-import type { FunctionEntries } from '../repo-paths.ts';
+import { FUNCTION_ENTRIES, type FunctionEntries } from '../repo-paths.ts';
 import type { LakeStack } from './lake-stack.ts';
 
 /** Props of {@link IngestStack}. */
@@ -49,6 +48,12 @@ export interface IngestStackProps extends StackProps {
   readonly alarmEmail?: string;
   readonly thresholds?: LagThresholds;
   /**
+   * Reserve one concurrent execution for the reader and for the loader (needs 100 unreserved executions left
+   * in the account's quota).
+   * @default false
+   */
+  readonly reservedConcurrency?: boolean;
+  /**
    * Delete the log groups with the stack (they are retained otherwise).
    * @default false
    */
@@ -62,6 +67,8 @@ export class IngestStack extends Stack {
   readonly reader: CdcReader;
   readonly loader: WarehouseLoader;
   readonly monitoring: PipelineMonitoring;
+  /** With the demo only: seeds or imports into its empty source. */
+  readonly sourceLoader?: SourceLoader;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -71,7 +78,8 @@ export class IngestStack extends Stack {
     const bucket = s3.Bucket.fromBucketName(this, 'LakeBucket', lakeBucketName());
     this.addStackDependency(lake);
     const prefix = props.streamPrefix ?? DEFAULTS.streamPrefix;
-    const bufferingInterval = props.bufferingInterval ?? Duration.seconds(60);
+    const bufferingInterval =
+      props.bufferingInterval ?? Duration.seconds(DESTINATION_BUFFERING.aws.intervalInSeconds);
     const logRemovalPolicy = props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     // The transformation needs no network: Firehose hands it the records and takes the reply.
@@ -84,20 +92,25 @@ export class IngestStack extends Stack {
       logRemovalPolicy,
     });
 
-    this.streams = SOURCE_TABLE_NAMES.map((source) => {
-      const lakeTable = lakeTableForSource(source).name;
-      return new TableDeliveryStream(this, `Stream-${source}`, {
-        deliveryStreamName: deliveryStreamName(source, prefix),
-        lakeTable,
-        glueTable: lake.catalog.tables[lakeTable],
-        glueArns: lake.catalog.tableArns([lakeTable]),
-        bucket,
-        transformer: this.transformer,
-        bufferingInterval,
-        bufferingSize: props.bufferingSize,
-        logRemovalPolicy,
-      });
+    const specs = deliveryStreamSpecs({
+      runtime: 'aws',
+      streamPrefix: prefix,
+      buffering: {
+        sizeInMBs: props.bufferingSize?.toMebibytes() ?? DESTINATION_BUFFERING.aws.sizeInMBs,
+        intervalInSeconds: bufferingInterval.toSeconds(),
+      },
     });
+    this.streams = specs.map(
+      (spec) =>
+        new TableDeliveryStream(this, `Stream-${spec.table.source}`, {
+          spec,
+          glueTable: lake.catalog.tables[spec.lakeTable],
+          glueArns: lake.catalog.tableArns([spec.lakeTable]),
+          bucket,
+          transformer: this.transformer,
+          logRemovalPolicy,
+        }),
+    );
 
     if (props.interfaceEndpoints ?? true) {
       new PipelineEndpoints(this, 'Endpoints', {
@@ -118,7 +131,22 @@ export class IngestStack extends Stack {
       streamPrefix: prefix,
       stateBucket: bucket,
       logRemovalPolicy,
+      reservedConcurrency: props.reservedConcurrency,
+      secretKeyArn: network.sourceSecretKeyArn,
     });
+
+    // The demo source is empty and unreachable from outside its VPC: a one-shot loader runs seed/import there.
+    if (props.lake.demo) {
+      this.sourceLoader = new SourceLoader(this, 'SourceLoader', {
+        entry: props.entries.sourceLoader ?? FUNCTION_ENTRIES.sourceLoader,
+        vpc: network.vpc,
+        subnets: network.subnets,
+        securityGroups: [network.securityGroup],
+        sourceSecret: network.sourceSecret,
+        bucket,
+        logRemovalPolicy,
+      });
+    }
 
     this.loader = new WarehouseLoader(this, 'Loader', {
       entry: props.entries.loader,
@@ -133,6 +161,8 @@ export class IngestStack extends Stack {
       workGroupArn: lake.athena.workGroupArn,
       rate: props.loaderRate,
       logRemovalPolicy,
+      reservedConcurrency: props.reservedConcurrency,
+      secretKeyArn: network.warehouseSecretKeyArn,
     });
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
@@ -145,6 +175,8 @@ export class IngestStack extends Stack {
       sourceDbInstanceIdentifier: network.sourceDbInstanceIdentifier,
       alarmEmail: props.alarmEmail,
       thresholds: props.thresholds,
+      loaderRate: props.loaderRate ?? Duration.minutes(1),
+      reservedConcurrency: props.reservedConcurrency ?? false,
     });
 
     // The Firehose L2 adds a mapping of Firehose's CIDR ranges for Redshift/OpenSearch/Splunk destinations;

@@ -2,8 +2,8 @@
  * @module
  * Test doubles of the operations ports: a Log and a MetricsPublisher that keep what they are given.
  */
-import { type Log, type LogEntry, type LogLevel, logWriting } from '../../core/ports/log.ts';
-import type { MetricPoint, MetricsPublisher } from '../../core/ports/metrics.ts';
+import { type Log, type LogEntry, type LogLevel, logWriting } from '../core/ports/log.ts';
+import type { MetricPoint, MetricsPublisher } from '../core/ports/metrics.ts';
 
 /** A log that keeps every entry at or above `minimum`, in order. */
 export function memoryLog(minimum: LogLevel = 'DEBUG'): { readonly entries: LogEntry[]; readonly log: Log } {
