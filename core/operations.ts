@@ -8,7 +8,7 @@
 /** The CloudWatch namespace of every pipeline metric. */
 export const METRIC_NAMESPACE = 'TotesysStream';
 
-/** Metric names, grouped by the stage that publishes them (architecture section 8). */
+/** Metric names, grouped by the stage that publishes them (README, Watching lag). */
 export const METRICS = {
   reader: {
     /** Bytes of WAL between `pg_current_wal_lsn()` and the slot's `confirmed_flush_lsn`. */

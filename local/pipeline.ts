@@ -7,7 +7,6 @@
  * state, the Firehose spool, and the warehouse's cut.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import pg from 'pg';
 import { ENV } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
@@ -27,18 +26,7 @@ import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
-
-/** The lake bucket locally (a directory under `<dataDir>/lake`). */
-export const LOCAL_LAKE_BUCKET = 'totesys-lake';
-
-/** Where the pipeline keeps its state under a data directory. */
-export function pipelinePaths(dataDir: string) {
-  return {
-    state: join(dataDir, 'state'),
-    lake: join(dataDir, 'lake'),
-    spool: join(dataDir, 'firehose-spool'),
-  } as const;
-}
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** How to run the local pipeline. */
 export interface LocalPipelineOptions {
