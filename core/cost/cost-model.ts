@@ -62,6 +62,13 @@ export class UsageTally {
     this.lambda.gbSeconds += seconds * (memoryMiB / 1024);
   }
 
+  /** Starts counting again from zero. */
+  reset(): void {
+    for (const counts of [this.s3, this.athena, this.firehose, this.lambda])
+      for (const key of Object.keys(counts)) (counts as Record<string, number>)[key] = 0;
+    this.storedBytes = 0;
+  }
+
   usage(seconds: number): MeasuredUsage {
     return {
       seconds,
