@@ -50,6 +50,7 @@ import { WatermarkRounds } from '../reader/watermark-rounds.ts';
 import { MemoryStateStore } from '../testing/memory-state-store.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
+import { freshDatabase } from './bench-database.ts';
 import { ChangeGenerator } from './change-generator.ts';
 
 const BUCKET = 'totesys-lake';
@@ -281,14 +282,6 @@ function ratio(a: number, b: number): string {
 
 function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((sum, v) => sum + v, 0) / values.length;
-}
-
-async function freshDatabase(admin: pg.Client, adminUrl: string, name: string): Promise<string> {
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** Counts S3 requests at the ObjectStore port (the Firehose's deliveries and the round log's reads). */
