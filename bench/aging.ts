@@ -78,6 +78,8 @@ type CadenceName = keyof typeof CADENCES;
 /** What one loader run did. */
 interface RunSample {
   readonly objectsOpened: number;
+  /** Of those, objects of reads without a `dt` filter (the as-of lookups of dim_staff and dim_counterparty). */
+  readonly wholeHistoryObjects: number;
   readonly bytesOpened: number;
   readonly queries: number;
   readonly runMs: number;
@@ -89,6 +91,7 @@ interface DaySample {
   readonly lakeObjects: number;
   readonly lakeBytes: number;
   readonly objectsOpened: number;
+  readonly wholeHistoryObjects: number;
   readonly bytesOpened: number;
   readonly runMs: number;
   /** AWS usage of the window (requests, queries, records, Lambda time). */
@@ -244,6 +247,7 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
         lakeObjects: lake.filter((o) => o.key.endsWith('.parquet')).length,
         lakeBytes: tally.storedBytes,
         objectsOpened: mean(runs.map((r) => r.objectsOpened)),
+        wholeHistoryObjects: mean(runs.map((r) => r.wholeHistoryObjects)),
         bytesOpened: mean(runs.map((r) => r.bytesOpened)),
         runMs: mean(runs.map((r) => r.runMs)),
         usage: tally.usage(windowS),
@@ -260,11 +264,11 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
 
 function printSamples(title: string, samples: readonly DaySample[]): void {
   console.log(`\n${title}`);
-  console.log('  day  lake objects  lake MiB  objects opened/run  KiB opened/run  run ms');
+  console.log('  day  lake objects  lake MiB  objects opened/run  (whole history)  KiB opened/run  run ms');
   for (const s of samples)
     console.log(
       `  ${String(s.day).padStart(3)}  ${String(s.lakeObjects).padStart(12)}  ${(s.lakeBytes / 2 ** 20).toFixed(1).padStart(8)}` +
-        `  ${s.objectsOpened.toFixed(1).padStart(18)}  ${(s.bytesOpened / 1024).toFixed(1).padStart(14)}  ${s.runMs.toFixed(0).padStart(6)}`,
+        `  ${s.objectsOpened.toFixed(1).padStart(18)}  ${s.wholeHistoryObjects.toFixed(1).padStart(15)}  ${(s.bytesOpened / 1024).toFixed(1).padStart(14)}  ${s.runMs.toFixed(0).padStart(6)}`,
     );
   const first = samples[0];
   const last = samples[samples.length - 1];
@@ -335,6 +339,7 @@ class CountingPutter implements RecordBatchPutter {
 /** Running totals of an {@link AthenaReadCounter}. */
 interface ReadTotals {
   readonly objectsOpened: number;
+  readonly wholeHistoryObjects: number;
   readonly bytesOpened: number;
   readonly queries: number;
   readonly watermarkQueries: number;
@@ -343,6 +348,7 @@ interface ReadTotals {
 /** The reads of one loader run, counted from the lake. */
 interface ReadCount {
   readonly objectsOpened: number;
+  readonly wholeHistoryObjects: number;
   readonly bytesOpened: number;
   readonly queries: number;
   /** Rounds of queries run one after another (the watermark query, then the window queries at once). */
@@ -357,7 +363,13 @@ class AthenaReadCounter implements QueryEngine {
   readonly #engine: QueryEngine;
   readonly #store: ObjectStore;
   readonly #tally: UsageTally;
-  #count: ReadTotals = { objectsOpened: 0, bytesOpened: 0, queries: 0, watermarkQueries: 0 };
+  #count: ReadTotals = {
+    objectsOpened: 0,
+    wholeHistoryObjects: 0,
+    bytesOpened: 0,
+    queries: 0,
+    watermarkQueries: 0,
+  };
 
   constructor(engine: QueryEngine, store: ObjectStore, tally: UsageTally) {
     this.#engine = engine;
@@ -378,6 +390,7 @@ class AthenaReadCounter implements QueryEngine {
     const watermarkQueries = this.#count.watermarkQueries - before.watermarkQueries;
     return {
       objectsOpened: this.#count.objectsOpened - before.objectsOpened,
+      wholeHistoryObjects: this.#count.wholeHistoryObjects - before.wholeHistoryObjects,
       bytesOpened: this.#count.bytesOpened - before.bytesOpened,
       queries,
       rounds: (watermarkQueries > 0 ? 1 : 0) + (queries > watermarkQueries ? 1 : 0),
@@ -386,6 +399,7 @@ class AthenaReadCounter implements QueryEngine {
 
   async query(sql: string, parameters: readonly QueryParameter[] = []): Promise<QueryResult> {
     let objects = 0;
+    let wholeHistory = 0;
     let bytes = 0;
     for (const read of tableReads(sql, parameters)) {
       for (const partition of await this.#store.listPrefixes(`${read.table}/dt=`)) {
@@ -394,6 +408,7 @@ class AthenaReadCounter implements QueryEngine {
         const inPartition = (await this.#store.list(partition)).filter((o) => o.key.endsWith('.parquet'));
         this.#tally.s3.lists += Math.max(1, Math.ceil(inPartition.length / 1000));
         objects += inPartition.length;
+        if (read.from === undefined) wholeHistory += inPartition.length;
         bytes += inPartition.reduce((sum, o) => sum + o.size, 0);
       }
     }
@@ -401,6 +416,7 @@ class AthenaReadCounter implements QueryEngine {
     this.#tally.athenaQuery(bytes);
     this.#count = {
       objectsOpened: this.#count.objectsOpened + objects,
+      wholeHistoryObjects: this.#count.wholeHistoryObjects + wholeHistory,
       bytesOpened: this.#count.bytesOpened + bytes,
       queries: this.#count.queries + 1,
       watermarkQueries: this.#count.watermarkQueries + (sql.includes('watermark_lsn') ? 1 : 0),
