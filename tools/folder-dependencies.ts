@@ -30,10 +30,25 @@ export const FOLDER_DEPENDENCIES = {
   loader: ['core', 'core/schema'],
   /** The PostgreSQL warehouse: DDL from the star schema, the Warehouse port on PostgreSQL. */
   warehouse: ['core', 'core/schema'],
-  /** The Lambda handlers: thin wiring of the pipeline's parts to AWS. */
-  functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'source', 'transform', 'warehouse'],
+  /** The HTTP app: dashboard, payments API, status and metrics over the warehouse, for Node and Lambda. */
+  http: ['core', 'core/schema'],
+  /** The Lambda handlers: thin wiring of the pipeline's parts to AWS (and the package manifest, for the API's version). */
+  functions: [
+    'core',
+    'core/schema',
+    'lake',
+    'loader',
+    'reader',
+    'source',
+    'transform',
+    'warehouse',
+    'http',
+    'package.json',
+  ],
   /** The AWS deployment. */
   cdk: ['core', 'core/schema'],
+  /** `npm run aws:smoke`: deploys, drives and destroys a real deployment (the probe's payload types from functions/). */
+  smoke: ['core', 'core/schema', 'lake', 'functions'],
   /** The offline runtime: embedded PostgreSQL, the local pipeline, status, sync, reconcile. */
   local: [
     'core',
@@ -45,10 +60,11 @@ export const FOLDER_DEPENDENCIES = {
     'reader',
     'loader',
     'warehouse',
+    'http',
     'functions',
   ],
   /** The `totesys-stream` command (and the package manifest, for its version). */
-  cli: ['core', 'core/schema', 'source', 'lake', 'reader', 'warehouse', 'local', 'package.json'],
+  cli: ['core', 'core/schema', 'source', 'lake', 'reader', 'warehouse', 'http', 'local', 'package.json'],
   /** The executable that starts the command line. */
   bin: ['cli'],
   /** Test doubles honouring the ports' contracts (memory stores and streams, a faulty putter); never production. */
@@ -65,6 +81,7 @@ export const FOLDER_DEPENDENCIES = {
     'reader',
     'loader',
     'warehouse',
+    'http',
     'functions',
     'local',
   ],
@@ -82,8 +99,10 @@ export const FOLDER_DEPENDENCIES = {
     'reader',
     'loader',
     'warehouse',
+    'http',
     'functions',
     'cdk',
+    'smoke',
     'local',
     'cli',
     'bin',

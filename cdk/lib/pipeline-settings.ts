@@ -51,6 +51,10 @@ export interface PipelineSettings {
   readonly reservedConcurrency: boolean;
   /** Let `cdk destroy` delete the bucket, database and workgroup (never in production). */
   readonly destroyOnRemoval: boolean;
+  /** Add the smoke probe Lambda that `npm run aws:smoke` invokes (demo only). */
+  readonly smokeProbe: boolean;
+  /** Secrets Manager ARN of a read-only warehouse role: deploys the dashboard and payments API. */
+  readonly warehouseReaderSecretArn?: string;
   /** Deploy on commit: the `owner/name` repository whose workflow on main may deploy (adds TotesysDeployAccess). */
   readonly githubRepository?: string;
   /** The account's existing GitHub OIDC provider, when it has one already (one per issuer per account). */
@@ -139,6 +143,12 @@ function deploymentPrefix(get: Lookup): string {
 export function readPipelineSettings(get: Lookup): PipelineSettings {
   const prefix = deploymentPrefix(get);
   const demo = flag(get, 'demo', false);
+  const smokeProbe = flag(get, 'smokeProbe', false);
+  if (smokeProbe && !demo) {
+    throw new PipelineSettingsError(
+      'Context "smokeProbe" needs -c demo=true: the probe changes the demo source (npm run aws:smoke).',
+    );
+  }
   let network: ExistingNetwork | undefined;
   if (!demo) {
     const subnetIds = list(get, 'subnetIds');
@@ -196,9 +206,24 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
     streamPrefix: text(get, 'streamPrefix') ?? deploymentNames(prefix).streamPrefix,
     reservedConcurrency: flag(get, 'reservedConcurrency', false),
     destroyOnRemoval: flag(get, 'destroyOnRemoval', false),
+    smokeProbe,
+    warehouseReaderSecretArn: secretArn(get, 'warehouseReaderSecretArn'),
     githubRepository: text(get, 'githubRepository'),
     githubOidcProviderArn: text(get, 'githubOidcProviderArn'),
   };
+}
+
+function secretArn(get: Lookup, key: string): string | undefined {
+  const value = text(get, key);
+  if (
+    value !== undefined &&
+    !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(value)
+  ) {
+    throw new PipelineSettingsError(
+      `Context "${key}" must be a complete Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>), got ${value}.`,
+    );
+  }
+  return value;
 }
 
 /** The settings of an app, from its context. */

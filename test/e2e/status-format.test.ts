@@ -25,6 +25,7 @@ function statusWith(
       ...reader,
     },
     lake: { lagSeconds: {}, errorsWaiting: {} },
+    spool: { quarantined: [] },
     warehouse,
     lag: { reader: 0, lake: null, warehouse: warehouse.lagSeconds, endToEnd: null },
     endToEnd: { p50: null, p95: null, max: null },
@@ -47,6 +48,11 @@ describe('human status output', () => {
     });
     // The JSON form is what readPipelineStatus returns; test/e2e/cli-commands.integration.test.ts checks it.
     expect(formatPipelineStatus(status)).toContain('warehouse cut 0/3B73647 (commit');
+    expect(formatPipelineStatus(status)).not.toContain('DAMAGED');
+    const damaged = { ...status, spool: { quarantined: ['/d/firehose-spool/s/000000000001.seg.8.corrupt'] } };
+    expect(formatPipelineStatus(damaged)).toContain(
+      'spool   DAMAGED bytes quarantined in /d/firehose-spool/s/000000000001.seg.8.corrupt',
+    );
   });
 
   it('shows each table’s state, since when and at which LSN, and why and what to do under an errored one', () => {

@@ -1,10 +1,11 @@
 /**
  * @module
- * The stateless stack: the three Lambdas, the 11 delivery streams, the VPC endpoints, the schedules and the
+ * The stateless stack: the Lambdas (and, with a read-only warehouse role, the dashboard's API), the 11 delivery streams, the VPC endpoints, the schedules and the
  * monitoring. It holds no data, so it can be destroyed and redeployed freely; the lake stays.
  */
 import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
 import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
@@ -12,9 +13,11 @@ import { ENV } from '../../../core/operations.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
+import { PaymentsApi } from '../constructs/payments-api.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
 import { PipelineFunction } from '../constructs/pipeline-function.ts';
 import { type LagThresholds, PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
+import { SmokeProbe } from '../constructs/smoke-probe.ts';
 import { SourceLoader } from '../constructs/source-loader.ts';
 import { TableDeliveryStream } from '../constructs/table-delivery-stream.ts';
 import { WarehouseLoader } from '../constructs/warehouse-loader.ts';
@@ -61,10 +64,21 @@ export interface IngestStackProps extends StackProps {
    */
   readonly reservedConcurrency?: boolean;
   /**
+   * Secrets Manager ARN of a read-only warehouse role (README "A read-only role"): with it, the dashboard and
+   * payments API are deployed behind an IAM-authorised HTTP API.
+   * @default no API
+   */
+  readonly warehouseReaderSecretArn?: string;
+  /**
    * Delete the log groups with the stack (they are retained otherwise).
    * @default false
    */
   readonly destroyOnRemoval?: boolean;
+  /**
+   * Add the smoke probe Lambda (`npm run aws:smoke`); demo only.
+   * @default false
+   */
+  readonly smokeProbe?: boolean;
 }
 
 /** Reader, delivery streams, transformer, loader and their monitoring. */
@@ -77,6 +91,10 @@ export class IngestStack extends Stack implements NamedStack {
   readonly monitoring: PipelineMonitoring;
   /** With the demo only: seeds or imports into its empty source. */
   readonly sourceLoader?: SourceLoader;
+  /** With `smokeProbe` only: the smoke run's changes and warehouse reads inside the VPC. */
+  readonly smokeProbe?: SmokeProbe;
+  /** With a read-only warehouse role only: the dashboard and the payments API. */
+  readonly api?: PaymentsApi;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -175,6 +193,22 @@ export class IngestStack extends Stack implements NamedStack {
       secretKeyArn: network.warehouseSecretKeyArn,
     });
 
+    if (props.warehouseReaderSecretArn) {
+      this.api = new PaymentsApi(this, 'Api', {
+        entry: props.entries.api ?? FUNCTION_ENTRIES.api,
+        vpc: network.vpc,
+        subnets: network.subnets,
+        securityGroups: [network.securityGroup],
+        readerSecret: secretsmanager.Secret.fromSecretCompleteArn(
+          this,
+          'WarehouseReaderSecret',
+          props.warehouseReaderSecretArn,
+        ),
+        bucket,
+        logRemovalPolicy,
+      });
+    }
+
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       streams: this.streams.map(({ deliveryStreamName, lakeTable }) => ({ deliveryStreamName, lakeTable })),
       reader: this.reader.fn,
@@ -190,8 +224,34 @@ export class IngestStack extends Stack implements NamedStack {
       dashboardName: this.names.dashboard,
       metricNamespace: this.names.metricNamespace,
     });
+    if (props.smokeProbe) {
+      if (!props.lake.demo) {
+        throw new Error('The smoke probe needs the demo databases: deploy it with -c demo=true.');
+      }
+      this.smokeProbe = new SmokeProbe(this, 'SmokeProbe', {
+        entry: props.entries.smokeProbe ?? FUNCTION_ENTRIES.smokeProbe,
+        vpc: network.vpc,
+        subnets: network.subnets,
+        securityGroups: [network.securityGroup],
+        sourceSecret: network.sourceSecret,
+        warehouseSecret: network.warehouseSecret,
+        // OK on a healthy pipeline (unlike ReaderLag, which breaches on missing data), so ALARM is a change
+        // of state and notifies the topic.
+        alarm: this.monitoring.alarmNamed('ReaderSlotLag'),
+        alarmTopic: this.monitoring.topic,
+        logRemovalPolicy,
+      });
+    }
+
     // The functions publish under the deployment's own namespace, the one its alarms read.
-    for (const fn of [this.transformer, this.reader.fn, this.loader.fn, this.sourceLoader?.fn]) {
+    const functions = [
+      this.transformer,
+      this.reader.fn,
+      this.loader.fn,
+      this.sourceLoader?.fn,
+      this.smokeProbe?.fn,
+    ];
+    for (const fn of functions) {
       fn?.addEnvironment(ENV.metricNamespace, this.names.metricNamespace);
     }
 
