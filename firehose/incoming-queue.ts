@@ -12,23 +12,23 @@ const PER_RECORD_ENVELOPE_BYTES = 160;
 /** A FIFO of spooled records with their total size. */
 export class IncomingQueue {
   /** Slots before `head` are consumed and cleared, so their records can be collected. */
-  private items: (SpooledRecord | undefined)[] = [];
-  private head = 0;
+  #items: (SpooledRecord | undefined)[] = [];
+  #head = 0;
   /** Raw bytes of the records waiting. */
   bytes = 0;
 
   /** Records waiting. */
   get length(): number {
-    return this.items.length - this.head;
+    return this.#items.length - this.#head;
   }
 
   /** The oldest waiting record. */
   peek(): SpooledRecord | undefined {
-    return this.items[this.head];
+    return this.#items[this.#head];
   }
 
   push(record: SpooledRecord): void {
-    this.items.push(record);
+    this.#items.push(record);
     this.bytes += record.data.length;
   }
 
@@ -39,8 +39,8 @@ export class IncomingQueue {
   takeChunk(maxRawBytes: number): SpooledRecord[] {
     const chunk: SpooledRecord[] = [];
     let raw = 0;
-    while (this.head < this.items.length) {
-      const next = this.items[this.head]!;
+    while (this.#head < this.#items.length) {
+      const next = this.#items[this.#head]!;
       const rawAfter = raw + next.data.length;
       const fits =
         rawAfter <= maxRawBytes &&
@@ -49,13 +49,13 @@ export class IncomingQueue {
       if (chunk.length > 0 && !fits) break;
       chunk.push(next);
       raw = rawAfter;
-      this.items[this.head++] = undefined;
+      this.#items[this.#head++] = undefined;
     }
     this.bytes -= raw;
     // Drop the cleared prefix now and then, so the array does not grow for ever.
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
     }
     return chunk;
   }

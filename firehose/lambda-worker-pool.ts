@@ -96,12 +96,12 @@ parentPort.on('message', async ({ id, request }) => {
 
 /** A pool of worker threads each running the transformation handler. */
 export class LambdaWorkerPool {
-  private readonly workers: { worker: Worker; busy: number }[] = [];
-  private readonly pending = new Map<
+  readonly #workers: { worker: Worker; busy: number }[] = [];
+  readonly #pending = new Map<
     number,
     { resolve: (reply: Reply) => void; reject: (error: unknown) => void }
   >();
-  private nextId = 0;
+  #nextId = 0;
 
   constructor(options: LambdaWorkerPoolOptions) {
     const count = options.workers ?? Math.max(1, availableParallelism() - 1);
@@ -120,22 +120,22 @@ export class LambdaWorkerPool {
       const entry = { worker, busy: 0 };
       worker.on('message', (reply: Reply) => {
         entry.busy--;
-        const waiter = this.pending.get(reply.id);
-        this.pending.delete(reply.id);
+        const waiter = this.#pending.get(reply.id);
+        this.#pending.delete(reply.id);
         waiter?.resolve(reply);
       });
       worker.on('error', (error) => {
-        for (const waiter of this.pending.values()) waiter.reject(error);
-        this.pending.clear();
+        for (const waiter of this.#pending.values()) waiter.reject(error);
+        this.#pending.clear();
       });
       worker.unref();
-      this.workers.push(entry);
+      this.#workers.push(entry);
     }
   }
 
   /** The transformation function: each event is handled in a worker. */
   readonly transform: TransformFunction = async (event: FirehoseTransformationEvent) =>
-    (await this.call({ kind: 'transform', event })) as FirehoseTransformationResult;
+    (await this.#call({ kind: 'transform', event })) as FirehoseTransformationResult;
 
   /** Whole invocations (event, handler, response checks) in a worker: give it to a stream as `invoker`. */
   readonly invoker: Invoker = async (records, streamArn, region) => {
@@ -148,7 +148,7 @@ export class LambdaWorkerPool {
       arrivalMs,
     }));
     const transfer = copies.map((record) => record.data.buffer as ArrayBuffer);
-    return (await this.call(
+    return (await this.#call(
       { kind: 'invoke', records: copies, streamArn, region },
       transfer,
     )) as InvocationResult;
@@ -169,18 +169,18 @@ export class LambdaWorkerPool {
       at += record.length;
       lengths.push(record.length);
     }
-    return (await this.call({ kind: 'encode', table, bytes, lengths }, [
+    return (await this.#call({ kind: 'encode', table, bytes, lengths }, [
       bytes.buffer as ArrayBuffer,
     ])) as PartitionEncoding;
   };
 
-  private async call(request: Request, transfer: ArrayBuffer[] = []): Promise<Reply['result']> {
-    const entry = this.workers.reduce((least, candidate) =>
+  async #call(request: Request, transfer: ArrayBuffer[] = []): Promise<Reply['result']> {
+    const entry = this.#workers.reduce((least, candidate) =>
       candidate.busy < least.busy ? candidate : least,
     );
-    const id = this.nextId++;
+    const id = this.#nextId++;
     const reply = await new Promise<Reply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject });
       entry.busy++;
       entry.worker.postMessage({ id, request }, transfer);
     });
@@ -190,6 +190,6 @@ export class LambdaWorkerPool {
 
   /** Stops the workers. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+    await Promise.all(this.#workers.map(({ worker }) => worker.terminate()));
   }
 }

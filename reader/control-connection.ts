@@ -64,7 +64,11 @@ export class ControlConnection {
     return this.use(async (client) => (await inspectSlot(client, slot))?.lagBytes ?? null);
   }
 
-  /** Polls until the slot shows `lsn` as confirmed (the walsender applies a status asynchronously). */
+  /**
+   * Polls until the slot shows `lsn` as confirmed (the walsender applies a status asynchronously). This wait is
+   * on the server, not on the reader's schedule, so it runs on the wall clock even when the reader is given
+   * another (reader/reader-run.ts): a manual clock would never let it end.
+   */
   async waitForConfirmedFlush(slot: string, lsn: Lsn, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while ((await this.confirmedFlush(slot)) < lsn) {

@@ -83,7 +83,7 @@ export async function ensureSnapshot(context: SnapshotContext): Promise<Snapshot
     if (context.tables.uncopied().length < SOURCE_TABLE_NAMES.length) {
       context.log.warn('slot missing; snapshotting every table again', { slot: context.slot });
     }
-    const snapshot = await createExportedSnapshot(context.connection, context.slot, false);
+    const snapshot = await createExportedSnapshot(context.connection, context.slot, false, context.clock);
     createdSlot = true;
     try {
       await context.tables.startSlot(lsnToDecimal(snapshot.consistentPoint));
@@ -116,7 +116,7 @@ export async function rereadTables(
   onPoint?: (point: Lsn) => void,
 ): Promise<CopiedTable[]> {
   const temporarySlot = `${context.slot.slice(0, 40)}_reread_${randomBytes(4).toString('hex')}`;
-  const snapshot = await createExportedSnapshot(context.connection, temporarySlot, true);
+  const snapshot = await createExportedSnapshot(context.connection, temporarySlot, true, context.clock);
   try {
     onPoint?.(snapshot.consistentPoint);
     return await copyTables(context, snapshot, tables);

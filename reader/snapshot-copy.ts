@@ -13,6 +13,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { RowImage, SourceValue } from '../core/change-event.ts';
 import { type Lsn, parseLsn } from '../core/lsn.ts';
+import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import { SOURCE_TABLES, type SourceTableName } from '../core/schema/source-tables.ts';
 import { readerConnection, unescapeCopyField, type ValueDecoder, valueDecoder } from './source-values.ts';
 
@@ -47,6 +48,7 @@ export async function createExportedSnapshot(
   connection: pg.ClientConfig,
   slot: string,
   temporary: boolean,
+  clock: Clock = SYSTEM_CLOCK,
 ): Promise<ExportedSnapshot> {
   const client = new pg.Client({
     ...readerConnection(connection),
@@ -64,7 +66,7 @@ export async function createExportedSnapshot(
       slot,
       consistentPoint: parseLsn(row.consistent_point),
       snapshotName: row.snapshot_name,
-      takenAt: new Date(),
+      takenAt: new Date(clock.now()),
       query: (sql) => client.query(sql),
       close: () => client.end().catch(() => undefined),
     };

@@ -8,6 +8,7 @@ import { type ChangeEvent, dedupeKey } from '../../core/change-event.ts';
 import type { ChangeStream } from '../../core/ports/change-stream.ts';
 import { SOURCE_TABLE_NAMES, type SourceTableName } from '../../core/schema/source-tables.ts';
 import { watermarkEvents } from '../../reader/change-events.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** An accepted event and the table whose stream it reached. */
 export interface RoutedEvent {
@@ -15,9 +16,48 @@ export interface RoutedEvent {
   readonly event: ChangeEvent;
 }
 
+/** A gate the store behind a stream passes before it accepts anything: closed, it holds every acceptance. */
+export class StoreGate {
+  #closed = false;
+  #waiting = 0;
+  #opened: Promise<void> = Promise.resolve();
+  #open: () => void = () => undefined;
+
+  /** Calls of the store held at the gate now. */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#opened = new Promise((resolve) => {
+      this.#open = resolve;
+    });
+  }
+
+  open(): void {
+    this.#closed = false;
+    this.#open();
+  }
+
+  /** The store awaits this before accepting a call. */
+  async pass(): Promise<void> {
+    if (!this.#closed) return;
+    this.#waiting += 1;
+    try {
+      await this.#opened;
+    } finally {
+      this.#waiting -= 1;
+    }
+  }
+}
+
 /** One implementation, a switch that makes its puts fail, and a way to read back what it accepted. */
 export interface ChangeStreamUnderTest {
   readonly stream: ChangeStream;
+  /** Passed by the store behind the stream before it accepts anything. */
+  readonly gate: StoreGate;
   /** While on, the store behind the stream refuses every put (as an expired credential or a deleted stream). */
   refusePuts(on: boolean): void;
   /**
@@ -88,6 +128,28 @@ export function describeChangeStreamContract(
       for (const { stream, event } of accepted) expect(stream).toBe(event.table);
       expect(new Set(accepted.map(({ event }) => dedupeKey(event)))).toEqual(new Set(events.map(dedupeKey)));
       expect(accepted.map(({ event }) => event)).toEqual(expect.arrayContaining(events));
+    });
+
+    it('resolves a put only once its store has accepted the events, not while the store still holds them', async () => {
+      const subject = await open();
+      const events = sampleChanges();
+      let resolved = false;
+
+      subject.gate.close();
+      const putting = subject.stream.put(events).then((report) => {
+        resolved = true;
+        return report;
+      });
+      await waitFor('the store to be asked', () => subject.gate.waiting > 0);
+      const resolvedWhileHeld = resolved;
+      subject.gate.open();
+      const report = await putting;
+      await subject.stream.close();
+
+      expect(resolvedWhileHeld).toBe(false);
+      expect(report.eventCount).toBe(events.length);
+      const accepted = await subject.acceptedAfterRestart();
+      expect(new Set(accepted.map(({ event }) => dedupeKey(event)))).toEqual(new Set(events.map(dedupeKey)));
     });
 
     it('puts a watermark once into every table’s stream', async () => {

@@ -9,7 +9,7 @@ import { DEFAULT_STREAM_PREFIX, type RecordBatchPutter } from '../../core/ports/
 import { isSourceTableName } from '../../core/schema/source-tables.ts';
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
 import { FaultyRecordPutter } from '../../testing/record-putters.ts';
-import type { ChangeStreamUnderTest, RoutedEvent } from './change-stream-contract.ts';
+import { type ChangeStreamUnderTest, type RoutedEvent, StoreGate } from './change-stream-contract.ts';
 
 /** What a putter accepted: payloads by delivery stream name. */
 export type AcceptedRecords = ReadonlyMap<string, readonly Uint8Array[]>;
@@ -46,11 +46,19 @@ export function firehoseChangeStreamSubject(options: {
     error.name = 'AccessDeniedException';
     return error;
   };
-  const putter = new FaultyRecordPutter(options.putter, () =>
+  const gate = new StoreGate();
+  const faulty = new FaultyRecordPutter(options.putter, () =>
     refusing ? { kind: 'throw', error: refused() } : undefined,
   );
+  const putter: RecordBatchPutter = {
+    async putRecordBatch(input) {
+      await gate.pass();
+      return faulty.putRecordBatch(input);
+    },
+  };
   return {
     stream: new FirehoseChangeStream({ putter, maxInFlightBytes: 1, sleep: async () => undefined }),
+    gate,
     refusePuts(on) {
       refusing = on;
     },

@@ -1,15 +1,18 @@
 import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
-import { describeChangeStreamContract } from './change-stream-contract.ts';
+import { describeChangeStreamContract, StoreGate } from './change-stream-contract.ts';
 
 describeChangeStreamContract('MemoryChangeStream', async () => {
   let refusing = false;
+  const gate = new StoreGate();
   const stream = new MemoryChangeStream({
-    beforePut: () => {
+    beforePut: async () => {
+      await gate.pass();
       if (refusing) throw new Error('refused (test switch)');
     },
   });
   return {
     stream,
+    gate,
     refusePuts(on) {
       refusing = on;
     },

@@ -155,14 +155,14 @@ export class PipelineMonitoring extends Construct {
     const e2eP95 = pipeline(SERVICES.loader, METRICS.endToEnd.p95Seconds, 'Maximum');
     const e2eMax = pipeline(SERVICES.loader, METRICS.endToEnd.maxSeconds, 'Maximum');
     // The reader publishes its lag on every run (0 when idle): silence means it is not running.
-    this.alarm(
+    this.#alarm(
       'ReaderLag',
       readerLag,
       t.readerLagSeconds,
       'The CDC reader is behind the source (seconds since the oldest unshipped commit), or not running.',
       cloudwatch.TreatMissingData.BREACHING,
     );
-    this.alarm(
+    this.#alarm(
       'ReaderSlotLag',
       slotLag,
       t.readerSlotLagBytes,
@@ -172,7 +172,7 @@ export class PipelineMonitoring extends Construct {
       const metric = pipeline(SERVICES.loader, METRICS.lake.lagSeconds, 'Maximum', {
         [TABLE_DIMENSION]: s.lakeTable,
       });
-      this.alarm(
+      this.#alarm(
         `LakeLag-${s.lakeTable}`,
         metric,
         t.lakeLagSeconds,
@@ -180,13 +180,13 @@ export class PipelineMonitoring extends Construct {
       );
       return metric;
     });
-    this.alarm(
+    this.#alarm(
       'WarehouseLag',
       warehouseLag,
       t.warehouseLagSeconds,
       'Changes have waited above the warehouse cut this long (0 when nothing is behind): the loader is behind or failing.',
     );
-    this.alarm(
+    this.#alarm(
       'EndToEndP95',
       e2eP95,
       t.endToEndP95Seconds,
@@ -205,14 +205,14 @@ export class PipelineMonitoring extends Construct {
       });
     const freshness = props.streams.map((s) => {
       const metric = firehoseMetric(s.deliveryStreamName, 'DeliveryToS3.DataFreshness', 'Maximum');
-      this.alarm(
+      this.#alarm(
         `Freshness-${s.lakeTable}`,
         metric,
         freshnessThreshold,
         `The oldest record in ${s.deliveryStreamName} is older than two buffering intervals plus 5 minutes: delivery to S3 is stuck.`,
       );
       const processing = firehoseMetric(s.deliveryStreamName, 'ExecuteProcessing.Success', 'Minimum');
-      this.alarm(
+      this.#alarm(
         `Processing-${s.lakeTable}`,
         processing,
         1,
@@ -221,7 +221,7 @@ export class PipelineMonitoring extends Construct {
         cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       );
       const conversion = firehoseMetric(s.deliveryStreamName, 'FailedConversion.Records', 'Sum');
-      this.alarm(
+      this.#alarm(
         `Conversion-${s.lakeTable}`,
         conversion,
         0,
@@ -239,7 +239,7 @@ export class PipelineMonitoring extends Construct {
       period: FIVE_MINUTES,
       dimensionsMap: { BucketName: props.bucketName, FilterId: ERRORS_METRICS_FILTER_ID },
     });
-    this.alarm(
+    this.#alarm(
       'ErrorObjects',
       errorObjects,
       ALARM_THRESHOLDS.errorObjects,
@@ -249,14 +249,14 @@ export class PipelineMonitoring extends Construct {
     // Lambdas.
     const functions = { Reader: props.reader, Transformer: props.transformer, Loader: props.loader };
     for (const [name, fn] of Object.entries(functions)) {
-      this.alarm(
+      this.#alarm(
         `${name}Errors`,
         fn.metricErrors({ period: FIVE_MINUTES }),
         0,
         `The ${name.toLowerCase()} Lambda failed.`,
       );
     }
-    this.alarm(
+    this.#alarm(
       'TransformerThrottles',
       props.transformer.metricThrottles({ period: FIVE_MINUTES }),
       0,
@@ -280,7 +280,7 @@ export class PipelineMonitoring extends Construct {
         period: Duration.minutes(minutes),
         dimensionsMap: { [SERVICE_DIMENSION]: service },
       });
-      this.alarm(
+      this.#alarm(
         `${name}Stalled`,
         completed,
         1,
@@ -289,7 +289,7 @@ export class PipelineMonitoring extends Construct {
         cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       );
       if (!props.reservedConcurrency) {
-        this.alarm(
+        this.#alarm(
           `${name}TicksDropped`,
           fn.metric('AsyncEventsDropped', { statistic: 'Sum', period: FIVE_MINUTES }),
           0,
@@ -311,13 +311,13 @@ export class PipelineMonitoring extends Construct {
         });
       const rdsSlot = rds('OldestReplicationSlotLag', 'Maximum');
       const free = rds('FreeStorageSpace', 'Minimum');
-      this.alarm(
+      this.#alarm(
         'SourceSlotLag',
         rdsSlot,
         t.rdsSlotLagBytes,
         'The source retains this much WAL for its oldest replication slot; if it keeps growing the disk fills and writes stop.',
       );
-      this.alarm(
+      this.#alarm(
         'SourceFreeStorage',
         free,
         t.rdsFreeStorageBytes,
@@ -389,7 +389,7 @@ export class PipelineMonitoring extends Construct {
     return alarm;
   }
 
-  private alarm(
+  #alarm(
     id: string,
     metric: cloudwatch.IMetric,
     threshold: number,
