@@ -36,15 +36,21 @@ describe('error objects', () => {
       streamConfig(store, 'sales_order', { processorBuffering: NOW, bufferingHints: NOW }),
       streamConfig(store, 'currency', { processorBuffering: NOW, bufferingHints: NOW }),
     ]);
-    const badDate = salesOrderEvent(1, COMMIT);
-    badDate.row = { ...badDate.row, agreed_payment_date: '2022-11-31' };
+    const order = salesOrderEvent(1, COMMIT);
+    const badDate = { ...order, row: { ...order.row, agreed_payment_date: '2022-11-31' } };
     await firehose.putRecordBatch({
       DeliveryStreamName: 'totesys-sales_order',
       Records: [{ Data: pack([badDate]) }, { Data: pack([salesOrderEvent(2, COMMIT)]) }],
     });
     await firehose.putRecordBatch({
       DeliveryStreamName: 'totesys-currency',
-      Records: [{ Data: pack([{ ...currencyEvent(1, 'GBP', COMMIT), table: 'currencies' }]) }],
+      Records: [
+        {
+          Data: Buffer.from(
+            `${JSON.stringify({ ...currencyEvent(1, 'GBP', COMMIT), table: 'currencies' })}\n`,
+          ),
+        },
+      ],
     });
     await firehose.close();
   }
