@@ -36,8 +36,13 @@ describe('error objects', () => {
       streamConfig(store, 'sales_order', { processorBuffering: NOW, bufferingHints: NOW }),
       streamConfig(store, 'currency', { processorBuffering: NOW, bufferingHints: NOW }),
     ]);
-    const order = salesOrderEvent(1, COMMIT);
-    const badDate = { ...order, row: { ...order.row, agreed_payment_date: '2022-11-31' } };
+    // A calendar day that does not exist, as raw JSON (the type of a change event does not allow it).
+    const badDate = JSON.parse(
+      JSON.stringify(salesOrderEvent(1, COMMIT)).replace(
+        '"agreed_payment_date":"2022-11-03"',
+        '"agreed_payment_date":"2022-11-31"',
+      ),
+    );
     await firehose.putRecordBatch({
       DeliveryStreamName: 'totesys-sales_order',
       Records: [{ Data: pack([badDate]) }, { Data: pack([salesOrderEvent(2, COMMIT)]) }],
