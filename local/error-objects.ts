@@ -53,21 +53,25 @@ export function recordReason(type: ErrorOutputType, document: ErrorDocument): st
     (document.errorMessage === '' || document.errorMessage === PROCESSING_FAILED_MESSAGE);
   if (type !== ERROR_OUTPUT_TYPES.processing || !generic || document.rawData === undefined)
     return document.errorMessage || document.errorCode || 'no reason recorded';
+  return (
+    transformationFailure(document.rawData) ??
+    'passes the transformation now (it failed under an older version): replay it'
+  );
+}
+
+/**
+ * Why the transformation refuses the record `data`, or undefined when it accepts it. The reason names the lake
+ * table, column and LSN itself (transform/record-rejected-error.ts). The local Firehose writes it into the
+ * error document (`DeliveryStreamConfig.failureReason`).
+ */
+export function transformationFailure(data: Uint8Array): string | undefined {
   const event: FirehoseTransformationEvent = {
-    invocationId: 'errors-list',
-    deliveryStreamArn: 'arn:aws:firehose:local:000000000000:deliverystream/errors-list',
+    invocationId: 'failure-reason',
+    deliveryStreamArn: 'arn:aws:firehose:local:000000000000:deliverystream/failure-reason',
     region: 'local',
-    records: [
-      {
-        recordId: '1',
-        approximateArrivalTimestamp: document.arrivalMs ?? 0,
-        data: Buffer.from(document.rawData).toString('base64'),
-      },
-    ],
+    records: [{ recordId: '1', approximateArrivalTimestamp: 0, data: Buffer.from(data).toString('base64') }],
   };
-  const [failure] = transformBatch(event).failures;
-  // The reason names the lake table, column and LSN itself (transform/record-rejected-error.ts).
-  return failure?.reason ?? 'passes the transformation now (it failed under an older version): replay it';
+  return transformBatch(event).failures[0]?.reason;
 }
 
 /** Every error object under `errors/`, in key order, with its records' reasons. */

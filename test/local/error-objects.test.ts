@@ -4,9 +4,15 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ERROR_OUTPUT_TYPES, errorObjectKey, readerFailedDocument } from '../../core/error-documents.ts';
+import {
+  ERROR_OUTPUT_TYPES,
+  errorObjectKey,
+  parseErrorDocuments,
+  readerFailedDocument,
+} from '../../core/error-documents.ts';
 import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
-import { listErrorObjects, replayErrorObjects } from '../../local/error-objects.ts';
+import type { DeliveryStreamConfig } from '../../firehose/stream-config.ts';
+import { listErrorObjects, replayErrorObjects, transformationFailure } from '../../local/error-objects.ts';
 import {
   currencyEvent,
   MemoryObjectStore,
@@ -31,10 +37,10 @@ describe('error objects', () => {
   });
   afterEach(() => cleanup());
 
-  async function failThroughFirehose(): Promise<void> {
+  async function failThroughFirehose(extra: Partial<DeliveryStreamConfig> = {}): Promise<void> {
     const firehose = await openFirehose(join(dir, 'spool'), [
-      streamConfig(store, 'sales_order', { processorBuffering: NOW, bufferingHints: NOW }),
-      streamConfig(store, 'currency', { processorBuffering: NOW, bufferingHints: NOW }),
+      streamConfig(store, 'sales_order', { processorBuffering: NOW, bufferingHints: NOW, ...extra }),
+      streamConfig(store, 'currency', { processorBuffering: NOW, bufferingHints: NOW, ...extra }),
     ]);
     // A calendar day that does not exist, as raw JSON (the type of a change event does not allow it).
     const badDate = JSON.parse(
@@ -86,6 +92,20 @@ describe('error objects', () => {
       { reason: expect.stringMatching(/fact_sales_order, column agreed_payment_date, LSN 5001/), records: 1 },
     ]);
     expect(JSON.stringify(objects)).not.toContain('returned ProcessingFailed');
+  });
+
+  it('the pipeline’s local Firehose writes the real reason into each error document itself', async () => {
+    await failThroughFirehose({ failureReason: transformationFailure });
+
+    const [key] = store.keys(`${LAKE_PREFIXES.errors}fact_sales_order/`);
+    const [document, ...more] = parseErrorDocuments(store.objects.get(key!)!);
+    expect(more).toEqual([]);
+    expect(document).toMatchObject({
+      errorCode: 'Lambda.ProcessingFailedStatus',
+      errorMessage: expect.stringMatching(
+        /^Lake table fact_sales_order, column agreed_payment_date, LSN 5001: /,
+      ),
+    });
   });
 
   it('replays: requests a re-read of the source tables, then moves the objects out of errors/', async () => {
