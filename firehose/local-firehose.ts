@@ -16,7 +16,7 @@
 import { join } from 'node:path';
 import { describeErrorChain } from '../core/error-chain.ts';
 import {
-  PUT_RECORD_BATCH_LIMITS,
+  checkPutRecordBatchLimits,
   type PutRecordBatchInput,
   type PutRecordBatchOutput,
   type PutRecordBatchResponseEntry,
@@ -26,7 +26,6 @@ import { DeliveryStream } from './delivery-stream.ts';
 import {
   FirehoseClosedError,
   FirehoseConfigError,
-  InvalidArgumentError,
   ResourceNotFoundError,
   ServiceUnavailableError,
 } from './firehose-errors.ts';
@@ -171,7 +170,7 @@ export class LocalFirehose implements RecordBatchPutter {
       throw new ResourceNotFoundError(
         `Firehose ${input.DeliveryStreamName} under account 000000000000 not found; configured streams: ${this.streamNames().join(', ')}.`,
       );
-    checkLimits(input);
+    checkPutRecordBatchLimits(input);
     const { stream, spool } = entry;
     const callNumber = ++this.callNumber;
     const streamName = input.DeliveryStreamName;
@@ -245,26 +244,4 @@ export class LocalFirehose implements RecordBatchPutter {
     }
     if (failure) throw failure;
   }
-}
-
-function checkLimits(input: PutRecordBatchInput): void {
-  const { maxRecords, maxBatchBytes, maxRecordBytes } = PUT_RECORD_BATCH_LIMITS;
-  const count = input.Records.length;
-  if (count === 0 || count > maxRecords)
-    throw new InvalidArgumentError(
-      `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length between 1 and ${maxRecords} (got ${count}).`,
-    );
-  let total = 0;
-  input.Records.forEach((record, index) => {
-    const size = record.Data.byteLength;
-    if (size > maxRecordBytes)
-      throw new InvalidArgumentError(
-        `Record ${index} of the batch for ${input.DeliveryStreamName} is ${size} bytes; the limit is ${maxRecordBytes} (1,000 KiB) before base64.`,
-      );
-    total += size;
-  });
-  if (total > maxBatchBytes)
-    throw new InvalidArgumentError(
-      `Records size exceeds 4 MB limit: the batch for ${input.DeliveryStreamName} holds ${total} bytes (limit ${maxBatchBytes}).`,
-    );
 }
