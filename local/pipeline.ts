@@ -8,16 +8,18 @@
  */
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
-import { DEFAULTS, ENV } from '../core/operations.ts';
+import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
+import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
 import type { QuarantinedBytes } from '../firehose/spool.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
@@ -36,10 +38,12 @@ export interface LocalPipelineOptions {
   readonly sourceUrl: string;
   readonly warehouseUrl: string;
   readonly dataDir: string;
-  /** Pause between loader runs. @default 1000 */
+  /** Pause between loader runs. @default LOADER_INTERVAL_MS.local (core/operations.ts) */
   readonly loaderIntervalMs?: number;
-  /** Reader watermark and heartbeat interval. @default 1000 */
+  /** Least time between two watermark rounds, and the heartbeat interval. @default the loader's interval */
   readonly watermarkIntervalMs?: number;
+  /** Delays and failed deliveries of the local Firehose's partitions (tests of the delivery order). */
+  readonly deliveryOrder?: DeliveryOrder;
   /** Replication slot; default TOTESYS_SLOT, else `totesys_stream`. */
   readonly slot?: string;
   /** Publication; default TOTESYS_PUBLICATION, else `totesys_stream`. */
@@ -98,6 +102,7 @@ export class LocalPipeline {
   readonly #engine: DuckDbQueryEngine;
   readonly #warehouse: PgWarehouse;
   readonly #queries: LoaderQueries;
+  readonly #roundLog: ObjectStoreRoundLog;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
   #loader: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
@@ -112,12 +117,14 @@ export class LocalPipeline {
     engine: DuckDbQueryEngine,
     warehouse: PgWarehouse,
     queries: LoaderQueries,
+    roundLog: ObjectStoreRoundLog,
   ) {
     this.#options = options;
     this.#firehose = firehose;
     this.#engine = engine;
     this.#warehouse = warehouse;
     this.#queries = queries;
+    this.#roundLog = roundLog;
   }
 
   /** Migrates the warehouse, opens the Firehose (delivering what a previous run spooled), starts both loops. */
@@ -158,6 +165,7 @@ export class LocalPipeline {
       }),
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
+      ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
       // Loud: records the reader confirmed may be gone (status lists the quarantine files too).
       ...(options.log
         ? {
@@ -168,7 +176,15 @@ export class LocalPipeline {
     });
     const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
-    const pipeline = new LocalPipeline(options, firehose, engine, warehouse, await readLoaderQueries());
+    const roundLog = new ObjectStoreRoundLog(store);
+    const pipeline = new LocalPipeline(
+      options,
+      firehose,
+      engine,
+      warehouse,
+      await readLoaderQueries(),
+      roundLog,
+    );
     pipeline.#lock = lock;
     pipeline.#startReader(paths.state);
     pipeline.#loader = pipeline.#loaderLoop();
@@ -217,11 +233,12 @@ export class LocalPipeline {
   }
 
   #startReader(stateDir: string): void {
-    const interval = this.#options.watermarkIntervalMs ?? 1000;
+    const interval = this.#options.watermarkIntervalMs ?? this.#loaderIntervalMs();
     this.#reader = runReader({
       sourceUrl: this.#options.sourceUrl,
       changeStream: new FirehoseChangeStream({ putter: this.#firehose, streamPrefix: DEFAULT_STREAM_PREFIX }),
       stateStore: new FileStateStore(stateDir),
+      roundLog: this.#roundLog,
       slot: this.#options.slot ?? process.env[ENV.slotName],
       publication: this.#options.publication ?? process.env[ENV.publicationName],
       signal: this.#abort.signal,
@@ -238,14 +255,19 @@ export class LocalPipeline {
     });
   }
 
+  #loaderIntervalMs(): number {
+    return this.#options.loaderIntervalMs ?? LOADER_INTERVAL_MS.local;
+  }
+
   async #loaderLoop(): Promise<void> {
-    const interval = this.#options.loaderIntervalMs ?? 1000;
+    const interval = this.#loaderIntervalMs();
     while (!this.#abort.signal.aborted) {
       try {
         const outcome = await runLoad({
           engine: this.#engine,
           warehouse: this.#warehouse,
           queries: this.#queries,
+          roundLog: this.#roundLog,
         });
         this.#lastLoadError = undefined;
         this.#options.onLoad?.(outcome);

@@ -8,7 +8,7 @@
  * `ServiceUnavailableException` (throttling) retries the whole call. `put` resolves only when every record was
  * accepted, and waits while too many bytes are in flight, which is the backpressure that reaches the reader.
  */
-import { type ChangeEvent, commitDate } from '../core/change-event.ts';
+import { type ChangeEvent, lakePartitionOf } from '../core/change-event.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
 import {
   DEFAULT_STREAM_PREFIX,
@@ -123,7 +123,7 @@ export class FirehoseChangeStream implements ChangeStream {
     const groups = new Map<string, { stream: string; lines: string[] }>();
     for (const event of events) {
       const stream = deliveryStreamName(event.table, this.#prefix);
-      const groupKey = `${stream}|${commitDate(event)}`;
+      const groupKey = `${stream}|${lakePartitionOf(event)}`;
       let group = groups.get(groupKey);
       if (!group) {
         group = { stream, lines: [] };

@@ -17,7 +17,6 @@ export interface WarehouseStatus {
   readonly lakeLagSeconds: Readonly<Partial<Record<LakeTableName, number>>>;
   readonly warehouse: {
     readonly cut: {
-      /** In PostgreSQL's `X/Y` form. */
       readonly lsn: string | null;
       readonly commitTs: string | null;
       readonly loadedAt: string | null;
@@ -91,6 +90,7 @@ export async function readWarehouseStatus(warehouse: pg.ClientBase): Promise<War
   return {
     lakeLagSeconds: lakeLag,
     warehouse: {
+      // In PostgreSQL's X/Y form, as every LSN a person or a script reads (README, Commands).
       cut: {
         lsn: cut ? formatLsn(parseLsn(cut.lsn)) : null,
         commitTs: cut?.commit_ts ?? null,

@@ -28,6 +28,8 @@ export interface CdcReaderConfig {
   readonly streamPrefix: string;
   readonly stateBucket: string;
   readonly statePrefix: string;
+  /** The lake bucket: the watermark rounds are recorded under `rounds/` in it. */
+  readonly lakeBucket: string;
 }
 
 /** The environment is missing or has invalid settings; the message names each variable. */
@@ -44,6 +46,7 @@ const SCHEMA = z.object({
   [ENV.slotName]: optionalText,
   [ENV.publicationName]: optionalText,
   [ENV.streamPrefix]: optionalText,
+  [ENV.lakeBucket]: optionalText,
 });
 
 /** Reads and validates the configuration; throws {@link CdcReaderConfigError} listing every problem. */
@@ -65,6 +68,8 @@ export function readConfig(env: Environment = process.env): CdcReaderConfig {
     streamPrefix: settings[ENV.streamPrefix] ?? DEFAULTS.streamPrefix,
     stateBucket: settings[ENV.stateBucket],
     statePrefix: settings[ENV.statePrefix] ?? LAKE_PREFIXES.state,
+    // The round log lives in the lake bucket, which also holds the state unless told otherwise.
+    lakeBucket: settings[ENV.lakeBucket] ?? settings[ENV.stateBucket],
   };
 }
 

@@ -85,6 +85,7 @@ export class CdcReader extends Construct {
         [ENV.streamPrefix]: props.streamPrefix,
         [ENV.stateBucket]: props.stateBucket.bucketName,
         [ENV.statePrefix]: LAKE_PREFIXES.state,
+        [ENV.lakeBucket]: props.stateBucket.bucketName,
       },
     });
     props.sourceSecret.grantRead(this.fn);
@@ -95,6 +96,14 @@ export class CdcReader extends Construct {
         sid: 'ReadWriteState',
         actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
         resources: [props.stateBucket.arnForObjects(`${LAKE_PREFIXES.state}*`)],
+      }),
+    );
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        // The watermark rounds the loader reads (core/ports/round-log.ts); the reader only ever adds them.
+        sid: 'RecordRounds',
+        actions: ['s3:PutObject'],
+        resources: [props.stateBucket.arnForObjects(`${LAKE_PREFIXES.rounds}*`)],
       }),
     );
     this.fn.addToRolePolicy(
@@ -115,6 +124,11 @@ export class CdcReader extends Construct {
       {
         id: lakeObjectsFinding(this, LAKE_PREFIXES.state),
         reason: 'The reader names its state objects at run time; they are granted by the state/ prefix only.',
+      },
+      {
+        id: lakeObjectsFinding(this, LAKE_PREFIXES.rounds),
+        reason:
+          'Round records are named by their LSN at run time; they are granted by the rounds/ prefix only.',
       },
     ]);
   }
