@@ -7,8 +7,8 @@
  * state, the Firehose spool, and the warehouse's cut.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import pg from 'pg';
+import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
 import { ENV } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
@@ -28,17 +28,10 @@ import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 
-/** The lake bucket locally (a directory under `<dataDir>/lake`). */
-export const LOCAL_LAKE_BUCKET = 'totesys-lake';
+import { compactLocalLake, type LocalCompactionOutcome } from './local-compaction.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline-paths.ts';
 
-/** Where the pipeline keeps its state under a data directory. */
-export function pipelinePaths(dataDir: string) {
-  return {
-    state: join(dataDir, 'state'),
-    lake: join(dataDir, 'lake'),
-    spool: join(dataDir, 'firehose-spool'),
-  } as const;
-}
+export { LOCAL_LAKE_BUCKET, pipelinePaths };
 
 /** How to run the local pipeline. */
 export interface LocalPipelineOptions {
@@ -59,6 +52,13 @@ export interface LocalPipelineOptions {
   readonly log?: Log;
   /** Told about every loader run. */
   readonly onLoad?: (outcome: LoadOutcome) => void;
+  /**
+   * Minutes between two compactions of the lake (core/compaction-schedule.ts); null never compacts.
+   * @default COMPACTION_SCHEDULE.local.everyMinutes
+   */
+  readonly compactionEveryMinutes?: number | null;
+  /** Told about every compaction run. */
+  readonly onCompaction?: (outcome: LocalCompactionOutcome) => void;
   /** Told how the reader's initial snapshot (or a requested re-read) progresses, per table. */
   readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
 }
@@ -79,6 +79,7 @@ export class LocalPipeline {
   readonly #roundLog: ObjectStoreRoundLog;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
   #loader: Promise<void> = Promise.resolve();
+  #compactor: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
   #lastLoadError: Error | undefined;
   #wakeLoader: () => void = () => undefined;
@@ -138,6 +139,7 @@ export class LocalPipeline {
     );
     pipeline.#startReader(paths.state);
     pipeline.#loader = pipeline.#loaderLoop();
+    pipeline.#compactor = pipeline.#compactionLoop();
     return pipeline;
   }
 
@@ -172,6 +174,7 @@ export class LocalPipeline {
     this.#wakeLoader();
     await this.#reader;
     await this.#loader;
+    await this.#compactor;
     await this.#firehose
       .close()
       .catch((error: unknown) =>
@@ -202,6 +205,34 @@ export class LocalPipeline {
       this.#options.log?.error('the CDC reader stopped', { stage: 'reader', error });
       return undefined;
     });
+  }
+
+  /** Compacts the lake on its schedule; a failed run is reported and tried again at the next one. */
+  async #compactionLoop(): Promise<void> {
+    const minutes =
+      this.#options.compactionEveryMinutes === undefined
+        ? COMPACTION_SCHEDULE.local.everyMinutes
+        : this.#options.compactionEveryMinutes;
+    if (minutes === null) return;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, minutes * 60_000);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      if (signal.aborted) break;
+      try {
+        const outcome = await compactLocalLake({
+          dataDir: this.#options.dataDir,
+          warehouse: this.#warehouse,
+          waitForDeletes: false,
+          ...(this.#options.log ? { log: this.#options.log } : {}),
+        });
+        this.#options.onCompaction?.(outcome);
+      } catch (error) {
+        this.#options.log?.error('compaction failed; retrying at the next run', { stage: 'compaction', error });
+      }
+    }
   }
 
   async #loaderLoop(): Promise<void> {

@@ -10,7 +10,7 @@ export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The stage an entry comes from. */
-export type LogStage = 'reader' | 'firehose' | 'transformer' | 'loader' | 'seed' | 'smoke';
+export type LogStage = 'reader' | 'firehose' | 'transformer' | 'loader' | 'compaction' | 'seed' | 'smoke';
 
 /**
  * The keys an entry may carry beside its level and message: identifiers, positions and counts only, never
@@ -28,6 +28,8 @@ export interface LogFields {
   readonly lsn?: string;
   /** A Firehose record id or a Lambda request id. */
   readonly id?: string;
+  /** An object key of the lake bucket. */
+  readonly key?: string;
   /** A Firehose invocation id (one transformation batch). */
   readonly invocationId?: string;
   readonly rows?: number;

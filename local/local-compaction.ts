@@ -1,0 +1,89 @@
+/**
+ * @module
+ * Compaction of the local lake (`lake/lake-compaction.ts` over the lake directory and the data dir's state),
+ * for `totesys-stream compact` and `up`'s schedule. One run at a time per data dir: runs take the
+ * `lake/compactor` lease (lease files under `<dataDir>/state/leases`), so `up` and a `compact` from another
+ * terminal never compact at once.
+ */
+import { join } from 'node:path';
+import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../core/compaction-schedule.ts';
+import type { Log } from '../core/ports/log.ts';
+import type { Warehouse } from '../core/ports/warehouse.ts';
+import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { type CompactionOutcome, compactLake } from '../lake/lake-compaction.ts';
+import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
+import { FileLeaseStore } from '../reader/state/file-lease-store.ts';
+import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline-paths.ts';
+
+/** How to compact the local lake once. */
+export interface LocalCompactionOptions {
+  readonly dataDir: string;
+  /** Where the cut comes from: only what it covers is compacted. */
+  readonly warehouse: Warehouse;
+  readonly log?: Log;
+  /**
+   * Wait out the grace period and delete the replaced objects before returning (the `compact` command: the
+   * lake is compact when it exits). `up`'s schedule leaves them for its next run instead.
+   */
+  readonly waitForDeletes: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** What a local run did; `busy` when another run held the lease. */
+export type LocalCompactionOutcome = CompactionOutcome | { readonly status: 'busy' };
+
+/** One compaction run over the local lake. */
+export async function compactLocalLake(options: LocalCompactionOptions): Promise<LocalCompactionOutcome> {
+  const paths = pipelinePaths(options.dataDir);
+  const schedule = COMPACTION_SCHEDULE.local;
+  const graceMs = schedule.graceSeconds * 1000;
+  const lease = await new FileLeaseStore(join(paths.state, 'leases')).acquire(COMPACTOR_LEASE, graceMs + 10 * 60_000);
+  if (!lease) return { status: 'busy' };
+  try {
+    const store = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
+    const deps = {
+      store,
+      state: new FileStateStore(paths.state),
+      roundLog: new ObjectStoreRoundLog(store),
+      ...(options.log ? { log: options.log } : {}),
+    };
+    const cut = await options.warehouse.currentCut();
+    const run = () =>
+      compactLake(deps, {
+        cutLsn: cut === null ? null : BigInt(cut.lsn),
+        targetObjectBytes: schedule.targetObjectBytes,
+        graceMs,
+      });
+    let outcome = await run();
+    let written = outcome.objectsWritten;
+    let deleted = outcome.objectsDeleted;
+    // A plan left waiting may be followed by a new one: go on until nothing waits (the command's promise).
+    while (options.waitForDeletes && outcome.status === 'waiting' && outcome.deleteAfter !== undefined) {
+      await pause(outcome.deleteAfter - Date.now(), options.signal);
+      if (options.signal?.aborted) break;
+      await lease.renew(graceMs + 10 * 60_000);
+      outcome = await run();
+      written += outcome.objectsWritten;
+      deleted += outcome.objectsDeleted;
+    }
+    return { ...outcome, objectsWritten: written, objectsDeleted: deleted };
+  } finally {
+    await lease.release();
+  }
+}
+
+/** Waits `ms` (the grace period a reader may still need the replaced objects for), or until aborted. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, ms));
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
