@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The installed `totesys-stream` command: registers tsx so Node can load the TypeScript CLI directly.
-import { register } from 'tsx/esm/api';
+// The installed `totesys-stream` command: runs the CLI built into dist/ (rebuilt first when a source file
+// changed since the last build; see bin/cli-build.js).
+import { loadCli } from './cli-build.js';
 
-register();
-const { main } = await import('../cli/main.ts');
+const { main } = await loadCli();
 process.exitCode = await main(process.argv);

@@ -1,10 +1,10 @@
 /**
  * @module
  * The options every command shares (--data-dir, --source-url, --warehouse-url, --pg-port, --json,
- * --progress) and how a command turns them into a runtime.
+ * --progress) and the parsers of option values. Loaded by every start of the CLI, so it imports nothing but
+ * commander (`cli/command-runtime.ts` opens the databases, once an action runs).
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { openRuntime, type Runtime, resolveRuntimeSettings } from '../local/runtime-config.ts';
 
 /** The global options as commander parses them. */
 export interface GlobalOptions {
@@ -19,34 +19,6 @@ export interface GlobalOptions {
 /** The global options of the program that `command` belongs to. */
 export function globalOptions(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
-}
-
-/** Opens the databases named by the global options (see `openRuntime`). */
-export async function runtimeFor(command: Command, needs = { warehouse: true }): Promise<Runtime> {
-  const options = globalOptions(command);
-  return openRuntime(
-    resolveRuntimeSettings({
-      dataDir: options.dataDir,
-      sourceUrl: options.sourceUrl,
-      warehouseUrl: options.warehouseUrl,
-      pgPort: options.pgPort,
-    }),
-    needs,
-  );
-}
-
-/** Runs `work` with an open runtime, always closing it (stopping a cluster this process started). */
-export async function withRuntime<T>(
-  command: Command,
-  work: (runtime: Runtime) => Promise<T>,
-  needs = { warehouse: true },
-): Promise<T> {
-  const runtime = await runtimeFor(command, needs);
-  try {
-    return await work(runtime);
-  } finally {
-    await runtime.close();
-  }
 }
 
 /** Parses a positive number option, with a message that names the option. */

@@ -3,9 +3,11 @@
  * The `totesys-stream` command line: builds the commander program from `cli/commands/*.ts` and runs it.
  * Errors print as one line on stderr (no stack) and exit non-zero.
  */
+
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { describeErrorChain } from '../core/error-chain.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import * as importCommand from './commands/import.ts';
 import * as queryCommand from './commands/query.ts';
@@ -30,7 +32,7 @@ const COMMANDS: readonly { register(program: Command): void }[] = [
   resnapshotCommand,
 ];
 
-/** Builds the program (exported for tests and for commands added by later stages). */
+/** Builds the program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('totesys-stream')
     .version(packageJson.version)
@@ -86,8 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await buildProgram().parseAsync([...argv]);
     return 0;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`totesys-stream: ${message}\n`);
+    process.stderr.write(`totesys-stream: ${describeErrorChain(error)}\n`);
     return 1;
   }
 }

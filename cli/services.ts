@@ -1,7 +1,6 @@
 /**
  * @module
  * What `up` runs: a list of services, started in order and stopped in reverse order on SIGINT/SIGTERM.
- * Later stages (reader, local Firehose, loader) attach by adding a service to the list.
  */
 
 /** A long-running part of the local pipeline. */

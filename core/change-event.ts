@@ -1,6 +1,6 @@
 /**
  * @module
- * The change event: the JSON record the reader puts to a table's delivery stream (architecture section 2).
+ * The change event: the JSON record the reader puts to a table's delivery stream (one delivery stream per source table).
  *
  * Values are lossless, text-faithful encodings of what PostgreSQL stores: integers as JSON numbers, numeric as
  * decimal strings (`"2.43"`), timestamps exactly as PostgreSQL prints them (`"2022-11-03 14:20:52.186"`), text

@@ -1,7 +1,7 @@
 /**
  * @module
  * The JSON documents Firehose writes under `ErrorOutputPrefix`, one per failed record, newline-delimited
- * (aws-contracts.md sections 1.4 and 3). Timestamps are epoch milliseconds; `rawData` is base64.
+ * (`firehose/README.md`, error output). Timestamps are epoch milliseconds; `rawData` is base64.
  */
 import { GLUE_DATABASE, type LakeTable } from '../core/schema/lake-tables.ts';
 

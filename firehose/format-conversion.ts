@@ -3,7 +3,7 @@
  * Record format conversion as Firehose does it with the OpenX JSON SerDe: one transformed record holds one
  * or more JSON objects (concatenated or newline-delimited; a JSON array is invalid), each becomes one row of
  * the stream's Glue table. A record that cannot be read fails as a whole (`format-conversion-failed`), the
- * other records of the batch still convert (aws-contracts.md section 3).
+ * other records of the batch still convert (`firehose/README.md`, record format conversion).
  */
 import { type LakeTable, lakeColumns } from '../core/schema/lake-tables.ts';
 import { LakeValueError } from '../lake/lake-value.ts';

@@ -12,7 +12,9 @@
  * await firehose.putRecordBatch({ DeliveryStreamName: 'totesys-sales_order', Records: [{ Data }] });
  * await firehose.close(); // delivers what is buffered, then stops
  */
+
 import { join } from 'node:path';
+import { describeErrorChain } from '../core/error-chain.ts';
 import {
   PUT_RECORD_BATCH_LIMITS,
   type PutRecordBatchInput,
@@ -79,8 +81,7 @@ export interface LocalFirehoseOptions {
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 
 function defaultDeliveryError(streamName: string, error: unknown): void {
-  const reason = error instanceof Error ? error.message : String(error);
-  console.error(`local Firehose ${streamName}: delivery failed, will retry: ${reason}`);
+  console.error(`local Firehose ${streamName}: delivery failed, will retry: ${describeErrorChain(error)}`);
 }
 
 /** Amazon Data Firehose, locally. Implements `PutRecordBatch`; see {@link LocalFirehoseOptions}. */

@@ -2,7 +2,7 @@
  * @module
  * The S3 prefix expression language of Amazon Data Firehose (`!{namespace:value}`), parsed and validated at
  * configuration time and evaluated per delivered object, with the rules AWS applies to `Prefix` and
- * `ErrorOutputPrefix` (aws-contracts.md section 2.1).
+ * `ErrorOutputPrefix` (`firehose/README.md`, prefixes).
  */
 import { randomBytes } from 'node:crypto';
 import { FirehoseConfigError, PrefixEvaluationError } from './firehose-errors.ts';

@@ -2,7 +2,7 @@
  * @module
  * One invocation of the transformation Lambda as Firehose makes it: the event shape, the 6 MB request
  * bound, and the checks Firehose applies to the response before it trusts any of it
- * (aws-contracts.md section 1.2). Any failed check fails the whole invocation, which is then retried.
+ * (`firehose/README.md`). Any failed check fails the whole invocation, which is then retried.
  */
 import { randomUUID } from 'node:crypto';
 import type {

@@ -1,17 +1,17 @@
 /**
  * @module
- * The Catalog port offline: every lake table from `core/schema/lake-tables.ts` as a DuckDB view over
+ * The lake's catalog offline: every lake table from `core/schema/lake-tables.ts` as a DuckDB view over
  * `<lakeDir>/<bucket>/<table>/dt=YYYY-MM-DD/*.parquet`, with `dt` read from the path (hive partitioning) as a
  * DATE. A table without files yet is a typed empty view, so queries over it return no rows instead of failing.
  */
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Catalog, LakeTableLocation } from '../core/ports/catalog.ts';
 import type { FileFloor } from '../core/ports/query-engine.ts';
 import {
   LAKE_TABLE_NAMES,
   LAKE_TABLES,
   type LakeColumnType,
+  type LakeTableLocation,
   type LakeTableName,
   lakeColumns,
   PARTITION_COLUMN,
@@ -62,7 +62,7 @@ interface LakeFile {
  * and a long-running lake must not make every loader run open all of them. Each file is inspected once
  * (lake files are written once, by atomic rename, and never change).
  */
-export class DuckDbCatalog implements Catalog {
+export class DuckDbCatalog {
   readonly #connection: DuckDBConnection;
   /** Lists the lake (the ObjectStore port) and names each object's file for DuckDB. */
   readonly #store: FsObjectStore;

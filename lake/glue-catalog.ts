@@ -1,15 +1,15 @@
 /**
  * @module
- * Catalog on AWS Glue. The Glue database and tables belong to the CDK lake stack (CloudFormation owns their
+ * The lake's catalog on AWS Glue. The Glue database and tables belong to the CDK lake stack (CloudFormation owns their
  * definitions), so this adapter never creates them: it checks that each one exists with the columns of
  * `core/schema/lake-tables.ts`, and says which is missing or drifted and that `cdk deploy` puts it right.
  */
 import { EntityNotFoundException, GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
-import type { Catalog, LakeTableLocation } from '../core/ports/catalog.ts';
 import {
   GLUE_DATABASE,
   LAKE_TABLE_NAMES,
   LAKE_TABLES,
+  type LakeTableLocation,
   type LakeTableName,
   lakeColumns,
 } from '../core/schema/lake-tables.ts';
@@ -35,8 +35,8 @@ export class GlueCatalogMismatchError extends Error {
   }
 }
 
-/** A {@link Catalog} over the Glue tables the CDK lake stack deploys. */
-export class GlueCatalog implements Catalog {
+/** The Glue tables the CDK lake stack deploys, checked against the lake schema. */
+export class GlueCatalog {
   readonly #client: GlueClient;
   readonly #bucket: string;
   readonly #database: string;

@@ -1,6 +1,6 @@
 /**
  * @module
- * One loader run (architecture section 6): compute the consistent cut from the lake's watermarks, read every
+ * One loader run (README, What it guarantees): compute the consistent cut from the lake's watermarks, read every
  * star table's versions between the warehouse's cut and the new one, and load them in one warehouse
  * transaction. Core only: the query engine and the warehouse are ports.
  */

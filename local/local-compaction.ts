@@ -14,7 +14,7 @@ import { type CompactionOutcome, compactLake } from '../lake/lake-compaction.ts'
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { FileLeaseStore } from '../reader/state/file-lease-store.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
-import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline-paths.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** How to compact the local lake once. */
 export interface LocalCompactionOptions {

@@ -1,6 +1,6 @@
 /**
  * @module
- * The pipeline's lag figures (architecture section 8) for `status`, read from outside the running process so
+ * The pipeline's lag figures (README, Watching lag) for `status`, read from outside the running process so
  * `status` works from another terminal while `up` runs: the slot's WAL lag on the source, the lake lag per
  * table and end-to-end latency from what the loader recorded in `pipeline`, the warehouse cut and row
  * counts, and the error objects waiting under the lake's error prefix.
@@ -15,7 +15,7 @@ import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
-import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** The pipeline part of `status --json`. */
 export interface PipelineStatus {

@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
-import { ENV } from '../core/operations.ts';
+import { ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
@@ -27,20 +27,17 @@ import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
-
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 import { compactLocalLake, type LocalCompactionOutcome } from './local-compaction.ts';
-import { LOCAL_LAKE_BUCKET, pipelinePaths } from './pipeline-paths.ts';
-
-export { LOCAL_LAKE_BUCKET, pipelinePaths };
 
 /** How to run the local pipeline. */
 export interface LocalPipelineOptions {
   readonly sourceUrl: string;
   readonly warehouseUrl: string;
   readonly dataDir: string;
-  /** Pause between loader runs. @default 1000 */
+  /** Pause between loader runs. @default LOADER_INTERVAL_MS.local (core/operations.ts) */
   readonly loaderIntervalMs?: number;
-  /** Least time between two watermark rounds, and the heartbeat interval. @default 1000 (the loader's) */
+  /** Least time between two watermark rounds, and the heartbeat interval. @default the loader's interval */
   readonly watermarkIntervalMs?: number;
   /** Delays and failed deliveries of the local Firehose's partitions (tests of the delivery order). */
   readonly deliveryOrder?: DeliveryOrder;
@@ -185,7 +182,7 @@ export class LocalPipeline {
   }
 
   #startReader(stateDir: string): void {
-    const interval = this.#options.watermarkIntervalMs ?? 1000;
+    const interval = this.#options.watermarkIntervalMs ?? this.#loaderIntervalMs();
     this.#reader = runReader({
       sourceUrl: this.#options.sourceUrl,
       changeStream: new FirehoseChangeStream({ putter: this.#firehose, streamPrefix: DEFAULT_STREAM_PREFIX }),
@@ -235,8 +232,12 @@ export class LocalPipeline {
     }
   }
 
+  #loaderIntervalMs(): number {
+    return this.#options.loaderIntervalMs ?? LOADER_INTERVAL_MS.local;
+  }
+
   async #loaderLoop(): Promise<void> {
-    const interval = this.#options.loaderIntervalMs ?? 1000;
+    const interval = this.#loaderIntervalMs();
     while (!this.#abort.signal.aborted) {
       try {
         const outcome = await runLoad({

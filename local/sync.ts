@@ -7,6 +7,7 @@ import pg from 'pg';
 import { parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { currentWalLsn, inspectSlot } from '../source/source-inspector.ts';
 import { LocalPipeline, type LocalPipelineOptions } from './pipeline.ts';
 
 /** What `sync --json` prints. */
@@ -34,8 +35,7 @@ export async function currentSourceLsn(sourceUrl: string): Promise<bigint> {
   const client = new pg.Client({ connectionString: sourceUrl });
   await client.connect();
   try {
-    const result = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-    return parseLsn(result.rows[0]?.lsn ?? '0/0');
+    return parseLsn(await currentWalLsn(client));
   } finally {
     await client.end();
   }
@@ -50,11 +50,7 @@ async function slotPosition(sourceUrl: string, slot: string): Promise<bigint | n
   const client = new pg.Client({ connectionString: sourceUrl });
   await client.connect();
   try {
-    const result = await client.query<{ lsn: string | null }>(
-      'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1',
-      [slot],
-    );
-    const lsn = result.rows[0]?.lsn;
+    const lsn = (await inspectSlot(client, slot))?.confirmedFlushLsn;
     return lsn ? parseLsn(lsn) : null;
   } finally {
     await client.end();
@@ -66,11 +62,7 @@ async function slotActive(sourceUrl: string, slot: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: sourceUrl });
   await client.connect();
   try {
-    const result = await client.query<{ active: boolean }>(
-      'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
-      [slot],
-    );
-    return result.rows[0]?.active === true;
+    return (await inspectSlot(client, slot))?.active === true;
   } finally {
     await client.end();
   }

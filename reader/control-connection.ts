@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { type Lsn, lsnToDecimal, parseLsn } from '../core/lsn.ts';
+import { currentWalLsn, inspectSlot } from '../source/source-inspector.ts';
 import { findSlot } from './source-setup.ts';
 
 /** Waiting for the slot to show a position took too long. */
@@ -56,22 +57,11 @@ export class ControlConnection {
   }
 
   currentWalLsn(): Promise<Lsn> {
-    return this.use(async (client) => {
-      const result = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-      return parseLsn(result.rows[0]!.lsn);
-    });
+    return this.use(async (client) => parseLsn(await currentWalLsn(client)));
   }
 
   slotLagBytes(slot: string): Promise<number | null> {
-    return this.use(async (client) => {
-      const result = await client.query<{ lag: string | null }>(
-        `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag
-           FROM pg_replication_slots WHERE slot_name = $1`,
-        [slot],
-      );
-      const lag = result.rows[0]?.lag;
-      return lag === undefined || lag === null ? null : Number(lag);
-    });
+    return this.use(async (client) => (await inspectSlot(client, slot))?.lagBytes ?? null);
   }
 
   /** Polls until the slot shows `lsn` as confirmed (the walsender applies a status asynchronously). */

@@ -6,15 +6,16 @@
  * The Lambda handler and the local runtime run this same function.
  */
 import type pg from 'pg';
-import { type Lsn, lsnToDecimal, maxLsn, minLsn } from '../core/lsn.ts';
+import { type Lsn, lsnToDecimal, minLsn } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
 import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
 import type { RoundLog } from '../core/ports/round-log.ts';
-import { type StateStore, stateKey } from '../core/ports/state-store.ts';
+import type { StateStore } from '../core/ports/state-store.ts';
 import { snapshotRowsLsn } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
+import { DurablePosition } from './durable-position.ts';
 import {
   ensureSnapshot,
   rereadTables,
@@ -29,11 +30,6 @@ import { completeResnapshots, pendingResnapshots, requestedTables } from './resn
 import { prepareSource } from './source-setup.ts';
 import { StreamSession } from './stream-session.ts';
 import { WatermarkRounds } from './watermark-rounds.ts';
-
-/** StateStore key of the last durable position. */
-export const POSITION_STATE_KEY = stateKey<{ readonly durableLsn: string; readonly at: string }>(
-  'reader/position',
-);
 
 /** Options of {@link runReader}. Only the connection, stream and state store are required. */
 export interface ReaderOptions {
@@ -139,7 +135,10 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   options.signal?.addEventListener('abort', onAbort);
   if (options.budgetMs !== undefined) timers.push(setTimeout(() => requestStop('budget'), options.budgetMs));
 
-  let durable: Lsn = 0n;
+  let target: Lsn | undefined;
+  const position = new DurablePosition(0n, (lsn) => {
+    if (target !== undefined && lsn >= target) requestStop('target');
+  });
   let watermarks = 0;
   /** While a re-read is in progress, watermarks stay below its rows' LSN (they are not all accepted yet). */
   let watermarkCap: Lsn | undefined;
@@ -159,6 +158,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
   };
 
   const putWatermarks = async () => {
+    const durable = position.lsn;
     const lsn = watermarkCap === undefined ? durable - 1n : minLsn(durable - 1n, watermarkCap - 1n);
     if (lsn <= 0n) return;
     if ((await rounds.closeRound(lsn)) === 'round') watermarks += 1;
@@ -167,19 +167,14 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     metrics.slotLagBytes = await control.slotLagBytes(slot).catch(() => null);
     const oldest = session?.oldestPendingCommitMs();
     metrics.lagSeconds = oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
-    const durableText = lsnToDecimal(durable);
     publisher.publish(metrics.points());
-    await options.stateStore.put(METRICS_STATE_KEY, metrics.snapshot(durableText));
-    await options.stateStore.put(POSITION_STATE_KEY, {
-      durableLsn: durableText,
-      at: new Date().toISOString(),
-    });
+    await options.stateStore.put(METRICS_STATE_KEY, metrics.snapshot(lsnToDecimal(position.lsn)));
   };
 
   const summarise = (): ReaderSummary => ({
     stoppedBy: stopReason ?? 'signal',
     snapshot,
-    durableLsn: lsnToDecimal(durable),
+    durableLsn: lsnToDecimal(position.lsn),
     eventsShipped: metrics.eventsShipped,
     bytesShipped: metrics.bytesShipped,
     putRetries: metrics.putRetries,
@@ -221,13 +216,12 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
       log.info('stopping during the snapshot; the next run resumes it');
       return summarise();
     }
-    const confirmed = await control.confirmedFlush(slot);
-    durable = confirmed;
-    const target =
+    position.advance(await control.confirmedFlush(slot));
+    target =
       options.stopAtLsn === 'current' ? await control.currentWalLsn() : (options.stopAtLsn ?? undefined);
-    if (target !== undefined && durable >= target) requestStop('target');
+    if (target !== undefined && position.lsn >= target) requestStop('target');
 
-    const every = (ms: number, task: () => Promise<void> | void) =>
+    const runEvery = (ms: number, task: () => Promise<void> | void) =>
       timers.push(
         setInterval(() => {
           Promise.resolve()
@@ -235,31 +229,28 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
             .catch((error: unknown) => log.warn('periodic task failed', { error }));
         }, ms),
       );
-    every(options.heartbeatIntervalMs ?? 10_000, () => control.heartbeat());
+    runEvery(options.heartbeatIntervalMs ?? 10_000, () => control.heartbeat());
     const watermarkMs = options.watermarkIntervalMs ?? 5000;
-    every(watermarkMs, putWatermarks);
-    every(options.metricsIntervalMs ?? watermarkMs, publishMetrics);
-    every(options.resnapshotPollMs ?? 5000, pollResnapshots);
+    runEvery(watermarkMs, putWatermarks);
+    runEvery(options.metricsIntervalMs ?? watermarkMs, publishMetrics);
+    runEvery(options.resnapshotPollMs ?? 5000, pollResnapshots);
     pollResnapshots();
 
     const reconnect = { baseDelayMs: 200, maxDelayMs: 10_000, maxAttempts: 10, ...options.reconnect };
     let failures = 0;
     while (stopReason === undefined) {
-      const sessionStart = durable;
+      const sessionStart = position.lsn;
       const current = new StreamSession({
         connection,
         slot,
         publication,
         stream: rounds,
-        startDurable: durable,
+        startDurable: position.lsn,
         maxBufferedBytes,
         flushBytes,
         metrics,
         log,
-        onDurable: (lsn) => {
-          durable = maxLsn(durable, lsn);
-          if (target !== undefined && durable >= target) requestStop('target');
-        },
+        onDurable: (lsn) => position.advance(lsn),
       });
       session = current;
       const running = current.run(options.statusIntervalMs ?? 10_000);
@@ -272,12 +263,12 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
       ]);
       if (outcome === undefined) {
         // Stop requested while streaming: ship, acknowledge, and wait until the server shows the position.
-        durable = maxLsn(durable, await current.finish((lsn) => control.waitForConfirmedFlush(slot, lsn)));
+        position.advance(await current.finish((lsn) => control.waitForConfirmedFlush(slot, lsn)));
         await running.catch(() => undefined);
         break;
       }
       const error = outcome.ok ? new ReaderError('The replication connection closed.') : outcome.error;
-      durable = maxLsn(durable, current.durable);
+      position.advance(current.durable);
       if ((error as ReplicationError).code === '42704') {
         throw new ReaderError(
           `Replication slot "${slot}" disappeared while streaming; restart the reader to snapshot again.`,
@@ -298,7 +289,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
         Math.random() * Math.min(reconnect.maxDelayMs, reconnect.baseDelayMs * 2 ** (failures - 1));
       log.warn('replication interrupted; reconnecting', { slot, delayMs: Math.round(delay), error });
       await Promise.race([new Promise((resolve) => setTimeout(resolve, delay)), stopRequested]);
-      durable = maxLsn(durable, await control.confirmedFlush(slot).catch(() => durable));
+      position.advance(await control.confirmedFlush(slot).catch(() => position.lsn));
     }
     for (const timer of timers) clearInterval(timer);
     await rereading;

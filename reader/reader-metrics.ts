@@ -1,6 +1,6 @@
 /**
  * @module
- * The reader's figures (architecture section 8): slot lag in bytes, seconds behind the oldest unshipped commit,
+ * The reader's figures (README, Watching lag): slot lag in bytes, seconds behind the oldest unshipped commit,
  * events and bytes shipped, retries, plus its own buffered-bytes gauge. They go to the MetricsPublisher
  * (CloudWatch on Lambda) and are persisted in the StateStore for `status`.
  */

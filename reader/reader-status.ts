@@ -7,6 +7,7 @@ import pg from 'pg';
 import { DEFAULTS } from '../core/operations.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
+import { inspectSlot, type SlotFacts } from '../source/source-inspector.ts';
 import { SNAPSHOT_STATE_KEY } from './initial-snapshot.ts';
 import { METRICS_STATE_KEY, type ReaderMetricsSnapshot } from './reader-metrics.ts';
 import { pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
@@ -40,22 +41,9 @@ export async function readerStatus(options: {
   const slot = options.slot ?? DEFAULTS.slotName;
   const client = new pg.Client(options.source ?? { connectionString: options.sourceUrl });
   await client.connect();
-  let row:
-    | { active: boolean; lag: string | null; confirmed: string | null; wal_status: string | null }
-    | undefined;
+  let row: SlotFacts | undefined;
   try {
-    const result = await client.query<{
-      active: boolean;
-      lag: string | null;
-      confirmed: string | null;
-      wal_status: string | null;
-    }>(
-      `SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag,
-              confirmed_flush_lsn::text AS confirmed, wal_status
-         FROM pg_replication_slots WHERE slot_name = $1`,
-      [slot],
-    );
-    row = result.rows[0];
+    row = await inspectSlot(client, slot);
   } finally {
     await client.end();
   }
@@ -69,9 +57,9 @@ export async function readerStatus(options: {
       name: slot,
       exists: row !== undefined,
       active: row?.active ?? false,
-      lagBytes: row?.lag === undefined || row.lag === null ? null : Number(row.lag),
-      confirmedFlushLsn: row?.confirmed ?? null,
-      walStatus: row?.wal_status ?? null,
+      lagBytes: row?.lagBytes ?? null,
+      confirmedFlushLsn: row?.confirmedFlushLsn ?? null,
+      walStatus: row?.walStatus ?? null,
     },
     metrics,
     snapshotPending: SOURCE_TABLE_NAMES.filter((table) => !snapshot?.tables[table]),

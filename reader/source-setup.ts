@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { SOURCE_TABLE_NAMES } from '../core/schema/source-tables.ts';
+import { inspectSlot, type SlotFacts } from '../source/source-inspector.ts';
 
 /** Names the reader replicates through; both are validated before they are quoted into SQL. */
 export interface ReplicationNames {
@@ -188,29 +189,9 @@ async function ensurePublication(
   await client.query(`ALTER PUBLICATION ${quoted} ADD TABLE ${addList}`);
 }
 
-/** The slot's state, or undefined when it does not exist. */
-export interface SlotFacts {
-  readonly plugin: string;
-  readonly database: string;
-  readonly active: boolean;
-  readonly confirmedFlushLsn: string | null;
-  readonly walStatus: string | null;
-}
-
-/** Looks the slot up in `pg_replication_slots`. */
+/** Looks the slot up and checks it is ours to use: pgoutput, this database, no WAL lost. */
 export async function findSlot(client: pg.ClientBase, slot: string): Promise<SlotFacts | undefined> {
-  const result = await client.query<{
-    plugin: string;
-    database: string;
-    active: boolean;
-    confirmed_flush_lsn: string | null;
-    wal_status: string | null;
-  }>(
-    `SELECT plugin, database, active, confirmed_flush_lsn::text, wal_status
-       FROM pg_replication_slots WHERE slot_name = $1`,
-    [slot],
-  );
-  const row = result.rows[0];
+  const row = await inspectSlot(client, slot);
   if (!row) return undefined;
   const database = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
   if (row.plugin !== 'pgoutput' || row.database !== database) {
@@ -219,17 +200,11 @@ export async function findSlot(client: pg.ClientBase, slot: string): Promise<Slo
         `choose another slot name or drop it with SELECT pg_drop_replication_slot('${slot}');`,
     ]);
   }
-  if (row.wal_status === 'lost') {
+  if (row.walStatus === 'lost') {
     throw new SourceCheckError([
       `Replication slot "${slot}" has lost WAL it needed (wal_status = lost), so changes are missing. Drop it ` +
         `(SELECT pg_drop_replication_slot('${slot}');) and the reader will snapshot every table again.`,
     ]);
   }
-  return {
-    plugin: row.plugin,
-    database: row.database,
-    active: row.active,
-    confirmedFlushLsn: row.confirmed_flush_lsn,
-    walStatus: row.wal_status,
-  };
+  return row;
 }

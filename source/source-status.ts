@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
+import { currentWalLsn, listSlots } from './source-inspector.ts';
 
 /** One logical or physical replication slot of the source. */
 export interface SlotStatus {
@@ -28,7 +29,7 @@ export interface SourceStatus {
 
 /** Reads the source's status. Counts are exact (`count(*)`): the totesys tables are small. */
 export async function readSourceStatus(client: pg.ClientBase): Promise<SourceStatus> {
-  const lsn = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+  const lsn = await currentWalLsn(client);
   const rows = {} as Record<SourceTableName, number | null>;
   for (const table of SOURCE_TABLE_NAMES) {
     const exists = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [
@@ -43,28 +44,17 @@ export async function readSourceStatus(client: pg.ClientBase): Promise<SourceSta
     );
     rows[table] = Number(count.rows[0]?.n ?? 0);
   }
-  const slots = await client.query<{
-    slot_name: string;
-    plugin: string | null;
-    database: string | null;
-    active: boolean;
-    confirmed_flush_lsn: string | null;
-    lag_bytes: string | null;
-  }>(
-    `SELECT slot_name, plugin, database, active, confirmed_flush_lsn::text,
-            pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint::text AS lag_bytes
-       FROM pg_replication_slots ORDER BY slot_name`,
-  );
+  const slots = await listSlots(client);
   return {
-    lsn: lsn.rows[0]?.lsn ?? '0/0',
+    lsn,
     rows,
-    slots: slots.rows.map((slot) => ({
-      name: slot.slot_name,
+    slots: slots.map((slot) => ({
+      name: slot.name,
       plugin: slot.plugin,
       database: slot.database,
       active: slot.active,
-      confirmedFlushLsn: slot.confirmed_flush_lsn,
-      lagBytes: slot.lag_bytes === null ? null : Number(slot.lag_bytes),
+      confirmedFlushLsn: slot.confirmedFlushLsn,
+      lagBytes: slot.lagBytes,
     })),
   };
 }

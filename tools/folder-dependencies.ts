@@ -16,7 +16,7 @@ export const FOLDER_DEPENDENCIES = {
   'core/schema': [],
   /** The change event, LSN arithmetic, operations names and the ports with their contracts. */
   core: ['core/schema'],
-  /** The totesys source: migration, seed, simulator, dump import. */
+  /** The totesys source: migration, seed, simulator, dump import, and the inspector of its WAL and slots. */
   source: ['core/schema'],
   /** Lake adapters (S3, a directory, Glue, Athena, DuckDB) and the Parquet writer. */
   lake: ['core', 'core/schema'],
@@ -24,8 +24,8 @@ export const FOLDER_DEPENDENCIES = {
   transform: ['core', 'core/schema', 'lake'],
   /** The local Firehose (the emulator AWS replaces). */
   firehose: ['core', 'core/schema', 'lake'],
-  /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store). */
-  reader: ['core', 'core/schema'],
+  /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store); reads the source's WAL. */
+  reader: ['core', 'core/schema', 'source'],
   /** The loader: cut, window queries, load batch. */
   loader: ['core', 'core/schema'],
   /** The PostgreSQL warehouse: DDL from the star schema, the Warehouse port on PostgreSQL. */
@@ -86,6 +86,7 @@ export const FOLDER_DEPENDENCIES = {
     'cdk',
     'local',
     'cli',
+    'bin',
     'bench',
     'tools',
     'package.json',

@@ -1,6 +1,6 @@
 /**
  * @module
- * The transformation Lambda's core: a Firehose batch in, one result per record out (aws-contracts.md 1.1-1.2).
+ * The transformation Lambda's core: a Firehose batch in, one result per record out (the record shapes `firehose/README.md` lists).
  *
  * A record's `data` is one or more newline-terminated change events of one table and one commit date (the
  * reader packs them, since Firehose bills records in 5 KB steps). The output `data` holds their lake rows, one
@@ -19,7 +19,7 @@ import { parseChangeEvent } from './change-event-parsing.ts';
 import { lakeRowJson } from './lake-row-json.ts';
 import { RecordRejectedError, type RejectionContext } from './record-rejected-error.ts';
 
-/** Lambda's synchronous response limit (aws-contracts.md 1.3): a larger response fails the whole batch. */
+/** Lambda's synchronous response limit (6 MB): a larger response fails the whole batch. */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 
 /** The reason given to records left out because the response would have passed `MAX_RESPONSE_BYTES`. */

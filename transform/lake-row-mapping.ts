@@ -1,6 +1,6 @@
 /**
  * @module
- * Maps one change event to the row of its lake table (architecture sections 4 and 5).
+ * Maps one change event to the row of its lake table (core/schema/lake/ defines the lake tables).
  *
  * Each lake business column has one rule saying which source column it comes from and how: copied (possibly
  * renamed), the date or time half of a timestamp, or the ISO 4217 name of a currency code. Source columns no

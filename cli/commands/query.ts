@@ -1,29 +1,18 @@
 /**
  * @module
  * `query`: SQL over the lake tables: DuckDB over `<data-dir>/lake` locally, Athena when a workgroup is given.
- * Prints a table, CSV or JSON.
+ * Prints a table, CSV or JSON. The work is in `cli/actions/query.ts`, loaded when the command runs.
  */
-import { readFile } from 'node:fs/promises';
-import { AthenaClient } from '@aws-sdk/client-athena';
 import { type Command, Option } from 'commander';
-import type { QueryEngine, QueryResult } from '../../core/ports/query-engine.ts';
-import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
-import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
-import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/pipeline.ts';
-import { DEFAULT_DATA_DIR } from '../../local/runtime-config.ts';
-import { globalOptions } from '../global-options.ts';
 
-type Format = 'table' | 'csv' | 'json';
+/** How `query` prints its result. */
+export type QueryFormat = 'table' | 'csv' | 'json';
 
-interface QueryOptions {
+/** Options of `query`. */
+export interface QueryOptions {
   readonly file?: string;
-  readonly format?: Format;
+  readonly format?: QueryFormat;
   readonly athenaWorkgroup?: string;
-}
-
-/** A query given twice or not at all. */
-export class QueryUsageError extends Error {
-  override readonly name = 'QueryUsageError';
 }
 
 /** Registers `query`. */
@@ -45,50 +34,7 @@ export function register(program: Command): void {
         '  $ totesys-stream query --file queries/adhoc/sales-by-month-and-currency.sql --format csv\n',
     )
     .action(async (sql: string | undefined, options: QueryOptions, command: Command) => {
-      if ((sql === undefined) === (options.file === undefined)) {
-        throw new QueryUsageError('Give the SQL either as an argument or with --file, not both or neither.');
-      }
-      const statement = sql ?? (await readFile(options.file ?? '', 'utf8'));
-      const global = globalOptions(command);
-      const engine: QueryEngine = options.athenaWorkgroup
-        ? new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: options.athenaWorkgroup })
-        : await DuckDbQueryEngine.open({
-            lakeDir: pipelinePaths(global.dataDir ?? DEFAULT_DATA_DIR).lake,
-            bucket: LOCAL_LAKE_BUCKET,
-          });
-      try {
-        const result = await engine.query(statement);
-        const format: Format = options.format ?? (global.json ? 'json' : 'table');
-        process.stdout.write(`${formatResult(result, format)}\n`);
-      } finally {
-        await engine.close();
-      }
+      const { runQueryCommand } = await import('../actions/query.ts');
+      await runQueryCommand(sql, options, command);
     });
-}
-
-/** Renders a result (values are already lossless text). */
-export function formatResult(result: QueryResult, format: Format): string {
-  if (format === 'json') {
-    return JSON.stringify(
-      result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i] ?? null]))),
-      null,
-      2,
-    );
-  }
-  if (format === 'csv') {
-    const field = (v: string | null) =>
-      v === null ? '' : /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-    return [result.columns.map(field), ...result.rows.map((row) => row.map(field))]
-      .map((r) => r.join(','))
-      .join('\n');
-  }
-  const cells = [result.columns, ...result.rows.map((row) => row.map((v) => v ?? 'NULL'))];
-  const widths = result.columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]) => r.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ');
-  return [
-    line(result.columns),
-    widths.map((w) => '-'.repeat(w)).join('-+-'),
-    ...cells.slice(1).map(line),
-    `(${result.rows.length} rows)`,
-  ].join('\n');
 }

@@ -9,11 +9,6 @@
  */
 import type { Command } from 'commander';
 import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
-import { pipelinePaths } from '../../local/pipeline.ts';
-import { resolveRuntimeSettings } from '../../local/runtime-config.ts';
-import { requestResnapshot } from '../../reader/resnapshot-requests.ts';
-import { FileStateStore } from '../../reader/state/file-state-store.ts';
-import { globalOptions } from '../global-options.ts';
 
 /** Registers `resnapshot`. */
 export function register(program: Command): void {
@@ -29,11 +24,7 @@ export function register(program: Command): void {
         '  $ totesys-stream resnapshot staff department\n',
     )
     .action(async (tables: string[], _options: unknown, command: Command) => {
-      const { dataDir } = resolveRuntimeSettings({ dataDir: globalOptions(command).dataDir });
-      await requestResnapshot(new FileStateStore(pipelinePaths(dataDir).state), tables);
-      console.log(
-        `Requested a re-read of ${tables.join(', ')}; the reader serves it while streaming ` +
-          '(now if `up` is running, otherwise at the next `up` or `sync`).',
-      );
+      const { runResnapshotCommand } = await import('../actions/resnapshot.ts');
+      await runResnapshotCommand(tables, command);
     });
 }

@@ -1,13 +1,10 @@
 /**
  * @module
- * `seed`: fills an empty source with deterministic, realistic totesys data.
+ * `seed`: fills an empty source with deterministic, realistic totesys data. The work is in
+ * `cli/actions/seed.ts`, loaded when the command runs.
  */
 import type { Command } from 'commander';
-import pg from 'pg';
-import { seedSource } from '../../source/seed/seed-source.ts';
-import { migrateSource } from '../../source/source-migration.ts';
-import { globalOptions, positiveNumber, wholeNumber, withRuntime } from '../global-options.ts';
-import { progressReporter } from '../progress.ts';
+import { positiveNumber, wholeNumber } from '../global-options.ts';
 
 /** Registers `seed`. */
 export function register(program: Command): void {
@@ -29,38 +26,7 @@ export function register(program: Command): void {
         '  $ totesys-stream seed --source-url postgres://user@db.example.com/totesys\n',
     )
     .action(async (options: { scale: number; seed: number }, command: Command) => {
-      const global = globalOptions(command);
-      await withRuntime(
-        command,
-        async (runtime) => {
-          const client = new pg.Client({ connectionString: runtime.sourceUrl });
-          await client.connect();
-          const progress = progressReporter(global.progress);
-          try {
-            await migrateSource(client);
-            const result = await seedSource(client, {
-              scale: options.scale,
-              seed: options.seed,
-              onProgress: (p) => progress.update(`seeding ${p.table}`, p.rows, p.elapsedMs),
-            });
-            progress.done();
-            const seconds = result.elapsedMs / 1000;
-            if (global.json) {
-              console.log(JSON.stringify({ ...result, rowsPerSecond: result.totalRows / seconds }, null, 2));
-            } else {
-              console.log(
-                `Seeded ${result.totalRows.toLocaleString('en-GB')} rows in ${seconds.toFixed(1)} s ` +
-                  `(${Math.round(result.totalRows / seconds).toLocaleString('en-GB')} rows/s; scale ${options.scale}, seed ${options.seed}).`,
-              );
-              for (const [table, rows] of Object.entries(result.rows))
-                console.log(`  ${table.padEnd(15)} ${rows}`);
-            }
-          } finally {
-            progress.done();
-            await client.end();
-          }
-        },
-        { warehouse: false },
-      );
+      const { runSeedCommand } = await import('../actions/seed.ts');
+      await runSeedCommand(options, command);
     });
 }

@@ -1,20 +1,13 @@
 /**
  * @module
- * `simulate`: applies live business activity to the source until Ctrl-C (or --duration), then prints what it did.
+ * `simulate`: applies live business activity to the source until Ctrl-C (or --duration), then prints what it
+ * did. The work is in `cli/actions/simulate.ts`, loaded when the command runs.
  */
 import type { Command } from 'commander';
-import pg from 'pg';
-import { firstNonEmptyTable } from '../../source/empty-source.ts';
-import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
-import { globalOptions, positiveNumber, wholeNumber, withRuntime } from '../global-options.ts';
-import { stopSignal } from '../services.ts';
+import { positiveNumber, wholeNumber } from '../global-options.ts';
 
-/** The source has no data to simulate activity on. */
-export class SourceEmptyError extends Error {
-  override readonly name = 'SourceEmptyError';
-}
-
-interface SimulateOptions {
+/** Options of `simulate`. */
+export interface SimulateOptions {
   rate: number;
   burst?: boolean;
   batchSize: number;
@@ -43,48 +36,7 @@ export function register(program: Command): void {
       '\nExamples:\n  $ totesys-stream simulate --rate 50\n  $ totesys-stream simulate --burst --duration 30\n',
     )
     .action(async (options: SimulateOptions, command: Command) => {
-      const global = globalOptions(command);
-      await withRuntime(
-        command,
-        async (runtime) => {
-          const probe = new pg.Client({ connectionString: runtime.sourceUrl });
-          await probe.connect();
-          try {
-            const staff = await probe.query("SELECT to_regclass('public.staff') IS NOT NULL AS migrated");
-            const migrated = staff.rows[0]?.migrated === true;
-            if (!migrated || (await firstNonEmptyTable(probe)) === undefined) {
-              throw new SourceEmptyError(
-                'The source has no data to simulate on; run `totesys-stream seed` (or import) first.',
-              );
-            }
-          } finally {
-            await probe.end();
-          }
-          const signal = stopSignal();
-          const failure = new AbortController();
-          let failed: Error | undefined;
-          const simulator = new Simulator({
-            sourceUrl: runtime.sourceUrl,
-            rate: options.rate,
-            burst: options.burst === true,
-            batchSize: options.batchSize,
-            seed: options.seed,
-            onError: (error) => {
-              failed = error;
-              failure.abort();
-            },
-          });
-          await simulator.start();
-          const stops = [signal, failure.signal];
-          if (options.duration !== undefined) stops.push(AbortSignal.timeout(options.duration * 1000));
-          const any = AbortSignal.any(stops);
-          if (!any.aborted)
-            await new Promise((resolve) => any.addEventListener('abort', resolve, { once: true }));
-          const summary = await simulator.stop();
-          console.log(global.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
-          if (failed) throw failed;
-        },
-        { warehouse: false },
-      );
+      const { runSimulateCommand } = await import('../actions/simulate.ts');
+      await runSimulateCommand(options, command);
     });
 }

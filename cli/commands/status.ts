@@ -1,81 +1,24 @@
 /**
  * @module
- * `status`: row counts per source table, the source WAL position and replication slots. Works while `up`
- * runs in another terminal with the same --data-dir (it attaches to the running cluster).
+ * `status`: row counts per source table, the source WAL position, the slot, lag per stage, the warehouse cut
+ * and the error objects waiting. Works while `up` runs in another terminal with the same --data-dir (it
+ * attaches to the running cluster). The work is in `cli/actions/status.ts`, loaded when the command runs.
  */
 import type { Command } from 'commander';
-import pg from 'pg';
-import {
-  formatPipelineStatus,
-  type PipelineStatus,
-  readPipelineStatus,
-} from '../../local/pipeline-status.ts';
-import { redactUrl } from '../../local/url-redaction.ts';
-import { readSourceStatus, type SourceStatus } from '../../source/source-status.ts';
-import { globalOptions, withRuntime } from '../global-options.ts';
-
-/** The JSON `status --json` prints. Later stages add their own top-level keys (reader, lake, warehouse). */
-export interface StatusReport extends Partial<PipelineStatus> {
-  readonly source: SourceStatus & { readonly url: string };
-}
 
 /** Registers `status`. */
 export function register(program: Command): void {
   program
     .command('status')
-    .description('Show the source: rows per table, WAL position (pg_current_wal_lsn) and replication slots.')
+    .description(
+      'Show the source (rows per table, WAL position, slots), lag per stage, the warehouse cut and waiting errors.',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  $ totesys-stream status\n  $ totesys-stream status --json | jq .source.lsn\n',
     )
     .action(async (_options: unknown, command: Command) => {
-      const json = globalOptions(command).json === true;
-      await withRuntime(
-        command,
-        async (runtime) => {
-          const client = new pg.Client({ connectionString: runtime.sourceUrl });
-          await client.connect();
-          try {
-            const pipeline = runtime.warehouseUrl
-              ? await readPipelineStatus({
-                  sourceUrl: runtime.sourceUrl,
-                  warehouseUrl: runtime.warehouseUrl,
-                  dataDir: runtime.dataDir,
-                })
-              : undefined;
-            const report: StatusReport = {
-              source: { url: redactUrl(runtime.sourceUrl), ...(await readSourceStatus(client)) },
-              ...pipeline,
-            };
-            console.log(
-              json
-                ? JSON.stringify(report, null, 2)
-                : [formatStatus(report), ...(pipeline ? [formatPipelineStatus(pipeline)] : [])].join('\n'),
-            );
-          } finally {
-            await client.end();
-          }
-        },
-        { warehouse: true },
-      );
+      const { runStatusCommand } = await import('../actions/status.ts');
+      await runStatusCommand(command);
     });
-}
-
-function formatStatus(report: StatusReport): string {
-  const { source } = report;
-  const width = Math.max(...Object.keys(source.rows).map((table) => table.length));
-  const lines = [`source ${source.url}`, `  WAL position  ${source.lsn}`, '  rows'];
-  for (const [table, rows] of Object.entries(source.rows)) {
-    lines.push(
-      `    ${table.padEnd(width)}  ${rows === null ? '(no table: run seed or up)' : rows.toLocaleString('en-GB')}`,
-    );
-  }
-  if (source.slots.length === 0) lines.push('  replication slots: none');
-  for (const slot of source.slots) {
-    lines.push(
-      `  slot ${slot.name} (${slot.plugin ?? 'physical'}, ${slot.active ? 'active' : 'inactive'}) ` +
-        `confirmed ${slot.confirmedFlushLsn ?? '-'}, ${slot.lagBytes ?? '-'} bytes behind`,
-    );
-  }
-  return lines.join('\n');
 }

@@ -1,25 +1,11 @@
 /**
  * @module
  * `up`: the whole local pipeline in one command. Starts (or attaches to) the databases, migrates both, seeds
- * an empty source, then runs the services (today the live simulator; later the reader, local Firehose and
- * loader) until Ctrl-C, printing a one-line status every few seconds. Stops everything cleanly, including
- * the embedded cluster when this process started it.
+ * an empty source, then runs the reader, local Firehose, loader and simulator until Ctrl-C, printing a
+ * one-line status every few seconds. The work is in `cli/actions/up.ts`, loaded when the command runs.
  */
 import type { Command } from 'commander';
-import pg from 'pg';
-import type { LocalPipelineOptions } from '../../local/pipeline.ts';
-import { pipelineService } from '../../local/pipeline-service.ts';
-import type { Runtime } from '../../local/runtime-config.ts';
-import { terminalLog } from '../../local/terminal-log.ts';
-import { redactUrl } from '../../local/url-redaction.ts';
-import { firstNonEmptyTable } from '../../source/empty-source.ts';
-import { seedSource } from '../../source/seed/seed-source.ts';
-import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
-import { migrateSource } from '../../source/source-migration.ts';
-import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
-import { globalOptions, positiveNumber, runtimeFor, wholeNumber } from '../global-options.ts';
-import { progressReporter, snapshotProgressReporter } from '../progress.ts';
-import { runServices, type Service, stopSignal } from '../services.ts';
+import { positiveNumber, wholeNumber } from '../global-options.ts';
 
 /** Options of `up`. */
 export interface UpOptions {
@@ -53,131 +39,7 @@ export function register(program: Command): void {
         '  $ totesys-stream up --source-url postgres://user@db.example.com/totesys --warehouse-url postgres://user@wh/warehouse\n',
     )
     .action(async (options: UpOptions, command: Command) => {
-      const signal = stopSignal();
-      const runtime = await runtimeFor(command);
-      try {
-        await prepareDatabases(runtime, options, signal, globalOptions(command).progress);
-        if (signal.aborted) return;
-        const failure = new AbortController();
-        const services = upServices(runtime, options, (error) => failure.abort(error), {
-          onSnapshotProgress: snapshotProgressReporter(globalOptions(command).progress),
-        });
-        console.log(
-          `totesys-stream is up. Source ${redactUrl(runtime.sourceUrl)}, warehouse ${redactUrl(runtime.warehouseUrl)}.` +
-            ' Press Ctrl-C to stop.',
-        );
-        await runServices(services, {
-          signal: AbortSignal.any([signal, failure.signal]),
-          statusIntervalMs: options.statusInterval * 1000,
-          print: (line) => console.log(line),
-        });
-        if (failure.signal.aborted) throw failure.signal.reason;
-      } finally {
-        await runtime.close();
-        console.log(runtime.cluster?.startedHere ? 'Stopped (embedded PostgreSQL stopped).' : 'Stopped.');
-      }
+      const { runUpCommand } = await import('../actions/up.ts');
+      await runUpCommand(options, command);
     });
-}
-
-/** Migrates both databases and seeds the source when it is empty. */
-async function prepareDatabases(
-  runtime: Runtime,
-  options: UpOptions,
-  signal: AbortSignal,
-  progressFlag?: boolean,
-): Promise<void> {
-  const source = new pg.Client({ connectionString: runtime.sourceUrl });
-  const warehouse = new pg.Client({ connectionString: runtime.warehouseUrl });
-  await source.connect();
-  try {
-    await warehouse.connect();
-    await migrateWarehouse(warehouse);
-    // An external source belongs to its application: `up` never creates tables in it or fills it with demo
-    // data (`seed` and `import` do that when asked). The embedded one is ours to prepare.
-    if (!sourceIsEmbedded(runtime)) return;
-    await migrateSource(source);
-    if ((await firstNonEmptyTable(source)) === undefined) {
-      const progress = progressReporter(progressFlag);
-      const result = await seedSource(source, {
-        scale: options.scale,
-        seed: options.seed,
-        signal,
-        onProgress: (p) => progress.update(`seeding ${p.table}`, p.rows, p.elapsedMs),
-      });
-      progress.done();
-      console.log(
-        `Seeded an empty source: ${result.totalRows.toLocaleString('en-GB')} rows (scale ${options.scale}).`,
-      );
-    }
-  } finally {
-    await warehouse.end().catch(() => undefined);
-    await source.end();
-  }
-}
-
-/** True when the source is the embedded cluster's `totesys` database rather than one given by URL. */
-function sourceIsEmbedded(runtime: Runtime): boolean {
-  return runtime.cluster !== undefined && runtime.sourceUrl === runtime.cluster.sourceUrl;
-}
-
-/**
- * The services `up` runs, in start order. Later stages add theirs here (reader, local Firehose, loader).
- */
-export function upServices(
-  runtime: Runtime,
-  options: UpOptions,
-  onFailure: (error: Error) => void,
-  extra: Pick<LocalPipelineOptions, 'onSnapshotProgress'> = {},
-): Service[] {
-  const services: Service[] = [sourceWatch(runtime.sourceUrl)];
-  // The reader, local Firehose and loader start before the simulator, so the snapshot comes first.
-  services.push(
-    pipelineService(
-      {
-        sourceUrl: runtime.sourceUrl,
-        warehouseUrl: runtime.warehouseUrl,
-        dataDir: runtime.dataDir,
-        // Every warning and error reaches the terminal (stderr), as readable lines.
-        log: terminalLog(),
-        ...extra,
-      },
-      onFailure,
-    ),
-  );
-  if (options.simulate) services.push(simulatorService(runtime.sourceUrl, options, onFailure));
-  return services;
-}
-
-/** Reports the source WAL position in the status line. */
-function sourceWatch(sourceUrl: string): Service {
-  const client = new pg.Client({ connectionString: sourceUrl });
-  // A lost connection only costs the status fragment (the query fails); it must not crash `up`.
-  client.on('error', () => undefined);
-  return {
-    name: 'source watch',
-    async start() {
-      await client.connect();
-    },
-    stop: () => client.end(),
-    async status() {
-      const result = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-      return `source LSN ${result.rows[0]?.lsn ?? '?'}`;
-    },
-  };
-}
-
-function simulatorService(sourceUrl: string, options: UpOptions, onFailure: (error: Error) => void): Service {
-  const simulator = new Simulator({ sourceUrl, rate: options.rate, seed: options.seed, onError: onFailure });
-  return {
-    name: 'simulator',
-    start: () => simulator.start(),
-    async stop() {
-      console.log(formatSummary(await simulator.stop()));
-    },
-    status() {
-      const summary = simulator.summary();
-      const seconds = summary.elapsedMs / 1000;
-      return `simulator ${summary.totalChanges} changes (${(seconds > 0 ? summary.totalChanges / seconds : 0).toFixed(1)}/s)`;
-    },
-  };
 }

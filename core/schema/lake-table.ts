@@ -31,6 +31,14 @@ export const LAKE_TABLE_NAMES = [
   'department',
 ] as const;
 
+/** Where a lake table's data lives and how it is partitioned (from Glue on AWS, the lake directory offline). */
+export interface LakeTableLocation {
+  readonly table: LakeTableName;
+  /** `s3://bucket/prefix/` on AWS, an absolute directory offline. */
+  readonly location: string;
+  readonly partitionColumn: 'dt';
+}
+
 /** The name of a lake table. */
 export type LakeTableName = (typeof LAKE_TABLE_NAMES)[number];
 

@@ -20,7 +20,13 @@ import type { LakeColumn, LakeTable, LakeTableName } from './lake-table.ts';
 import type { SourceTableName } from './source-tables.ts';
 
 export { DT_PROJECTION, METADATA_COLUMNS, PARTITION_COLUMN } from './lake-metadata-columns.ts';
-export type { LakeColumn, LakeColumnType, LakeTable, LakeTableName } from './lake-table.ts';
+export type {
+  LakeColumn,
+  LakeColumnType,
+  LakeTable,
+  LakeTableLocation,
+  LakeTableName,
+} from './lake-table.ts';
 export { LAKE_TABLE_NAMES } from './lake-table.ts';
 
 /** The Glue database that holds the lake tables. */

@@ -21,7 +21,7 @@ import {
   type WarehouseTableName,
 } from '../../core/schema/warehouse-tables.ts';
 import { readerConnection } from '../../reader/source-values.ts';
-import { ReconcileSourceError, SourceAtCut } from './source-at-cut.ts';
+import { ReconcileError, SourceAtCut } from './source-at-cut.ts';
 import { sourceStar } from './source-star.ts';
 import { compareTable, type Difference } from './star-comparison.ts';
 import {
@@ -32,7 +32,7 @@ import {
   warehouseRows,
 } from './warehouse-star.ts';
 
-export { ReconcileSourceError } from './source-at-cut.ts';
+export { ReconcileError } from './source-at-cut.ts';
 export type { Difference, DifferenceKind } from './star-comparison.ts';
 
 /** The comparison of one table. */
@@ -64,7 +64,7 @@ export interface ReconcileOptions {
   readonly publication: string;
   /**
    * Brings the warehouse's cut to at least `lsn` (runs the pipeline, or waits for the one running). Also run
-   * first, with the source's current position, when the publication does not exist yet.
+   * first with `lsn` 0 when the publication does not exist yet: running the pipeline creates it.
    */
   catchUp(lsn: Lsn): Promise<void>;
 }
@@ -87,7 +87,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       await warehouse.query<{ lsn: string }>('SELECT lsn::text AS lsn FROM pipeline.cut WHERE id = 1')
     ).rows[0]?.lsn;
     if (cut === undefined) {
-      throw new ReconcileSourceError('The warehouse has no cut yet: run `totesys-stream sync` first.');
+      throw new ReconcileError('The warehouse has no cut yet: run `totesys-stream sync` first.');
     }
     const replayedChanges = await source.replayTo(BigInt(cut));
     const { differences, rows } = await compareStar(source, warehouse);

@@ -17,9 +17,9 @@ import { ReplayedChanges, type TableChanges } from './replayed-changes.ts';
 /** Messages per read of the slot (a read ends at a transaction boundary past this many). */
 const CHANGES_PER_READ = 10_000;
 
-/** Reconcile cannot read the source as of the cut; the message says what to do. */
-export class ReconcileSourceError extends Error {
-  override readonly name = 'ReconcileSourceError';
+/** Reconcile cannot compare source and warehouse at one cut; the message says what to do. */
+export class ReconcileError extends Error {
+  override readonly name = 'ReconcileError';
 }
 
 /** The source copied at a snapshot, replayable up to a later LSN. */
@@ -56,7 +56,7 @@ export class SourceAtCut {
     } catch (error) {
       await session.end().catch(() => undefined);
       await snapshot.close();
-      throw new ReconcileSourceError(
+      throw new ReconcileError(
         `Could not copy the source tables under reconcile's snapshot: ${(error as Error).message}. ` +
           'The role needs SELECT on the 11 tables and TEMP on the source database.',
         { cause: error },
@@ -81,7 +81,7 @@ export class SourceAtCut {
    */
   async replayTo(cut: Lsn): Promise<number> {
     if (cut + 1n < this.snapshotLsn) {
-      throw new ReconcileSourceError(
+      throw new ReconcileError(
         `The warehouse's cut ${formatLsn(cut)} is before reconcile's source snapshot ` +
           `${formatLsn(this.snapshotLsn)}: the source cannot be read as of it. Let the pipeline catch up.`,
       );

@@ -3,7 +3,7 @@
  * The growing tables of a seeded source (design, sales_order, purchase_order, transaction, payment), generated
  * day by day and streamed: at `--scale 100` there are millions of rows, and none are kept in memory.
  *
- * How the live data behaves (reference §4), which this reproduces:
+ * How the live totesys data behaves, which this reproduces:
  * - weekday orders between 08:00 and 18:59 (ms precision), about 2.3 sales per purchase;
  * - every order creates exactly one transaction and one payment in the same transaction (same created_at),
  *   with the order's counterparty, currency and agreed payment date, amount = quantity x price (2 dp),

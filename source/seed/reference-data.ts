@@ -1,7 +1,7 @@
 /**
  * @module
  * The small tables of a seeded source: the static tables exactly as the live totesys database holds them
- * (reference §1.4), and realistic staff, addresses and counterparties made with a seeded faker.
+ * (`currency`, `department`, `payment_type`), and realistic staff, addresses and counterparties made with a seeded faker.
  */
 import { base, en, Faker } from '@faker-js/faker';
 import type { SeededRandom } from './seeded-random.ts';

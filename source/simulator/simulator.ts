@@ -64,126 +64,128 @@ const TOTAL_WEIGHT = KINDS.reduce((sum, kind) => sum + ACTIVITY_WEIGHTS[kind], 0
  * const summary = await simulator.stop();
  */
 export class Simulator {
-  private readonly options: SimulatorOptions;
-  private readonly random: SeededRandom;
-  private readonly faker: Faker;
-  private client: pg.Client | undefined;
-  private context: { -readonly [K in keyof ActivityContext]: ActivityContext[K] } | undefined;
-  private loop: Promise<void> | undefined;
-  private readonly abort = new AbortController();
-  private startedAt = 0;
-  private changes = Object.fromEntries(KINDS.map((kind) => [kind, 0])) as Record<ActivityKind, number>;
-  private skipped = 0;
-  private transactions = 0;
-  private retries = 0;
+  readonly #options: SimulatorOptions;
+  readonly #random: SeededRandom;
+  readonly #faker: Faker;
+  #client: pg.Client | undefined;
+  #context: { -readonly [K in keyof ActivityContext]: ActivityContext[K] } | undefined;
+  #loop: Promise<void> | undefined;
+  readonly #abort = new AbortController();
+  #startedAt = 0;
+  #changes = Object.fromEntries(KINDS.map((kind) => [kind, 0])) as Record<ActivityKind, number>;
+  #skipped = 0;
+  #transactions = 0;
+  #retries = 0;
 
   constructor(options: SimulatorOptions) {
-    this.options = options;
-    this.random = new SeededRandom(options.seed ?? 1);
-    this.faker = new Faker({ locale: [en, base] });
-    this.faker.seed(options.seed ?? 1);
+    this.#options = options;
+    this.#random = new SeededRandom(options.seed ?? 1);
+    this.#faker = new Faker({ locale: [en, base] });
+    this.#faker.seed(options.seed ?? 1);
   }
 
   /** Connects and reads the ids to pick from; call before {@link step} or {@link start}. */
   async connect(): Promise<void> {
-    if (this.client) return;
-    const client = new pg.Client({ connectionString: this.options.sourceUrl });
+    if (this.#client) return;
+    const client = new pg.Client({ connectionString: this.#options.sourceUrl });
     // A connection lost between queries surfaces here; without a listener it would crash the process.
     client.on('error', (error) => {
-      if (!this.abort.signal.aborted) this.options.onError?.(error);
+      if (!this.#abort.signal.aborted) this.#options.onError?.(error);
     });
     await client.connect();
-    this.client = client;
-    this.context = { client, random: this.random, faker: this.faker, ids: await loadSourceIds(client) };
-    this.startedAt = performance.now();
+    this.#client = client;
+    this.#context = { client, random: this.#random, faker: this.#faker, ids: await loadSourceIds(client) };
+    this.#startedAt = performance.now();
   }
 
   /** Starts the background loop (steady rate, or burst). Returns once connected. */
   async start(): Promise<void> {
     await this.connect();
-    this.loop = (this.options.burst ? this.runBurst() : this.runSteady()).catch((error: unknown) => {
-      if (this.abort.signal.aborted) return;
-      this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    this.#loop = (this.#options.burst ? this.#runBurst() : this.#runSteady()).catch((error: unknown) => {
+      if (this.#abort.signal.aborted) return;
+      this.#options.onError?.(
+        error instanceof Error ? error : new Error('The simulator loop failed.', { cause: error }),
+      );
     });
   }
 
   /** Applies `count` changes now, in one transaction, and waits for the commit (tests, benchmarks). */
   async step(count = 1): Promise<void> {
     await this.connect();
-    await this.applyBatch(count);
+    await this.#applyBatch(count);
   }
 
   /** The counts so far. */
   summary(): SimulationSummary {
     return {
-      changes: { ...this.changes },
-      totalChanges: KINDS.reduce((sum, kind) => sum + this.changes[kind], 0),
-      skipped: this.skipped,
-      transactions: this.transactions,
-      retries: this.retries,
-      elapsedMs: this.startedAt === 0 ? 0 : performance.now() - this.startedAt,
+      changes: { ...this.#changes },
+      totalChanges: KINDS.reduce((sum, kind) => sum + this.#changes[kind], 0),
+      skipped: this.#skipped,
+      transactions: this.#transactions,
+      retries: this.#retries,
+      elapsedMs: this.#startedAt === 0 ? 0 : performance.now() - this.#startedAt,
     };
   }
 
   /** Stops after the change in flight, closes the connection and returns what was done. */
   async stop(): Promise<SimulationSummary> {
-    this.abort.abort();
-    await this.loop;
+    this.#abort.abort();
+    await this.#loop;
     const summary = this.summary();
-    await this.client?.end().catch(() => undefined);
-    this.client = undefined;
+    await this.#client?.end().catch(() => undefined);
+    this.#client = undefined;
     return summary;
   }
 
-  private async runSteady(): Promise<void> {
-    const rate = this.options.rate ?? 20;
+  async #runSteady(): Promise<void> {
+    const rate = this.#options.rate ?? 20;
     if (!(rate > 0)) throw new RangeError(`The simulator rate must be above 0 changes/s (got ${rate}).`);
     const begun = performance.now();
     let applied = 0;
-    while (!this.abort.signal.aborted) {
+    while (!this.#abort.signal.aborted) {
       const due = Math.floor(((performance.now() - begun) / 1000) * rate) - applied;
       if (due <= 0) {
         const wait = Math.max(1, ((applied + 1) / rate) * 1000 - (performance.now() - begun));
-        await delay(wait, undefined, { signal: this.abort.signal }).catch(() => undefined);
+        await delay(wait, undefined, { signal: this.#abort.signal }).catch(() => undefined);
         continue;
       }
       // Behind schedule: catch up, but one transaction per change, as the application would.
-      for (let i = 0; i < Math.min(due, 1000) && !this.abort.signal.aborted; i++) {
-        await this.applyBatch(1);
+      for (let i = 0; i < Math.min(due, 1000) && !this.#abort.signal.aborted; i++) {
+        await this.#applyBatch(1);
         applied++;
       }
     }
   }
 
-  private async runBurst(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 200;
-    while (!this.abort.signal.aborted) await this.applyBatch(batchSize);
+  async #runBurst(): Promise<void> {
+    const batchSize = this.#options.batchSize ?? 200;
+    while (!this.#abort.signal.aborted) await this.#applyBatch(batchSize);
   }
 
   /** Applies `count` changes in one transaction; the counts only move once it committed. */
-  private async applyBatch(count: number): Promise<void> {
+  async #applyBatch(count: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.tryBatch(count);
+        await this.#tryBatch(count);
         return;
       } catch (error) {
         // Several simulators on one source (benchmarks) can deadlock on the same rows, or one can delete a
         // design another still has cached: roll back, refresh the ids, and try a fresh batch.
         const code = (error as { code?: string }).code;
-        if (attempt >= MAX_ATTEMPTS || !(code && RETRIABLE_CODES.has(code)) || !this.context) throw error;
-        this.retries++;
-        this.context.ids = await loadSourceIds(this.context.client);
+        if (attempt >= MAX_ATTEMPTS || !(code && RETRIABLE_CODES.has(code)) || !this.#context) throw error;
+        this.#retries++;
+        this.#context.ids = await loadSourceIds(this.#context.client);
       }
     }
   }
 
   /** Applies `count` changes in one transaction; the counts only move once it committed. */
-  private async tryBatch(count: number): Promise<void> {
-    const context = this.context;
+  async #tryBatch(count: number): Promise<void> {
+    const context = this.#context;
     if (!context) throw new Error('The simulator is not connected; call connect() or start() first.');
     const done: ActivityKind[] = [];
     let skipped = 0;
-    const kinds = Array.from({ length: count }, () => this.pickKind());
+    const kinds = Array.from({ length: count }, () => this.#pickKind());
     await context.client.query('BEGIN');
     try {
       if (count > 1) {
@@ -208,13 +210,13 @@ export class Simulator {
       await context.client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
-    for (const kind of done) this.changes[kind]++;
-    this.skipped += skipped;
-    this.transactions++;
+    for (const kind of done) this.#changes[kind]++;
+    this.#skipped += skipped;
+    this.#transactions++;
   }
 
-  private pickKind(): ActivityKind {
-    let roll = this.random.next() * TOTAL_WEIGHT;
+  #pickKind(): ActivityKind {
+    let roll = this.#random.next() * TOTAL_WEIGHT;
     for (const kind of KINDS) {
       roll -= ACTIVITY_WEIGHTS[kind];
       if (roll < 0) return kind;

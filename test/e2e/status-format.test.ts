@@ -12,7 +12,7 @@ describe('human status output', () => {
     expect(formatLoadStatus(undefined)).toBe('warehouse: waiting for the first load');
   });
 
-  it('shows the cut in X/Y form in status while the JSON form keeps the decimal', () => {
+  it('shows the cut in X/Y form in status', () => {
     const status: PipelineStatus = {
       reader: { slot: 'totesys_stream', lagBytes: 0, active: true, lagSeconds: null, snapshotPending: [] },
       lake: { lagSeconds: {}, errorsWaiting: {} },
@@ -24,7 +24,7 @@ describe('human status output', () => {
       lag: { reader: 0, lake: null, warehouse: 0, endToEnd: null },
       endToEnd: { p50: null, p95: null, max: null },
     };
+    // The JSON form is what readPipelineStatus returns; test/e2e/cli-commands.integration.test.ts checks it.
     expect(formatPipelineStatus(status)).toContain('warehouse cut 0/3B73647 (commit');
-    expect(JSON.parse(JSON.stringify(status)).warehouse.cut.lsn).toBe('62338631');
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalFirehose } from '../../firehose/local-firehose.ts';
 import type { DeliveryStreamConfig } from '../../firehose/stream-config.ts';
 import {
@@ -8,8 +8,10 @@ import {
   openFirehose,
   pack,
   readParquet,
+  settled,
   streamConfig,
   tempDir,
+  useManualClock,
   waitFor,
 } from './firehose-fixtures.ts';
 
@@ -28,6 +30,7 @@ describe('local Firehose buffering', () => {
   });
 
   afterEach(async () => {
+    vi.useRealTimers();
     await firehose?.close({ deliver: false });
     firehose = undefined;
     await cleanup();
@@ -66,15 +69,33 @@ describe('local Firehose buffering', () => {
   });
 
   it('holds records below the size hint until the interval passes, then delivers them', async () => {
-    await start({
-      processorBuffering: { sizeInMBs: 1, intervalInSeconds: 0.05 },
-      bufferingHints: { sizeInMBs: 64, intervalInSeconds: 1 },
+    useManualClock();
+    const acceptedAt = Date.now();
+    const writtenAt: number[] = [];
+    const timed = Object.assign(store, {
+      put: async (key: string, body: Uint8Array) => {
+        writtenAt.push(Date.now());
+        await MemoryObjectStore.prototype.put.call(store, key, body);
+      },
     });
+    firehose = await openFirehose(dir, [
+      streamConfig(timed, 'currency', {
+        processorBuffering: { sizeInMBs: 1, intervalInSeconds: 0.05 },
+        bufferingHints: { sizeInMBs: 64, intervalInSeconds: 1 },
+      }),
+    ]);
     await put([1, 2]);
-    const metrics = firehose!.metrics()[0]!;
-    expect(metrics.deliveredObjects).toBe(0);
-    expect(metrics.backlogBytes).toBeGreaterThan(0);
-    await waitFor('an interval-triggered object', () => store.keys('dim_currency/').length > 0);
+    expect(firehose.metrics()[0]!.backlogBytes).toBeGreaterThan(0);
+    // Time moves only when the test moves it, 50 ms a step, and the stream's work settles between steps:
+    // the object's write time on the manual clock is when the stream decided to deliver.
+    while (writtenAt.length === 0 && Date.now() - acceptedAt < 3000) {
+      await vi.advanceTimersByTimeAsync(50);
+      await settled();
+    }
+    expect(writtenAt).toHaveLength(1);
+    expect(writtenAt[0]! - acceptedAt).toBeGreaterThanOrEqual(1000);
+    expect(writtenAt[0]! - acceptedAt).toBeLessThan(1200);
+    expect(firehose.metrics()[0]!.invocations).toBe(1);
     expect(await deliveredIds()).toEqual([1, 2]);
     await waitFor('the backlog to empty', () => firehose!.metrics()[0]!.backlogBytes === 0);
   });
@@ -113,11 +134,13 @@ describe('local Firehose buffering', () => {
   });
 
   it('reports incoming and delivered counts, and data freshness while records wait', async () => {
+    useManualClock();
     await start({ processorBuffering: NEVER, bufferingHints: NEVER });
     await put([1, 2, 3]);
-    await waitFor('the oldest record to age', () => firehose!.metrics()[0]!.dataFreshnessSeconds > 0.02);
+    await vi.advanceTimersByTimeAsync(1500);
     const waiting = firehose!.metrics()[0]!;
     expect(waiting).toMatchObject({
+      dataFreshnessSeconds: 1.5,
       streamName: STREAM,
       incomingPutRequests: 1,
       incomingRecords: 3,

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { parquetReadObjects } from 'hyparquet';
+import { vi } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
 import type { ObjectStore } from '../../core/ports/object-store.ts';
 import { LocalFirehose, type LocalFirehoseOptions } from '../../firehose/local-firehose.ts';
@@ -24,6 +25,20 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 
 export { MemoryObjectStore } from '../../testing/memory-object-store.ts';
 export { waitFor } from '../support/wait-for.ts';
+
+/**
+ * Puts the clock the local Firehose reads (`Date`, `setTimeout`) in the test's hands: time moves only with
+ * `vi.advanceTimersByTimeAsync`, so buffering intervals are tested without waiting for them. File I/O and
+ * `setImmediate` stay real; `waitFor` keeps the real clock. Undo with `vi.useRealTimers()`.
+ */
+export function useManualClock(): void {
+  vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+}
+
+/** Lets work already started run on (a few real turns of the event loop, I/O callbacks included). */
+export async function settled(turns = 5): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 /** Rows of a Parquet file, read by hyparquet. */
 export async function readParquet(body: Uint8Array): Promise<Record<string, unknown>[]> {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { migrateSource } from '../../source/source-migration.ts';
+import { NoTestClusterError } from './no-postgres.ts';
 
 /** A database made for one test: its URL and a function that drops it. */
 export interface TestDatabase {
@@ -14,9 +15,16 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** The run's cluster superuser URL; throws {@link NoTestClusterError} in the `unit` project. */
+export function adminUrl(): string {
+  const url = inject('pgAdminUrl');
+  if (!url) throw new NoTestClusterError();
+  return url;
+}
+
 /** The run's cluster superuser URL for another database name. */
 export function clusterUrl(database: string): string {
-  const url = new URL(inject('pgAdminUrl'));
+  const url = new URL(adminUrl());
   url.pathname = `/${database}`;
   return url.toString();
 }
@@ -60,5 +68,5 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
 }
 
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  return withClient(inject('pgAdminUrl'), work);
+  return withClient(adminUrl(), work);
 }

@@ -167,7 +167,7 @@ function expectNewlineTerminated(text: string): void {
   if (!text.endsWith('\n')) throw new Error('output data is not newline-terminated');
 }
 
-/** A Direct PUT invocation (aws-contracts.md 1.1): no `sourceKinesisStreamArn`, no `kinesisRecordMetadata`. */
+/** A Direct PUT invocation (the event Firehose sends a transformation Lambda): no `sourceKinesisStreamArn`, no `kinesisRecordMetadata`. */
 export function directPutEvent(datas: readonly string[]): FirehoseTransformationEvent {
   return {
     invocationId: '2b4d1ad9-2f48-94bd-a088-767c317e994a',

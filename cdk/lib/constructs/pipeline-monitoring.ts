@@ -1,6 +1,6 @@
 /**
  * @module
- * What on-call watches: one alarm per lag figure of architecture section 8 (metrics the Lambdas publish in
+ * What on-call watches: one alarm per lag figure of the README's Watching lag (metrics the Lambdas publish in
  * embedded metric format, names from core/operations.ts), Firehose freshness and failures per stream, failed
  * records landing under errors/, Lambda errors and throttles, the source's replication slot and free storage;
  * all on one dashboard and notifying one SNS topic.
@@ -139,7 +139,7 @@ export class PipelineMonitoring extends Construct {
         dimensionsMap: { [SERVICE_DIMENSION]: service, ...dimensions },
       });
 
-    // Lag figures (architecture section 8).
+    // Lag figures (README, Watching lag).
     const readerLag = pipeline(SERVICES.reader, METRICS.reader.lagSeconds, 'Maximum');
     const slotLag = pipeline(SERVICES.reader, METRICS.reader.slotLagBytes, 'Maximum');
     const warehouseLag = pipeline(SERVICES.loader, METRICS.warehouse.lagSeconds, 'Maximum');

@@ -2,7 +2,7 @@
  * @module
  * One Firehose delivery stream for one source table: Direct PUT, the transformation Lambda, dynamic
  * partitioning on the Lambda's `dt` key, and JSON to Parquet conversion with the table's own Glue schema.
- * One stream per table because conversion takes exactly one schema per stream (architecture section 4).
+ * One stream per table because conversion takes exactly one schema per stream (README, How the data flows).
  */
 import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV } from '../../../core/operations.ts';
+import { ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
 import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
@@ -143,7 +143,7 @@ export class WarehouseLoader extends Construct {
     for (const statement of policy) this.fn.addToRolePolicy(statement);
     this.schedule = new ScheduledInvoke(this, 'Schedule', {
       fn: this.fn,
-      rate: props.rate ?? Duration.minutes(1),
+      rate: props.rate ?? Duration.millis(LOADER_INTERVAL_MS.aws),
       description: 'Load the totesys warehouse from the lake',
     });
     acknowledge(this.fn, [

@@ -7,7 +7,7 @@ import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps 
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
-import { DEFAULTS } from '../../../core/operations.ts';
+import { DEFAULTS, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
@@ -175,7 +175,7 @@ export class IngestStack extends Stack {
       sourceDbInstanceIdentifier: network.sourceDbInstanceIdentifier,
       alarmEmail: props.alarmEmail,
       thresholds: props.thresholds,
-      loaderRate: props.loaderRate ?? Duration.minutes(1),
+      loaderRate: props.loaderRate ?? Duration.millis(LOADER_INTERVAL_MS.aws),
       reservedConcurrency: props.reservedConcurrency ?? false,
     });
 

@@ -1,6 +1,6 @@
 import type { LakeTable } from '../lake-table.ts';
 
-/** Sales orders, one row per committed version (the brief's history rule). */
+/** Sales orders, one row per committed version (the warehouse keeps every version). */
 export const factSalesOrder: LakeTable = {
   name: 'fact_sales_order',
   source: 'sales_order',

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pipelinePaths } from '../../local/pipeline.ts';
+import { pipelinePaths } from '../../local/data-dir-layout.ts';
 import { pendingResnapshots, requestedTables } from '../../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
 import { runCli } from './run-cli.ts';

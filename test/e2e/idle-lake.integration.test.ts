@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
-import { LOCAL_LAKE_BUCKET, LocalPipeline, pipelinePaths } from '../../local/pipeline.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts';
+import { LocalPipeline } from '../../local/pipeline.ts';
 import { currentSourceLsn } from '../../local/sync.ts';
 import { createTestDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
 import { waitFor } from '../support/wait-for.ts';

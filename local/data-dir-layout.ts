@@ -1,6 +1,8 @@
 /**
  * @module
- * Where the local pipeline keeps everything under its data directory.
+ * What lives where under a data dir (`--data-dir`, default `.totesys-stream`): the reader's state, the lake
+ * directory laid out like the bucket, and the Firehose spool. Every command that reads one of them (`status`,
+ * `query`, `resnapshot`) finds it here without loading the pipeline.
  */
 import { join } from 'node:path';
 

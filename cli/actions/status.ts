@@ -1,0 +1,72 @@
+/**
+ * @module
+ * What `status` does (its options and help are in `cli/commands/status.ts`).
+ */
+import type { Command } from 'commander';
+import pg from 'pg';
+import {
+  formatPipelineStatus,
+  type PipelineStatus,
+  readPipelineStatus,
+} from '../../local/pipeline-status.ts';
+import { redactUrl } from '../../local/url-redaction.ts';
+import { readSourceStatus, type SourceStatus } from '../../source/source-status.ts';
+import { withRuntime } from '../command-runtime.ts';
+import { globalOptions } from '../global-options.ts';
+
+/** The JSON `status --json` prints. */
+export interface StatusReport extends Partial<PipelineStatus> {
+  readonly source: SourceStatus & { readonly url: string };
+}
+
+/** Prints the status of the source and, when there is a warehouse, of every stage. */
+export async function runStatusCommand(command: Command): Promise<void> {
+  const json = globalOptions(command).json === true;
+  await withRuntime(
+    command,
+    async (runtime) => {
+      const client = new pg.Client({ connectionString: runtime.sourceUrl });
+      await client.connect();
+      try {
+        const pipeline = runtime.warehouseUrl
+          ? await readPipelineStatus({
+              sourceUrl: runtime.sourceUrl,
+              warehouseUrl: runtime.warehouseUrl,
+              dataDir: runtime.dataDir,
+            })
+          : undefined;
+        const report: StatusReport = {
+          source: { url: redactUrl(runtime.sourceUrl), ...(await readSourceStatus(client)) },
+          ...pipeline,
+        };
+        console.log(
+          json
+            ? JSON.stringify(report, null, 2)
+            : [formatStatus(report), ...(pipeline ? [formatPipelineStatus(pipeline)] : [])].join('\n'),
+        );
+      } finally {
+        await client.end();
+      }
+    },
+    { warehouse: true },
+  );
+}
+
+function formatStatus(report: StatusReport): string {
+  const { source } = report;
+  const width = Math.max(...Object.keys(source.rows).map((table) => table.length));
+  const lines = [`source ${source.url}`, `  WAL position  ${source.lsn}`, '  rows'];
+  for (const [table, rows] of Object.entries(source.rows)) {
+    lines.push(
+      `    ${table.padEnd(width)}  ${rows === null ? '(no table: run seed or up)' : rows.toLocaleString('en-GB')}`,
+    );
+  }
+  if (source.slots.length === 0) lines.push('  replication slots: none');
+  for (const slot of source.slots) {
+    lines.push(
+      `  slot ${slot.name} (${slot.plugin ?? 'physical'}, ${slot.active ? 'active' : 'inactive'}) ` +
+        `confirmed ${slot.confirmedFlushLsn ?? '-'}, ${slot.lagBytes ?? '-'} bytes behind`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,152 @@
+/**
+ * @module
+ * What `up` does (its options and help are in `cli/commands/up.ts`): prepares the databases, then runs the
+ * services until Ctrl-C. Stops everything cleanly, including the embedded cluster when this process started it.
+ */
+import type { Command } from 'commander';
+import pg from 'pg';
+import type { LocalPipelineOptions } from '../../local/pipeline.ts';
+import { pipelineService } from '../../local/pipeline-service.ts';
+import type { Runtime } from '../../local/runtime-config.ts';
+import { terminalLog } from '../../local/terminal-log.ts';
+import { redactUrl } from '../../local/url-redaction.ts';
+import { firstNonEmptyTable } from '../../source/empty-source.ts';
+import { seedSource } from '../../source/seed/seed-source.ts';
+import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
+import { currentWalLsn } from '../../source/source-inspector.ts';
+import { migrateSource } from '../../source/source-migration.ts';
+import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
+import { runtimeFor } from '../command-runtime.ts';
+import type { UpOptions } from '../commands/up.ts';
+import { globalOptions } from '../global-options.ts';
+import { progressReporter, snapshotProgressReporter } from '../progress.ts';
+import { runServices, type Service, stopSignal } from '../services.ts';
+
+/** Runs everything until Ctrl-C (or until a service fails). */
+export async function runUpCommand(options: UpOptions, command: Command): Promise<void> {
+  const signal = stopSignal();
+  const runtime = await runtimeFor(command);
+  try {
+    await prepareDatabases(runtime, options, signal, globalOptions(command).progress);
+    if (signal.aborted) return;
+    const failure = new AbortController();
+    const services = upServices(runtime, options, (error) => failure.abort(error), {
+      onSnapshotProgress: snapshotProgressReporter(globalOptions(command).progress),
+    });
+    console.log(
+      `totesys-stream is up. Source ${redactUrl(runtime.sourceUrl)}, warehouse ${redactUrl(runtime.warehouseUrl)}.` +
+        ' Press Ctrl-C to stop.',
+    );
+    await runServices(services, {
+      signal: AbortSignal.any([signal, failure.signal]),
+      statusIntervalMs: options.statusInterval * 1000,
+      print: (line) => console.log(line),
+    });
+    if (failure.signal.aborted) throw failure.signal.reason;
+  } finally {
+    await runtime.close();
+    console.log(runtime.cluster?.startedHere ? 'Stopped (embedded PostgreSQL stopped).' : 'Stopped.');
+  }
+}
+
+/** Migrates both databases and seeds the source when it is empty. */
+async function prepareDatabases(
+  runtime: Runtime,
+  options: UpOptions,
+  signal: AbortSignal,
+  progressFlag?: boolean,
+): Promise<void> {
+  const source = new pg.Client({ connectionString: runtime.sourceUrl });
+  const warehouse = new pg.Client({ connectionString: runtime.warehouseUrl });
+  await source.connect();
+  try {
+    await warehouse.connect();
+    await migrateWarehouse(warehouse);
+    // An external source belongs to its application: `up` never creates tables in it or fills it with demo
+    // data (`seed` and `import` do that when asked). The embedded one is ours to prepare.
+    if (!sourceIsEmbedded(runtime)) return;
+    await migrateSource(source);
+    if ((await firstNonEmptyTable(source)) === undefined) {
+      const progress = progressReporter(progressFlag);
+      const result = await seedSource(source, {
+        scale: options.scale,
+        seed: options.seed,
+        signal,
+        onProgress: (p) => progress.update(`seeding ${p.table}`, p.rows, p.elapsedMs),
+      });
+      progress.done();
+      console.log(
+        `Seeded an empty source: ${result.totalRows.toLocaleString('en-GB')} rows (scale ${options.scale}).`,
+      );
+    }
+  } finally {
+    await warehouse.end().catch(() => undefined);
+    await source.end();
+  }
+}
+
+/** True when the source is the embedded cluster's `totesys` database rather than one given by URL. */
+function sourceIsEmbedded(runtime: Runtime): boolean {
+  return runtime.cluster !== undefined && runtime.sourceUrl === runtime.cluster.sourceUrl;
+}
+
+/**
+ * The services `up` runs, in start order.
+ */
+export function upServices(
+  runtime: Runtime,
+  options: UpOptions,
+  onFailure: (error: Error) => void,
+  extra: Pick<LocalPipelineOptions, 'onSnapshotProgress'> = {},
+): Service[] {
+  const services: Service[] = [sourceWatch(runtime.sourceUrl)];
+  // The reader, local Firehose and loader start before the simulator, so the snapshot comes first.
+  services.push(
+    pipelineService(
+      {
+        sourceUrl: runtime.sourceUrl,
+        warehouseUrl: runtime.warehouseUrl,
+        dataDir: runtime.dataDir,
+        // Every warning and error reaches the terminal (stderr), as readable lines.
+        log: terminalLog(),
+        ...extra,
+      },
+      onFailure,
+    ),
+  );
+  if (options.simulate) services.push(simulatorService(runtime.sourceUrl, options, onFailure));
+  return services;
+}
+
+/** Reports the source WAL position in the status line. */
+function sourceWatch(sourceUrl: string): Service {
+  const client = new pg.Client({ connectionString: sourceUrl });
+  // A lost connection only costs the status fragment (the query fails); it must not crash `up`.
+  client.on('error', () => undefined);
+  return {
+    name: 'source watch',
+    async start() {
+      await client.connect();
+    },
+    stop: () => client.end(),
+    async status() {
+      return `source LSN ${await currentWalLsn(client)}`;
+    },
+  };
+}
+
+function simulatorService(sourceUrl: string, options: UpOptions, onFailure: (error: Error) => void): Service {
+  const simulator = new Simulator({ sourceUrl, rate: options.rate, seed: options.seed, onError: onFailure });
+  return {
+    name: 'simulator',
+    start: () => simulator.start(),
+    async stop() {
+      console.log(formatSummary(await simulator.stop()));
+    },
+    status() {
+      const summary = simulator.summary();
+      const seconds = summary.elapsedMs / 1000;
+      return `simulator ${summary.totalChanges} changes (${(seconds > 0 ? summary.totalChanges / seconds : 0).toFixed(1)}/s)`;
+    },
+  };
+}

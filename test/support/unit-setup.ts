@@ -1,0 +1,4 @@
+// Setup file of the `unit` project: no PostgreSQL in this layer (see no-postgres.ts).
+import { refusePostgresConnections } from './no-postgres.ts';
+
+refusePostgresConnections();
