@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeErrorChain } from '../core/error-chain.ts';
 import packageJson from '../package.json' with { type: 'json' };
+import * as compactCommand from './commands/compact.ts';
 import * as importCommand from './commands/import.ts';
 import * as queryCommand from './commands/query.ts';
 import * as reconcileCommand from './commands/reconcile.ts';
@@ -30,6 +31,7 @@ const COMMANDS: readonly { register(program: Command): void }[] = [
   queryCommand,
   reconcileCommand,
   resnapshotCommand,
+  compactCommand,
 ];
 
 /** Builds the program (exported for tests). */

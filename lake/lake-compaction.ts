@@ -28,11 +28,14 @@ import type { Log } from '../core/ports/log.ts';
 import type { ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
 import type { RoundLog } from '../core/ports/round-log.ts';
 import { type StateStore, stateKey } from '../core/ports/state-store.ts';
-import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName, lakeColumns } from '../core/schema/lake-tables.ts';
+import {
+  LAKE_TABLE_NAMES,
+  LAKE_TABLES,
+  type LakeTableName,
+  lakeColumns,
+} from '../core/schema/lake-tables.ts';
 import { openLakeParquet } from './lake-parquet-reader.ts';
 import { LakeParquetStream, type ParquetCell } from './parquet-writer.ts';
-
-
 
 /** One output object of a plan and the objects it replaces. */
 export interface PlannedOutput {
@@ -91,7 +94,10 @@ export interface CompactionOutcome {
  * One compaction run: finishes a plan a previous run left, then plans and carries out a new one. Safe to run
  * again after a crash at any point; never run two at once (callers take the `lake/compactor` lease).
  */
-export async function compactLake(deps: CompactionDeps, options: CompactionOptions): Promise<CompactionOutcome> {
+export async function compactLake(
+  deps: CompactionDeps,
+  options: CompactionOptions,
+): Promise<CompactionOutcome> {
   const now = deps.now ?? Date.now;
   let written = 0;
   let deleted = 0;
@@ -101,17 +107,33 @@ export async function compactLake(deps: CompactionDeps, options: CompactionOptio
     written += finished.written;
     deleted += finished.deleted;
     if (finished.deleteAfter !== undefined) {
-      return { status: 'waiting', objectsWritten: written, objectsDeleted: deleted, partitions: 0, deleteAfter: finished.deleteAfter };
+      return {
+        status: 'waiting',
+        objectsWritten: written,
+        objectsDeleted: deleted,
+        partitions: 0,
+        deleteAfter: finished.deleteAfter,
+      };
     }
   }
   if (options.cutLsn === null) {
-    return { status: written + deleted > 0 ? 'compacted' : 'nothing-to-do', objectsWritten: written, objectsDeleted: deleted, partitions: 0 };
+    return {
+      status: written + deleted > 0 ? 'compacted' : 'nothing-to-do',
+      objectsWritten: written,
+      objectsDeleted: deleted,
+      partitions: 0,
+    };
   }
   // Prove the cut in the lake before any watermark at or below it goes (see the module comment).
   await deps.roundLog.pruneThrough(options.cutLsn);
   const plan = await planCompaction(deps.store, options);
   if (plan.outputs.length === 0) {
-    return { status: written + deleted > 0 ? 'compacted' : 'nothing-to-do', objectsWritten: written, objectsDeleted: deleted, partitions: 0 };
+    return {
+      status: written + deleted > 0 ? 'compacted' : 'nothing-to-do',
+      objectsWritten: written,
+      objectsDeleted: deleted,
+      partitions: 0,
+    };
   }
   await deps.state.put(COMPACTION_PLAN_KEY, plan);
   const done = await carryOut(deps, plan, options.graceMs, now);
@@ -125,7 +147,10 @@ export async function compactLake(deps: CompactionDeps, options: CompactionOptio
 }
 
 /** The objects a run would merge now: per partition, the small ones wholly at or below the cut. */
-export async function planCompaction(store: ObjectStore, options: CompactionOptions): Promise<CompactionPlan> {
+export async function planCompaction(
+  store: ObjectStore,
+  options: CompactionOptions,
+): Promise<CompactionPlan> {
   const cut = options.cutLsn ?? -1n;
   const target = options.targetObjectBytes;
   const id = `${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
@@ -207,7 +232,11 @@ async function carryOut(
  * Merges one output's inputs into it, row group by row group, leaving out watermarks at or below the plan's
  * cut. An output that would hold no row (inputs of watermarks only) is not written. True when it was written.
  */
-async function writeOutput(deps: CompactionDeps, plan: CompactionPlan, output: PlannedOutput): Promise<boolean> {
+async function writeOutput(
+  deps: CompactionDeps,
+  plan: CompactionPlan,
+  output: PlannedOutput,
+): Promise<boolean> {
   const name = tableOfKey(output.key);
   const table = LAKE_TABLES[name];
   const cut = BigInt(plan.cutLsn);
@@ -234,7 +263,8 @@ async function writeOutput(deps: CompactionDeps, plan: CompactionPlan, output: P
         keep.push(row);
       }
       if (keep.length === ops.length) stream.append(group);
-      else if (keep.length > 0) stream.append(group.map((cells) => keep.map((row) => cells[row] as ParquetCell)));
+      else if (keep.length > 0)
+        stream.append(group.map((cells) => keep.map((row) => cells[row] as ParquetCell)));
     }
   }
   if (stream.rows === 0) return false;

@@ -61,9 +61,7 @@ export async function openLakeParquet(
   // Unscaled decimals: without their DECIMAL annotation hyparquet returns the stored integer or bytes.
   const rawMetadata: FileMetaData = {
     ...metadata,
-    schema: metadata.schema.map((element) =>
-      isDecimal(element) ? withoutAnnotation(element) : element,
-    ),
+    schema: metadata.schema.map((element) => (isDecimal(element) ? withoutAnnotation(element) : element)),
   };
   const rows = Number(metadata.num_rows);
   const maxLsn = rows === 0 ? null : (lsnStatistic(metadata) ?? (await readMaxLsn(file, rawMetadata)));

@@ -38,7 +38,10 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
   const paths = pipelinePaths(options.dataDir);
   const schedule = COMPACTION_SCHEDULE.local;
   const graceMs = schedule.graceSeconds * 1000;
-  const lease = await new FileLeaseStore(join(paths.state, 'leases')).acquire(COMPACTOR_LEASE, graceMs + 10 * 60_000);
+  const lease = await new FileLeaseStore(join(paths.state, 'leases')).acquire(
+    COMPACTOR_LEASE,
+    graceMs + 10 * 60_000,
+  );
   if (!lease) return { status: 'busy' };
   try {
     const store = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);

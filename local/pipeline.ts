@@ -215,7 +215,14 @@ export class LocalPipeline {
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, minutes * 60_000);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
       if (signal.aborted) break;
       try {
@@ -227,7 +234,10 @@ export class LocalPipeline {
         });
         this.#options.onCompaction?.(outcome);
       } catch (error) {
-        this.#options.log?.error('compaction failed; retrying at the next run', { stage: 'compaction', error });
+        this.#options.log?.error('compaction failed; retrying at the next run', {
+          stage: 'compaction',
+          error,
+        });
       }
     }
   }

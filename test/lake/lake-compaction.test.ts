@@ -151,7 +151,11 @@ describe('compactLake', () => {
       for (const object of await store.list('')) await probe.put(object.key, (await store.get(object.key))!);
       const probeCounting = new CrashingStore(probe, Number.POSITIVE_INFINITY);
       await compactLake(
-        { store: probeCounting, state: new MemoryStateStore(), roundLog: new ObjectStoreRoundLog(probeCounting) },
+        {
+          store: probeCounting,
+          state: new MemoryStateStore(),
+          roundLog: new ObjectStoreRoundLog(probeCounting),
+        },
         { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20 },
       );
       expect(probeCounting.operations).toBeGreaterThan(10);
@@ -168,7 +172,10 @@ describe('compactLake', () => {
         ).rejects.toThrow('crash');
         // A reader at the moment of the crash finds every row.
         expect(await partitionRows()).toEqual(before);
-        await compactLake({ store, state, roundLog: new ObjectStoreRoundLog(store) }, { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20 });
+        await compactLake(
+          { store, state, roundLog: new ObjectStoreRoundLog(store) },
+          { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20 },
+        );
         expect(await partitionRows()).toEqual(before);
         expect((await store.list(PARTITION)).length).toBe(1);
       }
