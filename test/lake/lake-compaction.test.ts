@@ -144,7 +144,6 @@ describe('compactLake', () => {
     await landSmallObjects();
     const before = await partitionRows();
     // Count the operations of one uninterrupted run, then crash a fresh copy of the lake after each of them.
-    const counting = new CrashingStore(store, Number.POSITIVE_INFINITY);
     const probeDir = await mkdtemp(join(tmpdir(), 'compaction-probe-'));
     try {
       const probe = new FsObjectStore(probeDir, 'lake');
@@ -182,7 +181,6 @@ describe('compactLake', () => {
     } finally {
       await rm(probeDir, { recursive: true, force: true });
     }
-    expect(counting.operations).toBe(0);
   });
 });
 
