@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
 import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
-import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
+import { ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
