@@ -14,6 +14,8 @@ export const LAKE_PREFIXES = {
   state: 'state/',
   /** The reader's watermark rounds, which the loader reads (core/ports/round-log.ts). */
   rounds: 'rounds/',
+  /** State snapshots written by compaction, `snapshots/<lake table>/<20-digit LSN>/` (core/schema/lake-snapshots.ts). */
+  snapshots: 'snapshots/',
   /** Athena's query results. */
   athenaResults: 'athena-results/',
   /** `pg_dump` files the source loader imports into an empty source (functions/source-loader/). */
@@ -31,4 +33,14 @@ export function lakeDataPrefix(lakeTable: string): string {
 /** The Firehose `ErrorOutputPrefix` of a lake table's stream: failed records by failure type and day. */
 export function lakeErrorPrefix(lakeTable: string): string {
   return `${LAKE_PREFIXES.errors}${lakeTable}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
+}
+
+/** The prefix of a lake table's state snapshots, one folder per snapshot. */
+export function snapshotPrefix(lakeTable: string): string {
+  return `${LAKE_PREFIXES.snapshots}${lakeTable}/`;
+}
+
+/** The manifest naming a lake table's current snapshot (replaced whole when a new one is complete). */
+export function snapshotManifestKey(lakeTable: string): string {
+  return `${snapshotPrefix(lakeTable)}current.json`;
 }

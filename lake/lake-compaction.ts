@@ -19,6 +19,8 @@
  * - **Watermarks at or below the cut are dropped.** They proved what the cut already holds. The round log is
  *   pruned through the cut first, which records the cut as proven in the lake, so a loader starting from an
  *   empty warehouse never asks for them.
+ * - **State snapshots follow.** After merging, each lake table's state snapshot is brought to the cut
+ *   (lake/state-snapshots.ts), for the `_latest` views and the loader's joins.
  * - **Memory is bounded** by one input object (inputs are small by definition) plus one output (at most the
  *   target size), whatever the partition holds: rows are copied a row group at a time.
  */
@@ -36,6 +38,7 @@ import {
 } from '../core/schema/lake-tables.ts';
 import { openLakeParquet } from './lake-parquet-reader.ts';
 import { LakeParquetStream, type ParquetCell } from './parquet-writer.ts';
+import { writeStateSnapshots } from './state-snapshots.ts';
 
 /** One output object of a plan and the objects it replaces. */
 export interface PlannedOutput {
@@ -77,6 +80,10 @@ export interface CompactionOptions {
   readonly graceMs: number;
   /** Only these tables (default all). */
   readonly tables?: readonly LakeTableName[];
+  /** Commit time of the cut (the warehouse's), for the state snapshots' `changesFrom`. */
+  readonly cutCommitTs?: string | null;
+  /** Bring the state snapshots to the cut too (lake/state-snapshots.ts). @default true */
+  readonly snapshots?: boolean;
 }
 
 /** What a run did. */
@@ -88,6 +95,8 @@ export interface CompactionOutcome {
   readonly partitions: number;
   /** When the waiting plan's inputs may be deleted (epoch ms), for `waiting`. */
   readonly deleteAfter?: number;
+  /** Tables whose state snapshot moved to the cut. */
+  readonly snapshots?: readonly LakeTableName[];
 }
 
 /**
@@ -99,42 +108,46 @@ export async function compactLake(
   options: CompactionOptions,
 ): Promise<CompactionOutcome> {
   const now = deps.now ?? Date.now;
+  const outcome = await mergeSmallObjects(deps, options, now);
+  if (options.cutLsn !== null && options.snapshots !== false) {
+    const snapshots = await writeStateSnapshots(deps, {
+      cutLsn: options.cutLsn,
+      cutCommitTs: options.cutCommitTs ?? null,
+      targetObjectBytes: options.targetObjectBytes,
+      ...(options.tables ? { tables: options.tables } : {}),
+    });
+    return { ...outcome, snapshots };
+  }
+  return outcome;
+}
+
+async function mergeSmallObjects(
+  deps: CompactionDeps,
+  options: CompactionOptions,
+  now: () => number,
+): Promise<CompactionOutcome> {
   let written = 0;
   let deleted = 0;
+  const settled = (): CompactionOutcome => ({
+    status: written + deleted > 0 ? 'compacted' : 'nothing-to-do',
+    objectsWritten: written,
+    objectsDeleted: deleted,
+    partitions: 0,
+  });
   const left = await deps.state.get(COMPACTION_PLAN_KEY);
   if (left !== undefined) {
     const finished = await carryOut(deps, left, options.graceMs, now);
     written += finished.written;
     deleted += finished.deleted;
     if (finished.deleteAfter !== undefined) {
-      return {
-        status: 'waiting',
-        objectsWritten: written,
-        objectsDeleted: deleted,
-        partitions: 0,
-        deleteAfter: finished.deleteAfter,
-      };
+      return { ...settled(), status: 'waiting', deleteAfter: finished.deleteAfter };
     }
   }
-  if (options.cutLsn === null) {
-    return {
-      status: written + deleted > 0 ? 'compacted' : 'nothing-to-do',
-      objectsWritten: written,
-      objectsDeleted: deleted,
-      partitions: 0,
-    };
-  }
+  if (options.cutLsn === null) return settled();
   // Prove the cut in the lake before any watermark at or below it goes (see the module comment).
   await deps.roundLog.pruneThrough(options.cutLsn);
   const plan = await planCompaction(deps.store, options);
-  if (plan.outputs.length === 0) {
-    return {
-      status: written + deleted > 0 ? 'compacted' : 'nothing-to-do',
-      objectsWritten: written,
-      objectsDeleted: deleted,
-      partitions: 0,
-    };
-  }
+  if (plan.outputs.length === 0) return settled();
   await deps.state.put(COMPACTION_PLAN_KEY, plan);
   const done = await carryOut(deps, plan, options.graceMs, now);
   return {

@@ -30,13 +30,15 @@ export interface LakeParquetObject {
   rowGroups(): AsyncGenerator<LakeColumnCells>;
 }
 
-const MILLIS_PER_DAY = 86_400_000n;
-
-/** Opens a lake object of `table` (`key` names it in errors). */
+/**
+ * Opens a lake object of `table` (`key` names it in errors); row groups come as cells of `columns` (the lake
+ * table's by default; a state snapshot's add `dt`).
+ */
 export async function openLakeParquet(
   table: LakeTable,
   key: string,
   bytes: Uint8Array,
+  columns: readonly LakeColumn[] = lakeColumns(table),
 ): Promise<LakeParquetObject> {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let metadata: FileMetaData;
@@ -49,7 +51,6 @@ export async function openLakeParquet(
       { cause: error },
     );
   }
-  const columns = lakeColumns(table);
   const present = new Set(metadata.schema.slice(1).map((element) => element.name));
   const missing = columns.filter((column) => !present.has(column.name)).map((c) => c.name);
   if (missing.length > 0) {
@@ -205,9 +206,4 @@ function twosComplement(bytes: Uint8Array): bigint {
   for (const byte of bytes) value = (value << 8n) | BigInt(byte);
   const bits = BigInt(bytes.length * 8);
   return bytes.length > 0 && (bytes[0]! & 0x80) !== 0 ? value - (1n << bits) : value;
-}
-
-/** Epoch days of a date cell (for callers that need the `dt` of a row). */
-export function epochDaysToDate(days: number): string {
-  return new Date(Number(BigInt(days) * MILLIS_PER_DAY)).toISOString().slice(0, 10);
 }

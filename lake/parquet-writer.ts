@@ -65,9 +65,14 @@ const VALUE_TYPES: { readonly [T in LakeColumnType]: 'number' | 'bigint' | 'stri
   'decimal(10,2)': 'bigint',
 };
 
-/** The Parquet schema of a lake table's files: root, then one optional leaf per column. */
-export function lakeParquetSchema(table: LakeTable): SchemaElement[] {
-  const columns = lakeColumns(table);
+/**
+ * The Parquet schema of a lake table's files: root, then one optional leaf per column (`columns`: the lake
+ * table's by default; a state snapshot's add `dt`).
+ */
+export function lakeParquetSchema(
+  table: LakeTable,
+  columns: readonly LakeColumn[] = lakeColumns(table),
+): SchemaElement[] {
   return [
     { name: 'root', num_children: columns.length },
     ...columns.map(
@@ -120,21 +125,22 @@ export function writeLakeParquetColumns(table: LakeTable, columns: readonly Parq
  * bytes are kept. `bytes` tells how large the file has grown, so a caller can cut objects at a target size.
  */
 export class LakeParquetStream {
-  readonly #table: LakeTable;
+  readonly #columns: readonly LakeColumn[];
   readonly #output = new ByteWriter();
   readonly #writer: ParquetWriter;
   #pending: ParquetCell[][];
   #rows = 0;
 
-  constructor(table: LakeTable) {
-    this.#table = table;
+  /** Cells of `columns` (the lake table's by default), in that order. */
+  constructor(table: LakeTable, columns: readonly LakeColumn[] = lakeColumns(table)) {
+    this.#columns = columns;
     this.#writer = new ParquetWriter({
       writer: this.#output,
-      schema: lakeParquetSchema(table),
+      schema: lakeParquetSchema(table, columns),
       codec: 'SNAPPY',
       createdBy: 'totesys-stream (hyparquet-writer)',
     });
-    this.#pending = lakeColumns(table).map(() => []);
+    this.#pending = columns.map(() => []);
   }
 
   /** Rows appended so far. */
@@ -168,13 +174,13 @@ export class LakeParquetStream {
   #flush(): void {
     if ((this.#pending[0]?.length ?? 0) === 0) return;
     this.#writer.write({
-      columnData: lakeColumns(this.#table).map((column, index) => ({
+      columnData: this.#columns.map((column, index) => ({
         name: column.name,
         data: this.#pending[index] ?? [],
       })),
       rowGroupSize: ROW_GROUP_ROWS,
     });
-    this.#pending = lakeColumns(this.#table).map(() => []);
+    this.#pending = this.#columns.map(() => []);
   }
 }
 

@@ -55,6 +55,7 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
     const run = () =>
       compactLake(deps, {
         cutLsn: cut === null ? null : BigInt(cut.lsn),
+        cutCommitTs: cut?.commitTs ?? null,
         targetObjectBytes: schedule.targetObjectBytes,
         graceMs,
       });

@@ -155,7 +155,7 @@ describe('compactLake', () => {
           state: new MemoryStateStore(),
           roundLog: new ObjectStoreRoundLog(probeCounting),
         },
-        { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20 },
+        { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20, snapshots: false },
       );
       expect(probeCounting.operations).toBeGreaterThan(10);
       for (let crashAfter = 0; crashAfter < probeCounting.operations; crashAfter++) {
@@ -166,14 +166,14 @@ describe('compactLake', () => {
         await expect(
           compactLake(
             { store: crashing, state, roundLog: new ObjectStoreRoundLog(crashing) },
-            { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20 },
+            { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20, snapshots: false },
           ),
         ).rejects.toThrow('crash');
         // A reader at the moment of the crash finds every row.
         expect(await partitionRows()).toEqual(before);
         await compactLake(
           { store, state, roundLog: new ObjectStoreRoundLog(store) },
-          { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20 },
+          { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20, snapshots: false },
         );
         expect(await partitionRows()).toEqual(before);
         expect((await store.list(PARTITION)).length).toBe(1);
