@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { latestViewSelect } from '../core/latest-view-sql.ts';
 import type { FileFloor } from '../core/ports/query-engine.ts';
 import {
   latestViewName,
@@ -23,7 +24,6 @@ import {
   PARTITION_COLUMN,
 } from '../core/schema/lake-tables.ts';
 import { FsObjectStore } from './fs-object-store.ts';
-import { latestViewSelect } from './latest-view-sql.ts';
 import { ObjectStoreStateSnapshots } from './object-store-state-snapshots.ts';
 
 /** The DuckDB type each Glue type reads as (what the Parquet writer's encodings come back as). */
@@ -164,7 +164,7 @@ export class DuckDbCatalog {
 
   /**
    * Each table's `<table>_snapshot` view over its current state snapshot's files (core/schema/lake-snapshots.ts)
-   * and its `<table>_latest` view, the snapshot plus the changes after it (lake/latest-view-sql.ts).
+   * and its `<table>_latest` view, the snapshot plus the changes after it (core/latest-view-sql.ts).
    */
   async #ensureLatestViews(): Promise<void> {
     for (const name of LAKE_TABLE_NAMES) {

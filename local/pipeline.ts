@@ -20,6 +20,7 @@ import { handler as transformHandler } from '../functions/transformer/handler.ts
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
+import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
@@ -74,6 +75,7 @@ export class LocalPipeline {
   readonly #warehouse: PgWarehouse;
   readonly #queries: LoaderQueries;
   readonly #roundLog: ObjectStoreRoundLog;
+  readonly #snapshots: ObjectStoreStateSnapshots;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
   #loader: Promise<void> = Promise.resolve();
   #compactor: Promise<void> = Promise.resolve();
@@ -89,6 +91,7 @@ export class LocalPipeline {
     warehouse: PgWarehouse,
     queries: LoaderQueries,
     roundLog: ObjectStoreRoundLog,
+    snapshots: ObjectStoreStateSnapshots,
   ) {
     this.#options = options;
     this.#firehose = firehose;
@@ -96,6 +99,7 @@ export class LocalPipeline {
     this.#warehouse = warehouse;
     this.#queries = queries;
     this.#roundLog = roundLog;
+    this.#snapshots = snapshots;
   }
 
   /** Migrates the warehouse, opens the Firehose (delivering what a previous run spooled), starts both loops. */
@@ -133,6 +137,7 @@ export class LocalPipeline {
       warehouse,
       await readLoaderQueries(),
       roundLog,
+      new ObjectStoreStateSnapshots(store),
     );
     pipeline.#startReader(paths.state);
     pipeline.#loader = pipeline.#loaderLoop();
@@ -255,6 +260,7 @@ export class LocalPipeline {
           warehouse: this.#warehouse,
           queries: this.#queries,
           roundLog: this.#roundLog,
+          snapshots: this.#snapshots,
         });
         this.#lastLoadError = undefined;
         this.#options.onLoad?.(outcome);

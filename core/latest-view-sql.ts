@@ -6,14 +6,9 @@
  * the version's `dt`. The snapshot and the change range are literals, so Athena prunes partitions on them and
  * never reads the history before the snapshot.
  */
-import type { StateSnapshotManifest } from '../core/ports/state-snapshots.ts';
-import { NO_SNAPSHOT, snapshotTableName } from '../core/schema/lake-snapshots.ts';
-import {
-  LAKE_TABLES,
-  type LakeTableName,
-  lakeColumns,
-  PARTITION_COLUMN,
-} from '../core/schema/lake-tables.ts';
+import type { StateSnapshotManifest } from './ports/state-snapshots.ts';
+import { NO_SNAPSHOT, snapshotTableName } from './schema/lake-snapshots.ts';
+import { LAKE_TABLES, type LakeTableName, lakeColumns, PARTITION_COLUMN } from './schema/lake-tables.ts';
 
 /** The first day of every partition: a view without a snapshot reads the whole history. */
 const EVERY_DAY = '1970-01-01';
