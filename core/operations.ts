@@ -55,6 +55,7 @@ export const SERVICES = {
   reader: 'totesys-cdc-reader',
   transformer: 'totesys-transformer',
   loader: 'totesys-loader',
+  compaction: 'totesys-compaction',
   seed: 'totesys-seed',
 } as const;
 export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];

@@ -95,8 +95,11 @@ export class LakeCatalog extends Construct {
     this.tables = tables as { readonly [T in LakeTableName]: glue.CfnTable };
   }
 
-  /** ARNs of the catalog, the database and the given tables: what glue:GetTable needs to be granted on. */
-  tableArns(names: readonly LakeTableName[] = LAKE_TABLE_NAMES): string[] {
+  /**
+   * ARNs of the catalog, the database and the given tables (lake tables by default; snapshot tables and views
+   * by name): what glue:GetTable needs to be granted on.
+   */
+  tableArns(names: readonly string[] = LAKE_TABLE_NAMES): string[] {
     const stack = Stack.of(this);
     return [
       stack.formatArn({ service: 'glue', resource: 'catalog' }),
