@@ -38,7 +38,7 @@ function synthesize(context: Record<string, unknown>, dir: string, region?: stri
       app,
       readPipelineSettings((key) => context[key]),
       {
-        entries: { reader: STUB, transformer: STUB, loader: STUB, sourceLoader: STUB },
+        entries: { reader: STUB, transformer: STUB, loader: STUB, compaction: STUB, sourceLoader: STUB },
       },
     );
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

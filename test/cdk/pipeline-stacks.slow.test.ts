@@ -29,7 +29,7 @@ import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 
 const STUB = fileURLToPath(new URL('./fixtures/stub-handler.ts', import.meta.url));
-const ENTRIES = { reader: STUB, transformer: STUB, loader: STUB };
+const ENTRIES = { reader: STUB, transformer: STUB, loader: STUB, compaction: STUB };
 
 let pipeline: Pipeline;
 let app: App;

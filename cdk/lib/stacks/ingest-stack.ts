@@ -210,7 +210,13 @@ export class IngestStack extends Stack implements NamedStack {
       metricNamespace: this.names.metricNamespace,
     });
     // The functions publish under the deployment's own namespace, the one its alarms read.
-    for (const fn of [this.transformer, this.reader.fn, this.loader.fn, this.sourceLoader?.fn]) {
+    for (const fn of [
+      this.transformer,
+      this.reader.fn,
+      this.loader.fn,
+      this.compactor.fn,
+      this.sourceLoader?.fn,
+    ]) {
       fn?.addEnvironment(ENV.metricNamespace, this.names.metricNamespace);
     }
 
