@@ -31,6 +31,7 @@ import {
   lakeColumns,
   PARTITION_COLUMN,
 } from '../../../core/schema/lake-tables.ts';
+import { parquetStorage } from './lake-catalog.ts';
 
 /** Props of {@link LakeLatestState}. */
 export interface LakeLatestStateProps {
@@ -83,16 +84,7 @@ export class LakeLatestState extends Construct {
               comment: SNAPSHOT_PARTITION_COLUMN.comment,
             },
           ],
-          storageDescriptor: {
-            location,
-            columns: snapshotColumns(table).map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
-            inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-            outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-            serdeInfo: {
-              serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-              parameters: { 'serialization.format': '1' },
-            },
-          },
+          storageDescriptor: parquetStorage(location, snapshotColumns(table)),
         },
       });
       snapshot.addResourceDependency(props.database);
