@@ -8,10 +8,13 @@
 import { join } from 'node:path';
 import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../core/compaction-schedule.ts';
 import type { Log } from '../core/ports/log.ts';
-import type { Warehouse } from '../core/ports/warehouse.ts';
+import { CutMovedError, type Warehouse } from '../core/ports/warehouse.ts';
+import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type CompactionOutcome, compactLake } from '../lake/lake-compaction.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
+import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
+import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FileLeaseStore } from '../reader/state/file-lease-store.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
@@ -27,6 +30,12 @@ export interface LocalCompactionOptions {
    * lake is compact when it exits). `up`'s schedule leaves them for its next run instead.
    */
   readonly waitForDeletes: boolean;
+  /**
+   * Load what the lake holds first (one loader run), so that a lake whose pipeline stopped before its last
+   * load is covered by the cut and compact right after (the command). A concurrent load by a running `up` is
+   * harmless: the warehouse refuses the second batch.
+   */
+  readonly loadFirst?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -51,6 +60,7 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
       roundLog: new ObjectStoreRoundLog(store),
       ...(options.log ? { log: options.log } : {}),
     };
+    if (options.loadFirst) await loadWhatTheLakeHolds(paths.lake, store, options.warehouse);
     const cut = await options.warehouse.currentCut();
     const run = () =>
       compactLake(deps, {
@@ -62,6 +72,7 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
     let outcome = await run();
     let written = outcome.objectsWritten;
     let deleted = outcome.objectsDeleted;
+    let partitions = outcome.partitions;
     // A plan left waiting may be followed by a new one: go on until nothing waits (the command's promise).
     while (options.waitForDeletes && outcome.status === 'waiting' && outcome.deleteAfter !== undefined) {
       await pause(outcome.deleteAfter - Date.now(), options.signal);
@@ -70,10 +81,33 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
       outcome = await run();
       written += outcome.objectsWritten;
       deleted += outcome.objectsDeleted;
+      partitions += outcome.partitions;
     }
-    return { ...outcome, objectsWritten: written, objectsDeleted: deleted };
+    return { ...outcome, objectsWritten: written, objectsDeleted: deleted, partitions };
   } finally {
     await lease.release();
+  }
+}
+
+/** One loader run over the local lake (see {@link LocalCompactionOptions.loadFirst}). */
+async function loadWhatTheLakeHolds(
+  lakeDir: string,
+  store: FsObjectStore,
+  warehouse: Warehouse,
+): Promise<void> {
+  const engine = await DuckDbQueryEngine.open({ lakeDir, bucket: LOCAL_LAKE_BUCKET, store });
+  try {
+    await runLoad({
+      engine,
+      warehouse,
+      queries: await readLoaderQueries(),
+      roundLog: new ObjectStoreRoundLog(store),
+      snapshots: new ObjectStoreStateSnapshots(store),
+    });
+  } catch (error) {
+    if (!(error instanceof CutMovedError)) throw error;
+  } finally {
+    await engine.close();
   }
 }
 

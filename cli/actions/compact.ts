@@ -24,6 +24,7 @@ export async function runCompactCommand(command: Command): Promise<void> {
         dataDir: runtime.dataDir,
         warehouse,
         waitForDeletes: true,
+        loadFirst: true,
         log: terminalLog(),
       });
       if (outcome.status === 'busy') {
