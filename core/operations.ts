@@ -57,6 +57,7 @@ export const SERVICES = {
   loader: 'totesys-loader',
   compaction: 'totesys-compaction',
   seed: 'totesys-seed',
+  api: 'totesys-api',
 } as const;
 export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
 

@@ -6,6 +6,7 @@
  * terminal never compact at once.
  */
 import { join } from 'node:path';
+import pg from 'pg';
 import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../core/compaction-schedule.ts';
 import type { Log } from '../core/ports/log.ts';
 import { CutMovedError, type Warehouse } from '../core/ports/warehouse.ts';
@@ -17,6 +18,7 @@ import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.
 import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FileLeaseStore } from '../reader/state/file-lease-store.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** How to compact the local lake once. */
@@ -35,7 +37,7 @@ export interface LocalCompactionOptions {
    * load is covered by the cut and compact right after (the command). A concurrent load by a running `up` is
    * harmless: the warehouse refuses the second batch.
    */
-  readonly loadFirst?: boolean;
+  readonly loadFirst?: { readonly warehouseUrl: string };
   readonly signal?: AbortSignal;
 }
 
@@ -60,7 +62,10 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
       roundLog: new ObjectStoreRoundLog(store),
       ...(options.log ? { log: options.log } : {}),
     };
-    if (options.loadFirst) await loadWhatTheLakeHolds(paths.lake, store, options.warehouse);
+    if (options.loadFirst) {
+      await migrateWarehouseAt(options.loadFirst.warehouseUrl);
+      await loadWhatTheLakeHolds(paths.lake, store, options.warehouse);
+    }
     const cut = await options.warehouse.currentCut();
     const run = () =>
       compactLake(deps, {
@@ -86,6 +91,17 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
     return { ...outcome, objectsWritten: written, objectsDeleted: deleted, partitions };
   } finally {
     await lease.release();
+  }
+}
+
+/** Creates or upgrades the warehouse schema the load writes (as `up` and `sync` do before loading). */
+async function migrateWarehouseAt(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await migrateWarehouse(client);
+  } finally {
+    await client.end();
   }
 }
 

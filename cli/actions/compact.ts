@@ -24,7 +24,7 @@ export async function runCompactCommand(command: Command): Promise<void> {
         dataDir: runtime.dataDir,
         warehouse,
         waitForDeletes: true,
-        loadFirst: true,
+        loadFirst: { warehouseUrl: runtime.warehouseUrl },
         log: terminalLog(),
       });
       if (outcome.status === 'busy') {
