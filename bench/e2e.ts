@@ -38,6 +38,7 @@ import { Simulator } from '../source/simulator/simulator.ts';
 import { migrateSource } from '../source/source-migration.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
+import { freshDatabase } from './bench-database.ts';
 
 /** Runs the benchmark and prints its figures. */
 export async function run(args: string[]): Promise<void> {
@@ -85,14 +86,6 @@ export async function run(args: string[]): Promise<void> {
     await cluster.stop();
     await rm(root, { recursive: true, force: true });
   }
-}
-
-async function freshDatabase(admin: pg.Client, adminUrl: string, name: string): Promise<string> {
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

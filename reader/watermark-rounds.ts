@@ -147,9 +147,12 @@ export class WatermarkRounds implements ChangeStream {
     const watermarks: ChangeEvent[] = [];
     for (const [table, dts] of partitions)
       for (const dt of dts) watermarks.push(watermark(LAKE_TABLES[table].source, text, emittedAt, dt));
-    // A consumer without a round log reads a watermark in every stream as before.
+    // A consumer without a round log reads a watermark in every stream as before: one per stream, so a stream
+    // whose partitions already got theirs gets no second one.
     if (!this.#log)
-      for (const source of SOURCE_TABLE_NAMES) watermarks.push(watermark(source, text, emittedAt, undefined));
+      for (const source of SOURCE_TABLE_NAMES)
+        if (!partitions.has(lakeTableForSource(source).name))
+          watermarks.push(watermark(source, text, emittedAt, undefined));
     await this.#stream.put(watermarks);
     const round: WatermarkRound = {
       lsn: text,
