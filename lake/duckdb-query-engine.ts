@@ -10,6 +10,7 @@ import type {
   QueryEngineCapabilities,
   QueryParameter,
   QueryResult,
+  ValueKind,
 } from '../core/ports/query-engine.ts';
 import { DuckDbCatalog, type DuckDbCatalogOptions } from './duckdb-catalog.ts';
 
@@ -187,17 +188,37 @@ async function run(
           }
         }
       }
-      return { columns, rows };
+      return { columns, rows, kinds: typeIds.map(valueKind) };
     }
     const reader =
       parameters.length > 0
         ? await connection.runAndReadAll(sql, [...parameters])
         : await connection.runAndReadAll(sql);
     const rows = reader.getRowsJson().map((row) => row.map((value, i) => toText(value, typeIds[i])));
-    return { columns, rows };
+    return { columns, rows, kinds: typeIds.map(valueKind) };
   } catch (error) {
     throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+const INTEGER_TYPES = new Set<DuckDBTypeId>([
+  DuckDBTypeId.TINYINT,
+  DuckDBTypeId.SMALLINT,
+  DuckDBTypeId.INTEGER,
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UTINYINT,
+  DuckDBTypeId.USMALLINT,
+  DuckDBTypeId.UINTEGER,
+  DuckDBTypeId.UBIGINT,
+]);
+
+function valueKind(typeId: DuckDBTypeId): ValueKind {
+  if (INTEGER_TYPES.has(typeId)) return 'integer';
+  if (typeId === DuckDBTypeId.DECIMAL) return 'decimal';
+  if (typeId === DuckDBTypeId.FLOAT || typeId === DuckDBTypeId.DOUBLE) return 'float';
+  if (typeId === DuckDBTypeId.BOOLEAN) return 'boolean';
+  return 'text';
 }
 
 /** One JSON-form DuckDB value as lossless text. */

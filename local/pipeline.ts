@@ -9,12 +9,13 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
-import { ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
+import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
 import type { DeliveryOrder } from '../firehose/delivery-order.ts';
-import { LocalFirehose } from '../firehose/local-firehose.ts';
+import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
+import type { QuarantinedBytes } from '../firehose/spool.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
@@ -26,9 +27,12 @@ import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
+import { bindPipelineIdentity } from './data-dir-identity.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { compactLocalLake, type LocalCompactionOutcome } from './local-compaction.ts';
 
 /** How to run the local pipeline. */
@@ -59,6 +63,39 @@ export interface LocalPipelineOptions {
   readonly onCompaction?: (outcome: LocalCompactionOutcome) => void;
   /** Told how the reader's initial snapshot (or a requested re-read) progresses, per table. */
   readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
+  /** The command running the pipeline, recorded in the data dir's lock (`totesys-stream up`). */
+  readonly command?: string;
+}
+
+/** The names the reader uses on the source: the options', else the environment's, else the defaults. */
+export function pipelineNames(options: Pick<LocalPipelineOptions, 'slot' | 'publication'>): {
+  slot: string;
+  publication: string;
+} {
+  return {
+    slot: options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName,
+    publication: options.publication ?? process.env[ENV.publicationName] ?? DEFAULTS.publicationName,
+  };
+}
+
+/** Refuses a run whose data dir, source and warehouse do not belong together; records them on a first run. */
+async function bindRunIdentity(options: LocalPipelineOptions, warehouse: pg.Client): Promise<void> {
+  const names = pipelineNames(options);
+  const source = new pg.Client({ connectionString: options.sourceUrl });
+  await source.connect();
+  try {
+    const sourceDb = await databaseIdentity(source);
+    // Slot names are per cluster: a slot of that name for another database is not this source's.
+    const slot = await inspectSlot(source, names.slot);
+    await bindPipelineIdentity({
+      dataDir: options.dataDir,
+      current: { source: { ...sourceDb, ...names }, warehouse: await databaseIdentity(warehouse) },
+      warehouse,
+      slotExists: slot !== undefined && slot.database === sourceDb.database,
+    });
+  } finally {
+    await source.end();
+  }
 }
 
 /** A stage of the pipeline stopped with an error. */
@@ -83,6 +120,7 @@ export class LocalPipeline {
   #lastLoadError: Error | undefined;
   #wakeLoader: () => void = () => undefined;
   #loadRuns = 0;
+  #lock: DataDirLock | undefined;
 
   private constructor(
     options: LocalPipelineOptions,
@@ -106,10 +144,23 @@ export class LocalPipeline {
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
     const paths = pipelinePaths(options.dataDir);
     await Promise.all([mkdir(paths.state, { recursive: true }), mkdir(paths.lake, { recursive: true })]);
+    const lock = await lockDataDir(options.dataDir, options.command ?? 'totesys-stream');
+    try {
+      return await LocalPipeline.#startLocked(options, lock);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  static async #startLocked(options: LocalPipelineOptions, lock: DataDirLock): Promise<LocalPipeline> {
+    const paths = pipelinePaths(options.dataDir);
     const client = new pg.Client({ connectionString: options.warehouseUrl });
     await client.connect();
     try {
       await migrateWarehouse(client);
+      // Before anything reads the slot or loads the lake: the data dir, source and warehouse must belong together.
+      await bindRunIdentity(options, client);
     } finally {
       await client.end();
     }
@@ -126,6 +177,13 @@ export class LocalPipeline {
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
       ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
+      // Loud: records the reader confirmed may be gone (status lists the quarantine files too).
+      ...(options.log
+        ? {
+            onSpoolDamage: (stream: string, damage: QuarantinedBytes) =>
+              options.log?.error(describeSpoolDamage(damage), { stage: 'firehose', stream }),
+          }
+        : {}),
     });
     const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
@@ -139,6 +197,7 @@ export class LocalPipeline {
       roundLog,
       new ObjectStoreStateSnapshots(store),
     );
+    pipeline.#lock = lock;
     pipeline.#startReader(paths.state);
     pipeline.#loader = pipeline.#loaderLoop();
     pipeline.#compactor = pipeline.#compactionLoop();
@@ -184,6 +243,7 @@ export class LocalPipeline {
       );
     await this.#engine.close();
     await this.#warehouse.close();
+    await this.#lock?.release();
   }
 
   #startReader(stateDir: string): void {
