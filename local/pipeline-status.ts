@@ -90,10 +90,7 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
         ),
       },
       spool: { quarantined: await quarantinedSpoolFiles(pipelinePaths(options.dataDir).spool) },
-      warehouse: {
-        ...stored,
-        cut: { ...stored.cut, lsn: stored.cut.lsn === null ? null : formatLsn(parseLsn(stored.cut.lsn)) },
-      },
+      warehouse: stored,
       endToEnd,
       lag: {
         reader: reader.metrics?.lagSeconds ?? null,
