@@ -11,6 +11,7 @@ import { describeErrorChain } from '../core/error-chain.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { dropOutputWhenReaderGone } from './closed-output.ts';
 import * as compactCommand from './commands/compact.ts';
+import * as errorsCommand from './commands/errors.ts';
 import * as importCommand from './commands/import.ts';
 import * as queryCommand from './commands/query.ts';
 import * as reconcileCommand from './commands/reconcile.ts';
@@ -35,6 +36,7 @@ const COMMANDS: readonly { register(program: Command): void }[] = [
   resnapshotCommand,
   compactCommand,
   serveCommand,
+  errorsCommand,
 ];
 
 /** Builds the program (exported for tests). */
