@@ -19,6 +19,11 @@ export const METRICS = {
     bytesShipped: 'ReaderBytesShipped',
     putRetries: 'ReaderPutRetries',
   },
+  /** Published by the reader's dead letters (reader/unshippable-changes.ts), not by its run's figures. */
+  unshippable: {
+    /** Changes the reader could not ship (over the Firehose record limit) and wrote under `errors/` instead. */
+    changesSetAside: 'ReaderChangesSetAside',
+  },
   lake: {
     /** Per lake table (dimension `Table`): now minus the emit time of the newest watermark in the lake. */
     lagSeconds: 'LakeLagSeconds',

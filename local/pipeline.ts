@@ -22,6 +22,7 @@ import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { UnshippableChanges } from '../reader/unshippable-changes.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
@@ -108,7 +109,7 @@ export class LocalPipeline {
     const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
     const pipeline = new LocalPipeline(options, firehose, engine, warehouse, await readLoaderQueries());
-    pipeline.#startReader(paths.state);
+    pipeline.#startReader(paths.state, store);
     pipeline.#loader = pipeline.#loaderLoop();
     return pipeline;
   }
@@ -153,12 +154,19 @@ export class LocalPipeline {
     await this.#warehouse.close();
   }
 
-  #startReader(stateDir: string): void {
+  #startReader(stateDir: string, lake: FsObjectStore): void {
     const interval = this.#options.watermarkIntervalMs ?? 1000;
+    const stateStore = new FileStateStore(stateDir);
+    const unshippable = new UnshippableChanges({ store: lake, stateStore, log: this.#options.log });
+    const firehose = new FirehoseChangeStream({
+      putter: this.#firehose,
+      streamPrefix: DEFAULT_STREAM_PREFIX,
+      setAside: unshippable.setAside,
+    });
     this.#reader = runReader({
       sourceUrl: this.#options.sourceUrl,
-      changeStream: new FirehoseChangeStream({ putter: this.#firehose, streamPrefix: DEFAULT_STREAM_PREFIX }),
-      stateStore: new FileStateStore(stateDir),
+      changeStream: unshippable.watching(firehose),
+      stateStore,
       slot: this.#options.slot ?? process.env[ENV.slotName],
       publication: this.#options.publication ?? process.env[ENV.publicationName],
       signal: this.#abort.signal,

@@ -6,6 +6,7 @@
  * The Lambda handler and the local runtime run this same function.
  */
 import type pg from 'pg';
+import { failureKind } from '../core/failure-kind.ts';
 import { type Lsn, lsnToDecimal, minLsn } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
@@ -255,6 +256,13 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
       if ((error as ReplicationError).code === '42704') {
         throw new ReaderError(
           `Replication slot "${slot}" disappeared while streaming; restart the reader to snapshot again.`,
+          { cause: error },
+        );
+      }
+      if (failureKind(error) === 'deterministic') {
+        throw new ReaderError(
+          `Streaming from slot "${slot}" failed in a way that fails the same on every attempt, so it is not ` +
+            `retried: ${(error as Error).message}`,
           { cause: error },
         );
       }

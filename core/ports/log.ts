@@ -24,6 +24,10 @@ export interface LogFields {
   readonly slot?: string;
   /** A delivery stream name. */
   readonly stream?: string;
+  /** A row's primary key as JSON (`{"design_id":7}`): an identifier, never another column's value. */
+  readonly key?: string;
+  /** An object's key in the lake bucket (an error object, a quarantined file). */
+  readonly object?: string;
   /** An LSN, as PostgreSQL prints it (`X/Y`) or as the decimal the change events carry. */
   readonly lsn?: string;
   /** A Firehose record id or a Lambda request id. */
