@@ -25,9 +25,9 @@ export const LAKE_PREFIXES = {
 
 /**
  * The error output type of changes the reader could not ship (a row over the Firehose record limit): the
- * reader writes them itself under `errors/<lake table>/reader-unshippable/yyyy/MM/dd/`, beside Firehose's own.
+ * reader writes them itself under `errors/<lake table>/reader-failed/yyyy/MM/dd/`, beside Firehose's own.
  */
-export const READER_UNSHIPPABLE_ERROR_TYPE = 'reader-unshippable';
+export const READER_UNSHIPPABLE_ERROR_TYPE = 'reader-failed';
 
 /** The partition key the transformation returns and the prefix is split on (`dt=YYYY-MM-DD`). */
 export const PARTITION_KEY = PARTITION_COLUMN.name;

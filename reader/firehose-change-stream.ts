@@ -15,6 +15,7 @@
  */
 import { type ChangeEvent, commitDate } from '../core/change-event.ts';
 import type { FailureKind } from '../core/failure-kind.ts';
+import { formatLsn } from '../core/lsn.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
 import {
   DEFAULT_STREAM_PREFIX,
@@ -286,7 +287,8 @@ export class FirehoseChangeStream implements ChangeStream {
 
 function oversizedReason(event: ChangeEvent, bytes: number): string {
   return (
-    `The ${event.op} event of table ${event.table} at LSN ${event.lsn} seq ${event.seq} is ${bytes} bytes, over ` +
+    `The ${event.op} event of table ${event.table} at LSN ${formatLsn(BigInt(event.lsn))} seq ${event.seq} is ` +
+    `${bytes} bytes, over ` +
     `the Firehose record limit of ${PUT_RECORD_BATCH_LIMITS.maxRecordBytes}; it cannot be shipped.`
   );
 }

@@ -1,7 +1,7 @@
 /**
  * @module
  * Changes the reader can never ship (one row over the Firehose record limit) go aside instead of stopping
- * change capture: each is written whole to the error location, `errors/<lake table>/reader-unshippable/…`
+ * change capture: each is written whole to the error location, `errors/<lake table>/reader-failed/…`
  * of the lake bucket (core/lake-layout.ts), counted (`ReaderChangesSetAside`) and logged with its table, key
  * and LSN only, and the stream goes on. Retrying it would fail the same way every time, so it is not retried.
  *
@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { type ChangeEvent, commitDate } from '../core/change-event.ts';
 import { readerUnshippableKey } from '../core/lake-layout.ts';
+import { formatLsn } from '../core/lsn.ts';
 import { METRICS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
 import { type Log, SILENT_LOG } from '../core/ports/log.ts';
@@ -86,6 +87,7 @@ export class UnshippableChanges {
       const lakeTable = lakeTableForSource(event.table).name;
       const object = readerUnshippableKey(lakeTable, commitDate(event), event.lsn, event.seq);
       const line = `${JSON.stringify(event)}\n`;
+      const lsn = formatLsn(BigInt(event.lsn));
       const document = {
         attemptsMade: 1,
         arrivalTimestamp: this.#now(),
@@ -93,7 +95,7 @@ export class UnshippableChanges {
         errorMessage: reason,
         table: event.table,
         key: event.key,
-        lsn: event.lsn,
+        lsn,
         seq: event.seq,
         bytes,
         rawData: Buffer.from(line, 'utf8').toString('base64'),
@@ -112,12 +114,14 @@ export class UnshippableChanges {
       this.#log.warn('a change too large to ship was set aside under errors/; the stream goes on', {
         table: event.table,
         key: remembered.key,
-        lsn: event.lsn,
+        lsn,
         object,
         reason,
       });
     }
-    this.#metrics.publish([{ name: METRICS.unshippable.changesSetAside, unit: 'Count', value: events.length }]);
+    this.#metrics.publish([
+      { name: METRICS.unshippable.changesSetAside, unit: 'Count', value: events.length },
+    ]);
   };
 
   /** Keys still waiting for a newer change that ships. */

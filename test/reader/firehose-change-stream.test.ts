@@ -176,7 +176,7 @@ describe('FirehoseChangeStream', () => {
       OversizedEventError,
     );
     await expect(stream.put([departmentEvent(9, undefined, 1024 * 1024)])).rejects.toThrow(
-      /department at LSN 123456 seq 9/,
+      /department at LSN 0\/1E240 seq 9/,
     );
   });
 
@@ -199,7 +199,7 @@ describe('FirehoseChangeStream', () => {
       expect.objectContaining({
         event: expect.objectContaining({ seq: 9 }),
         bytes: expect.any(Number),
-        reason: expect.stringMatching(/department at LSN 123456 seq 9 is \d+ bytes/),
+        reason: expect.stringMatching(/department at LSN 0\/1E240 seq 9 is \d+ bytes/),
       }),
     ]);
     expect(report.eventCount).toBe(3);

@@ -89,16 +89,16 @@ describe('a change too large to ship', () => {
       errorCode: UNSHIPPABLE_ERROR_CODE,
       table: 'design',
       key: { design_id: 7 },
-      lsn: expect.stringMatching(/^\d+$/),
+      lsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/),
       errorMessage: expect.stringMatching(
-        /design at LSN \d+ seq 1 is \d+ bytes, over the Firehose record limit/,
+        /design at LSN [0-9A-F]+\/[0-9A-F]+ seq 1 is \d+ bytes, over the Firehose record limit/,
       ),
     });
     const original = JSON.parse(Buffer.from(document.rawData, 'base64').toString('utf8'));
     expect(original.row.design_name).toHaveLength(2_000_000);
-    expect(metrics.points.filter((point) => point.name === METRICS.unshippable.changesSetAside)).not.toHaveLength(
-      0,
-    );
+    expect(
+      metrics.points.filter((point) => point.name === METRICS.unshippable.changesSetAside),
+    ).not.toHaveLength(0);
     const warning = lines.find((line) => line.message.includes('set aside'));
     expect(warning).toMatchObject({
       level: 'WARN',
@@ -150,7 +150,9 @@ describe('a change too large to ship', () => {
       });
 
       // Assess
-      await expect(running).rejects.toThrow(/is not retried: .*design at LSN \d+ seq 0 .*cannot be shipped/);
+      await expect(running).rejects.toThrow(
+        /is not retried: .*design at LSN [0-9A-F]+\/[0-9A-F]+ seq 0 .*cannot be shipped/,
+      );
       expect(lines.filter((line) => line.message.includes('reconnecting'))).toEqual([]);
     } finally {
       await own.drop();
