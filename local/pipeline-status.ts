@@ -14,6 +14,8 @@ import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
+import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
 import { readerStatus } from '../reader/reader-status.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
@@ -33,6 +35,8 @@ export interface PipelineStatus {
     readonly lagSeconds: Readonly<Partial<Record<LakeTableName, number>>>;
     /** Error objects waiting under `errors/<table>/`, per lake table (only tables that have some). */
     readonly errorsWaiting: Readonly<Partial<Record<LakeTableName, number>>>;
+    /** Lake objects that could not be read, moved to `quarantine/` (lake/unreadable-objects.ts). */
+    readonly quarantined: readonly QuarantineNote[];
   };
   readonly warehouse: {
     readonly cut: {
@@ -140,7 +144,13 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
         lagSeconds: reader.metrics?.lagSeconds ?? null,
         snapshotPending: reader.snapshotPending,
       },
-      lake: { lagSeconds: lakeLag, errorsWaiting: await errorsWaiting(options.dataDir) },
+      lake: {
+        lagSeconds: lakeLag,
+        errorsWaiting: await errorsWaiting(options.dataDir),
+        quarantined: await quarantineNotes(
+          new FsObjectStore(pipelinePaths(options.dataDir).lake, LOCAL_LAKE_BUCKET),
+        ),
+      },
       warehouse: {
         cut: { lsn: cut?.lsn ?? null, commitTs: cut?.commit_ts ?? null, loadedAt: cut?.loaded_at ?? null },
         rows,
@@ -194,6 +204,9 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   ];
   for (const [table, n] of Object.entries(status.lake.errorsWaiting)) {
     lines.push(`        ${n} error objects waiting under errors/${table}/`);
+  }
+  for (const note of status.lake.quarantined) {
+    lines.push(`        quarantined (${note.kind}, its table re-read at ${note.at}): ${note.key}`);
   }
   const cut = status.warehouse.cut;
   lines.push(

@@ -26,6 +26,7 @@ import { UnshippableChanges } from '../reader/unshippable-changes.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
+import { LakeObjectRecovery } from './lake-object-recovery.ts';
 
 /** How to run the local pipeline. */
 export interface LocalPipelineOptions {
@@ -61,6 +62,7 @@ export class LocalPipeline {
   readonly #engine: DuckDbQueryEngine;
   readonly #warehouse: PgWarehouse;
   readonly #queries: LoaderQueries;
+  readonly #recovery: LakeObjectRecovery;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
   #loader: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
@@ -74,8 +76,10 @@ export class LocalPipeline {
     engine: DuckDbQueryEngine,
     warehouse: PgWarehouse,
     queries: LoaderQueries,
+    recovery: LakeObjectRecovery,
   ) {
     this.#options = options;
+    this.#recovery = recovery;
     this.#firehose = firehose;
     this.#engine = engine;
     this.#warehouse = warehouse;
@@ -106,9 +110,32 @@ export class LocalPipeline {
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
     });
-    const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
+    const recovery = new LakeObjectRecovery({
+      store,
+      stateStore: new FileStateStore(paths.state),
+      log: options.log,
+    });
+    let engine: DuckDbQueryEngine | undefined;
+    while (engine === undefined) {
+      try {
+        engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
+      } catch (error) {
+        // An unreadable lake object must not keep the pipeline (and so the reader) from starting.
+        if (!(await recovery.recover(error))) {
+          await firehose.close().catch(() => undefined);
+          throw error;
+        }
+      }
+    }
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
-    const pipeline = new LocalPipeline(options, firehose, engine, warehouse, await readLoaderQueries());
+    const pipeline = new LocalPipeline(
+      options,
+      firehose,
+      engine,
+      warehouse,
+      await readLoaderQueries(),
+      recovery,
+    );
     pipeline.#startReader(paths.state, store);
     pipeline.#loader = pipeline.#loaderLoop();
     return pipeline;
@@ -122,6 +149,11 @@ export class LocalPipeline {
   /** The last loader error (the loop keeps trying). */
   get lastLoadError(): Error | undefined {
     return this.#lastLoadError;
+  }
+
+  /** Lake objects this run moved to quarantine/ (their tables are re-read). */
+  get quarantined(): LakeObjectRecovery['quarantined'] {
+    return this.#recovery.quarantined;
   }
 
   /** The warehouse adapter (for cut and row counts). */
@@ -202,6 +234,8 @@ export class LocalPipeline {
           });
         }
       } catch (error) {
+        // An unreadable lake object is moved aside and the load tried again at once.
+        if (await this.#recovery.recover(error).catch(() => false)) continue;
         // A cut moved by another loader is not a failure; anything else is reported and retried next tick.
         if (!(error instanceof CutMovedError)) {
           this.#lastLoadError = error as Error;

@@ -15,7 +15,7 @@ describe('human status output', () => {
   it('shows the cut in X/Y form in status', () => {
     const status: PipelineStatus = {
       reader: { slot: 'totesys_stream', lagBytes: 0, active: true, lagSeconds: null, snapshotPending: [] },
-      lake: { lagSeconds: {}, errorsWaiting: {} },
+      lake: { lagSeconds: {}, errorsWaiting: {}, quarantined: [] },
       warehouse: {
         cut: { lsn: CUT.lsn, commitTs: CUT.commitTs, loadedAt: null },
         rows: {},
