@@ -91,6 +91,8 @@ export const ENV = {
   athenaWorkgroup: 'TOTESYS_ATHENA_WORKGROUP',
   /** `require` (default on AWS) or `disable`: TLS to the databases. */
   databaseTls: 'TOTESYS_DB_TLS',
+  /** Seconds a stage keeps reconnecting to a lost database, or `forever` (the default; core/reconnect-budget.ts). */
+  reconnectBudget: 'TOTESYS_RECONNECT_BUDGET_SECONDS',
   /** Lowest log level written (DEBUG, INFO, WARN, ERROR): Powertools Logger's own variable, read locally too. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;

@@ -12,6 +12,7 @@ import { ENV } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
+import { parseReconnectBudget, type ReconnectBudget } from '../core/reconnect-budget.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
@@ -27,6 +28,7 @@ import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 import { LakeObjectRecovery } from './lake-object-recovery.ts';
+import { superviseStage } from './stage-supervisor.ts';
 
 /** How to run the local pipeline. */
 export interface LocalPipelineOptions {
@@ -45,6 +47,13 @@ export interface LocalPipelineOptions {
   readonly log?: Log;
   /** Told about every loader run. */
   readonly onLoad?: (outcome: LoadOutcome) => void;
+  /**
+   * How long the reader may keep failing before the pipeline stops; default TOTESYS_RECONNECT_BUDGET_SECONDS,
+   * else for ever.
+   */
+  readonly reconnectBudget?: ReconnectBudget;
+  /** The reader's reconnect backoff (tests shorten it). @default 200 ms doubling to 10 s */
+  readonly reconnectDelays?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
   /** Told how the reader's initial snapshot (or a requested re-read) progresses, per table. */
   readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
 }
@@ -195,24 +204,42 @@ export class LocalPipeline {
       streamPrefix: DEFAULT_STREAM_PREFIX,
       setAside: unshippable.setAside,
     });
-    this.#reader = runReader({
-      sourceUrl: this.#options.sourceUrl,
-      changeStream: unshippable.watching(firehose),
-      stateStore,
-      slot: this.#options.slot ?? process.env[ENV.slotName],
-      publication: this.#options.publication ?? process.env[ENV.publicationName],
+    const budget =
+      this.#options.reconnectBudget ??
+      parseReconnectBudget(process.env[ENV.reconnectBudget], ENV.reconnectBudget);
+    let summary: ReaderSummary | undefined;
+    // The reader restarts with backoff whatever stopped it (a database restart, a source that is down when
+    // `up` starts); only a reconnect budget the user set can make it give up.
+    this.#reader = superviseStage({
+      stage: 'reader',
       signal: this.#abort.signal,
-      watermarkIntervalMs: interval,
-      heartbeatIntervalMs: interval,
       log: this.#options.log,
-      onProgress: this.#options.onSnapshotProgress,
-    }).catch((error: unknown) => {
-      this.#failure ??= new PipelineError(`The CDC reader stopped: ${(error as Error).message}`, {
-        cause: error,
-      });
-      this.#options.log?.error('the CDC reader stopped', { stage: 'reader', error });
-      return undefined;
-    });
+      budget,
+      run: async () => {
+        summary = await runReader({
+          sourceUrl: this.#options.sourceUrl,
+          changeStream: unshippable.watching(firehose),
+          stateStore,
+          slot: this.#options.slot ?? process.env[ENV.slotName],
+          publication: this.#options.publication ?? process.env[ENV.publicationName],
+          signal: this.#abort.signal,
+          watermarkIntervalMs: interval,
+          heartbeatIntervalMs: interval,
+          reconnect: { budget, ...this.#options.reconnectDelays },
+          log: this.#options.log,
+          onProgress: this.#options.onSnapshotProgress,
+        });
+      },
+    }).then(
+      () => summary,
+      (error: unknown) => {
+        this.#failure ??= new PipelineError(`The CDC reader stopped: ${(error as Error).message}`, {
+          cause: error,
+        });
+        this.#options.log?.error('the CDC reader stopped', { stage: 'reader', error });
+        return undefined;
+      },
+    );
   }
 
   async #loaderLoop(): Promise<void> {

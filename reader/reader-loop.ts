@@ -13,6 +13,13 @@ import type { ChangeStream } from '../core/ports/change-stream.ts';
 import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
+import {
+  DEFAULT_RECONNECT_BUDGET,
+  describeReconnectBudget,
+  type ReconnectBudget,
+  reconnectBudgetMs,
+  STILL_TRYING_NOTICE_MS,
+} from '../core/reconnect-budget.ts';
 import { snapshotRowsLsn, watermarkEvents } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
 import { DurablePosition } from './durable-position.ts';
@@ -61,7 +68,10 @@ export interface ReaderOptions {
   readonly reconnect?: {
     readonly baseDelayMs?: number;
     readonly maxDelayMs?: number;
+    /** Consecutive failed sessions before giving up. @default no limit */
     readonly maxAttempts?: number;
+    /** How long failures without progress may last before giving up. @default for ever (core/reconnect-budget.ts) */
+    readonly budget?: ReconnectBudget;
   };
   readonly onProgress?: (progress: SnapshotProgress) => void;
   /** Where the reader says what it does and what went wrong. @default nowhere */
@@ -220,8 +230,18 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
     runEvery(options.resnapshotPollMs ?? 5000, pollResnapshots);
     pollResnapshots();
 
-    const reconnect = { baseDelayMs: 200, maxDelayMs: 10_000, maxAttempts: 10, ...options.reconnect };
+    const reconnect = {
+      baseDelayMs: 200,
+      maxDelayMs: 10_000,
+      maxAttempts: Number.POSITIVE_INFINITY,
+      budget: DEFAULT_RECONNECT_BUDGET,
+      ...options.reconnect,
+    };
+    const budgetMs = reconnectBudgetMs(reconnect.budget);
     let failures = 0;
+    /** When the current run of failures without progress began, and when it was last reported. */
+    let failingSince = 0;
+    let reportedAt = 0;
     while (stopReason === undefined) {
       const sessionStart = position.lsn;
       const current = new StreamSession({
@@ -269,16 +289,29 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
       // Consecutive sessions that made no progress count towards giving up (a put that always fails, a slot
       // held by another reader); one that moved the durable position resets the count.
       failures = current.durable > sessionStart ? 1 : failures + 1;
-      if (failures > reconnect.maxAttempts) {
+      const now = Date.now();
+      if (failures === 1) failingSince = now;
+      if (failures > reconnect.maxAttempts || now - failingSince > budgetMs) {
         throw new ReaderError(
-          `Gave up after ${reconnect.maxAttempts} failed reconnects to slot "${slot}": ${(error as Error).message}`,
+          `Gave up after ${failures - 1} failed reconnects to slot "${slot}" in ${Math.round((now - failingSince) / 1000)} s ` +
+            `(reconnect budget ${describeReconnectBudget(reconnect.budget)}): ${(error as Error).message}`,
           { cause: error },
         );
       }
       metrics.reconnects += 1;
       const delay =
-        Math.random() * Math.min(reconnect.maxDelayMs, reconnect.baseDelayMs * 2 ** (failures - 1));
-      log.warn('replication interrupted; reconnecting', { slot, delayMs: Math.round(delay), error });
+        Math.random() *
+        Math.min(reconnect.maxDelayMs, reconnect.baseDelayMs * 2 ** Math.min(failures - 1, 30));
+      // The first failure of a run is told at once; a long outage once a minute, not at every attempt.
+      if (failures === 1 || now - reportedAt >= STILL_TRYING_NOTICE_MS) {
+        reportedAt = now;
+        log.warn(
+          failures === 1
+            ? 'replication interrupted; reconnecting'
+            : `still reconnecting after ${Math.round((now - failingSince) / 1000)} s (${failures - 1} attempts; budget ${describeReconnectBudget(reconnect.budget)})`,
+          { slot, delayMs: Math.round(delay), error },
+        );
+      }
       await Promise.race([new Promise((resolve) => setTimeout(resolve, delay)), stopRequested]);
       position.advance(await control.confirmedFlush(slot).catch(() => position.lsn));
     }

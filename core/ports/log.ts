@@ -10,7 +10,15 @@ export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The stage an entry comes from. */
-export type LogStage = 'reader' | 'firehose' | 'transformer' | 'loader' | 'seed' | 'smoke';
+export type LogStage =
+  | 'reader'
+  | 'firehose'
+  | 'transformer'
+  | 'loader'
+  | 'seed'
+  | 'smoke'
+  | 'simulator'
+  | 'source';
 
 /**
  * The keys an entry may carry beside its level and message: identifiers, positions and counts only, never

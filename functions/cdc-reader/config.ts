@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
+import { parseReconnectBudget, type ReconnectBudget } from '../../core/reconnect-budget.ts';
 import { readDatabaseSecret } from '../operations/database-secret.ts';
 import {
   type Environment,
@@ -30,6 +31,8 @@ export interface CdcReaderConfig {
   readonly streamPrefix: string;
   readonly stateBucket: string;
   readonly statePrefix: string;
+  /** How long a run keeps reconnecting to a lost source (core/reconnect-budget.ts); its time budget bounds it too. */
+  readonly reconnectBudget: ReconnectBudget;
 }
 
 /** The environment is missing or has invalid settings; the message names each variable. */
@@ -46,6 +49,7 @@ const SCHEMA = z.object({
   [ENV.slotName]: optionalText,
   [ENV.publicationName]: optionalText,
   [ENV.streamPrefix]: optionalText,
+  [ENV.reconnectBudget]: optionalText,
 });
 
 /** Reads and validates the configuration; throws {@link CdcReaderConfigError} listing every problem. */
@@ -59,6 +63,12 @@ export function readConfig(env: Environment = process.env): CdcReaderConfig {
     source ? [] : [`set ${ENV.sourceSecretArn} (Secrets Manager ARN) or ${ENV.sourceUrl}`],
   );
   const url = settings[ENV.sourceUrl];
+  let reconnectBudget: ReconnectBudget;
+  try {
+    reconnectBudget = parseReconnectBudget(settings[ENV.reconnectBudget], ENV.reconnectBudget);
+  } catch (error) {
+    throw new CdcReaderConfigError(`CDC reader configuration: ${(error as Error).message}`, { cause: error });
+  }
   return {
     source: url ? { kind: 'url', url } : { kind: 'secret', arn: settings[ENV.sourceSecretArn]! },
     tls: settings[ENV.databaseTls],
@@ -67,6 +77,7 @@ export function readConfig(env: Environment = process.env): CdcReaderConfig {
     streamPrefix: settings[ENV.streamPrefix] ?? DEFAULTS.streamPrefix,
     stateBucket: settings[ENV.stateBucket],
     statePrefix: settings[ENV.statePrefix] ?? LAKE_PREFIXES.state,
+    reconnectBudget,
   };
 }
 
