@@ -95,6 +95,11 @@ export const ENV = {
   reconnectBudget: 'TOTESYS_RECONNECT_BUDGET_SECONDS',
   /** Lowest log level written (DEBUG, INFO, WARN, ERROR): Powertools Logger's own variable, read locally too. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
+  /**
+   * CloudWatch namespace of the pipeline metrics (default `TotesysStream`; a prefixed deployment's own, from
+   * core/deployment-names.ts): Powertools Metrics' own variable.
+   */
+  metricNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
 /** Defaults for the names above. */

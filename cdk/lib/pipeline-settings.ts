@@ -5,7 +5,7 @@
  */
 import type { App } from 'aws-cdk-lib';
 import { AWS_BUFFERING_LIMITS, DESTINATION_BUFFERING } from '../../core/delivery-stream-spec.ts';
-import { DEFAULTS } from '../../core/operations.ts';
+import { DeploymentPrefixError, deploymentNames } from '../../core/deployment-names.ts';
 
 /** Where the pipeline's Lambdas run and what they connect to when the databases already exist. */
 export interface ExistingNetwork {
@@ -28,6 +28,11 @@ export interface ExistingNetwork {
 
 /** Everything `bin/app.ts` needs to build the two stacks. */
 export interface PipelineSettings {
+  /**
+   * The stack-name prefix every deployed name derives from (core/deployment-names.ts); empty for the default
+   * deployment, whose names never change.
+   */
+  readonly prefix: string;
   /** Create a VPC and demo RDS source and warehouse instead of using existing ones. */
   readonly demo: boolean;
   readonly network?: ExistingNetwork;
@@ -119,8 +124,20 @@ function keyArn(get: Lookup, key: string): string | undefined {
   return value;
 }
 
+/** The `prefix` context value, checked; a bad one is a settings error that says what is allowed. */
+function deploymentPrefix(get: Lookup): string {
+  const prefix = text(get, 'prefix') ?? '';
+  try {
+    return deploymentNames(prefix).prefix;
+  } catch (error) {
+    if (!(error instanceof DeploymentPrefixError)) throw error;
+    throw new PipelineSettingsError(`Context "prefix": ${error.message}`, { cause: error });
+  }
+}
+
 /** Reads and validates the settings from a context lookup (`app.node.tryGetContext`). */
 export function readPipelineSettings(get: Lookup): PipelineSettings {
+  const prefix = deploymentPrefix(get);
   const demo = flag(get, 'demo', false);
   let network: ExistingNetwork | undefined;
   if (!demo) {
@@ -155,6 +172,7 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
     throw new PipelineSettingsError(`Context "alarmEmail" is not an email address: ${email}.`);
   }
   return {
+    prefix,
     demo,
     network,
     vpcEndpoints: flag(get, 'vpcEndpoints', true),
@@ -175,7 +193,7 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
       AWS_BUFFERING_LIMITS.sizeInMBs.max,
     ),
     loaderRateMinutes: integer(get, 'loaderRateMinutes', 1, 1, 1440),
-    streamPrefix: text(get, 'streamPrefix') ?? DEFAULTS.streamPrefix,
+    streamPrefix: text(get, 'streamPrefix') ?? deploymentNames(prefix).streamPrefix,
     reservedConcurrency: flag(get, 'reservedConcurrency', false),
     destroyOnRemoval: flag(get, 'destroyOnRemoval', false),
     githubRepository: text(get, 'githubRepository'),

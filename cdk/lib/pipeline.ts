@@ -4,6 +4,7 @@
  * stateless ingest side wired to the demo's or the user's VPC, subnets, security group and secrets.
  */
 import { type App, Duration, Size } from 'aws-cdk-lib';
+import { deploymentNames } from '../../core/deployment-names.ts';
 import type { PipelineSettings } from './pipeline-settings.ts';
 import { FUNCTION_ENTRIES, type FunctionEntries } from './repo-paths.ts';
 import { DeployAccessStack } from './stacks/deploy-access-stack.ts';
@@ -24,19 +25,25 @@ export interface PipelineOptions {
   readonly queriesDirectory?: string;
 }
 
-/** Adds `TotesysLake` and `TotesysIngest` to the app. */
+/**
+ * Adds `TotesysLake` and `TotesysIngest` to the app, each name (stacks, bucket, catalog, workgroup, streams,
+ * dashboard, metric namespace) derived from the settings' prefix.
+ */
 export function buildPipeline(app: App, settings: PipelineSettings, options: PipelineOptions = {}): Pipeline {
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
-  const lake = new LakeStack(app, 'TotesysLake', {
+  const names = deploymentNames(settings.prefix);
+  const lake = new LakeStack(app, names.lakeStack, {
     env,
+    names,
     description: 'totesys-stream: lake bucket, Glue catalog, Athena workgroup (stateful)',
     demo: settings.demo,
     destroyOnRemoval: settings.destroyOnRemoval,
     queriesDirectory: options.queriesDirectory,
   });
 
-  const ingest = new IngestStack(app, 'TotesysIngest', {
+  const ingest = new IngestStack(app, names.ingestStack, {
     env,
+    names,
     description: 'totesys-stream: CDC reader, Firehose streams, transformer, loader, monitoring (stateless)',
     lake,
     existing: settings.network,
@@ -51,7 +58,7 @@ export function buildPipeline(app: App, settings: PipelineSettings, options: Pip
     destroyOnRemoval: settings.destroyOnRemoval,
   });
   const deployAccess = settings.githubRepository
-    ? new DeployAccessStack(app, 'TotesysDeployAccess', {
+    ? new DeployAccessStack(app, names.deployAccessStack, {
         env,
         description: 'totesys-stream: GitHub OIDC provider and the deploy role of the workflow on main',
         repository: settings.githubRepository,

@@ -5,14 +5,18 @@
  * `service` dimension, which the alarms in cdk/ name too.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRIC_NAMESPACE, type ServiceName } from '../../core/operations.ts';
+import { ENV, METRIC_NAMESPACE, type ServiceName } from '../../core/operations.ts';
 import type { MetricPoint, MetricsPublisher } from '../../core/ports/metrics.ts';
+import type { Environment } from './environment.ts';
 
 const UNITS = { Count: MetricUnit.Count, Seconds: MetricUnit.Seconds, Bytes: MetricUnit.Bytes } as const;
 
-/** The Metrics of one Lambda (created once per container). */
-export function lambdaMetrics(serviceName: ServiceName): Metrics {
-  return new Metrics({ namespace: METRIC_NAMESPACE, serviceName });
+/**
+ * The Metrics of one Lambda (created once per container), under the namespace its deployment set
+ * (`POWERTOOLS_METRICS_NAMESPACE`, from core/deployment-names.ts) or `TotesysStream`.
+ */
+export function lambdaMetrics(serviceName: ServiceName, env: Environment = process.env): Metrics {
+  return new Metrics({ namespace: env[ENV.metricNamespace] || METRIC_NAMESPACE, serviceName });
 }
 
 /**

@@ -6,8 +6,10 @@
 import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
+import type { DeploymentNames } from '../../../core/deployment-names.ts';
 import { LAKE_PREFIXES } from '../../../core/lake-layout.ts';
 import { acknowledge, wildcardFinding } from '../acknowledge.ts';
+import { deploymentNamesOf } from '../stack-names.ts';
 
 export { LAKE_PREFIXES };
 
@@ -15,15 +17,13 @@ export { LAKE_PREFIXES };
 export const ERRORS_METRICS_FILTER_ID = 'errors';
 
 /**
- * The lake bucket's name, `totesys-lake-<account>-<region>`. Fixed rather than generated so the ingest stack
- * (and a human) can name it without a cross-stack export, and IAM policies read plainly.
+ * The lake bucket's name, `totesys-lake-<account>-<region>` (behind the deployment's prefix, if any). Fixed
+ * rather than generated so the ingest stack (and a human) can name it without a cross-stack export, and IAM
+ * policies read plainly.
  */
-export function lakeBucketName(): string {
-  return `totesys-lake-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+export function lakeBucketName(names: DeploymentNames): string {
+  return names.lakeBucket(Aws.ACCOUNT_ID, Aws.REGION);
 }
-
-/** The same name as cdk-nag renders it in findings (pseudo parameters in angle brackets). */
-const LAKE_BUCKET_NAME_IN_FINDINGS = 'totesys-lake-<AWS::AccountId>-<AWS::Region>';
 
 /**
  * The cdk-nag IAM5 finding for "every object under `prefix`" of the lake bucket. The partition is a literal
@@ -32,7 +32,9 @@ const LAKE_BUCKET_NAME_IN_FINDINGS = 'totesys-lake-<AWS::AccountId>-<AWS::Region
 export function lakeObjectsFinding(scope: IConstruct, prefix: string): string {
   const partition = Stack.of(scope).partition;
   const rendered = Token.isUnresolved(partition) ? '<AWS::Partition>' : partition;
-  return wildcardFinding(`arn:${rendered}:s3:::${LAKE_BUCKET_NAME_IN_FINDINGS}/${prefix}*`);
+  // The bucket name as cdk-nag renders it in findings: pseudo parameters in angle brackets.
+  const bucket = deploymentNamesOf(scope).lakeBucket('<AWS::AccountId>', '<AWS::Region>');
+  return wildcardFinding(`arn:${rendered}:s3:::${bucket}/${prefix}*`);
 }
 
 /** Props of {@link LakeBucket}. */
@@ -88,7 +90,7 @@ export class LakeBucket extends Construct {
     ]);
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      bucketName: lakeBucketName(),
+      bucketName: lakeBucketName(deploymentNamesOf(this)),
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,

@@ -67,6 +67,11 @@ export interface PipelineMonitoringProps {
   /** @default 'totesys-stream' */
   readonly dashboardName?: string;
   /**
+   * CloudWatch namespace the pipeline's functions publish under (`POWERTOOLS_METRICS_NAMESPACE`).
+   * @default METRIC_NAMESPACE (`TotesysStream`)
+   */
+  readonly metricNamespace?: string;
+  /**
    * Time between two loader runs; the loader's no-completed-run alarm waits three of them (at least 15 min).
    * @default 1 minute
    */
@@ -132,7 +137,7 @@ export class PipelineMonitoring extends Construct {
       dimensions: Record<string, string> = {},
     ) =>
       new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
+        namespace: props.metricNamespace ?? METRIC_NAMESPACE,
         metricName,
         statistic,
         period: FIVE_MINUTES,
@@ -266,7 +271,7 @@ export class PipelineMonitoring extends Construct {
     ] as const;
     for (const [name, fn, metricName, service, minutes] of runs) {
       const completed = new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
+        namespace: props.metricNamespace ?? METRIC_NAMESPACE,
         metricName,
         statistic: 'Sum',
         period: Duration.minutes(minutes),

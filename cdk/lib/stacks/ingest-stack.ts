@@ -7,7 +7,8 @@ import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps 
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
-import { DEFAULTS } from '../../../core/operations.ts';
+import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
+import { ENV } from '../../../core/operations.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
@@ -19,11 +20,17 @@ import { TableDeliveryStream } from '../constructs/table-delivery-stream.ts';
 import { WarehouseLoader } from '../constructs/warehouse-loader.ts';
 import type { ExistingNetwork } from '../pipeline-settings.ts';
 import { FUNCTION_ENTRIES, type FunctionEntries } from '../repo-paths.ts';
+import type { NamedStack } from '../stack-names.ts';
 import type { LakeStack } from './lake-stack.ts';
 
 /** Props of {@link IngestStack}. */
 export interface IngestStackProps extends StackProps {
   readonly lake: LakeStack;
+  /**
+   * The names of the deployment: delivery streams, dashboard, metric namespace; the bucket's name.
+   * @default the default deployment's (core/deployment-names.ts)
+   */
+  readonly names?: DeploymentNames;
   /**
    * The user's VPC, subnets, security group and secrets; required unless the lake stack has the demo.
    * @default the lake stack's demo databases
@@ -37,7 +44,7 @@ export interface IngestStackProps extends StackProps {
   readonly interfaceEndpoints?: boolean;
   /** The Lambda handler files. */
   readonly entries: FunctionEntries;
-  /** @default 'totesys-' */
+  /** @default the deployment's stream prefix (`totesys-` for the default deployment) */
   readonly streamPrefix?: string;
   /** @default 60 seconds (the minimum with dynamic partitioning) */
   readonly bufferingInterval?: Duration;
@@ -61,7 +68,8 @@ export interface IngestStackProps extends StackProps {
 }
 
 /** Reader, delivery streams, transformer, loader and their monitoring. */
-export class IngestStack extends Stack {
+export class IngestStack extends Stack implements NamedStack {
+  readonly names: DeploymentNames;
   readonly transformer: PipelineFunction;
   readonly streams: readonly TableDeliveryStream[];
   readonly reader: CdcReader;
@@ -72,12 +80,14 @@ export class IngestStack extends Stack {
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
+    // Set before any child: constructs read the bucket name from their stack (stack-names.ts).
+    this.names = props.names ?? deploymentNames();
     const { lake } = props;
     const network = connectionsOf(this, props);
     // By its fixed name, not a cross-stack export: see lakeBucketName().
-    const bucket = s3.Bucket.fromBucketName(this, 'LakeBucket', lakeBucketName());
+    const bucket = s3.Bucket.fromBucketName(this, 'LakeBucket', lakeBucketName(this.names));
     this.addStackDependency(lake);
-    const prefix = props.streamPrefix ?? DEFAULTS.streamPrefix;
+    const prefix = props.streamPrefix ?? this.names.streamPrefix;
     const bufferingInterval =
       props.bufferingInterval ?? Duration.seconds(DESTINATION_BUFFERING.aws.intervalInSeconds);
     const logRemovalPolicy = props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
@@ -177,7 +187,13 @@ export class IngestStack extends Stack {
       thresholds: props.thresholds,
       loaderRate: props.loaderRate ?? Duration.minutes(1),
       reservedConcurrency: props.reservedConcurrency ?? false,
+      dashboardName: this.names.dashboard,
+      metricNamespace: this.names.metricNamespace,
     });
+    // The functions publish under the deployment's own namespace, the one its alarms read.
+    for (const fn of [this.transformer, this.reader.fn, this.loader.fn, this.sourceLoader?.fn]) {
+      fn?.addEnvironment(ENV.metricNamespace, this.names.metricNamespace);
+    }
 
     // The Firehose L2 adds a mapping of Firehose's CIDR ranges for Redshift/OpenSearch/Splunk destinations;
     // an S3 destination never reads it, and CloudFormation linters flag an unused mapping.

@@ -5,13 +5,20 @@
  */
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
 import { AthenaWorkgroup } from '../constructs/athena-workgroup.ts';
 import { DemoDatabases } from '../constructs/demo-databases.ts';
 import { LakeBucket } from '../constructs/lake-bucket.ts';
 import { LakeCatalog } from '../constructs/lake-catalog.ts';
+import type { NamedStack } from '../stack-names.ts';
 
 /** Props of {@link LakeStack}. */
 export interface LakeStackProps extends StackProps {
+  /**
+   * The names of the deployment: bucket, Glue database, workgroup.
+   * @default the default deployment's (core/deployment-names.ts)
+   */
+  readonly names?: DeploymentNames;
   /**
    * Create the demo VPC, source and warehouse.
    * @default false
@@ -30,7 +37,8 @@ export interface LakeStackProps extends StackProps {
 }
 
 /** The lake: bucket, Glue tables, Athena workgroup, and optionally the demo databases. */
-export class LakeStack extends Stack {
+export class LakeStack extends Stack implements NamedStack {
+  readonly names: DeploymentNames;
   readonly lake: LakeBucket;
   readonly catalog: LakeCatalog;
   readonly athena: AthenaWorkgroup;
@@ -38,13 +46,19 @@ export class LakeStack extends Stack {
 
   constructor(scope: Construct, id: string, props: LakeStackProps = {}) {
     super(scope, id, props);
+    // Set before any child: constructs read the bucket name from their stack (stack-names.ts).
+    this.names = props.names ?? deploymentNames();
     const destroy = props.destroyOnRemoval === true;
     this.lake = new LakeBucket(this, 'Lake', {
       removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
-    this.catalog = new LakeCatalog(this, 'Catalog', { bucket: this.lake.bucket });
+    this.catalog = new LakeCatalog(this, 'Catalog', {
+      bucket: this.lake.bucket,
+      databaseName: this.names.glueDatabase,
+    });
     this.athena = new AthenaWorkgroup(this, 'Athena', {
       bucket: this.lake.bucket,
+      name: this.names.athenaWorkgroup,
       databaseName: this.catalog.databaseName,
       queriesDirectory: props.queriesDirectory,
       removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
