@@ -19,6 +19,10 @@ export const METRICS = {
     bytesShipped: 'ReaderBytesShipped',
     putRetries: 'ReaderPutRetries',
   },
+  schemaDrift: {
+    /** Source tables whose columns no longer match core/schema/source-tables.ts (reader/schema-drift.ts). */
+    tablesDrifted: 'SourceSchemaDriftTables',
+  },
   /** Published by the reader's dead letters (reader/unshippable-changes.ts), not by its run's figures. */
   unshippable: {
     /** Changes the reader could not ship (over the Firehose record limit) and wrote under `errors/` instead. */

@@ -17,6 +17,7 @@ import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
 import { readerStatus } from '../reader/reader-status.ts';
+import { describeDrift, type SchemaDrift } from '../reader/schema-drift.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
@@ -30,6 +31,8 @@ export interface PipelineStatus {
     readonly lagSeconds: number | null;
     /** Tables whose initial snapshot is not finished. */
     readonly snapshotPending: readonly string[];
+    /** Source tables whose columns no longer match the pipeline's schema. */
+    readonly schemaDrift: readonly SchemaDrift[];
   };
   readonly lake: {
     readonly lagSeconds: Readonly<Partial<Record<LakeTableName, number>>>;
@@ -143,6 +146,7 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
         active: reader.slot.exists ? reader.slot.active : null,
         lagSeconds: reader.metrics?.lagSeconds ?? null,
         snapshotPending: reader.snapshotPending,
+        schemaDrift: reader.schemaDrift,
       },
       lake: {
         lagSeconds: lakeLag,
@@ -200,8 +204,11 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   const seconds = (s: number | null) => (s === null ? '-' : `${s.toFixed(1)} s`);
   const lines = [
     `reader  slot ${status.reader.slot}: ${status.reader.lagBytes ?? '-'} bytes behind${status.reader.active === false ? ' (inactive)' : ''}`,
-    `lake    lag ${seconds(status.lag.lake)} (newest watermark, slowest table)`,
   ];
+  for (const drift of status.reader.schemaDrift) {
+    lines.push(`        schema drift in source table ${drift.table}: ${describeDrift(drift)}`);
+  }
+  lines.push(`lake    lag ${seconds(status.lag.lake)} (newest watermark, slowest table)`);
   for (const [table, n] of Object.entries(status.lake.errorsWaiting)) {
     lines.push(`        ${n} error objects waiting under errors/${table}/`);
   }

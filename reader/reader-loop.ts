@@ -20,6 +20,7 @@ import {
   reconnectBudgetMs,
   STILL_TRYING_NOTICE_MS,
 } from '../core/reconnect-budget.ts';
+import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { snapshotRowsLsn, watermarkEvents } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
 import { DurablePosition } from './durable-position.ts';
@@ -34,6 +35,7 @@ import {
 import { METRICS_STATE_KEY, ReaderMetrics } from './reader-metrics.ts';
 import type { ReplicationError } from './replication-source.ts';
 import { completeResnapshots, pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
+import { SchemaDriftRecords } from './schema-drift.ts';
 import { prepareSource } from './source-setup.ts';
 import { StreamSession } from './stream-session.ts';
 
@@ -199,8 +201,22 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
       });
   };
 
+  const drift = new SchemaDriftRecords({ stateStore: options.stateStore, log, metrics: publisher });
+  const observeRelation = (table: SourceTableName, columns: readonly string[]) => {
+    void drift
+      .observe(
+        table,
+        columns.map((name) => ({ name })),
+        'stream',
+      )
+      .catch((error: unknown) => log.warn('schema drift could not be recorded', { table, error }));
+  };
+
   try {
-    await control.use((client) => prepareSource(client, { slot, publication }));
+    await control.use(async (client) => {
+      await prepareSource(client, { slot, publication });
+      await drift.observeCatalog(client);
+    });
     try {
       snapshot = await ensureSnapshot(snapshotContext);
     } catch (error) {
@@ -255,6 +271,7 @@ export async function runReader(options: ReaderOptions): Promise<ReaderSummary> 
         metrics,
         log,
         onDurable: (lsn) => position.advance(lsn),
+        onRelation: observeRelation,
       });
       session = current;
       const running = current.run(options.statusIntervalMs ?? 10_000);

@@ -11,6 +11,7 @@ import { inspectSlot, type SlotFacts } from '../source/source-inspector.ts';
 import { SNAPSHOT_STATE_KEY } from './initial-snapshot.ts';
 import { METRICS_STATE_KEY, type ReaderMetricsSnapshot } from './reader-metrics.ts';
 import { pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
+import { driftedTables, type SchemaDrift } from './schema-drift.ts';
 
 /** What `status` shows about the reader. */
 export interface ReaderStatus {
@@ -29,6 +30,8 @@ export interface ReaderStatus {
   /** Tables whose initial snapshot is not finished yet. */
   readonly snapshotPending: readonly SourceTableName[];
   readonly resnapshotRequested: readonly SourceTableName[];
+  /** Source tables whose columns no longer match the pipeline's schema (reader/schema-drift.ts). */
+  readonly schemaDrift: readonly SchemaDrift[];
 }
 
 /** Reads the reader's status; the source connection is only read from. */
@@ -47,10 +50,11 @@ export async function readerStatus(options: {
   } finally {
     await client.end();
   }
-  const [metrics, snapshot, requests] = await Promise.all([
+  const [metrics, snapshot, requests, schemaDrift] = await Promise.all([
     options.stateStore.get(METRICS_STATE_KEY),
     options.stateStore.get(SNAPSHOT_STATE_KEY),
     pendingResnapshots(options.stateStore),
+    driftedTables(options.stateStore),
   ]);
   return {
     slot: {
@@ -64,5 +68,6 @@ export async function readerStatus(options: {
     metrics,
     snapshotPending: SOURCE_TABLE_NAMES.filter((table) => !snapshot?.tables[table]),
     resnapshotRequested: requestedTables(requests),
+    schemaDrift,
   };
 }

@@ -14,7 +14,14 @@ describe('human status output', () => {
 
   it('shows the cut in X/Y form in status', () => {
     const status: PipelineStatus = {
-      reader: { slot: 'totesys_stream', lagBytes: 0, active: true, lagSeconds: null, snapshotPending: [] },
+      reader: {
+        slot: 'totesys_stream',
+        lagBytes: 0,
+        active: true,
+        lagSeconds: null,
+        snapshotPending: [],
+        schemaDrift: [],
+      },
       lake: { lagSeconds: {}, errorsWaiting: {}, quarantined: [] },
       warehouse: {
         cut: { lsn: CUT.lsn, commitTs: CUT.commitTs, loadedAt: null },
