@@ -104,7 +104,7 @@ export async function run(args: string[]): Promise<void> {
   const { sourceUrl, warehouseUrl } = cluster;
   const dataDir = join(root, 'data');
   const logs: string[] = [];
-  const counts = { kills: 0, databaseRestarts: 0, oversizedValues: 0, corruptObjects: 0 };
+  const counts = { kills: 0, databaseRestarts: 0, oversizedValues: 0, corruptObjects: 0, upExits: 0 };
   let up: ChildProcess | undefined;
   const abort = new AbortController();
   const summaries: SimulationSummary[] = [];
@@ -149,6 +149,11 @@ export async function run(args: string[]): Promise<void> {
     const corruptAt = Date.now() + seconds * 600;
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 4000 + random.next() * 12_000));
+      if (up.exitCode !== null || up.signalCode !== null) {
+        // `up` refuses to start while the database is away (it checks both at start): start it again.
+        counts.upExits += 1;
+        up = startUp(dataDir, sourceUrl, warehouseUrl, logs);
+      }
       if (counts.oversizedValues === 0 && Date.now() > oversizedAt) {
         await withClient(sourceUrl, (client) =>
           client.query(
@@ -221,7 +226,8 @@ export async function run(args: string[]): Promise<void> {
     const one = loadavg()[0] ?? 0;
     console.log(
       `chaos result: kills ${counts.kills}, database restarts ${counts.databaseRestarts}, oversized values ` +
-        `${counts.oversizedValues}, corrupt lake objects ${counts.corruptObjects}, changes made ${made.totalChanges}, ` +
+        `${counts.oversizedValues}, corrupt lake objects ${counts.corruptObjects}, up exits at start ${counts.upExits}, ` +
+        `changes made ${made.totalChanges}, ` +
         `rows compared ${compared}, differences ${report.differences.length} (load average ${one.toFixed(2)})`,
     );
     if (report.differences.length > 0) {

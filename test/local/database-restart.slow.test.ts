@@ -1,7 +1,6 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedCluster, startEmbeddedPostgres } from '../../local/embedded-postgres.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
@@ -10,17 +9,8 @@ import { FileStateStore } from '../../reader/state/file-state-store.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { memoryLog } from '../../testing/memory-operations.ts';
 import { insertCurrency } from '../reader/reader-test-kit.ts';
+import { withClient } from '../support/test-databases.ts';
 import { waitFor } from '../support/wait-for.ts';
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function currencies(url: string): Promise<number> {
   return withClient(url, async (client) => {
