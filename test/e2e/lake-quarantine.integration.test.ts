@@ -5,20 +5,27 @@ import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts
 import { readPipelineStatus } from '../../local/pipeline-status.ts';
 import { pendingResnapshots } from '../../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
-import { createTestDatabase, type TestDatabase } from '../support/test-databases.ts';
+import { adminUrl, withClient } from '../support/test-databases.ts';
 import { type E2eWorld, openWorld, reconcileWorld, syncWorld } from './e2e-harness.ts';
 
 let world: E2eWorld;
-let rebuilt: TestDatabase | undefined;
 
 beforeEach(async () => {
   world = await openWorld(0.01);
 });
 
 afterEach(async () => {
-  await rebuilt?.drop();
   await world.close();
 });
+
+/** Drops the warehouse and creates it again, empty, under the same name (the data dir's own warehouse). */
+async function rebuildWarehouse(name: string): Promise<void> {
+  await withClient(adminUrl(), async (client) => {
+    const quoted = client.escapeIdentifier(name);
+    await client.query(`DROP DATABASE ${quoted} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${quoted}`);
+  });
+}
 
 /** The largest Parquet file of a lake table (the snapshot's, holding most of its rows). */
 async function largestFile(dataDir: string, table: string): Promise<string> {
@@ -37,17 +44,16 @@ async function largestFile(dataDir: string, table: string): Promise<string> {
 
 describe('an unreadable lake object', () => {
   it('is quarantined, named in status, its table re-read from the source, and the pipeline goes on to zero differences', async () => {
-    // Prepare: a synced world, then one fact_sales_order file overwritten with garbage, and a warehouse that
-    // must be rebuilt from the lake (so the loader reads that file).
+    // Prepare: a synced world, then one fact_sales_order file overwritten with garbage, and the warehouse
+    // emptied, to be rebuilt from the lake (so the loader reads that file).
     await syncWorld(world);
     const corrupt = await largestFile(world.dataDir, 'fact_sales_order');
     await writeFile(corrupt, Buffer.from('this is not a parquet file'.repeat(40)));
-    rebuilt = await createTestDatabase('e2e_wh_rebuilt');
-    const fresh: E2eWorld = { ...world, warehouse: rebuilt };
+    await rebuildWarehouse(world.warehouse.name);
 
     // Act: sync (the loader meets the file), then once more (the reader serves the re-read it asked for).
-    await syncWorld(fresh);
-    await syncWorld(fresh);
+    await syncWorld(world);
+    await syncWorld(world);
 
     // Assess: the file moved aside with its note, status names it, no re-read is left waiting, and the
     // warehouse is exactly the source.
@@ -55,7 +61,7 @@ describe('an unreadable lake object', () => {
     await expect(stat(corrupt)).rejects.toThrow(/ENOENT/);
     const status = await readPipelineStatus({
       sourceUrl: world.source.url,
-      warehouseUrl: rebuilt.url,
+      warehouseUrl: world.warehouse.url,
       dataDir: world.dataDir,
       slot: world.slot,
     });
@@ -65,6 +71,6 @@ describe('an unreadable lake object', () => {
     const quarantined = join(pipelinePaths(world.dataDir).lake, LOCAL_LAKE_BUCKET, 'quarantine', key);
     expect((await stat(quarantined)).size).toBeGreaterThan(0);
     expect(await pendingResnapshots(new FileStateStore(pipelinePaths(world.dataDir).state))).toEqual([]);
-    expect((await reconcileWorld(fresh)).differences).toEqual([]);
+    expect((await reconcileWorld(world)).differences).toEqual([]);
   });
 });
