@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../core/operations.ts';
 import { runReader } from '../../reader/reader-loop.ts';
+import { METRICS_STATE_KEY } from '../../reader/reader-metrics.ts';
 import { driftedTables } from '../../reader/schema-drift.ts';
 import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
 import { memoryMetrics } from '../../testing/memory-operations.ts';
@@ -23,6 +24,7 @@ describe('schema drift at the source', () => {
     const { lines, log } = memoryLog();
     await primeSlot(database, stateStore, log);
     const metrics = memoryMetrics();
+    await stateStore.delete(METRICS_STATE_KEY);
     const abort = new AbortController();
     const reading = runReader({
       sourceUrl: database.url,
@@ -32,7 +34,10 @@ describe('schema drift at the source', () => {
       signal: abort.signal,
       log,
       metrics: metrics.metrics,
+      watermarkIntervalMs: 50,
     });
+    // Streaming (past its catalog check at start) once it publishes its first figures.
+    await waitFor('the reader streaming', () => stateStore.get(METRICS_STATE_KEY));
 
     // Act: a column added (then a row written), another renamed.
     await withClient(database.url, async (client) => {
