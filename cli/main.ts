@@ -14,6 +14,7 @@ import * as queryCommand from './commands/query.ts';
 import * as reconcileCommand from './commands/reconcile.ts';
 import * as resnapshotCommand from './commands/resnapshot.ts';
 import * as seedCommand from './commands/seed.ts';
+import * as serveCommand from './commands/serve.ts';
 import * as simulateCommand from './commands/simulate.ts';
 import * as statusCommand from './commands/status.ts';
 import * as syncCommand from './commands/sync.ts';
@@ -30,6 +31,7 @@ const COMMANDS: readonly { register(program: Command): void }[] = [
   queryCommand,
   reconcileCommand,
   resnapshotCommand,
+  serveCommand,
 ];
 
 /** Builds the program (exported for tests). */
@@ -65,6 +67,7 @@ export function buildProgram(): Command {
       '\nExamples:\n' +
         '  $ totesys-stream up                      # everything, locally, until Ctrl-C\n' +
         '  $ totesys-stream status                  # from another terminal while up runs\n' +
+        '  $ totesys-stream serve --warehouse-url postgres://reader@wh/warehouse   # dashboard and API alone\n' +
         '  $ totesys-stream seed --scale 20\n' +
         '  $ totesys-stream simulate --burst --duration 60\n' +
         '  $ totesys-stream import --dump totesys.sql\n' +

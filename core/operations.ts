@@ -65,6 +65,7 @@ export const SERVICES = {
   transformer: 'totesys-transformer',
   loader: 'totesys-loader',
   seed: 'totesys-seed',
+  api: 'totesys-api',
 } as const;
 export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
 

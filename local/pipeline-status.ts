@@ -12,13 +12,12 @@ import pg from 'pg';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
-import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
 import { readerStatus } from '../reader/reader-status.ts';
 import { describeDrift, type SchemaDrift } from '../reader/schema-drift.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { readWarehouseStatus, slowestLakeLag, type WarehouseStatus } from '../warehouse/warehouse-status.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** The pipeline part of `status --json`. */
@@ -41,20 +40,8 @@ export interface PipelineStatus {
     /** Lake objects that could not be read, moved to `quarantine/` (lake/unreadable-objects.ts). */
     readonly quarantined: readonly QuarantineNote[];
   };
-  readonly warehouse: {
-    readonly cut: {
-      readonly lsn: string | null;
-      readonly commitTs: string | null;
-      readonly loadedAt: string | null;
-    };
-    readonly rows: Readonly<Partial<Record<WarehouseTableName, number>>>;
-    readonly lagSeconds: number | null;
-  };
-  readonly endToEnd: {
-    readonly p50: number | null;
-    readonly p95: number | null;
-    readonly max: number | null;
-  };
+  readonly warehouse: WarehouseStatus['warehouse'];
+  readonly endToEnd: WarehouseStatus['endToEnd'];
   /** Seconds per stage (null where not known yet). */
   readonly lag: {
     readonly reader: number | null;
@@ -83,62 +70,7 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       stateStore: new FileStateStore(pipelinePaths(options.dataDir).state),
       slot,
     });
-    const migrated = (
-      await warehouse.query<{ ok: boolean }>("SELECT to_regclass('pipeline.cut') IS NOT NULL AS ok")
-    ).rows[0]?.ok;
-    const cut = migrated
-      ? (
-          await warehouse.query<{ lsn: string; commit_ts: string | null; loaded_at: string }>(
-            `SELECT lsn::text AS lsn,
-               to_char(commit_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS commit_ts,
-               to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS loaded_at
-             FROM pipeline.cut WHERE id = 1`,
-          )
-        ).rows[0]
-      : undefined;
-    const rows: Partial<Record<WarehouseTableName, number>> = {};
-    if (migrated) {
-      const counts = await warehouse.query<{ t: WarehouseTableName; n: string }>(
-        WAREHOUSE_TABLE_NAMES.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM public.${t}`).join(
-          ' UNION ALL ',
-        ),
-      );
-      for (const row of counts.rows) rows[row.t] = Number(row.n);
-    }
-    const lakeLag: Partial<Record<LakeTableName, number>> = {};
-    let endToEnd: PipelineStatus['endToEnd'] = { p50: null, p95: null, max: null };
-    if (migrated) {
-      // Emit time = sampled_at - lag at sampling; lag now = now - emit time.
-      const samples = await warehouse.query<{ table_name: LakeTableName; lag: number }>(
-        `SELECT DISTINCT ON (table_name) table_name,
-           extract(epoch FROM now() - (sampled_at - make_interval(secs => lag_seconds)))::double precision AS lag
-         FROM pipeline.lag_sample WHERE stage = 'lake' ORDER BY table_name, sampled_at DESC`,
-      );
-      for (const s of samples.rows) lakeLag[s.table_name] = Math.max(0, s.lag);
-      const last = (
-        await warehouse.query<{ p50: number | null; p95: number | null; max: number | null }>(
-          `SELECT latency_p50_s AS p50, latency_p95_s AS p95, latency_max_s AS max FROM pipeline.load_history
-           WHERE latency_p50_s IS NOT NULL ORDER BY load_id DESC LIMIT 1`,
-        )
-      ).rows[0];
-      if (last) endToEnd = last;
-    }
-    // The loader's own figure (core/warehouse-lag.ts), from its newest sample: 0 on an idle source, however
-    // far the source's WAL has moved with heartbeats since.
-    const sample = cut
-      ? (
-          await warehouse.query<{ lag: number; at: string }>(
-            `SELECT lag_seconds AS lag, (extract(epoch FROM sampled_at) * 1000)::text AS at
-               FROM pipeline.lag_sample WHERE stage = 'warehouse' ORDER BY sampled_at DESC LIMIT 1`,
-          )
-        ).rows[0]
-      : undefined;
-    const warehouseLag = !cut
-      ? null
-      : sample
-        ? warehouseLagFromSample({ lagSeconds: sample.lag, sampledAtMs: Number(sample.at) }, Date.now())
-        : 0;
-    const lakeValues = Object.values(lakeLag);
+    const { lakeLagSeconds: lakeLag, warehouse: stored, endToEnd } = await readWarehouseStatus(warehouse);
     return {
       reader: {
         slot,
@@ -155,16 +87,12 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
           new FsObjectStore(pipelinePaths(options.dataDir).lake, LOCAL_LAKE_BUCKET),
         ),
       },
-      warehouse: {
-        cut: { lsn: cut?.lsn ?? null, commitTs: cut?.commit_ts ?? null, loadedAt: cut?.loaded_at ?? null },
-        rows,
-        lagSeconds: warehouseLag,
-      },
+      warehouse: stored,
       endToEnd,
       lag: {
         reader: reader.metrics?.lagSeconds ?? null,
-        lake: lakeValues.length > 0 ? Math.max(...lakeValues) : null,
-        warehouse: warehouseLag,
+        lake: slowestLakeLag({ lakeLagSeconds: lakeLag }),
+        warehouse: stored.lagSeconds,
         endToEnd: endToEnd.p95,
       },
     };

@@ -30,8 +30,21 @@ export const FOLDER_DEPENDENCIES = {
   loader: ['core', 'core/schema'],
   /** The PostgreSQL warehouse: DDL from the star schema, the Warehouse port on PostgreSQL. */
   warehouse: ['core', 'core/schema'],
-  /** The Lambda handlers: thin wiring of the pipeline's parts to AWS. */
-  functions: ['core', 'core/schema', 'lake', 'loader', 'reader', 'source', 'transform', 'warehouse'],
+  /** The HTTP app: dashboard, payments API, status and metrics over the warehouse, for Node and Lambda. */
+  http: ['core', 'core/schema'],
+  /** The Lambda handlers: thin wiring of the pipeline's parts to AWS (and the package manifest, for the API's version). */
+  functions: [
+    'core',
+    'core/schema',
+    'lake',
+    'loader',
+    'reader',
+    'source',
+    'transform',
+    'warehouse',
+    'http',
+    'package.json',
+  ],
   /** The AWS deployment. */
   cdk: ['core', 'core/schema'],
   /** The offline runtime: embedded PostgreSQL, the local pipeline, status, sync, reconcile. */
@@ -45,10 +58,11 @@ export const FOLDER_DEPENDENCIES = {
     'reader',
     'loader',
     'warehouse',
+    'http',
     'functions',
   ],
   /** The `totesys-stream` command (and the package manifest, for its version). */
-  cli: ['core', 'core/schema', 'source', 'lake', 'reader', 'warehouse', 'local', 'package.json'],
+  cli: ['core', 'core/schema', 'source', 'lake', 'reader', 'warehouse', 'http', 'local', 'package.json'],
   /** The executable that starts the command line. */
   bin: ['cli'],
   /** Test doubles honouring the ports' contracts (memory stores and streams, a faulty putter); never production. */
@@ -65,6 +79,7 @@ export const FOLDER_DEPENDENCIES = {
     'reader',
     'loader',
     'warehouse',
+    'http',
     'functions',
     'local',
   ],
@@ -82,6 +97,7 @@ export const FOLDER_DEPENDENCIES = {
     'reader',
     'loader',
     'warehouse',
+    'http',
     'functions',
     'cdk',
     'local',

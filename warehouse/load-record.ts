@@ -1,13 +1,28 @@
 /**
  * @module
- * Bookkeeping of a load: commit-to-visible latency, and the cut, load history and lag samples in the
- * `pipeline` schema, written in the load's own transaction.
+ * Bookkeeping of a load: commit-to-visible latency, and the cut, load history, running totals and lag samples
+ * in the `pipeline` schema, written in the load's own transaction.
  */
 import type pg from 'pg';
 import type { Cut, InferredMember, LoadBatch, LoadLatency } from '../core/ports/warehouse.ts';
-import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { LOAD_NOTIFICATION_CHANNEL, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { changesAboveCut, warehouseLagSeconds } from '../core/warehouse-lag.ts';
+import {
+  addLoadTotals,
+  END_TO_END_BUCKETS,
+  type HistogramObservations,
+  LOAD_DURATION_BUCKETS,
+  noObservations,
+  observe,
+} from './load-totals.ts';
 import { stagingTable } from './star-staging.ts';
+
+/** A load's latencies: the port's summary, and every change's latency counted into histogram buckets. */
+export interface MeasuredLatency {
+  /** Null when the load made no change newer than the previous cut visible. */
+  readonly summary: LoadLatency | null;
+  readonly histogram: HistogramObservations;
+}
 
 /**
  * Commit-to-visible latency over the staged changes newer than the previous cut, and the deletes of orders this
@@ -18,11 +33,12 @@ export async function measureLatency(
   tables: readonly WarehouseTableName[],
   fromCut: Cut | null,
   toCut: Cut,
-): Promise<LoadLatency | null> {
+): Promise<MeasuredLatency> {
+  const none: MeasuredLatency = { summary: null, histogram: noObservations(END_TO_END_BUCKETS) };
   const sources = tables
     .filter((t) => t !== 'dim_date')
     .map((t) => `SELECT _commit_ts FROM ${stagingTable(t)} WHERE _lsn > $1`);
-  if (sources.length === 0) return null;
+  if (sources.length === 0) return none;
   // Only this load writes deletes in (fromCut, toCut]: every load reads exactly the changes in its window.
   sources.push(
     `SELECT commit_ts AT TIME ZONE 'UTC' FROM pipeline.fact_deletion WHERE lsn > $1 AND lsn <= $2`,
@@ -32,27 +48,46 @@ export async function measureLatency(
     p95: number | null;
     max: number | null;
     n: string;
+    sum: number | null;
+    buckets: string[];
   }>(
-    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY s) AS p95, max(s) AS max, count(*) AS n
-     FROM (SELECT extract(epoch FROM (clock_timestamp() AT TIME ZONE 'UTC') - _commit_ts)::double precision AS s
-       FROM (${sources.join(' UNION ALL ')}) AS staged) AS latencies`,
-    [fromCut?.lsn ?? '-1', toCut.lsn],
+    `WITH latencies AS (
+       SELECT extract(epoch FROM (clock_timestamp() AT TIME ZONE 'UTC') - _commit_ts)::double precision AS s
+         FROM (${sources.join(' UNION ALL ')}) AS staged)
+     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY s) AS p95, max(s) AS max, count(*) AS n, sum(s) AS sum,
+       ARRAY(SELECT (SELECT count(*) FROM latencies WHERE s <= b)::text
+               FROM unnest($3::double precision[]) WITH ORDINALITY AS u(b, i) ORDER BY i) AS buckets
+     FROM latencies`,
+    [fromCut?.lsn ?? '-1', toCut.lsn, END_TO_END_BUCKETS],
   );
   const row = result.rows[0];
-  if (!row || row.p50 === null || row.p95 === null || row.max === null) return null;
-  return { p50: row.p50, p95: row.p95, max: row.max, changes: Number(row.n) };
+  if (!row || row.p50 === null || row.p95 === null || row.max === null) return none;
+  const changes = Number(row.n);
+  return {
+    summary: { p50: row.p50, p95: row.p95, max: row.max, changes },
+    histogram: {
+      bounds: END_TO_END_BUCKETS,
+      cumulativeCounts: row.buckets.map(Number),
+      count: changes,
+      sum: row.sum ?? 0,
+    },
+  };
 }
 
-/** Records the load in its own transaction: the new cut, a load-history row and the lag samples. */
+/**
+ * Records the load in its own transaction: the new cut, a load-history row, the running totals /metrics
+ * exposes, a notification on {@link LOAD_NOTIFICATION_CHANNEL} and the lag samples.
+ */
 export async function recordLoad(
   client: pg.ClientBase,
   batch: LoadBatch,
   startedAt: Date,
   rowsWritten: Partial<Record<WarehouseTableName, number>>,
   inferredMembers: readonly InferredMember[],
-  latency: LoadLatency | null,
+  measured: MeasuredLatency,
 ): Promise<void> {
+  const latency = measured.summary;
   await client.query(
     `INSERT INTO pipeline.cut (id, lsn, commit_ts, loaded_at) VALUES (1, $1, $2, now())
      ON CONFLICT (id) DO UPDATE SET lsn = excluded.lsn, commit_ts = excluded.commit_ts, loaded_at = excluded.loaded_at`,
@@ -74,6 +109,13 @@ export async function recordLoad(
       latency?.max ?? null,
     ],
   );
+  await addLoadTotals(client, {
+    endToEnd: measured.histogram,
+    loadDuration: observe(LOAD_DURATION_BUCKETS, (Date.now() - startedAt.getTime()) / 1000),
+    rowsWritten,
+  });
+  // Delivered when this transaction commits, never before: listeners read the load they hear about.
+  await client.query('SELECT pg_notify($1, $2)', [LOAD_NOTIFICATION_CHANNEL, batch.toCut.lsn]);
   const samples: { stage: string; table: string | null; seconds: number }[] = [];
   if (batch.toCut.commitTs) {
     const behind = changesAboveCut(batch.watermarks, batch.toCut.lsn);

@@ -118,7 +118,7 @@ export class PgWarehouse implements Warehouse {
       await recordLoad(client, batch, startedAt, rowsWritten, inferredMembers, latency);
       await this.#beforeCommit?.();
       await client.query('COMMIT');
-      return { rowsWritten, inferredMembers, latency };
+      return { rowsWritten, inferredMembers, latency: latency.summary };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (error instanceof CutMovedError || error instanceof WarehouseLoadError) throw error;

@@ -37,8 +37,8 @@ export const STAR_DDL: readonly string[] = [
 ];
 
 /**
- * The `pipeline` schema: the loader's cut, load history, fact versions, deletes of orders, inferred members and
- * lag samples.
+ * The `pipeline` schema: the loader's cut, load history, fact versions, deletes of orders, inferred members,
+ * lag samples and running totals.
  */
 export const PIPELINE_DDL: readonly string[] = [
   'CREATE SCHEMA IF NOT EXISTS pipeline',
@@ -62,6 +62,8 @@ export const PIPELINE_DDL: readonly string[] = [
     latency_p95_s double precision NULL,
     latency_max_s double precision NULL
   )`,
+  // The dashboard reads the loads of the last minutes (http/pipeline-figures.ts).
+  'CREATE INDEX IF NOT EXISTS load_history_finished_at_idx ON pipeline.load_history (finished_at)',
   // The primary key makes a second append of the same committed version fail inside the load transaction.
   `CREATE TABLE IF NOT EXISTS pipeline.fact_version (
     fact_table text NOT NULL,
@@ -96,6 +98,22 @@ export const PIPELINE_DDL: readonly string[] = [
     lag_bytes bigint NULL
   )`,
   'CREATE INDEX IF NOT EXISTS lag_sample_sampled_at_idx ON pipeline.lag_sample (sampled_at)',
+  // Running totals over every load (warehouse/load-totals.ts): cumulative histogram buckets (`le` the upper
+  // bound, 'Infinity' for +Inf), their sums, and rows written per table.
+  `CREATE TABLE IF NOT EXISTS pipeline.histogram_bucket (
+    histogram text NOT NULL,
+    le double precision NOT NULL,
+    observations bigint NOT NULL,
+    PRIMARY KEY (histogram, le)
+  )`,
+  `CREATE TABLE IF NOT EXISTS pipeline.histogram_sum (
+    histogram text NOT NULL PRIMARY KEY,
+    sum double precision NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS pipeline.rows_loaded (
+    table_name text NOT NULL PRIMARY KEY,
+    rows bigint NOT NULL
+  )`,
 ];
 
 /**

@@ -51,6 +51,8 @@ export interface PipelineSettings {
   readonly reservedConcurrency: boolean;
   /** Let `cdk destroy` delete the bucket, database and workgroup (never in production). */
   readonly destroyOnRemoval: boolean;
+  /** Secrets Manager ARN of a read-only warehouse role: deploys the dashboard and payments API. */
+  readonly warehouseReaderSecretArn?: string;
   /** Deploy on commit: the `owner/name` repository whose workflow on main may deploy (adds TotesysDeployAccess). */
   readonly githubRepository?: string;
   /** The account's existing GitHub OIDC provider, when it has one already (one per issuer per account). */
@@ -196,9 +198,23 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
     streamPrefix: text(get, 'streamPrefix') ?? deploymentNames(prefix).streamPrefix,
     reservedConcurrency: flag(get, 'reservedConcurrency', false),
     destroyOnRemoval: flag(get, 'destroyOnRemoval', false),
+    warehouseReaderSecretArn: secretArn(get, 'warehouseReaderSecretArn'),
     githubRepository: text(get, 'githubRepository'),
     githubOidcProviderArn: text(get, 'githubOidcProviderArn'),
   };
+}
+
+function secretArn(get: Lookup, key: string): string | undefined {
+  const value = text(get, key);
+  if (
+    value !== undefined &&
+    !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(value)
+  ) {
+    throw new PipelineSettingsError(
+      `Context "${key}" must be a complete Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>), got ${value}.`,
+    );
+  }
+  return value;
 }
 
 /** The settings of an app, from its context. */

@@ -3,21 +3,10 @@
  * What `status` does (its options and help are in `cli/commands/status.ts`).
  */
 import type { Command } from 'commander';
-import pg from 'pg';
-import {
-  formatPipelineStatus,
-  type PipelineStatus,
-  readPipelineStatus,
-} from '../../local/pipeline-status.ts';
-import { redactUrl } from '../../local/url-redaction.ts';
-import { readSourceStatus, type SourceStatus } from '../../source/source-status.ts';
+import { formatPipelineStatus, type PipelineStatus } from '../../local/pipeline-status.ts';
+import { readStatusReport, type StatusReport } from '../../local/status-report.ts';
 import { withRuntime } from '../command-runtime.ts';
 import { globalOptions } from '../global-options.ts';
-
-/** The JSON `status --json` prints. */
-export interface StatusReport extends Partial<PipelineStatus> {
-  readonly source: SourceStatus & { readonly url: string };
-}
 
 /** Prints the status of the source and, when there is a warehouse, of every stage. */
 export async function runStatusCommand(command: Command): Promise<void> {
@@ -25,28 +14,13 @@ export async function runStatusCommand(command: Command): Promise<void> {
   await withRuntime(
     command,
     async (runtime) => {
-      const client = new pg.Client({ connectionString: runtime.sourceUrl });
-      await client.connect();
-      try {
-        const pipeline = runtime.warehouseUrl
-          ? await readPipelineStatus({
-              sourceUrl: runtime.sourceUrl,
-              warehouseUrl: runtime.warehouseUrl,
-              dataDir: runtime.dataDir,
-            })
-          : undefined;
-        const report: StatusReport = {
-          source: { url: redactUrl(runtime.sourceUrl), ...(await readSourceStatus(client)) },
-          ...pipeline,
-        };
-        console.log(
-          json
-            ? JSON.stringify(report, null, 2)
-            : [formatStatus(report), ...(pipeline ? [formatPipelineStatus(pipeline)] : [])].join('\n'),
-        );
-      } finally {
-        await client.end();
-      }
+      const report = await readStatusReport(runtime);
+      const pipeline = report.warehouse ? (report as StatusReport & PipelineStatus) : undefined;
+      console.log(
+        json
+          ? JSON.stringify(report, null, 2)
+          : [formatStatus(report), ...(pipeline ? [formatPipelineStatus(pipeline)] : [])].join('\n'),
+      );
     },
     { warehouse: true },
   );

@@ -1,11 +1,13 @@
 /**
  * @module
- * What `up` does (its options and help are in `cli/commands/up.ts`): prepares the databases, then runs the
- * services until Ctrl-C. Stops everything cleanly, including the embedded cluster when this process started it.
+ * What `up` does (its options and help are in `cli/commands/up.ts`): serves the dashboard and API, prepares
+ * the databases, then runs the services until Ctrl-C. Stops everything cleanly, including the embedded
+ * cluster when this process started it.
  */
 import type { Command } from 'commander';
 import pg from 'pg';
 import type { Log } from '../../core/ports/log.ts';
+import type { LocalHttp } from '../../local/http-service.ts';
 import type { LocalPipelineOptions } from '../../local/pipeline.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
@@ -25,6 +27,7 @@ import { migrateSource } from '../../source/source-migration.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
 import { runtimeFor } from '../command-runtime.ts';
 import type { UpOptions } from '../commands/up.ts';
+import { startDashboard } from '../dashboard-startup.ts';
 import { globalOptions } from '../global-options.ts';
 import { progressReporter, snapshotProgressReporter } from '../progress.ts';
 import { runServices, type Service, stopSignal } from '../services.ts';
@@ -33,7 +36,17 @@ import { runServices, type Service, stopSignal } from '../services.ts';
 export async function runUpCommand(options: UpOptions, command: Command): Promise<void> {
   const signal = stopSignal();
   const runtime = await runtimeFor(command);
+  let http: LocalHttp | undefined;
   try {
+    // The dashboard's URL is the first line printed: it answers from the start (its figures fill in as the
+    // first loads land).
+    if (options.http) {
+      http = await startDashboard(options, {
+        warehouseUrl: runtime.warehouseUrl,
+        sourceUrl: runtime.sourceUrl,
+        dataDir: runtime.dataDir,
+      });
+    }
     await prepareDatabases(runtime, options, signal, globalOptions(command).progress);
     if (signal.aborted) return;
     const failure = new AbortController();
@@ -51,6 +64,7 @@ export async function runUpCommand(options: UpOptions, command: Command): Promis
     });
     if (failure.signal.aborted) throw failure.signal.reason;
   } finally {
+    await http?.close();
     await runtime.close();
     console.log(runtime.cluster?.startedHere ? 'Stopped (embedded PostgreSQL stopped).' : 'Stopped.');
   }

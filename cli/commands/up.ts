@@ -1,14 +1,18 @@
 /**
  * @module
- * `up`: the whole local pipeline in one command. Starts (or attaches to) the databases, migrates both, seeds
- * an empty source, then runs the reader, local Firehose, loader and simulator until Ctrl-C, printing a
- * one-line status every few seconds. The work is in `cli/actions/up.ts`, loaded when the command runs.
+ * `up`: the whole local pipeline in one command. Starts (or attaches to) the databases, serves the dashboard
+ * and API (printing their URL first), migrates both databases, seeds an empty source, then runs the reader,
+ * local Firehose, loader and simulator until Ctrl-C, printing a one-line status every few seconds. The work is
+ * in `cli/actions/up.ts`, loaded when the command runs.
  */
 import type { Command } from 'commander';
 import { positiveNumber, wholeNumber } from '../global-options.ts';
+import { addHttpOptions, type HttpOptions } from '../http-options.ts';
 
 /** Options of `up`. */
-export interface UpOptions {
+export interface UpOptions extends HttpOptions {
+  /** False with --no-http: no dashboard or API. */
+  readonly http: boolean;
   readonly rate: number;
   readonly simulate: boolean;
   readonly scale: number;
@@ -18,8 +22,7 @@ export interface UpOptions {
 
 /** Registers `up`. */
 export function register(program: Command): void {
-  program
-    .command('up')
+  addHttpOptions(program.command('up'))
     .description(
       'Run everything locally: databases, schema, seed data when the embedded source is empty, live activity, the pipeline. Ctrl-C stops it.',
     )
@@ -33,6 +36,7 @@ export function register(program: Command): void {
     )
     .option('--seed <s>', 'seed for the generated data and the simulator', wholeNumber('--seed'), 1)
     .option('--status-interval <s>', 'seconds between status lines', positiveNumber('--status-interval'), 5)
+    .option('--no-http', 'do not serve the dashboard and API')
     .addHelpText(
       'after',
       '\nExamples:\n  $ totesys-stream up\n  $ totesys-stream up --rate 100 --scale 5\n' +

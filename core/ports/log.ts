@@ -18,7 +18,8 @@ export type LogStage =
   | 'seed'
   | 'smoke'
   | 'simulator'
-  | 'source';
+  | 'source'
+  | 'http';
 
 /**
  * The keys an entry may carry beside its level and message: identifiers, positions and counts only, never

@@ -39,6 +39,25 @@ export type FactTableName = (typeof FACT_TABLE_NAMES)[number];
 /** The schema that holds pipeline bookkeeping (cuts, load history, lag samples), never star data. */
 export const PIPELINE_SCHEMA = 'pipeline';
 
+/**
+ * The channel every load notifies (`pg_notify`) inside its transaction, so a listener hears of a load exactly
+ * when it becomes visible; the dashboard's live updates listen on it. The payload is the new cut's LSN.
+ */
+export const LOAD_NOTIFICATION_CHANNEL = 'totesys_stream_load';
+
+/**
+ * The histograms the loader keeps in `pipeline.histogram_bucket` (warehouse/load-totals.ts), by the name
+ * stored there; `/metrics` exposes them as `totesys_<name>`.
+ */
+export const PIPELINE_HISTOGRAMS = {
+  /** Commit-to-warehouse latency of every change a load made visible, seconds. */
+  endToEnd: 'end_to_end_seconds',
+  /** Duration of every load, seconds. */
+  loadDuration: 'loader_run_duration_seconds',
+} as const;
+/** The stored name of a pipeline histogram. */
+export type PipelineHistogramName = (typeof PIPELINE_HISTOGRAMS)[keyof typeof PIPELINE_HISTOGRAMS];
+
 /** The PostgreSQL type of a star column, as the DDL declares it (`serial` only for a fact's record id). */
 export type WarehouseColumnType =
   | 'integer'

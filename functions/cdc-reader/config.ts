@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
 import { parseReconnectBudget, type ReconnectBudget } from '../../core/reconnect-budget.ts';
-import { readDatabaseSecret } from '../operations/database-secret.ts';
+import { type DatabaseLocation, databaseConnection } from '../operations/database-secret.ts';
 import {
   type Environment,
   optionalText,
@@ -21,9 +21,7 @@ import {
 
 /** The validated configuration. */
 export interface CdcReaderConfig {
-  readonly source:
-    | { readonly kind: 'url'; readonly url: string }
-    | { readonly kind: 'secret'; readonly arn: string };
+  readonly source: DatabaseLocation;
   /** `require`: TLS with certificate verification (on Lambda set NODE_EXTRA_CA_CERTS to the RDS bundle). */
   readonly tls: 'require' | 'disable';
   readonly slot: string;
@@ -86,8 +84,5 @@ export async function sourceConnection(
   config: CdcReaderConfig,
   secrets: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({}),
 ): Promise<pg.ClientConfig> {
-  const ssl = config.tls === 'require' ? { rejectUnauthorized: true } : false;
-  if (config.source.kind === 'url') return { connectionString: config.source.url, ssl };
-  const credentials = await readDatabaseSecret(secrets, config.source.arn, 'totesys');
-  return { ...credentials, ssl };
+  return databaseConnection(config.source, config.tls, secrets, 'totesys');
 }

@@ -5,6 +5,7 @@
  * authentication failure is recognised so a handler re-reads the secret after a rotation.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type pg from 'pg';
 import { z } from 'zod';
 
 /** Credentials of one database. */
@@ -58,6 +59,26 @@ export async function readDatabaseSecret(
   }
   const { host, port, username, password, dbname } = parsed.data;
   return { host, port, user: username, password, database: dbname ?? defaultDatabase };
+}
+
+/** Where a function finds a database: a URL (local runs, tests) or a Secrets Manager secret. */
+export type DatabaseLocation =
+  | { readonly kind: 'url'; readonly url: string }
+  | { readonly kind: 'secret'; readonly arn: string };
+
+/**
+ * The client configuration of the database at `location`, reading its secret when it has one; `require`
+ * verifies the server's certificate (on Lambda NODE_EXTRA_CA_CERTS holds the RDS bundle).
+ */
+export async function databaseConnection(
+  location: DatabaseLocation,
+  tls: 'require' | 'disable',
+  secrets: Pick<SecretsManagerClient, 'send'>,
+  defaultDatabase: string,
+): Promise<pg.ClientConfig> {
+  const ssl = tls === 'require' ? { rejectUnauthorized: true } : false;
+  if (location.kind === 'url') return { connectionString: location.url, ssl };
+  return { ...(await readDatabaseSecret(secrets, location.arn, defaultDatabase)), ssl };
 }
 
 /** The credentials as a `postgres://` URL (user and password escaped). */

@@ -38,7 +38,7 @@ function synthesize(context: Record<string, unknown>, dir: string, region?: stri
       app,
       readPipelineSettings((key) => context[key]),
       {
-        entries: { reader: STUB, transformer: STUB, loader: STUB, sourceLoader: STUB },
+        entries: { reader: STUB, transformer: STUB, loader: STUB, sourceLoader: STUB, api: STUB },
       },
     );
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -72,6 +72,8 @@ const EXISTING = {
   warehouseSecretArn: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:totesys-warehouse-AbCdEf',
   sourceDbInstanceIdentifier: 'totesys-prod',
   alarmEmail: 'oncall@example.com',
+  // With it the dashboard and payments API are deployed too (cdk/lib/constructs/payments-api.ts).
+  warehouseReaderSecretArn: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:totesys-dashboard-AbCdEf',
 };
 
 let findings: string;
@@ -100,7 +102,7 @@ describe('the synthesized templates', () => {
     expect(findings.split('\n').filter((line) => line.includes('/default/'))).toEqual([]);
   });
 
-  it('pass cfn-lint when the source and warehouse are brought by the user', () => {
+  it('pass cfn-lint when the source and warehouse are brought by the user, with the dashboard API', () => {
     expect(findings.split('\n').filter((line) => line.includes('/existing/'))).toEqual([]);
   });
 

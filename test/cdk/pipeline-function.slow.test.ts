@@ -6,6 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineFunction } from '../../cdk/lib/constructs/pipeline-function.ts';
+import { bundledCodeDir } from './bundled-code.ts';
 
 const STUB = fileURLToPath(new URL('./fixtures/stub-handler.ts', import.meta.url));
 
@@ -21,12 +22,7 @@ beforeAll(() => {
   new PipelineFunction(stack, 'Fn', { entry: STUB, bundledDirectories: ['test/cdk/fixtures'] });
   app.synth();
   template = Template.fromStack(stack);
-  const assets = JSON.parse(readFileSync(join(outdir, 'Bundle.assets.json'), 'utf8')) as {
-    files: Record<string, { source: { path: string } }>;
-  };
-  const code = Object.values(assets.files).find((f) => f.source.path.startsWith('asset.'));
-  if (!code) throw new Error('No Lambda code asset was written');
-  assetDir = join(outdir, code.source.path);
+  assetDir = bundledCodeDir(outdir, 'Bundle');
 });
 
 afterAll(() => {

@@ -102,9 +102,18 @@ describe('CLI commands', () => {
 
     await up.waitFor(/simulator \d+ changes/);
     const status = await runCli(['--data-dir', dataDir, '--json', 'status']);
+    // The dashboard's URL is the first line, on loopback, and the app answers while up runs.
+    const firstLine = up.output().stdout.split('\n')[0] ?? '';
+    expect(firstLine).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+$/);
+    const url = firstLine.slice('dashboard: '.length);
+    const health = await fetch(`${url}/healthz`);
+    const page = await fetch(`${url}/`);
     up.child.kill('SIGINT');
     const result = await up.finished;
 
+    expect([200, 503]).toContain(health.status);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>totesys-stream dashboard</title>');
     expect(status.code).toBe(0);
     expect(
       (JSON.parse(status.stdout) as { source: { rows: Record<string, number> } }).source.rows['staff'],
@@ -125,6 +134,7 @@ describe('CLI commands', () => {
       '--scale',
       '0.01',
       '--no-simulate',
+      '--no-http',
       '--status-interval',
       '0.2',
     ]);
@@ -137,6 +147,7 @@ describe('CLI commands', () => {
     const result = await up.finished;
 
     expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('dashboard:');
     expect(result.stdout).toContain('Stopped (embedded PostgreSQL stopped).');
     await expect(stat(join(dataDir, 'pg', 'postmaster.pid'))).rejects.toThrow(/ENOENT/);
   });

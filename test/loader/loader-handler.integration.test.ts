@@ -10,6 +10,7 @@ import { lambdaMetrics, powertoolsMetrics } from '../../functions/operations/pow
 import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
 import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
+import { rdsSecretOf } from '../support/test-databases.ts';
 import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
 import { type LoaderHarness, openLoaderHarness } from './loader-harness.ts';
 
@@ -146,20 +147,11 @@ describe('loader after a rotation of the warehouse password', () => {
       { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
       ...watermarks(150n, T0),
     ]);
-    const url = new URL(harness.database.url);
-    const secret = (password: string) =>
-      JSON.stringify({
-        host: url.hostname,
-        port: url.port,
-        username: decodeURIComponent(url.username),
-        password,
-        dbname: harness.database.name,
-      });
     const secrets = mockClient(SecretsManagerClient);
     secrets
       .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: secret('from-before-the-rotation') })
-      .resolves({ SecretString: secret(decodeURIComponent(url.password)) });
+      .resolvesOnce({ SecretString: rdsSecretOf(harness.database, 'from-before-the-rotation') })
+      .resolves({ SecretString: rdsSecretOf(harness.database) });
     const env = {
       TOTESYS_WAREHOUSE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:wh-AbCdEf',
       TOTESYS_ATHENA_WORKGROUP: 'wg',

@@ -67,6 +67,21 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
   }
 }
 
+/**
+ * The RDS secret JSON (Secrets Manager's shape for a database) of the test database `database`, with
+ * `password` (say a stale one, to act out a rotation) or the real one.
+ */
+export function rdsSecretOf(database: TestDatabase, password?: string): string {
+  const url = new URL(database.url);
+  return JSON.stringify({
+    host: url.hostname,
+    port: url.port,
+    username: decodeURIComponent(url.username),
+    password: password ?? decodeURIComponent(url.password),
+    dbname: database.name,
+  });
+}
+
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   return withClient(adminUrl(), work);
 }

@@ -294,13 +294,30 @@ describe('warehouse schema migration', () => {
       ['lag_seconds', 'double precision', false],
       ['lag_bytes', 'bigint', true],
     ]);
+    // The running totals /metrics exposes (warehouse/load-totals.ts).
+    expect(shape('histogram_bucket')).toEqual([
+      ['histogram', 'text', false],
+      ['le', 'double precision', false],
+      ['observations', 'bigint', false],
+    ]);
+    expect(shape('histogram_sum')).toEqual([
+      ['histogram', 'text', false],
+      ['sum', 'double precision', false],
+    ]);
+    expect(shape('rows_loaded')).toEqual([
+      ['table_name', 'text', false],
+      ['rows', 'bigint', false],
+    ]);
     const primaryKeys = found.filter((c) => c.type === 'p').map((c) => `${c.table} ${c.def}`);
     expect(primaryKeys.sort()).toEqual([
       'pipeline.cut PRIMARY KEY (id)',
       'pipeline.fact_deletion PRIMARY KEY (fact_table, order_id, lsn, seq)',
       'pipeline.fact_version PRIMARY KEY (fact_table, order_id, lsn, seq)',
+      'pipeline.histogram_bucket PRIMARY KEY (histogram, le)',
+      'pipeline.histogram_sum PRIMARY KEY (histogram)',
       'pipeline.inferred_member PRIMARY KEY (dimension, member_id)',
       'pipeline.load_history PRIMARY KEY (load_id)',
+      'pipeline.rows_loaded PRIMARY KEY (table_name)',
     ]);
     await expect(
       withClient(database.url, (client) =>

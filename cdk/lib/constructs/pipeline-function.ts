@@ -34,6 +34,12 @@ export interface PipelineFunctionProps
    */
   readonly bundledDirectories?: readonly string[];
   /**
+   * Shell commands run after bundling, from the repository root, given the bundle's directory (files built
+   * for the bundle, such as the API's dashboard assets).
+   * @default none
+   */
+  readonly afterBundling?: (outputDir: string) => readonly string[];
+  /**
    * The function talks to RDS PostgreSQL: require TLS and verify the server against Amazon's CA bundle.
    * @default false
    */
@@ -83,16 +89,19 @@ export class PipelineFunction extends nodejs.NodejsFunction {
         // pg and friends are CommonJS and call require(); give the ESM bundle one.
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        // The Node 22 runtime ships SDK v3; pg-native is an optional add-on pg only loads on request.
-        externalModules: ['@aws-sdk/*', 'pg-native'],
+        // The Node 22 runtime ships SDK v3; pg-native is an optional add-on pg only loads on request; esbuild
+        // builds the dashboard's assets in a checkout and is never loaded on Lambda (they are prebuilt there).
+        externalModules: ['@aws-sdk/*', 'pg-native', 'esbuild'],
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) =>
-            (props.bundledDirectories ?? []).map(
+          afterBundling: (inputDir: string, outputDir: string) => [
+            ...(props.bundledDirectories ?? []).map(
               (dir) =>
                 `mkdir -p "${outputDir}/${posix.dirname(dir)}" && cp -R "${inputDir}/${dir}" "${outputDir}/${dir}"`,
             ),
+            ...(props.afterBundling?.(outputDir) ?? []).map((command) => `cd "${inputDir}" && ${command}`),
+          ],
         },
       },
     });
@@ -114,9 +123,13 @@ export class PipelineFunction extends nodejs.NodejsFunction {
 /** NodejsFunction's props without the ones only this construct understands. */
 function withoutOwnProps(
   props: PipelineFunctionProps,
-): Omit<PipelineFunctionProps, 'bundledDirectories' | 'logRetention' | 'logRemovalPolicy' | 'connectsToRds'> {
+): Omit<
+  PipelineFunctionProps,
+  'bundledDirectories' | 'afterBundling' | 'logRetention' | 'logRemovalPolicy' | 'connectsToRds'
+> {
   const {
     bundledDirectories: _dirs,
+    afterBundling: _after,
     logRetention: _retention,
     logRemovalPolicy: _removal,
     connectsToRds: _rds,

@@ -13,6 +13,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { ALARM_THRESHOLDS } from '../../../core/alarm-thresholds.ts';
 import {
   METRIC_NAMESPACE,
   METRICS,
@@ -31,7 +32,10 @@ export interface MonitoredStream {
   readonly lakeTable: LakeTableName;
 }
 
-/** Alarm thresholds; each default is what "behind" means for a one-minute pipeline. */
+/**
+ * Alarm thresholds; each default (core/alarm-thresholds.ts, which the dashboard's red marks use too) is what
+ * "behind" means for a one-minute pipeline.
+ */
 export interface LagThresholds {
   /** @default 300 (seconds since the oldest commit not yet accepted by Firehose) */
   readonly readerLagSeconds?: number;
@@ -85,7 +89,6 @@ export interface PipelineMonitoringProps {
   readonly reservedConcurrency?: boolean;
 }
 
-const GIB = 1024 ** 3;
 const FIVE_MINUTES = Duration.minutes(5);
 
 /** The dashboard, the alarms and the alarm topic. */
@@ -96,7 +99,7 @@ export class PipelineMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
-    const t = props.thresholds ?? {};
+    const t = { ...ALARM_THRESHOLDS, ...props.thresholds };
     this.topic = new sns.Topic(this, 'Alarms', { displayName: 'totesys-stream alarms', enforceSSL: true });
     // With enforceSSL the topic gets a policy of its own, which replaces SNS's default one: without this
     // Allow nothing may publish, CloudWatch included, and no alarm would ever notify anyone.
@@ -155,14 +158,14 @@ export class PipelineMonitoring extends Construct {
     this.alarm(
       'ReaderLag',
       readerLag,
-      t.readerLagSeconds ?? 300,
+      t.readerLagSeconds,
       'The CDC reader is behind the source (seconds since the oldest unshipped commit), or not running.',
       cloudwatch.TreatMissingData.BREACHING,
     );
     this.alarm(
       'ReaderSlotLag',
       slotLag,
-      t.readerSlotLagBytes ?? GIB,
+      t.readerSlotLagBytes,
       'The replication slot holds back this much WAL; the source keeps it on disk until the reader catches up.',
     );
     this.alarm(
@@ -184,7 +187,7 @@ export class PipelineMonitoring extends Construct {
       this.alarm(
         `LakeLag-${s.lakeTable}`,
         metric,
-        t.lakeLagSeconds ?? 900,
+        t.lakeLagSeconds,
         `No recent watermark reached lake table ${s.lakeTable}: its delivery stream is behind or failing.`,
       );
       return metric;
@@ -192,13 +195,13 @@ export class PipelineMonitoring extends Construct {
     this.alarm(
       'WarehouseLag',
       warehouseLag,
-      t.warehouseLagSeconds ?? 900,
+      t.warehouseLagSeconds,
       'Changes have waited above the warehouse cut this long (0 when nothing is behind): the loader is behind or failing.',
     );
     this.alarm(
       'EndToEndP95',
       e2eP95,
-      t.endToEndP95Seconds ?? 900,
+      t.endToEndP95Seconds,
       '95% of the changes a load made visible took longer than this from commit to warehouse.',
     );
 
@@ -251,7 +254,7 @@ export class PipelineMonitoring extends Construct {
     this.alarm(
       'ErrorObjects',
       errorObjects,
-      0,
+      ALARM_THRESHOLDS.errorObjects,
       'Firehose wrote failed records under errors/ in the lake bucket; inspect them and replay.',
     );
 
@@ -323,13 +326,13 @@ export class PipelineMonitoring extends Construct {
       this.alarm(
         'SourceSlotLag',
         rdsSlot,
-        t.rdsSlotLagBytes ?? 5 * GIB,
+        t.rdsSlotLagBytes,
         'The source retains this much WAL for its oldest replication slot; if it keeps growing the disk fills and writes stop.',
       );
       this.alarm(
         'SourceFreeStorage',
         free,
-        t.rdsFreeStorageBytes ?? 5 * GIB,
+        t.rdsFreeStorageBytes,
         'The source database is running out of storage (often WAL held by a stalled slot).',
         cloudwatch.TreatMissingData.MISSING,
         cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

@@ -1,10 +1,11 @@
 /**
  * @module
- * The stateless stack: the three Lambdas, the 11 delivery streams, the VPC endpoints, the schedules and the
+ * The stateless stack: the Lambdas (and, with a read-only warehouse role, the dashboard's API), the 11 delivery streams, the VPC endpoints, the schedules and the
  * monitoring. It holds no data, so it can be destroyed and redeployed freely; the lake stays.
  */
 import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
 import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
@@ -12,6 +13,7 @@ import { ENV } from '../../../core/operations.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
+import { PaymentsApi } from '../constructs/payments-api.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
 import { PipelineFunction } from '../constructs/pipeline-function.ts';
 import { type LagThresholds, PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
@@ -61,6 +63,12 @@ export interface IngestStackProps extends StackProps {
    */
   readonly reservedConcurrency?: boolean;
   /**
+   * Secrets Manager ARN of a read-only warehouse role (README "A read-only role"): with it, the dashboard and
+   * payments API are deployed behind an IAM-authorised HTTP API.
+   * @default no API
+   */
+  readonly warehouseReaderSecretArn?: string;
+  /**
    * Delete the log groups with the stack (they are retained otherwise).
    * @default false
    */
@@ -77,6 +85,8 @@ export class IngestStack extends Stack implements NamedStack {
   readonly monitoring: PipelineMonitoring;
   /** With the demo only: seeds or imports into its empty source. */
   readonly sourceLoader?: SourceLoader;
+  /** With a read-only warehouse role only: the dashboard and the payments API. */
+  readonly api?: PaymentsApi;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -174,6 +184,22 @@ export class IngestStack extends Stack implements NamedStack {
       reservedConcurrency: props.reservedConcurrency,
       secretKeyArn: network.warehouseSecretKeyArn,
     });
+
+    if (props.warehouseReaderSecretArn) {
+      this.api = new PaymentsApi(this, 'Api', {
+        entry: props.entries.api ?? FUNCTION_ENTRIES.api,
+        vpc: network.vpc,
+        subnets: network.subnets,
+        securityGroups: [network.securityGroup],
+        readerSecret: secretsmanager.Secret.fromSecretCompleteArn(
+          this,
+          'WarehouseReaderSecret',
+          props.warehouseReaderSecretArn,
+        ),
+        bucket,
+        logRemovalPolicy,
+      });
+    }
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       streams: this.streams.map(({ deliveryStreamName, lakeTable }) => ({ deliveryStreamName, lakeTable })),
