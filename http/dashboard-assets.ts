@@ -3,7 +3,8 @@
  * The dashboard's script and style sheet: `http/dashboard/dashboard-page.ts` with uPlot bundled in by esbuild,
  * so the page needs nothing from a CDN and works offline. A checkout builds it in memory on first use
  * (esbuild, a dev dependency, is installed by `npm install`); the Lambda bundle ships the same build
- * prebuilt beside its code (cdk/lib/constructs/payments-api.ts runs {@link writeDashboardAssets}).
+ * prebuilt beside its code (cdk/lib/constructs/payments-api.ts runs functions/api/bundle-assets.ts, which
+ * calls {@link writeDashboardAssets}, after bundling).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
