@@ -21,11 +21,13 @@ import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
+import { SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import { SILENT_LOG } from '../core/ports/log.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import { ensureSnapshot } from '../reader/initial-snapshot.ts';
 import { runReader } from '../reader/reader-loop.ts';
+import { TableStates } from '../reader/table-states.ts';
 import { migrateSource } from '../source/source-migration.ts';
 import { MemoryChangeStream } from '../testing/memory-change-stream.ts';
 import { MemoryStateStore } from '../testing/memory-state-store.ts';
@@ -226,7 +228,8 @@ async function snapshotBench(url: string, rows: number): Promise<void> {
     connection: { connectionString: url },
     slot: 'bench_snapshot',
     stream,
-    stateStore: new MemoryStateStore(),
+    tables: await TableStates.open(new MemoryStateStore(), 'bench_snapshot', SYSTEM_CLOCK),
+    clock: SYSTEM_CLOCK,
     batchBytes: 1024 * 1024,
     maxInFlightBytes: 32 * 1024 * 1024,
     log: quiet,

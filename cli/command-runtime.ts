@@ -4,11 +4,19 @@
  * under --data-dir (see `local/runtime-config.ts`).
  */
 import type { Command } from 'commander';
-import { openRuntime, type Runtime, resolveRuntimeSettings } from '../local/runtime-config.ts';
+import {
+  openRuntime,
+  type Runtime,
+  type RuntimeNeeds,
+  resolveRuntimeSettings,
+} from '../local/runtime-config.ts';
 import { globalOptions } from './global-options.ts';
 
 /** Opens the databases named by the global options (see `openRuntime`). */
-export async function runtimeFor(command: Command, needs = { warehouse: true }): Promise<Runtime> {
+export async function runtimeFor(
+  command: Command,
+  needs: RuntimeNeeds = { warehouse: true },
+): Promise<Runtime> {
   const options = globalOptions(command);
   return openRuntime(
     resolveRuntimeSettings({
@@ -25,7 +33,7 @@ export async function runtimeFor(command: Command, needs = { warehouse: true }):
 export async function withRuntime<T>(
   command: Command,
   work: (runtime: Runtime) => Promise<T>,
-  needs = { warehouse: true },
+  needs: RuntimeNeeds = { warehouse: true },
 ): Promise<T> {
   const runtime = await runtimeFor(command, needs);
   try {

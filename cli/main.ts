@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeErrorChain } from '../core/error-chain.ts';
 import packageJson from '../package.json' with { type: 'json' };
+import { dropOutputWhenReaderGone } from './closed-output.ts';
 import * as importCommand from './commands/import.ts';
 import * as queryCommand from './commands/query.ts';
 import * as reconcileCommand from './commands/reconcile.ts';
@@ -87,6 +88,7 @@ function port(value: string): number {
 
 /** Runs the CLI with `argv` (as in process.argv) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  dropOutputWhenReaderGone();
   try {
     await buildProgram().parseAsync([...argv]);
     return 0;

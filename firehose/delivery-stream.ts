@@ -9,7 +9,11 @@
  * bound. A record is released from the spool
  * only after the object holding it (or its error document) is written: at-least-once, never loss.
  */
-import { ERROR_OUTPUT_TYPES, RECORD_ERROR_CODES } from './error-documents.ts';
+import {
+  ERROR_OUTPUT_TYPES,
+  PROCESSING_FAILED_MESSAGE,
+  RECORD_ERROR_CODES,
+} from '../core/error-documents.ts';
 import { ErrorOutput } from './error-output.ts';
 import { FirehoseClosedError, PrefixEvaluationError } from './firehose-errors.ts';
 import { IncomingQueue } from './incoming-queue.ts';
@@ -272,7 +276,7 @@ export class DeliveryStream {
           source,
           source.data,
           RECORD_ERROR_CODES.processingFailed,
-          'The Lambda function returned ProcessingFailed for this record.',
+          PROCESSING_FAILED_MESSAGE,
           attempts,
         );
       } else this.bufferTransformed(source, outcome.data, outcome.partitionKeys);

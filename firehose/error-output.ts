@@ -4,15 +4,16 @@
  * error output type per round, newline-delimited error documents, keyed under the evaluated
  * `ErrorOutputPrefix` with the oldest record's arrival time.
  */
-import type { ObjectStore } from '../core/ports/object-store.ts';
-import type { LakeTable } from '../core/schema/lake-tables.ts';
+
 import {
   conversionFailedDocument,
   ERROR_OUTPUT_TYPES,
   type ErrorOutputType,
   type FailedRecord,
   processingFailedDocument,
-} from './error-documents.ts';
+} from '../core/error-documents.ts';
+import type { ObjectStore } from '../core/ports/object-store.ts';
+import type { LakeTable } from '../core/schema/lake-tables.ts';
 import { INITIAL_STREAM_VERSION, objectKey } from './object-key.ts';
 import type { SpooledRecord } from './partition-buffers.ts';
 import { type CompiledPrefix, evaluatePrefix } from './prefix-expression.ts';

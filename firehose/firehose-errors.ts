@@ -2,22 +2,14 @@
  * @module
  * Errors of the local Firehose. The service errors carry the `name` the AWS SDK v3 gives the same
  * exception, so callers written against the SDK (`err.name === 'InvalidArgumentException'`) work unchanged.
+ * The three service errors belong to the RecordBatchPutter port and are re-exported from it.
  */
 
-/** The whole `PutRecordBatch` call was refused: over a limit or malformed. Not retryable as is. */
-export class InvalidArgumentError extends Error {
-  override readonly name = 'InvalidArgumentException';
-}
-
-/** The named delivery stream does not exist. */
-export class ResourceNotFoundError extends Error {
-  override readonly name = 'ResourceNotFoundException';
-}
-
-/** The call was throttled (fault injection locally); retry with backoff. */
-export class ServiceUnavailableError extends Error {
-  override readonly name = 'ServiceUnavailableException';
-}
+export {
+  InvalidArgumentError,
+  ResourceNotFoundError,
+  ServiceUnavailableError,
+} from '../core/ports/record-batch-putter.ts';
 
 /** A delivery stream's configuration breaks a rule AWS enforces at `CreateDeliveryStream`. */
 export class FirehoseConfigError extends Error {

@@ -16,7 +16,7 @@
 import { join } from 'node:path';
 import { describeErrorChain } from '../core/error-chain.ts';
 import {
-  PUT_RECORD_BATCH_LIMITS,
+  checkPutRecordBatchLimits,
   type PutRecordBatchInput,
   type PutRecordBatchOutput,
   type PutRecordBatchResponseEntry,
@@ -26,12 +26,11 @@ import { DeliveryStream } from './delivery-stream.ts';
 import {
   FirehoseClosedError,
   FirehoseConfigError,
-  InvalidArgumentError,
   ResourceNotFoundError,
   ServiceUnavailableError,
 } from './firehose-errors.ts';
 import { compileS3Prefixes } from './prefix-expression.ts';
-import { Spool } from './spool.ts';
+import { type QuarantinedBytes, Spool } from './spool.ts';
 import type { DeliveryStreamConfig } from './stream-config.ts';
 import type { DeliveryStreamMetrics } from './stream-metrics.ts';
 
@@ -70,9 +69,27 @@ export interface LocalFirehoseOptions {
   readonly faults?: FaultInjection;
   /** Told about failed object writes (retried after a second). Default: one line on stderr. */
   readonly onDeliveryError?: (streamName: string, error: unknown) => void;
+  /**
+   * Told, at open, of damaged bytes found in a stream's spool (records accepted before may be lost; every good
+   * one after the damage is still delivered). Default: one line on stderr.
+   */
+  readonly onSpoolDamage?: (streamName: string, damage: QuarantinedBytes) => void;
 }
 
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+
+function defaultSpoolDamage(streamName: string, damage: QuarantinedBytes): void {
+  console.error(`local Firehose ${streamName}: ${describeSpoolDamage(damage)}`);
+}
+
+/** The loud message for damaged spool bytes: where they were, where they are now, what it means. */
+export function describeSpoolDamage(damage: QuarantinedBytes): string {
+  return (
+    `the spool segment ${damage.segmentPath} had ${damage.bytes} unreadable bytes at offset ${damage.offset}; ` +
+    `they are copied to ${damage.path} and every readable record around them is delivered. Records in those ` +
+    'bytes may be lost: run `totesys-stream reconcile`, and `resnapshot` the tables it reports.'
+  );
+}
 
 function defaultDeliveryError(streamName: string, error: unknown): void {
   console.error(`local Firehose ${streamName}: delivery failed, will retry: ${describeErrorChain(error)}`);
@@ -122,10 +139,11 @@ export class LocalFirehose implements RecordBatchPutter {
           );
       // Validated before the spool is touched, so a refused configuration leaves nothing behind.
       compileS3Prefixes(config);
-      const { spool, recovered } = await Spool.open(
+      const { spool, recovered, quarantined } = await Spool.open(
         join(options.spoolDir, config.name),
         options.spoolSegmentBytes ?? 16 * 1024 * 1024,
       );
+      for (const damage of quarantined) (options.onSpoolDamage ?? defaultSpoolDamage)(config.name, damage);
       const stream = new DeliveryStream(config, spool, runtime);
       firehose.streams.set(config.name, { stream, spool });
       stream.adoptRecovered(recovered);
@@ -152,7 +170,7 @@ export class LocalFirehose implements RecordBatchPutter {
       throw new ResourceNotFoundError(
         `Firehose ${input.DeliveryStreamName} under account 000000000000 not found; configured streams: ${this.streamNames().join(', ')}.`,
       );
-    checkLimits(input);
+    checkPutRecordBatchLimits(input);
     const { stream, spool } = entry;
     const callNumber = ++this.callNumber;
     const streamName = input.DeliveryStreamName;
@@ -226,26 +244,4 @@ export class LocalFirehose implements RecordBatchPutter {
     }
     if (failure) throw failure;
   }
-}
-
-function checkLimits(input: PutRecordBatchInput): void {
-  const { maxRecords, maxBatchBytes, maxRecordBytes } = PUT_RECORD_BATCH_LIMITS;
-  const count = input.Records.length;
-  if (count === 0 || count > maxRecords)
-    throw new InvalidArgumentError(
-      `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length between 1 and ${maxRecords} (got ${count}).`,
-    );
-  let total = 0;
-  input.Records.forEach((record, index) => {
-    const size = record.Data.byteLength;
-    if (size > maxRecordBytes)
-      throw new InvalidArgumentError(
-        `Record ${index} of the batch for ${input.DeliveryStreamName} is ${size} bytes; the limit is ${maxRecordBytes} (1,000 KiB) before base64.`,
-      );
-    total += size;
-  });
-  if (total > maxBatchBytes)
-    throw new InvalidArgumentError(
-      `Records size exceeds 4 MB limit: the batch for ${input.DeliveryStreamName} holds ${total} bytes (limit ${maxBatchBytes}).`,
-    );
 }

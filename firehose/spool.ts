@@ -9,15 +9,27 @@
  * plus one segment. Opening a spool reads every remaining segment back: those records were accepted and
  * not yet resolved (or resolved but their segment not yet deleted: at-least-once, duplicates allowed).
  *
- * Frame: `u32 length | u32 crc32(payload) | f64 arrival ms | payload`. A torn tail (a crash in the middle
- * of a write that was never acknowledged) is detected by length or checksum and cut off.
+ * The frames and how they are read back are in `firehose/spool-frames.ts`. A torn tail (a crash in the middle
+ * of a write that was never acknowledged) is cut off silently. Damaged bytes anywhere else are skipped to the
+ * next good frame and copied to a quarantine file beside the segment
+ * (`<segment>.seg.<offset>.corrupt`), which {@link Spool.open} reports so the caller can say so loudly.
  */
-import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { SpoolError } from './firehose-errors.ts';
+import { FRAME_HEADER_BYTES, readSegment, SEGMENT_HEADER, writeFrame } from './spool-frames.ts';
 
-const HEADER_BYTES = 16;
+/** The name ending of a file holding bytes of a segment that could not be read. */
+export const QUARANTINE_SUFFIX = '.corrupt';
+
+/** Damaged bytes of a segment, copied aside at open. */
+export interface QuarantinedBytes {
+  /** The quarantine file (the segment's path, the offset of the bytes, {@link QUARANTINE_SUFFIX}). */
+  readonly path: string;
+  readonly segmentPath: string;
+  readonly offset: number;
+  readonly bytes: number;
+}
 
 /** A segment file and how many of its records are still unresolved. */
 export class SpoolSegment {
@@ -72,7 +84,7 @@ export class Spool {
   static async open(
     dir: string,
     segmentBytes: number,
-  ): Promise<{ spool: Spool; recovered: RecoveredRecord[] }> {
+  ): Promise<{ spool: Spool; recovered: RecoveredRecord[]; quarantined: QuarantinedBytes[] }> {
     try {
       await mkdir(dir, { recursive: true });
       const numbers = (await readdir(dir))
@@ -81,17 +93,31 @@ export class Spool {
         .sort((a, b) => a - b);
       const spool = new Spool(dir, (numbers.at(-1) ?? 0) + 1, segmentBytes);
       const recovered: RecoveredRecord[] = [];
+      const quarantined: QuarantinedBytes[] = [];
       for (const number of numbers) {
         const segment = new SpoolSegment(number, spool.segmentPath(number));
         segment.sealed = true;
         spool.segments.set(number, segment);
-        for (const frame of readFrames(await readFile(segment.path))) {
+        const file = await readFile(segment.path);
+        const { frames, damaged } = readSegment(file);
+        for (const range of damaged) {
+          // Copied before the segment can be deleted (once its good records are delivered): the evidence stays.
+          const path = `${segment.path}.${range.start}${QUARANTINE_SUFFIX}`;
+          await writeFile(path, file.subarray(range.start, range.end), { flush: true });
+          quarantined.push({
+            path,
+            segmentPath: segment.path,
+            offset: range.start,
+            bytes: range.end - range.start,
+          });
+        }
+        for (const frame of frames) {
           recovered.push({ ...frame, segment });
           segment.pending++;
         }
         if (segment.pending === 0) await spool.remove(segment);
       }
-      return { spool, recovered };
+      return { spool, recovered, quarantined };
     } catch (error) {
       if (error instanceof SpoolError) throw error;
       throw new SpoolError(
@@ -156,6 +182,9 @@ export class Spool {
     const number = this.nextNumber++;
     const segment = new SpoolSegment(number, this.segmentPath(number));
     this.handle = await open(segment.path, 'a');
+    // Made durable by the datasync of the first append into the segment.
+    await this.handle.write(SEGMENT_HEADER);
+    segment.bytes = SEGMENT_HEADER.length;
     // The new file's directory entry must be durable too, or a crash could lose the whole segment.
     const dir = await open(this.dir, 'r');
     try {
@@ -214,34 +243,34 @@ export class Spool {
 /** Frames every record of a group commit into one buffer; returns it and each call's record views. */
 function frames(batch: readonly PendingAppend[]): { body: Buffer; stored: Uint8Array[][] } {
   let size = 0;
-  for (const item of batch) for (const record of item.records) size += HEADER_BYTES + record.length;
+  for (const item of batch) for (const record of item.records) size += FRAME_HEADER_BYTES + record.length;
   const body = Buffer.allocUnsafe(size);
   const stored: Uint8Array[][] = [];
   let at = 0;
   for (const item of batch) {
     const views: Uint8Array[] = [];
     for (const record of item.records) {
-      body.writeUInt32LE(record.length, at);
-      body.writeUInt32LE(crc32(record), at + 4);
-      body.writeDoubleLE(item.arrivalMs, at + 8);
-      body.set(record, at + HEADER_BYTES);
-      views.push(body.subarray(at + HEADER_BYTES, at + HEADER_BYTES + record.length));
-      at += HEADER_BYTES + record.length;
+      views.push(writeFrame(body, at, record, item.arrivalMs));
+      at += FRAME_HEADER_BYTES + record.length;
     }
     stored.push(views);
   }
   return { body, stored };
 }
 
-function* readFrames(file: Buffer): Generator<{ data: Uint8Array; arrivalMs: number }> {
-  let at = 0;
-  while (at + HEADER_BYTES <= file.length) {
-    const length = file.readUInt32LE(at);
-    const end = at + HEADER_BYTES + length;
-    if (end > file.length) return;
-    const data = file.subarray(at + HEADER_BYTES, end);
-    if (crc32(data) !== file.readUInt32LE(at + 4)) return;
-    yield { data, arrivalMs: file.readDoubleLE(at + 8) };
-    at = end;
+/** The quarantine files in the spools under `spoolRoot` (one directory per stream), sorted; none if absent. */
+export async function quarantinedSpoolFiles(spoolRoot: string): Promise<string[]> {
+  let streams: string[];
+  try {
+    streams = await readdir(spoolRoot);
+  } catch {
+    return [];
   }
+  const found: string[] = [];
+  for (const stream of streams.sort()) {
+    const names = await readdir(join(spoolRoot, stream)).catch(() => [] as string[]);
+    for (const name of names.sort())
+      if (name.endsWith(QUARANTINE_SUFFIX)) found.push(join(spoolRoot, stream, name));
+  }
+  return found;
 }

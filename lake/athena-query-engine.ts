@@ -11,7 +11,7 @@ import {
   type Row,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
+import type { QueryEngine, QueryParameter, QueryResult, ValueKind } from '../core/ports/query-engine.ts';
 import { GLUE_DATABASE } from '../core/schema/lake-tables.ts';
 
 /** How an {@link AthenaQueryEngine} reaches Athena and how patiently it waits. */
@@ -169,6 +169,7 @@ export class AthenaQueryEngine implements QueryEngine {
 
   async #readResults(id: string, statementType: string | undefined): Promise<QueryResult> {
     let columns: string[] = [];
+    let kinds: ValueKind[] = [];
     const rows: (string | null)[][] = [];
     let nextToken: string | undefined;
     let first = true;
@@ -180,7 +181,9 @@ export class AthenaQueryEngine implements QueryEngine {
       );
       let pageRows: Row[] = page.ResultSet?.Rows ?? [];
       if (first) {
-        columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Name ?? c.Label ?? '');
+        const info = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
+        columns = info.map((c) => c.Name ?? c.Label ?? '');
+        kinds = info.map((c) => athenaKind(c.Type));
         // A SELECT's first page starts with a row of column names; DDL and SHOW results do not.
         if (statementType !== 'DDL' && statementType !== 'UTILITY' && isHeader(pageRows[0], columns)) {
           pageRows = pageRows.slice(1);
@@ -190,7 +193,7 @@ export class AthenaQueryEngine implements QueryEngine {
       for (const row of pageRows) rows.push((row.Data ?? []).map((cell) => cell.VarCharValue ?? null));
       nextToken = page.NextToken;
     } while (nextToken);
-    return { columns, rows };
+    return { columns, rows, kinds };
   }
 
   /** Runs `call`, trying again with backoff while Athena says it is throttling us. */
@@ -215,6 +218,28 @@ export class AthenaQueryEngine implements QueryEngine {
         delay = Math.min(delay * 2, this.#maxDelay);
       }
     }
+  }
+}
+
+/** The kind of an Athena (Trino) column type name such as `bigint` or `decimal`. */
+function athenaKind(type: string | undefined): ValueKind {
+  switch (type?.toLowerCase()) {
+    case 'tinyint':
+    case 'smallint':
+    case 'integer':
+    case 'int':
+    case 'bigint':
+      return 'integer';
+    case 'decimal':
+      return 'decimal';
+    case 'real':
+    case 'float':
+    case 'double':
+      return 'float';
+    case 'boolean':
+      return 'boolean';
+    default:
+      return 'text';
   }
 }
 

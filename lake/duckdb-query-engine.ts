@@ -5,7 +5,7 @@
  * timestamps `YYYY-MM-DD HH:MM:SS.mmm`, dates `YYYY-MM-DD`, booleans `true`/`false`.
  */
 import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId, type Json } from '@duckdb/node-api';
-import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
+import type { QueryEngine, QueryParameter, QueryResult, ValueKind } from '../core/ports/query-engine.ts';
 import { DuckDbCatalog, type DuckDbCatalogOptions, type FileFloor } from './duckdb-catalog.ts';
 
 /** A query DuckDB refused or failed; the message carries DuckDB's own reason. */
@@ -182,17 +182,37 @@ async function run(
           }
         }
       }
-      return { columns, rows };
+      return { columns, rows, kinds: typeIds.map(valueKind) };
     }
     const reader =
       parameters.length > 0
         ? await connection.runAndReadAll(sql, [...parameters])
         : await connection.runAndReadAll(sql);
     const rows = reader.getRowsJson().map((row) => row.map((value, i) => toText(value, typeIds[i])));
-    return { columns, rows };
+    return { columns, rows, kinds: typeIds.map(valueKind) };
   } catch (error) {
     throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+const INTEGER_TYPES = new Set<DuckDBTypeId>([
+  DuckDBTypeId.TINYINT,
+  DuckDBTypeId.SMALLINT,
+  DuckDBTypeId.INTEGER,
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UTINYINT,
+  DuckDBTypeId.USMALLINT,
+  DuckDBTypeId.UINTEGER,
+  DuckDBTypeId.UBIGINT,
+]);
+
+function valueKind(typeId: DuckDBTypeId): ValueKind {
+  if (INTEGER_TYPES.has(typeId)) return 'integer';
+  if (typeId === DuckDBTypeId.DECIMAL) return 'decimal';
+  if (typeId === DuckDBTypeId.FLOAT || typeId === DuckDBTypeId.DOUBLE) return 'float';
+  if (typeId === DuckDBTypeId.BOOLEAN) return 'boolean';
+  return 'text';
 }
 
 /** One JSON-form DuckDB value as lossless text. */

@@ -15,5 +15,7 @@ export function pipelinePaths(dataDir: string) {
     state: join(dataDir, 'state'),
     lake: join(dataDir, 'lake'),
     spool: join(dataDir, 'firehose-spool'),
+    /** Which source and warehouse the rest belongs to (`local/data-dir-identity.ts`). */
+    identity: join(dataDir, 'identity.json'),
   } as const;
 }

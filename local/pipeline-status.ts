@@ -12,9 +12,10 @@ import pg from 'pg';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import { quarantinedSpoolFiles } from '../firehose/spool.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
-import { readerStatus } from '../reader/reader-status.ts';
+import { type ReaderTableStatus, readerStatus } from '../reader/reader-status.ts';
 import { describeDrift, type SchemaDrift } from '../reader/schema-drift.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { readWarehouseStatus, slowestLakeLag, type WarehouseStatus } from '../warehouse/warehouse-status.ts';
@@ -30,6 +31,8 @@ export interface PipelineStatus {
     readonly lagSeconds: number | null;
     /** Tables whose initial snapshot is not finished. */
     readonly snapshotPending: readonly string[];
+    /** Every table's state in the reader: since when, at which LSN, and why and what to do if errored. */
+    readonly tables: readonly ReaderTableStatus[];
     /** Source tables whose columns no longer match the pipeline's schema. */
     readonly schemaDrift: readonly SchemaDrift[];
   };
@@ -40,6 +43,11 @@ export interface PipelineStatus {
     /** Lake objects that could not be read, moved to `quarantine/` (lake/unreadable-objects.ts). */
     readonly quarantined: readonly QuarantineNote[];
   };
+  readonly spool: {
+    /** Damaged bytes of the local Firehose's spool, copied aside (`firehose/spool.ts`); empty when none. */
+    readonly quarantined: readonly string[];
+  };
+  /** The cut's LSN in PostgreSQL's `X/Y` form. */
   readonly warehouse: WarehouseStatus['warehouse'];
   readonly endToEnd: WarehouseStatus['endToEnd'];
   /** Seconds per stage (null where not known yet). */
@@ -79,6 +87,8 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
         lagSeconds: reader.metrics?.lagSeconds ?? null,
         snapshotPending: reader.snapshotPending,
         schemaDrift: reader.schemaDrift,
+        // Every LSN a person or a script reads is in X/Y form (README, "--json").
+        tables: reader.tables.map((t) => ({ ...t, lsn: t.lsn === null ? null : formatLsn(parseLsn(t.lsn)) })),
       },
       lake: {
         lagSeconds: lakeLag,
@@ -87,7 +97,11 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
           new FsObjectStore(pipelinePaths(options.dataDir).lake, LOCAL_LAKE_BUCKET),
         ),
       },
-      warehouse: stored,
+      spool: { quarantined: await quarantinedSpoolFiles(pipelinePaths(options.dataDir).spool) },
+      warehouse: {
+        ...stored,
+        cut: { ...stored.cut, lsn: stored.cut.lsn === null ? null : formatLsn(parseLsn(stored.cut.lsn)) },
+      },
       endToEnd,
       lag: {
         reader: reader.metrics?.lagSeconds ?? null,
@@ -127,11 +141,12 @@ async function countFiles(dir: string): Promise<number> {
   return n;
 }
 
-/** A few lines for the human `status` (the cut in `X/Y` form like the source's WAL position; --json keeps decimals). */
+/** A few lines for the human `status` (every LSN in `X/Y` form, as in --json). */
 export function formatPipelineStatus(status: PipelineStatus): string {
   const seconds = (s: number | null) => (s === null ? '-' : `${s.toFixed(1)} s`);
   const lines = [
     `reader  slot ${status.reader.slot}: ${status.reader.lagBytes ?? '-'} bytes behind${status.reader.active === false ? ' (inactive)' : ''}`,
+    ...formatTableStates(status.reader.tables),
   ];
   for (const drift of status.reader.schemaDrift) {
     lines.push(`        schema drift in source table ${drift.table}: ${describeDrift(drift)}`);
@@ -142,6 +157,11 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   }
   for (const note of status.lake.quarantined) {
     lines.push(`        quarantined (${note.kind}, its table re-read at ${note.at}): ${note.key}`);
+  }
+  for (const path of status.spool.quarantined) {
+    lines.push(
+      `spool   DAMAGED bytes quarantined in ${path}: run reconcile, then resnapshot what it reports`,
+    );
   }
   const cut = status.warehouse.cut;
   lines.push(
@@ -156,4 +176,17 @@ export function formatPipelineStatus(status: PipelineStatus): string {
     `end-to-end last load p50 ${seconds(status.endToEnd.p50)}, p95 ${seconds(status.endToEnd.p95)}, max ${seconds(status.endToEnd.max)}`,
   );
   return lines.join('\n');
+}
+
+/** One line per source table (state, since when, LSN in X/Y form), with reason and remedy under an errored one. */
+function formatTableStates(tables: readonly ReaderTableStatus[]): string[] {
+  const width = Math.max(0, ...tables.map((t) => t.table.length));
+  return tables.flatMap((t, index) => {
+    const at = t.lsn === null ? '' : ` at ${formatLsn(parseLsn(t.lsn))}`;
+    const since = t.since === null ? '' : ` since ${t.since}`;
+    const line = `${index === 0 ? 'tables ' : '       '} ${t.table.padEnd(width)}  ${t.state}${at}${since}`;
+    return t.state === 'errored'
+      ? [line, `         reason: ${t.reason ?? '-'}`, `         remedy: ${t.remedy ?? '-'}`]
+      : [line];
+  });
 }

@@ -8,12 +8,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
-import { ENV } from '../core/operations.ts';
+import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
 import { parseReconnectBudget, type ReconnectBudget } from '../core/reconnect-budget.ts';
-import { LocalFirehose } from '../firehose/local-firehose.ts';
+import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
+import type { QuarantinedBytes } from '../firehose/spool.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
@@ -24,9 +25,12 @@ import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { UnshippableChanges } from '../reader/unshippable-changes.ts';
+import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
+import { bindPipelineIdentity } from './data-dir-identity.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { LakeObjectRecovery } from './lake-object-recovery.ts';
 import { superviseStage } from './stage-supervisor.ts';
 
@@ -56,6 +60,39 @@ export interface LocalPipelineOptions {
   readonly reconnectDelays?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
   /** Told how the reader's initial snapshot (or a requested re-read) progresses, per table. */
   readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
+  /** The command running the pipeline, recorded in the data dir's lock (`totesys-stream up`). */
+  readonly command?: string;
+}
+
+/** The names the reader uses on the source: the options', else the environment's, else the defaults. */
+export function pipelineNames(options: Pick<LocalPipelineOptions, 'slot' | 'publication'>): {
+  slot: string;
+  publication: string;
+} {
+  return {
+    slot: options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName,
+    publication: options.publication ?? process.env[ENV.publicationName] ?? DEFAULTS.publicationName,
+  };
+}
+
+/** Refuses a run whose data dir, source and warehouse do not belong together; records them on a first run. */
+async function bindRunIdentity(options: LocalPipelineOptions, warehouse: pg.Client): Promise<void> {
+  const names = pipelineNames(options);
+  const source = new pg.Client({ connectionString: options.sourceUrl });
+  await source.connect();
+  try {
+    const sourceDb = await databaseIdentity(source);
+    // Slot names are per cluster: a slot of that name for another database is not this source's.
+    const slot = await inspectSlot(source, names.slot);
+    await bindPipelineIdentity({
+      dataDir: options.dataDir,
+      current: { source: { ...sourceDb, ...names }, warehouse: await databaseIdentity(warehouse) },
+      warehouse,
+      slotExists: slot !== undefined && slot.database === sourceDb.database,
+    });
+  } finally {
+    await source.end();
+  }
 }
 
 /** A stage of the pipeline stopped with an error. */
@@ -78,6 +115,7 @@ export class LocalPipeline {
   #lastLoadError: Error | undefined;
   #wakeLoader: () => void = () => undefined;
   #loadRuns = 0;
+  #lock: DataDirLock | undefined;
 
   private constructor(
     options: LocalPipelineOptions,
@@ -99,10 +137,23 @@ export class LocalPipeline {
   static async start(options: LocalPipelineOptions): Promise<LocalPipeline> {
     const paths = pipelinePaths(options.dataDir);
     await Promise.all([mkdir(paths.state, { recursive: true }), mkdir(paths.lake, { recursive: true })]);
+    const lock = await lockDataDir(options.dataDir, options.command ?? 'totesys-stream');
+    try {
+      return await LocalPipeline.#startLocked(options, lock);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  static async #startLocked(options: LocalPipelineOptions, lock: DataDirLock): Promise<LocalPipeline> {
+    const paths = pipelinePaths(options.dataDir);
     const client = new pg.Client({ connectionString: options.warehouseUrl });
     await client.connect();
     try {
       await migrateWarehouse(client);
+      // Before anything reads the slot or loads the lake: the data dir, source and warehouse must belong together.
+      await bindRunIdentity(options, client);
     } finally {
       await client.end();
     }
@@ -118,6 +169,13 @@ export class LocalPipeline {
       }),
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
+      // Loud: records the reader confirmed may be gone (status lists the quarantine files too).
+      ...(options.log
+        ? {
+            onSpoolDamage: (stream: string, damage: QuarantinedBytes) =>
+              options.log?.error(describeSpoolDamage(damage), { stage: 'firehose', stream }),
+          }
+        : {}),
     });
     const recovery = new LakeObjectRecovery({
       store,
@@ -145,6 +203,7 @@ export class LocalPipeline {
       await readLoaderQueries(),
       recovery,
     );
+    pipeline.#lock = lock;
     pipeline.#startReader(paths.state, store);
     pipeline.#loader = pipeline.#loaderLoop();
     return pipeline;
@@ -193,6 +252,7 @@ export class LocalPipeline {
       );
     await this.#engine.close();
     await this.#warehouse.close();
+    await this.#lock?.release();
   }
 
   #startReader(stateDir: string, lake: FsObjectStore): void {

@@ -4,10 +4,11 @@
  * TOTESYS_WAREHOUSE_URL), or else the embedded cluster under `<data-dir>/pg`, started here or attached to
  * when another process (say `up` in another terminal) runs it already.
  */
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ENV } from '../core/operations.ts';
 import { assertReachable, assertSourceReady } from './database-checks.ts';
-import { type EmbeddedCluster, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { DataDirUnusableError, type EmbeddedCluster, startEmbeddedPostgres } from './embedded-postgres.ts';
 
 /** The default data dir, relative to the working directory. */
 export const DEFAULT_DATA_DIR = '.totesys-stream';
@@ -41,6 +42,39 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** What a command needs of the runtime. */
+export interface RuntimeNeeds {
+  readonly warehouse: boolean;
+  /**
+   * Whether the embedded cluster may be created when the data dir has none (`status` and friends only read:
+   * on a mistyped or missing data dir they say so instead of running initdb). @default true
+   */
+  readonly create?: boolean;
+}
+
+/**
+ * Refuses a data dir that is a file, and, when `mustExist`, one that does not exist, with a message that says
+ * what to do. Nothing is created. Returns whether the data dir exists.
+ */
+export async function assertDataDirUsable(dataDir: string, mustExist: boolean): Promise<boolean> {
+  const found = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw error;
+  });
+  if (found && !found.isDirectory())
+    throw new DataDirUnusableError(
+      `--data-dir ${dataDir} is a file, not a directory. Give a directory (it is created when missing), ` +
+        'or leave --data-dir out for .totesys-stream in the current directory.',
+    );
+  if (!found && mustExist)
+    throw new DataDirUnusableError(
+      `The data dir ${dataDir} does not exist, so there is nothing to report. \`totesys-stream up\` creates it ` +
+        '(with the embedded databases); if it is elsewhere, run from the directory that holds it or pass ' +
+        '--data-dir with its path.',
+    );
+  return found !== undefined;
+}
+
 /** Merges flags and environment: a flag wins, then the environment, then the embedded default. */
 export function resolveRuntimeSettings(
   options: RuntimeOptions,
@@ -61,11 +95,16 @@ export function resolveRuntimeSettings(
  */
 export async function openRuntime(
   settings: RuntimeSettings,
-  needs: { warehouse: boolean } = { warehouse: true },
+  needs: RuntimeNeeds = { warehouse: true },
 ): Promise<Runtime> {
+  // Checked before anything is created (a cluster, a temp dir, a connection).
+  const exists = await assertDataDirUsable(settings.dataDir, !settings.sourceUrl && needs.create === false);
+  // A command that only reads, given a source but no warehouse, reports the source alone when no embedded
+  // warehouse exists yet rather than create one.
+  const embeddedNeeded =
+    !settings.sourceUrl || (needs.warehouse && !settings.warehouseUrl && (exists || needs.create !== false));
   if (settings.sourceUrl) await assertSourceReady(settings.sourceUrl);
   if (settings.warehouseUrl && needs.warehouse) await assertReachable(settings.warehouseUrl, 'warehouse');
-  const embeddedNeeded = !settings.sourceUrl || (needs.warehouse && !settings.warehouseUrl);
   const cluster = embeddedNeeded
     ? await startEmbeddedPostgres({
         dataDir: join(settings.dataDir, 'pg'),

@@ -10,6 +10,8 @@ import { redactUrl } from './url-redaction.ts';
 
 /** The JSON `status --json` prints. */
 export interface StatusReport extends Partial<PipelineStatus> {
+  /** Every LSN in the document is in PostgreSQL's `X/Y` form (README, Commands). */
+  readonly lsnFormat: 'X/Y';
   readonly source: SourceStatus & { readonly url: string };
 }
 
@@ -34,6 +36,7 @@ export async function readStatusReport(options: StatusReportOptions): Promise<St
         })
       : undefined;
     return {
+      lsnFormat: 'X/Y',
       source: { url: redactUrl(options.sourceUrl), ...(await readSourceStatus(client)) },
       ...pipeline,
     };

@@ -4,16 +4,18 @@
  * sync started, then stop cleanly. Everything committed before sync started is then in the warehouse.
  */
 import pg from 'pg';
-import { parseLsn } from '../core/lsn.ts';
+import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { currentWalLsn, inspectSlot } from '../source/source-inspector.ts';
-import { LocalPipeline, type LocalPipelineOptions } from './pipeline.ts';
+import { assertWarehouseLoadsFrom } from './data-dir-identity.ts';
+import { LocalPipeline, type LocalPipelineOptions, pipelineNames } from './pipeline.ts';
 
 /** What `sync --json` prints. */
 export interface SyncSummary {
+  /** The warehouse's cut, in PostgreSQL's `X/Y` form. */
   readonly cutLsn: string;
-  /** The source position sync waited for (decimal LSN). */
+  /** The source position sync waited for, in `X/Y` form. */
   readonly targetLsn: string;
   readonly rowsLoaded: Readonly<Partial<Record<WarehouseTableName, number>>>;
   readonly seconds: number;
@@ -89,8 +91,8 @@ export async function waitForWarehouseCut(
       if (lsn !== undefined && BigInt(lsn) >= target) return { lsn };
       if (Date.now() >= deadline) {
         throw new SyncError(
-          `The running pipeline did not bring the warehouse to ${target} within ${timeoutMs / 1000} s ` +
-            `(cut ${lsn ?? 'none'}). Check \`totesys-stream status\` in the terminal running \`up\`.`,
+          `The running pipeline did not bring the warehouse to ${formatLsn(target)} within ${timeoutMs / 1000} s ` +
+            `(cut ${lsn === undefined ? 'none' : formatLsn(BigInt(lsn))}). Check \`totesys-stream status\` in the terminal running \`up\`.`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -106,11 +108,12 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   let target = await currentSourceLsn(options.sourceUrl);
   const slot = options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName;
   if (await slotActive(options.sourceUrl, slot)) {
+    await assertWarehouseLoadsFrom(options.sourceUrl, options.warehouseUrl, pipelineNames(options));
     // `up` is running: it owns the slot; wait for its loader instead of starting a second pipeline.
     const cut = await waitForWarehouseCut(options.warehouseUrl, target, options.timeoutMs ?? 600_000);
     return {
-      cutLsn: cut.lsn,
-      targetLsn: String(target),
+      cutLsn: formatLsn(BigInt(cut.lsn)),
+      targetLsn: formatLsn(target),
       rowsLoaded: {},
       seconds: (Date.now() - started) / 1000,
     };
@@ -143,8 +146,8 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       const cut = await pipeline.warehouse.currentCut();
       if (slotSeen && cut && BigInt(cut.lsn) >= target) {
         return {
-          cutLsn: cut.lsn,
-          targetLsn: String(target),
+          cutLsn: formatLsn(BigInt(cut.lsn)),
+          targetLsn: formatLsn(target),
           rowsLoaded,
           seconds: (Date.now() - started) / 1000,
         };
@@ -156,7 +159,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
           : '';
         throw new SyncError(
           `sync timed out after ${Math.round((Date.now() - started) / 1000)} s: the warehouse is at cut ` +
-            `${cut?.lsn ?? 'none'}, the source was at ${target} when sync started.${loadError} ` +
+            `${cut ? formatLsn(BigInt(cut.lsn)) : 'none'}, the source was at ${formatLsn(target)} when sync started.${loadError} ` +
             'Run `totesys-stream status` to see which stage lags, or raise --timeout.',
         );
       }

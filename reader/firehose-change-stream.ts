@@ -125,7 +125,20 @@ export class FirehoseChangeStream implements ChangeStream {
     this.#setAside = options.setAside;
   }
 
-  async put(events: readonly ChangeEvent[]): Promise<PutReport> {
+  put(events: readonly ChangeEvent[]): Promise<PutReport> {
+    // The whole put is tracked, not only its calls: a put still waiting for room is in flight too.
+    const putting = this.#putBatches(events);
+    this.#pending.add(putting);
+    void putting.finally(() => this.#pending.delete(putting)).catch(() => undefined);
+    return putting;
+  }
+
+  /** Waits until every put made so far has settled (and so every call it made). */
+  async close(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  async #putBatches(events: readonly ChangeEvent[]): Promise<PutReport> {
     const unshippable: UnshippableEvent[] = [];
     const batches = this.#batches(events, unshippable);
     const report = { eventCount: events.length, recordCount: 0, byteCount: 0, retryCount: 0 };
@@ -136,19 +149,12 @@ export class FirehoseChangeStream implements ChangeStream {
     }
     for (const batch of batches) {
       await this.#acquire(batch.bytes);
-      const send = this.#send(batch, report).finally(() => this.#release(batch.bytes));
-      this.#pending.add(send);
-      void send.finally(() => this.#pending.delete(send)).catch(() => undefined);
-      sends.push(send);
+      sends.push(this.#send(batch, report).finally(() => this.#release(batch.bytes)));
     }
     const results = await Promise.allSettled(sends);
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
     return report;
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.#pending]);
   }
 
   /** Packs events into records per stream and commit date, then records into calls within the limits. */

@@ -8,10 +8,24 @@ import { DEFAULTS } from '../core/operations.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
 import { inspectSlot, type SlotFacts } from '../source/source-inspector.ts';
-import { SNAPSHOT_STATE_KEY } from './initial-snapshot.ts';
 import { METRICS_STATE_KEY, type ReaderMetricsSnapshot } from './reader-metrics.ts';
 import { pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
 import { driftedTables, type SchemaDrift } from './schema-drift.ts';
+import { lastCopy, pendingRecord, type TableRecord, type TableStateKind } from './table-state.ts';
+import { parseTableStates, TABLE_STATES_KEY } from './table-states.ts';
+
+/** One table as `status` shows it. */
+export interface ReaderTableStatus {
+  readonly table: SourceTableName;
+  readonly state: TableStateKind;
+  /** When the table entered the state (UTC ISO-8601); null if the reader never moved it or did before it kept times. */
+  readonly since: string | null;
+  /** The LSN (decimal) its rows were last copied at, or the point a copy under way reads at; null before any. */
+  readonly lsn: string | null;
+  /** Why the table is errored, and what to do. */
+  readonly reason?: string;
+  readonly remedy?: string;
+}
 
 /** What `status` shows about the reader. */
 export interface ReaderStatus {
@@ -27,6 +41,8 @@ export interface ReaderStatus {
   };
   /** The reader's last persisted metrics, if it ever ran. */
   readonly metrics: ReaderMetricsSnapshot | undefined;
+  /** Every table's state, as the reader last persisted it (reader/table-state.ts). */
+  readonly tables: readonly ReaderTableStatus[];
   /** Tables whose initial snapshot is not finished yet. */
   readonly snapshotPending: readonly SourceTableName[];
   readonly resnapshotRequested: readonly SourceTableName[];
@@ -52,10 +68,14 @@ export async function readerStatus(options: {
   }
   const [metrics, snapshot, requests, schemaDrift] = await Promise.all([
     options.stateStore.get(METRICS_STATE_KEY),
-    options.stateStore.get(SNAPSHOT_STATE_KEY),
+    options.stateStore.get(TABLE_STATES_KEY),
     pendingResnapshots(options.stateStore),
     driftedTables(options.stateStore),
   ]);
+  const document = snapshot === undefined ? undefined : parseTableStates(snapshot);
+  // Copies made for another slot do not count for this one (the reader copies every table again).
+  const records = document?.slot === slot ? document.tables : {};
+  const tables = SOURCE_TABLE_NAMES.map((table) => tableStatus(table, records[table] ?? pendingRecord()));
   return {
     slot: {
       name: slot,
@@ -66,8 +86,18 @@ export async function readerStatus(options: {
       walStatus: row?.walStatus ?? null,
     },
     metrics,
-    snapshotPending: SOURCE_TABLE_NAMES.filter((table) => !snapshot?.tables[table]),
+    tables,
+    snapshotPending: SOURCE_TABLE_NAMES.filter(
+      (table) => !lastCopy((records[table] ?? pendingRecord()).state),
+    ),
     resnapshotRequested: requestedTables(requests),
     schemaDrift,
   };
+}
+
+function tableStatus(table: SourceTableName, record: TableRecord): ReaderTableStatus {
+  const { state, since } = record;
+  const point = state.kind === 'copying' || state.kind === 're-reading' ? state.point : undefined;
+  const base = { table, state: state.kind, since, lsn: point ?? lastCopy(state)?.lsn ?? null };
+  return state.kind === 'errored' ? { ...base, reason: state.reason, remedy: state.remedy } : base;
 }

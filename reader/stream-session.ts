@@ -14,6 +14,7 @@ import type pg from 'pg';
 import type { ChangeEvent } from '../core/change-event.ts';
 import type { Lsn } from '../core/lsn.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
+import { type Clock, repeatUntilAborted } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
 import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { ChangeEventBuilder, type SizedEvent } from './change-events.ts';
@@ -33,6 +34,8 @@ export interface StreamSessionOptions {
   readonly flushBytes: number;
   readonly metrics: ReaderMetrics;
   readonly log: Log;
+  /** Paces the standby statuses and stamps idle positions. */
+  readonly clock: Clock;
   /** Called whenever the durable LSN advances (after the acknowledgement was sent). */
   readonly onDurable: (lsn: Lsn) => void;
   /** Hears each table's columns as the stream describes them (reader/schema-drift.ts). */
@@ -50,7 +53,6 @@ export class StreamSession {
   #bufferedCommits: { endLsn: Lsn; commitTimeMs: number }[] = [];
   #stopping = false;
   #current: Promise<void> = Promise.resolve();
-  #statusTimer: NodeJS.Timeout | undefined;
 
   constructor(options: StreamSessionOptions) {
     this.#options = options;
@@ -97,9 +99,13 @@ export class StreamSession {
   /** Streams until {@link finish} is called or the connection fails (then rejects). */
   async run(statusIntervalMs: number): Promise<void> {
     // A standby status at least this often, so wal_sender_timeout never drops a connection that is merely busy.
-    this.#statusTimer = setInterval(
-      () => void this.#replication.acknowledge(this.#pipeline.durable, true),
+    const ended = new AbortController();
+    const statuses = repeatUntilAborted(
+      this.#options.clock,
       statusIntervalMs,
+      ended.signal,
+      () => void this.#replication.acknowledge(this.#pipeline.durable, true),
+      () => undefined,
     );
     try {
       await this.#replication.run({
@@ -111,7 +117,8 @@ export class StreamSession {
         onKeepalive: (walEnd, shouldRespond, drained) => this.#keepalive(walEnd, shouldRespond, drained),
       });
     } finally {
-      clearInterval(this.#statusTimer);
+      ended.abort();
+      await statuses;
       // Let puts already started settle, so nothing still runs against a stream the caller may close.
       await this.#pipeline.drain().catch(() => undefined);
     }
@@ -144,7 +151,7 @@ export class StreamSession {
    */
   #handle(message: ReplicationMessage): Promise<void> | undefined {
     if (this.#stopping) return undefined;
-    const commitTimeMs = this.#builder.openCommitTimeMs ?? Date.now();
+    const commitTimeMs = this.#builder.openCommitTimeMs ?? this.#options.clock.now();
     const events = this.#builder.accept(message);
     for (let i = 0; i < events.length; i++) {
       const { bytes } = events[i]!;
@@ -206,7 +213,7 @@ export class StreamSession {
       !this.#builder.inTransaction &&
       this.#buffer.length === 0 &&
       this.#pipeline.idle;
-    if (idle && walEnd > this.#pipeline.durable) this.#pipeline.markCommit(walEnd, Date.now());
+    if (idle && walEnd > this.#pipeline.durable) this.#pipeline.markCommit(walEnd, this.#options.clock.now());
     if (shouldRespond) void this.#replication.acknowledge(this.#pipeline.durable, true);
   }
 }

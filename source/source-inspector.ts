@@ -53,6 +53,22 @@ export async function currentWalLsn(client: pg.ClientBase): Promise<string> {
   return result.rows[0]?.lsn ?? '0/0';
 }
 
+/** Which database this is: its cluster's system identifier (from initdb, kept by replicas) and its name. */
+export interface DatabaseIdentity {
+  readonly systemIdentifier: string;
+  readonly database: string;
+}
+
+/** The identity of the database `client` is connected to (the source's, or any PostgreSQL's: the warehouse). */
+export async function databaseIdentity(client: pg.ClientBase): Promise<DatabaseIdentity> {
+  const result = await client.query<{ system_identifier: string; database: string }>(
+    'SELECT system_identifier::text AS system_identifier, current_database() AS database FROM pg_control_system()',
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error('pg_control_system() returned no row.');
+  return { systemIdentifier: row.system_identifier, database: row.database };
+}
+
 /** One slot, or undefined when there is none of that name. */
 export async function inspectSlot(client: pg.ClientBase, slot: string): Promise<SlotFacts | undefined> {
   const result = await client.query<SlotRow>(`${SLOT_QUERY} WHERE slot_name = $1`, [slot]);

@@ -29,19 +29,29 @@ export class MemoryChangeStream implements ChangeStream {
   /** `put` calls so far. */
   callCount = 0;
   readonly #options: MemoryChangeStreamOptions;
+  readonly #pending = new Set<Promise<PutReport>>();
 
   constructor(options: MemoryChangeStreamOptions = {}) {
     this.#options = options;
   }
 
-  async put(events: readonly ChangeEvent[]): Promise<PutReport> {
-    const call = this.callCount++;
+  put(events: readonly ChangeEvent[]): Promise<PutReport> {
+    const putting = this.#accept(events, this.callCount++);
+    this.#pending.add(putting);
+    void putting.finally(() => this.#pending.delete(putting)).catch(() => undefined);
+    return putting;
+  }
+
+  /** Waits until every put made so far has settled, as the port's contract asks. */
+  async close(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  async #accept(events: readonly ChangeEvent[], call: number): Promise<PutReport> {
     await this.#options.beforePut?.(events, call);
     if (this.#options.retain ?? true) for (const event of events) this.events.push(event);
     this.eventCount += events.length;
     await this.#options.afterPut?.(events, call);
     return { eventCount: events.length, recordCount: events.length, byteCount: 0, retryCount: 0 };
   }
-
-  async close(): Promise<void> {}
 }

@@ -1,14 +1,26 @@
 /**
  * @module
  * Record-batch putters for tests and the benchmark: one that accepts into memory, and a wrapper that injects
- * the failures Firehose really produces (failed entries in a successful response, throttled calls).
+ * the failures Firehose really produces (failed entries in a successful response, throttled calls). Both keep
+ * the port's limits (core/ports/record-batch-putter.ts), so a caller that breaks one fails here as on AWS.
  */
-import type {
-  PutRecordBatchInput,
-  PutRecordBatchOutput,
-  PutRecordBatchResponseEntry,
-  RecordBatchPutter,
+import {
+  checkPutRecordBatchLimits,
+  type PutRecordBatchInput,
+  type PutRecordBatchOutput,
+  type PutRecordBatchResponseEntry,
+  type RecordBatchPutter,
+  ResourceNotFoundError,
+  ServiceUnavailableError,
 } from '../core/ports/record-batch-putter.ts';
+
+/** Options of {@link MemoryRecordPutter}. */
+export interface MemoryRecordPutterOptions {
+  /** Keep the accepted payloads in {@link MemoryRecordPutter.records}. @default true */
+  readonly retain?: boolean;
+  /** The delivery streams that exist; a call to another is refused. @default every name exists */
+  readonly streams?: readonly string[];
+}
 
 /** Accepts every record into memory, per delivery stream. */
 export class MemoryRecordPutter implements RecordBatchPutter {
@@ -16,13 +28,19 @@ export class MemoryRecordPutter implements RecordBatchPutter {
   readonly records = new Map<string, Uint8Array[]>();
   callCount = 0;
   readonly #retain: boolean;
+  readonly #streams: ReadonlySet<string> | undefined;
 
-  constructor(options: { retain?: boolean } = {}) {
+  constructor(options: MemoryRecordPutterOptions = {}) {
     this.#retain = options.retain ?? true;
+    this.#streams = options.streams ? new Set(options.streams) : undefined;
   }
 
   async putRecordBatch(input: PutRecordBatchInput): Promise<PutRecordBatchOutput> {
     this.callCount += 1;
+    if (this.#streams && !this.#streams.has(input.DeliveryStreamName)) {
+      throw new ResourceNotFoundError(`Firehose ${input.DeliveryStreamName} not found.`);
+    }
+    checkPutRecordBatchLimits(input);
     if (this.#retain) {
       let list = this.records.get(input.DeliveryStreamName);
       if (!list) {
@@ -49,12 +67,13 @@ export type FaultPlan = (input: PutRecordBatchInput, call: number) => PutFault;
 
 /** The throttling error Firehose throws, shaped as the AWS SDK shapes it. */
 export function serviceUnavailable(): Error {
-  const error = new Error('Slow down.');
-  error.name = 'ServiceUnavailableException';
-  return error;
+  return new ServiceUnavailableError('Slow down.');
 }
 
-/** Wraps a putter and injects the faults a plan chooses; failed entries are not passed to the inner putter. */
+/**
+ * Wraps a putter and injects the faults a plan chooses; failed entries are not passed to the inner putter.
+ * A call over the limits is refused before any fault, as AWS validates a call before it accepts anything.
+ */
 export class FaultyRecordPutter implements RecordBatchPutter {
   callCount = 0;
   failedEntries = 0;
@@ -68,6 +87,7 @@ export class FaultyRecordPutter implements RecordBatchPutter {
   }
 
   async putRecordBatch(input: PutRecordBatchInput): Promise<PutRecordBatchOutput> {
+    checkPutRecordBatchLimits(input);
     const fault = this.#plan(input, this.callCount++);
     if (fault?.kind === 'throw') {
       this.thrownCalls += 1;

@@ -47,6 +47,8 @@ export const FOLDER_DEPENDENCIES = {
   ],
   /** The AWS deployment. */
   cdk: ['core', 'core/schema'],
+  /** `npm run aws:smoke`: deploys, drives and destroys a real deployment (the probe's payload types from functions/). */
+  smoke: ['core', 'core/schema', 'lake', 'functions'],
   /** The offline runtime: embedded PostgreSQL, the local pipeline, status, sync, reconcile. */
   local: [
     'core',
@@ -100,6 +102,7 @@ export const FOLDER_DEPENDENCIES = {
     'http',
     'functions',
     'cdk',
+    'smoke',
     'local',
     'cli',
     'bin',

@@ -98,6 +98,16 @@ export const PIPELINE_DDL: readonly string[] = [
     lag_bytes bigint NULL
   )`,
   'CREATE INDEX IF NOT EXISTS lag_sample_sampled_at_idx ON pipeline.lag_sample (sampled_at)',
+  // One row at most: the source this warehouse's cut comes from (README "Where state lives"); a run with
+  // another source is refused (local/data-dir-identity.ts).
+  `CREATE TABLE IF NOT EXISTS pipeline.source_identity (
+    id integer NOT NULL PRIMARY KEY CHECK (id = 1),
+    system_identifier text NOT NULL,
+    database_name text NOT NULL,
+    slot_name text NOT NULL,
+    publication_name text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+  )`,
   // Running totals over every load (warehouse/load-totals.ts): cumulative histogram buckets (`le` the upper
   // bound, 'Infinity' for +Inf), their sums, and rows written per table.
   `CREATE TABLE IF NOT EXISTS pipeline.histogram_bucket (

@@ -51,6 +51,8 @@ export interface PipelineSettings {
   readonly reservedConcurrency: boolean;
   /** Let `cdk destroy` delete the bucket, database and workgroup (never in production). */
   readonly destroyOnRemoval: boolean;
+  /** Add the smoke probe Lambda that `npm run aws:smoke` invokes (demo only). */
+  readonly smokeProbe: boolean;
   /** Secrets Manager ARN of a read-only warehouse role: deploys the dashboard and payments API. */
   readonly warehouseReaderSecretArn?: string;
   /** Deploy on commit: the `owner/name` repository whose workflow on main may deploy (adds TotesysDeployAccess). */
@@ -141,6 +143,12 @@ function deploymentPrefix(get: Lookup): string {
 export function readPipelineSettings(get: Lookup): PipelineSettings {
   const prefix = deploymentPrefix(get);
   const demo = flag(get, 'demo', false);
+  const smokeProbe = flag(get, 'smokeProbe', false);
+  if (smokeProbe && !demo) {
+    throw new PipelineSettingsError(
+      'Context "smokeProbe" needs -c demo=true: the probe changes the demo source (npm run aws:smoke).',
+    );
+  }
   let network: ExistingNetwork | undefined;
   if (!demo) {
     const subnetIds = list(get, 'subnetIds');
@@ -198,6 +206,7 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
     streamPrefix: text(get, 'streamPrefix') ?? deploymentNames(prefix).streamPrefix,
     reservedConcurrency: flag(get, 'reservedConcurrency', false),
     destroyOnRemoval: flag(get, 'destroyOnRemoval', false),
+    smokeProbe,
     warehouseReaderSecretArn: secretArn(get, 'warehouseReaderSecretArn'),
     githubRepository: text(get, 'githubRepository'),
     githubOidcProviderArn: text(get, 'githubOidcProviderArn'),

@@ -56,6 +56,7 @@ export function buildPipeline(app: App, settings: PipelineSettings, options: Pip
     reservedConcurrency: settings.reservedConcurrency,
     alarmEmail: settings.alarmEmail,
     destroyOnRemoval: settings.destroyOnRemoval,
+    smokeProbe: settings.smokeProbe,
     warehouseReaderSecretArn: settings.warehouseReaderSecretArn,
   });
   const deployAccess = settings.githubRepository

@@ -8,6 +8,7 @@ import { type ReconcileReport, reconcile } from '../../local/reconcile/reconcile
 import { runSync } from '../../local/sync.ts';
 import { withRuntime } from '../command-runtime.ts';
 import { globalOptions } from '../global-options.ts';
+import { jsonWithLsnFormat } from '../lsn-json.ts';
 
 /** Source and warehouse differ. */
 export class ReconcileDifferenceError extends Error {
@@ -32,7 +33,7 @@ export async function runReconcileCommand(options: { timeout: number }, command:
         });
       },
     });
-    console.log(json ? JSON.stringify(report, null, 2) : formatReport(report));
+    console.log(json ? jsonWithLsnFormat(report) : formatReport(report));
     if (report.differences.length > 0) {
       throw new ReconcileDifferenceError(
         `${report.differences.length} differences between source and warehouse (listed above).`,

@@ -7,6 +7,7 @@ import { formatPipelineStatus, type PipelineStatus } from '../../local/pipeline-
 import { readStatusReport, type StatusReport } from '../../local/status-report.ts';
 import { withRuntime } from '../command-runtime.ts';
 import { globalOptions } from '../global-options.ts';
+import { jsonWithLsnFormat } from '../lsn-json.ts';
 
 /** Prints the status of the source and, when there is a warehouse, of every stage. */
 export async function runStatusCommand(command: Command): Promise<void> {
@@ -18,11 +19,11 @@ export async function runStatusCommand(command: Command): Promise<void> {
       const pipeline = report.warehouse ? (report as StatusReport & PipelineStatus) : undefined;
       console.log(
         json
-          ? JSON.stringify(report, null, 2)
+          ? jsonWithLsnFormat(report)
           : [formatStatus(report), ...(pipeline ? [formatPipelineStatus(pipeline)] : [])].join('\n'),
       );
     },
-    { warehouse: true },
+    { warehouse: true, create: false },
   );
 }
 

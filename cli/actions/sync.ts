@@ -9,6 +9,7 @@ import { terminalLog } from '../../local/terminal-log.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { withRuntime } from '../command-runtime.ts';
 import { globalOptions } from '../global-options.ts';
+import { jsonWithLsnFormat } from '../lsn-json.ts';
 import { snapshotProgressReporter } from '../progress.ts';
 
 /** Runs the pipeline until the warehouse has caught up with the source, then prints the summary. */
@@ -25,11 +26,12 @@ export async function runSyncCommand(options: { timeout: number }, command: Comm
       sourceUrl: runtime.sourceUrl,
       warehouseUrl: runtime.warehouseUrl,
       dataDir: runtime.dataDir,
+      command: 'totesys-stream sync',
       timeoutMs: options.timeout * 1000,
       onSnapshotProgress: snapshotProgressReporter(globalOptions(command).progress),
       log: terminalLog(),
     });
-    console.log(json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    console.log(json ? jsonWithLsnFormat(summary) : formatSummary(summary));
   });
 }
 

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import pg from 'pg';
 import type { Log } from '../../core/ports/log.ts';
+import { DataDirLockedError, dataDirLockHolder } from '../../local/data-dir-lock.ts';
 import type { LocalHttp } from '../../local/http-service.ts';
 import type { LocalPipelineOptions } from '../../local/pipeline.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
@@ -38,6 +39,9 @@ export async function runUpCommand(options: UpOptions, command: Command): Promis
   const runtime = await runtimeFor(command);
   let http: LocalHttp | undefined;
   try {
+    // Said before seeding or migrating anything; the pipeline takes the lock itself when it starts.
+    const holder = await dataDirLockHolder(runtime.dataDir);
+    if (holder) throw new DataDirLockedError(runtime.dataDir, holder);
     // The dashboard's URL is the first line printed: it answers from the start (its figures fill in as the
     // first loads land).
     if (options.http) {
@@ -130,6 +134,7 @@ export function upServices(
         sourceUrl: runtime.sourceUrl,
         warehouseUrl: runtime.warehouseUrl,
         dataDir: runtime.dataDir,
+        command: 'totesys-stream up',
         log,
         ...extra,
       },

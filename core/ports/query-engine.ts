@@ -6,10 +6,18 @@
 /** A query parameter; bound positionally to `?` placeholders. */
 export type QueryParameter = string | number | boolean | null;
 
+/**
+ * What a column's text values are, for callers that render them typed (`query --format json`): whole numbers,
+ * exact decimals, binary floating point, booleans, or anything else (text, dates, timestamps).
+ */
+export type ValueKind = 'integer' | 'decimal' | 'float' | 'boolean' | 'text';
+
 /** A result: column names and rows of lossless text values (`null` for SQL NULL). */
 export interface QueryResult {
   readonly columns: readonly string[];
   readonly rows: readonly (readonly (string | null)[])[];
+  /** Each column's {@link ValueKind}, when the engine reports types. */
+  readonly kinds?: readonly ValueKind[];
 }
 
 /**

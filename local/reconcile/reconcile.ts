@@ -21,6 +21,7 @@ import {
   type WarehouseTableName,
 } from '../../core/schema/warehouse-tables.ts';
 import { readerConnection } from '../../reader/source-values.ts';
+import { assertWarehouseLoadsFrom } from '../data-dir-identity.ts';
 import { ReconcileError, SourceAtCut } from './source-at-cut.ts';
 import { sourceStar } from './source-star.ts';
 import { compareTable, type Difference } from './star-comparison.ts';
@@ -71,6 +72,8 @@ export interface ReconcileOptions {
 
 /** Compares the warehouse with the source as of the warehouse's cut. */
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+  // A warehouse loaded from another source would only show differences: say so instead.
+  await assertWarehouseLoadsFrom(options.sourceUrl, options.warehouseUrl);
   if (!(await publicationExists(options.sourceUrl, options.publication))) {
     // The slot's changes can only be read through a publication that existed when they were written.
     await options.catchUp(0n);

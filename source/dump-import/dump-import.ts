@@ -80,6 +80,12 @@ export async function importDump(
       blocks.set(block.table, block);
     }
   }
+  if (blocks.size === 0)
+    throw new DumpFormatError(
+      `${path} has no COPY data for any totesys table, so it is not a plain-format pg_dump of the totesys ` +
+        'database (or it was dumped with --inserts, which this importer does not read). Dump it with ' +
+        '`pg_dump --format=plain --data-only` and import that file.',
+    );
   for (const table of SOURCE_TABLE_NAMES) {
     if (!blocks.has(table)) warnings.push(`The dump has no data for ${table}; it stays empty.`);
   }

@@ -104,7 +104,11 @@ describe('AthenaQueryEngine', () => {
 
     expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(6);
     expect(delays).toEqual([100, 200, 400, 800, 800]);
-    expect(result).toEqual({ columns: ['sales_order_id', 'unit_price'], rows: [['1', '3.50']] });
+    expect(result).toEqual({
+      columns: ['sales_order_id', 'unit_price'],
+      rows: [['1', '3.50']],
+      kinds: ['integer', 'decimal'],
+    });
   });
 
   it("reports a FAILED query with Athena's own error message and type", async () => {

@@ -84,7 +84,8 @@ describe('CLI errors', () => {
         join(root, 'occupied'),
         '--pg-port',
         String(port),
-        'status',
+        // A command that creates the embedded cluster (status never does: test/cli/cli-data-dir.slow.test.ts).
+        'seed',
       ]);
 
       expect(result.code).not.toBe(0);

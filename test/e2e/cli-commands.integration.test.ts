@@ -48,7 +48,13 @@ async function cli(...args: string[]): Promise<string> {
 describe('sync, query, reconcile and status commands', () => {
   it('sync --json, then query, reconcile and status report the same warehouse', async () => {
     const summary = JSON.parse(await cli('--json', 'sync', '--timeout', '100'));
-    expect(summary).toMatchObject({ cutLsn: expect.any(String), rowsLoaded: { fact_sales_order: 69 } });
+    const xy = expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/);
+    expect(summary).toMatchObject({
+      lsnFormat: 'X/Y',
+      cutLsn: xy,
+      targetLsn: xy,
+      rowsLoaded: { fact_sales_order: 69 },
+    });
     expect(summary.seconds).toBeGreaterThan(0);
 
     const rows = JSON.parse(
@@ -59,20 +65,19 @@ describe('sync, query, reconcile and status commands', () => {
         'json',
       ),
     );
-    expect(rows).toEqual([{ orders: '69' }]);
+    // A count is an exact whole number, so a JSON number.
+    expect(rows).toEqual([{ orders: 69 }]);
     const csv = await cli('query', 'SELECT currency_code FROM dim_currency ORDER BY 1', '--format', 'csv');
     expect(csv.trim().split('\n')).toEqual(['currency_code', 'EUR', 'GBP', 'USD']);
 
     const report = JSON.parse(await cli('--json', 'reconcile'));
-    expect(report).toMatchObject({
-      cutLsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/),
-      differences: [],
-    });
+    expect(report).toMatchObject({ lsnFormat: 'X/Y', cutLsn: xy, differences: [] });
     expect(parseLsn(report.cutLsn)).toBeGreaterThanOrEqual(parseLsn(summary.cutLsn));
 
     const status = JSON.parse(await cli('--json', 'status'));
     // reconcile caught the warehouse up to the source first: status shows the cut it compared at.
-    expect(status.warehouse.cut).toMatchObject({ commitTs: expect.any(String) });
+    expect(status).toMatchObject({ lsnFormat: 'X/Y', source: { lsn: xy } });
+    expect(status.warehouse.cut).toMatchObject({ lsn: xy, commitTs: expect.any(String) });
     expect(parseLsn(status.warehouse.cut.lsn)).toBe(parseLsn(report.cutLsn));
     expect(status.warehouse.rows.fact_sales_order).toBe(69);
     expect(status.lag).toEqual({

@@ -3,6 +3,35 @@ import { formatLoadStatus } from '../../local/pipeline-service.ts';
 import { formatPipelineStatus, type PipelineStatus } from '../../local/pipeline-status.ts';
 
 const CUT = { lsn: '62338631', commitTs: '2026-11-22T10:00:00.000Z' };
+const EMPTY_WAREHOUSE: PipelineStatus['warehouse'] = {
+  cut: { lsn: null, commitTs: null, loadedAt: null },
+  rows: {},
+  lagSeconds: null,
+};
+
+/** A status with this warehouse and these reader figures, the rest quiet. */
+function statusWith(
+  warehouse: PipelineStatus['warehouse'],
+  reader: Partial<PipelineStatus['reader']> = {},
+): PipelineStatus {
+  return {
+    reader: {
+      slot: 'totesys_stream',
+      lagBytes: 0,
+      active: true,
+      lagSeconds: null,
+      snapshotPending: [],
+      tables: [],
+      schemaDrift: [],
+      ...reader,
+    },
+    lake: { lagSeconds: {}, errorsWaiting: {}, quarantined: [] },
+    spool: { quarantined: [] },
+    warehouse,
+    lag: { reader: 0, lake: null, warehouse: warehouse.lagSeconds, endToEnd: null },
+    endToEnd: { p50: null, p95: null, max: null },
+  };
+}
 
 describe('human status output', () => {
   it("shows the warehouse cut in PostgreSQL's X/Y form in up's status line", () => {
@@ -13,25 +42,45 @@ describe('human status output', () => {
   });
 
   it('shows the cut in X/Y form in status', () => {
-    const status: PipelineStatus = {
-      reader: {
-        slot: 'totesys_stream',
-        lagBytes: 0,
-        active: true,
-        lagSeconds: null,
-        snapshotPending: [],
-        schemaDrift: [],
-      },
-      lake: { lagSeconds: {}, errorsWaiting: {}, quarantined: [] },
-      warehouse: {
-        cut: { lsn: CUT.lsn, commitTs: CUT.commitTs, loadedAt: null },
-        rows: {},
-        lagSeconds: 0,
-      },
-      lag: { reader: 0, lake: null, warehouse: 0, endToEnd: null },
-      endToEnd: { p50: null, p95: null, max: null },
-    };
+    const status = statusWith({
+      cut: { lsn: CUT.lsn, commitTs: CUT.commitTs, loadedAt: null },
+      rows: {},
+      lagSeconds: 0,
+    });
     // The JSON form is what readPipelineStatus returns; test/e2e/cli-commands.integration.test.ts checks it.
     expect(formatPipelineStatus(status)).toContain('warehouse cut 0/3B73647 (commit');
+    expect(formatPipelineStatus(status)).not.toContain('DAMAGED');
+    const damaged = { ...status, spool: { quarantined: ['/d/firehose-spool/s/000000000001.seg.8.corrupt'] } };
+    expect(formatPipelineStatus(damaged)).toContain(
+      'spool   DAMAGED bytes quarantined in /d/firehose-spool/s/000000000001.seg.8.corrupt',
+    );
+  });
+
+  it('shows each table’s state, since when and at which LSN, and why and what to do under an errored one', () => {
+    const status = statusWith(EMPTY_WAREHOUSE, {
+      snapshotPending: ['payment'],
+      tables: [
+        { table: 'currency', state: 'copied', since: '2026-11-22T10:00:00.000Z', lsn: CUT.lsn },
+        { table: 'department', state: 'pending', since: null, lsn: null },
+        {
+          table: 'payment',
+          state: 'errored',
+          since: '2026-11-22T10:00:01.000Z',
+          lsn: null,
+          reason: 'The change stream refused the put.',
+          remedy: 'The next run of the reader copies the table again.',
+        },
+      ],
+    });
+
+    const lines = formatPipelineStatus(status).split('\n');
+
+    expect(lines.slice(1, 6)).toEqual([
+      'tables  currency    copied at 0/3B73647 since 2026-11-22T10:00:00.000Z',
+      '        department  pending',
+      '        payment     errored since 2026-11-22T10:00:01.000Z',
+      '         reason: The change stream refused the put.',
+      '         remedy: The next run of the reader copies the table again.',
+    ]);
   });
 });

@@ -1,8 +1,10 @@
-import { appendFile, readdir, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalFirehose } from '../../firehose/local-firehose.ts';
-import { Spool } from '../../firehose/spool.ts';
+import { describeSpoolDamage } from '../../firehose/local-firehose.ts';
+import { type QuarantinedBytes, quarantinedSpoolFiles, Spool } from '../../firehose/spool.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import {
   currencyEvent,
@@ -142,27 +144,108 @@ describe('the local Firehose spool', () => {
     expect(await segments()).toEqual([]);
   });
 
-  it('cuts off a torn tail left by a crash in the middle of a write and keeps every whole record', async () => {
+  it('cuts off a torn tail left by a crash in the middle of a write, silently, and keeps every whole record', async () => {
     const { spool } = await Spool.open(join(dir, 'raw'), 1 << 20);
     const { segment, stored } = await spool.append(
       [Buffer.from('first'), Buffer.from('second')],
       1_700_000_000_000,
     );
     expect(stored.map((view) => Buffer.from(view).toString())).toEqual(['first', 'second']);
+    await spool.append([Buffer.from('x'.repeat(500))], 1_700_000_000_001);
     await spool.close();
     const path = join(dir, 'raw', (await readdir(join(dir, 'raw')))[0]!);
-    expect((await stat(path)).size).toBeGreaterThan(0);
-    expect(segment.pending).toBe(2);
-    // Half a frame: a length saying 100 bytes follow, then only a few.
-    const torn = Buffer.alloc(20);
-    torn.writeUInt32LE(100, 0);
-    await appendFile(path, torn);
+    expect(segment.pending).toBe(3);
+    // The last write got only part of its frame onto the disk: its header and a few payload bytes.
+    await truncate(path, (await stat(path)).size - 450);
     const reopened = await Spool.open(join(dir, 'raw'), 1 << 20);
     expect(reopened.recovered.map((record) => Buffer.from(record.data).toString())).toEqual([
       'first',
       'second',
     ]);
     expect(reopened.recovered[0]!.arrivalMs).toBe(1_700_000_000_000);
+    expect(reopened.quarantined).toEqual([]);
     await reopened.spool.close();
+    // A tail shorter than a frame header, or zeros the file system allocated, is torn too.
+    for (const cut of [40, 12]) {
+      await truncate(path, (await stat(path)).size - cut);
+      await appendFile(path, Buffer.alloc(cut > 20 ? 30 : 0));
+      const again = await Spool.open(join(dir, 'raw'), 1 << 20);
+      expect(again.recovered.length).toBeLessThanOrEqual(2);
+      expect(again.quarantined).toEqual([]);
+      await again.spool.close();
+    }
+    expect((await readdir(join(dir, 'raw'))).filter((name) => name.endsWith('.corrupt'))).toEqual([]);
+  });
+
+  it('resynchronises past garbage in the middle of a segment: delivers every later record and quarantines the garbage loudly', async () => {
+    const crashed = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await put(crashed, [1, 2, 3]);
+    const [segment] = await segments();
+    const path = join(dir, 'spool', STREAM, segment!);
+    const garbage = Buffer.from('\u0000\u0007garbage that is no frame at all '.repeat(8));
+    await appendFile(path, garbage);
+    const offset = (await stat(path)).size - garbage.length;
+    // Records accepted (acknowledged to the reader) after the damage, in the same segment.
+    await put(crashed, [4, 5]);
+    await put(crashed, [6]);
+    const damage: (QuarantinedBytes & { stream: string })[] = [];
+    const restarted = await open(
+      { processorBuffering: NEVER, bufferingHints: NEVER },
+      { onSpoolDamage: (stream: string, found: QuarantinedBytes) => damage.push({ stream, ...found }) },
+    );
+    await restarted.flush();
+
+    expect(await deliveredIds()).toEqual([1, 2, 3, 4, 5, 6]);
+    const quarantine = `${path}.${offset}.corrupt`;
+    expect(damage).toEqual([
+      { stream: STREAM, path: quarantine, segmentPath: path, offset, bytes: garbage.length },
+    ]);
+    expect(await readFile(quarantine)).toEqual(garbage);
+    expect(describeSpoolDamage(damage[0]!)).toContain(quarantine);
+    expect(await quarantinedSpoolFiles(join(dir, 'spool'))).toEqual([quarantine]);
+  });
+
+  it('keeps the records on both sides of a frame damaged in place', async () => {
+    const { spool } = await Spool.open(join(dir, 'raw'), 1 << 20);
+    for (const text of ['one', 'two', 'three']) await spool.append([Buffer.from(text.repeat(20))], 1);
+    await spool.close();
+    const path = join(dir, 'raw', (await readdir(join(dir, 'raw')))[0]!);
+    const file = await readFile(path);
+    // A flipped byte in the second frame's payload.
+    const second = file.indexOf('two');
+    file[second + 5] = file[second + 5]! ^ 0xff;
+    await writeFile(path, file);
+
+    const reopened = await Spool.open(join(dir, 'raw'), 1 << 20);
+
+    expect(reopened.recovered.map((record) => Buffer.from(record.data).toString())).toEqual([
+      'one'.repeat(20),
+      'three'.repeat(20),
+    ]);
+    expect(reopened.quarantined).toHaveLength(1);
+    expect(reopened.quarantined[0]!.bytes).toBe(24 + 60);
+    await reopened.spool.close();
+  });
+
+  it('drains a segment written in the format before frame markers (upgrade)', async () => {
+    const streamDir = join(dir, 'spool', STREAM);
+    await mkdir(streamDir, { recursive: true });
+    const legacy = [1, 2].map((id) => {
+      const payload = pack([currencyEvent(id, 'GBP', COMMIT)]);
+      const header = Buffer.alloc(16);
+      header.writeUInt32LE(payload.length, 0);
+      header.writeUInt32LE(crc32(payload), 4);
+      header.writeDoubleLE(1_700_000_000_000, 8);
+      return Buffer.concat([header, payload]);
+    });
+    await writeFile(join(streamDir, '000000000007.seg'), Buffer.concat(legacy));
+
+    const upgraded = await open({ processorBuffering: NEVER, bufferingHints: NEVER });
+    await put(upgraded, [3]);
+    await upgraded.flush();
+
+    expect(await deliveredIds()).toEqual([1, 2, 3]);
+    // The old segment is gone once delivered; new records went to a new-format one.
+    expect(await segments()).not.toContain('000000000007.seg');
   });
 });

@@ -2,10 +2,44 @@ import { FirehoseClient, PutRecordBatchCommand, ServiceUnavailableException } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
+import { deliveryStreamName } from '../../core/ports/record-batch-putter.ts';
+import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 import { AwsFirehosePutter } from '../../reader/aws-firehose-putter.ts';
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
+import { describeChangeStreamContract } from './change-stream-contract.ts';
+import { firehoseChangeStreamSubject } from './firehose-change-stream-subject.ts';
+import { FirehoseServiceMock } from './firehose-service-mock.ts';
+import { describeRecordBatchPutterContract } from './record-batch-putter-contract.ts';
 
 const firehose = mockClient(FirehoseClient);
+const STREAMS = SOURCE_TABLE_NAMES.map((table) => deliveryStreamName(table));
+
+/** A fresh service behind the mock, and the adapter over a real SDK client that the mock answers. */
+function awsFirehose(): { service: FirehoseServiceMock; putter: AwsFirehosePutter } {
+  const service = new FirehoseServiceMock(STREAMS);
+  service.install(firehose);
+  return { service, putter: new AwsFirehosePutter(new FirehoseClient({ region: 'eu-west-2' })) };
+}
+
+describeRecordBatchPutterContract(
+  'AwsFirehosePutter',
+  async () => {
+    const { service, putter } = awsFirehose();
+    return {
+      putter,
+      stream: 'totesys-currency',
+      faults: service,
+      acceptedAfterRestart: async () => service.records.get('totesys-currency') ?? [],
+      close: async () => undefined,
+    };
+  },
+  { withFaults: true },
+);
+
+describeChangeStreamContract('FirehoseChangeStream over AwsFirehosePutter', async () => {
+  const { service, putter } = awsFirehose();
+  return firehoseChangeStreamSubject({ putter, acceptedAfterRestart: async () => service.records });
+});
 
 const event: ChangeEvent = {
   table: 'currency',

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
-import {
-  PUT_RECORD_BATCH_LIMITS,
-  type PutRecordBatchInput,
-  type PutRecordBatchOutput,
-  type RecordBatchPutter,
+import type {
+  PutRecordBatchInput,
+  PutRecordBatchOutput,
+  RecordBatchPutter,
 } from '../../core/ports/record-batch-putter.ts';
 import {
   ChangeStreamPutError,
@@ -42,32 +41,19 @@ function decode(records: readonly Uint8Array[]): ChangeEvent[] {
   );
 }
 
-/** A putter that checks every call against the hard limits, as Firehose does. */
-class LimitCheckingPutter implements RecordBatchPutter {
+/** The memory putter (which refuses calls over the hard limits, as Firehose does), keeping every call it accepted. */
+class CallRecordingPutter extends MemoryRecordPutter {
   readonly calls: PutRecordBatchInput[] = [];
-  readonly #inner = new MemoryRecordPutter();
-  get records() {
-    return this.#inner.records;
-  }
-  async putRecordBatch(input: PutRecordBatchInput): Promise<PutRecordBatchOutput> {
-    const bytes = input.Records.reduce((sum, record) => sum + record.Data.byteLength, 0);
-    if (
-      input.Records.length > PUT_RECORD_BATCH_LIMITS.maxRecords ||
-      bytes > PUT_RECORD_BATCH_LIMITS.maxBatchBytes ||
-      input.Records.some((record) => record.Data.byteLength > PUT_RECORD_BATCH_LIMITS.maxRecordBytes)
-    ) {
-      const error = new Error('limits exceeded');
-      error.name = 'InvalidArgumentException';
-      throw error;
-    }
+  override async putRecordBatch(input: PutRecordBatchInput): Promise<PutRecordBatchOutput> {
+    const output = await super.putRecordBatch(input);
     this.calls.push(input);
-    return this.#inner.putRecordBatch(input);
+    return output;
   }
 }
 
 describe('FirehoseChangeStream', () => {
   it('routes each event to its table stream and packs events of one table and commit date into newline-terminated records', async () => {
-    const putter = new LimitCheckingPutter();
+    const putter = new CallRecordingPutter();
     const stream = new FirehoseChangeStream({ putter, streamPrefix: 'test-' });
     const events: ChangeEvent[] = [
       departmentEvent(0),
@@ -88,7 +74,7 @@ describe('FirehoseChangeStream', () => {
   });
 
   it('keeps every call within 500 records and 4 MiB and every record within its size target', async () => {
-    const putter = new LimitCheckingPutter();
+    const putter = new CallRecordingPutter();
     const stream = new FirehoseChangeStream({ putter, recordTargetBytes: 900 * 1024 });
     const large = Array.from({ length: 30 }, (_, seq) => departmentEvent(seq, undefined, 300 * 1024));
     const small = Array.from({ length: 2000 }, (_, seq) => ({

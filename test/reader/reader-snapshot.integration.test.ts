@@ -3,13 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ChangeEvent, dedupeKey } from '../../core/change-event.ts';
 import { maxLsn } from '../../core/lsn.ts';
 import type { StateStore } from '../../core/ports/state-store.ts';
-import {
-  SNAPSHOT_STATE_KEY,
-  type SnapshotProgress,
-  type SnapshotState,
-} from '../../reader/initial-snapshot.ts';
+import type { SnapshotProgress } from '../../reader/initial-snapshot.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { pendingResnapshots, requestResnapshot } from '../../reader/resnapshot-requests.ts';
+import { parseTableStates, TABLE_STATES_KEY, type TableStatesDocument } from '../../reader/table-states.ts';
 import { MemoryChangeStream } from '../../testing/memory-change-stream.ts';
 import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
@@ -25,6 +22,11 @@ import {
   sourceState,
   waitFor,
 } from './reader-test-kit.ts';
+
+/** The reader's persisted table states (the document status reads). */
+async function tableStates(store: StateStore): Promise<TableStatesDocument> {
+  return parseTableStates(await store.get(TABLE_STATES_KEY));
+}
 
 /** Small write transactions on department until stopped: inserts, updates and deletes. */
 function startWriter(url: string): { stop(): Promise<number> } {
@@ -93,7 +95,7 @@ describe('reader snapshot', () => {
     await waitFor(
       'snapshot done',
       async () =>
-        eventsOf(stream.events, 'department', 'r').length > 0 && (await stateStore.get(SNAPSHOT_STATE_KEY)),
+        eventsOf(stream.events, 'department', 'r').length > 0 && (await stateStore.get(TABLE_STATES_KEY)),
     );
     const transactions = await writer.stop();
     const end = await currentWal(database.url);
@@ -104,7 +106,7 @@ describe('reader snapshot', () => {
     await running;
 
     // Assess
-    const state = (await stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY))!;
+    const state = await tableStates(stateStore);
     const point = BigInt(state.consistentPoint);
     const reads = stream.events.filter((event) => event.op === 'r');
     const changes = stream.events.filter((event) => event.op === 'c' || event.op === 'u' || event.op === 'd');
@@ -175,7 +177,7 @@ describe('reader snapshot', () => {
         log: memoryLog().log,
       }),
     ).rejects.toThrow('simulated crash mid-table');
-    const afterCrash = (await stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY))!;
+    const afterCrash = await tableStates(stateStore);
     await withClient(database.url, async (client) => {
       await client.query(`UPDATE department SET location = 'York' WHERE department_id <= 100`);
       await client.query('DELETE FROM department WHERE department_id > 2900');
@@ -192,7 +194,13 @@ describe('reader snapshot', () => {
     });
 
     // Assess
-    expect(Object.keys(afterCrash.tables)).toEqual(['address', 'currency']);
+    const copiedBeforeCrash = Object.entries(afterCrash.tables).filter(([, t]) => t?.state.kind === 'copied');
+    expect(copiedBeforeCrash.map(([table]) => table)).toEqual(['address', 'currency']);
+    expect(afterCrash.tables.department?.state).toMatchObject({
+      kind: 'errored',
+      reason: 'simulated crash mid-table',
+      remedy: expect.stringMatching(/next run of the reader copies the table again/),
+    });
     expect(summary.snapshot.tables.map((t) => t.table)).not.toContain('currency');
     expect(summary.snapshot.tables.map((t) => t.table)).toContain('department');
     expect(eventsOf(accepted, 'currency', 'r')).toHaveLength(5);
@@ -200,6 +208,47 @@ describe('reader snapshot', () => {
     expect(rereadLsn).toBeGreaterThan(BigInt(afterCrash.consistentPoint));
     expect(eventsOf(resumed.events, 'department', 'r')).toHaveLength(2900);
     expect(asObject(replay(accepted))).toEqual(asObject(await sourceState(database.url)));
+  });
+
+  it('resumes from a snapshot-progress document an older version wrote, copying only the tables it does not list', async () => {
+    // Prepare: a finished snapshot, its progress then rewritten in the shape versions before table states wrote.
+    await withClient(database.url, (client) => insertDepartments(client, 1, 20));
+    const stateStore = new MemoryStateStore();
+    await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: new MemoryChangeStream(),
+      stateStore,
+      stopAtLsn: 'current',
+      log: memoryLog().log,
+    });
+    const { consistentPoint } = await tableStates(stateStore);
+    const copied = { lsn: consistentPoint, rows: 0 };
+    await stateStore.put(TABLE_STATES_KEY, {
+      slot: database.name,
+      consistentPoint,
+      tables: { address: copied, counterparty: copied, currency: copied, design: copied, staff: copied },
+    });
+    const stream = new MemoryChangeStream();
+
+    // Act
+    const summary = await runReader({
+      sourceUrl: database.url,
+      slot: database.name,
+      changeStream: stream,
+      stateStore,
+      stopAtLsn: 'current',
+      log: memoryLog().log,
+    });
+
+    // Assess
+    expect(summary.snapshot.tables.map((t) => t.table).sort()).toEqual(
+      ['department', 'payment', 'payment_type', 'purchase_order', 'sales_order', 'transaction'].sort(),
+    );
+    expect(eventsOf(stream.events, 'department', 'r')).toHaveLength(20);
+    const after = await tableStates(stateStore);
+    expect(after.version).toBe(2);
+    expect(Object.values(after.tables).map((t) => t?.state.kind)).toEqual(Array(11).fill('copied'));
   });
 
   it('re-reads a table on request while streaming continues, holding watermarks below the re-read point until done', async () => {
@@ -241,8 +290,8 @@ describe('reader snapshot', () => {
       flushBytes: 32 * 1024,
       log: memoryLog().log,
     });
-    await waitFor('initial snapshot', () => stateStore.get(SNAPSHOT_STATE_KEY));
-    firstPoint = BigInt((await stateStore.get<SnapshotState>(SNAPSHOT_STATE_KEY))!.consistentPoint);
+    await waitFor('initial snapshot', () => stateStore.get(TABLE_STATES_KEY));
+    firstPoint = BigInt((await tableStates(stateStore)).consistentPoint);
 
     // Act: another "process" asks for a re-read through the state store while changes keep coming.
     await requestResnapshot(stateStore, ['department']);
@@ -323,8 +372,8 @@ describe('reader snapshot', () => {
       resnapshotPollMs: 20,
       log: memoryLog().log,
     });
-    await waitFor('initial snapshot', () => inner.get(SNAPSHOT_STATE_KEY));
-    firstPoint = BigInt((await inner.get<SnapshotState>(SNAPSHOT_STATE_KEY))!.consistentPoint);
+    await waitFor('initial snapshot', () => inner.get(TABLE_STATES_KEY));
+    firstPoint = BigInt((await tableStates(inner)).consistentPoint);
 
     // Act
     await requestResnapshot(inner, ['department']);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../core/operations.ts';
 import { stateKey } from '../../core/ports/state-store.ts';
+import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { readerStatus } from '../../reader/reader-status.ts';
 import { requestResnapshot } from '../../reader/resnapshot-requests.ts';
@@ -59,6 +60,13 @@ describe('reader status and file state', () => {
     expect(status.slot.lagBytes).toBeGreaterThan(0);
     expect(status.metrics?.eventsShipped).toBeGreaterThanOrEqual(100);
     expect(status.snapshotPending).toEqual([]);
+    expect(status.tables.map((table) => [table.table, table.state])).toEqual(
+      SOURCE_TABLE_NAMES.map((table) => [table, 'copied']),
+    );
+    for (const table of status.tables) {
+      expect(table.lsn).toMatch(/^\d+$/);
+      expect(Date.parse(table.since ?? '')).toBeGreaterThan(Date.parse('2020-01-01T00:00:00Z'));
+    }
     expect(status.resnapshotRequested).toEqual(['currency']);
     expect(points.some((p) => p.name === METRICS.reader.eventsShipped && p.value >= 100)).toBe(true);
     expect(JSON.stringify(lines)).not.toContain('Dept 1');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,5 +247,29 @@ describe('pg_dump import', () => {
       /COPY block of transaction starting at line \d+ .* never ends/,
     );
     await expect(short.run()).rejects.toThrow(/has 3 fields, but the COPY of currency lists 4 columns/);
+  });
+
+  it('refuses what is not a plain dump of totesys, saying what to do, and loads nothing', async () => {
+    const readme = await importText('README.md', '# totesys\n\nA COPY of nothing here.\n');
+    const random = await importText('random.bin', '');
+    await writeFile(join(dir, 'random.bin'), randomBytes(4096));
+    // The header pg_dump -Fc writes: the magic, the archive version, int and offset sizes, then the format.
+    const custom = await importText('custom.dump', '');
+    await writeFile(
+      join(dir, 'custom.dump'),
+      Buffer.concat([Buffer.from('PGDMP'), Buffer.from([1, 16, 0, 4, 8, 1]), randomBytes(200)]),
+    );
+
+    await expect(readme.run()).rejects.toThrow(
+      /README\.md has no COPY data for any totesys table, so it is not a plain-format pg_dump/,
+    );
+    await expect(random.run()).rejects.toThrow(/random\.bin has no COPY data for any totesys table/);
+    await expect(custom.run()).rejects.toThrow(
+      /custom\.dump is a pg_dump archive in custom format \(it starts with PGDMP\); this importer reads plain SQL dumps\. Dump with `pg_dump --format=plain`.*pg_restore --data-only -f totesys\.sql/,
+    );
+    const loaded = await withClient(readme.database.url, (c) =>
+      c.query('SELECT count(*)::int AS n FROM currency'),
+    );
+    expect(loaded.rows[0]).toEqual({ n: 0 });
   });
 });

@@ -318,6 +318,15 @@ describe('warehouse schema migration', () => {
       'pipeline.inferred_member PRIMARY KEY (dimension, member_id)',
       'pipeline.load_history PRIMARY KEY (load_id)',
       'pipeline.rows_loaded PRIMARY KEY (table_name)',
+      'pipeline.source_identity PRIMARY KEY (id)',
+    ]);
+    expect(shape('source_identity')).toEqual([
+      ['id', 'integer', false],
+      ['system_identifier', 'text', false],
+      ['database_name', 'text', false],
+      ['slot_name', 'text', false],
+      ['publication_name', 'text', false],
+      ['recorded_at', 'timestamp with time zone', false],
     ]);
     await expect(
       withClient(database.url, (client) =>

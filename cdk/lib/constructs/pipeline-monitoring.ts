@@ -394,6 +394,13 @@ export class PipelineMonitoring extends Construct {
     );
   }
 
+  /** The alarm created with construct id `id` (`ReaderLag`, `ReaderSlotLag`, … as in the README's table). */
+  alarmNamed(id: string): cloudwatch.Alarm {
+    const alarm = this.alarms.find((a) => a.node.id === id);
+    if (!alarm) throw new Error(`PipelineMonitoring has no alarm ${id}.`);
+    return alarm;
+  }
+
   private alarm(
     id: string,
     metric: cloudwatch.IMetric,

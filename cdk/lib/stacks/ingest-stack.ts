@@ -17,6 +17,7 @@ import { PaymentsApi } from '../constructs/payments-api.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
 import { PipelineFunction } from '../constructs/pipeline-function.ts';
 import { type LagThresholds, PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
+import { SmokeProbe } from '../constructs/smoke-probe.ts';
 import { SourceLoader } from '../constructs/source-loader.ts';
 import { TableDeliveryStream } from '../constructs/table-delivery-stream.ts';
 import { WarehouseLoader } from '../constructs/warehouse-loader.ts';
@@ -73,6 +74,11 @@ export interface IngestStackProps extends StackProps {
    * @default false
    */
   readonly destroyOnRemoval?: boolean;
+  /**
+   * Add the smoke probe Lambda (`npm run aws:smoke`); demo only.
+   * @default false
+   */
+  readonly smokeProbe?: boolean;
 }
 
 /** Reader, delivery streams, transformer, loader and their monitoring. */
@@ -85,6 +91,8 @@ export class IngestStack extends Stack implements NamedStack {
   readonly monitoring: PipelineMonitoring;
   /** With the demo only: seeds or imports into its empty source. */
   readonly sourceLoader?: SourceLoader;
+  /** With `smokeProbe` only: the smoke run's changes and warehouse reads inside the VPC. */
+  readonly smokeProbe?: SmokeProbe;
   /** With a read-only warehouse role only: the dashboard and the payments API. */
   readonly api?: PaymentsApi;
 
@@ -216,8 +224,34 @@ export class IngestStack extends Stack implements NamedStack {
       dashboardName: this.names.dashboard,
       metricNamespace: this.names.metricNamespace,
     });
+    if (props.smokeProbe) {
+      if (!props.lake.demo) {
+        throw new Error('The smoke probe needs the demo databases: deploy it with -c demo=true.');
+      }
+      this.smokeProbe = new SmokeProbe(this, 'SmokeProbe', {
+        entry: props.entries.smokeProbe ?? FUNCTION_ENTRIES.smokeProbe,
+        vpc: network.vpc,
+        subnets: network.subnets,
+        securityGroups: [network.securityGroup],
+        sourceSecret: network.sourceSecret,
+        warehouseSecret: network.warehouseSecret,
+        // OK on a healthy pipeline (unlike ReaderLag, which breaches on missing data), so ALARM is a change
+        // of state and notifies the topic.
+        alarm: this.monitoring.alarmNamed('ReaderSlotLag'),
+        alarmTopic: this.monitoring.topic,
+        logRemovalPolicy,
+      });
+    }
+
     // The functions publish under the deployment's own namespace, the one its alarms read.
-    for (const fn of [this.transformer, this.reader.fn, this.loader.fn, this.sourceLoader?.fn]) {
+    const functions = [
+      this.transformer,
+      this.reader.fn,
+      this.loader.fn,
+      this.sourceLoader?.fn,
+      this.smokeProbe?.fn,
+    ];
+    for (const fn of functions) {
       fn?.addEnvironment(ENV.metricNamespace, this.names.metricNamespace);
     }
 
