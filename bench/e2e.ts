@@ -26,6 +26,8 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { LAKE_TABLE_NAMES } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES } from '../core/schema/warehouse-tables.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
+import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../local/data-dir-layout.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
@@ -36,6 +38,7 @@ import { Simulator } from '../source/simulator/simulator.ts';
 import { migrateSource } from '../source/source-migration.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
+import { freshDatabase } from './bench-database.ts';
 
 /** Runs the benchmark and prints its figures. */
 export async function run(args: string[]): Promise<void> {
@@ -83,14 +86,6 @@ export async function run(args: string[]): Promise<void> {
     await cluster.stop();
     await rm(root, { recursive: true, force: true });
   }
-}
-
-async function freshDatabase(admin: pg.Client, adminUrl: string, name: string): Promise<string> {
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -347,6 +342,7 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string) {
     const queries = await readLoaderQueries();
     let querySeconds = 0;
     const timedEngine = {
+      capabilities: engine.capabilities,
       async query(sql: string, parameters?: readonly (string | number | boolean | null)[]) {
         const begun = performance.now();
         try {
@@ -358,7 +354,12 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string) {
       close: () => engine.close(),
     };
     const started = performance.now();
-    const outcome = await runLoad({ engine: timedEngine, warehouse, queries });
+    const outcome = await runLoad({
+      engine: timedEngine,
+      warehouse,
+      queries,
+      roundLog: new ObjectStoreRoundLog(new FsObjectStore(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET)),
+    });
     loaderSeconds = (performance.now() - started) / 1000;
     console.log(
       `loader run: ${loaderSeconds.toFixed(2)} s, of which DuckDB reading the lake ${querySeconds.toFixed(2)} s ` +

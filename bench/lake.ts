@@ -21,7 +21,6 @@ import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { ChangeEvent, RowImage, SourceValue } from '../core/change-event.ts';
 import { type FirehoseRecord, PUT_RECORD_BATCH_LIMITS } from '../core/ports/record-batch-putter.ts';
 import {
   LAKE_TABLES,
@@ -29,159 +28,20 @@ import {
   lakeColumns,
   lakeTableForSource,
 } from '../core/schema/lake-tables.ts';
-import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../core/schema/source-tables.ts';
+import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
 import { LambdaWorkerPool } from '../firehose/lambda-worker-pool.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
 import { totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler } from '../functions/transformer/handler.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { mapChangeEvent } from '../transform/lake-row-mapping.ts';
+import { ChangeGenerator } from './change-generator.ts';
 
 const MAX_RECORD_BYTES = 64 * 1024;
 const IN_FLIGHT_CALLS = 8;
 const DAYS = 20;
 const START_MS = Date.UTC(2022, 10, 3);
-
-/** Share of the change events per source table: facts and transactions dominate, as in totesys. */
-const WEIGHTS: Readonly<Record<SourceTableName, number>> = {
-  sales_order: 25,
-  purchase_order: 14,
-  payment: 20,
-  transaction: 20,
-  address: 4,
-  counterparty: 3,
-  staff: 3,
-  design: 5,
-  department: 2,
-  currency: 2,
-  payment_type: 2,
-};
-
-/** Rows the referenced tables hold, for foreign key values. */
-const TABLE_ROWS: Readonly<Record<SourceTableName, number>> = {
-  address: 30,
-  currency: 3,
-  department: 8,
-  design: 500,
-  payment_type: 4,
-  counterparty: 20,
-  staff: 20,
-  sales_order: 20_000,
-  purchase_order: 10_000,
-  transaction: 30_000,
-  payment: 30_000,
-};
-
-const WORDS = [
-  'Grove',
-  'Haskell',
-  'Trafficway',
-  'Axel',
-  'Freeway',
-  'Bobbie',
-  'Fahey',
-  'Sons',
-  'Jeremie',
-  'Franey',
-];
-const CODES = ['GBP', 'USD', 'EUR'];
-
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-
-/** A small deterministic generator (mulberry32), so both sides and every run see the same data. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function stampText(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
-}
-
-function sourceValue(
-  table: SourceTableName,
-  column: string,
-  type: string,
-  id: number,
-  ms: number,
-  next: () => number,
-): SourceValue {
-  const int = (max: number) => 1 + Math.floor(next() * max);
-  const column_ = SOURCE_TABLES[table].columns.find((candidate) => candidate.name === column)!;
-  if (column === SOURCE_TABLES[table].primaryKey) return id;
-  if (column_.references) return int(TABLE_ROWS[column_.references.table]);
-  switch (type) {
-    case 'integer':
-      return int(100_000);
-    case 'numeric(10,2)':
-      return (int(10_000_000) / 100).toFixed(2);
-    case 'timestamp(3)':
-      return stampText(ms - int(86_400_000));
-    case 'boolean':
-      return next() < 0.5;
-    case 'varchar(3)':
-      return CODES[id % CODES.length]!;
-    case '"PaymentTypeName"':
-      return ['SALES_RECEIPT', 'SALES_REFUND', 'PURCHASE_PAYMENT', 'PURCHASE_REFUND'][id % 4]!;
-    case '"TransactionType"':
-      return id % 2 === 0 ? 'SALE' : 'PURCHASE';
-    default:
-      if (column.endsWith('_date')) return new Date(ms + int(30) * 86_400_000).toISOString().slice(0, 10);
-      if (column_.nullable && next() < 0.3) return null;
-      return `${WORDS[int(WORDS.length) - 1]} ${WORDS[int(WORDS.length) - 1]} ${int(999)}`;
-  }
-}
-
-/** The table a weighted draw in [0, total weight) lands on. */
-function pickTable(draw: number): SourceTableName {
-  let left = draw;
-  for (const name of SOURCE_TABLE_NAMES) {
-    left -= WEIGHTS[name];
-    if (left < 0) return name;
-  }
-  return 'sales_order';
-}
-
-/** `count` change events in commit order, over all tables by weight. */
-function* changeEvents(count: number): Generator<ChangeEvent> {
-  const next = random(42);
-  const totalWeight = Object.values(WEIGHTS).reduce((sum, weight) => sum + weight, 0);
-  const seqs = new Map<SourceTableName, number>();
-  let lsn = 30_000_000n;
-  let xid = 1000;
-  for (let index = 0; index < count; ) {
-    const commitMs = START_MS + Math.floor((index / count) * DAYS * 86_400_000);
-    const commitTs = new Date(commitMs).toISOString();
-    lsn += 4096n;
-    xid++;
-    const size = 1 + Math.floor(next() * 8);
-    for (let seq = 0; seq < size && index < count; seq++, index++) {
-      const table = pickTable(next() * totalWeight);
-      const created = (seqs.get(table) ?? 0) + 1;
-      const roll = next();
-      const op = roll < 0.7 ? 'c' : roll < 0.95 ? 'u' : 'd';
-      if (op === 'c') seqs.set(table, created);
-      const id = op === 'c' ? created : 1 + Math.floor(next() * Math.max(1, created - 1));
-      const definition = SOURCE_TABLES[table];
-      const key: RowImage = { [definition.primaryKey]: id };
-      const base = { table, key, lsn: String(lsn), seq, xid, commit_ts: commitTs };
-      if (op === 'd') {
-        yield { ...base, op, row: null };
-        continue;
-      }
-      const row: Record<string, SourceValue> = {};
-      for (const column of definition.columns)
-        row[column.name] = sourceValue(table, column.name, column.type, id, commitMs, next);
-      yield { ...base, op, row };
-    }
-  }
-}
 
 /** Writes the packed input (for the Firehose) and the lake rows (for DuckDB) to files. */
 async function generate(
@@ -232,7 +92,7 @@ async function generate(
     stats.bytes += record.length;
   };
 
-  for (const event of changeEvents(events)) {
+  for (const event of new ChangeGenerator(42).events(events, START_MS, DAYS * 86_400_000)) {
     const line = `${JSON.stringify(event)}\n`;
     const dt = event.commit_ts.slice(0, 10);
     const packed = packing.get(event.table);

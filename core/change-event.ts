@@ -67,12 +67,15 @@ export interface TruncateEvent extends ChangeEventBase {
 
 /**
  * A watermark: every change with a commit LSN at or below `lsn` has already been accepted by every stream.
- * When one reaches a lake table, that table's stream has delivered everything before it.
+ * When one reaches a lake partition, that partition has delivered everything of its stream before it (the
+ * partitions of one stream are delivered in no order, so a watermark proves only its own).
  */
 export interface WatermarkEvent extends ChangeEventBase {
   readonly op: 'w';
   readonly key: RowImage;
   readonly row: null;
+  /** The lake partition (UTC day `YYYY-MM-DD`) the watermark goes to; absent: the day it was emitted. */
+  readonly dt?: string;
 }
 
 /** A change event, discriminated on `op`. */
@@ -89,7 +92,12 @@ export function dedupeKey(event: ChangeEvent): string {
   return `${event.table}|${JSON.stringify(event.key)}|${event.lsn}|${event.seq}`;
 }
 
-/** The UTC calendar day of the commit (`YYYY-MM-DD`): the lake's `dt` partition. */
+/** The UTC calendar day of the commit (`YYYY-MM-DD`). */
 export function commitDate(event: Pick<ChangeEvent, 'commit_ts'>): string {
   return event.commit_ts.slice(0, 10);
+}
+
+/** The lake's `dt` partition of an event: its commit day, or for a watermark the partition it names. */
+export function lakePartitionOf(event: ChangeEvent): string {
+  return event.op === 'w' && event.dt !== undefined ? event.dt : commitDate(event);
 }

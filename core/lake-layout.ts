@@ -12,6 +12,8 @@ export const LAKE_PREFIXES = {
   errors: 'errors/',
   /** The reader's state documents and every job's lease (`state/leases/<name>.json`). */
   state: 'state/',
+  /** The reader's watermark rounds, which the loader reads (core/ports/round-log.ts). */
+  rounds: 'rounds/',
   /** Athena's query results. */
   athenaResults: 'athena-results/',
   /** `pg_dump` files the source loader imports into an empty source (functions/source-loader/). */

@@ -107,6 +107,13 @@ export const ENV = {
   metricNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
+/**
+ * How often the loader runs: once a minute on AWS (its EventBridge schedule), every second locally (what keeps
+ * commit-to-warehouse p95 under 2 s). The reader closes at most one watermark round per loader interval (a round
+ * more often proves nothing a loader would read), so this is the round cadence too (README, What it guarantees).
+ */
+export const LOADER_INTERVAL_MS = { aws: 60_000, local: 1000 } as const;
+
 /** Defaults for the names above. */
 export const DEFAULTS = {
   slotName: 'totesys_stream',

@@ -14,6 +14,7 @@ import {
   PROCESSING_FAILED_MESSAGE,
   RECORD_ERROR_CODES,
 } from '../core/error-documents.ts';
+import type { DeliveryOrder, PartitionDelivery } from './delivery-order.ts';
 import { ErrorOutput } from './error-output.ts';
 import { FirehoseClosedError, PrefixEvaluationError } from './firehose-errors.ts';
 import { IncomingQueue } from './incoming-queue.ts';
@@ -44,6 +45,13 @@ function stoppedError(streamName: string): FirehoseClosedError {
   );
 }
 
+/** A chunk's invocation result, waiting to be applied in arrival order. */
+interface ChunkInvocation {
+  readonly result: Awaited<ReturnType<typeof invokeWithRetries>>['result'];
+  readonly attempts: number;
+  readonly freshness: { readonly oldestMs: number };
+}
+
 /** Runtime settings shared by every stream of one local Firehose. */
 export interface StreamRuntime {
   readonly region: string;
@@ -53,6 +61,8 @@ export interface StreamRuntime {
   readonly invocationConcurrency: number;
   /** Reports a delivery failure (the records stay buffered and are retried). Never gets row values. */
   readonly onDeliveryError: (streamName: string, error: unknown) => void;
+  /** Delays and failures of partition deliveries (see `delivery-order.ts`); none by default. */
+  readonly deliveryOrder?: DeliveryOrder;
 }
 
 /** One delivery stream of the local Firehose. */
@@ -82,6 +92,8 @@ export class DeliveryStream {
   private stopped = false;
   /** After a failed write, no retry before this time: a broken store must not spin the loop. */
   private retryAfterMs = 0;
+  /** Partition delivery failures deliverDue already reported and scheduled for retry. */
+  private readonly reported = new WeakSet<object>();
   private nextRecordId: bigint;
 
   constructor(
@@ -186,7 +198,9 @@ export class DeliveryStream {
           if (this.stopped) throw stoppedError(this.config.name);
           for (const waiter of waiters) waiter.resolve();
         } catch (error) {
-          if (!this.stopped) {
+          // A partition that failed is retried on its own schedule (deliverDue); anything else pauses the stream.
+          const partitionFailure = typeof error === 'object' && error !== null && this.reported.delete(error);
+          if (!this.stopped && !partitionFailure) {
             this.retryAfterMs = Date.now() + 1000;
             this.runtime.onDeliveryError(this.config.name, error);
           }
@@ -213,6 +227,9 @@ export class DeliveryStream {
     let forcedRemaining = force ? this.incoming.length : 0;
     const running = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
+    // Outputs enter the partition buffers in the order their records arrived, whichever invocation returns
+    // first: a partition's objects then keep arrival order (see delivery-order.ts).
+    let applied: Promise<void> = Promise.resolve();
     for (let head = this.incoming.peek(); head && !this.stopped; head = this.incoming.peek()) {
       const due =
         forcedRemaining > 0 ||
@@ -224,7 +241,14 @@ export class DeliveryStream {
       forcedRemaining -= chunk.length;
       // Invocations overlap (AWS keeps several outstanding per stream), so a handler in a worker thread runs
       // while this thread converts the previous chunk's output.
-      const job = this.transform(chunk)
+      const invoked = this.invokeChunk(chunk);
+      const previous = applied;
+      const application = invoked.then(async (invocation) => {
+        await previous;
+        await this.applyInvocation(chunk, invocation);
+      });
+      applied = application.catch(() => undefined);
+      const job = application
         .then(() => this.deliverDue(false))
         .catch((error: unknown) => {
           failure ??= { error };
@@ -239,19 +263,31 @@ export class DeliveryStream {
     this.counters.errorObjects += await this.errors.write((records) => this.release(records));
   }
 
-  private async transform(chunk: SpooledRecord[]): Promise<void> {
-    const inFlight = { oldestMs: chunk.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity) };
-    this.inFlight.add(inFlight);
-    const { result, attempts } = await invokeWithRetries(
-      this.invoke,
-      chunk,
-      this.arn,
-      this.runtime.region,
-      this.config.numberOfRetries,
-    );
+  /** Invokes the Lambda on one chunk (with retries); the chunk counts for data freshness until applied. */
+  private async invokeChunk(chunk: SpooledRecord[]): Promise<ChunkInvocation> {
+    const freshness = { oldestMs: chunk.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity) };
+    this.inFlight.add(freshness);
+    try {
+      const { result, attempts } = await invokeWithRetries(
+        this.invoke,
+        chunk,
+        this.arn,
+        this.runtime.region,
+        this.config.numberOfRetries,
+      );
+      return { result, attempts, freshness };
+    } catch (error) {
+      this.inFlight.delete(freshness);
+      throw error;
+    }
+  }
+
+  /** Buffers a chunk's transformed records under their partitions; failures go to the error output. */
+  private async applyInvocation(chunk: SpooledRecord[], invocation: ChunkInvocation): Promise<void> {
+    const { result, attempts, freshness } = invocation;
     this.counters.invocations += attempts;
     this.counters.invocationFailures += result.ok ? attempts - 1 : attempts;
-    this.inFlight.delete(inFlight);
+    this.inFlight.delete(freshness);
     if (!result.ok) {
       for (const source of chunk)
         this.errors.add(
@@ -306,33 +342,74 @@ export class DeliveryStream {
     );
   }
 
+  /**
+   * Delivers the partition buffers that are due: by size, by age, under backpressure, or all of them when
+   * forced. Each partition goes on its own: a failed write (or one the delivery order fails) puts that buffer
+   * back until its retry time while the others are written, as Firehose retries a failed S3 delivery while
+   * other partitions go on. A forced pass rejects with the first failure once every buffer was tried.
+   */
   private async deliverDue(force: boolean): Promise<void> {
     const sizeBytes = this.config.bufferingHints.sizeInMBs * MB;
     const intervalMs = this.config.bufferingHints.intervalInSeconds * 1000;
+    const order = this.runtime.deliveryOrder;
     const now = Date.now();
     const pressure = this.pressure();
-    const due = this.partitions.takeDue(
-      (buffer) =>
-        force || pressure || buffer.bytes >= sizeBytes || now - buffer.oldestArrivalMs >= intervalMs,
-    );
-    let index = 0;
+    const due = this.partitions.takeDue((buffer) => {
+      if (force) return true;
+      if (now < buffer.notBeforeMs) return false;
+      const ready = pressure || buffer.bytes >= sizeBytes || now - buffer.oldestArrivalMs >= intervalMs;
+      if (!ready || !order || buffer.delayChosen) return ready;
+      // The delivery order may hold a due buffer back for a while (a slow partition).
+      buffer.delayChosen = true;
+      const delay = order.delayMs(this.deliveryOf(buffer));
+      if (delay <= 0) return true;
+      buffer.notBeforeMs = now + delay;
+      return false;
+    });
     // Taken buffers still count for data freshness until they are written.
     const taken = { oldestMs: due.reduce((min, buffer) => Math.min(min, buffer.oldestArrivalMs), Infinity) };
     this.inFlight.add(taken);
+    let failure: { error: unknown } | undefined;
     try {
-      for (; index < due.length && !this.stopped; index++) {
-        await this.deliverPartition(due[index]!);
-        this.transformedBytes -= due[index]!.bytes;
-        this.wakeIfRoom();
+      for (const buffer of due) {
+        if (this.stopped) {
+          this.partitions.restore(buffer);
+          continue;
+        }
+        buffer.attempts++;
+        const delivery = this.deliveryOf(buffer);
+        try {
+          if (order?.failDelivery(delivery))
+            throw new Error(
+              `Injected failure of the S3 delivery of ${this.config.name} partition ${buffer.key}.`,
+            );
+          await this.deliverPartition(buffer);
+          this.partitions.delivered(buffer);
+          this.transformedBytes -= buffer.bytes;
+          this.wakeIfRoom();
+        } catch (error) {
+          this.counters.deliveryErrors++;
+          this.partitions.restore(buffer, Date.now() + (order?.retryDelayMs?.(delivery) ?? 1000));
+          if (!this.stopped) this.runtime.onDeliveryError(this.config.name, error);
+          failure ??= { error };
+        }
       }
-    } catch (error) {
-      this.counters.deliveryErrors++;
-      throw error;
     } finally {
       this.inFlight.delete(taken);
-      // What was not delivered (a failed write, or a stop) waits in its buffer for the next round.
-      for (const undelivered of due.slice(index)) this.partitions.restore(undelivered);
     }
+    if (failure && force) {
+      if (typeof failure.error === 'object' && failure.error !== null) this.reported.add(failure.error);
+      throw failure.error;
+    }
+  }
+
+  private deliveryOf(buffer: PartitionBuffer): PartitionDelivery {
+    return {
+      streamName: this.config.name,
+      partitionKeys: buffer.partitionKeys,
+      attempt: buffer.attempts + 1,
+      records: buffer.records.length,
+    };
   }
 
   private async deliverPartition(partition: PartitionBuffer): Promise<void> {
@@ -410,7 +487,7 @@ export class DeliveryStream {
     const head = this.incoming.peek();
     if (head) due = head.arrivalMs + this.config.processorBuffering.intervalInSeconds * 1000;
     const destinationMs = this.config.bufferingHints.intervalInSeconds * 1000;
-    due = Math.min(due, this.partitions.oldestArrivalMs() + destinationMs);
+    due = Math.min(due, this.partitions.nextDueMs(destinationMs));
     if (this.errors.count > 0) due = Math.min(due, Date.now());
     due = Math.max(due, this.retryAfterMs);
     if (!Number.isFinite(due) || due >= this.timerDueMs) return;

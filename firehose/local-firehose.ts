@@ -22,6 +22,7 @@ import {
   type PutRecordBatchResponseEntry,
   type RecordBatchPutter,
 } from '../core/ports/record-batch-putter.ts';
+import type { DeliveryOrder } from './delivery-order.ts';
 import { DeliveryStream } from './delivery-stream.ts';
 import {
   FirehoseClosedError,
@@ -69,6 +70,11 @@ export interface LocalFirehoseOptions {
   readonly faults?: FaultInjection;
   /** Told about failed object writes (retried after a second). Default: one line on stderr. */
   readonly onDeliveryError?: (streamName: string, error: unknown) => void;
+  /**
+   * Delays and failed deliveries per partition, to see the delivery orders AWS allows (e.g.
+   * `anyOrderAwsAllows({ seed })` from `delivery-order.ts`). Default: every partition delivered when due.
+   */
+  readonly deliveryOrder?: DeliveryOrder;
   /**
    * Told, at open, of damaged bytes found in a stream's spool (records accepted before may be lost; every good
    * one after the damage is still delivered). Default: one line on stderr.
@@ -119,6 +125,7 @@ export class LocalFirehose implements RecordBatchPutter {
       maxBacklogBytes: options.maxBacklogBytesPerStream ?? 16 * 1024 * 1024,
       invocationConcurrency: options.invocationConcurrency ?? 2,
       onDeliveryError: options.onDeliveryError ?? defaultDeliveryError,
+      ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
     };
     for (const config of options.streams) {
       if (!STREAM_NAME.test(config.name))

@@ -24,11 +24,19 @@ export interface PartitionBuffer {
   records: TransformedRecord[];
   bytes: number;
   oldestArrivalMs: number;
+  /** Not delivered before this time (a delay or a retry after a failed write); 0 when due as usual. */
+  notBeforeMs: number;
+  /** Whether the delivery order was already asked for this buffer's delay. */
+  delayChosen: boolean;
+  /** Delivery attempts so far. */
+  attempts: number;
 }
 
 /** Every partition buffer of one stream. */
 export class PartitionBuffers {
   private readonly buffers = new Map<string, PartitionBuffer>();
+  /** Partitions with a delivery under way: their next buffer waits, so a partition's objects keep arrival order. */
+  private readonly delivering = new Set<string>();
 
   /** @param keyNames the partition keys the prefix reads; only they tell partitions apart. */
   constructor(private readonly keyNames: readonly string[]) {}
@@ -46,7 +54,16 @@ export class PartitionBuffers {
     }
     let buffer = this.buffers.get(key);
     if (!buffer) {
-      buffer = { key, partitionKeys: keys, records: [], bytes: 0, oldestArrivalMs: source.arrivalMs };
+      buffer = {
+        key,
+        partitionKeys: keys,
+        records: [],
+        bytes: 0,
+        oldestArrivalMs: source.arrivalMs,
+        notBeforeMs: 0,
+        delayChosen: false,
+        attempts: 0,
+      };
       this.buffers.set(key, buffer);
     }
     buffer.records.push({ source, data });
@@ -56,26 +73,58 @@ export class PartitionBuffers {
   }
 
   /**
-   * Removes and returns the buffers `isDue` selects. Taking them out before any write means records
-   * arriving meanwhile start a new buffer, and overlapping deliveries never write one buffer twice.
+   * Removes and returns the buffers `isDue` selects, skipping partitions whose previous buffer is still being
+   * delivered. Taking them out before any write means records arriving meanwhile start a new buffer, and
+   * overlapping deliveries never write one buffer twice nor two buffers of one partition at once. Each taken
+   * buffer must be {@link delivered} or {@link restore}d.
    */
   takeDue(isDue: (buffer: PartitionBuffer) => boolean): PartitionBuffer[] {
     const due: PartitionBuffer[] = [];
-    for (const buffer of this.buffers.values()) if (isDue(buffer)) due.push(buffer);
-    for (const buffer of due) this.buffers.delete(buffer.key);
+    for (const buffer of this.buffers.values())
+      if (!this.delivering.has(buffer.key) && isDue(buffer)) due.push(buffer);
+    for (const buffer of due) {
+      this.buffers.delete(buffer.key);
+      this.delivering.add(buffer.key);
+    }
     return due;
   }
 
-  /** Puts back a buffer whose delivery failed, ahead of anything buffered for its partition since. */
-  restore(buffer: PartitionBuffer): void {
+  /** A taken buffer was written: its partition's next buffer may go. */
+  delivered(buffer: PartitionBuffer): void {
+    this.delivering.delete(buffer.key);
+  }
+
+  /**
+   * Puts back a taken buffer that was not delivered, ahead of anything buffered for its partition since, not
+   * to be taken again before `notBeforeMs`.
+   */
+  restore(buffer: PartitionBuffer, notBeforeMs = buffer.notBeforeMs): void {
+    this.delivering.delete(buffer.key);
     const current = this.buffers.get(buffer.key);
     if (!current) {
+      buffer.notBeforeMs = notBeforeMs;
       this.buffers.set(buffer.key, buffer);
       return;
     }
     current.records = [...buffer.records, ...current.records];
     current.bytes += buffer.bytes;
     current.oldestArrivalMs = Math.min(current.oldestArrivalMs, buffer.oldestArrivalMs);
+    current.notBeforeMs = Math.max(current.notBeforeMs, notBeforeMs);
+    current.delayChosen ||= buffer.delayChosen;
+    current.attempts = Math.max(current.attempts, buffer.attempts);
+  }
+
+  /**
+   * When the next buffer becomes due: its not-before time if it has one (it was due already, and delayed or
+   * failed), else its oldest record's arrival plus `intervalMs`. +Infinity when nothing is buffered.
+   */
+  nextDueMs(intervalMs: number): number {
+    let due = Number.POSITIVE_INFINITY;
+    for (const buffer of this.buffers.values()) {
+      if (this.delivering.has(buffer.key)) continue;
+      due = Math.min(due, buffer.notBeforeMs > 0 ? buffer.notBeforeMs : buffer.oldestArrivalMs + intervalMs);
+    }
+    return due;
   }
 
   /** Arrival time of the oldest buffered record, or +Infinity when empty. */

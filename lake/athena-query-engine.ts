@@ -11,7 +11,13 @@ import {
   type Row,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import type { QueryEngine, QueryParameter, QueryResult, ValueKind } from '../core/ports/query-engine.ts';
+import type {
+  QueryEngine,
+  QueryEngineCapabilities,
+  QueryParameter,
+  QueryResult,
+  ValueKind,
+} from '../core/ports/query-engine.ts';
 import { GLUE_DATABASE } from '../core/schema/lake-tables.ts';
 
 /** How an {@link AthenaQueryEngine} reaches Athena and how patiently it waits. */
@@ -88,6 +94,8 @@ export function athenaLiteral(value: QueryParameter): string {
  * `YYYY-MM-DD HH:MM:SS.mmm`); SQL NULL is a cell without `VarCharValue` and becomes `null`.
  */
 export class AthenaQueryEngine implements QueryEngine {
+  /** None: partition pruning on `dt` and Parquet statistics bound what Athena reads. */
+  readonly capabilities: QueryEngineCapabilities = {};
   readonly #client: AthenaClient;
   readonly #workGroup: string;
   readonly #database: string;

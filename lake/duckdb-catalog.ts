@@ -4,9 +4,9 @@
  * `<lakeDir>/<bucket>/<table>/dt=YYYY-MM-DD/*.parquet`, with `dt` read from the path (hive partitioning) as a
  * DATE. A table without files yet is a typed empty view, so queries over it return no rows instead of failing.
  */
-import { readdir } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FileFloor } from '../core/ports/query-engine.ts';
 import {
   LAKE_TABLE_NAMES,
   LAKE_TABLES,
@@ -16,6 +16,7 @@ import {
   lakeColumns,
   PARTITION_COLUMN,
 } from '../core/schema/lake-tables.ts';
+import { FsObjectStore } from './fs-object-store.ts';
 
 /** The DuckDB type each Glue type reads as (what the Parquet writer's encodings come back as). */
 const DUCKDB_TYPES: { readonly [T in LakeColumnType]: string } = {
@@ -34,23 +35,13 @@ export interface DuckDbCatalogOptions {
   readonly lakeDir: string;
   /** The lake bucket (a subdirectory of `lakeDir`). */
   readonly bucket: string;
+  /** The bucket's ObjectStore, to share one; by default one over `lakeDir` and `bucket`. */
+  readonly store?: FsObjectStore;
 }
 
 /** A view could not be created over a lake table's files. */
 export class DuckDbCatalogError extends Error {
   override readonly name = 'DuckDbCatalogError';
-}
-
-/**
- * What a reader no longer needs: rows below `belowLsn` (a loader's previous cut). Files all of whose rows are
- * below it are left out of the views, except files holding changes of `keepChangesOf` (tables read as of the
- * cut over their whole history). `dtFrom` is the first partition that can still receive files that matter;
- * older partitions are listed once and never again (the loader's partition pruning makes the same promise).
- */
-export interface FileFloor {
-  readonly belowLsn: bigint;
-  readonly dtFrom: string;
-  readonly keepChangesOf: ReadonlySet<LakeTableName>;
 }
 
 /** What the catalog remembers of one immutable lake file. */
@@ -73,12 +64,13 @@ interface LakeFile {
  */
 export class DuckDbCatalog {
   readonly #connection: DuckDBConnection;
-  readonly #root: string;
+  /** Lists the lake (the ObjectStore port) and names each object's file for DuckDB. */
+  readonly #store: FsObjectStore;
   /** The SQL each view was last created with, so an unchanged view is not replaced. */
   readonly #views = new Map<LakeTableName, string>();
   /** Files seen per table: path -> what they hold. */
   readonly #files = new Map<LakeTableName, Map<string, LakeFile>>();
-  /** Partitions (`dt=...` directory names) listed once and before the floor: never listed again. */
+  /** Partition days listed once and before the floor: never listed again. */
   readonly #sealed = new Map<LakeTableName, Set<string>>();
   /** Files each view reads (null: the whole glob). */
   readonly #viewFiles = new Map<LakeTableName, number | null>();
@@ -91,11 +83,11 @@ export class DuckDbCatalog {
 
   constructor(connection: DuckDBConnection, options: DuckDbCatalogOptions) {
     this.#connection = connection;
-    this.#root = join(options.lakeDir, options.bucket);
+    this.#store = options.store ?? new FsObjectStore(options.lakeDir, options.bucket);
   }
 
   locate(table: LakeTableName): LakeTableLocation {
-    return { table, location: join(this.#root, table), partitionColumn: 'dt' };
+    return { table, location: join(this.#store.root, table), partitionColumn: 'dt' };
   }
 
   /** Leaves out of the views the files entirely below the floor (see {@link FileFloor}); null reads all. */
@@ -133,7 +125,7 @@ export class DuckDbCatalog {
       if (floor === null || floor.belowLsn < 0n) {
         // No floor, or one below every row (a warehouse without a cut): every file is needed, and the glob
         // says so without listing them in the view's SQL.
-        const hasFiles = await this.#containsParquet(join(this.#root, name));
+        const hasFiles = await this.#containsParquet(name);
         sql = hasFiles ? this.#fileView(name, null) : emptyView(name);
         this.#viewFiles.set(name, hasFiles ? null : 0);
       } else {
@@ -163,23 +155,27 @@ export class DuckDbCatalog {
     this.#files.set(name, known);
     const sealed = this.#sealed.get(name) ?? new Set<string>();
     this.#sealed.set(name, sealed);
-    const dir = this.locate(name).location;
     const fresh: string[] = [];
-    for (const partition of await listDir(dir)) {
-      if (!partition.startsWith('dt=') || sealed.has(partition)) continue;
-      if (partition.slice(3) < floor.dtFrom && !floor.keepChangesOf.has(name)) {
+    for (const partition of await this.#store.listPrefixes(`${name}/dt=`)) {
+      const day = partitionDay(partition);
+      if (sealed.has(day)) continue;
+      if (day < floor.dtFrom && !floor.keepChangesOf.has(name)) {
         // Every query of such a table prunes on dt: files of older partitions are never read.
-        sealed.add(partition);
+        sealed.add(day);
         continue;
       }
-      const partitionDir = join(dir, partition);
-      const listed = (await listDir(partitionDir)).filter((f) => f.endsWith('.parquet'));
-      const present = new Set(listed.map((f) => join(partitionDir, f)));
+      const present = new Set(
+        (await this.#store.list(partition))
+          .filter((object) => object.key.endsWith('.parquet'))
+          .map((object) => this.#store.localPath(object.key)),
+      );
       for (const path of present) if (!known.has(path)) fresh.push(path);
-      // A file gone from a partition still listed (removed by hand) must leave the view, or reads fail.
+      // A file gone from a partition still listed (compacted, or removed by hand) must leave the view, or
+      // reads fail.
+      const partitionDir = this.#store.localPath(partition.slice(0, -1));
       for (const path of known.keys())
         if (path.startsWith(`${partitionDir}/`) && !present.has(path)) known.delete(path);
-      if (partition.slice(3) < floor.dtFrom) sealed.add(partition);
+      if (day < floor.dtFrom) sealed.add(day);
     }
     if (fresh.length > 0) for (const [path, file] of await this.#inspect(fresh)) known.set(path, file);
     const keepChanges = floor.keepChangesOf.has(name);
@@ -187,7 +183,7 @@ export class DuckDbCatalog {
     for (const [path, file] of known) {
       if ((file.maxLsn !== null && file.maxLsn >= floor.belowLsn) || (keepChanges && file.hasChanges)) {
         needed.push(path);
-      } else if (sealed.has(partitionOf(path))) {
+      } else if (sealed.has(dayOfPath(path))) {
         // Below the floor in a partition never listed again: nothing will ask for it (the floor only rises,
         // see setFloor), so forgetting it keeps memory bounded over a long run.
         known.delete(path);
@@ -230,21 +226,25 @@ export class DuckDbCatalog {
     );
   }
 
-  /** True when some `dt=*` directory under `dir` holds a `.parquet` file. */
-  async #containsParquet(dir: string): Promise<boolean> {
-    const partitions = await listDir(dir);
-    for (const partition of partitions) {
-      if (!partition.startsWith('dt=')) continue;
-      const files = await listDir(join(dir, partition));
-      if (files.some((file) => file.endsWith('.parquet'))) return true;
+  /** True when some `dt=` partition of the table holds a `.parquet` object. */
+  async #containsParquet(name: LakeTableName): Promise<boolean> {
+    for (const partition of await this.#store.listPrefixes(`${name}/dt=`)) {
+      const objects = await this.#store.list(partition);
+      if (objects.some((object) => object.key.endsWith('.parquet'))) return true;
     }
     return false;
   }
 }
 
-/** The `dt=...` directory name of a lake file's path. */
-function partitionOf(path: string): string {
-  return basename(dirname(path));
+/** The day of a partition prefix `<table>/dt=YYYY-MM-DD/`. */
+function partitionDay(partition: string): string {
+  return partition.slice(partition.indexOf('dt=') + 3, -1);
+}
+
+/** The day of a lake file's path (`.../dt=YYYY-MM-DD/<name>.parquet`). */
+function dayOfPath(path: string): string {
+  const at = path.lastIndexOf('/dt=');
+  return path.slice(at + 4, path.indexOf('/', at + 1));
 }
 
 /** A SQL string literal. */
@@ -258,15 +258,6 @@ function emptyView(name: LakeTableName): string {
     (c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quote(c.name)}`,
   );
   return `CREATE OR REPLACE VIEW ${quote(name)} AS SELECT ${columns.join(', ')} WHERE false`;
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
 }
 
 /** Identifiers come from the lake schema (core/schema/) only; quoting keeps names like `_op` unambiguous. */

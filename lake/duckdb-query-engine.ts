@@ -5,8 +5,14 @@
  * timestamps `YYYY-MM-DD HH:MM:SS.mmm`, dates `YYYY-MM-DD`, booleans `true`/`false`.
  */
 import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId, type Json } from '@duckdb/node-api';
-import type { QueryEngine, QueryParameter, QueryResult, ValueKind } from '../core/ports/query-engine.ts';
-import { DuckDbCatalog, type DuckDbCatalogOptions, type FileFloor } from './duckdb-catalog.ts';
+import type {
+  QueryEngine,
+  QueryEngineCapabilities,
+  QueryParameter,
+  QueryResult,
+  ValueKind,
+} from '../core/ports/query-engine.ts';
+import { DuckDbCatalog, type DuckDbCatalogOptions } from './duckdb-catalog.ts';
 
 /** A query DuckDB refused or failed; the message carries DuckDB's own reason. */
 export class DuckDbQueryError extends Error {
@@ -66,12 +72,12 @@ export class DuckDbQueryEngine implements QueryEngine {
   }
 
   /**
-   * Leaves out of the views the lake files entirely below a floor (the loader's previous cut), so a run's
-   * cost does not grow with the files it already consumed; null reads every file again.
+   * The file floor: the views leave out the lake files entirely below it (the loader's previous cut), so a
+   * run's cost does not grow with the files it already consumed.
    */
-  setFileFloor(floor: FileFloor | null): void {
-    this.#catalog.setFloor(floor);
-  }
+  readonly capabilities: QueryEngineCapabilities = {
+    fileFloor: { set: (floor) => this.#catalog.setFloor(floor) },
+  };
 
   async query(sql: string, parameters: readonly QueryParameter[] = []): Promise<QueryResult> {
     await this.#refresh();

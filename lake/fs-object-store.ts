@@ -78,6 +78,32 @@ export class FsObjectStore implements ObjectStore {
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  async listPrefixes(prefix: string): Promise<string[]> {
+    const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const partial = prefix.slice(base.length);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(join(this.root, ...base.split('/').filter(Boolean)), { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    // A directory holds an object only if some file lies below it; empty ones (left by deletes) are skipped.
+    const found: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory() || !entry.name.startsWith(partial) || entry.name.startsWith(TEMP_PREFIX))
+        continue;
+      const folder = `${base}${entry.name}/`;
+      if ((await this.list(folder)).length > 0) found.push(folder);
+    }
+    return found.sort();
+  }
+
+  /** The file that holds object `key` (readers such as DuckDB open lake files by path). */
+  localPath(key: string): string {
+    return this.pathOf(key);
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await unlink(this.pathOf(key));

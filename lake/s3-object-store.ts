@@ -7,10 +7,10 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   NoSuchKey,
   PutObjectCommand,
+  paginateListObjectsV2,
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
@@ -63,18 +63,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async list(prefix: string): Promise<ObjectInfo[]> {
     const objects: ObjectInfo[] = [];
-    let token: string | undefined;
-    do {
-      const page: ListObjectsV2CommandOutput = await this.call('ListObjectsV2', prefix, () =>
-        this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            ContinuationToken: token,
-            MaxKeys: this.listPageSize,
-          }),
-        ),
-      );
+    for await (const page of this.pages(prefix))
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
         objects.push({
@@ -83,9 +72,28 @@ export class S3ObjectStore implements ObjectStore {
           modifiedAt: object.LastModified?.getTime() ?? 0,
         });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
     return objects;
+  }
+
+  async listPrefixes(prefix: string): Promise<string[]> {
+    const prefixes: string[] = [];
+    for await (const page of this.pages(prefix, '/'))
+      for (const common of page.CommonPrefixes ?? []) if (common.Prefix) prefixes.push(common.Prefix);
+    return prefixes.sort();
+  }
+
+  /** Every ListObjectsV2 page below `prefix` (the SDK's paginator), a failed page named like any call. */
+  private async *pages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    const pages = paginateListObjectsV2(
+      { client: this.client, pageSize: this.listPageSize },
+      { Bucket: this.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) },
+    );
+    const iterator = pages[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await this.call('ListObjectsV2', prefix, () => iterator.next());
+      if (next.done) return;
+      yield next.value;
+    }
   }
 
   async delete(key: string): Promise<void> {

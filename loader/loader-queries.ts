@@ -8,12 +8,26 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { QueryParameter } from '../core/ports/query-engine.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 
-/** The values a loader query may ask for. */
-export const QUERY_PARAMETER_NAMES = ['dt_from', 'prev_cut', 'cut'] as const;
+/**
+ * The values a loader query may ask for: the first partition day, the previous and the new cut, and per lake
+ * table the day range the watermark query reads.
+ */
+export const QUERY_PARAMETER_NAMES = [
+  'dt_from',
+  'prev_cut',
+  'cut',
+  ...LAKE_TABLE_NAMES.flatMap((table) => [`dt_from_${table}`, `dt_to_${table}`] as const),
+] as const;
 
 /** The name of a loader query parameter. */
-export type QueryParameterName = (typeof QUERY_PARAMETER_NAMES)[number];
+export type QueryParameterName =
+  | 'dt_from'
+  | 'prev_cut'
+  | 'cut'
+  | `dt_from_${LakeTableName}`
+  | `dt_to_${LakeTableName}`;
 
 /** A loader query: its SQL and the names of its `?` placeholders in order. */
 export interface LoaderQuery {
@@ -72,9 +86,16 @@ export function parseLoaderQuery(name: string, text: string): LoaderQuery {
 /** The positional values for a query, from named values. */
 export function bindParameters(
   query: LoaderQuery,
-  values: Readonly<Record<QueryParameterName, QueryParameter>>,
+  values: Readonly<Partial<Record<QueryParameterName, QueryParameter>>>,
 ): QueryParameter[] {
-  return query.parameters.map((name) => values[name]);
+  return query.parameters.map((name) => {
+    const value = values[name];
+    if (value === undefined)
+      throw new LoaderQueryError(
+        `Loader query ${query.name} asks for ${name}, which this run does not bind.`,
+      );
+    return value;
+  });
 }
 
 /** Drops `--` line comments (the files hold no `--` inside string literals). */

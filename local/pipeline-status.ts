@@ -5,12 +5,10 @@
  * table and end-to-end latency from what the loader recorded in `pipeline`, the warehouse cut and row
  * counts, and the error objects waiting under the lake's error prefix.
  */
-import type { Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import pg from 'pg';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
+import type { ObjectStore } from '../core/ports/object-store.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { quarantinedSpoolFiles } from '../firehose/spool.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
@@ -64,6 +62,8 @@ export interface PipelineStatusOptions {
   readonly sourceUrl: string;
   readonly warehouseUrl: string;
   readonly dataDir: string;
+  /** The lake bucket (S3 for a deployed lake); by default the local lake under `dataDir`. */
+  readonly lake?: ObjectStore;
   readonly slot?: string;
 }
 
@@ -79,6 +79,8 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       slot,
     });
     const { lakeLagSeconds: lakeLag, warehouse: stored, endToEnd } = await readWarehouseStatus(warehouse);
+    const lakeStore =
+      options.lake ?? new FsObjectStore(pipelinePaths(options.dataDir).lake, LOCAL_LAKE_BUCKET);
     return {
       reader: {
         slot,
@@ -92,16 +94,11 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       },
       lake: {
         lagSeconds: lakeLag,
-        errorsWaiting: await errorsWaiting(options.dataDir),
-        quarantined: await quarantineNotes(
-          new FsObjectStore(pipelinePaths(options.dataDir).lake, LOCAL_LAKE_BUCKET),
-        ),
+        errorsWaiting: await errorsWaiting(lakeStore),
+        quarantined: await quarantineNotes(lakeStore),
       },
       spool: { quarantined: await quarantinedSpoolFiles(pipelinePaths(options.dataDir).spool) },
-      warehouse: {
-        ...stored,
-        cut: { ...stored.cut, lsn: stored.cut.lsn === null ? null : formatLsn(parseLsn(stored.cut.lsn)) },
-      },
+      warehouse: stored,
       endToEnd,
       lag: {
         reader: reader.metrics?.lagSeconds ?? null,
@@ -115,30 +112,14 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
   }
 }
 
-/** Files under `<lake>/totesys-lake/errors/<table>/`, per table. */
-async function errorsWaiting(dataDir: string): Promise<Partial<Record<LakeTableName, number>>> {
-  const root = join(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET, 'errors');
+/** Error objects under `errors/<table>/` of the lake bucket, per table (tables with none left out). */
+async function errorsWaiting(lake: ObjectStore): Promise<Partial<Record<LakeTableName, number>>> {
   const counts: Partial<Record<LakeTableName, number>> = {};
   for (const table of LAKE_TABLE_NAMES) {
-    const n = await countFiles(join(root, table));
+    const n = (await lake.list(`errors/${table}/`)).length;
     if (n > 0) counts[table] = n;
   }
   return counts;
-}
-
-async function countFiles(dir: string): Promise<number> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let n = 0;
-  for (const entry of entries) {
-    if (entry.isDirectory()) n += await countFiles(join(dir, entry.name));
-    else if (!entry.name.startsWith('.')) n++;
-  }
-  return n;
 }
 
 /** A few lines for the human `status` (every LSN in `X/Y` form, as in --json). */

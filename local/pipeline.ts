@@ -8,17 +8,19 @@
  */
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
-import { DEFAULTS, ENV } from '../core/operations.ts';
+import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
 import { parseReconnectBudget, type ReconnectBudget } from '../core/reconnect-budget.ts';
+import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
 import type { QuarantinedBytes } from '../firehose/spool.ts';
 import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
@@ -39,10 +41,12 @@ export interface LocalPipelineOptions {
   readonly sourceUrl: string;
   readonly warehouseUrl: string;
   readonly dataDir: string;
-  /** Pause between loader runs. @default 1000 */
+  /** Pause between loader runs. @default LOADER_INTERVAL_MS.local (core/operations.ts) */
   readonly loaderIntervalMs?: number;
-  /** Reader watermark and heartbeat interval. @default 1000 */
+  /** Least time between two watermark rounds, and the heartbeat interval. @default the loader's interval */
   readonly watermarkIntervalMs?: number;
+  /** Delays and failed deliveries of the local Firehose's partitions (tests of the delivery order). */
+  readonly deliveryOrder?: DeliveryOrder;
   /** Replication slot; default TOTESYS_SLOT, else `totesys_stream`. */
   readonly slot?: string;
   /** Publication; default TOTESYS_PUBLICATION, else `totesys_stream`. */
@@ -109,6 +113,7 @@ export class LocalPipeline {
   readonly #warehouse: PgWarehouse;
   readonly #queries: LoaderQueries;
   readonly #recovery: LakeObjectRecovery;
+  readonly #roundLog: ObjectStoreRoundLog;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
   #loader: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
@@ -124,6 +129,7 @@ export class LocalPipeline {
     warehouse: PgWarehouse,
     queries: LoaderQueries,
     recovery: LakeObjectRecovery,
+    roundLog: ObjectStoreRoundLog,
   ) {
     this.#options = options;
     this.#recovery = recovery;
@@ -131,6 +137,7 @@ export class LocalPipeline {
     this.#engine = engine;
     this.#warehouse = warehouse;
     this.#queries = queries;
+    this.#roundLog = roundLog;
   }
 
   /** Migrates the warehouse, opens the Firehose (delivering what a previous run spooled), starts both loops. */
@@ -169,6 +176,7 @@ export class LocalPipeline {
       }),
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
+      ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
       // Loud: records the reader confirmed may be gone (status lists the quarantine files too).
       ...(options.log
         ? {
@@ -195,6 +203,7 @@ export class LocalPipeline {
       }
     }
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
+    const roundLog = new ObjectStoreRoundLog(store);
     const pipeline = new LocalPipeline(
       options,
       firehose,
@@ -202,6 +211,7 @@ export class LocalPipeline {
       warehouse,
       await readLoaderQueries(),
       recovery,
+      roundLog,
     );
     pipeline.#lock = lock;
     pipeline.#startReader(paths.state, store);
@@ -256,7 +266,7 @@ export class LocalPipeline {
   }
 
   #startReader(stateDir: string, lake: FsObjectStore): void {
-    const interval = this.#options.watermarkIntervalMs ?? 1000;
+    const interval = this.#options.watermarkIntervalMs ?? this.#loaderIntervalMs();
     const stateStore = new FileStateStore(stateDir);
     const unshippable = new UnshippableChanges({ store: lake, stateStore, log: this.#options.log });
     const firehose = new FirehoseChangeStream({
@@ -280,6 +290,7 @@ export class LocalPipeline {
           sourceUrl: this.#options.sourceUrl,
           changeStream: unshippable.watching(firehose),
           stateStore,
+          roundLog: this.#roundLog,
           slot: this.#options.slot ?? process.env[ENV.slotName],
           publication: this.#options.publication ?? process.env[ENV.publicationName],
           signal: this.#abort.signal,
@@ -302,14 +313,19 @@ export class LocalPipeline {
     );
   }
 
+  #loaderIntervalMs(): number {
+    return this.#options.loaderIntervalMs ?? LOADER_INTERVAL_MS.local;
+  }
+
   async #loaderLoop(): Promise<void> {
-    const interval = this.#options.loaderIntervalMs ?? 1000;
+    const interval = this.#loaderIntervalMs();
     while (!this.#abort.signal.aborted) {
       try {
         const outcome = await runLoad({
           engine: this.#engine,
           warehouse: this.#warehouse,
           queries: this.#queries,
+          roundLog: this.#roundLog,
         });
         this.#lastLoadError = undefined;
         this.#options.onLoad?.(outcome);

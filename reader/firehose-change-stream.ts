@@ -13,7 +13,7 @@
  * `put` resolves once both the records and the set-aside events are durable; without it `put` rejects with
  * {@link OversizedEventError}.
  */
-import { type ChangeEvent, commitDate } from '../core/change-event.ts';
+import { type ChangeEvent, lakePartitionOf } from '../core/change-event.ts';
 import type { FailureKind } from '../core/failure-kind.ts';
 import { formatLsn } from '../core/lsn.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
@@ -162,7 +162,7 @@ export class FirehoseChangeStream implements ChangeStream {
     const groups = new Map<string, { stream: string; lines: string[]; events: ChangeEvent[] }>();
     for (const event of events) {
       const stream = deliveryStreamName(event.table, this.#prefix);
-      const groupKey = `${stream}|${commitDate(event)}`;
+      const groupKey = `${stream}|${lakePartitionOf(event)}`;
       let group = groups.get(groupKey);
       if (!group) {
         group = { stream, lines: [], events: [] };

@@ -2,7 +2,8 @@
  * @module
  * The reader loop: check and prepare the source, finish the snapshot, then stream until the time budget is
  * nearly spent, the signal aborts or a target LSN is durable; reconnect with backoff in between; keep the slot
- * moving with a heartbeat; put watermarks into every stream; and end with everything shipped and acknowledged.
+ * moving with a heartbeat; close watermark rounds (reader/watermark-rounds.ts); and end with everything shipped
+ * and acknowledged.
  * The Lambda handler and the local runtime run this same function; each step is a method of
  * reader/reader-run.ts.
  */

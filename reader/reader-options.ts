@@ -8,6 +8,7 @@ import type { ChangeStream } from '../core/ports/change-stream.ts';
 import type { Clock } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
 import type { MetricsPublisher } from '../core/ports/metrics.ts';
+import type { RoundLog } from '../core/ports/round-log.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import type { SnapshotProgress, SnapshotSummary } from './initial-snapshot.ts';
 import type { StopReason } from './reader-stop.ts';
@@ -20,6 +21,11 @@ export interface ReaderOptions {
   readonly source?: pg.ClientConfig;
   readonly changeStream: ChangeStream;
   readonly stateStore: StateStore;
+  /**
+   * Where watermark rounds are recorded for the loader (see reader/watermark-rounds.ts). Without one, every
+   * round also puts a watermark into every stream, for consumers that read no round log.
+   */
+  readonly roundLog?: RoundLog;
   /** @default 'totesys_stream' */
   readonly slot?: string;
   /** @default 'totesys_stream' */
@@ -29,8 +35,14 @@ export interface ReaderOptions {
   readonly signal?: AbortSignal;
   /** Stop once everything up to this LSN is durable; `current` = the source's WAL position after the snapshot. */
   readonly stopAtLsn?: Lsn | 'current';
-  /** @default 5000 */
+  /**
+   * Least time between two watermark rounds (a round happens only when a change was put since the last one;
+   * otherwise only the quiet mark moves). Give it the loader's interval: a round more often proves nothing
+   * the loader would read. @default 5000
+   */
   readonly watermarkIntervalMs?: number;
+  /** How often the reader's metrics and position are published. @default the watermark interval */
+  readonly metricsIntervalMs?: number;
   /** @default 10000 */
   readonly heartbeatIntervalMs?: number;
   /** Standby status period. @default 10000 */

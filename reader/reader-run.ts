@@ -2,7 +2,7 @@
  * @module
  * The steps of one reader run (reader/reader-loop.ts strings them together): prepare the source, finish the
  * snapshot, start at the slot's position, keep the periodic tasks going, stream session after session until
- * asked to stop, and close out with a watermark of what was acknowledged. Every wait and every timestamp goes
+ * asked to stop, and close out with a watermark round of what was acknowledged. Every wait and every timestamp goes
  * through the injected clock.
  */
 import type pg from 'pg';
@@ -10,12 +10,10 @@ import { failureKind } from '../core/failure-kind.ts';
 import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import { type Clock, repeatUntilAborted, SYSTEM_CLOCK } from '../core/ports/clock.ts';
-import type { Log } from '../core/ports/log.ts';
-import { SILENT_LOG } from '../core/ports/log.ts';
+import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
 import { describeReconnectBudget } from '../core/reconnect-budget.ts';
 import type { SourceTableName } from '../core/schema/source-tables.ts';
-import { watermarkEvents } from './change-events.ts';
 import { ControlConnection } from './control-connection.ts';
 import { DurablePosition } from './durable-position.ts';
 import {
@@ -34,6 +32,7 @@ import { SchemaDriftRecords } from './schema-drift.ts';
 import { prepareSource } from './source-setup.ts';
 import { StreamSession } from './stream-session.ts';
 import { TableStates } from './table-states.ts';
+import { WatermarkRounds } from './watermark-rounds.ts';
 
 /** PostgreSQL's code for an object that does not exist: here, the slot dropped under the reader. */
 const UNDEFINED_OBJECT = '42704';
@@ -57,6 +56,8 @@ export class ReaderRun {
   readonly #ended = new AbortController();
   readonly #unwatch: () => void;
   readonly #position: DurablePosition;
+  /** The change stream every put goes through: it notes the partitions each round must give a watermark. */
+  readonly #rounds: WatermarkRounds;
   #target: Lsn | undefined;
   #session: StreamSession | undefined;
   #snapshot: SnapshotSummary = { createdSlot: false, tables: [] };
@@ -82,6 +83,12 @@ export class ReaderRun {
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.#flushBytes = Math.min(options.flushBytes ?? 1024 * 1024, Math.floor(this.#maxBufferedBytes / 2));
     this.#control = new ControlConnection(this.#connection);
+    this.#rounds = new WatermarkRounds({
+      stream: options.changeStream,
+      stateStore: options.stateStore,
+      ...(options.roundLog ? { roundLog: options.roundLog } : {}),
+      now: () => new Date(this.#clock.now()),
+    });
     this.#position = new DurablePosition(0n, (lsn) => {
       if (this.#target !== undefined && lsn >= this.#target) this.#stop.request('target');
     });
@@ -95,6 +102,8 @@ export class ReaderRun {
 
   /** Checks the source and creates the publication (and nothing else) if it is missing. */
   async prepareSource(): Promise<void> {
+    // A round owed by a run that stopped with unrecorded changes is read before anything is put.
+    await this.#rounds.start();
     await this.#control.use(async (client) => {
       await prepareSource(client, { slot: this.#slot, publication: this.#publication });
       await this.#drift.observeCatalog(client);
@@ -134,10 +143,9 @@ export class ReaderRun {
         ),
       );
     repeat(options.heartbeatIntervalMs ?? 10_000, () => this.#control.heartbeat());
-    repeat(options.watermarkIntervalMs ?? 5000, async () => {
-      await this.#putWatermarks();
-      await this.#publishMetrics();
-    });
+    const watermarkMs = options.watermarkIntervalMs ?? 5000;
+    repeat(watermarkMs, () => this.#putWatermarks());
+    repeat(options.metricsIntervalMs ?? watermarkMs, () => this.#publishMetrics());
     repeat(options.resnapshotPollMs ?? 5000, () => this.#pollRereads());
     this.#pollRereads();
   }
@@ -206,7 +214,7 @@ export class ReaderRun {
     return {
       connection: this.#connection,
       slot: this.#slot,
-      stream: options.changeStream,
+      stream: this.#rounds,
       tables: await TableStates.open(options.stateStore, this.#slot, this.#clock),
       clock: this.#clock,
       batchBytes: this.#flushBytes,
@@ -223,7 +231,7 @@ export class ReaderRun {
       connection: this.#connection,
       slot: this.#slot,
       publication: this.#publication,
-      stream: this.#options.changeStream,
+      stream: this.#rounds,
       startDurable: this.#position.lsn,
       maxBufferedBytes: this.#maxBufferedBytes,
       flushBytes: this.#flushBytes,
@@ -312,8 +320,7 @@ export class ReaderRun {
   async #putWatermarks(): Promise<void> {
     const lsn = this.#rereads?.watermarkLsn(this.#position.lsn) ?? this.#position.lsn - 1n;
     if (lsn <= 0n) return;
-    await this.#options.changeStream.put(watermarkEvents(lsn, new Date(this.#clock.now())));
-    this.#watermarks += 1;
+    if ((await this.#rounds.closeRound(lsn)) === 'round') this.#watermarks += 1;
   }
 
   async #publishMetrics(): Promise<void> {

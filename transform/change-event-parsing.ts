@@ -11,6 +11,8 @@ const OPS: ReadonlySet<string> = new Set<ChangeOp>(['c', 'u', 'd', 'r', 't', 'w'
 const DECIMAL_LSN = /^\d{1,20}$/;
 /** Commit times are UTC with milliseconds, as `Date.prototype.toISOString` writes them. */
 const COMMIT_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+/** The lake partition a watermark names. */
+const PARTITION_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * Narrows a parsed JSON value to a change event.
@@ -19,7 +21,7 @@ const COMMIT_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
  */
 export function parseChangeEvent(value: unknown): ChangeEvent {
   if (!isObject(value)) throw new RecordRejectedError('A change event must be a JSON object.');
-  const { table, op, lsn, seq, xid, commit_ts: commitTs, key, row, unchanged } = value;
+  const { table, op, lsn, seq, xid, commit_ts: commitTs, key, row, unchanged, dt } = value;
   if (typeof table !== 'string') throw missing('table');
   if (!isSourceTableName(table)) {
     throw new RecordRejectedError(
@@ -91,10 +93,18 @@ export function parseChangeEvent(value: unknown): ChangeEvent {
         key: image(key, 'key', where),
         row: null,
       };
-    case 't':
+    case 't': {
+      const keyImage = isObject(key) ? image(key, 'key', where) : {};
+      return { table, lsn, seq, xid: xidOrNull, commit_ts, op: 't', key: keyImage, row: null };
+    }
     case 'w': {
       const keyImage = isObject(key) ? image(key, 'key', where) : {};
-      return { table, lsn, seq, xid: xidOrNull, commit_ts, op: op as 't' | 'w', key: keyImage, row: null };
+      if (dt === undefined)
+        return { table, lsn, seq, xid: xidOrNull, commit_ts, op: 'w', key: keyImage, row: null };
+      if (typeof dt !== 'string' || !PARTITION_DAY.test(dt)) {
+        throw new RecordRejectedError('Field dt of a watermark must be a UTC day YYYY-MM-DD.', where);
+      }
+      return { table, lsn, seq, xid: xidOrNull, commit_ts, op: 'w', key: keyImage, row: null, dt };
     }
   }
 }

@@ -14,7 +14,7 @@ import type {
   FirehoseTransformationResult,
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
-import { type ChangeEvent, commitDate } from '../core/change-event.ts';
+import { type ChangeEvent, lakePartitionOf } from '../core/change-event.ts';
 import { parseChangeEvent } from './change-event-parsing.ts';
 import { lakeRowJson } from './lake-row-json.ts';
 import { RecordRejectedError, type RejectionContext } from './record-rejected-error.ts';
@@ -115,7 +115,7 @@ function transformRecord(
   if (bytes === undefined) throw new RecordRejectedError('Record data is not base64.');
   const events = decodeEvents(bytes);
   const first = events[0] as ChangeEvent;
-  const dt = commitDate(first);
+  const dt = lakePartitionOf(first);
   let output = '';
   for (const event of events) {
     const where = { table: event.table, lsn: event.lsn };
@@ -125,9 +125,9 @@ function transformRecord(
         where,
       );
     }
-    if (commitDate(event) !== dt) {
+    if (lakePartitionOf(event) !== dt) {
       throw new RecordRejectedError(
-        'Packed events span two commit dates; a record must share one dt partition.',
+        'Packed events span two commit dates (dt partitions); a record must share one.',
         where,
       );
     }

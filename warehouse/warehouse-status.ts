@@ -6,6 +6,7 @@
  * read nothing else) share it.
  */
 import type pg from 'pg';
+import { formatLsn, parseLsn } from '../core/lsn.ts';
 import type { LakeTableName } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { warehouseLagFromSample } from '../core/warehouse-lag.ts';
@@ -89,7 +90,12 @@ export async function readWarehouseStatus(warehouse: pg.ClientBase): Promise<War
   return {
     lakeLagSeconds: lakeLag,
     warehouse: {
-      cut: { lsn: cut?.lsn ?? null, commitTs: cut?.commit_ts ?? null, loadedAt: cut?.loaded_at ?? null },
+      // In PostgreSQL's X/Y form, as every LSN a person or a script reads (README, Commands).
+      cut: {
+        lsn: cut ? formatLsn(parseLsn(cut.lsn)) : null,
+        commitTs: cut?.commit_ts ?? null,
+        loadedAt: cut?.loaded_at ?? null,
+      },
       rows,
       lagSeconds,
     },

@@ -19,7 +19,9 @@ export interface ObjectInfo {
  * - **Durability.** Once `put` resolves, the object survives a crash of the process.
  * - **Idempotency.** Putting the same key again replaces the object whole (last writer wins).
  * - **Listing.** `list(prefix)` returns every object whose key starts with `prefix`, sorted by key; objects
- *   put before the call started are included.
+ *   put before the call started are included. `listPrefixes(prefix)` returns, sorted, the distinct
+ *   `prefix + segment + '/'` of the keys below `prefix` that have a `/` after it (S3's common prefixes with
+ *   delimiter `/`): the partitions of a table without listing their objects.
  * - Keys use `/` as separator and never start with `/` or contain `..`.
  */
 export interface ObjectStore {
@@ -27,5 +29,7 @@ export interface ObjectStore {
   /** The object's bytes, or `undefined` when there is no such key. */
   get(key: string): Promise<Uint8Array | undefined>;
   list(prefix: string): Promise<ObjectInfo[]>;
+  /** The "folders" directly below `prefix` (which should end with `/`), each ending with `/`. */
+  listPrefixes(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
 }

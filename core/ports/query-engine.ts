@@ -2,6 +2,7 @@
  * @module
  * QueryEngine: runs the SQL in `queries/` over the lake (Athena on AWS, DuckDB offline).
  */
+import type { LakeTableName } from '../schema/lake-tables.ts';
 
 /** A query parameter; bound positionally to `?` placeholders. */
 export type QueryParameter = string | number | boolean | null;
@@ -21,6 +22,31 @@ export interface QueryResult {
 }
 
 /**
+ * What a reader of the lake no longer needs: rows below `belowLsn` (the loader reads only above its previous
+ * cut). Files all of whose rows are below it may be left out, except files holding changes of
+ * `keepChangesOf` (tables some query reads as of the cut over their whole history). `dtFrom` is the first
+ * partition any query of the run reads; partitions before it may be left out for the other tables.
+ */
+export interface FileFloor {
+  readonly belowLsn: bigint;
+  readonly dtFrom: string;
+  readonly keepChangesOf: ReadonlySet<LakeTableName>;
+}
+
+/**
+ * What an engine can do beyond the contract, declared by each implementation so callers never guess.
+ */
+export interface QueryEngineCapabilities {
+  /**
+   * Present when the engine can leave out of its tables the files entirely below a {@link FileFloor}, so a
+   * run's cost does not grow with the files it already consumed (DuckDB over local files: the views list the
+   * files they read). Absent on Athena, whose reads are bounded by partition pruning on `dt` and Parquet
+   * statistics instead. `null` reads every file again.
+   */
+  readonly fileFloor?: { set(floor: FileFloor | null): void };
+}
+
+/**
  * A SQL engine over the lake tables.
  *
  * Contract:
@@ -30,8 +56,11 @@ export interface QueryResult {
  * - **Snapshot.** One call reads the files present when it started; files landing during it may or may not
  *   be seen, never half of one.
  * - **Errors.** A failed query rejects with the engine's own reason.
+ * - **Capabilities.** A file floor, when the engine declares one, never hides a row at or above it, nor a
+ *   change of a table it keeps.
  */
 export interface QueryEngine {
+  readonly capabilities: QueryEngineCapabilities;
   query(sql: string, parameters?: readonly QueryParameter[]): Promise<QueryResult>;
   close(): Promise<void>;
 }

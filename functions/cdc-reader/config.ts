@@ -31,6 +31,8 @@ export interface CdcReaderConfig {
   readonly statePrefix: string;
   /** How long a run keeps reconnecting to a lost source (core/reconnect-budget.ts); its time budget bounds it too. */
   readonly reconnectBudget: ReconnectBudget;
+  /** The lake bucket: the watermark rounds are recorded under `rounds/` in it. */
+  readonly lakeBucket: string;
 }
 
 /** The environment is missing or has invalid settings; the message names each variable. */
@@ -48,6 +50,7 @@ const SCHEMA = z.object({
   [ENV.publicationName]: optionalText,
   [ENV.streamPrefix]: optionalText,
   [ENV.reconnectBudget]: optionalText,
+  [ENV.lakeBucket]: optionalText,
 });
 
 /** Reads and validates the configuration; throws {@link CdcReaderConfigError} listing every problem. */
@@ -76,6 +79,8 @@ export function readConfig(env: Environment = process.env): CdcReaderConfig {
     stateBucket: settings[ENV.stateBucket],
     statePrefix: settings[ENV.statePrefix] ?? LAKE_PREFIXES.state,
     reconnectBudget,
+    // The round log lives in the lake bucket, which also holds the state unless told otherwise.
+    lakeBucket: settings[ENV.lakeBucket] ?? settings[ENV.stateBucket],
   };
 }
 

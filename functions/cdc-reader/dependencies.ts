@@ -1,7 +1,7 @@
 /**
  * @module
- * The AWS adapters the CDC reader Lambda runs with: Firehose for changes, S3 for state, Powertools for logs
- * and metrics.
+ * The AWS adapters the CDC reader Lambda runs with: Firehose for changes, S3 for state and the round log,
+ * Powertools for logs and metrics.
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -10,7 +10,9 @@ import { SERVICES } from '../../core/operations.ts';
 import type { ChangeStream } from '../../core/ports/change-stream.ts';
 import type { Log } from '../../core/ports/log.ts';
 import type { MetricsPublisher } from '../../core/ports/metrics.ts';
+import type { RoundLog } from '../../core/ports/round-log.ts';
 import type { StateStore } from '../../core/ports/state-store.ts';
+import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { AwsFirehosePutter } from '../../reader/aws-firehose-putter.ts';
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
@@ -26,6 +28,7 @@ export interface CdcReaderDependencies {
   connection(config: CdcReaderConfig): Promise<pg.ClientConfig>;
   changeStream(config: CdcReaderConfig): ChangeStream;
   stateStore(config: CdcReaderConfig): StateStore;
+  roundLog(config: CdcReaderConfig): RoundLog;
   /** Time kept back from the Lambda's remaining time for the final ship, acknowledgement and watermarks. */
   readonly safetyMarginMs: number;
   readonly log: Log;
@@ -59,6 +62,8 @@ export function awsDependencies(): CdcReaderDependencies {
       return unshippable.watching(stream);
     },
     stateStore,
+    roundLog: (config) =>
+      new ObjectStoreRoundLog(new S3ObjectStore({ client: s3, bucket: config.lakeBucket })),
     safetyMarginMs: 15_000,
     log,
     metrics,

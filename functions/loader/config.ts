@@ -8,10 +8,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
+import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
+import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { DEFAULT_QUERIES_DIR } from '../../loader/loader-queries.ts';
 import { type LoaderDeps, readLoaderQueries } from '../../loader/run-load.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
@@ -31,6 +34,8 @@ export interface LoaderConfig {
   readonly workGroup: string;
   readonly glueDatabase: string;
   readonly queriesDir: string;
+  /** The lake bucket (the reader's round log lives under `rounds/` in it). */
+  readonly lakeBucket: string;
 }
 
 /** A missing or malformed setting; names the variable and what to set. */
@@ -44,6 +49,7 @@ const SCHEMA = z.object({
   [ENV.glueDatabase]: optionalText,
   [ENV.warehouseSecretArn]: optionalText,
   [ENV.warehouseUrl]: optionalText,
+  [ENV.lakeBucket]: requiredText(`set ${ENV.lakeBucket} to the lake bucket (the loader reads its round log)`),
 });
 
 /**
@@ -71,6 +77,7 @@ export async function readLoaderConfig(
     workGroup: settings[ENV.athenaWorkgroup],
     glueDatabase: settings[ENV.glueDatabase] ?? DEFAULTS.glueDatabase,
     queriesDir: bundledQueriesDir(),
+    lakeBucket: settings[ENV.lakeBucket],
   };
 }
 
@@ -90,5 +97,8 @@ export async function createLoaderDeps(config: LoaderConfig): Promise<LoaderDeps
     }),
     warehouse: new PgWarehouse({ url: config.warehouseUrl, tls: config.tls, maxConnections: 1 }),
     queries: await readLoaderQueries(config.queriesDir),
+    roundLog: new ObjectStoreRoundLog(
+      new S3ObjectStore({ client: new S3Client({}), bucket: config.lakeBucket }),
+    ),
   };
 }

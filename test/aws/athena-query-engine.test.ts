@@ -55,6 +55,10 @@ beforeEach(() => {
 });
 
 describe('AthenaQueryEngine', () => {
+  it('declares no file floor: partition pruning and Parquet statistics bound its reads', () => {
+    expect(new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: 'wg' }).capabilities).toEqual({});
+  });
+
   it('binds parameters as SQL literals in the workgroup and the lake database', async () => {
     athena.on(GetQueryExecutionCommand).resolves(status('SUCCEEDED'));
     athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: METADATA, Rows: [] } });

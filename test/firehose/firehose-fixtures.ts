@@ -11,7 +11,7 @@ import type { FirehoseTransformationEvent, FirehoseTransformationResult } from '
 import { parquetReadObjects } from 'hyparquet';
 import { vi } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
-import type { ObjectInfo, ObjectStore } from '../../core/ports/object-store.ts';
+import type { ObjectStore } from '../../core/ports/object-store.ts';
 import { LocalFirehose, type LocalFirehoseOptions } from '../../firehose/local-firehose.ts';
 import { type DeliveryStreamConfig, totesysDeliveryStreams } from '../../firehose/stream-config.ts';
 import type { TransformFunction } from '../../firehose/transformation-invocation.ts';
@@ -23,34 +23,7 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/**
- * An in-memory ObjectStore honouring the port's contract (whole-object puts, sorted listings), with an
- * optional failure switch to exercise delivery retries.
- */
-export class MemoryObjectStore implements ObjectStore {
-  readonly objects = new Map<string, Uint8Array>();
-  failPuts = false;
-  async put(key: string, body: Uint8Array): Promise<void> {
-    if (this.failPuts) throw new Error('injected put failure');
-    this.objects.set(key, new Uint8Array(body));
-  }
-  async get(key: string): Promise<Uint8Array | undefined> {
-    return this.objects.get(key);
-  }
-  async list(prefix: string): Promise<ObjectInfo[]> {
-    return [...this.objects]
-      .filter(([key]) => key.startsWith(prefix))
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([key, body]) => ({ key, size: body.length, modifiedAt: 0 }));
-  }
-  async delete(key: string): Promise<void> {
-    this.objects.delete(key);
-  }
-  keys(prefix = ''): string[] {
-    return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
-  }
-}
-
+export { MemoryObjectStore } from '../../testing/memory-object-store.ts';
 export { waitFor } from '../support/wait-for.ts';
 
 /**

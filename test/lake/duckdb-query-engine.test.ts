@@ -132,6 +132,28 @@ describe('DuckDbQueryEngine', () => {
     await expect(engine.query('SELECT no_such_column FROM fact_payment')).rejects.toThrow(/no_such_column/);
   });
 
+  it('declares a file floor that leaves out files below it but never a row at or above it, nor a kept change', async () => {
+    // Prepare: three payment files, entirely below, straddling and above a floor of 200.
+    const row = (lsn: bigint, op = 'c') => ({ ...PAYMENT, payment_id: Number(lsn), _lsn: lsn, _op: op });
+    await writeLakeFile('fact_payment', '2022-11-07', 'below.parquet', [row(100n), row(150n, 'w')]);
+    await writeLakeFile('fact_payment', '2022-11-07', 'straddles.parquet', [row(190n), row(210n)]);
+    await writeLakeFile('fact_payment', '2022-11-08', 'above.parquet', [row(300n)]);
+    const floor = engine.capabilities.fileFloor;
+    expect(floor).toBeDefined();
+
+    // Act
+    floor?.set({ belowLsn: 200n, dtFrom: '2022-11-07', keepChangesOf: new Set() });
+    const floored = await engine.query('SELECT payment_id FROM fact_payment WHERE _lsn >= 200 ORDER BY 1');
+    const views = engine.catalog.viewFileCounts().get('fact_payment');
+    floor?.set({ belowLsn: 200n, dtFrom: '2022-11-07', keepChangesOf: new Set(['fact_payment']) });
+    const kept = await engine.query('SELECT payment_id FROM fact_payment ORDER BY 1');
+
+    // Assess
+    expect(floored.rows).toEqual([['210'], ['300']]);
+    expect(views).toBe(2);
+    expect(kept.rows.map((r) => r[0])).toEqual(['100', '150', '190', '210', '300']);
+  });
+
   it('locates a table under the lake bucket', () => {
     expect(engine.catalog.locate('dim_staff')).toEqual({
       table: 'dim_staff',

@@ -58,6 +58,32 @@ export function describeObjectStoreContract(name: string, fresh: () => Promise<O
       expect(await store.list('nothing/')).toEqual([]);
     });
 
+    it('lists the folders directly below a prefix, sorted, without listing their objects', async () => {
+      const store = await fresh();
+      for (const key of [
+        'fact_payment/dt=2022-11-07/b.parquet',
+        'fact_payment/dt=2022-11-03/z.parquet',
+        'fact_payment/dt=2022-11-03/a.parquet',
+        'fact_payment/top-level.json',
+        'fact_payment_extra/dt=2022-11-01/a.parquet',
+      ]) {
+        await store.put(key, bytes(key));
+      }
+      expect(await store.listPrefixes('fact_payment/')).toEqual([
+        'fact_payment/dt=2022-11-03/',
+        'fact_payment/dt=2022-11-07/',
+      ]);
+      expect(await store.listPrefixes('fact_payment/dt=2022-11-0')).toEqual([
+        'fact_payment/dt=2022-11-03/',
+        'fact_payment/dt=2022-11-07/',
+      ]);
+      expect(await store.listPrefixes('')).toEqual(['fact_payment/', 'fact_payment_extra/']);
+      expect(await store.listPrefixes('nothing/')).toEqual([]);
+      // A folder whose last object was deleted is gone.
+      await store.delete('fact_payment/dt=2022-11-07/b.parquet');
+      expect(await store.listPrefixes('fact_payment/')).toEqual(['fact_payment/dt=2022-11-03/']);
+    });
+
     it('deletes an object, and deleting a missing key is not an error', async () => {
       const store = await fresh();
       await store.put('dim_currency/a', bytes('a'));

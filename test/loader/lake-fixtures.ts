@@ -7,8 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { WatermarkRound } from '../../core/ports/round-log.ts';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../../core/schema/lake-tables.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import type { LakeRow, LakeValue } from '../../lake/lake-value.ts';
+import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
 
 export const BUCKET = 'totesys-lake';
@@ -52,14 +55,62 @@ function hundredths(text: string): LakeValue {
   return negative ? -cents : cents;
 }
 
+/** The changes each test lake holds, so a watermark round can name their partitions as the reader would. */
+const lakeChanges = new Map<string, { table: LakeTableName; dt: string; lsn: bigint }[]>();
+
 /**
- * Writes changes as lake files, one file per (table, commit date), like one Firehose delivery.
- * Returns the written paths.
+ * Writes changes as lake files, one file per (table, partition), like one Firehose delivery. Returns the
+ * written paths.
+ *
+ * Watermarks in `changes` make a round, as the reader does: for each watermark LSN `L`, the round names every
+ * partition of this lake holding a change at or below `L` (and the watermarks' own), each table given in
+ * `changes` a watermark gets it in all its named partitions, and the round is recorded in the round log. A
+ * table left out of the watermarks keeps its partitions without one, so the round waits for it.
  */
 export async function writeLake(lakeDir: string, changes: readonly LakeChange[]): Promise<string[]> {
+  const known = lakeChanges.get(lakeDir) ?? [];
+  lakeChanges.set(lakeDir, known);
+  for (const change of changes)
+    if (change.op !== 'w')
+      known.push({ table: change.table, dt: change.commitTs.slice(0, 10), lsn: change.lsn });
+  const rounds = new Map<bigint, WatermarkRound>();
+  const placed: (LakeChange & { dt?: string })[] = [...changes];
+  const byLsn = new Map<bigint, LakeChange[]>();
+  for (const change of changes)
+    if (change.op === 'w') byLsn.set(change.lsn, [...(byLsn.get(change.lsn) ?? []), change]);
+  for (const [lsn, marks] of [...byLsn].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const partitions = new Map<LakeTableName, Set<string>>();
+    const name = (table: LakeTableName, dt: string) =>
+      partitions.set(table, (partitions.get(table) ?? new Set<string>()).add(dt));
+    for (const change of known) if (change.lsn <= lsn) name(change.table, change.dt);
+    for (const mark of marks) name(mark.table, mark.commitTs.slice(0, 10));
+    const marked = new Set(marks.map((mark) => mark.table));
+    for (const [table, days] of partitions) {
+      if (!marked.has(table)) continue;
+      const own = marks.find((mark) => mark.table === table)!;
+      for (const dt of days) if (dt !== own.commitTs.slice(0, 10)) placed.push({ ...own, dt });
+    }
+    rounds.set(lsn, {
+      lsn: String(lsn),
+      previousLsn: null,
+      emittedAt: marks[0]!.commitTs,
+      partitions: Object.fromEntries([...partitions].map(([table, days]) => [table, [...days].sort()])),
+    });
+  }
+  const paths = await writeLakeFiles(lakeDir, placed);
+  const log = new ObjectStoreRoundLog(new FsObjectStore(lakeDir, BUCKET));
+  for (const round of rounds.values()) await log.append(round);
+  return paths;
+}
+
+/** Writes changes as lake files without any round (a watermark's `dt` names its partition). */
+export async function writeLakeFiles(
+  lakeDir: string,
+  changes: readonly (LakeChange & { readonly dt?: string })[],
+): Promise<string[]> {
   const groups = new Map<string, { table: LakeTableName; dt: string; rows: LakeRow[] }>();
   for (const change of changes) {
-    const dt = change.commitTs.slice(0, 10);
+    const dt = change.dt ?? change.commitTs.slice(0, 10);
     const id = `${change.table}/${dt}`;
     const group = groups.get(id) ?? { table: change.table, dt, rows: [] };
     group.rows.push(lakeRow(change));

@@ -79,7 +79,13 @@ describe('deleted orders and payments', () => {
         if (crash) throw new Error('simulated crash before commit');
       },
     });
-    const load = () => runLoad({ engine: harness.engine, warehouse: crashing, queries: harness.queries });
+    const load = () =>
+      runLoad({
+        engine: harness.engine,
+        warehouse: crashing,
+        queries: harness.queries,
+        roundLog: harness.roundLog,
+      });
     await writeLake(harness.lakeDir, DELETES);
     await writeLake(harness.lakeDir, [...DELETES, ...watermarks(300n, T2)]);
     try {

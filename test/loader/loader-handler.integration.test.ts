@@ -42,7 +42,12 @@ describe('loader handler', () => {
       return true;
     });
     const handler = createHandler(
-      async () => ({ engine: harness.engine, warehouse: harness.warehouse, queries: harness.queries }),
+      async () => ({
+        engine: harness.engine,
+        warehouse: harness.warehouse,
+        queries: harness.queries,
+        roundLog: harness.roundLog,
+      }),
       {
         log: powertoolsLog(lambdaLogger(SERVICES.loader)),
         metrics: powertoolsMetrics(lambdaMetrics(SERVICES.loader)),
@@ -124,7 +129,12 @@ describe('loader single flight without reserved concurrency', () => {
     const handler = createHandler(
       async () => {
         setUps++;
-        return { engine: harness.engine, warehouse: harness.warehouse, queries: harness.queries };
+        return {
+          engine: harness.engine,
+          warehouse: harness.warehouse,
+          queries: harness.queries,
+          roundLog: harness.roundLog,
+        };
       },
       { log: memoryLog().log, metrics, leases },
     );
@@ -156,6 +166,7 @@ describe('loader after a rotation of the warehouse password', () => {
       TOTESYS_WAREHOUSE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:wh-AbCdEf',
       TOTESYS_ATHENA_WORKGROUP: 'wg',
       TOTESYS_DB_TLS: 'disable',
+      TOTESYS_LAKE_BUCKET: 'lake',
     };
     const warehouses: PgWarehouse[] = [];
     const { entries, log } = memoryLog();
@@ -164,7 +175,7 @@ describe('loader after a rotation of the warehouse password', () => {
         const config = await readLoaderConfig(env, new SecretsManagerClient({ region: 'eu-west-2' }));
         const warehouse = new PgWarehouse({ url: config.warehouseUrl, tls: config.tls, maxConnections: 1 });
         warehouses.push(warehouse);
-        return { engine: harness.engine, warehouse, queries: harness.queries };
+        return { engine: harness.engine, warehouse, queries: harness.queries, roundLog: harness.roundLog };
       },
       { log, metrics: memoryMetrics().metrics, leases: new MemoryLeaseStore() },
     );
@@ -200,7 +211,11 @@ describe('readLoaderConfig', () => {
       }),
     });
     const config = await readLoaderConfig(
-      { TOTESYS_WAREHOUSE_SECRET_ARN: 'arn:secret', TOTESYS_ATHENA_WORKGROUP: 'wg' },
+      {
+        TOTESYS_WAREHOUSE_SECRET_ARN: 'arn:secret',
+        TOTESYS_ATHENA_WORKGROUP: 'wg',
+        TOTESYS_LAKE_BUCKET: 'lake',
+      },
       new SecretsManagerClient({}),
     );
     expect(new URL(config.warehouseUrl)).toMatchObject({
@@ -209,7 +224,12 @@ describe('readLoaderConfig', () => {
       pathname: '/warehouse',
     });
     expect(decodeURIComponent(new URL(config.warehouseUrl).password)).toBe('p@ss/w:rd');
-    expect(config).toMatchObject({ tls: 'require', workGroup: 'wg', glueDatabase: 'totesys_lake' });
+    expect(config).toMatchObject({
+      tls: 'require',
+      workGroup: 'wg',
+      glueDatabase: 'totesys_lake',
+      lakeBucket: 'lake',
+    });
     secrets.restore();
   });
 
@@ -220,5 +240,8 @@ describe('readLoaderConfig', () => {
     await expect(readLoaderConfig({ TOTESYS_WAREHOUSE_URL: 'postgres://x' })).rejects.toThrow(
       /TOTESYS_ATHENA_WORKGROUP/,
     );
+    await expect(
+      readLoaderConfig({ TOTESYS_WAREHOUSE_URL: 'postgres://x', TOTESYS_ATHENA_WORKGROUP: 'wg' }),
+    ).rejects.toThrow(/TOTESYS_LAKE_BUCKET/);
   });
 });

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WAREHOUSE_TABLE_NAMES } from '../../core/schema/warehouse-tables.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../../loader/run-load.ts';
 import { PgWarehouse, type PgWarehouseOptions } from '../../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
@@ -20,6 +22,7 @@ export interface LoaderHarness {
   readonly engine: DuckDbQueryEngine;
   readonly warehouse: PgWarehouse;
   readonly queries: LoaderQueries;
+  readonly roundLog: ObjectStoreRoundLog;
   load(): Promise<LoadOutcome>;
   /** Every star row and the pipeline bookkeeping that must not depend on how loads were split or retried. */
   dump(): Promise<Record<string, unknown[]>>;
@@ -36,13 +39,15 @@ export async function openLoaderHarness(
   const engine = await DuckDbQueryEngine.open({ lakeDir: dir, bucket: BUCKET });
   const warehouse = new PgWarehouse({ url: database.url, ...options });
   const queries = await readLoaderQueries();
+  const roundLog = new ObjectStoreRoundLog(new FsObjectStore(dir, BUCKET));
   return {
     lakeDir: dir,
     database,
     engine,
     warehouse,
     queries,
-    load: () => runLoad({ engine, warehouse, queries }),
+    roundLog,
+    load: () => runLoad({ engine, warehouse, queries, roundLog }),
     dump: () => dumpWarehouse(database.url),
     async close() {
       await warehouse.close();

@@ -37,11 +37,12 @@ describe('loader metrics', () => {
       ...watermarks(150n, T0),
     ]);
     expect(await harness.load()).toMatchObject({ status: 'loaded' });
-    // Every stream but fact_payment moves on; fact_payment stalls, holding the cut at 150.
-    await writeLake(
-      harness.lakeDir,
-      watermarks(300n, T1).filter((w) => w.table !== 'fact_payment'),
-    );
+    // A payment changes, and every partition but fact_payment's gets the round's watermark: fact_payment's
+    // delivery stalls, holding the cut at 150.
+    await writeLake(harness.lakeDir, [
+      { table: 'fact_payment', op: 'c', lsn: 250n, commitTs: T1, row: ROWS.payment(1) },
+      ...watermarks(300n, T1).filter((w) => w.table !== 'fact_payment'),
+    ]);
     const outcome = await harness.load();
     expect(outcome).toMatchObject({ status: 'unchanged', cutLsn: '150' });
 
@@ -57,15 +58,16 @@ describe('loader metrics', () => {
       ...watermarks(150n, T0),
     ]);
     expect(await harness.load()).toMatchObject({ status: 'loaded' });
-    // An idle source: only watermarks flow, the cut moves on but its commit time stays at T0.
+    // A round without changes (the reader's quiet source): the cut moves on but its commit time stays at T0.
     await writeLake(harness.lakeDir, watermarks(300n, T1));
     const idle = await harness.load();
     expect(idle).toMatchObject({ status: 'loaded', toCut: { lsn: '300', commitTs: T0 } });
     expect(metricValue(loaderMetricPoints(idle, NOW), 'WarehouseLagSeconds')).toBe(0);
 
-    // A change above the cut that the cut cannot reach yet (one stream's watermark lags behind it).
+    // Changes above the cut that the cut cannot reach yet (fact_payment's partition lacks the round's watermark).
     await writeLake(harness.lakeDir, [
       { table: 'dim_design', op: 'u', lsn: 400n, commitTs: T1, row: ROWS.design(1) },
+      { table: 'fact_payment', op: 'c', lsn: 410n, commitTs: T1, row: ROWS.payment(1) },
       ...watermarks(450n, T1).filter((w) => w.table !== 'fact_payment'),
     ]);
     const behind = await harness.load();

@@ -86,6 +86,7 @@ export class CdcReader extends Construct {
         [ENV.streamPrefix]: props.streamPrefix,
         [ENV.stateBucket]: props.stateBucket.bucketName,
         [ENV.statePrefix]: LAKE_PREFIXES.state,
+        [ENV.lakeBucket]: props.stateBucket.bucketName,
       },
     });
     props.sourceSecret.grantRead(this.fn);
@@ -110,6 +111,14 @@ export class CdcReader extends Construct {
     );
     this.fn.addToRolePolicy(
       new iam.PolicyStatement({
+        // The watermark rounds the loader reads (core/ports/round-log.ts); the reader only ever adds them.
+        sid: 'RecordRounds',
+        actions: ['s3:PutObject'],
+        resources: [props.stateBucket.arnForObjects(`${LAKE_PREFIXES.rounds}*`)],
+      }),
+    );
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
         // Without ListBucket a missing state object reads as AccessDenied instead of NoSuchKey.
         sid: 'ListState',
         actions: ['s3:ListBucket'],
@@ -130,6 +139,11 @@ export class CdcReader extends Construct {
       {
         id: lakeObjectsFinding(this, `${LAKE_PREFIXES.errors}*/${READER_UNSHIPPABLE_ERROR_TYPE}/`),
         reason: 'Unshippable changes are named by table, day and LSN at run time; write-only, under errors/.',
+      },
+      {
+        id: lakeObjectsFinding(this, LAKE_PREFIXES.rounds),
+        reason:
+          'Round records are named by their LSN at run time; they are granted by the rounds/ prefix only.',
       },
     ]);
   }

@@ -1,7 +1,8 @@
 /**
  * @module
  * The lake bucket: Parquet under `<lake table>/`, Firehose's failed records under `errors/`, the reader's
- * state under `state/` and Athena's results under `athena-results/`, with an access-log bucket beside it.
+ * state under `state/` and its round log under `rounds/`, and Athena's results under `athena-results/`, with
+ * an access-log bucket beside it.
  */
 import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';

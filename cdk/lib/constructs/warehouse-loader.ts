@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV } from '../../../core/operations.ts';
+import { ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
 import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
@@ -120,6 +120,11 @@ export class WarehouseLoader extends Construct {
         resources: LAKE_TABLE_NAMES.map((t) => props.bucket.arnForObjects(`${t}/*`)),
       }),
       new iam.PolicyStatement({
+        sid: 'ReadRounds',
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.rounds}*`)],
+      }),
+      new iam.PolicyStatement({
         sid: 'ListLake',
         actions: ['s3:ListBucket', 's3:GetBucketLocation'],
         resources: [props.bucket.bucketArn],
@@ -138,15 +143,17 @@ export class WarehouseLoader extends Construct {
     for (const statement of policy) this.fn.addToRolePolicy(statement);
     this.schedule = new ScheduledInvoke(this, 'Schedule', {
       fn: this.fn,
-      rate: props.rate ?? Duration.minutes(1),
+      rate: props.rate ?? Duration.millis(LOADER_INTERVAL_MS.aws),
       description: 'Load the totesys warehouse from the lake',
     });
     acknowledge(this.fn, [
-      ...[...LAKE_TABLE_NAMES.map((t) => `${t}/`), LAKE_PREFIXES.athenaResults].map((prefix) => ({
-        id: lakeObjectsFinding(this, prefix),
-        reason:
-          "Athena reads every Parquet file of a lake table and names its result files itself, so objects are granted by the tables' prefixes and athena-results/ only.",
-      })),
+      ...[...LAKE_TABLE_NAMES.map((t) => `${t}/`), LAKE_PREFIXES.rounds, LAKE_PREFIXES.athenaResults].map(
+        (prefix) => ({
+          id: lakeObjectsFinding(this, prefix),
+          reason:
+            "Athena reads every Parquet file of a lake table and names its result files itself, and rounds are named by their LSN, so objects are granted by the tables' prefixes, rounds/ and athena-results/ only.",
+        }),
+      ),
       {
         id: lakeObjectsFinding(this, `${LAKE_PREFIXES.state}leases/`),
         reason: 'Lease objects are named per job at run time; the grant is the leases/ prefix only.',

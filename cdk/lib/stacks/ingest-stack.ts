@@ -9,7 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
 import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
-import { ENV } from '../../../core/operations.ts';
+import { ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
@@ -219,7 +219,7 @@ export class IngestStack extends Stack implements NamedStack {
       sourceDbInstanceIdentifier: network.sourceDbInstanceIdentifier,
       alarmEmail: props.alarmEmail,
       thresholds: props.thresholds,
-      loaderRate: props.loaderRate ?? Duration.minutes(1),
+      loaderRate: props.loaderRate ?? Duration.millis(LOADER_INTERVAL_MS.aws),
       reservedConcurrency: props.reservedConcurrency ?? false,
       dashboardName: this.names.dashboard,
       metricNamespace: this.names.metricNamespace,

@@ -1,0 +1,82 @@
+/**
+ * @module
+ * RoundLog: the reader's durable account of its watermark rounds, read by the loader to decide how far the
+ * lake is complete (the consistent cut). On AWS and locally it is a few small objects of the lake bucket
+ * (`lake/object-store-round-log.ts`).
+ *
+ * Why it exists: a watermark in the lake proves only its own partition. With dynamic partitioning each `dt`
+ * partition of a stream has its own buffer, and Firehose orders nothing across partitions, so a watermark
+ * proves the changes before it only in the partition it landed in. A round therefore puts a watermark into
+ * every partition that received changes since the rounds before it, and records which ones they are: the
+ * loader moves its cut to a round only once every partition the round names holds that round's watermark.
+ * A stream (or partition) that received nothing needs no watermark at all, so an idle source writes nothing
+ * to the lake.
+ */
+import { LAKE_PREFIXES } from '../lake-layout.ts';
+import type { LakeTableName } from '../schema/lake-tables.ts';
+
+/** The key prefix of the round log in the lake bucket. */
+export const ROUND_LOG_PREFIX = LAKE_PREFIXES.rounds;
+
+/**
+ * One watermark round: every change with a commit LSN at or below `lsn` was accepted by Firehose, and every
+ * partition that received one of them since the previous round is named in `partitions` and was given a
+ * watermark at `lsn`.
+ */
+export interface WatermarkRound {
+  /** The round's LSN (decimal). */
+  readonly lsn: string;
+  /**
+   * The LSN of the round recorded before this one, or null when none was known: a loader that sees a round
+   * whose predecessor it has not seen yet waits for it (a round record can become visible late).
+   */
+  readonly previousLsn: string | null;
+  /** When the round was emitted (UTC ISO-8601): its age is the lake lag of the partitions it waits for. */
+  readonly emittedAt: string;
+  /** The partitions (`dt` values) per lake table that hold this round's watermark; tables absent had none. */
+  readonly partitions: Readonly<Partial<Record<LakeTableName, readonly string[]>>>;
+}
+
+/**
+ * A quiet mark: nothing was put with a commit LSN in (`afterRoundLsn`, `lsn`]. It lets the cut follow a
+ * source that changes nothing (heartbeats, writes of other databases) without a lake object: the mark is one
+ * document, replaced each time.
+ */
+export interface QuietMark {
+  readonly lsn: string;
+  /** The newest round recorded before the mark (null: none ever). */
+  readonly afterRoundLsn: string | null;
+  readonly emittedAt: string;
+}
+
+/** Everything a loader needs from the log. */
+export interface RoundLogContents {
+  /** Rounds with an LSN above the `afterLsn` asked for, in LSN order. */
+  readonly rounds: readonly WatermarkRound[];
+  readonly quiet: QuietMark | undefined;
+  /**
+   * Rounds at or below this LSN were proven complete by a loader and removed (compaction prunes them): the lake
+   * holds everything up to it.
+   */
+  readonly provenLsn: string | undefined;
+}
+
+/**
+ * The round log.
+ *
+ * Contract:
+ * - **Durability.** Once `append` or `markQuiet` resolves, a later `read` returns it, after a crash too.
+ * - **Order.** The reader appends rounds in increasing LSN order and marks quiet only above its newest round;
+ *   `read` returns rounds sorted by LSN. A round may be missing from a `read` that races its `append`: readers
+ *   detect that through `previousLsn`.
+ * - **Quiet mark.** One document, replaced whole (a reader sees the old mark or the new one).
+ * - **Pruning.** `pruneThrough(lsn)` records `lsn` as proven (never lowering it) before removing the rounds at
+ *   or below it, so a crash in between leaves extra rounds, never a gap.
+ */
+export interface RoundLog {
+  append(round: WatermarkRound): Promise<void>;
+  markQuiet(mark: QuietMark): Promise<void>;
+  /** Rounds above `afterLsn` (all when omitted), the quiet mark and the proven LSN. */
+  read(afterLsn?: bigint): Promise<RoundLogContents>;
+  pruneThrough(lsn: bigint): Promise<void>;
+}

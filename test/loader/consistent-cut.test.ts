@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { RoundLogContents, WatermarkRound } from '../../core/ports/round-log.ts';
+import { partitionId, pendingRounds, provenCut } from '../../loader/consistent-cut.ts';
+
+const round = (
+  lsn: number,
+  previous: number | null,
+  partitions: WatermarkRound['partitions'],
+  emittedAt = `2026-01-02T00:00:0${lsn % 10}.000Z`,
+): WatermarkRound => ({
+  lsn: String(lsn),
+  previousLsn: previous === null ? null : String(previous),
+  emittedAt,
+  partitions,
+});
+
+const contents = (rounds: WatermarkRound[], extra: Partial<RoundLogContents> = {}): RoundLogContents => ({
+  rounds,
+  quiet: undefined,
+  provenLsn: undefined,
+  ...extra,
+});
+
+/** Watermarks found in the lake: `table|dt` -> LSN. */
+const found = (entries: Record<string, number>) =>
+  new Map(Object.entries(entries).map(([id, lsn]) => [id, BigInt(lsn)]));
+
+describe('the consistent cut from watermark rounds', () => {
+  it('stops at a round one of whose partitions lacks its watermark, even when later rounds are complete', () => {
+    // Round 200 named two days of sales orders; only the later day's watermark has landed.
+    const log = contents([
+      round(200, 100, { fact_sales_order: ['2026-01-01', '2026-01-02'] }),
+      round(300, 200, { dim_currency: ['2026-01-02'] }),
+    ]);
+    const cut = provenCut(
+      pendingRounds(100n, log),
+      found({ 'fact_sales_order|2026-01-02': 200, 'dim_currency|2026-01-02': 300 }),
+    );
+    expect(cut.lsn).toBeNull();
+    expect(cut.waitingFor?.tables).toEqual(['fact_sales_order']);
+  });
+
+  it('moves to the newest of an unbroken run of complete rounds, and says which tables changed from which day', () => {
+    const log = contents([
+      round(200, 100, { fact_sales_order: ['2026-01-01', '2026-01-02'] }),
+      round(300, 200, { dim_currency: ['2026-01-02'] }),
+      round(400, 300, { fact_payment: ['2026-01-02'] }),
+    ]);
+    const cut = provenCut(
+      pendingRounds(100n, log),
+      found({
+        [partitionId('fact_sales_order', '2026-01-01')]: 200,
+        [partitionId('fact_sales_order', '2026-01-02')]: 300,
+        [partitionId('dim_currency', '2026-01-02')]: 300,
+      }),
+    );
+    expect(cut.lsn).toBe(300n);
+    expect(Object.fromEntries(cut.changedFrom)).toEqual({
+      fact_sales_order: '2026-01-01',
+      dim_currency: '2026-01-02',
+    });
+    expect(cut.waitingFor?.round.lsn).toBe('400');
+  });
+
+  it('waits for a round whose predecessor it has not seen (its record not visible yet)', () => {
+    const log = contents([round(300, 200, { dim_currency: ['2026-01-02'] })]);
+    const cut = provenCut(pendingRounds(100n, log), found({ 'dim_currency|2026-01-02': 300 }));
+    expect(cut.lsn).toBeNull();
+  });
+
+  it('follows a quiet mark only once the round it follows is complete', () => {
+    const quiet = { lsn: '900', afterRoundLsn: '200', emittedAt: '2026-01-02T00:01:00.000Z' };
+    const log = contents([round(200, 100, { dim_design: ['2026-01-02'] })], { quiet });
+    expect(provenCut(pendingRounds(100n, log), found({})).lsn).toBeNull();
+    expect(provenCut(pendingRounds(100n, log), found({ 'dim_design|2026-01-02': 250 })).lsn).toBe(900n);
+    // A quiet mark after a round this run has not seen cannot be used.
+    const unseen = contents([], { quiet: { ...quiet, afterRoundLsn: '500' } });
+    expect(provenCut(pendingRounds(200n, unseen), found({})).lsn).toBeNull();
+  });
+
+  it('reports per table how far it is proven and when, for lake lag: a waiting partition holds only its table', () => {
+    const log = contents([
+      round(100, null, { dim_design: ['2026-01-02'] }, '2026-01-02T00:00:00.000Z'),
+      round(200, 100, { fact_payment: ['2026-01-02'] }, '2026-01-02T00:01:00.000Z'),
+      round(300, 200, { dim_design: ['2026-01-02'] }, '2026-01-02T00:02:00.000Z'),
+    ]);
+    const cut = provenCut(pendingRounds(100n, log), found({ 'dim_design|2026-01-02': 300 }));
+    expect(cut.lsn).toBeNull();
+    const lake = Object.fromEntries(cut.lake.map((w) => [w.table, w]));
+    expect(lake['fact_payment']).toMatchObject({ lsn: '100', emittedAt: '2026-01-02 00:00:00.000' });
+    expect(lake['dim_design']).toMatchObject({ lsn: '300', emittedAt: '2026-01-02 00:02:00.000' });
+    expect(lake['dim_currency']).toMatchObject({ lsn: '300', newestChangeLsn: null });
+  });
+
+  it('treats rounds pruned above the cut as proven, with every table possibly changed', () => {
+    const log = contents([], { provenLsn: '500' });
+    const cut = provenCut(pendingRounds(100n, log), found({}));
+    expect(cut.lsn).toBe(500n);
+    expect(cut.changedFrom.size).toBe(11);
+  });
+});
