@@ -134,7 +134,9 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   }
   lines.push(`lake    lag ${seconds(status.lag.lake)} (newest watermark, slowest table)`);
   for (const [table, n] of Object.entries(status.lake.errorsWaiting)) {
-    lines.push(`        ${n} error objects waiting under errors/${table}/`);
+    lines.push(
+      `        ${n} error objects waiting under errors/${table}/ (see \`totesys-stream errors list\`)`,
+    );
   }
   for (const note of status.lake.quarantined) {
     lines.push(`        quarantined (${note.kind}, its table re-read at ${note.at}): ${note.key}`);
