@@ -262,7 +262,10 @@ async function writeOutput(
     if (bytes === undefined) {
       // Inputs are deleted only after every output is durable, so only a hand (or the quarantine of an
       // unreadable object) removes one before: its rows are not in this lake any more either way.
-      deps.log?.warn('a compaction input is gone; merging the others', { stage: 'compaction', key: input });
+      deps.log?.warn('a compaction input is gone; merging the others', {
+        stage: 'compaction',
+        object: input,
+      });
       continue;
     }
     const opened = await openLakeParquet(table, input, bytes);

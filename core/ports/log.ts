@@ -18,6 +18,8 @@ export type LogStage =
   | 'compaction'
   | 'seed'
   | 'smoke'
+  | 'simulator'
+  | 'source'
   | 'http';
 
 /**
@@ -32,12 +34,14 @@ export interface LogFields {
   readonly slot?: string;
   /** A delivery stream name. */
   readonly stream?: string;
+  /** A row's primary key as JSON (`{"design_id":7}`): an identifier, never another column's value. */
+  readonly key?: string;
+  /** An object's key in the lake bucket (an error object, a quarantined file). */
+  readonly object?: string;
   /** An LSN, as PostgreSQL prints it (`X/Y`) or as the decimal the change events carry. */
   readonly lsn?: string;
   /** A Firehose record id or a Lambda request id. */
   readonly id?: string;
-  /** An object key of the lake bucket. */
-  readonly key?: string;
   /** A Firehose invocation id (one transformation batch). */
   readonly invocationId?: string;
   readonly rows?: number;
