@@ -10,6 +10,8 @@ import { PARTITION_COLUMN } from './schema/lake-tables.ts';
 export const LAKE_PREFIXES = {
   /** Firehose's failed records, `errors/<lake table>/<error type>/yyyy/MM/dd/`. */
   errors: 'errors/',
+  /** Error objects `errors replay` resolved (`local/error-objects.ts`), kept under their old key's tail. */
+  replayedErrors: 'errors-replayed/',
   /** The reader's state documents and every job's lease (`state/leases/<name>.json`). */
   state: 'state/',
   /** The reader's watermark rounds, which the loader reads (core/ports/round-log.ts). */

@@ -312,7 +312,7 @@ export class DeliveryStream {
           source,
           source.data,
           RECORD_ERROR_CODES.processingFailed,
-          PROCESSING_FAILED_MESSAGE,
+          this.config.failureReason?.(source.data) ?? PROCESSING_FAILED_MESSAGE,
           attempts,
         );
       } else this.bufferTransformed(source, outcome.data, outcome.partitionKeys);

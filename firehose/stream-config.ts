@@ -38,6 +38,11 @@ export interface DeliveryStreamConfig {
   readonly transform: TransformFunction;
   /** Where invocations run; default: `transform` called on the main thread. */
   readonly invoker?: Invoker;
+  /**
+   * The reason of a record the Lambda returned `ProcessingFailed`, for its error document (local only: the
+   * response AWS defines has no field for it, so there the document says only that it failed).
+   */
+  readonly failureReason?: (data: Uint8Array) => string | undefined;
   /** Where record format conversion and Parquet encoding run; default: on the main thread. */
   readonly encoder?: PartitionEncoder;
   /** The function's name, for the `lambdaArn` of error documents. */
@@ -65,6 +70,8 @@ export interface TotesysStreamsOptions {
   readonly transform: TransformFunction;
   /** Where invocations run (e.g. `LambdaWorkerPool.invoker`); default: `transform` on the main thread. */
   readonly invoker?: Invoker;
+  /** See {@link DeliveryStreamConfig.failureReason}. */
+  readonly failureReason?: (data: Uint8Array) => string | undefined;
   /** Where conversion and Parquet encoding run (e.g. `LambdaWorkerPool.encoder`); default: main thread. */
   readonly encoder?: PartitionEncoder;
   /** Stream name prefix (default `totesys-`). */
@@ -93,6 +100,7 @@ export function totesysDeliveryStreams(options: TotesysStreamsOptions): Delivery
     dynamicPartitioning: spec.partitionKeys.length > 0,
     transform: options.transform,
     ...(options.invoker ? { invoker: options.invoker } : {}),
+    ...(options.failureReason ? { failureReason: options.failureReason } : {}),
     ...(options.encoder ? { encoder: options.encoder } : {}),
     lambdaName: options.lambdaName ?? LOCAL_DEFAULTS.lambdaName,
     processorBuffering: spec.processorBuffering,

@@ -118,15 +118,8 @@ export class DuckDbQueryEngine implements QueryEngine {
   }
 }
 
-/**
- * Result types DuckDB itself prints exactly as Athena does once cast to VARCHAR (decimals at their scale,
- * dates `YYYY-MM-DD`, booleans `true`/`false`, timestamps then cut to milliseconds). A result of only these
- * types is fetched as strings: DuckDB formats them natively, several times faster than converting each
- * value through its JSON form in JavaScript, which dominated large loader reads.
- */
-const TEXT_CASTABLE = new Set<DuckDBTypeId>([
-  DuckDBTypeId.VARCHAR,
-  DuckDBTypeId.BOOLEAN,
+/** Whole-number types (`query --format json` prints them as numbers when exact). */
+const INTEGER_TYPES = new Set<DuckDBTypeId>([
   DuckDBTypeId.TINYINT,
   DuckDBTypeId.SMALLINT,
   DuckDBTypeId.INTEGER,
@@ -136,6 +129,18 @@ const TEXT_CASTABLE = new Set<DuckDBTypeId>([
   DuckDBTypeId.USMALLINT,
   DuckDBTypeId.UINTEGER,
   DuckDBTypeId.UBIGINT,
+]);
+
+/**
+ * Result types DuckDB itself prints exactly as Athena does once cast to VARCHAR (decimals at their scale,
+ * dates `YYYY-MM-DD`, booleans `true`/`false`, timestamps then cut to milliseconds). A result of only these
+ * types is fetched as strings: DuckDB formats them natively, several times faster than converting each
+ * value through its JSON form in JavaScript, which dominated large loader reads.
+ */
+const TEXT_CASTABLE = new Set<DuckDBTypeId>([
+  DuckDBTypeId.VARCHAR,
+  DuckDBTypeId.BOOLEAN,
+  ...INTEGER_TYPES,
   DuckDBTypeId.DECIMAL,
   DuckDBTypeId.DATE,
   DuckDBTypeId.TIMESTAMP,
@@ -200,18 +205,6 @@ async function run(
     throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
   }
 }
-
-const INTEGER_TYPES = new Set<DuckDBTypeId>([
-  DuckDBTypeId.TINYINT,
-  DuckDBTypeId.SMALLINT,
-  DuckDBTypeId.INTEGER,
-  DuckDBTypeId.BIGINT,
-  DuckDBTypeId.HUGEINT,
-  DuckDBTypeId.UTINYINT,
-  DuckDBTypeId.USMALLINT,
-  DuckDBTypeId.UINTEGER,
-  DuckDBTypeId.UBIGINT,
-]);
 
 function valueKind(typeId: DuckDBTypeId): ValueKind {
   if (INTEGER_TYPES.has(typeId)) return 'integer';

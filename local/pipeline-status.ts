@@ -123,7 +123,9 @@ export function formatPipelineStatus(status: PipelineStatus): string {
     `lake    lag ${seconds(status.lag.lake)} (newest watermark, slowest table)`,
   ];
   for (const [table, n] of Object.entries(status.lake.errorsWaiting)) {
-    lines.push(`        ${n} error objects waiting under errors/${table}/`);
+    lines.push(
+      `        ${n} error objects waiting under errors/${table}/ (see \`totesys-stream errors list\`)`,
+    );
   }
   for (const path of status.spool.quarantined) {
     lines.push(

@@ -31,6 +31,7 @@ import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { bindPipelineIdentity } from './data-dir-identity.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
+import { transformationFailure } from './error-objects.ts';
 
 /** How to run the local pipeline. */
 export interface LocalPipelineOptions {
@@ -157,6 +158,8 @@ export class LocalPipeline {
         store,
         bucket: LOCAL_LAKE_BUCKET,
         transform: transformHandler,
+        // Error documents carry each record's real reason (README, "Bad input flows aside").
+        failureReason: transformationFailure,
         processorBuffering: LOCAL_DEFAULTS.processorBuffering,
         bufferingHints: LOCAL_DEFAULTS.bufferingHints,
       }),

@@ -5,7 +5,6 @@
  */
 import pg from 'pg';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
-import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { currentWalLsn, inspectSlot } from '../source/source-inspector.ts';
 import { assertWarehouseLoadsFrom } from './data-dir-identity.ts';
@@ -106,9 +105,10 @@ export async function waitForWarehouseCut(
 export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const started = Date.now();
   let target = await currentSourceLsn(options.sourceUrl);
-  const slot = options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName;
+  const names = pipelineNames(options);
+  const { slot } = names;
   if (await slotActive(options.sourceUrl, slot)) {
-    await assertWarehouseLoadsFrom(options.sourceUrl, options.warehouseUrl, pipelineNames(options));
+    await assertWarehouseLoadsFrom(options.sourceUrl, options.warehouseUrl, names);
     // `up` is running: it owns the slot; wait for its loader instead of starting a second pipeline.
     const cut = await waitForWarehouseCut(options.warehouseUrl, target, options.timeoutMs ?? 600_000);
     return {

@@ -32,7 +32,7 @@ export async function runUpCommand(options: UpOptions, command: Command): Promis
   const runtime = await runtimeFor(command);
   let http: LocalHttp | undefined;
   try {
-    // Said before seeding or migrating anything; the pipeline takes the lock itself when it starts.
+    // Said before serving, seeding or migrating anything; the pipeline takes the lock itself when it starts.
     const holder = await dataDirLockHolder(runtime.dataDir);
     if (holder) throw new DataDirLockedError(runtime.dataDir, holder);
     // The dashboard's URL is the first line printed: it answers from the start (its figures fill in as the
