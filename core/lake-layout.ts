@@ -20,7 +20,18 @@ export const LAKE_PREFIXES = {
   athenaResults: 'athena-results/',
   /** `pg_dump` files the source loader imports into an empty source (functions/source-loader/). */
   imports: 'imports/',
+  /**
+   * Lake objects that could not be read, moved aside whole: `quarantine/<original key>`. Nothing reads
+   * under it (the lake tables' views and queries glob `<lake table>/`), and compaction must skip it.
+   */
+  quarantine: 'quarantine/',
 } as const;
+
+/**
+ * The error output type of changes the reader could not ship (a row over the Firehose record limit): the
+ * reader writes them itself under `errors/<lake table>/reader-failed/yyyy/MM/dd/`, beside Firehose's own.
+ */
+export const READER_UNSHIPPABLE_ERROR_TYPE = 'reader-failed';
 
 /** The partition key the transformation returns and the prefix is split on (`dt=YYYY-MM-DD`). */
 export const PARTITION_KEY = PARTITION_COLUMN.name;
@@ -28,6 +39,20 @@ export const PARTITION_KEY = PARTITION_COLUMN.name;
 /** The Firehose `Prefix` of a lake table's stream: its Parquet lands by the transformation's `dt`. */
 export function lakeDataPrefix(lakeTable: string): string {
   return `${lakeTable}/${PARTITION_KEY}=!{partitionKeyFromLambda:${PARTITION_KEY}}/`;
+}
+
+/**
+ * The key of one unshippable change: its commit day, LSN and seq name it, so writing it again after a crash
+ * replaces the same object instead of adding a second.
+ */
+export function readerUnshippableKey(lakeTable: string, commitDay: string, lsn: string, seq: number): string {
+  const day = commitDay.replaceAll('-', '/');
+  return `${LAKE_PREFIXES.errors}${lakeTable}/${READER_UNSHIPPABLE_ERROR_TYPE}/${day}/${lsn}-${seq}.json`;
+}
+
+/** Where a lake object that could not be read is moved to. */
+export function quarantineKey(key: string): string {
+  return `${LAKE_PREFIXES.quarantine}${key}`;
 }
 
 /** The Firehose `ErrorOutputPrefix` of a lake table's stream: failed records by failure type and day. */
