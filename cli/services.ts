@@ -63,10 +63,27 @@ export async function runServices(services: readonly Service[], options: RunServ
   }
 }
 
-async function statusLine(services: readonly Service[], options: RunServicesOptions): Promise<string> {
-  const parts = [new Date().toISOString().slice(11, 19)];
-  if (options.baseStatus) parts.push(await options.baseStatus());
-  for (const service of services) if (service.status) parts.push(await service.status());
+/**
+ * One status line. A fragment that fails (its database is restarting) says so in its place: the line itself
+ * is printed at every interval whatever one service is going through.
+ */
+export async function statusLine(
+  services: readonly Pick<Service, 'name' | 'status'>[],
+  options: Pick<RunServicesOptions, 'baseStatus'>,
+  now: Date = new Date(),
+): Promise<string> {
+  const parts = [now.toISOString().slice(11, 19)];
+  const fragment = async (name: string, read: () => Promise<string> | string) => {
+    try {
+      parts.push(await read());
+    } catch {
+      parts.push(`${name} unavailable`);
+    }
+  };
+  if (options.baseStatus) await fragment('status', options.baseStatus);
+  for (const service of services) {
+    if (service.status) await fragment(service.name, () => service.status!());
+  }
   return parts.join(' | ');
 }
 

@@ -16,11 +16,24 @@ export const LAKE_PREFIXES = {
   state: 'state/',
   /** The reader's watermark rounds, which the loader reads (core/ports/round-log.ts). */
   rounds: 'rounds/',
+  /** State snapshots written by compaction, `snapshots/<lake table>/<20-digit LSN>/` (core/schema/lake-snapshots.ts). */
+  snapshots: 'snapshots/',
   /** Athena's query results. */
   athenaResults: 'athena-results/',
   /** `pg_dump` files the source loader imports into an empty source (functions/source-loader/). */
   imports: 'imports/',
+  /**
+   * Lake objects that could not be read, moved aside whole: `quarantine/<original key>`. Nothing reads
+   * under it (the lake tables' views and queries glob `<lake table>/`), and compaction must skip it.
+   */
+  quarantine: 'quarantine/',
 } as const;
+
+/**
+ * The error output type of changes the reader could not ship (a row over the Firehose record limit): the
+ * reader writes them itself under `errors/<lake table>/reader-failed/yyyy/MM/dd/`, beside Firehose's own.
+ */
+export const READER_UNSHIPPABLE_ERROR_TYPE = 'reader-failed';
 
 /** The partition key the transformation returns and the prefix is split on (`dt=YYYY-MM-DD`). */
 export const PARTITION_KEY = PARTITION_COLUMN.name;
@@ -30,7 +43,31 @@ export function lakeDataPrefix(lakeTable: string): string {
   return `${lakeTable}/${PARTITION_KEY}=!{partitionKeyFromLambda:${PARTITION_KEY}}/`;
 }
 
+/**
+ * The key of one unshippable change: its commit day, LSN and seq name it, so writing it again after a crash
+ * replaces the same object instead of adding a second.
+ */
+export function readerUnshippableKey(lakeTable: string, commitDay: string, lsn: string, seq: number): string {
+  const day = commitDay.replaceAll('-', '/');
+  return `${LAKE_PREFIXES.errors}${lakeTable}/${READER_UNSHIPPABLE_ERROR_TYPE}/${day}/${lsn}-${seq}.json`;
+}
+
+/** Where a lake object that could not be read is moved to. */
+export function quarantineKey(key: string): string {
+  return `${LAKE_PREFIXES.quarantine}${key}`;
+}
+
 /** The Firehose `ErrorOutputPrefix` of a lake table's stream: failed records by failure type and day. */
 export function lakeErrorPrefix(lakeTable: string): string {
   return `${LAKE_PREFIXES.errors}${lakeTable}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
+}
+
+/** The prefix of a lake table's state snapshots, one folder per snapshot. */
+export function snapshotPrefix(lakeTable: string): string {
+  return `${LAKE_PREFIXES.snapshots}${lakeTable}/`;
+}
+
+/** The manifest naming a lake table's current snapshot (replaced whole when a new one is complete). */
+export function snapshotManifestKey(lakeTable: string): string {
+  return `${snapshotPrefix(lakeTable)}current.json`;
 }

@@ -19,6 +19,15 @@ export const METRICS = {
     bytesShipped: 'ReaderBytesShipped',
     putRetries: 'ReaderPutRetries',
   },
+  schemaDrift: {
+    /** Source tables whose columns no longer match core/schema/source-tables.ts (reader/schema-drift.ts). */
+    tablesDrifted: 'SourceSchemaDriftTables',
+  },
+  /** Published by the reader's dead letters (reader/unshippable-changes.ts), not by its run's figures. */
+  unshippable: {
+    /** Changes the reader could not ship (over the Firehose record limit) and wrote under `errors/` instead. */
+    changesSetAside: 'ReaderChangesSetAside',
+  },
   lake: {
     /** Per lake table (dimension `Table`): now minus the emit time of the newest watermark in the lake. */
     lagSeconds: 'LakeLagSeconds',
@@ -55,6 +64,7 @@ export const SERVICES = {
   reader: 'totesys-cdc-reader',
   transformer: 'totesys-transformer',
   loader: 'totesys-loader',
+  compaction: 'totesys-compaction',
   seed: 'totesys-seed',
   api: 'totesys-api',
 } as const;
@@ -87,6 +97,8 @@ export const ENV = {
   athenaWorkgroup: 'TOTESYS_ATHENA_WORKGROUP',
   /** `require` (default on AWS) or `disable`: TLS to the databases. */
   databaseTls: 'TOTESYS_DB_TLS',
+  /** Seconds a stage keeps reconnecting to a lost database, or `forever` (the default; core/reconnect-budget.ts). */
+  reconnectBudget: 'TOTESYS_RECONNECT_BUDGET_SECONDS',
   /** Lowest log level written (DEBUG, INFO, WARN, ERROR): Powertools Logger's own variable, read locally too. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   /**

@@ -6,7 +6,14 @@
  */
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { latestViewSelect } from '../core/latest-view-sql.ts';
 import type { FileFloor } from '../core/ports/query-engine.ts';
+import {
+  latestViewName,
+  SNAPSHOT_PARTITION_COLUMN,
+  snapshotColumns,
+  snapshotTableName,
+} from '../core/schema/lake-snapshots.ts';
 import {
   LAKE_TABLE_NAMES,
   LAKE_TABLES,
@@ -17,6 +24,7 @@ import {
   PARTITION_COLUMN,
 } from '../core/schema/lake-tables.ts';
 import { FsObjectStore } from './fs-object-store.ts';
+import { ObjectStoreStateSnapshots } from './object-store-state-snapshots.ts';
 
 /** The DuckDB type each Glue type reads as (what the Parquet writer's encodings come back as). */
 const DUCKDB_TYPES: { readonly [T in LakeColumnType]: string } = {
@@ -72,6 +80,9 @@ export class DuckDbCatalog {
   readonly #files = new Map<LakeTableName, Map<string, LakeFile>>();
   /** Partition days listed once and before the floor: never listed again. */
   readonly #sealed = new Map<LakeTableName, Set<string>>();
+  /** The snapshot and `_latest` view statements last run (an unchanged one is not run again). */
+  readonly #derivedViews = new Set<string>();
+  readonly #snapshots: ObjectStoreStateSnapshots;
   /** Files each view reads (null: the whole glob). */
   readonly #viewFiles = new Map<LakeTableName, number | null>();
   #floor: FileFloor | null = null;
@@ -84,6 +95,7 @@ export class DuckDbCatalog {
   constructor(connection: DuckDBConnection, options: DuckDbCatalogOptions) {
     this.#connection = connection;
     this.#store = options.store ?? new FsObjectStore(options.lakeDir, options.bucket);
+    this.#snapshots = new ObjectStoreStateSnapshots(this.#store);
   }
 
   locate(table: LakeTableName): LakeTableLocation {
@@ -145,8 +157,38 @@ export class DuckDbCatalog {
       }
       this.#views.set(name, sql);
     }
+    await this.#ensureLatestViews();
     // A floor set while this refresh ran is not covered by it: leave the views stale for the next query.
     if (floor !== null && floor === this.#floor) this.#current = true;
+  }
+
+  /**
+   * Each table's `<table>_snapshot` view over its current state snapshot's files (core/schema/lake-snapshots.ts)
+   * and its `<table>_latest` view, the snapshot plus the changes after it (core/latest-view-sql.ts).
+   */
+  async #ensureLatestViews(): Promise<void> {
+    for (const name of LAKE_TABLE_NAMES) {
+      const manifest = await this.#snapshots.current(name);
+      const snapshotSql =
+        manifest === undefined
+          ? emptySnapshotView(name)
+          : `CREATE OR REPLACE VIEW ${quote(snapshotTableName(name))} AS SELECT *, ${literal(manifest.folder)} ` +
+            `AS "snapshot_lsn" FROM read_parquet([${manifest.objects.map((key) => literal(this.#store.localPath(key))).join(', ')}])`;
+      const latestSql = `CREATE OR REPLACE VIEW ${quote(latestViewName(name))} AS ${latestViewSelect(name, manifest)}`;
+      for (const sql of [snapshotSql, latestSql]) {
+        if (this.#derivedViews.has(sql)) continue;
+        try {
+          await this.#connection.run(sql);
+        } catch (error) {
+          throw new DuckDbCatalogError(
+            `Could not create the DuckDB views over the state snapshot of lake table ${name}: ` +
+              `${(error as Error).message}. Delete snapshots/${name}/current.json; the next compaction takes a new one.`,
+            { cause: error },
+          );
+        }
+        this.#derivedViews.add(sql);
+      }
+    }
   }
 
   /** The table's files that can hold a row at or above the floor, or a change of a whole-history table. */
@@ -258,6 +300,14 @@ function emptyView(name: LakeTableName): string {
     (c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quote(c.name)}`,
   );
   return `CREATE OR REPLACE VIEW ${quote(name)} AS SELECT ${columns.join(', ')} WHERE false`;
+}
+
+/** A snapshot view with the snapshot's columns and no rows (a table without a snapshot yet). */
+function emptySnapshotView(name: LakeTableName): string {
+  const columns = [...snapshotColumns(LAKE_TABLES[name]), SNAPSHOT_PARTITION_COLUMN].map(
+    (c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quote(c.name)}`,
+  );
+  return `CREATE OR REPLACE VIEW ${quote(snapshotTableName(name))} AS SELECT ${columns.join(', ')} WHERE false`;
 }
 
 /** Identifiers come from the lake schema (core/schema/) only; quoting keeps names like `_op` unambiguous. */

@@ -9,7 +9,7 @@
  * to UTC (Glue's `timestamp` has no zone; the values are UTC wall time), `date` is INT32 DATE.
  */
 import type { SchemaElement } from 'hyparquet';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter, parquetWriteBuffer } from 'hyparquet-writer';
 import {
   type LakeColumn,
   type LakeColumnType,
@@ -65,9 +65,14 @@ const VALUE_TYPES: { readonly [T in LakeColumnType]: 'number' | 'bigint' | 'stri
   'decimal(10,2)': 'bigint',
 };
 
-/** The Parquet schema of a lake table's files: root, then one optional leaf per column. */
-export function lakeParquetSchema(table: LakeTable): SchemaElement[] {
-  const columns = lakeColumns(table);
+/**
+ * The Parquet schema of a lake table's files: root, then one optional leaf per column (`columns`: the lake
+ * table's by default; a state snapshot's add `dt`).
+ */
+export function lakeParquetSchema(
+  table: LakeTable,
+  columns: readonly LakeColumn[] = lakeColumns(table),
+): SchemaElement[] {
   return [
     { name: 'root', num_children: columns.length },
     ...columns.map(
@@ -112,6 +117,71 @@ export function writeLakeParquetColumns(table: LakeTable, columns: readonly Parq
     createdBy: 'totesys-stream (hyparquet-writer)',
   });
   return new Uint8Array(buffer);
+}
+
+/**
+ * A Parquet file of `table` written a row group at a time, for outputs larger than what should be held as
+ * rows: cells are buffered up to one row group ({@link ROW_GROUP_ROWS} rows), encoded, and only the encoded
+ * bytes are kept. `bytes` tells how large the file has grown, so a caller can cut objects at a target size.
+ */
+export class LakeParquetStream {
+  readonly #columns: readonly LakeColumn[];
+  readonly #output = new ByteWriter();
+  readonly #writer: ParquetWriter;
+  #pending: ParquetCell[][];
+  #rows = 0;
+
+  /** Cells of `columns` (the lake table's by default), in that order. */
+  constructor(table: LakeTable, columns: readonly LakeColumn[] = lakeColumns(table)) {
+    this.#columns = columns;
+    this.#writer = new ParquetWriter({
+      writer: this.#output,
+      schema: lakeParquetSchema(table, columns),
+      codec: 'SNAPPY',
+      createdBy: 'totesys-stream (hyparquet-writer)',
+    });
+    this.#pending = columns.map(() => []);
+  }
+
+  /** Rows appended so far. */
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** Encoded bytes so far (row groups written; the buffered one not yet). */
+  get bytes(): number {
+    return this.#output.offset;
+  }
+
+  /** Appends rows given as columns (see {@link writeLakeParquetColumns}); a full row group is encoded at once. */
+  append(columns: readonly ParquetCell[][]): void {
+    const count = columns[0]?.length ?? 0;
+    for (let index = 0; index < this.#pending.length; index++) {
+      const target = this.#pending[index]!;
+      for (const cell of columns[index] ?? []) target.push(cell);
+    }
+    this.#rows += count;
+    if ((this.#pending[0]?.length ?? 0) >= ROW_GROUP_ROWS) this.#flush();
+  }
+
+  /** Encodes the buffered rows and the footer; the stream is done. */
+  finish(): Uint8Array {
+    this.#flush();
+    this.#writer.finish();
+    return new Uint8Array(this.#output.getBuffer());
+  }
+
+  #flush(): void {
+    if ((this.#pending[0]?.length ?? 0) === 0) return;
+    this.#writer.write({
+      columnData: this.#columns.map((column, index) => ({
+        name: column.name,
+        data: this.#pending[index] ?? [],
+      })),
+      rowGroupSize: ROW_GROUP_ROWS,
+    });
+    this.#pending = this.#columns.map(() => []);
+  }
 }
 
 function columnValues(table: LakeTable, column: LakeColumn, rows: readonly LakeRow[]): ParquetCell[] {

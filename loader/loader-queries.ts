@@ -11,14 +11,24 @@ import type { QueryParameter } from '../core/ports/query-engine.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 
 /**
- * The values a loader query may ask for: the first partition day, the previous and the new cut, and per lake
- * table the day range the watermark query reads.
+ * The values a loader query may ask for: the first partition day, the previous and the new cut, per lake
+ * table the day range the watermark query reads, and per lake table its state snapshot (its `snapshot_lsn`
+ * folder, its LSN, and the first day of the changes after it; see core/ports/state-snapshots.ts).
  */
 export const QUERY_PARAMETER_NAMES = [
   'dt_from',
   'prev_cut',
   'cut',
-  ...LAKE_TABLE_NAMES.flatMap((table) => [`dt_from_${table}`, `dt_to_${table}`] as const),
+  ...LAKE_TABLE_NAMES.flatMap(
+    (table) =>
+      [
+        `dt_from_${table}`,
+        `dt_to_${table}`,
+        `snapshot_${table}`,
+        `snapshot_lsn_${table}`,
+        `snapshot_from_${table}`,
+      ] as const,
+  ),
 ] as const;
 
 /** The name of a loader query parameter. */
@@ -27,7 +37,10 @@ export type QueryParameterName =
   | 'prev_cut'
   | 'cut'
   | `dt_from_${LakeTableName}`
-  | `dt_to_${LakeTableName}`;
+  | `dt_to_${LakeTableName}`
+  | `snapshot_${LakeTableName}`
+  | `snapshot_lsn_${LakeTableName}`
+  | `snapshot_from_${LakeTableName}`;
 
 /** A loader query: its SQL and the names of its `?` placeholders in order. */
 export interface LoaderQuery {

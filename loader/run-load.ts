@@ -6,7 +6,9 @@
  */
 import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
 import type { RoundLog } from '../core/ports/round-log.ts';
+import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
+import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
@@ -58,6 +60,11 @@ export interface LoaderDeps {
   readonly queries: LoaderQueries;
   /** The reader's watermark rounds (which partitions must hold a watermark for a cut to be proven). */
   readonly roundLog: RoundLog;
+  /**
+   * The lake's state snapshots, which the dimension joins read instead of the whole history of the joined
+   * tables; without it (or before a table's first snapshot) they read every version.
+   */
+  readonly snapshots?: StateSnapshots;
 }
 
 /** Reads every loader query from `queries/loader/`. */
@@ -102,6 +109,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   }
 
   const cutLsn = String(cut.lsn);
+  const snapshotValues = await snapshotParameters(deps.snapshots, cut.lsn);
   const tables = WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date');
   const results: Partial<Record<(typeof tables)[number], QueryResult>> = {};
   await Promise.all(
@@ -118,7 +126,12 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
       const query = queries[table];
       results[table] = await engine.query(
         query.sql,
-        bindParameters(query, { dt_from: from, prev_cut: String(fromLsn), cut: cutLsn }),
+        bindParameters(query, {
+          ...snapshotValues,
+          dt_from: from,
+          prev_cut: String(fromLsn),
+          cut: cutLsn,
+        }),
       );
     }),
   );
@@ -141,8 +154,28 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
 }
 
 /**
- * Lake tables some loader query reads as of the cut over their whole history (`_lsn <= cut`, no lower bound):
- * the joined side of dim_staff and dim_counterparty. Their change files are never left out.
+ * The state snapshot parameters of the joined tables: a snapshot is used when it is at or below the cut (one
+ * above it, after the warehouse was rebuilt from an empty one, would show versions newer than the cut).
+ */
+async function snapshotParameters(
+  snapshots: StateSnapshots | undefined,
+  cut: bigint,
+): Promise<Partial<Record<QueryParameterName, QueryParameter>>> {
+  const values: Partial<Record<QueryParameterName, QueryParameter>> = {};
+  for (const table of WHOLE_HISTORY) {
+    const manifest = await snapshots?.current(table);
+    const usable = manifest !== undefined && BigInt(manifest.lsn) <= cut;
+    values[`snapshot_${table}`] = usable ? manifest.folder : NO_SNAPSHOT;
+    values[`snapshot_lsn_${table}`] = usable ? manifest.lsn : '-1';
+    values[`snapshot_from_${table}`] = usable ? manifest.changesFrom : EVERY_DAY;
+  }
+  return values;
+}
+
+/**
+ * Lake tables some loader query reads as of the cut (the joined side of dim_staff and dim_counterparty): their
+ * state snapshot plus their changes after it up to the cut, or the whole history before their first
+ * snapshot. The file floor never leaves out their change files.
  */
 const WHOLE_HISTORY: ReadonlySet<LakeTableName> = new Set([
   'dim_staff',

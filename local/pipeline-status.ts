@@ -12,7 +12,9 @@ import type { ObjectStore } from '../core/ports/object-store.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { quarantinedSpoolFiles } from '../firehose/spool.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
 import { type ReaderTableStatus, readerStatus } from '../reader/reader-status.ts';
+import { describeDrift, type SchemaDrift } from '../reader/schema-drift.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { readWarehouseStatus, slowestLakeLag, type WarehouseStatus } from '../warehouse/warehouse-status.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
@@ -29,11 +31,15 @@ export interface PipelineStatus {
     readonly snapshotPending: readonly string[];
     /** Every table's state in the reader: since when, at which LSN, and why and what to do if errored. */
     readonly tables: readonly ReaderTableStatus[];
+    /** Source tables whose columns no longer match the pipeline's schema. */
+    readonly schemaDrift: readonly SchemaDrift[];
   };
   readonly lake: {
     readonly lagSeconds: Readonly<Partial<Record<LakeTableName, number>>>;
     /** Error objects waiting under `errors/<table>/`, per lake table (only tables that have some). */
     readonly errorsWaiting: Readonly<Partial<Record<LakeTableName, number>>>;
+    /** Lake objects that could not be read, moved to `quarantine/` (lake/unreadable-objects.ts). */
+    readonly quarantined: readonly QuarantineNote[];
   };
   readonly spool: {
     /** Damaged bytes of the local Firehose's spool, copied aside (`firehose/spool.ts`); empty when none. */
@@ -73,6 +79,8 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
       slot,
     });
     const { lakeLagSeconds: lakeLag, warehouse: stored, endToEnd } = await readWarehouseStatus(warehouse);
+    const lakeStore =
+      options.lake ?? new FsObjectStore(pipelinePaths(options.dataDir).lake, LOCAL_LAKE_BUCKET);
     return {
       reader: {
         slot,
@@ -80,14 +88,14 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
         active: reader.slot.exists ? reader.slot.active : null,
         lagSeconds: reader.metrics?.lagSeconds ?? null,
         snapshotPending: reader.snapshotPending,
+        schemaDrift: reader.schemaDrift,
         // Every LSN a person or a script reads is in X/Y form (README, "--json").
         tables: reader.tables.map((t) => ({ ...t, lsn: t.lsn === null ? null : formatLsn(parseLsn(t.lsn)) })),
       },
       lake: {
         lagSeconds: lakeLag,
-        errorsWaiting: await errorsWaiting(
-          options.lake ?? new FsObjectStore(pipelinePaths(options.dataDir).lake, LOCAL_LAKE_BUCKET),
-        ),
+        errorsWaiting: await errorsWaiting(lakeStore),
+        quarantined: await quarantineNotes(lakeStore),
       },
       spool: { quarantined: await quarantinedSpoolFiles(pipelinePaths(options.dataDir).spool) },
       warehouse: stored,
@@ -120,12 +128,18 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   const lines = [
     `reader  slot ${status.reader.slot}: ${status.reader.lagBytes ?? '-'} bytes behind${status.reader.active === false ? ' (inactive)' : ''}`,
     ...formatTableStates(status.reader.tables),
-    `lake    lag ${seconds(status.lag.lake)} (newest watermark, slowest table)`,
   ];
+  for (const drift of status.reader.schemaDrift) {
+    lines.push(`        schema drift in source table ${drift.table}: ${describeDrift(drift)}`);
+  }
+  lines.push(`lake    lag ${seconds(status.lag.lake)} (newest watermark, slowest table)`);
   for (const [table, n] of Object.entries(status.lake.errorsWaiting)) {
     lines.push(
       `        ${n} error objects waiting under errors/${table}/ (see \`totesys-stream errors list\`)`,
     );
+  }
+  for (const note of status.lake.quarantined) {
+    lines.push(`        quarantined (${note.kind}, its table re-read at ${note.at}): ${note.key}`);
   }
   for (const path of status.spool.quarantined) {
     lines.push(

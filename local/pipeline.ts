@@ -8,10 +8,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
+import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
 import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
+import { parseReconnectBudget, type ReconnectBudget } from '../core/reconnect-budget.ts';
 import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
 import type { QuarantinedBytes } from '../firehose/spool.ts';
@@ -20,11 +22,13 @@ import { handler as transformHandler } from '../functions/transformer/handler.ts
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
+import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { UnshippableChanges } from '../reader/unshippable-changes.ts';
 import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
@@ -32,6 +36,9 @@ import { bindPipelineIdentity } from './data-dir-identity.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { transformationFailure } from './error-objects.ts';
+import { LakeObjectRecovery } from './lake-object-recovery.ts';
+import { compactLocalLake, type LocalCompactionOutcome } from './local-compaction.ts';
+import { superviseStage } from './stage-supervisor.ts';
 
 /** How to run the local pipeline. */
 export interface LocalPipelineOptions {
@@ -52,6 +59,20 @@ export interface LocalPipelineOptions {
   readonly log?: Log;
   /** Told about every loader run. */
   readonly onLoad?: (outcome: LoadOutcome) => void;
+  /**
+   * How long the reader may keep failing before the pipeline stops; default TOTESYS_RECONNECT_BUDGET_SECONDS,
+   * else for ever.
+   */
+  readonly reconnectBudget?: ReconnectBudget;
+  /** The reader's reconnect backoff (tests shorten it). @default 200 ms doubling to 10 s */
+  readonly reconnectDelays?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /**
+   * Minutes between two compactions of the lake (core/compaction-schedule.ts); null never compacts.
+   * @default COMPACTION_SCHEDULE.local.everyMinutes
+   */
+  readonly compactionEveryMinutes?: number | null;
+  /** Told about every compaction run. */
+  readonly onCompaction?: (outcome: LocalCompactionOutcome) => void;
   /** Told how the reader's initial snapshot (or a requested re-read) progresses, per table. */
   readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
   /** The command running the pipeline, recorded in the data dir's lock (`totesys-stream up`). */
@@ -102,9 +123,12 @@ export class LocalPipeline {
   readonly #engine: DuckDbQueryEngine;
   readonly #warehouse: PgWarehouse;
   readonly #queries: LoaderQueries;
+  readonly #recovery: LakeObjectRecovery;
   readonly #roundLog: ObjectStoreRoundLog;
+  readonly #snapshots: ObjectStoreStateSnapshots;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
   #loader: Promise<void> = Promise.resolve();
+  #compactor: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
   #lastLoadError: Error | undefined;
   #wakeLoader: () => void = () => undefined;
@@ -117,14 +141,18 @@ export class LocalPipeline {
     engine: DuckDbQueryEngine,
     warehouse: PgWarehouse,
     queries: LoaderQueries,
+    recovery: LakeObjectRecovery,
     roundLog: ObjectStoreRoundLog,
+    snapshots: ObjectStoreStateSnapshots,
   ) {
     this.#options = options;
+    this.#recovery = recovery;
     this.#firehose = firehose;
     this.#engine = engine;
     this.#warehouse = warehouse;
     this.#queries = queries;
     this.#roundLog = roundLog;
+    this.#snapshots = snapshots;
   }
 
   /** Migrates the warehouse, opens the Firehose (delivering what a previous run spooled), starts both loops. */
@@ -174,7 +202,23 @@ export class LocalPipeline {
           }
         : {}),
     });
-    const engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
+    const recovery = new LakeObjectRecovery({
+      store,
+      stateStore: new FileStateStore(paths.state),
+      log: options.log,
+    });
+    let engine: DuckDbQueryEngine | undefined;
+    while (engine === undefined) {
+      try {
+        engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
+      } catch (error) {
+        // An unreadable lake object must not keep the pipeline (and so the reader) from starting.
+        if (!(await recovery.recover(error))) {
+          await firehose.close().catch(() => undefined);
+          throw error;
+        }
+      }
+    }
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
     const roundLog = new ObjectStoreRoundLog(store);
     const pipeline = new LocalPipeline(
@@ -183,11 +227,14 @@ export class LocalPipeline {
       engine,
       warehouse,
       await readLoaderQueries(),
+      recovery,
       roundLog,
+      new ObjectStoreStateSnapshots(store),
     );
     pipeline.#lock = lock;
-    pipeline.#startReader(paths.state);
+    pipeline.#startReader(paths.state, store);
     pipeline.#loader = pipeline.#loaderLoop();
+    pipeline.#compactor = pipeline.#compactionLoop();
     return pipeline;
   }
 
@@ -199,6 +246,11 @@ export class LocalPipeline {
   /** The last loader error (the loop keeps trying). */
   get lastLoadError(): Error | undefined {
     return this.#lastLoadError;
+  }
+
+  /** Lake objects this run moved to quarantine/ (their tables are re-read). */
+  get quarantined(): LakeObjectRecovery['quarantined'] {
+    return this.#recovery.quarantined;
   }
 
   /** The warehouse adapter (for cut and row counts). */
@@ -222,6 +274,7 @@ export class LocalPipeline {
     this.#wakeLoader();
     await this.#reader;
     await this.#loader;
+    await this.#compactor;
     await this.#firehose
       .close()
       .catch((error: unknown) =>
@@ -232,27 +285,90 @@ export class LocalPipeline {
     await this.#lock?.release();
   }
 
-  #startReader(stateDir: string): void {
+  #startReader(stateDir: string, lake: FsObjectStore): void {
     const interval = this.#options.watermarkIntervalMs ?? this.#loaderIntervalMs();
-    this.#reader = runReader({
-      sourceUrl: this.#options.sourceUrl,
-      changeStream: new FirehoseChangeStream({ putter: this.#firehose, streamPrefix: DEFAULT_STREAM_PREFIX }),
-      stateStore: new FileStateStore(stateDir),
-      roundLog: this.#roundLog,
-      slot: this.#options.slot ?? process.env[ENV.slotName],
-      publication: this.#options.publication ?? process.env[ENV.publicationName],
-      signal: this.#abort.signal,
-      watermarkIntervalMs: interval,
-      heartbeatIntervalMs: interval,
-      log: this.#options.log,
-      onProgress: this.#options.onSnapshotProgress,
-    }).catch((error: unknown) => {
-      this.#failure ??= new PipelineError(`The CDC reader stopped: ${(error as Error).message}`, {
-        cause: error,
-      });
-      this.#options.log?.error('the CDC reader stopped', { stage: 'reader', error });
-      return undefined;
+    const stateStore = new FileStateStore(stateDir);
+    const unshippable = new UnshippableChanges({ store: lake, stateStore, log: this.#options.log });
+    const firehose = new FirehoseChangeStream({
+      putter: this.#firehose,
+      streamPrefix: DEFAULT_STREAM_PREFIX,
+      setAside: unshippable.setAside,
     });
+    const budget =
+      this.#options.reconnectBudget ??
+      parseReconnectBudget(process.env[ENV.reconnectBudget], ENV.reconnectBudget);
+    let summary: ReaderSummary | undefined;
+    // The reader restarts with backoff whatever stopped it (a database restart, a source that is down when
+    // `up` starts); only a reconnect budget the user set can make it give up.
+    this.#reader = superviseStage({
+      stage: 'reader',
+      signal: this.#abort.signal,
+      log: this.#options.log,
+      budget,
+      run: async () => {
+        summary = await runReader({
+          sourceUrl: this.#options.sourceUrl,
+          changeStream: unshippable.watching(firehose),
+          stateStore,
+          roundLog: this.#roundLog,
+          slot: this.#options.slot ?? process.env[ENV.slotName],
+          publication: this.#options.publication ?? process.env[ENV.publicationName],
+          signal: this.#abort.signal,
+          watermarkIntervalMs: interval,
+          heartbeatIntervalMs: interval,
+          reconnect: { budget, ...this.#options.reconnectDelays },
+          log: this.#options.log,
+          onProgress: this.#options.onSnapshotProgress,
+        });
+      },
+    }).then(
+      () => summary,
+      (error: unknown) => {
+        this.#failure ??= new PipelineError(`The CDC reader stopped: ${(error as Error).message}`, {
+          cause: error,
+        });
+        this.#options.log?.error('the CDC reader stopped', { stage: 'reader', error });
+        return undefined;
+      },
+    );
+  }
+
+  /** Compacts the lake on its schedule; a failed run is reported and tried again at the next one. */
+  async #compactionLoop(): Promise<void> {
+    const minutes =
+      this.#options.compactionEveryMinutes === undefined
+        ? COMPACTION_SCHEDULE.local.everyMinutes
+        : this.#options.compactionEveryMinutes;
+    if (minutes === null) return;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, minutes * 60_000);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+      if (signal.aborted) break;
+      try {
+        const outcome = await compactLocalLake({
+          dataDir: this.#options.dataDir,
+          warehouse: this.#warehouse,
+          waitForDeletes: false,
+          ...(this.#options.log ? { log: this.#options.log } : {}),
+        });
+        this.#options.onCompaction?.(outcome);
+      } catch (error) {
+        this.#options.log?.error('compaction failed; retrying at the next run', {
+          stage: 'compaction',
+          error,
+        });
+      }
+    }
   }
 
   #loaderIntervalMs(): number {
@@ -268,6 +384,7 @@ export class LocalPipeline {
           warehouse: this.#warehouse,
           queries: this.#queries,
           roundLog: this.#roundLog,
+          snapshots: this.#snapshots,
         });
         this.#lastLoadError = undefined;
         this.#options.onLoad?.(outcome);
@@ -279,6 +396,8 @@ export class LocalPipeline {
           });
         }
       } catch (error) {
+        // An unreadable lake object is moved aside and the load tried again at once.
+        if (await this.#recovery.recover(error).catch(() => false)) continue;
         // A cut moved by another loader is not a failure; anything else is reported and retried next tick.
         if (!(error instanceof CutMovedError)) {
           this.#lastLoadError = error as Error;

@@ -49,9 +49,15 @@ export type EventBuilderWarning =
 export class ChangeEventBuilder {
   #open: OpenTransaction | undefined;
   readonly #warn: (warning: EventBuilderWarning) => void;
+  readonly #onRelation: ((table: SourceTableName, columns: readonly string[]) => void) | undefined;
 
-  constructor(warn: (warning: EventBuilderWarning) => void) {
+  /** `onRelation` hears each known table's columns as the stream describes them (reader/schema-drift.ts). */
+  constructor(
+    warn: (warning: EventBuilderWarning) => void,
+    onRelation?: (table: SourceTableName, columns: readonly string[]) => void,
+  ) {
     this.#warn = warn;
+    this.#onRelation = onRelation;
   }
 
   /** The transaction in progress, if any. */
@@ -81,6 +87,11 @@ export class ChangeEventBuilder {
         return [];
       case 'message':
         return [];
+      case 'relation': {
+        if (message.schema === 'public' && isSourceTableName(message.table))
+          this.#onRelation?.(message.table, message.columns);
+        return [];
+      }
       case 'truncate':
         return message.tables.flatMap(({ table }) => {
           const known = this.#knownTable(table);

@@ -7,8 +7,15 @@
  * call and 4 MiB per call. Only failed entries are retried, with exponential backoff and full jitter; a thrown
  * `ServiceUnavailableException` (throttling) retries the whole call. `put` resolves only when every record was
  * accepted, and waits while too many bytes are in flight, which is the backpressure that reaches the reader.
+ *
+ * An event larger than a Firehose record can never be shipped, however often it is retried (a deterministic
+ * failure): with `setAside` it is handed there (the reader's dead letters, reader/unshippable-changes.ts) and
+ * `put` resolves once both the records and the set-aside events are durable; without it `put` rejects with
+ * {@link OversizedEventError}.
  */
 import { type ChangeEvent, lakePartitionOf } from '../core/change-event.ts';
+import type { FailureKind } from '../core/failure-kind.ts';
+import { formatLsn } from '../core/lsn.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
 import {
   DEFAULT_STREAM_PREFIX,
@@ -41,20 +48,45 @@ export interface FirehoseChangeStreamOptions {
   readonly random?: () => number;
   /** How to wait between attempts (tests pass one that resolves at once). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Where events that can never be shipped go; resolves once they are durable there.
+   * @default none: such an event makes `put` reject with {@link OversizedEventError}
+   */
+  readonly setAside?: (events: readonly UnshippableEvent[]) => Promise<void>;
+}
+
+/** An event that cannot be shipped, with its encoded size and why. */
+export interface UnshippableEvent {
+  readonly event: ChangeEvent;
+  /** Bytes of its newline-terminated JSON line. */
+  readonly bytes: number;
+  /** Why, naming the table, LSN and seq (never a value). */
+  readonly reason: string;
 }
 
 /** Records could not be delivered after every attempt, or the service rejected the call outright. */
 export class ChangeStreamPutError extends Error {
   override readonly name = 'ChangeStreamPutError';
+  /** Deterministic when the service refused the call itself (no such stream, not allowed, invalid). */
+  readonly failureKind: FailureKind;
+
+  constructor(message: string, options?: { cause?: unknown; failureKind?: FailureKind }) {
+    super(message, { cause: options?.cause });
+    this.failureKind = options?.failureKind ?? 'transient';
+  }
 }
 
-/** An event larger than a Firehose record. */
+/** An event larger than a Firehose record: sending it again fails the same way. */
 export class OversizedEventError extends Error {
   override readonly name = 'OversizedEventError';
+  readonly failureKind: FailureKind = 'deterministic';
 }
 
 /** Error names the service uses for throttling and transient failures. */
 const RETRYABLE_ERRORS = new Set(['ServiceUnavailableException', 'ThrottlingException', 'InternalFailure']);
+
+/** Error names of calls the service refused as such: the same call fails the same way. */
+const DETERMINISTIC_ERRORS = new Set(['ResourceNotFoundException', 'InvalidArgumentException']);
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 5000 };
 
@@ -74,6 +106,7 @@ export class FirehoseChangeStream implements ChangeStream {
   readonly #retry: RetryPolicy;
   readonly #random: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #setAside: ((events: readonly UnshippableEvent[]) => Promise<void>) | undefined;
   #inFlightBytes = 0;
   #waiters: (() => void)[] = [];
   #pending = new Set<Promise<unknown>>();
@@ -89,6 +122,7 @@ export class FirehoseChangeStream implements ChangeStream {
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#random = options.random ?? Math.random;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#setAside = options.setAside;
   }
 
   put(events: readonly ChangeEvent[]): Promise<PutReport> {
@@ -105,9 +139,14 @@ export class FirehoseChangeStream implements ChangeStream {
   }
 
   async #putBatches(events: readonly ChangeEvent[]): Promise<PutReport> {
-    const batches = this.#batches(events);
+    const unshippable: UnshippableEvent[] = [];
+    const batches = this.#batches(events, unshippable);
     const report = { eventCount: events.length, recordCount: 0, byteCount: 0, retryCount: 0 };
     const sends: Promise<void>[] = [];
+    if (unshippable.length > 0) {
+      if (!this.#setAside) throw new OversizedEventError(unshippable[0]!.reason);
+      sends.push(this.#setAside(unshippable));
+    }
     for (const batch of batches) {
       await this.#acquire(batch.bytes);
       sends.push(this.#send(batch, report).finally(() => this.#release(batch.bytes)));
@@ -119,20 +158,21 @@ export class FirehoseChangeStream implements ChangeStream {
   }
 
   /** Packs events into records per stream and commit date, then records into calls within the limits. */
-  #batches(events: readonly ChangeEvent[]): Batch[] {
-    const groups = new Map<string, { stream: string; lines: string[] }>();
+  #batches(events: readonly ChangeEvent[], unshippable: UnshippableEvent[]): Batch[] {
+    const groups = new Map<string, { stream: string; lines: string[]; events: ChangeEvent[] }>();
     for (const event of events) {
       const stream = deliveryStreamName(event.table, this.#prefix);
       const groupKey = `${stream}|${lakePartitionOf(event)}`;
       let group = groups.get(groupKey);
       if (!group) {
-        group = { stream, lines: [] };
+        group = { stream, lines: [], events: [] };
         groups.set(groupKey, group);
       }
       group.lines.push(`${JSON.stringify(event)}\n`);
+      group.events.push(event);
     }
     const batches = new Map<string, Batch[]>();
-    for (const { stream, lines } of groups.values()) {
+    for (const { stream, lines, events: grouped } of groups.values()) {
       let record: string[] = [];
       let recordBytes = 0;
       const flush = () => {
@@ -141,9 +181,13 @@ export class FirehoseChangeStream implements ChangeStream {
         record = [];
         recordBytes = 0;
       };
-      for (const line of lines) {
+      for (const [index, line] of lines.entries()) {
         const bytes = Buffer.byteLength(line, 'utf8');
-        if (bytes > PUT_RECORD_BATCH_LIMITS.maxRecordBytes) throw oversized(line, bytes);
+        if (bytes > PUT_RECORD_BATCH_LIMITS.maxRecordBytes) {
+          const event = grouped[index]!;
+          unshippable.push({ event, bytes, reason: oversizedReason(event, bytes) });
+          continue;
+        }
         if (record.length > 0 && recordBytes + bytes > this.#recordTarget) flush();
         record.push(line);
         recordBytes += bytes;
@@ -198,7 +242,11 @@ export class FirehoseChangeStream implements ChangeStream {
         throw new ChangeStreamPutError(
           `PutRecordBatch to delivery stream ${batch.stream} failed: ${(error as Error).message}. Check the stream ` +
             'exists and the reader may firehose:PutRecordBatch on it.',
-          { cause: error },
+          {
+            cause: error,
+            failureKind:
+              typeof name === 'string' && DETERMINISTIC_ERRORS.has(name) ? 'deterministic' : 'transient',
+          },
         );
       }
       if (output.RequestResponses.length !== pending.length) {
@@ -243,10 +291,10 @@ export class FirehoseChangeStream implements ChangeStream {
   }
 }
 
-function oversized(line: string, bytes: number): OversizedEventError {
-  const event = JSON.parse(line) as ChangeEvent;
-  return new OversizedEventError(
-    `The ${event.op} event of table ${event.table} at LSN ${event.lsn} seq ${event.seq} is ${bytes} bytes, over ` +
-      `the Firehose record limit of ${PUT_RECORD_BATCH_LIMITS.maxRecordBytes}; it cannot be shipped.`,
+function oversizedReason(event: ChangeEvent, bytes: number): string {
+  return (
+    `The ${event.op} event of table ${event.table} at LSN ${formatLsn(BigInt(event.lsn))} seq ${event.seq} is ` +
+    `${bytes} bytes, over ` +
+    `the Firehose record limit of ${PUT_RECORD_BATCH_LIMITS.maxRecordBytes}; it cannot be shipped.`
   );
 }

@@ -6,11 +6,14 @@
  * through the injected clock.
  */
 import type pg from 'pg';
+import { failureKind } from '../core/failure-kind.ts';
 import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import { type Clock, repeatUntilAborted, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
+import { describeReconnectBudget } from '../core/reconnect-budget.ts';
+import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { ControlConnection } from './control-connection.ts';
 import { DurablePosition } from './durable-position.ts';
 import {
@@ -25,6 +28,7 @@ import { StopRequest } from './reader-stop.ts';
 import { ReconnectBackoff } from './reconnect-backoff.ts';
 import type { ReplicationError } from './replication-source.ts';
 import { RequestedRereads } from './requested-rereads.ts';
+import { SchemaDriftRecords } from './schema-drift.ts';
 import { prepareSource } from './source-setup.ts';
 import { StreamSession } from './stream-session.ts';
 import { TableStates } from './table-states.ts';
@@ -58,6 +62,7 @@ export class ReaderRun {
   #session: StreamSession | undefined;
   #snapshot: SnapshotSummary = { createdSlot: false, tables: [] };
   #rereads: RequestedRereads | undefined;
+  readonly #drift: SchemaDriftRecords;
   #periodic: Promise<void>[] = [];
   #watermarks = 0;
 
@@ -70,6 +75,11 @@ export class ReaderRun {
     this.#publication = options.publication ?? DEFAULTS.publicationName;
     this.#log = (options.log ?? SILENT_LOG).with({ stage: 'reader' });
     this.#publisher = options.metrics ?? UNPUBLISHED_METRICS;
+    this.#drift = new SchemaDriftRecords({
+      stateStore: options.stateStore,
+      log: this.#log,
+      metrics: this.#publisher,
+    });
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.#flushBytes = Math.min(options.flushBytes ?? 1024 * 1024, Math.floor(this.#maxBufferedBytes / 2));
     this.#control = new ControlConnection(this.#connection);
@@ -94,9 +104,10 @@ export class ReaderRun {
   async prepareSource(): Promise<void> {
     // A round owed by a run that stopped with unrecorded changes is read before anything is put.
     await this.#rounds.start();
-    await this.#control.use((client) =>
-      prepareSource(client, { slot: this.#slot, publication: this.#publication }),
-    );
+    await this.#control.use(async (client) => {
+      await prepareSource(client, { slot: this.#slot, publication: this.#publication });
+      await this.#drift.observeCatalog(client);
+    });
   }
 
   /** Copies the tables not copied yet; false when the run was asked to stop before it finished. */
@@ -228,6 +239,7 @@ export class ReaderRun {
       log: this.#log,
       clock: this.#clock,
       onDurable: (lsn) => this.#position.advance(lsn),
+      onRelation: (table, columns) => this.#observeRelation(table, columns),
     });
     return this.#session;
   }
@@ -244,18 +256,48 @@ export class ReaderRun {
         { cause: error },
       );
     }
-    const decision = backoff.afterSession(progressed);
+    // What fails the same on every attempt (a change over the Firehose record limit with nowhere to set it
+    // aside, a stream that does not exist) is reported at once, not retried until a budget runs out.
+    if (failureKind(error) === 'deterministic') {
+      throw new ReaderError(
+        `Streaming from slot "${this.#slot}" failed in a way that fails the same on every attempt, so it is ` +
+          `not retried: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const decision = backoff.afterSession(progressed, this.#clock.now());
     if (decision.kind === 'give-up') {
       throw new ReaderError(
-        `Gave up after ${decision.attempts} failed reconnects to slot "${this.#slot}": ${(error as Error).message}`,
+        `Gave up after ${decision.attempts} failed reconnects to slot "${this.#slot}" in ` +
+          `${Math.round(decision.failingForMs / 1000)} s (reconnect budget ${describeReconnectBudget(backoff.budget)}): ` +
+          `${(error as Error).message}`,
         { cause: error },
       );
     }
     this.#metrics.reconnects += 1;
     const delayMs = Math.round(decision.delayMs);
-    this.#log.warn('replication interrupted; reconnecting', { slot: this.#slot, delayMs, error });
+    if (decision.tell) {
+      this.#log.warn(
+        decision.attempts === 1
+          ? 'replication interrupted; reconnecting'
+          : `still reconnecting after ${Math.round(decision.failingForMs / 1000)} s (${decision.attempts - 1} ` +
+              `attempts; budget ${describeReconnectBudget(backoff.budget)})`,
+        { slot: this.#slot, delayMs, error },
+      );
+    }
     await this.#clock.sleep(decision.delayMs, this.#stop.signal);
     this.#position.advance(await this.#control.confirmedFlush(this.#slot).catch(() => this.#position.lsn));
+  }
+
+  /** A relation message of the stream, compared with the schema (reader/schema-drift.ts). */
+  #observeRelation(table: SourceTableName, columns: readonly string[]): void {
+    void this.#drift
+      .observe(
+        table,
+        columns.map((name) => ({ name })),
+        'stream',
+      )
+      .catch((error: unknown) => this.#log.warn('schema drift could not be recorded', { table, error }));
   }
 
   #stopped(): Promise<void> {

@@ -10,6 +10,7 @@ import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-
 import { inspectSlot, type SlotFacts } from '../source/source-inspector.ts';
 import { METRICS_STATE_KEY, type ReaderMetricsSnapshot } from './reader-metrics.ts';
 import { pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
+import { driftedTables, type SchemaDrift } from './schema-drift.ts';
 import { lastCopy, pendingRecord, type TableRecord, type TableStateKind } from './table-state.ts';
 import { parseTableStates, TABLE_STATES_KEY } from './table-states.ts';
 
@@ -45,6 +46,8 @@ export interface ReaderStatus {
   /** Tables whose initial snapshot is not finished yet. */
   readonly snapshotPending: readonly SourceTableName[];
   readonly resnapshotRequested: readonly SourceTableName[];
+  /** Source tables whose columns no longer match the pipeline's schema (reader/schema-drift.ts). */
+  readonly schemaDrift: readonly SchemaDrift[];
 }
 
 /** Reads the reader's status; the source connection is only read from. */
@@ -63,10 +66,11 @@ export async function readerStatus(options: {
   } finally {
     await client.end();
   }
-  const [metrics, snapshot, requests] = await Promise.all([
+  const [metrics, snapshot, requests, schemaDrift] = await Promise.all([
     options.stateStore.get(METRICS_STATE_KEY),
     options.stateStore.get(TABLE_STATES_KEY),
     pendingResnapshots(options.stateStore),
+    driftedTables(options.stateStore),
   ]);
   const document = snapshot === undefined ? undefined : parseTableStates(snapshot);
   // Copies made for another slot do not count for this one (the reader copies every table again).
@@ -87,6 +91,7 @@ export async function readerStatus(options: {
       (table) => !lastCopy((records[table] ?? pendingRecord()).state),
     ),
     resnapshotRequested: requestedTables(requests),
+    schemaDrift,
   };
 }
 

@@ -39,6 +39,13 @@ export type ReplicationMessage =
     }
   | { readonly kind: 'truncate'; readonly tables: readonly { schema: string; table: string }[] }
   | { readonly kind: 'message'; readonly prefix: string }
+  /** A table's columns as the server describes them: before its first change in a session, and after DDL. */
+  | {
+      readonly kind: 'relation';
+      readonly schema: string;
+      readonly table: string;
+      readonly columns: readonly string[];
+    }
   | { readonly kind: 'commit'; readonly commitLsn: Lsn; readonly endLsn: Lsn };
 
 /** The consumer of one session. */
@@ -274,7 +281,7 @@ export class ReplicationSession {
 export class PgoutputDecoder {
   readonly #plugin = new LosslessPgoutputPlugin({ protoVersion: 1, publicationNames: [] });
 
-  /** The message in `buffer`, or undefined for relation, type and origin messages (they only feed the cache). */
+  /** The message in `buffer`, or undefined for type and origin messages (they only feed the cache). */
   decode(buffer: Buffer): ReplicationMessage | undefined {
     return toReplicationMessage(this.#plugin.parse(buffer));
   }
@@ -309,8 +316,15 @@ function toReplicationMessage(message: Pgoutput.Message): ReplicationMessage | u
       };
     case 'message':
       return { kind: 'message', prefix: message.prefix };
+    case 'relation':
+      return {
+        kind: 'relation',
+        schema: message.schema,
+        table: message.name,
+        columns: message.columns.map((column) => column.name),
+      };
     default:
-      // relation, type and origin messages only feed the library's own caches.
+      // type and origin messages only feed the library's own caches.
       return undefined;
   }
 }

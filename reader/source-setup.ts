@@ -4,7 +4,9 @@
  * identity, and the publication over the 11 tables (created or completed when missing). Every problem is
  * collected and reported at once, each with the statement (plain PostgreSQL and RDS) that fixes it.
  */
+
 import type pg from 'pg';
+import type { FailureKind } from '../core/failure-kind.ts';
 import { SOURCE_TABLE_NAMES } from '../core/schema/source-tables.ts';
 import { inspectSlot, type SlotFacts } from '../source/source-inspector.ts';
 
@@ -17,6 +19,8 @@ export interface ReplicationNames {
 /** The source cannot be streamed from as it is; `problems` lists each missing setting or privilege. */
 export class SourceCheckError extends Error {
   override readonly name = 'SourceCheckError';
+  /** Trying again cannot help until a person changes the source (core/failure-kind.ts). */
+  readonly failureKind: FailureKind = 'deterministic';
   readonly problems: readonly string[];
   constructor(problems: readonly string[], options?: { cause?: unknown }) {
     super(

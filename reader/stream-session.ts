@@ -16,6 +16,7 @@ import type { Lsn } from '../core/lsn.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
 import { type Clock, repeatUntilAborted } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
+import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { ChangeEventBuilder, type SizedEvent } from './change-events.ts';
 import { PutPipeline } from './put-pipeline.ts';
 import type { ReaderMetrics } from './reader-metrics.ts';
@@ -37,6 +38,8 @@ export interface StreamSessionOptions {
   readonly clock: Clock;
   /** Called whenever the durable LSN advances (after the acknowledgement was sent). */
   readonly onDurable: (lsn: Lsn) => void;
+  /** Hears each table's columns as the stream describes them (reader/schema-drift.ts). */
+  readonly onRelation?: (table: SourceTableName, columns: readonly string[]) => void;
 }
 
 /** A running session; {@link StreamSession.run} resolves after {@link StreamSession.finish}. */
@@ -54,10 +57,14 @@ export class StreamSession {
   constructor(options: StreamSessionOptions) {
     this.#options = options;
     this.#replication = new ReplicationSession(options);
-    this.#builder = new ChangeEventBuilder((warning) =>
-      warning.kind === 'truncate'
-        ? options.log.warn('table truncated at the source', { table: warning.table, lsn: warning.lsn })
-        : options.log.warn('change of a table outside the totesys schema ignored', { table: warning.table }),
+    this.#builder = new ChangeEventBuilder(
+      (warning) =>
+        warning.kind === 'truncate'
+          ? options.log.warn('table truncated at the source', { table: warning.table, lsn: warning.lsn })
+          : options.log.warn('change of a table outside the totesys schema ignored', {
+              table: warning.table,
+            }),
+      options.onRelation,
     );
     this.#pipeline = new PutPipeline(
       {

@@ -18,6 +18,7 @@ import { AthenaQueryEngine } from '../lake/athena-query-engine.ts';
 import { processCdkCli } from './cdk-cli.ts';
 import { abortOnCtrlC } from './ctrl-c.ts';
 import { systemClock } from './smoke-clock.ts';
+import { smokeRunCost } from './smoke-cost.ts';
 import { runSmoke } from './smoke-run.ts';
 
 const ADHOC_QUERY = 'top-counterparties.sql';
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
   });
   const minutes = (outcome.endedAt - outcome.startedAt) / 60_000;
   console.log(`Run ${names.prefix} took ${minutes.toFixed(1)} min.`);
+  console.log(smokeRunCost((outcome.endedAt - outcome.startedAt) / 1000).line);
   if (outcome.leftovers.length > 0) {
     console.error('Could not delete everything the run created; delete these by hand:');
     for (const line of outcome.leftovers) console.error(`  - ${line}`);

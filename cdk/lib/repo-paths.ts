@@ -16,6 +16,7 @@ export const FUNCTION_ENTRIES = {
   reader: join(REPO_ROOT, 'functions', 'cdc-reader', 'handler.ts'),
   transformer: join(REPO_ROOT, 'functions', 'transformer', 'handler.ts'),
   loader: join(REPO_ROOT, 'functions', 'loader', 'handler.ts'),
+  compaction: join(REPO_ROOT, 'functions', 'compaction', 'handler.ts'),
   sourceLoader: join(REPO_ROOT, 'functions', 'source-loader', 'handler.ts'),
   smokeProbe: join(REPO_ROOT, 'functions', 'smoke-probe', 'handler.ts'),
   api: join(REPO_ROOT, 'functions', 'api', 'handler.ts'),
@@ -23,8 +24,16 @@ export const FUNCTION_ENTRIES = {
 
 /** The Lambda entries a pipeline is built from (tests substitute a stub so they need no bundle). */
 export type FunctionEntries = {
-  readonly [K in Exclude<keyof typeof FUNCTION_ENTRIES, 'sourceLoader' | 'smokeProbe' | 'api'>]: string;
-} & { readonly sourceLoader?: string; readonly smokeProbe?: string; readonly api?: string };
+  readonly [K in Exclude<
+    keyof typeof FUNCTION_ENTRIES,
+    'sourceLoader' | 'compaction' | 'smokeProbe' | 'api'
+  >]: string;
+} & {
+  readonly sourceLoader?: string;
+  readonly compaction?: string;
+  readonly smokeProbe?: string;
+  readonly api?: string;
+};
 
 /** The directory whose `*.sql` files become Athena named queries. */
 export const ADHOC_QUERIES_DIR = join(REPO_ROOT, 'queries', 'adhoc');

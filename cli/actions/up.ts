@@ -6,16 +6,23 @@
  */
 import type { Command } from 'commander';
 import pg from 'pg';
+import type { Log } from '../../core/ports/log.ts';
 import { DataDirLockedError, dataDirLockHolder } from '../../local/data-dir-lock.ts';
 import type { LocalHttp } from '../../local/http-service.ts';
 import type { LocalPipelineOptions } from '../../local/pipeline.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
+import { superviseStage } from '../../local/stage-supervisor.ts';
 import { terminalLog } from '../../local/terminal-log.ts';
 import { redactUrl } from '../../local/url-redaction.ts';
 import { firstNonEmptyTable } from '../../source/empty-source.ts';
 import { seedSource } from '../../source/seed/seed-source.ts';
-import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
+import {
+  combineSummaries,
+  formatSummary,
+  type SimulationSummary,
+  Simulator,
+} from '../../source/simulator/simulator.ts';
 import { currentWalLsn } from '../../source/source-inspector.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
@@ -117,6 +124,8 @@ export function upServices(
   onFailure: (error: Error) => void,
   extra: Pick<LocalPipelineOptions, 'onSnapshotProgress'> = {},
 ): Service[] {
+  // Every warning and error reaches the terminal (stderr), as readable lines.
+  const log = terminalLog();
   const services: Service[] = [sourceWatch(runtime.sourceUrl)];
   // The reader, local Firehose and loader start before the simulator, so the snapshot comes first.
   services.push(
@@ -126,46 +135,101 @@ export function upServices(
         warehouseUrl: runtime.warehouseUrl,
         dataDir: runtime.dataDir,
         command: 'totesys-stream up',
-        // Every warning and error reaches the terminal (stderr), as readable lines.
-        log: terminalLog(),
+        log,
         ...extra,
       },
       onFailure,
     ),
   );
-  if (options.simulate) services.push(simulatorService(runtime.sourceUrl, options, onFailure));
+  if (options.simulate) services.push(simulatorService(runtime.sourceUrl, options, log));
   return services;
 }
 
-/** Reports the source WAL position in the status line. */
+/** Reports the source WAL position in the status line; after a lost connection, the next line reconnects. */
 function sourceWatch(sourceUrl: string): Service {
-  const client = new pg.Client({ connectionString: sourceUrl });
-  // A lost connection only costs the status fragment (the query fails); it must not crash `up`.
-  client.on('error', () => undefined);
+  let client: pg.Client | undefined;
+  const connect = async () => {
+    const fresh = new pg.Client({ connectionString: sourceUrl, connectionTimeoutMillis: 5000 });
+    // A lost connection only costs the status fragment until the next one; it must not crash `up`.
+    fresh.on('error', () => undefined);
+    await fresh.connect();
+    client = fresh;
+    return fresh;
+  };
   return {
-    name: 'source watch',
+    name: 'source',
     async start() {
-      await client.connect();
+      await connect();
     },
-    stop: () => client.end(),
+    stop: async () => {
+      await client?.end().catch(() => undefined);
+    },
     async status() {
-      return `source LSN ${await currentWalLsn(client)}`;
+      try {
+        return `source LSN ${await currentWalLsn(client ?? (await connect()))}`;
+      } catch {
+        const lost = client;
+        client = undefined;
+        await lost?.end().catch(() => undefined);
+        return 'source unreachable (reconnecting)';
+      }
     },
   };
 }
 
-function simulatorService(sourceUrl: string, options: UpOptions, onFailure: (error: Error) => void): Service {
-  const simulator = new Simulator({ sourceUrl, rate: options.rate, seed: options.seed, onError: onFailure });
+/**
+ * The simulator, restarted with backoff when it fails (a stopped database, a renamed column): its failure is a
+ * warning, never the end of `up` (local/stage-supervisor.ts).
+ */
+function simulatorService(sourceUrl: string, options: UpOptions, log: Log): Service {
+  const abort = new AbortController();
+  const finished: SimulationSummary[] = [];
+  let current: Simulator | undefined;
+  let runs = 0;
+  let supervised: Promise<void> = Promise.resolve();
+  const runOnce = async () => {
+    let fail: (error: Error) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    // Another seed on each restart, so a restarted simulator does not replay the ids and values of the first.
+    const simulator = new Simulator({
+      sourceUrl,
+      rate: options.rate,
+      seed: options.seed + runs,
+      onError: fail,
+    });
+    runs += 1;
+    current = simulator;
+    try {
+      await simulator.start();
+      const stopped = new Promise<void>((resolve) => {
+        if (abort.signal.aborted) resolve();
+        abort.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await Promise.race([failed, stopped]);
+    } finally {
+      current = undefined;
+      finished.push(await simulator.stop());
+    }
+  };
+  const summary = () => combineSummaries([...finished, ...(current ? [current.summary()] : [])]);
   return {
     name: 'simulator',
-    start: () => simulator.start(),
+    async start() {
+      supervised = superviseStage({ stage: 'simulator', signal: abort.signal, log, run: runOnce }).catch(
+        (error: unknown) => log.error('the simulator stopped', { error }),
+      );
+    },
     async stop() {
-      console.log(formatSummary(await simulator.stop()));
+      abort.abort();
+      await supervised;
+      console.log(formatSummary(summary()));
     },
     status() {
-      const summary = simulator.summary();
-      const seconds = summary.elapsedMs / 1000;
-      return `simulator ${summary.totalChanges} changes (${(seconds > 0 ? summary.totalChanges / seconds : 0).toFixed(1)}/s)`;
+      const total = summary();
+      const seconds = total.elapsedMs / 1000;
+      return `simulator ${total.totalChanges} changes (${(seconds > 0 ? total.totalChanges / seconds : 0).toFixed(1)}/s)`;
     },
   };
 }

@@ -4,10 +4,13 @@
  * tier, in US dollars, as listed on the date below. Every price the project quotes comes from here, so a
  * change of price is one edit (and the README's cost section is regenerated with `npm run bench -- aging`).
  *
- * Deployment-wide items (what a deployment pays per month whatever the source does: interface endpoints,
- * alarms, the dashboard, demo databases) go into {@link DEPLOYMENT_WIDE_MONTHLY}; the usage-driven prices
- * are in {@link AWS_PRICES}.
+ * The usage-driven prices and the deployment-wide ones (what a deployment pays by the hour or the month
+ * whatever its source does) are both in {@link AWS_PRICES}; core/cost/deployment-cost.ts turns the latter into
+ * the items of one deployment.
  */
+
+/** Seconds in the month the model prices (30 days). */
+export const MONTH_SECONDS = 30 * 86_400;
 
 /** One deployment-wide monthly item (not driven by the change rate). */
 export interface FixedMonthlyItem {
@@ -54,15 +57,27 @@ export const AWS_PRICES = {
     /** Per million requests. */
     requestsPerMillion: 0.2,
   },
+  /** Deployment-wide prices (core/cost/deployment-cost.ts). */
+  deployment: {
+    /** An interface VPC endpoint, per AZ it is in, per hour; plus {@link interfaceEndpointPerGb}. */
+    interfaceEndpointPerAzHour: 0.01,
+    interfaceEndpointPerGb: 0.01,
+    /** A NAT gateway (the alternative to the endpoints, `vpcEndpoints=false`), per hour and per GB. */
+    natGatewayPerHour: 0.045,
+    natGatewayPerGb: 0.045,
+    /** A standard-resolution CloudWatch alarm, per month. */
+    alarmPerMonth: 0.1,
+    /** A CloudWatch dashboard, per month (beyond the free three). */
+    dashboardPerMonth: 3,
+    /** A Secrets Manager secret, per month. */
+    secretPerMonth: 0.4,
+    /** RDS for PostgreSQL db.t4g.micro, single-AZ, on demand, per hour. */
+    rdsT4gMicroPerHour: 0.016,
+    /** RDS gp3 storage, single-AZ, per GB-month. */
+    rdsGp3PerGbMonth: 0.115,
+  },
   glue: {
     /** Data Catalog requests beyond the free million, per million (Athena's GetTable/GetPartitions calls). */
     requestsPerMillion: 1,
   },
 } as const;
-
-/**
- * Deployment-wide monthly items: what a deployment pays whatever its source does. Empty here on purpose: the
- * deployment's own items (interface endpoints, alarms, dashboard, demo databases) are added by whoever
- * prices the deployment, and the cost table lists them under the usage-driven lines.
- */
-export const DEPLOYMENT_WIDE_MONTHLY: readonly FixedMonthlyItem[] = [];

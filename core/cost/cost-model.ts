@@ -6,10 +6,10 @@
  * measured period to a 30-day month ({@link monthlyCost}). Billing rules applied here, not at the call sites:
  * Firehose bills each record rounded up to 5 KB, Athena each query rounded up to the MB with a 10 MB minimum.
  */
-import { AWS_PRICES, DEPLOYMENT_WIDE_MONTHLY, type FixedMonthlyItem } from './aws-prices.ts';
+import { AWS_PRICES, type FixedMonthlyItem, MONTH_SECONDS } from './aws-prices.ts';
+import { DEPLOYMENT_WIDE_MONTHLY } from './deployment-cost.ts';
 
-/** Seconds in the month the model prices (30 days). */
-export const MONTH_SECONDS = 30 * 86_400;
+export { MONTH_SECONDS };
 
 /** What a measured period used, in the units AWS bills. */
 export interface MeasuredUsage {
@@ -163,6 +163,14 @@ export function monthlyCost(
   const usageUsd = lines.reduce((sum, l) => sum + l.usdPerMonth, 0);
   const fixedUsd = deploymentWide.reduce((sum, l) => sum + l.usdPerMonth, 0);
   return { usage: lines, deploymentWide, usageUsd, totalUsd: usageUsd + fixedUsd };
+}
+
+/**
+ * What a deployment cost over a period shorter than a month (a smoke run): the month of `usage`, which covers
+ * `usage.seconds`, with `deploymentWide`, times the share of the month the period lasted.
+ */
+export function periodCostUsd(usage: MeasuredUsage, deploymentWide: readonly FixedMonthlyItem[]): number {
+  return (monthlyCost(usage, deploymentWide).totalUsd * usage.seconds) / MONTH_SECONDS;
 }
 
 /** The table as text: one line per item, dollars to the cent. */

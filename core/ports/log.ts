@@ -10,7 +10,17 @@ export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The stage an entry comes from. */
-export type LogStage = 'reader' | 'firehose' | 'transformer' | 'loader' | 'seed' | 'smoke' | 'http';
+export type LogStage =
+  | 'reader'
+  | 'firehose'
+  | 'transformer'
+  | 'loader'
+  | 'compaction'
+  | 'seed'
+  | 'smoke'
+  | 'simulator'
+  | 'source'
+  | 'http';
 
 /**
  * The keys an entry may carry beside its level and message: identifiers, positions and counts only, never
@@ -24,6 +34,10 @@ export interface LogFields {
   readonly slot?: string;
   /** A delivery stream name. */
   readonly stream?: string;
+  /** A row's primary key as JSON (`{"design_id":7}`): an identifier, never another column's value. */
+  readonly key?: string;
+  /** An object's key in the lake bucket (an error object, a quarantined file). */
+  readonly object?: string;
   /** An LSN, as PostgreSQL prints it (`X/Y`) or as the decimal the change events carry. */
   readonly lsn?: string;
   /** A Firehose record id or a Lambda request id. */

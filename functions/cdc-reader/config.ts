@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
+import { parseReconnectBudget, type ReconnectBudget } from '../../core/reconnect-budget.ts';
 import { type DatabaseLocation, databaseConnection } from '../operations/database-secret.ts';
 import {
   type Environment,
@@ -28,6 +29,8 @@ export interface CdcReaderConfig {
   readonly streamPrefix: string;
   readonly stateBucket: string;
   readonly statePrefix: string;
+  /** How long a run keeps reconnecting to a lost source (core/reconnect-budget.ts); its time budget bounds it too. */
+  readonly reconnectBudget: ReconnectBudget;
   /** The lake bucket: the watermark rounds are recorded under `rounds/` in it. */
   readonly lakeBucket: string;
 }
@@ -46,6 +49,7 @@ const SCHEMA = z.object({
   [ENV.slotName]: optionalText,
   [ENV.publicationName]: optionalText,
   [ENV.streamPrefix]: optionalText,
+  [ENV.reconnectBudget]: optionalText,
   [ENV.lakeBucket]: optionalText,
 });
 
@@ -60,6 +64,12 @@ export function readConfig(env: Environment = process.env): CdcReaderConfig {
     source ? [] : [`set ${ENV.sourceSecretArn} (Secrets Manager ARN) or ${ENV.sourceUrl}`],
   );
   const url = settings[ENV.sourceUrl];
+  let reconnectBudget: ReconnectBudget;
+  try {
+    reconnectBudget = parseReconnectBudget(settings[ENV.reconnectBudget], ENV.reconnectBudget);
+  } catch (error) {
+    throw new CdcReaderConfigError(`CDC reader configuration: ${(error as Error).message}`, { cause: error });
+  }
   return {
     source: url ? { kind: 'url', url } : { kind: 'secret', arn: settings[ENV.sourceSecretArn]! },
     tls: settings[ENV.databaseTls],
@@ -68,6 +78,7 @@ export function readConfig(env: Environment = process.env): CdcReaderConfig {
     streamPrefix: settings[ENV.streamPrefix] ?? DEFAULTS.streamPrefix,
     stateBucket: settings[ENV.stateBucket],
     statePrefix: settings[ENV.statePrefix] ?? LAKE_PREFIXES.state,
+    reconnectBudget,
     // The round log lives in the lake bucket, which also holds the state unless told otherwise.
     lakeBucket: settings[ENV.lakeBucket] ?? settings[ENV.stateBucket],
   };

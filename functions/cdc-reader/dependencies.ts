@@ -17,6 +17,7 @@ import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { AwsFirehosePutter } from '../../reader/aws-firehose-putter.ts';
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
 import { S3StateStore } from '../../reader/state/s3-state-store.ts';
+import { UnshippableChanges } from '../../reader/unshippable-changes.ts';
 import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
 import { type CdcReaderConfig, readConfig, sourceConnection } from './config.ts';
@@ -38,20 +39,33 @@ export interface CdcReaderDependencies {
 export function awsDependencies(): CdcReaderDependencies {
   const firehose = new FirehoseClient({});
   const s3 = new S3Client({});
+  const log = powertoolsLog(lambdaLogger(SERVICES.reader));
+  const metrics = powertoolsMetrics(lambdaMetrics(SERVICES.reader));
+  const stateStore = (config: CdcReaderConfig) =>
+    new S3StateStore({ client: s3, bucket: config.stateBucket, prefix: config.statePrefix });
   return {
     config: () => readConfig(),
     connection: (config) => sourceConnection(config),
-    changeStream: (config) =>
-      new FirehoseChangeStream({
+    changeStream: (config) => {
+      // Dead letters go to the lake bucket's errors/ (the state bucket is the lake bucket, core/lake-layout.ts).
+      const unshippable = new UnshippableChanges({
+        store: new S3ObjectStore({ client: s3, bucket: config.stateBucket }),
+        stateStore: stateStore(config),
+        log,
+        metrics,
+      });
+      const stream = new FirehoseChangeStream({
         putter: new AwsFirehosePutter(firehose),
         streamPrefix: config.streamPrefix,
-      }),
-    stateStore: (config) =>
-      new S3StateStore({ client: s3, bucket: config.stateBucket, prefix: config.statePrefix }),
+        setAside: unshippable.setAside,
+      });
+      return unshippable.watching(stream);
+    },
+    stateStore,
     roundLog: (config) =>
       new ObjectStoreRoundLog(new S3ObjectStore({ client: s3, bucket: config.lakeBucket })),
     safetyMarginMs: 15_000,
-    log: powertoolsLog(lambdaLogger(SERVICES.reader)),
-    metrics: powertoolsMetrics(lambdaMetrics(SERVICES.reader)),
+    log,
+    metrics,
   };
 }

@@ -59,6 +59,7 @@ export function createHandler(deps: CdcReaderDependencies) {
         slot: config.slot,
         publication: config.publication,
         budgetMs: budget(),
+        reconnect: { budget: config.reconnectBudget },
         log,
         metrics: deps.metrics,
       });

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
+import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
 import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { DEFAULT_QUERIES_DIR } from '../../loader/loader-queries.ts';
 import { type LoaderDeps, readLoaderQueries } from '../../loader/run-load.ts';
@@ -89,6 +90,7 @@ function bundledQueriesDir(): string {
 
 /** The Athena engine, the PostgreSQL warehouse and the queries, from a configuration. */
 export async function createLoaderDeps(config: LoaderConfig): Promise<LoaderDeps> {
+  const lake = new S3ObjectStore({ client: new S3Client({}), bucket: config.lakeBucket });
   return {
     engine: new AthenaQueryEngine({
       client: new AthenaClient({}),
@@ -97,8 +99,7 @@ export async function createLoaderDeps(config: LoaderConfig): Promise<LoaderDeps
     }),
     warehouse: new PgWarehouse({ url: config.warehouseUrl, tls: config.tls, maxConnections: 1 }),
     queries: await readLoaderQueries(config.queriesDir),
-    roundLog: new ObjectStoreRoundLog(
-      new S3ObjectStore({ client: new S3Client({}), bucket: config.lakeBucket }),
-    ),
+    roundLog: new ObjectStoreRoundLog(lake),
+    snapshots: new ObjectStoreStateSnapshots(lake),
   };
 }

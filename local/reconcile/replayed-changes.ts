@@ -59,6 +59,7 @@ export class ReplayedChanges {
         this.#inTransaction = false;
         return 'more';
       case 'message':
+      case 'relation':
         return 'more';
       case 'truncate':
         for (const { table } of message.tables) {

@@ -1,19 +1,38 @@
 -- dim_staff as of the cut: every staff member whose own row or whose department changed in (prev_cut, cut],
 -- with the latest staff version at or below the cut joined to the latest department version at or below it
--- (so a department rename reaches every member of the department). Staff and department are small tables:
--- the as-of lookups read their whole history; only the "what changed" sets are pruned on dt.
--- parameters: cut, cut, dt_from, prev_cut, cut, dt_from, prev_cut, cut
-WITH staff_as_of AS (
+-- (so a department rename reaches every member of the department). The as-of lookups read each table's state
+-- snapshot (compaction's, at or below the cut) plus its changes after the snapshot up to the cut, never the
+-- whole history; without a snapshot (snapshot 'none', from 1970-01-01, above -1) they read every version.
+-- parameters: snapshot_dim_staff, snapshot_from_dim_staff, snapshot_lsn_dim_staff, cut, snapshot_department, snapshot_from_department, snapshot_lsn_department, cut, dt_from, prev_cut, cut, dt_from, prev_cut, cut
+WITH staff_versions AS (
+  SELECT staff_id, first_name, last_name, department_id, email_address, _op, _lsn, _seq, _commit_ts, _unchanged
+  FROM dim_staff_snapshot
+  WHERE snapshot_lsn = ?
+  UNION ALL
+  SELECT staff_id, first_name, last_name, department_id, email_address, _op, _lsn, _seq, _commit_ts, _unchanged
+  FROM dim_staff
+  WHERE dt >= CAST(? AS date) AND _lsn > CAST(? AS bigint) AND _lsn <= CAST(? AS bigint)
+    AND _op IN ('c', 'u', 'r', 'd')
+),
+department_versions AS (
+  SELECT department_id, department_name, location, _op, _lsn, _seq
+  FROM department_snapshot
+  WHERE snapshot_lsn = ?
+  UNION ALL
+  SELECT department_id, department_name, location, _op, _lsn, _seq
+  FROM department
+  WHERE dt >= CAST(? AS date) AND _lsn > CAST(? AS bigint) AND _lsn <= CAST(? AS bigint)
+    AND _op IN ('c', 'u', 'r', 'd')
+),
+staff_as_of AS (
   SELECT staff_id, first_name, last_name, department_id, email_address, _op, _lsn, _seq, _commit_ts, _unchanged,
     row_number() OVER (PARTITION BY staff_id ORDER BY _lsn DESC, _seq DESC) AS version_rank
-  FROM dim_staff
-  WHERE _lsn <= CAST(? AS bigint) AND _op IN ('c', 'u', 'r', 'd')
+  FROM staff_versions
 ),
 department_as_of AS (
   SELECT department_id, department_name, location, _op,
     row_number() OVER (PARTITION BY department_id ORDER BY _lsn DESC, _seq DESC) AS version_rank
-  FROM department
-  WHERE _lsn <= CAST(? AS bigint) AND _op IN ('c', 'u', 'r', 'd')
+  FROM department_versions
 ),
 changed_staff AS (
   SELECT DISTINCT staff_id

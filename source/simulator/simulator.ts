@@ -225,6 +225,24 @@ export class Simulator {
   }
 }
 
+/** The summary of several simulators run one after another (a supervisor restarts one that failed). */
+export function combineSummaries(summaries: readonly SimulationSummary[]): SimulationSummary {
+  const changes = Object.fromEntries(KINDS.map((kind) => [kind, 0])) as Record<ActivityKind, number>;
+  let skipped = 0;
+  let transactions = 0;
+  let retries = 0;
+  let elapsedMs = 0;
+  for (const summary of summaries) {
+    for (const kind of KINDS) changes[kind] += summary.changes[kind];
+    skipped += summary.skipped;
+    transactions += summary.transactions;
+    retries += summary.retries;
+    elapsedMs += summary.elapsedMs;
+  }
+  const totalChanges = KINDS.reduce((sum, kind) => sum + changes[kind], 0);
+  return { changes, totalChanges, skipped, transactions, retries, elapsedMs };
+}
+
 /** One line per kind, for printing when the simulator stops. */
 export function formatSummary(summary: SimulationSummary): string {
   const seconds = summary.elapsedMs / 1000;

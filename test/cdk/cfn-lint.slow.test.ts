@@ -38,7 +38,14 @@ function synthesize(context: Record<string, unknown>, dir: string, region?: stri
       app,
       readPipelineSettings((key) => context[key]),
       {
-        entries: { reader: STUB, transformer: STUB, loader: STUB, sourceLoader: STUB, api: STUB },
+        entries: {
+          reader: STUB,
+          transformer: STUB,
+          loader: STUB,
+          compaction: STUB,
+          sourceLoader: STUB,
+          api: STUB,
+        },
       },
     );
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -29,7 +29,7 @@ function synth(context: Record<string, unknown>): { pipeline: Pipeline; app: App
   const pipeline = buildPipeline(
     app,
     readPipelineSettings((key) => context[key]),
-    { entries: { reader: STUB, transformer: STUB, loader: STUB } },
+    { entries: { reader: STUB, transformer: STUB, loader: STUB, compaction: STUB } },
   );
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
@@ -198,14 +198,14 @@ describe('a redeploy after cdk destroy', () => {
 });
 
 describe('secrets under a customer-managed KMS key', () => {
-  it('grant kms:Decrypt on that key through Secrets Manager only, to the reader and the loader', () => {
+  it('grant kms:Decrypt on that key through Secrets Manager only, to the reader, the loader and the compactor', () => {
     const decrypts = (Object.values(ownIngest.findResources('AWS::IAM::Policy')) as Resource[]).flatMap((p) =>
       (
         (p.Properties?.['PolicyDocument'] as { Statement?: Record<string, unknown>[] } | undefined)
           ?.Statement ?? []
       ).filter((s) => s['Action'] === 'kms:Decrypt'),
     );
-    expect(decrypts).toHaveLength(2);
+    expect(decrypts).toHaveLength(3);
     for (const statement of decrypts) {
       expect(statement).toMatchObject({
         Resource: KEY,

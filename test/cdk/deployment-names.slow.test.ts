@@ -10,7 +10,7 @@ import { ENV } from '../../core/operations.ts';
 import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 
 const STUB = fileURLToPath(new URL('./fixtures/stub-handler.ts', import.meta.url));
-const ENTRIES = { reader: STUB, transformer: STUB, loader: STUB, sourceLoader: STUB };
+const ENTRIES = { reader: STUB, transformer: STUB, loader: STUB, compaction: STUB, sourceLoader: STUB };
 const PREFIX = 'smoke-0a1b2c3d';
 
 /** The names that must be unique in an account and region, where each lives in the templates. */

@@ -66,7 +66,7 @@ describe('an ingest stack on an existing VPC and databases', () => {
       app,
       readPipelineSettings((key) => EXISTING[key]),
       {
-        entries: { reader: STUB, transformer: STUB, loader: STUB },
+        entries: { reader: STUB, transformer: STUB, loader: STUB, compaction: STUB },
       },
     );
     ingest = Template.fromStack(pipeline.ingest);

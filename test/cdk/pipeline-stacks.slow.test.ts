@@ -29,7 +29,7 @@ import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 
 const STUB = fileURLToPath(new URL('./fixtures/stub-handler.ts', import.meta.url));
-const ENTRIES = { reader: STUB, transformer: STUB, loader: STUB };
+const ENTRIES = { reader: STUB, transformer: STUB, loader: STUB, compaction: STUB };
 
 let pipeline: Pipeline;
 let app: App;
@@ -65,7 +65,8 @@ function logicalIdOf(
 describe('the lake stack', () => {
   it('creates the Glue database and one table per lake table, columns exactly as the lake schema defines them', () => {
     lake.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: GLUE_DATABASE } });
-    lake.resourceCountIs('AWS::Glue::Table', LAKE_TABLE_NAMES.length);
+    // Per lake table: the table, its state snapshots' table and its _latest view.
+    lake.resourceCountIs('AWS::Glue::Table', 3 * LAKE_TABLE_NAMES.length);
     for (const name of LAKE_TABLE_NAMES) {
       lake.hasResourceProperties('AWS::Glue::Table', {
         DatabaseName: GLUE_DATABASE,
@@ -85,6 +86,35 @@ describe('the lake stack', () => {
           }),
         }),
       });
+    }
+  });
+
+  it('gives every lake table a snapshot table read one snapshot at a time and a _latest view Athena can read', () => {
+    for (const name of LAKE_TABLE_NAMES) {
+      lake.hasResourceProperties('AWS::Glue::Table', {
+        TableInput: Match.objectLike({
+          Name: `${name}_snapshot`,
+          PartitionKeys: [{ Name: 'snapshot_lsn', Type: 'string', Comment: Match.anyValue() }],
+          Parameters: Match.objectLike({
+            'projection.snapshot_lsn.type': 'injected',
+            'storage.location.template': {
+              'Fn::Join': ['', ['s3://', Match.anyValue(), `/snapshots/${name}/\${snapshot_lsn}/`]],
+            },
+          }),
+        }),
+      });
+      const view = Object.values(resourcesOf(lake, 'AWS::Glue::Table')).find(
+        (r) => (r.Properties?.TableInput as { Name?: string })?.Name === `${name}_latest`,
+      );
+      const input = view?.Properties?.TableInput as { TableType: string; ViewOriginalText: string };
+      expect(input.TableType).toBe('VIRTUAL_VIEW');
+      const encoded = /^\/\* Presto View: (.+) \*\/$/.exec(input.ViewOriginalText)?.[1] ?? '';
+      const presto = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+      expect(presto.originalSql).toContain(`FROM "${name}_snapshot" WHERE "snapshot_lsn" = 'none'`);
+      expect(presto.columns.map((c: { name: string }) => c.name)).toEqual([
+        ...lakeColumns(LAKE_TABLES[name]).map((c) => c.name),
+        'dt',
+      ]);
     }
   });
 
@@ -266,7 +296,15 @@ describe('the ingest stack', () => {
   });
 
   it('invokes the reader and the loader every minute with EventBridge Scheduler, letting missed ticks expire', () => {
-    ingest.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    // The reader, the loader and the compactor (hourly).
+    ingest.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    const compactor = logicalIdOf(ingest, 'AWS::Lambda::Function', (p) =>
+      String(p.Description).includes('compaction'),
+    );
+    ingest.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [compactor, 'Arn'] } }),
+    });
     for (const description of ['CDC reader', 'totesys-stream loader']) {
       const fn = logicalIdOf(ingest, 'AWS::Lambda::Function', (p) =>
         String(p.Description).includes(description),
@@ -289,8 +327,8 @@ describe('the ingest stack', () => {
 
   it('keeps its log groups when the stack is deleted, since destroyOnRemoval is not set', () => {
     const groups = Object.values(ingest.findResources('AWS::Logs::LogGroup'));
-    // Reader, transformer, loader, the demo's source loader, and one per delivery stream.
-    expect(groups.length).toBe(4 + SOURCE_TABLE_NAMES.length);
+    // Reader, transformer, loader, compactor, the demo's source loader, and one per delivery stream.
+    expect(groups.length).toBe(5 + SOURCE_TABLE_NAMES.length);
     expect(new Set(groups.map((g) => g.DeletionPolicy))).toEqual(new Set(['Retain']));
   });
 

@@ -22,9 +22,10 @@ function statusWith(
       lagSeconds: null,
       snapshotPending: [],
       tables: [],
+      schemaDrift: [],
       ...reader,
     },
-    lake: { lagSeconds: {}, errorsWaiting: {} },
+    lake: { lagSeconds: {}, errorsWaiting: {}, quarantined: [] },
     spool: { quarantined: [] },
     warehouse,
     lag: { reader: 0, lake: null, warehouse: warehouse.lagSeconds, endToEnd: null },
@@ -49,7 +50,10 @@ describe('human status output', () => {
     // The JSON form is what readPipelineStatus returns; test/e2e/cli-commands.integration.test.ts checks it.
     expect(formatPipelineStatus(status)).toContain('warehouse cut 0/3B73647 (commit');
     expect(formatPipelineStatus(status)).not.toContain('DAMAGED');
-    const withErrors = { ...status, lake: { lagSeconds: {}, errorsWaiting: { dim_currency: 2 } } };
+    const withErrors = {
+      ...status,
+      lake: { lagSeconds: {}, errorsWaiting: { dim_currency: 2 }, quarantined: [] },
+    };
     expect(formatPipelineStatus(withErrors)).toContain(
       '2 error objects waiting under errors/dim_currency/ (see `totesys-stream errors list`)',
     );

@@ -5,8 +5,12 @@ import { fileURLToPath } from 'node:url';
 import nodeSqlParser from 'node-sql-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryResult } from '../../core/ports/query-engine.ts';
+import { NO_SNAPSHOT } from '../../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES } from '../../core/schema/lake-tables.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
+import { writeStateSnapshots } from '../../lake/state-snapshots.ts';
 import {
   bindParameters,
   parseLoaderQuery,
@@ -102,6 +106,10 @@ function allParameters(prevCut: string, cut: string): Partial<Record<QueryParame
   for (const table of LAKE_TABLE_NAMES) {
     values[`dt_from_${table}`] = '2022-11-02';
     values[`dt_to_${table}`] = '2022-11-05';
+    // No state snapshot: the joins read every version.
+    values[`snapshot_${table}`] = NO_SNAPSHOT;
+    values[`snapshot_lsn_${table}`] = '-1';
+    values[`snapshot_from_${table}`] = '1970-01-01';
   }
   return values;
 }
@@ -172,6 +180,51 @@ describe('queries/', () => {
     // As of the earlier cut, the old names.
     const before = await runLoaderQuery('dim_staff', '-1', '150');
     expect(before.map((s) => s['department_name'])).toEqual(['Sales']);
+  });
+
+  it('the dimension joins read the state snapshots instead of the history below them', async () => {
+    // Prepare: the same lake, snapshots taken at 150, then every object at or below 150 of the joined tables
+    // removed: only the snapshots can still hold the staff member, the department and the addresses.
+    const snapshotLake = await mkdtemp(join(tmpdir(), 'queries-snapshots-'));
+    const snapshotEngine = await (async () => {
+      await writeLake(snapshotLake, LAKE);
+      const store = new FsObjectStore(snapshotLake, BUCKET);
+      await writeStateSnapshots({ store }, { cutLsn: 150n, cutCommitTs: T0, targetObjectBytes: 1 << 20 });
+      for (const table of ['dim_staff', 'department', 'dim_counterparty', 'dim_location'] as const) {
+        for (const object of await store.list(`${table}/dt=2022-11-03/`)) await store.delete(object.key);
+      }
+      return DuckDbQueryEngine.open({ lakeDir: snapshotLake, bucket: BUCKET });
+    })();
+    try {
+      const snapshots = new ObjectStoreStateSnapshots(new FsObjectStore(snapshotLake, BUCKET));
+      const values = allParameters('150', '300');
+      for (const table of ['dim_staff', 'department', 'dim_counterparty', 'dim_location'] as const) {
+        const manifest = (await snapshots.current(table))!;
+        expect(manifest.changesFrom).toBe('2022-11-02');
+        values[`snapshot_${table}`] = manifest.folder;
+        values[`snapshot_lsn_${table}`] = manifest.lsn;
+        values[`snapshot_from_${table}`] = manifest.changesFrom;
+      }
+      const run = async (name: string, bound: Partial<Record<QueryParameterName, string>>) => {
+        const query = await readLoaderQuery(name, QUERIES_DIR);
+        return objects(await snapshotEngine.query(query.sql, bindParameters(query, bound)));
+      };
+
+      // Act and assess: the renames reach the members, read from the snapshots.
+      const staff = await run('dim_staff', values);
+      expect(staff.map((s) => [s['staff_id'], s['department_name'], s['_lsn']])).toEqual([
+        ['1', 'Sales EMEA', '100'],
+      ]);
+      const counterparties = await run('dim_counterparty', values);
+      expect(counterparties.map((c) => [c['counterparty_id'], c['counterparty_legal_city']])).toEqual([
+        ['1', 'Bradford'],
+      ]);
+      // Without the snapshots the removed history is missed: the test sees the snapshots are what is read.
+      expect(await run('dim_staff', allParameters('150', '300'))).toEqual([]);
+    } finally {
+      await snapshotEngine.close();
+      await rm(snapshotLake, { recursive: true, force: true });
+    }
   });
 
   it('facts: one row per committed version in the window, duplicates collapsed, exact decimals and times', async () => {

@@ -162,7 +162,59 @@ describe('FirehoseChangeStream', () => {
       OversizedEventError,
     );
     await expect(stream.put([departmentEvent(9, undefined, 1024 * 1024)])).rejects.toThrow(
-      /department at LSN 123456 seq 9/,
+      /department at LSN 0\/1E240 seq 9/,
+    );
+  });
+
+  it('hands an event larger than a Firehose record to setAside, once, and ships the rest of the batch', async () => {
+    const putter = new MemoryRecordPutter();
+    const setAside: unknown[] = [];
+    const stream = new FirehoseChangeStream({
+      putter,
+      setAside: async (events) => void setAside.push(...events),
+    });
+
+    const report = await stream.put([
+      departmentEvent(1),
+      departmentEvent(9, undefined, 1024 * 1024),
+      departmentEvent(2),
+    ]);
+
+    expect(decode(putter.records.get('totesys-department') ?? []).map((event) => event.seq)).toEqual([1, 2]);
+    expect(setAside).toEqual([
+      expect.objectContaining({
+        event: expect.objectContaining({ seq: 9 }),
+        bytes: expect.any(Number),
+        reason: expect.stringMatching(/department at LSN 0\/1E240 seq 9 is \d+ bytes/),
+      }),
+    ]);
+    expect(report.eventCount).toBe(3);
+  });
+
+  it('does not resolve before the set-aside events are durable, and rejects when setting them aside fails', async () => {
+    let release: () => void = () => undefined;
+    const stream = new FirehoseChangeStream({
+      putter: new MemoryRecordPutter(),
+      setAside: () => new Promise<void>((resolve) => (release = resolve)),
+    });
+    let resolved = false;
+    const put = stream.put([departmentEvent(9, undefined, 1024 * 1024)]).then(() => {
+      resolved = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(resolved).toBe(false);
+    release();
+    await put;
+    expect(resolved).toBe(true);
+
+    const failing = new FirehoseChangeStream({
+      putter: new MemoryRecordPutter(),
+      setAside: async () => {
+        throw new Error('bucket unreachable');
+      },
+    });
+    await expect(failing.put([departmentEvent(9, undefined, 1024 * 1024)])).rejects.toThrow(
+      /bucket unreachable/,
     );
   });
 

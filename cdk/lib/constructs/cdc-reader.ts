@@ -10,6 +10,7 @@ import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { READER_UNSHIPPABLE_ERROR_TYPE } from '../../../core/lake-layout.ts';
 import { DEFAULTS, ENV } from '../../../core/operations.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
@@ -100,6 +101,16 @@ export class CdcReader extends Construct {
     );
     this.fn.addToRolePolicy(
       new iam.PolicyStatement({
+        // Changes too large for Firehose go to the error location (reader/unshippable-changes.ts), write only.
+        sid: 'WriteUnshippableChanges',
+        actions: ['s3:PutObject'],
+        resources: [
+          props.stateBucket.arnForObjects(`${LAKE_PREFIXES.errors}*/${READER_UNSHIPPABLE_ERROR_TYPE}/*`),
+        ],
+      }),
+    );
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
         // The watermark rounds the loader reads (core/ports/round-log.ts); the reader only ever adds them.
         sid: 'RecordRounds',
         actions: ['s3:PutObject'],
@@ -124,6 +135,10 @@ export class CdcReader extends Construct {
       {
         id: lakeObjectsFinding(this, LAKE_PREFIXES.state),
         reason: 'The reader names its state objects at run time; they are granted by the state/ prefix only.',
+      },
+      {
+        id: lakeObjectsFinding(this, `${LAKE_PREFIXES.errors}*/${READER_UNSHIPPABLE_ERROR_TYPE}/`),
+        reason: 'Unshippable changes are named by table, day and LSN at run time; write-only, under errors/.',
       },
       {
         id: lakeObjectsFinding(this, LAKE_PREFIXES.rounds),

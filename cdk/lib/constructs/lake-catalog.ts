@@ -13,10 +13,30 @@ import {
   GLUE_DATABASE,
   LAKE_TABLE_NAMES,
   LAKE_TABLES,
+  type LakeColumn,
   type LakeTableName,
   lakeColumns,
   PARTITION_COLUMN,
 } from '../../../core/schema/lake-tables.ts';
+
+/** The storage of a Glue table of Parquet files under `location` with `columns` (lake and snapshot tables). */
+export function parquetStorage(
+  location: string,
+  columns: readonly LakeColumn[],
+): glue.CfnTable.StorageDescriptorProperty {
+  return {
+    location,
+    columns: columns.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
+    inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+    outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+    serdeInfo: {
+      serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+      parameters: { 'serialization.format': '1' },
+    },
+    compressed: false,
+    storedAsSubDirectories: false,
+  };
+}
 
 /** Props of {@link LakeCatalog}. */
 export interface LakeCatalogProps {
@@ -75,18 +95,7 @@ export class LakeCatalog extends Construct {
           partitionKeys: [
             { name: PARTITION_COLUMN.name, type: PARTITION_COLUMN.type, comment: PARTITION_COLUMN.comment },
           ],
-          storageDescriptor: {
-            location,
-            columns: lakeColumns(table).map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
-            inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-            outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-            serdeInfo: {
-              serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-              parameters: { 'serialization.format': '1' },
-            },
-            compressed: false,
-            storedAsSubDirectories: false,
-          },
+          storageDescriptor: parquetStorage(location, lakeColumns(table)),
         },
       });
       cfnTable.addResourceDependency(this.database);
@@ -95,8 +104,11 @@ export class LakeCatalog extends Construct {
     this.tables = tables as { readonly [T in LakeTableName]: glue.CfnTable };
   }
 
-  /** ARNs of the catalog, the database and the given tables: what glue:GetTable needs to be granted on. */
-  tableArns(names: readonly LakeTableName[] = LAKE_TABLE_NAMES): string[] {
+  /**
+   * ARNs of the catalog, the database and the given tables (lake tables by default; snapshot tables and views
+   * by name): what glue:GetTable needs to be granted on.
+   */
+  tableArns(names: readonly string[] = LAKE_TABLE_NAMES): string[] {
     const stack = Stack.of(this);
     return [
       stack.formatArn({ service: 'glue', resource: 'catalog' }),

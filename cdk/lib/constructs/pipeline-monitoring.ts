@@ -168,6 +168,18 @@ export class PipelineMonitoring extends Construct {
       t.readerSlotLagBytes,
       'The replication slot holds back this much WAL; the source keeps it on disk until the reader catches up.',
     );
+    this.alarm(
+      'ReaderChangesSetAside',
+      pipeline(SERVICES.reader, METRICS.unshippable.changesSetAside, 'Sum'),
+      0,
+      'The reader set aside a change it can never ship (over the Firehose record limit) under errors/<table>/reader-failed/.',
+    );
+    this.alarm(
+      'SchemaDrift',
+      pipeline(SERVICES.reader, METRICS.schemaDrift.tablesDrifted, 'Maximum'),
+      0,
+      "Source tables no longer match the pipeline's schema (added, dropped, renamed or retyped columns); see the README, Schema drift.",
+    );
     const lakeLags = props.streams.map((s) => {
       const metric = pipeline(SERVICES.loader, METRICS.lake.lagSeconds, 'Maximum', {
         [TABLE_DIMENSION]: s.lakeTable,

@@ -124,6 +124,12 @@ export class WarehouseLoader extends Construct {
         actions: ['s3:GetObject'],
         resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.rounds}*`)],
       }),
+      // The dimension joins read the state snapshots compaction writes (and their manifests).
+      new iam.PolicyStatement({
+        sid: 'ReadSnapshots',
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.snapshots}*`)],
+      }),
       new iam.PolicyStatement({
         sid: 'ListLake',
         actions: ['s3:ListBucket', 's3:GetBucketLocation'],
@@ -147,13 +153,16 @@ export class WarehouseLoader extends Construct {
       description: 'Load the totesys warehouse from the lake',
     });
     acknowledge(this.fn, [
-      ...[...LAKE_TABLE_NAMES.map((t) => `${t}/`), LAKE_PREFIXES.rounds, LAKE_PREFIXES.athenaResults].map(
-        (prefix) => ({
-          id: lakeObjectsFinding(this, prefix),
-          reason:
-            "Athena reads every Parquet file of a lake table and names its result files itself, and rounds are named by their LSN, so objects are granted by the tables' prefixes, rounds/ and athena-results/ only.",
-        }),
-      ),
+      ...[
+        ...LAKE_TABLE_NAMES.map((t) => `${t}/`),
+        LAKE_PREFIXES.rounds,
+        LAKE_PREFIXES.snapshots,
+        LAKE_PREFIXES.athenaResults,
+      ].map((prefix) => ({
+        id: lakeObjectsFinding(this, prefix),
+        reason:
+          "Athena reads every Parquet file of a lake table and names its result files itself, rounds and snapshots are named by their LSN, so objects are granted by the tables' prefixes, rounds/, snapshots/ and athena-results/ only.",
+      })),
       {
         id: lakeObjectsFinding(this, `${LAKE_PREFIXES.state}leases/`),
         reason: 'Lease objects are named per job at run time; the grant is the leases/ prefix only.',

@@ -10,9 +10,11 @@ import type { Construct } from 'constructs';
 import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
 import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
 import { ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
+import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
+import { LakeCompactor } from '../constructs/lake-compactor.ts';
 import { PaymentsApi } from '../constructs/payments-api.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
 import { PipelineFunction } from '../constructs/pipeline-function.ts';
@@ -88,6 +90,8 @@ export class IngestStack extends Stack implements NamedStack {
   readonly streams: readonly TableDeliveryStream[];
   readonly reader: CdcReader;
   readonly loader: WarehouseLoader;
+  /** The compaction Lambda and its schedule. */
+  readonly compactor: LakeCompactor;
   readonly monitoring: PipelineMonitoring;
   /** With the demo only: seeds or imports into its empty source. */
   readonly sourceLoader?: SourceLoader;
@@ -184,7 +188,7 @@ export class IngestStack extends Stack implements NamedStack {
       warehouseSecret: network.warehouseSecret,
       bucket,
       glueDatabase: lake.catalog.databaseName,
-      glueArns: lake.catalog.tableArns(),
+      glueArns: lake.catalog.tableArns([...LAKE_TABLE_NAMES, ...lake.latestState.tableNames]),
       workGroupName: lake.athena.workGroupName,
       workGroupArn: lake.athena.workGroupArn,
       rate: props.loaderRate,
@@ -193,6 +197,20 @@ export class IngestStack extends Stack implements NamedStack {
       secretKeyArn: network.warehouseSecretKeyArn,
     });
 
+    this.compactor = new LakeCompactor(this, 'Compactor', {
+      entry: props.entries.compaction ?? FUNCTION_ENTRIES.compaction,
+      vpc: network.vpc,
+      subnets: network.subnets,
+      securityGroups: [network.securityGroup],
+      warehouseSecret: network.warehouseSecret,
+      secretKeyArn: network.warehouseSecretKeyArn,
+      bucket,
+      glueDatabase: lake.catalog.databaseName,
+      glueArns: lake.catalog.tableArns([...LAKE_TABLE_NAMES, ...lake.latestState.tableNames]),
+      workGroupName: lake.athena.workGroupName,
+      workGroupArn: lake.athena.workGroupArn,
+      logRemovalPolicy,
+    });
     if (props.warehouseReaderSecretArn) {
       this.api = new PaymentsApi(this, 'Api', {
         entry: props.entries.api ?? FUNCTION_ENTRIES.api,
@@ -248,6 +266,7 @@ export class IngestStack extends Stack implements NamedStack {
       this.transformer,
       this.reader.fn,
       this.loader.fn,
+      this.compactor.fn,
       this.sourceLoader?.fn,
       this.smokeProbe?.fn,
     ];

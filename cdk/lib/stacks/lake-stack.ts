@@ -10,6 +10,7 @@ import { AthenaWorkgroup } from '../constructs/athena-workgroup.ts';
 import { DemoDatabases } from '../constructs/demo-databases.ts';
 import { LakeBucket } from '../constructs/lake-bucket.ts';
 import { LakeCatalog } from '../constructs/lake-catalog.ts';
+import { LakeLatestState } from '../constructs/lake-latest-state.ts';
 import type { NamedStack } from '../stack-names.ts';
 
 /** Props of {@link LakeStack}. */
@@ -41,6 +42,8 @@ export class LakeStack extends Stack implements NamedStack {
   readonly names: DeploymentNames;
   readonly lake: LakeBucket;
   readonly catalog: LakeCatalog;
+  /** The snapshot tables and `_latest` views beside the lake tables. */
+  readonly latestState: LakeLatestState;
   readonly athena: AthenaWorkgroup;
   readonly demo?: DemoDatabases;
 
@@ -55,6 +58,11 @@ export class LakeStack extends Stack implements NamedStack {
     this.catalog = new LakeCatalog(this, 'Catalog', {
       bucket: this.lake.bucket,
       databaseName: this.names.glueDatabase,
+    });
+    this.latestState = new LakeLatestState(this, 'LatestState', {
+      bucket: this.lake.bucket,
+      database: this.catalog.database,
+      databaseName: this.catalog.databaseName,
     });
     this.athena = new AthenaWorkgroup(this, 'Athena', {
       bucket: this.lake.bucket,

@@ -1,0 +1,246 @@
+/**
+ * @module
+ * `npm run bench -- chaos [--seconds S] [--scale N] [--rate R] [--seed K]`: the pipeline under faults, during a
+ * live workload. `up` runs as a child process (its own data dir, the bench's embedded cluster by URL) while the
+ * simulator writes to the source; at random moments (seeded) the bench kills `up` with SIGKILL and starts it
+ * again, or stops and restarts the database under it; once, it writes a 2 MB `design_name` (a change too large
+ * to ship) and once overwrites a lake Parquet object with garbage. At the end it stops the workload, shortens
+ * the oversized value (the README's way out for it), catches the warehouse up with `sync` and runs `reconcile`, and prints what happened and what reconcile found:
+ * kills, restarts, changes made, rows compared, differences. Exits 1 on any difference.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../local/data-dir-layout.ts';
+import { type EmbeddedCluster, startEmbeddedPostgres } from '../local/embedded-postgres.ts';
+import { reconcile } from '../local/reconcile/reconcile.ts';
+import { superviseStage } from '../local/stage-supervisor.ts';
+import { runSync } from '../local/sync.ts';
+import { seedSource } from '../source/seed/seed-source.ts';
+import { SeededRandom } from '../source/seed/seeded-random.ts';
+import { combineSummaries, type SimulationSummary, Simulator } from '../source/simulator/simulator.ts';
+import { migrateSource } from '../source/source-migration.ts';
+
+const BIN = new URL('../bin/totesys-stream.js', import.meta.url).pathname;
+const SLOT = 'totesys_chaos';
+const PUBLICATION = 'totesys_chaos';
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `up` as a child process; its output goes to a log file beside the data dir. */
+function startUp(dataDir: string, sourceUrl: string, warehouseUrl: string, logs: string[]): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'up', '--no-simulate', '--data-dir', dataDir, '--status-interval', '5'],
+    {
+      env: {
+        ...process.env,
+        TOTESYS_SOURCE_URL: sourceUrl,
+        TOTESYS_WAREHOUSE_URL: warehouseUrl,
+        TOTESYS_SLOT: SLOT,
+        TOTESYS_PUBLICATION: PUBLICATION,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const keep = (chunk: Buffer) => {
+    logs.push(chunk.toString('utf8'));
+    if (logs.length > 400) logs.splice(0, logs.length - 400);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** The Parquet files of a lake table that hold most rows (the snapshot's), largest first. */
+async function lakeFiles(dataDir: string, table: string): Promise<string[]> {
+  const dir = join(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET, table);
+  const files: { path: string; size: number }[] = [];
+  for (const partition of await readdir(dir).catch(() => [] as string[])) {
+    for (const file of await readdir(join(dir, partition)).catch(() => [] as string[])) {
+      if (!file.endsWith('.parquet')) continue;
+      const path = join(dir, partition, file);
+      files.push({ path, size: (await stat(path)).size });
+    }
+  }
+  return files.sort((a, b) => b.size - a.size).map((file) => file.path);
+}
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      seconds: { type: 'string' },
+      scale: { type: 'string' },
+      rate: { type: 'string' },
+      seed: { type: 'string' },
+    },
+  });
+  const seconds = Number(values.seconds ?? '180');
+  const scale = Number(values.scale ?? '0.05');
+  const rate = Number(values.rate ?? '50');
+  const random = new SeededRandom(Number(values.seed ?? '42'));
+
+  const root = await mkdtemp(join(tmpdir(), 'totesys-bench-chaos-'));
+  await chmod(root, 0o755);
+  let cluster: EmbeddedCluster = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
+  const port = cluster.port;
+  const { sourceUrl, warehouseUrl } = cluster;
+  const dataDir = join(root, 'data');
+  const logs: string[] = [];
+  const counts = { kills: 0, databaseRestarts: 0, oversizedValues: 0, corruptObjects: 0, upExits: 0 };
+  let up: ChildProcess | undefined;
+  const abort = new AbortController();
+  const summaries: SimulationSummary[] = [];
+  let simulating: Promise<void> = Promise.resolve();
+  try {
+    await withClient(sourceUrl, async (client) => {
+      await migrateSource(client);
+      await seedSource(client, { scale, seed: 5 });
+    });
+    console.log(`chaos: ${seconds} s, scale ${scale}, ${rate} changes/s, data in ${root}`);
+    up = startUp(dataDir, sourceUrl, warehouseUrl, logs);
+
+    // The workload: a simulator, restarted whenever the database goes away under it.
+    let runs = 0;
+    simulating = superviseStage({
+      stage: 'simulator',
+      signal: abort.signal,
+      baseDelayMs: 200,
+      maxDelayMs: 2000,
+      run: async () => {
+        let fail: (error: Error) => void = () => undefined;
+        const failed = new Promise<never>((_, reject) => {
+          fail = reject;
+        });
+        const simulator = new Simulator({ sourceUrl, rate, seed: 100 + runs++, onError: fail });
+        try {
+          await simulator.start();
+          await Promise.race([
+            failed,
+            new Promise<void>((resolve) =>
+              abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+            ),
+          ]);
+        } finally {
+          summaries.push(await simulator.stop());
+        }
+      },
+    });
+
+    const deadline = Date.now() + seconds * 1000;
+    const oversizedAt = Date.now() + seconds * 300;
+    const corruptAt = Date.now() + seconds * 600;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 4000 + random.next() * 12_000));
+      if (up.exitCode !== null || up.signalCode !== null) {
+        // `up` refuses to start while the database is away (it checks both at start): start it again.
+        counts.upExits += 1;
+        up = startUp(dataDir, sourceUrl, warehouseUrl, logs);
+      }
+      if (counts.oversizedValues === 0 && Date.now() > oversizedAt) {
+        await withClient(sourceUrl, (client) =>
+          client.query(
+            `UPDATE design SET design_name = (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 62500) AS g),
+                    last_updated = now()
+              WHERE design_id = (SELECT min(design_id) FROM design)`,
+          ),
+        );
+        counts.oversizedValues += 1;
+        console.log('chaos: wrote a 2 MB design_name');
+      }
+      if (counts.corruptObjects === 0 && Date.now() > corruptAt) {
+        const [file] = await lakeFiles(dataDir, 'fact_sales_order');
+        if (file) {
+          await writeFile(file, Buffer.from('not parquet '.repeat(100)));
+          counts.corruptObjects += 1;
+          console.log(`chaos: overwrote ${file.slice(root.length + 1)} with garbage`);
+        }
+      }
+      if (random.next() < 0.6) {
+        up.kill('SIGKILL');
+        await exited(up);
+        counts.kills += 1;
+        console.log(`chaos: kill -9 of up (${counts.kills})`);
+        up = startUp(dataDir, sourceUrl, warehouseUrl, logs);
+      } else {
+        await cluster.stop();
+        await new Promise((resolve) => setTimeout(resolve, 1000 + random.next() * 4000));
+        cluster = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port });
+        counts.databaseRestarts += 1;
+        console.log(`chaos: database restarted (${counts.databaseRestarts})`);
+      }
+    }
+
+    // The end: workload off, `up` stopped cleanly, the warehouse caught up, then compared.
+    abort.abort();
+    await simulating;
+    up.kill('SIGINT');
+    await exited(up);
+    up = undefined;
+    // The documented way out for the oversized row (README, Bad input flows aside): its owner shortens it, and
+    // that change ships and settles it.
+    await withClient(sourceUrl, (client) =>
+      client.query(
+        `UPDATE design SET design_name = 'Shortened after the chaos run', last_updated = now()
+          WHERE design_id = (SELECT min(design_id) FROM design)`,
+      ),
+    );
+    const options = {
+      sourceUrl,
+      warehouseUrl,
+      dataDir,
+      slot: SLOT,
+      publication: PUBLICATION,
+      timeoutMs: 600_000,
+    };
+    await runSync(options);
+    // A re-read asked for by a quarantine is served by the next run's reader; a second sync loads it.
+    await runSync(options);
+    const report = await reconcile({
+      sourceUrl,
+      warehouseUrl,
+      publication: PUBLICATION,
+      catchUp: async () => {
+        await runSync(options);
+      },
+    });
+    const made = combineSummaries(summaries);
+    const compared = Object.values(report.tables).reduce((sum, table) => sum + table.sourceRows, 0);
+    const one = loadavg()[0] ?? 0;
+    console.log(
+      `chaos result: kills ${counts.kills}, database restarts ${counts.databaseRestarts}, oversized values ` +
+        `${counts.oversizedValues}, corrupt lake objects ${counts.corruptObjects}, up exits at start ${counts.upExits}, ` +
+        `changes made ${made.totalChanges}, ` +
+        `rows compared ${compared}, differences ${report.differences.length} (load average ${one.toFixed(2)})`,
+    );
+    if (report.differences.length > 0) {
+      for (const difference of report.differences.slice(0, 20)) console.log(JSON.stringify(difference));
+      console.log(logs.join('').slice(-4000));
+      process.exitCode = 1;
+    }
+  } finally {
+    abort.abort();
+    up?.kill('SIGKILL');
+    if (up) await exited(up);
+    await simulating.catch(() => undefined);
+    await cluster.stop().catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+  }
+}

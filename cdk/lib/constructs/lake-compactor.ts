@@ -1,0 +1,139 @@
+/**
+ * @module
+ * The compaction Lambda (functions/compaction/) on its EventBridge Scheduler schedule: it merges the lake's
+ * small objects below the warehouse's cut, keeps the state snapshots at the cut and replaces the `_latest`
+ * views over them (core/compaction-schedule.ts has the cadence, target size and grace period). It reads the
+ * warehouse's cut, so it runs in the loader's network with the warehouse secret; one run at a time by the
+ * `lake/compactor` lease.
+ */
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { COMPACTION_SCHEDULE } from '../../../core/compaction-schedule.ts';
+import { ENV } from '../../../core/operations.ts';
+import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
+import { acknowledge } from '../acknowledge.ts';
+import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
+import { PipelineFunction } from './pipeline-function.ts';
+import { ScheduledInvoke } from './scheduled-invoke.ts';
+import { grantSecretKeyDecrypt } from './secret-key-grant.ts';
+
+/** Props of {@link LakeCompactor}. */
+export interface LakeCompactorProps {
+  readonly entry: string;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroups: readonly ec2.ISecurityGroup[];
+  readonly warehouseSecret: secretsmanager.ISecret;
+  readonly secretKeyArn?: string;
+  readonly bucket: s3.IBucket;
+  readonly glueDatabase: string;
+  /** ARNs of the Glue catalog, database, lake tables, snapshot tables and `_latest` views. */
+  readonly glueArns: readonly string[];
+  readonly workGroupName: string;
+  readonly workGroupArn: string;
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** The compactor function and its schedule. */
+export class LakeCompactor extends Construct {
+  readonly fn: PipelineFunction;
+  readonly schedule: ScheduledInvoke;
+
+  constructor(scope: Construct, id: string, props: LakeCompactorProps) {
+    super(scope, id);
+    this.fn = new PipelineFunction(this, 'Function', {
+      entry: props.entry,
+      logRemovalPolicy: props.logRemovalPolicy,
+      description: 'totesys-stream compaction: merges small lake objects, keeps state snapshots at the cut',
+      bundledDirectories: ['queries'],
+      timeout: Duration.minutes(15),
+      // One output object (up to the target size) and one input in memory, with room for the encoder.
+      memorySize: 2048,
+      connectsToRds: true,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [...props.securityGroups],
+      environment: {
+        [ENV.warehouseSecretArn]: props.warehouseSecret.secretArn,
+        [ENV.lakeBucket]: props.bucket.bucketName,
+        [ENV.glueDatabase]: props.glueDatabase,
+        [ENV.athenaWorkgroup]: props.workGroupName,
+      },
+    });
+    props.warehouseSecret.grantRead(this.fn);
+    grantSecretKeyDecrypt(this.fn, props.secretKeyArn);
+    const rewritten = [
+      ...LAKE_TABLE_NAMES.map((t) => `${t}/`),
+      LAKE_PREFIXES.snapshots,
+      LAKE_PREFIXES.rounds,
+    ];
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'RewriteLake',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        resources: rewritten.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListLake',
+        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+        resources: [props.bucket.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'KeepPlanAndLease',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        resources: [
+          props.bucket.arnForObjects(`${LAKE_PREFIXES.state}compaction/*`),
+          props.bucket.arnForObjects(`${LAKE_PREFIXES.state}leases/*`),
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReplaceLatestViews',
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:GetWorkGroup',
+        ],
+        resources: [props.workGroupArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'UpdateViewsInCatalog',
+        actions: [
+          'glue:GetDatabase',
+          'glue:GetTable',
+          'glue:GetTables',
+          'glue:CreateTable',
+          'glue:UpdateTable',
+        ],
+        resources: [...props.glueArns],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteQueryResults',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.athenaResults}*`)],
+      }),
+    ];
+    for (const statement of statements) this.fn.addToRolePolicy(statement);
+    this.schedule = new ScheduledInvoke(this, 'Schedule', {
+      fn: this.fn,
+      rate: Duration.minutes(COMPACTION_SCHEDULE.aws.everyMinutes),
+      description: 'Compact the totesys lake and keep its state snapshots at the cut',
+    });
+    acknowledge(this.fn, [
+      ...[
+        ...rewritten,
+        `${LAKE_PREFIXES.state}compaction/`,
+        `${LAKE_PREFIXES.state}leases/`,
+        LAKE_PREFIXES.athenaResults,
+      ].map((prefix) => ({
+        id: lakeObjectsFinding(this, prefix),
+        reason:
+          'Compaction rewrites the objects of each lake table, snapshot and round by name at run time, so objects are granted by those prefixes only (never errors/ or imports/).',
+      })),
+    ]);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * @module
+ * The compaction Lambda (on an EventBridge Scheduler schedule): one run of lake/lake-compaction.ts over the
+ * lake bucket at the warehouse's cut, then, for every table whose state snapshot moved, its `<table>_latest`
+ * Athena view replaced by one over the new snapshot (core/latest-view-sql.ts). Single flight by the
+ * `lake/compactor` lease. The settings are the loader's (functions/loader/config.ts): the same warehouse,
+ * bucket, workgroup and Glue database.
+ */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../../core/compaction-schedule.ts';
+import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
+import { latestViewSelect } from '../../core/latest-view-sql.ts';
+import { ENV, SERVICES } from '../../core/operations.ts';
+import type { LeaseStore } from '../../core/ports/lease-store.ts';
+import type { Log } from '../../core/ports/log.ts';
+import type { ObjectStore } from '../../core/ports/object-store.ts';
+import type { QueryEngine } from '../../core/ports/query-engine.ts';
+import type { StateStore } from '../../core/ports/state-store.ts';
+import type { Warehouse } from '../../core/ports/warehouse.ts';
+import { latestViewName } from '../../core/schema/lake-snapshots.ts';
+import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
+import { type CompactionOutcome, compactLake } from '../../lake/lake-compaction.ts';
+import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
+import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
+import { S3ObjectStore } from '../../lake/s3-object-store.ts';
+import { S3LeaseStore } from '../../reader/state/s3-lease-store.ts';
+import { S3StateStore } from '../../reader/state/s3-state-store.ts';
+import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
+import { readLoaderConfig } from '../loader/config.ts';
+import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
+
+/** What a run works on. */
+export interface CompactionFunctionDeps {
+  readonly store: ObjectStore;
+  readonly state: StateStore;
+  /** Where the cut comes from (read only). */
+  readonly warehouse: Warehouse;
+  /** Replaces the `_latest` views (Athena). */
+  readonly engine: QueryEngine;
+}
+
+/** Where the handler reports and how it keeps to one run at a time. */
+export interface CompactionOperations {
+  readonly log: Log;
+  readonly leases: LeaseStore;
+}
+
+/** A handler over the given adapters (tests inject moto's S3, a test warehouse and DuckDB). */
+export function createHandler(
+  makeDeps: () => Promise<CompactionFunctionDeps>,
+  operations: CompactionOperations,
+) {
+  return async (
+    _event: unknown,
+    context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
+  ): Promise<CompactionOutcome | { readonly status: 'busy' }> => {
+    const log = operations.log.with({ stage: 'compaction', id: context.awsRequestId });
+    const lease = await operations.leases.acquire(
+      COMPACTOR_LEASE,
+      context.getRemainingTimeInMillis() + 60_000,
+    );
+    if (!lease) {
+      log.info('another compaction run holds the lease; this tick does nothing');
+      return { status: 'busy' };
+    }
+    const deps = await makeDeps();
+    try {
+      const schedule = COMPACTION_SCHEDULE.aws;
+      const cut = await deps.warehouse.currentCut();
+      const outcome = await compactLake(
+        { store: deps.store, state: deps.state, roundLog: new ObjectStoreRoundLog(deps.store), log },
+        {
+          cutLsn: cut === null ? null : BigInt(cut.lsn),
+          cutCommitTs: cut?.commitTs ?? null,
+          targetObjectBytes: schedule.targetObjectBytes,
+          graceMs: schedule.graceSeconds * 1000,
+        },
+      );
+      const snapshots = new ObjectStoreStateSnapshots(deps.store);
+      for (const table of outcome.snapshots ?? []) {
+        const select = latestViewSelect(table, await snapshots.current(table));
+        await deps.engine.query(`CREATE OR REPLACE VIEW ${latestViewName(table)} AS ${select}`);
+      }
+      log.info(`compaction run ${outcome.status}`, {
+        counts: {
+          written: outcome.objectsWritten,
+          deleted: outcome.objectsDeleted,
+          partitions: outcome.partitions,
+        },
+        ...(outcome.snapshots?.length ? { tables: outcome.snapshots } : {}),
+      });
+      return outcome;
+    } catch (error) {
+      log.error('compaction run failed', { error });
+      throw error;
+    } finally {
+      await lease.release();
+      await deps.warehouse.close().catch(() => undefined);
+      await deps.engine.close().catch(() => undefined);
+    }
+  };
+}
+
+/** The adapters from the environment: the loader's settings. */
+async function createDeps(): Promise<CompactionFunctionDeps> {
+  const config = await readLoaderConfig(process.env);
+  const client = new S3Client({});
+  return {
+    store: new S3ObjectStore({ client, bucket: config.lakeBucket }),
+    state: new S3StateStore({ client, bucket: config.lakeBucket, prefix: LAKE_PREFIXES.state }),
+    warehouse: new PgWarehouse({ url: config.warehouseUrl, tls: config.tls, maxConnections: 1 }),
+    engine: new AthenaQueryEngine({
+      client: new AthenaClient({}),
+      workGroup: config.workGroup,
+      database: config.glueDatabase,
+    }),
+  };
+}
+
+/** The Lambda entry point. */
+export const handler = createHandler(createDeps, {
+  log: powertoolsLog(lambdaLogger(SERVICES.compaction)),
+  leases: new S3LeaseStore({
+    client: new S3Client({}),
+    bucket: process.env[ENV.lakeBucket] ?? '',
+    prefix: LAKE_PREFIXES.state,
+  }),
+});

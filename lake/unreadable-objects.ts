@@ -1,0 +1,112 @@
+/**
+ * @module
+ * Lake objects that cannot be read (README, "Bad input flows aside"): a Parquet file that is corrupt (torn,
+ * overwritten, not Parquet) or one that was expected and is gone. Either would fail every loader run, and so
+ * `up`, `sync` and `reconcile`, for good. The engine names the file it could not read; the object is then
+ * moved aside whole to `quarantine/<its key>` (core/lake-layout.ts) with a note saying why, where nothing reads
+ * it (views and queries read `<lake table>/`; compaction skips `quarantine/`), and `status` lists it. Whoever
+ * quarantines it also has the table re-read from the source, which replaces what the object held.
+ */
+import { relative, sep } from 'node:path';
+import { LAKE_PREFIXES, quarantineKey } from '../core/lake-layout.ts';
+import type { ObjectStore } from '../core/ports/object-store.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+
+/** What is wrong with the object. */
+export type UnreadableKind = 'corrupt' | 'missing';
+
+/** An object of a lake table that a read failed on. */
+export interface UnreadableObject {
+  /** Its key in the lake bucket (`<lake table>/dt=…/<name>.parquet`). */
+  readonly key: string;
+  readonly table: LakeTableName;
+  readonly kind: UnreadableKind;
+  /** The engine's own words. */
+  readonly reason: string;
+}
+
+/** The note kept beside a quarantined object (`<quarantine key>.json`). */
+export interface QuarantineNote {
+  readonly key: string;
+  readonly table: LakeTableName;
+  readonly kind: UnreadableKind;
+  readonly reason: string;
+  /** When it was quarantined (ISO-8601 UTC). */
+  readonly at: string;
+}
+
+/** The suffix of a quarantine note's key. */
+const NOTE_SUFFIX = '.note.json';
+
+/** How deep a cause chain is searched for the file's name. */
+const MAX_CAUSES = 8;
+
+/** DuckDB quotes the file it failed on: `… end of file '/lake/x.parquet'`, `… match the pattern "/lake/x.parquet"`. */
+const QUOTED_PARQUET = /(['"])([^'"]+\.parquet)\1/;
+const MISSING = /No files found that match the pattern|No such file or directory|Cannot open file/i;
+
+/**
+ * The lake object a failed read names, when it names one under `root` (the directory that plays the bucket),
+ * else undefined (the failure is something else: the warehouse, a query, the disk).
+ */
+export function unreadableObjectIn(error: unknown, root: string): UnreadableObject | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth <= MAX_CAUSES && current instanceof Error; depth++) {
+    const match = QUOTED_PARQUET.exec(current.message);
+    if (match) {
+      const key = relative(root, match[2]!).split(sep).join('/');
+      const table = key.split('/')[0] as LakeTableName;
+      // A glob (a table whose files all vanished) names no one object.
+      if (!key.startsWith('..') && !key.includes('*') && LAKE_TABLE_NAMES.includes(table)) {
+        const kind: UnreadableKind = MISSING.test(current.message) ? 'missing' : 'corrupt';
+        return { key, table, kind, reason: current.message.split('\n')[0]! };
+      }
+    }
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/**
+ * Moves a corrupt object to `quarantine/<key>` (copied first, then deleted, so a crash between the two leaves a
+ * copy, never nothing) and writes its note; for a missing one only the note. Returns the note.
+ */
+export async function quarantineObject(
+  store: ObjectStore,
+  object: UnreadableObject,
+  now: Date = new Date(),
+): Promise<QuarantineNote> {
+  const target = quarantineKey(object.key);
+  if (object.kind === 'corrupt') {
+    const body = await store.get(object.key);
+    if (body !== undefined) {
+      await store.put(target, body);
+      await store.delete(object.key);
+    }
+  }
+  const note: QuarantineNote = {
+    key: object.key,
+    table: object.table,
+    kind: object.kind,
+    reason: object.reason,
+    at: now.toISOString(),
+  };
+  await store.put(`${target}${NOTE_SUFFIX}`, Buffer.from(`${JSON.stringify(note)}\n`, 'utf8'));
+  return note;
+}
+
+/** Every quarantine note, oldest key first. */
+export async function quarantineNotes(store: ObjectStore): Promise<QuarantineNote[]> {
+  const notes: QuarantineNote[] = [];
+  for (const info of await store.list(LAKE_PREFIXES.quarantine)) {
+    if (!info.key.endsWith(NOTE_SUFFIX)) continue;
+    const body = await store.get(info.key);
+    if (body === undefined) continue;
+    try {
+      notes.push(JSON.parse(Buffer.from(body).toString('utf8')) as QuarantineNote);
+    } catch {
+      // A torn note (a crash mid-write on a store without atomic puts) names nothing; the object beside it stays.
+    }
+  }
+  return notes;
+}

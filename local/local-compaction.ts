@@ -1,0 +1,143 @@
+/**
+ * @module
+ * Compaction of the local lake (`lake/lake-compaction.ts` over the lake directory and the data dir's state),
+ * for `totesys-stream compact` and `up`'s schedule. One run at a time per data dir: runs take the
+ * `lake/compactor` lease (lease files under `<dataDir>/state/leases`), so `up` and a `compact` from another
+ * terminal never compact at once.
+ */
+import { join } from 'node:path';
+import pg from 'pg';
+import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../core/compaction-schedule.ts';
+import type { Log } from '../core/ports/log.ts';
+import { CutMovedError, type Warehouse } from '../core/ports/warehouse.ts';
+import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
+import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { type CompactionOutcome, compactLake } from '../lake/lake-compaction.ts';
+import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
+import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
+import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
+import { FileLeaseStore } from '../reader/state/file-lease-store.ts';
+import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
+
+/** How to compact the local lake once. */
+export interface LocalCompactionOptions {
+  readonly dataDir: string;
+  /** Where the cut comes from: only what it covers is compacted. */
+  readonly warehouse: Warehouse;
+  readonly log?: Log;
+  /**
+   * Wait out the grace period and delete the replaced objects before returning (the `compact` command: the
+   * lake is compact when it exits). `up`'s schedule leaves them for its next run instead.
+   */
+  readonly waitForDeletes: boolean;
+  /**
+   * Load what the lake holds first (one loader run), so that a lake whose pipeline stopped before its last
+   * load is covered by the cut and compact right after (the command). A concurrent load by a running `up` is
+   * harmless: the warehouse refuses the second batch.
+   */
+  readonly loadFirst?: { readonly warehouseUrl: string };
+  readonly signal?: AbortSignal;
+}
+
+/** What a local run did; `busy` when another run held the lease. */
+export type LocalCompactionOutcome = CompactionOutcome | { readonly status: 'busy' };
+
+/** One compaction run over the local lake. */
+export async function compactLocalLake(options: LocalCompactionOptions): Promise<LocalCompactionOutcome> {
+  const paths = pipelinePaths(options.dataDir);
+  const schedule = COMPACTION_SCHEDULE.local;
+  const graceMs = schedule.graceSeconds * 1000;
+  const lease = await new FileLeaseStore(join(paths.state, 'leases')).acquire(
+    COMPACTOR_LEASE,
+    graceMs + 10 * 60_000,
+  );
+  if (!lease) return { status: 'busy' };
+  try {
+    const store = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
+    const deps = {
+      store,
+      state: new FileStateStore(paths.state),
+      roundLog: new ObjectStoreRoundLog(store),
+      ...(options.log ? { log: options.log } : {}),
+    };
+    if (options.loadFirst) {
+      await migrateWarehouseAt(options.loadFirst.warehouseUrl);
+      await loadWhatTheLakeHolds(paths.lake, store, options.warehouse);
+    }
+    const cut = await options.warehouse.currentCut();
+    const run = () =>
+      compactLake(deps, {
+        cutLsn: cut === null ? null : BigInt(cut.lsn),
+        cutCommitTs: cut?.commitTs ?? null,
+        targetObjectBytes: schedule.targetObjectBytes,
+        graceMs,
+      });
+    let outcome = await run();
+    let written = outcome.objectsWritten;
+    let deleted = outcome.objectsDeleted;
+    let partitions = outcome.partitions;
+    // A plan left waiting may be followed by a new one: go on until nothing waits (the command's promise).
+    while (options.waitForDeletes && outcome.status === 'waiting' && outcome.deleteAfter !== undefined) {
+      await pause(outcome.deleteAfter - Date.now(), options.signal);
+      if (options.signal?.aborted) break;
+      await lease.renew(graceMs + 10 * 60_000);
+      outcome = await run();
+      written += outcome.objectsWritten;
+      deleted += outcome.objectsDeleted;
+      partitions += outcome.partitions;
+    }
+    return { ...outcome, objectsWritten: written, objectsDeleted: deleted, partitions };
+  } finally {
+    await lease.release();
+  }
+}
+
+/** Creates or upgrades the warehouse schema the load writes (as `up` and `sync` do before loading). */
+async function migrateWarehouseAt(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await migrateWarehouse(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** One loader run over the local lake (see {@link LocalCompactionOptions.loadFirst}). */
+async function loadWhatTheLakeHolds(
+  lakeDir: string,
+  store: FsObjectStore,
+  warehouse: Warehouse,
+): Promise<void> {
+  const engine = await DuckDbQueryEngine.open({ lakeDir, bucket: LOCAL_LAKE_BUCKET, store });
+  try {
+    await runLoad({
+      engine,
+      warehouse,
+      queries: await readLoaderQueries(),
+      roundLog: new ObjectStoreRoundLog(store),
+      snapshots: new ObjectStoreStateSnapshots(store),
+    });
+  } catch (error) {
+    if (!(error instanceof CutMovedError)) throw error;
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Waits `ms` (the grace period a reader may still need the replaced objects for), or until aborted. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, ms));
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

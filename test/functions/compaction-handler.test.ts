@@ -1,0 +1,116 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { COMPACTOR_LEASE } from '../../core/compaction-schedule.ts';
+import type { QueryEngine, QueryResult } from '../../core/ports/query-engine.ts';
+import type { Cut, Warehouse } from '../../core/ports/warehouse.ts';
+import { LAKE_TABLE_NAMES, LAKE_TABLES } from '../../core/schema/lake-tables.ts';
+import { createHandler } from '../../functions/compaction/handler.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import type { LakeRow } from '../../lake/lake-value.ts';
+import { writeLakeParquet } from '../../lake/parquet-writer.ts';
+import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
+import { memoryLog } from '../../testing/memory-operations.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
+
+/** A warehouse that only tells its cut (the compactor reads nothing else). */
+function warehouseAt(cut: Cut | null): Warehouse {
+  return {
+    currentCut: async () => cut,
+    load: async () => {
+      throw new Error('the compactor never loads');
+    },
+    close: async () => undefined,
+  };
+}
+
+/** An engine that records the statements it is given (Athena's DDL answers with no rows). */
+function recordingEngine(): QueryEngine & { readonly statements: string[] } {
+  const statements: string[] = [];
+  return {
+    statements,
+    capabilities: {},
+    query: async (sql: string): Promise<QueryResult> => {
+      statements.push(sql);
+      return { columns: [], rows: [] };
+    },
+    close: async () => undefined,
+  };
+}
+
+const context = { awsRequestId: 'request-1', getRemainingTimeInMillis: () => 600_000 };
+
+function currency(id: number, lsn: bigint): LakeRow {
+  return {
+    currency_id: id,
+    currency_code: 'GBP',
+    currency_name: 'Pound Sterling',
+    _op: 'r',
+    _lsn: lsn,
+    _seq: id,
+    _commit_ts: BigInt(Date.UTC(2026, 10, 30)),
+  };
+}
+
+let dir: string;
+let store: FsObjectStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'compaction-handler-'));
+  store = new FsObjectStore(dir, 'lake');
+  for (let n = 1; n <= 3; n++) {
+    await store.put(
+      `dim_currency/dt=2026-11-30/object-${n}.parquet`,
+      writeLakeParquet(LAKE_TABLES.dim_currency, [currency(n, BigInt(n * 10))]),
+    );
+  }
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the compaction Lambda', () => {
+  it('compacts at the warehouse cut and replaces the _latest view of every table whose snapshot moved', async () => {
+    // Prepare
+    const engine = recordingEngine();
+    const { log } = memoryLog();
+    const handler = createHandler(
+      async () => ({
+        store,
+        state: new MemoryStateStore(),
+        warehouse: warehouseAt({ lsn: '30', commitTs: '2026-11-30T00:00:00.000Z' }),
+        engine,
+      }),
+      { log, leases: new MemoryLeaseStore() },
+    );
+
+    // Act
+    const outcome = await handler({}, context);
+
+    // Assess: one merged object waits out the grace period; every table got a snapshot and its view.
+    expect(outcome.status).toBe('waiting');
+    expect((await store.list('dim_currency/')).length).toBe(4);
+    expect(engine.statements).toHaveLength(LAKE_TABLE_NAMES.length);
+    const currencyView = engine.statements.find((sql) =>
+      sql.startsWith('CREATE OR REPLACE VIEW dim_currency_latest'),
+    );
+    expect(currencyView).toContain(`"snapshot_lsn" = '${String(30).padStart(20, '0')}'`);
+    expect(currencyView).toContain(`"_lsn" > CAST(30 AS bigint)`);
+  });
+
+  it('does nothing while another run holds the lease', async () => {
+    const leases = new MemoryLeaseStore();
+    const held = await leases.acquire(COMPACTOR_LEASE, 60_000);
+    const engine = recordingEngine();
+    const handler = createHandler(
+      async () => ({ store, state: new MemoryStateStore(), warehouse: warehouseAt(null), engine }),
+      { log: memoryLog().log, leases },
+    );
+
+    expect(await handler({}, context)).toEqual({ status: 'busy' });
+    expect(engine.statements).toEqual([]);
+    await held?.release();
+  });
+});

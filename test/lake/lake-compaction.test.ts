@@ -1,0 +1,215 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ObjectInfo, ObjectStore } from '../../core/ports/object-store.ts';
+import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { COMPACTION_PLAN_KEY, compactLake } from '../../lake/lake-compaction.ts';
+import type { LakeRow } from '../../lake/lake-value.ts';
+import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
+import { writeLakeParquet } from '../../lake/parquet-writer.ts';
+import { MemoryStateStore } from '../../testing/memory-state-store.ts';
+
+const payment = LAKE_TABLES.fact_payment;
+const PARTITION = 'fact_payment/dt=2026-11-30/';
+
+/** A payment version at `lsn` with exact edge values: cents, a timestamp's milliseconds, a NULL. */
+function version(id: number, lsn: bigint, op = 'u'): LakeRow {
+  return {
+    payment_id: id,
+    created_date: '2026-11-30',
+    created_time: '14:20:52.186',
+    last_updated_date: '2026-11-30',
+    last_updated: '14:20:52.186',
+    transaction_id: id,
+    counterparty_id: 15,
+    payment_amount: 99999999_99n - BigInt(id),
+    currency_id: 2,
+    payment_type_id: 3,
+    paid: id % 2 === 0,
+    payment_date: id % 3 === 0 ? null : '2026-12-01',
+    _op: op,
+    _lsn: lsn,
+    _seq: id,
+    _xid: 1000n + lsn,
+    _commit_ts: BigInt(Date.UTC(2026, 10, 30, 23, 59, 59, 999)),
+    _unchanged: null,
+  };
+}
+
+function watermark(lsn: bigint): LakeRow {
+  return { _op: 'w', _lsn: lsn, _seq: 0, _commit_ts: BigInt(Date.UTC(2026, 10, 30, 12)) };
+}
+
+let dir: string;
+let store: FsObjectStore;
+let duck: Awaited<ReturnType<DuckDBInstance['connect']>>;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'compaction-'));
+  store = new FsObjectStore(dir, 'lake');
+  duck = await (await DuckDBInstance.create(':memory:')).connect();
+});
+
+afterEach(async () => {
+  duck.closeSync();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Ten small Firehose-like objects: a change and a watermark each, LSNs 10..100. */
+async function landSmallObjects(count = 10): Promise<void> {
+  for (let n = 1; n <= count; n++) {
+    const lsn = BigInt(n * 10);
+    await store.put(
+      `${PARTITION}totesys-fact_payment-${String(n).padStart(4, '0')}.parquet`,
+      writeLakeParquet(payment, [version(n, lsn), watermark(lsn)]),
+    );
+  }
+}
+
+/** Every row of the partition as DuckDB (an independent reader) reads it, one string per distinct row. */
+async function partitionRows(): Promise<string[]> {
+  const files = (await store.list(PARTITION)).filter((o) => o.key.endsWith('.parquet'));
+  if (files.length === 0) return [];
+  const list = files.map((o) => `'${store.localPath(o.key)}'`).join(', ');
+  const reader = await duck.runAndReadAll(
+    `SELECT DISTINCT CAST(payment_id AS VARCHAR) || '|' || coalesce(CAST(payment_amount AS VARCHAR), '-') || '|' ||
+       coalesce(CAST(payment_date AS VARCHAR), '-') || '|' || CAST(_commit_ts AS VARCHAR) || '|' || _op || '|' ||
+       CAST(_lsn AS VARCHAR) || '|' || CAST(paid AS VARCHAR) AS line
+     FROM read_parquet([${list}]) WHERE _op <> 'w' ORDER BY line`,
+  );
+  return reader.getRowsJson().map((row) => String(row[0]));
+}
+
+async function watermarkLsns(): Promise<string[]> {
+  const files = (await store.list(PARTITION)).filter((o) => o.key.endsWith('.parquet'));
+  const list = files.map((o) => `'${store.localPath(o.key)}'`).join(', ');
+  const reader = await duck.runAndReadAll(
+    `SELECT DISTINCT CAST(_lsn AS VARCHAR) FROM read_parquet([${list}]) WHERE _op = 'w' ORDER BY 1`,
+  );
+  return reader.getRowsJson().map((row) => String(row[0]));
+}
+
+describe('compactLake', () => {
+  it('merges the small objects at or below the cut into one, exact values, and deletes them after the grace period', async () => {
+    await landSmallObjects();
+    const before = await partitionRows();
+    const state = new MemoryStateStore();
+    let clock = Date.UTC(2026, 11, 1, 12);
+    const deps = { store, state, roundLog: new ObjectStoreRoundLog(store), now: () => clock };
+    const options = { cutLsn: 70n, graceMs: 60_000, targetObjectBytes: 1 << 20 };
+
+    const first = await compactLake(deps, options);
+
+    expect(first.status).toBe('waiting');
+    // During the grace period readers find every row (twice: the loader's dedupe absorbs it).
+    expect(await partitionRows()).toEqual(before);
+    clock += 60_000;
+    const second = await compactLake(deps, options);
+    expect(second.objectsDeleted).toBe(7);
+    const keys = (await store.list(PARTITION)).map((o: ObjectInfo) => o.key);
+    // Objects 1..7 (every row <= 70) became one; 8..10 hold rows above the cut and wait for the loader.
+    expect(keys.filter((k) => k.includes('compacted-'))).toHaveLength(1);
+    expect(keys.filter((k) => !k.includes('compacted-'))).toHaveLength(3);
+    expect(await partitionRows()).toEqual(before);
+    // Watermarks the cut already proved are gone; newer ones stay.
+    expect(await watermarkLsns()).toEqual(['100', '80', '90']);
+    expect(await state.get(COMPACTION_PLAN_KEY)).toBeUndefined();
+    // The cut is proven in the lake, so a loader from an empty warehouse never asks for those watermarks.
+    expect((await deps.roundLog.read()).provenLsn).toBe('70');
+  });
+
+  it('cuts outputs at the target size and leaves a quiet partition alone the next time', async () => {
+    await landSmallObjects(12);
+    const size = (await store.list(PARTITION))[0]!.size;
+    const deps = { store, state: new MemoryStateStore(), roundLog: new ObjectStoreRoundLog(store) };
+    const options = { cutLsn: 1000n, graceMs: 0, targetObjectBytes: size * 4.5 };
+
+    const outcome = await compactLake(deps, options);
+
+    expect(outcome.objectsWritten).toBe(3);
+    expect((await store.list(PARTITION)).length).toBe(3);
+    expect(await partitionRows()).toHaveLength(12);
+    // Outputs below half the target merge again on later runs, until the partition is settled.
+    let runs = 0;
+    while ((await compactLake(deps, options)).status !== 'nothing-to-do') runs++;
+    expect(runs).toBeLessThan(3);
+    expect(await partitionRows()).toHaveLength(12);
+    for (const object of await store.list(PARTITION)) expect(object.size).toBeLessThanOrEqual(size * 4.5);
+  });
+
+  it('never loses a row whatever operation a crash interrupts, and the next run finishes the plan', async () => {
+    await landSmallObjects();
+    const before = await partitionRows();
+    // Count the operations of one uninterrupted run, then crash a fresh copy of the lake after each of them.
+    const probeDir = await mkdtemp(join(tmpdir(), 'compaction-probe-'));
+    try {
+      const probe = new FsObjectStore(probeDir, 'lake');
+      for (const object of await store.list('')) await probe.put(object.key, (await store.get(object.key))!);
+      const probeCounting = new CrashingStore(probe, Number.POSITIVE_INFINITY);
+      await compactLake(
+        {
+          store: probeCounting,
+          state: new MemoryStateStore(),
+          roundLog: new ObjectStoreRoundLog(probeCounting),
+        },
+        { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20, snapshots: false },
+      );
+      expect(probeCounting.operations).toBeGreaterThan(10);
+      for (let crashAfter = 0; crashAfter < probeCounting.operations; crashAfter++) {
+        await rm(join(dir, 'lake'), { recursive: true, force: true });
+        await landSmallObjects();
+        const state = new MemoryStateStore();
+        const crashing = new CrashingStore(store, crashAfter);
+        await expect(
+          compactLake(
+            { store: crashing, state, roundLog: new ObjectStoreRoundLog(crashing) },
+            { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20, snapshots: false },
+          ),
+        ).rejects.toThrow('crash');
+        // A reader at the moment of the crash finds every row.
+        expect(await partitionRows()).toEqual(before);
+        await compactLake(
+          { store, state, roundLog: new ObjectStoreRoundLog(store) },
+          { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20, snapshots: false },
+        );
+        expect(await partitionRows()).toEqual(before);
+        expect((await store.list(PARTITION)).length).toBe(1);
+      }
+    } finally {
+      await rm(probeDir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** An ObjectStore that fails every operation after the first `allowed` mutating ones (puts and deletes). */
+class CrashingStore implements ObjectStore {
+  operations = 0;
+  constructor(
+    readonly inner: ObjectStore,
+    readonly allowed: number,
+  ) {}
+  async put(key: string, body: Uint8Array): Promise<void> {
+    this.#step();
+    await this.inner.put(key, body);
+  }
+  get(key: string) {
+    return this.inner.get(key);
+  }
+  list(prefix: string) {
+    return this.inner.list(prefix);
+  }
+  listPrefixes(prefix: string) {
+    return this.inner.listPrefixes(prefix);
+  }
+  async delete(key: string): Promise<void> {
+    this.#step();
+    await this.inner.delete(key);
+  }
+  #step(): void {
+    if (this.operations >= this.allowed) throw new Error('crash');
+    this.operations++;
+  }
+}
