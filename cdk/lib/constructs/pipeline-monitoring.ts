@@ -168,13 +168,13 @@ export class PipelineMonitoring extends Construct {
       t.readerSlotLagBytes,
       'The replication slot holds back this much WAL; the source keeps it on disk until the reader catches up.',
     );
-    this.alarm(
+    this.#alarm(
       'ReaderChangesSetAside',
       pipeline(SERVICES.reader, METRICS.unshippable.changesSetAside, 'Sum'),
       0,
       'The reader set aside a change it can never ship (over the Firehose record limit) under errors/<table>/reader-failed/.',
     );
-    this.alarm(
+    this.#alarm(
       'SchemaDrift',
       pipeline(SERVICES.reader, METRICS.schemaDrift.tablesDrifted, 'Maximum'),
       0,
