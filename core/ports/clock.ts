@@ -19,7 +19,11 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The wall clock: `Date.now()` and `setTimeout`. */
+/**
+ * The wall clock: `Date.now()` and `setTimeout`. A Node timer may fire up to a millisecond before `Date.now()`
+ * has moved on by its delay (timers run on the monotonic clock, rounded), so an early wake re-arms for the rest
+ * and the contract's "at least `ms`" holds.
+ */
 export const SYSTEM_CLOCK: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
@@ -28,12 +32,19 @@ export const SYSTEM_CLOCK: Clock = {
         resolve();
         return;
       }
+      const due = Date.now() + ms;
+      let timer: ReturnType<typeof setTimeout>;
       const wake = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', wake);
         resolve();
       };
-      const timer = setTimeout(wake, ms);
+      const check = () => {
+        const left = due - Date.now();
+        if (left > 0) timer = setTimeout(check, left);
+        else wake();
+      };
+      timer = setTimeout(check, ms);
       signal?.addEventListener('abort', wake, { once: true });
     }),
 };

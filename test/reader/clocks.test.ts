@@ -5,7 +5,7 @@ import { describeClockContract } from '../support/clock-contract.ts';
 
 describeClockContract('SYSTEM_CLOCK', () => ({
   clock: SYSTEM_CLOCK,
-  pass: (ms) => SYSTEM_CLOCK.sleep(ms + 1),
+  pass: (ms) => SYSTEM_CLOCK.sleep(ms),
 }));
 
 describeClockContract('ManualClock', () => {
