@@ -8,7 +8,7 @@
  * kind back (`errors list`, `errors replay`, `status`).
  */
 import type { SourceValue } from './change-event.ts';
-import { GLUE_DATABASE, type LakeTable } from './schema/lake-tables.ts';
+import { type AnyLakeTable, GLUE_DATABASE } from './schema/lake-tables.ts';
 
 /** The values of `!{firehose:error-output-type}`, the folder under `errors/<lake table>/`. */
 export const ERROR_OUTPUT_TYPES = {
@@ -70,7 +70,7 @@ export function processingFailedDocument(record: FailedRecord, lambdaArn: string
  */
 export function conversionFailedDocument(
   record: FailedRecord,
-  table: LakeTable,
+  table: AnyLakeTable,
   region: string,
   endedMs: number,
 ): string {
