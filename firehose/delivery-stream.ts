@@ -69,42 +69,46 @@ export interface StreamRuntime {
 export class DeliveryStream {
   readonly arn: string;
   readonly counters = new DeliveryStreamCounters();
-  private readonly prefix: CompiledPrefix;
-  private readonly encode: PartitionEncoder;
-  private readonly invoke: Invoker;
-  private readonly incoming = new IncomingQueue();
-  private readonly partitions: PartitionBuffers;
-  private readonly errors: ErrorOutput;
+  readonly #prefix: CompiledPrefix;
+  readonly #encode: PartitionEncoder;
+  readonly #invoke: Invoker;
+  readonly #incoming = new IncomingQueue();
+  readonly #partitions: PartitionBuffers;
+  readonly #errors: ErrorOutput;
   /** Oldest arrival of each chunk the Lambda or a delivery is working on, for data freshness. */
-  private readonly inFlight = new Set<{ readonly oldestMs: number }>();
+  readonly #inFlight = new Set<{ readonly oldestMs: number }>();
   /** Raw bytes of accepted records not yet resolved. */
-  private backlogBytes = 0;
+  #backlogBytes = 0;
   /** Bytes of transformed data waiting in partition buffers: bounded together with the backlog. */
-  private transformedBytes = 0;
-  private running = false;
+  #transformedBytes = 0;
+  #running = false;
   /** The work loop under way, if any (resolved when idle). */
-  private pumping: Promise<void> = Promise.resolve();
-  private rerun = false;
-  private timer: NodeJS.Timeout | undefined;
-  private timerDueMs = Number.POSITIVE_INFINITY;
-  private flushWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
-  private drainWaiters: (() => void)[] = [];
-  private stopped = false;
+  #pumping: Promise<void> = Promise.resolve();
+  #rerun = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerDueMs = Number.POSITIVE_INFINITY;
+  #flushWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #drainWaiters: (() => void)[] = [];
+  #stopped = false;
   /** After a failed write, no retry before this time: a broken store must not spin the loop. */
-  private retryAfterMs = 0;
+  #retryAfterMs = 0;
   /** Partition delivery failures deliverDue already reported and scheduled for retry. */
-  private readonly reported = new WeakSet<object>();
-  private nextRecordId: bigint;
+  readonly #reported = new WeakSet<object>();
+  #nextRecordId: bigint;
+  readonly #spool: Spool;
+  readonly #runtime: StreamRuntime;
 
   constructor(
     readonly config: DeliveryStreamConfig,
-    private readonly spool: Spool,
-    private readonly runtime: StreamRuntime,
+    spool: Spool,
+    runtime: StreamRuntime,
   ) {
+    this.#spool = spool;
+    this.#runtime = runtime;
     const prefixes = compileS3Prefixes(config);
-    this.prefix = prefixes.prefix;
-    this.partitions = new PartitionBuffers(partitionKeyNames(prefixes.prefix));
-    this.errors = new ErrorOutput({
+    this.#prefix = prefixes.prefix;
+    this.#partitions = new PartitionBuffers(partitionKeyNames(prefixes.prefix));
+    this.#errors = new ErrorOutput({
       store: config.store,
       prefix: prefixes.errorOutputPrefix,
       streamName: config.name,
@@ -112,46 +116,46 @@ export class DeliveryStream {
       region: runtime.region,
       lambdaArn: `arn:aws:lambda:${runtime.region}:000000000000:function:${config.lambdaName}`,
     });
-    this.encode = config.encoder ?? inProcessEncoder;
-    this.invoke = config.invoker ?? inProcessInvoker(config.transform);
+    this.#encode = config.encoder ?? inProcessEncoder;
+    this.#invoke = config.invoker ?? inProcessInvoker(config.transform);
     this.arn = `arn:aws:firehose:${runtime.region}:000000000000:deliverystream/${config.name}`;
-    this.nextRecordId = BigInt(Date.now()) * 10n ** 15n;
+    this.#nextRecordId = BigInt(Date.now()) * 10n ** 15n;
   }
 
   /** Takes records read back from the spool after a restart. */
   adoptRecovered(records: readonly { data: Uint8Array; arrivalMs: number; segment: SpoolSegment }[]): void {
-    for (const record of records) this.enqueue(record.data, record.arrivalMs, record.segment);
-    this.kick();
+    for (const record of records) this.#enqueue(record.data, record.arrivalMs, record.segment);
+    this.#kick();
   }
 
   /** Waits while the backlog is over its bound (delivering early meanwhile). */
   async waitForRoom(): Promise<void> {
-    while (this.pressure() && !this.stopped) {
-      this.kick();
-      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    while (this.#pressure() && !this.#stopped) {
+      this.#kick();
+      await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
     }
   }
 
   /** Records accepted by the spool; returns their record ids. */
   accept(records: readonly Uint8Array[], arrivalMs: number, segment: SpoolSegment): string[] {
-    const ids = records.map((data) => this.enqueue(data, arrivalMs, segment));
-    this.kick();
+    const ids = records.map((data) => this.#enqueue(data, arrivalMs, segment));
+    this.#kick();
     return ids;
   }
 
-  private enqueue(data: Uint8Array, arrivalMs: number, segment: SpoolSegment): string {
-    const recordId = String(this.nextRecordId++);
-    this.incoming.push({ recordId, data, arrivalMs, segment });
-    this.backlogBytes += data.length;
+  #enqueue(data: Uint8Array, arrivalMs: number, segment: SpoolSegment): string {
+    const recordId = String(this.#nextRecordId++);
+    this.#incoming.push({ recordId, data, arrivalMs, segment });
+    this.#backlogBytes += data.length;
     return recordId;
   }
 
   /** Delivers everything buffered now; resolves once it is written (or rejects if a write failed). */
   flush(): Promise<void> {
-    if (this.stopped) return Promise.reject(stoppedError(this.config.name));
+    if (this.#stopped) return Promise.reject(stoppedError(this.config.name));
     return new Promise((resolve, reject) => {
-      this.flushWaiters.push({ resolve, reject });
-      this.kick();
+      this.#flushWaiters.push({ resolve, reject });
+      this.#kick();
     });
   }
 
@@ -160,137 +164,138 @@ export class DeliveryStream {
    * starts). Records not delivered stay in the spool for the next start.
    */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const waiter of this.drainWaiters.splice(0)) waiter();
-    await this.pumping;
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const waiter of this.#drainWaiters.splice(0)) waiter();
+    await this.#pumping;
   }
 
   /** A snapshot of this stream's metrics. */
   metrics(now = Date.now()): DeliveryStreamMetrics {
     let oldest = Number.POSITIVE_INFINITY;
-    for (const chunk of this.inFlight) oldest = Math.min(oldest, chunk.oldestMs);
-    const head = this.incoming.peek();
+    for (const chunk of this.#inFlight) oldest = Math.min(oldest, chunk.oldestMs);
+    const head = this.#incoming.peek();
     if (head) oldest = Math.min(oldest, head.arrivalMs);
-    oldest = Math.min(oldest, this.partitions.oldestArrivalMs(), this.errors.oldestArrivalMs());
+    oldest = Math.min(oldest, this.#partitions.oldestArrivalMs(), this.#errors.oldestArrivalMs());
     const freshness = Number.isFinite(oldest) ? Math.max(0, (now - oldest) / 1000) : 0;
-    return this.counters.snapshot(this.config.name, freshness, this.backlogBytes);
+    return this.counters.snapshot(this.config.name, freshness, this.#backlogBytes);
   }
 
-  private kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.rerun = true;
+  #kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#rerun = true;
       return;
     }
-    this.pumping = this.pump();
+    this.#pumping = this.#pump();
   }
 
-  private async pump(): Promise<void> {
-    this.running = true;
+  async #pump(): Promise<void> {
+    this.#running = true;
     try {
       do {
-        this.rerun = false;
-        const waiters = this.flushWaiters.splice(0);
+        this.#rerun = false;
+        const waiters = this.#flushWaiters.splice(0);
         try {
-          await this.pass(waiters.length > 0);
-          if (this.stopped) throw stoppedError(this.config.name);
+          await this.#pass(waiters.length > 0);
+          if (this.#stopped) throw stoppedError(this.config.name);
           for (const waiter of waiters) waiter.resolve();
         } catch (error) {
           // A partition that failed is retried on its own schedule (deliverDue); anything else pauses the stream.
-          const partitionFailure = typeof error === 'object' && error !== null && this.reported.delete(error);
-          if (!this.stopped && !partitionFailure) {
-            this.retryAfterMs = Date.now() + 1000;
-            this.runtime.onDeliveryError(this.config.name, error);
+          const partitionFailure =
+            typeof error === 'object' && error !== null && this.#reported.delete(error);
+          if (!this.#stopped && !partitionFailure) {
+            this.#retryAfterMs = Date.now() + 1000;
+            this.#runtime.onDeliveryError(this.config.name, error);
           }
           for (const waiter of waiters) waiter.reject(error);
         }
-      } while ((this.rerun || this.flushWaiters.length > 0) && !this.stopped);
+      } while ((this.#rerun || this.#flushWaiters.length > 0) && !this.#stopped);
     } finally {
-      this.running = false;
-      if (this.stopped)
-        for (const waiter of this.flushWaiters.splice(0)) waiter.reject(stoppedError(this.config.name));
-      this.schedule();
+      this.#running = false;
+      if (this.#stopped)
+        for (const waiter of this.#flushWaiters.splice(0)) waiter.reject(stoppedError(this.config.name));
+      this.#schedule();
     }
   }
 
-  private pressure(): boolean {
-    return this.backlogBytes + this.transformedBytes > this.runtime.maxBacklogBytes;
+  #pressure(): boolean {
+    return this.#backlogBytes + this.#transformedBytes > this.#runtime.maxBacklogBytes;
   }
 
   /** One round of work: transform what is due, deliver what is due, write error objects. */
-  private async pass(force: boolean): Promise<void> {
+  async #pass(force: boolean): Promise<void> {
     const processorBytes = this.config.processorBuffering.sizeInMBs * MB;
     const processorMs = this.config.processorBuffering.intervalInSeconds * 1000;
     // `force` drains only what was buffered when the flush was asked for, so a busy producer cannot starve it.
-    let forcedRemaining = force ? this.incoming.length : 0;
+    let forcedRemaining = force ? this.#incoming.length : 0;
     const running = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
     // Outputs enter the partition buffers in the order their records arrived, whichever invocation returns
     // first: a partition's objects then keep arrival order (see delivery-order.ts).
     let applied: Promise<void> = Promise.resolve();
-    for (let head = this.incoming.peek(); head && !this.stopped; head = this.incoming.peek()) {
+    for (let head = this.#incoming.peek(); head && !this.#stopped; head = this.#incoming.peek()) {
       const due =
         forcedRemaining > 0 ||
-        this.pressure() ||
-        this.incoming.bytes >= processorBytes ||
+        this.#pressure() ||
+        this.#incoming.bytes >= processorBytes ||
         Date.now() - head.arrivalMs >= processorMs;
       if (!due) break;
-      const chunk = this.incoming.takeChunk(processorBytes);
+      const chunk = this.#incoming.takeChunk(processorBytes);
       forcedRemaining -= chunk.length;
       // Invocations overlap (AWS keeps several outstanding per stream), so a handler in a worker thread runs
       // while this thread converts the previous chunk's output.
-      const invoked = this.invokeChunk(chunk);
+      const invoked = this.#invokeChunk(chunk);
       const previous = applied;
       const application = invoked.then(async (invocation) => {
         await previous;
-        await this.applyInvocation(chunk, invocation);
+        await this.#applyInvocation(chunk, invocation);
       });
       applied = application.catch(() => undefined);
       const job = application
-        .then(() => this.deliverDue(false))
+        .then(() => this.#deliverDue(false))
         .catch((error: unknown) => {
           failure ??= { error };
         });
       running.add(job);
       void job.finally(() => running.delete(job));
-      if (running.size >= this.runtime.invocationConcurrency) await Promise.race(running);
+      if (running.size >= this.#runtime.invocationConcurrency) await Promise.race(running);
     }
     await Promise.all(running);
     if (failure) throw failure.error;
-    await this.deliverDue(force);
-    this.counters.errorObjects += await this.errors.write((records) => this.release(records));
+    await this.#deliverDue(force);
+    this.counters.errorObjects += await this.#errors.write((records) => this.#release(records));
   }
 
   /** Invokes the Lambda on one chunk (with retries); the chunk counts for data freshness until applied. */
-  private async invokeChunk(chunk: SpooledRecord[]): Promise<ChunkInvocation> {
+  async #invokeChunk(chunk: SpooledRecord[]): Promise<ChunkInvocation> {
     const freshness = { oldestMs: chunk.reduce((min, record) => Math.min(min, record.arrivalMs), Infinity) };
-    this.inFlight.add(freshness);
+    this.#inFlight.add(freshness);
     try {
       const { result, attempts } = await invokeWithRetries(
-        this.invoke,
+        this.#invoke,
         chunk,
         this.arn,
-        this.runtime.region,
+        this.#runtime.region,
         this.config.numberOfRetries,
       );
       return { result, attempts, freshness };
     } catch (error) {
-      this.inFlight.delete(freshness);
+      this.#inFlight.delete(freshness);
       throw error;
     }
   }
 
   /** Buffers a chunk's transformed records under their partitions; failures go to the error output. */
-  private async applyInvocation(chunk: SpooledRecord[], invocation: ChunkInvocation): Promise<void> {
+  async #applyInvocation(chunk: SpooledRecord[], invocation: ChunkInvocation): Promise<void> {
     const { result, attempts, freshness } = invocation;
     this.counters.invocations += attempts;
     this.counters.invocationFailures += result.ok ? attempts - 1 : attempts;
-    this.inFlight.delete(freshness);
+    this.#inFlight.delete(freshness);
     if (!result.ok) {
       for (const source of chunk)
-        this.errors.add(
+        this.#errors.add(
           ERROR_OUTPUT_TYPES.processing,
           source,
           source.data,
@@ -307,7 +312,7 @@ export class DeliveryStream {
       if (outcome.result === 'Dropped') dropped.push(source);
       else if (outcome.result === 'ProcessingFailed') {
         this.counters.processingFailedRecords++;
-        this.errors.add(
+        this.#errors.add(
           ERROR_OUTPUT_TYPES.processing,
           source,
           source.data,
@@ -315,24 +320,20 @@ export class DeliveryStream {
           this.config.failureReason?.(source.data) ?? PROCESSING_FAILED_MESSAGE,
           attempts,
         );
-      } else this.bufferTransformed(source, outcome.data, outcome.partitionKeys);
+      } else this.#bufferTransformed(source, outcome.data, outcome.partitionKeys);
     });
     this.counters.droppedRecords += dropped.length;
-    await this.release(dropped);
+    await this.#release(dropped);
   }
 
-  private bufferTransformed(
-    source: SpooledRecord,
-    data: Uint8Array,
-    keys: Readonly<Record<string, string>>,
-  ): void {
-    const missing = this.partitions.add(source, data, keys);
+  #bufferTransformed(source: SpooledRecord, data: Uint8Array, keys: Readonly<Record<string, string>>): void {
+    const missing = this.#partitions.add(source, data, keys);
     if (missing === undefined) {
-      this.transformedBytes += data.length;
+      this.#transformedBytes += data.length;
       return;
     }
     this.counters.partitioningFailedRecords++;
-    this.errors.add(
+    this.#errors.add(
       ERROR_OUTPUT_TYPES.partitioning,
       source,
       data,
@@ -348,62 +349,62 @@ export class DeliveryStream {
    * back until its retry time while the others are written, as Firehose retries a failed S3 delivery while
    * other partitions go on. A forced pass rejects with the first failure once every buffer was tried.
    */
-  private async deliverDue(force: boolean): Promise<void> {
+  async #deliverDue(force: boolean): Promise<void> {
     const sizeBytes = this.config.bufferingHints.sizeInMBs * MB;
     const intervalMs = this.config.bufferingHints.intervalInSeconds * 1000;
-    const order = this.runtime.deliveryOrder;
+    const order = this.#runtime.deliveryOrder;
     const now = Date.now();
-    const pressure = this.pressure();
-    const due = this.partitions.takeDue((buffer) => {
+    const pressure = this.#pressure();
+    const due = this.#partitions.takeDue((buffer) => {
       if (force) return true;
       if (now < buffer.notBeforeMs) return false;
       const ready = pressure || buffer.bytes >= sizeBytes || now - buffer.oldestArrivalMs >= intervalMs;
       if (!ready || !order || buffer.delayChosen) return ready;
       // The delivery order may hold a due buffer back for a while (a slow partition).
       buffer.delayChosen = true;
-      const delay = order.delayMs(this.deliveryOf(buffer));
+      const delay = order.delayMs(this.#deliveryOf(buffer));
       if (delay <= 0) return true;
       buffer.notBeforeMs = now + delay;
       return false;
     });
     // Taken buffers still count for data freshness until they are written.
     const taken = { oldestMs: due.reduce((min, buffer) => Math.min(min, buffer.oldestArrivalMs), Infinity) };
-    this.inFlight.add(taken);
+    this.#inFlight.add(taken);
     let failure: { error: unknown } | undefined;
     try {
       for (const buffer of due) {
-        if (this.stopped) {
-          this.partitions.restore(buffer);
+        if (this.#stopped) {
+          this.#partitions.restore(buffer);
           continue;
         }
         buffer.attempts++;
-        const delivery = this.deliveryOf(buffer);
+        const delivery = this.#deliveryOf(buffer);
         try {
           if (order?.failDelivery(delivery))
             throw new Error(
               `Injected failure of the S3 delivery of ${this.config.name} partition ${buffer.key}.`,
             );
-          await this.deliverPartition(buffer);
-          this.partitions.delivered(buffer);
-          this.transformedBytes -= buffer.bytes;
-          this.wakeIfRoom();
+          await this.#deliverPartition(buffer);
+          this.#partitions.delivered(buffer);
+          this.#transformedBytes -= buffer.bytes;
+          this.#wakeIfRoom();
         } catch (error) {
           this.counters.deliveryErrors++;
-          this.partitions.restore(buffer, Date.now() + (order?.retryDelayMs?.(delivery) ?? 1000));
-          if (!this.stopped) this.runtime.onDeliveryError(this.config.name, error);
+          this.#partitions.restore(buffer, Date.now() + (order?.retryDelayMs?.(delivery) ?? 1000));
+          if (!this.#stopped) this.#runtime.onDeliveryError(this.config.name, error);
           failure ??= { error };
         }
       }
     } finally {
-      this.inFlight.delete(taken);
+      this.#inFlight.delete(taken);
     }
     if (failure && force) {
-      if (typeof failure.error === 'object' && failure.error !== null) this.reported.add(failure.error);
+      if (typeof failure.error === 'object' && failure.error !== null) this.#reported.add(failure.error);
       throw failure.error;
     }
   }
 
-  private deliveryOf(buffer: PartitionBuffer): PartitionDelivery {
+  #deliveryOf(buffer: PartitionBuffer): PartitionDelivery {
     return {
       streamName: this.config.name,
       partitionKeys: buffer.partitionKeys,
@@ -412,17 +413,17 @@ export class DeliveryStream {
     };
   }
 
-  private async deliverPartition(partition: PartitionBuffer): Promise<void> {
+  async #deliverPartition(partition: PartitionBuffer): Promise<void> {
     let prefix: string;
     try {
-      prefix = evaluatePrefix(this.prefix, {
+      prefix = evaluatePrefix(this.#prefix, {
         partitionKeys: partition.partitionKeys,
         arrivalMs: partition.oldestArrivalMs,
       });
     } catch (error) {
       if (!(error instanceof PrefixEvaluationError)) throw error;
       for (const record of partition.records)
-        this.errors.add(
+        this.#errors.add(
           ERROR_OUTPUT_TYPES.partitioning,
           record.source,
           record.data,
@@ -433,7 +434,7 @@ export class DeliveryStream {
       this.counters.partitioningFailedRecords += partition.records.length;
       return;
     }
-    const { body, rows, failures } = await this.encode(
+    const { body, rows, failures } = await this.#encode(
       this.config.table.name,
       partition.records.map((record) => record.data),
     );
@@ -458,49 +459,49 @@ export class DeliveryStream {
       this.counters.deliveredRecords += converted.length;
       this.counters.deliveredRows += rows;
       this.counters.deliveredBytes += body.length;
-      await this.release(converted);
+      await this.#release(converted);
     }
     for (const { record, errorCode, errorMessage } of failed) {
       this.counters.conversionFailedRecords++;
-      this.errors.add(ERROR_OUTPUT_TYPES.conversion, record.source, record.data, errorCode, errorMessage, 1);
+      this.#errors.add(ERROR_OUTPUT_TYPES.conversion, record.source, record.data, errorCode, errorMessage, 1);
     }
   }
 
-  private async release(records: readonly SpooledRecord[]): Promise<void> {
+  async #release(records: readonly SpooledRecord[]): Promise<void> {
     if (records.length === 0) return;
     const bySegment = new Map<SpoolSegment, number>();
     for (const record of records) {
       bySegment.set(record.segment, (bySegment.get(record.segment) ?? 0) + 1);
-      this.backlogBytes -= record.data.length;
+      this.#backlogBytes -= record.data.length;
     }
-    for (const [segment, count] of bySegment) await this.spool.release(segment, count);
-    this.wakeIfRoom();
+    for (const [segment, count] of bySegment) await this.#spool.release(segment, count);
+    this.#wakeIfRoom();
   }
 
-  private wakeIfRoom(): void {
-    if (!this.pressure()) for (const waiter of this.drainWaiters.splice(0)) waiter();
+  #wakeIfRoom(): void {
+    if (!this.#pressure()) for (const waiter of this.#drainWaiters.splice(0)) waiter();
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
+  #schedule(): void {
+    if (this.#stopped) return;
     let due = Number.POSITIVE_INFINITY;
-    const head = this.incoming.peek();
+    const head = this.#incoming.peek();
     if (head) due = head.arrivalMs + this.config.processorBuffering.intervalInSeconds * 1000;
     const destinationMs = this.config.bufferingHints.intervalInSeconds * 1000;
-    due = Math.min(due, this.partitions.nextDueMs(destinationMs));
-    if (this.errors.count > 0) due = Math.min(due, Date.now());
-    due = Math.max(due, this.retryAfterMs);
-    if (!Number.isFinite(due) || due >= this.timerDueMs) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerDueMs = due;
-    this.timer = setTimeout(
+    due = Math.min(due, this.#partitions.nextDueMs(destinationMs));
+    if (this.#errors.count > 0) due = Math.min(due, Date.now());
+    due = Math.max(due, this.#retryAfterMs);
+    if (!Number.isFinite(due) || due >= this.#timerDueMs) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerDueMs = due;
+    this.#timer = setTimeout(
       () => {
-        this.timer = undefined;
-        this.timerDueMs = Number.POSITIVE_INFINITY;
-        this.kick();
+        this.#timer = undefined;
+        this.#timerDueMs = Number.POSITIVE_INFINITY;
+        this.#kick();
       },
       Math.max(0, due - Date.now()),
     );
-    this.timer.unref();
+    this.#timer.unref();
   }
 }

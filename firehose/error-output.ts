@@ -37,9 +37,13 @@ export interface ErrorOutputTarget {
 
 /** The error records of one stream not yet written. */
 export class ErrorOutput {
-  private pending: ErrorRecord[] = [];
+  #pending: ErrorRecord[] = [];
 
-  constructor(private readonly target: ErrorOutputTarget) {}
+  readonly #target: ErrorOutputTarget;
+
+  constructor(target: ErrorOutputTarget) {
+    this.#target = target;
+  }
 
   /** Queues a failed record; `data` is what failed (the original, or the transformed output). */
   add(
@@ -50,7 +54,7 @@ export class ErrorOutput {
     errorMessage: string,
     attemptsMade: number,
   ): void {
-    this.pending.push({
+    this.#pending.push({
       type,
       source,
       data,
@@ -63,12 +67,12 @@ export class ErrorOutput {
 
   /** Records waiting. */
   get count(): number {
-    return this.pending.length;
+    return this.#pending.length;
   }
 
   /** Arrival time of the oldest waiting record, or +Infinity when none. */
   oldestArrivalMs(): number {
-    return this.pending.reduce((min, record) => Math.min(min, record.arrivalMs), Number.POSITIVE_INFINITY);
+    return this.#pending.reduce((min, record) => Math.min(min, record.arrivalMs), Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -78,7 +82,7 @@ export class ErrorOutput {
    */
   async write(written: (records: readonly SpooledRecord[]) => Promise<void>): Promise<number> {
     const byType = new Map<ErrorOutputType, ErrorRecord[]>();
-    for (const record of this.pending.splice(0)) {
+    for (const record of this.#pending.splice(0)) {
       const group = byType.get(record.type);
       if (group) group.push(record);
       else byType.set(record.type, [record]);
@@ -87,9 +91,9 @@ export class ErrorOutput {
     const groups = [...byType.values()];
     for (const [index, group] of groups.entries()) {
       try {
-        await this.target.store.put(this.keyFor(group), this.body(group));
+        await this.#target.store.put(this.#keyFor(group), this.#body(group));
       } catch (error) {
-        for (const unwritten of groups.slice(index)) this.pending.push(...unwritten);
+        for (const unwritten of groups.slice(index)) this.#pending.push(...unwritten);
         throw error;
       }
       objects++;
@@ -98,15 +102,18 @@ export class ErrorOutput {
     return objects;
   }
 
-  private keyFor(group: readonly ErrorRecord[]): string {
+  #keyFor(group: readonly ErrorRecord[]): string {
     const oldest = group.reduce((min, record) => Math.min(min, record.arrivalMs), Number.POSITIVE_INFINITY);
-    const prefix = evaluatePrefix(this.target.prefix, { arrivalMs: oldest, errorOutputType: group[0]!.type });
-    return objectKey(prefix, this.target.streamName, INITIAL_STREAM_VERSION, oldest, '');
+    const prefix = evaluatePrefix(this.#target.prefix, {
+      arrivalMs: oldest,
+      errorOutputType: group[0]!.type,
+    });
+    return objectKey(prefix, this.#target.streamName, INITIAL_STREAM_VERSION, oldest, '');
   }
 
-  private body(group: readonly ErrorRecord[]): Uint8Array {
+  #body(group: readonly ErrorRecord[]): Uint8Array {
     const ended = Date.now();
-    const { table, region, lambdaArn } = this.target;
+    const { table, region, lambdaArn } = this.#target;
     const lines = group.map((record) =>
       record.type === ERROR_OUTPUT_TYPES.conversion
         ? conversionFailedDocument(record, table, region, ended)

@@ -103,13 +103,13 @@ function defaultDeliveryError(streamName: string, error: unknown): void {
 
 /** Amazon Data Firehose, locally. Implements `PutRecordBatch`; see {@link LocalFirehoseOptions}. */
 export class LocalFirehose implements RecordBatchPutter {
-  private readonly streams = new Map<string, { stream: DeliveryStream; spool: Spool }>();
-  private faults: FaultInjection | undefined;
-  private callNumber = 0;
-  private closed = false;
+  readonly #streams = new Map<string, { stream: DeliveryStream; spool: Spool }>();
+  #faults: FaultInjection | undefined;
+  #callNumber = 0;
+  #closed = false;
 
   private constructor(faults: FaultInjection | undefined) {
-    this.faults = faults;
+    this.#faults = faults;
   }
 
   /**
@@ -132,7 +132,7 @@ export class LocalFirehose implements RecordBatchPutter {
         throw new FirehoseConfigError(
           `Delivery stream name "${config.name}" must be 1-64 letters, digits, "_", "." or "-".`,
         );
-      if (firehose.streams.has(config.name))
+      if (firehose.#streams.has(config.name))
         throw new FirehoseConfigError(`Delivery stream "${config.name}" is configured twice.`);
       if (!(config.numberOfRetries >= 0))
         throw new FirehoseConfigError(`Delivery stream "${config.name}": NumberOfRetries must be 0 or more.`);
@@ -152,7 +152,7 @@ export class LocalFirehose implements RecordBatchPutter {
       );
       for (const damage of quarantined) (options.onSpoolDamage ?? defaultSpoolDamage)(config.name, damage);
       const stream = new DeliveryStream(config, spool, runtime);
-      firehose.streams.set(config.name, { stream, spool });
+      firehose.#streams.set(config.name, { stream, spool });
       stream.adoptRecovered(recovered);
     }
     return firehose;
@@ -160,28 +160,28 @@ export class LocalFirehose implements RecordBatchPutter {
 
   /** Replaces the injected faults (`undefined` for none). */
   setFaults(faults: FaultInjection | undefined): void {
-    this.faults = faults;
+    this.#faults = faults;
   }
 
   /** The configured stream names. */
   streamNames(): string[] {
-    return [...this.streams.keys()];
+    return [...this.#streams.keys()];
   }
 
   /** `PutRecordBatch`, with AWS's limits, errors and per-entry results. Resolves once accepted records are fsynced. */
   async putRecordBatch(input: PutRecordBatchInput): Promise<PutRecordBatchOutput> {
-    if (this.closed)
+    if (this.#closed)
       throw new FirehoseClosedError('The local Firehose is closed; open a new one to put records.');
-    const entry = this.streams.get(input.DeliveryStreamName);
+    const entry = this.#streams.get(input.DeliveryStreamName);
     if (!entry)
       throw new ResourceNotFoundError(
         `Firehose ${input.DeliveryStreamName} under account 000000000000 not found; configured streams: ${this.streamNames().join(', ')}.`,
       );
     checkPutRecordBatchLimits(input);
     const { stream, spool } = entry;
-    const callNumber = ++this.callNumber;
+    const callNumber = ++this.#callNumber;
     const streamName = input.DeliveryStreamName;
-    if (this.faults?.throttleCall?.({ streamName, callNumber })) {
+    if (this.#faults?.throttleCall?.({ streamName, callNumber })) {
       stream.counters.throttledRecords += input.Records.length;
       throw new ServiceUnavailableError(`Slow down. Stream ${streamName} is throttled (injected fault).`);
     }
@@ -189,7 +189,7 @@ export class LocalFirehose implements RecordBatchPutter {
     const accepted: Uint8Array[] = [];
     const failed = new Set<number>();
     input.Records.forEach((record, index) => {
-      if (this.faults?.failEntry?.({ streamName, callNumber, index, data: record.Data })) failed.add(index);
+      if (this.#faults?.failEntry?.({ streamName, callNumber, index, data: record.Data })) failed.add(index);
       else accepted.push(record.Data);
     });
     let ids: string[] = [];
@@ -214,7 +214,7 @@ export class LocalFirehose implements RecordBatchPutter {
 
   /** Delivers everything buffered in one stream, or in all. Rejects if a write failed (records stay spooled). */
   async flush(streamName?: string): Promise<void> {
-    const targets = streamName === undefined ? [...this.streams.values()] : [this.streams.get(streamName)];
+    const targets = streamName === undefined ? [...this.#streams.values()] : [this.#streams.get(streamName)];
     await Promise.all(
       targets.map((entry) => {
         if (!entry)
@@ -227,7 +227,7 @@ export class LocalFirehose implements RecordBatchPutter {
   /** A metrics snapshot per stream. */
   metrics(): DeliveryStreamMetrics[] {
     const now = Date.now();
-    return [...this.streams.values()].map(({ stream }) => stream.metrics(now));
+    return [...this.#streams.values()].map(({ stream }) => stream.metrics(now));
   }
 
   /**
@@ -235,8 +235,8 @@ export class LocalFirehose implements RecordBatchPutter {
    * spools. Whatever could not be delivered stays in the spool and is delivered by the next `open`.
    */
   async close(options: { readonly deliver?: boolean } = {}): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.#closed) return;
+    this.#closed = true;
     let failure: unknown;
     if (options.deliver !== false) {
       try {
@@ -245,7 +245,7 @@ export class LocalFirehose implements RecordBatchPutter {
         failure = error;
       }
     }
-    for (const { stream, spool } of this.streams.values()) {
+    for (const { stream, spool } of this.#streams.values()) {
       await stream.stop();
       await spool.close();
     }

@@ -34,12 +34,17 @@ export interface PartitionBuffer {
 
 /** Every partition buffer of one stream. */
 export class PartitionBuffers {
-  private readonly buffers = new Map<string, PartitionBuffer>();
+  readonly #buffers = new Map<string, PartitionBuffer>();
   /** Partitions with a delivery under way: their next buffer waits, so a partition's objects keep arrival order. */
-  private readonly delivering = new Set<string>();
+  readonly #delivering = new Set<string>();
+
+  /** The partition keys the prefix reads; only they tell partitions apart. */
+  readonly #keyNames: readonly string[];
 
   /** @param keyNames the partition keys the prefix reads; only they tell partitions apart. */
-  constructor(private readonly keyNames: readonly string[]) {}
+  constructor(keyNames: readonly string[]) {
+    this.#keyNames = keyNames;
+  }
 
   /**
    * Buffers a transformed record under its partition. Returns the name of the first partition key the
@@ -47,12 +52,12 @@ export class PartitionBuffers {
    */
   add(source: SpooledRecord, data: Uint8Array, keys: Readonly<Record<string, string>>): string | undefined {
     let key = '';
-    for (const name of this.keyNames) {
+    for (const name of this.#keyNames) {
       const value = keys[name];
       if (typeof value !== 'string' || value === '') return name;
       key += `${value}\u0000`;
     }
-    let buffer = this.buffers.get(key);
+    let buffer = this.#buffers.get(key);
     if (!buffer) {
       buffer = {
         key,
@@ -64,7 +69,7 @@ export class PartitionBuffers {
         delayChosen: false,
         attempts: 0,
       };
-      this.buffers.set(key, buffer);
+      this.#buffers.set(key, buffer);
     }
     buffer.records.push({ source, data });
     buffer.bytes += data.length;
@@ -80,18 +85,18 @@ export class PartitionBuffers {
    */
   takeDue(isDue: (buffer: PartitionBuffer) => boolean): PartitionBuffer[] {
     const due: PartitionBuffer[] = [];
-    for (const buffer of this.buffers.values())
-      if (!this.delivering.has(buffer.key) && isDue(buffer)) due.push(buffer);
+    for (const buffer of this.#buffers.values())
+      if (!this.#delivering.has(buffer.key) && isDue(buffer)) due.push(buffer);
     for (const buffer of due) {
-      this.buffers.delete(buffer.key);
-      this.delivering.add(buffer.key);
+      this.#buffers.delete(buffer.key);
+      this.#delivering.add(buffer.key);
     }
     return due;
   }
 
   /** A taken buffer was written: its partition's next buffer may go. */
   delivered(buffer: PartitionBuffer): void {
-    this.delivering.delete(buffer.key);
+    this.#delivering.delete(buffer.key);
   }
 
   /**
@@ -99,11 +104,11 @@ export class PartitionBuffers {
    * to be taken again before `notBeforeMs`.
    */
   restore(buffer: PartitionBuffer, notBeforeMs = buffer.notBeforeMs): void {
-    this.delivering.delete(buffer.key);
-    const current = this.buffers.get(buffer.key);
+    this.#delivering.delete(buffer.key);
+    const current = this.#buffers.get(buffer.key);
     if (!current) {
       buffer.notBeforeMs = notBeforeMs;
-      this.buffers.set(buffer.key, buffer);
+      this.#buffers.set(buffer.key, buffer);
       return;
     }
     current.records = [...buffer.records, ...current.records];
@@ -120,8 +125,8 @@ export class PartitionBuffers {
    */
   nextDueMs(intervalMs: number): number {
     let due = Number.POSITIVE_INFINITY;
-    for (const buffer of this.buffers.values()) {
-      if (this.delivering.has(buffer.key)) continue;
+    for (const buffer of this.#buffers.values()) {
+      if (this.#delivering.has(buffer.key)) continue;
       due = Math.min(due, buffer.notBeforeMs > 0 ? buffer.notBeforeMs : buffer.oldestArrivalMs + intervalMs);
     }
     return due;
@@ -130,7 +135,7 @@ export class PartitionBuffers {
   /** Arrival time of the oldest buffered record, or +Infinity when empty. */
   oldestArrivalMs(): number {
     let oldest = Number.POSITIVE_INFINITY;
-    for (const buffer of this.buffers.values()) oldest = Math.min(oldest, buffer.oldestArrivalMs);
+    for (const buffer of this.#buffers.values()) oldest = Math.min(oldest, buffer.oldestArrivalMs);
     return oldest;
   }
 }

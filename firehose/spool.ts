@@ -64,18 +64,22 @@ interface PendingAppend {
 
 /** The spool of one stream. Create with {@link Spool.open}. */
 export class Spool {
-  private active: SpoolSegment | undefined;
-  private handle: FileHandle | undefined;
-  private queue: PendingAppend[] = [];
-  private writing = false;
-  private readonly segments = new Map<number, SpoolSegment>();
-  private closed = false;
+  #active: SpoolSegment | undefined;
+  #handle: FileHandle | undefined;
+  #queue: PendingAppend[] = [];
+  #writing = false;
+  readonly #segments = new Map<number, SpoolSegment>();
+  #closed = false;
 
-  private constructor(
-    private readonly dir: string,
-    private nextNumber: number,
-    private readonly segmentBytes: number,
-  ) {}
+  readonly #dir: string;
+  #nextNumber: number;
+  readonly #segmentBytes: number;
+
+  private constructor(dir: string, nextNumber: number, segmentBytes: number) {
+    this.#dir = dir;
+    this.#nextNumber = nextNumber;
+    this.#segmentBytes = segmentBytes;
+  }
 
   /**
    * Opens (creating if needed) the spool in `dir` and returns it with every record found in it.
@@ -95,9 +99,9 @@ export class Spool {
       const recovered: RecoveredRecord[] = [];
       const quarantined: QuarantinedBytes[] = [];
       for (const number of numbers) {
-        const segment = new SpoolSegment(number, spool.segmentPath(number));
+        const segment = new SpoolSegment(number, spool.#segmentPath(number));
         segment.sealed = true;
-        spool.segments.set(number, segment);
+        spool.#segments.set(number, segment);
         const file = await readFile(segment.path);
         const { frames, damaged } = readSegment(file);
         for (const range of damaged) {
@@ -115,7 +119,7 @@ export class Spool {
           recovered.push({ ...frame, segment });
           segment.pending++;
         }
-        if (segment.pending === 0) await spool.remove(segment);
+        if (segment.pending === 0) await spool.#remove(segment);
       }
       return { spool, recovered, quarantined };
     } catch (error) {
@@ -129,8 +133,8 @@ export class Spool {
     }
   }
 
-  private segmentPath(number: number): string {
-    return join(this.dir, `${String(number).padStart(12, '0')}.seg`);
+  #segmentPath(number: number): string {
+    return join(this.#dir, `${String(number).padStart(12, '0')}.seg`);
   }
 
   /**
@@ -140,72 +144,72 @@ export class Spool {
    * keeping them costs no copy.
    */
   append(records: readonly Uint8Array[], arrivalMs: number): Promise<AppendedRecords> {
-    if (this.closed) return Promise.reject(new SpoolError(`The spool in ${this.dir} is closed.`));
+    if (this.#closed) return Promise.reject(new SpoolError(`The spool in ${this.#dir} is closed.`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, arrivalMs, resolve, reject });
-      if (!this.writing) void this.drain();
+      this.#queue.push({ records, arrivalMs, resolve, reject });
+      if (!this.#writing) void this.#drain();
     });
   }
 
-  private async drain(): Promise<void> {
-    this.writing = true;
+  async #drain(): Promise<void> {
+    this.#writing = true;
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
+      while (this.#queue.length > 0) {
+        const batch = this.#queue;
+        this.#queue = [];
         try {
-          const segment = await this.ensureSegment();
+          const segment = await this.#ensureSegment();
           const { body, stored } = frames(batch);
-          await this.handle!.write(body);
-          await this.handle!.datasync();
+          await this.#handle!.write(body);
+          await this.#handle!.datasync();
           segment.bytes += body.length;
           for (const [index, item] of batch.entries()) {
             segment.pending += item.records.length;
             item.resolve({ segment, stored: stored[index]! });
           }
-          if (segment.bytes >= this.segmentBytes) await this.seal();
+          if (segment.bytes >= this.#segmentBytes) await this.#seal();
         } catch (error) {
           const failure = new SpoolError(
-            `Cannot write the Firehose spool in ${this.dir}; the records were not accepted (check disk space and permissions).`,
+            `Cannot write the Firehose spool in ${this.#dir}; the records were not accepted (check disk space and permissions).`,
             { cause: error },
           );
           for (const item of batch) item.reject(failure);
         }
       }
     } finally {
-      this.writing = false;
+      this.#writing = false;
     }
   }
 
-  private async ensureSegment(): Promise<SpoolSegment> {
-    if (this.active && this.handle) return this.active;
-    const number = this.nextNumber++;
-    const segment = new SpoolSegment(number, this.segmentPath(number));
-    this.handle = await open(segment.path, 'a');
+  async #ensureSegment(): Promise<SpoolSegment> {
+    if (this.#active && this.#handle) return this.#active;
+    const number = this.#nextNumber++;
+    const segment = new SpoolSegment(number, this.#segmentPath(number));
+    this.#handle = await open(segment.path, 'a');
     // Made durable by the datasync of the first append into the segment.
-    await this.handle.write(SEGMENT_HEADER);
+    await this.#handle.write(SEGMENT_HEADER);
     segment.bytes = SEGMENT_HEADER.length;
     // The new file's directory entry must be durable too, or a crash could lose the whole segment.
-    const dir = await open(this.dir, 'r');
+    const dir = await open(this.#dir, 'r');
     try {
       await dir.sync();
     } finally {
       await dir.close();
     }
-    this.active = segment;
-    this.segments.set(number, segment);
+    this.#active = segment;
+    this.#segments.set(number, segment);
     return segment;
   }
 
-  private async seal(): Promise<void> {
-    const segment = this.active;
-    const handle = this.handle;
-    this.active = undefined;
-    this.handle = undefined;
+  async #seal(): Promise<void> {
+    const segment = this.#active;
+    const handle = this.#handle;
+    this.#active = undefined;
+    this.#handle = undefined;
     if (!segment || !handle) return;
     await handle.close();
     segment.sealed = true;
-    if (segment.pending === 0) await this.remove(segment);
+    if (segment.pending === 0) await this.#remove(segment);
   }
 
   /**
@@ -214,11 +218,11 @@ export class Spool {
    */
   async release(segment: SpoolSegment, count: number): Promise<void> {
     segment.pending -= count;
-    if (segment.pending <= 0 && segment.sealed) await this.remove(segment);
+    if (segment.pending <= 0 && segment.sealed) await this.#remove(segment);
   }
 
-  private async remove(segment: SpoolSegment): Promise<void> {
-    if (!this.segments.delete(segment.number)) return;
+  async #remove(segment: SpoolSegment): Promise<void> {
+    if (!this.#segments.delete(segment.number)) return;
     try {
       await unlink(segment.path);
     } catch (error) {
@@ -229,14 +233,14 @@ export class Spool {
 
   /** Segment files currently on disk (sealed and active). */
   segmentCount(): number {
-    return this.segments.size;
+    return this.#segments.size;
   }
 
   /** Waits for queued appends, then closes the active segment (it stays on disk if anything is pending). */
   async close(): Promise<void> {
-    while (this.writing || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
-    this.closed = true;
-    await this.seal();
+    while (this.#writing || this.#queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    this.#closed = true;
+    await this.#seal();
   }
 }
 

@@ -37,7 +37,7 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
-    const path = this.pathOf(key);
+    const path = this.#pathOf(key);
     const directory = dirname(path);
     const firstCreated = await mkdir(directory, { recursive: true });
     const temp = join(directory, `${TEMP_PREFIX}${randomUUID()}`);
@@ -63,7 +63,7 @@ export class FsObjectStore implements ObjectStore {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     try {
-      return new Uint8Array(await readFile(this.pathOf(key)));
+      return new Uint8Array(await readFile(this.#pathOf(key)));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -74,7 +74,7 @@ export class FsObjectStore implements ObjectStore {
     // Only the directory named by the prefix's complete segments can hold matches.
     const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
     const found: ObjectInfo[] = [];
-    await this.walk(base, prefix, found);
+    await this.#walk(base, prefix, found);
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
@@ -101,18 +101,18 @@ export class FsObjectStore implements ObjectStore {
 
   /** The file that holds object `key` (readers such as DuckDB open lake files by path). */
   localPath(key: string): string {
-    return this.pathOf(key);
+    return this.#pathOf(key);
   }
 
   async delete(key: string): Promise<void> {
     try {
-      await unlink(this.pathOf(key));
+      await unlink(this.#pathOf(key));
     } catch (error) {
       if (!isMissing(error)) throw error;
     }
   }
 
-  private async walk(keyPrefix: string, wanted: string, found: ObjectInfo[]): Promise<void> {
+  async #walk(keyPrefix: string, wanted: string, found: ObjectInfo[]): Promise<void> {
     let entries: Dirent[];
     try {
       entries = await readdir(join(this.root, ...keyPrefix.split('/').filter(Boolean)), {
@@ -129,7 +129,7 @@ export class FsObjectStore implements ObjectStore {
         // Descend only where keys below could still start with the prefix.
         const directoryKey = `${key}/`;
         if (directoryKey.startsWith(wanted) || wanted.startsWith(directoryKey)) {
-          await this.walk(directoryKey, wanted, found);
+          await this.#walk(directoryKey, wanted, found);
         }
       } else if (entry.isFile() && key.startsWith(wanted)) {
         const info = await stat(join(this.root, ...key.split('/'))).catch((error: unknown) => {
@@ -141,7 +141,7 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  private pathOf(key: string): string {
+  #pathOf(key: string): string {
     const segments = key.split('/');
     const bad = segments.find((s) => s === '' || s === '.' || s === '..' || s.startsWith(TEMP_PREFIX));
     if (key.includes('\0') || bad !== undefined) {

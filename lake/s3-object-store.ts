@@ -32,25 +32,25 @@ export class S3ObjectStoreError extends Error {
 /** An ObjectStore over one S3 bucket. */
 export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
-  private readonly client: S3Client;
-  private readonly listPageSize: number | undefined;
+  readonly #client: S3Client;
+  readonly #listPageSize: number | undefined;
 
   constructor(options: S3ObjectStoreOptions) {
     this.bucket = options.bucket;
-    this.client = options.client ?? new S3Client({});
-    this.listPageSize = options.listPageSize;
+    this.#client = options.client ?? new S3Client({});
+    this.#listPageSize = options.listPageSize;
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
-    await this.call('PutObject', key, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body })),
+    await this.#call('PutObject', key, () =>
+      this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body })),
     );
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    return this.call('GetObject', key, async () => {
+    return this.#call('GetObject', key, async () => {
       try {
-        const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        const output = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
         if (!output.Body) return new Uint8Array();
         return await output.Body.transformToByteArray();
       } catch (error) {
@@ -63,7 +63,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async list(prefix: string): Promise<ObjectInfo[]> {
     const objects: ObjectInfo[] = [];
-    for await (const page of this.pages(prefix))
+    for await (const page of this.#pages(prefix))
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
         objects.push({
@@ -77,32 +77,32 @@ export class S3ObjectStore implements ObjectStore {
 
   async listPrefixes(prefix: string): Promise<string[]> {
     const prefixes: string[] = [];
-    for await (const page of this.pages(prefix, '/'))
+    for await (const page of this.#pages(prefix, '/'))
       for (const common of page.CommonPrefixes ?? []) if (common.Prefix) prefixes.push(common.Prefix);
     return prefixes.sort();
   }
 
   /** Every ListObjectsV2 page below `prefix` (the SDK's paginator), a failed page named like any call. */
-  private async *pages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+  async *#pages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
     const pages = paginateListObjectsV2(
-      { client: this.client, pageSize: this.listPageSize },
+      { client: this.#client, pageSize: this.#listPageSize },
       { Bucket: this.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) },
     );
     const iterator = pages[Symbol.asyncIterator]();
     for (;;) {
-      const next = await this.call('ListObjectsV2', prefix, () => iterator.next());
+      const next = await this.#call('ListObjectsV2', prefix, () => iterator.next());
       if (next.done) return;
       yield next.value;
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.call('DeleteObject', key, () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+    await this.#call('DeleteObject', key, () =>
+      this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
     );
   }
 
-  private async call<T>(operation: string, key: string, send: () => Promise<T>): Promise<T> {
+  async #call<T>(operation: string, key: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
