@@ -33,6 +33,8 @@ export const METRICS = {
   lake: {
     /** Per lake table (dimension `Table`): now minus the emit time of the newest watermark in the lake. */
     lagSeconds: 'LakeLagSeconds',
+    /** Lake objects (or short partitions) quarantined, their tables re-read (lake/lake-object-recovery.ts). */
+    objectsQuarantined: 'LakeObjectsQuarantined',
   },
   warehouse: {
     /** Now minus the commit time of the warehouse's cut while changes wait above it, else 0 (core/warehouse-lag.ts). */

@@ -43,18 +43,22 @@ const MAX_CAUSES = 8;
 
 /** DuckDB quotes the file it failed on: `… end of file '/lake/x.parquet'`, `… match the pattern "/lake/x.parquet"`. */
 const QUOTED_PARQUET = /(['"])([^'"]+\.parquet)\1/;
-const MISSING = /No files found that match the pattern|No such file or directory|Cannot open file/i;
+/** Athena (Trino) names the S3 object unquoted: `HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split s3://b/x.parquet (offset=0, …`. */
+const S3_PARQUET = /()(s3a?:\/\/[^\s'"()]+\.parquet)/;
+const MISSING =
+  /No files found that match the pattern|No such file or directory|Cannot open file|NoSuchKey|does not exist|HIVE_FILE_NOT_FOUND|FileNotFound/i;
 
 /**
- * The lake object a failed read names, when it names one under `root` (the directory that plays the bucket),
- * else undefined (the failure is something else: the warehouse, a query, the disk).
+ * The lake object a failed read names, when it names one under `root` (the directory that plays the bucket
+ * locally, `s3://<bucket>` on AWS), else undefined (the failure is something else: the warehouse, a query,
+ * the disk).
  */
 export function unreadableObjectIn(error: unknown, root: string): UnreadableObject | undefined {
   let current: unknown = error;
   for (let depth = 0; depth <= MAX_CAUSES && current instanceof Error; depth++) {
-    const match = QUOTED_PARQUET.exec(current.message);
+    const match = QUOTED_PARQUET.exec(current.message) ?? S3_PARQUET.exec(current.message);
     if (match) {
-      const key = relative(root, match[2]!).split(sep).join('/');
+      const key = keyUnder(root, match[2]!);
       const table = key.split('/')[0] as LakeTableName;
       // A glob (a table whose files all vanished) names no one object.
       if (!key.startsWith('..') && !key.includes('*') && LAKE_TABLE_NAMES.includes(table)) {
@@ -65,6 +69,14 @@ export function unreadableObjectIn(error: unknown, root: string): UnreadableObje
     current = current.cause;
   }
   return undefined;
+}
+
+/** The object key of `path` under `root`, or a key starting with `..` when it lies elsewhere. */
+function keyUnder(root: string, path: string): string {
+  if (!/^s3a?:\/\//.test(root)) return relative(root, path).split(sep).join('/');
+  const bucket = `${root.replace(/\/+$/, '').replace(/^s3a:/, 's3:')}/`;
+  const url = path.replace(/^s3a:/, 's3:');
+  return url.startsWith(bucket) ? url.slice(bucket.length) : `../${url}`;
 }
 
 /**

@@ -5,7 +5,7 @@
  * transaction. Core only: the query engine and the warehouse are ports.
  */
 import type { AsOfRead, QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
-import type { RoundLog } from '../core/ports/round-log.ts';
+import type { MissingRecords, RoundLog } from '../core/ports/round-log.ts';
 import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
@@ -24,10 +24,11 @@ import {
   type QueryParameterName,
   readLoaderQuery,
 } from './loader-queries.ts';
+import { missingRoundRecords } from './round-records.ts';
 
-/** The loader's SQL: the watermark query and one window query per star table but dim_date. */
+/** The loader's SQL: the watermark and round-records queries and one window query per star table but dim_date. */
 export type LoaderQueries = Readonly<
-  Record<'watermarks' | Exclude<WarehouseTableName, 'dim_date'>, LoaderQuery>
+  Record<'watermarks' | 'round_records' | Exclude<WarehouseTableName, 'dim_date'>, LoaderQuery>
 >;
 
 /** What one run did. */
@@ -56,6 +57,11 @@ export type LoadOutcome =
       readonly unchangedReReads: number;
       /** Deletes added for keys a complete read of their table no longer held (loader/complete-reads.ts). */
       readonly deletesFromReads: number;
+      /**
+       * Partitions of the rounds passed that hold fewer changes than the reader put there: an object is gone
+       * (loader/round-records.ts). The caller has the tables re-read.
+       */
+      readonly missingRecords: readonly MissingRecords[];
       readonly latency: LoadLatency | null;
       readonly watermarks: readonly LakeWatermark[];
     };
@@ -76,7 +82,11 @@ export interface LoaderDeps {
 
 /** Reads every loader query from `queries/loader/`. */
 export async function readLoaderQueries(queriesDir?: string): Promise<LoaderQueries> {
-  const names = ['watermarks', ...WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date')] as const;
+  const names = [
+    'watermarks',
+    'round_records',
+    ...WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date'),
+  ] as const;
   const entries = await Promise.all(
     names.map(async (name) => [name, await readLoaderQuery(name, queriesDir)]),
   );
@@ -165,6 +175,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     deletesFromReads += added.added;
   }
   const windowRows = results as WindowRows;
+  const missingRecords = await missingRoundRecords(engine, queries.round_records, cut.covered, fromLsn);
   const built = buildLoadBatch(fromCut, cutLsn, windowRows, watermarks);
   const report = await warehouse.load(built.batch);
   const rowsRead = Object.fromEntries(tables.map((t) => [t, windowRows[t].rows.length]));
@@ -178,6 +189,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     missingJoins: built.missingJoins,
     unchangedReReads: built.unchangedReReads,
     deletesFromReads,
+    missingRecords,
     latency: report.latency,
     watermarks,
   };

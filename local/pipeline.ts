@@ -22,12 +22,14 @@ import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-confi
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
+import { requestResnapshot } from '../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { UnshippableChanges } from '../reader/unshippable-changes.ts';
 import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
@@ -37,7 +39,6 @@ import { bindPipelineIdentity } from './data-dir-identity.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { transformationFailure } from './error-objects.ts';
-import { LakeObjectRecovery } from './lake-object-recovery.ts';
 import { compactLocalLake, type LocalCompactionOutcome } from './local-compaction.ts';
 import { superviseStage } from './stage-supervisor.ts';
 
@@ -210,10 +211,12 @@ export class LocalPipeline {
           }
         : {}),
     });
+    const stateStore = new FileStateStore(paths.state);
     const recovery = new LakeObjectRecovery({
       store,
-      stateStore: new FileStateStore(paths.state),
-      log: options.log,
+      root: store.root,
+      requestReread: (tables) => requestResnapshot(stateStore, tables),
+      ...(options.log ? { log: options.log } : {}),
     });
     let engine: DuckDbQueryEngine | undefined;
     while (engine === undefined) {
@@ -406,6 +409,9 @@ export class LocalPipeline {
           snapshots: this.#snapshots,
         });
         this.#lastLoadError = undefined;
+        // A partition short of what its round promised lost an object: its table is re-read.
+        if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)
+          await this.#recovery.recoverMissing(outcome.missingRecords);
         this.#options.onLoad?.(outcome);
         if (outcome.status === 'loaded') {
           this.#options.log?.debug('loaded', {

@@ -61,6 +61,11 @@ interface NotedPartition {
   readonly dt: string;
   minLsn: bigint;
   maxLsn: bigint;
+  /**
+   * Per commit LSN, the changes put into the partition: how many distinct ones, and the newest position seen.
+   * A transaction sent again (after a reconnect) starts over at a lower position, so it is not counted twice.
+   */
+  readonly records: Map<bigint, { count: number; lastSeq: number }>;
 }
 
 /** The ChangeStream the reader puts into, with rounds on top; see the module comment. */
@@ -104,11 +109,20 @@ export class WatermarkRounds implements ChangeStream {
       const lsn = BigInt(event.lsn);
       const table = lakeTableForSource(event.table).name;
       const id = `${table}|${dt}`;
-      const noted = this.#noted.get(id);
+      let noted = this.#noted.get(id);
       if (noted) {
         if (lsn < noted.minLsn) noted.minLsn = lsn;
         if (lsn > noted.maxLsn) noted.maxLsn = lsn;
-      } else this.#noted.set(id, { source: event.table, table, dt, minLsn: lsn, maxLsn: lsn });
+      } else {
+        noted = { source: event.table, table, dt, minLsn: lsn, maxLsn: lsn, records: new Map() };
+        this.#noted.set(id, noted);
+      }
+      const records = noted.records.get(lsn);
+      if (!records) noted.records.set(lsn, { count: 1, lastSeq: event.seq });
+      else if (event.seq > records.lastSeq) {
+        records.count += 1;
+        records.lastSeq = event.seq;
+      }
       if (fromDt === undefined || dt < fromDt) fromDt = dt;
       if (toDt === undefined || dt > toDt) toDt = dt;
     }
@@ -136,7 +150,18 @@ export class WatermarkRounds implements ChangeStream {
       days.add(dt);
       partitions.set(table, days);
     };
-    for (const noted of covered) add(noted.table, noted.dt);
+    const records: Partial<Record<LakeTableName, Record<string, number>>> = {};
+    for (const noted of covered) {
+      add(noted.table, noted.dt);
+      let count = 0;
+      for (const [at, put] of noted.records) {
+        if (at > lsn) continue;
+        // Only changes above the previous round belong to this one (the loader counts that range).
+        if (this.#lastRoundLsn === null || at > this.#lastRoundLsn) count += put.count;
+        noted.records.delete(at);
+      }
+      records[noted.table] = { ...records[noted.table], [noted.dt]: count };
+    }
     const owed = this.#owed;
     if (owed) for (const table of LAKE_TABLE_NAMES) for (const dt of days(owed)) add(table, dt);
     const emittedAt = this.#now().toISOString();
@@ -159,6 +184,7 @@ export class WatermarkRounds implements ChangeStream {
       previousLsn: this.#lastRoundLsn === null ? null : lsnToDecimal(this.#lastRoundLsn),
       emittedAt,
       partitions: Object.fromEntries([...partitions].map(([table, dts]) => [table, [...dts].sort()])),
+      records,
     };
     await this.#log?.append(round);
     this.#lastRoundLsn = lsn;

@@ -35,6 +35,12 @@ export interface WatermarkRound {
   readonly emittedAt: string;
   /** The partitions (`dt` values) per lake table that hold this round's watermark; tables absent had none. */
   readonly partitions: Readonly<Partial<Record<LakeTableName, readonly string[]>>>;
+  /**
+   * Per lake table and partition, how many distinct changes (by LSN and position) with a commit LSN above
+   * `previousLsn` and at or below `lsn` the reader put there: the lake must hold at least these, or an object
+   * went missing (loader/round-records.ts). Partitions absent were not counted (a round owed after a crash).
+   */
+  readonly records?: Readonly<Partial<Record<LakeTableName, Readonly<Record<string, number>>>>>;
 }
 
 /**
@@ -62,6 +68,18 @@ export interface CompleteRead {
   readonly commitTs: string;
   /** How many rows the read put. */
   readonly rows: number;
+}
+
+/** A partition of a round that holds fewer changes than the round says the reader put there: an object is gone. */
+export interface MissingRecords {
+  readonly table: LakeTableName;
+  readonly dt: string;
+  /** The round's LSN (decimal). */
+  readonly roundLsn: string;
+  /** The round's predecessor (decimal, -1 for none): its changes have a commit LSN in (this, roundLsn]. */
+  readonly afterLsn: string;
+  readonly expected: number;
+  readonly found: number;
 }
 
 /** Everything a loader needs from the log. */

@@ -1,4 +1,4 @@
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts';
@@ -119,6 +119,53 @@ describe('an unreadable lake object', () => {
       ),
     ).toEqual([{ order_id: deleted }]);
     expect(await warehouse('SELECT 1 FROM current_sales_order WHERE sales_order_id = $1')).toEqual([]);
+    expect((await reconcileWorld(world)).differences).toEqual([]);
+  });
+
+  it('deleted while nothing read it: the round it belonged to names it missing, status says so, its table is re-read, to zero differences', async () => {
+    // Prepare: a synced world, then sales orders changed and synced, so their new versions are in the lake
+    // objects written since; those objects are deleted and the warehouse emptied (its loader rebuilds it
+    // from a lake that no longer holds them; no read of them ever fails).
+    await syncWorld(world);
+    const before = new Set(await lakeFiles(world.dataDir, 'fact_sales_order'));
+    await withClient(world.source.url, (client) =>
+      client.query(
+        'UPDATE sales_order SET units_sold = units_sold + 1, last_updated = now() WHERE sales_order_id <= 3',
+      ),
+    );
+    await syncWorld(world);
+    const changed = (await lakeFiles(world.dataDir, 'fact_sales_order')).filter((f) => !before.has(f));
+    expect(changed.length).toBeGreaterThan(0);
+    for (const file of changed) await rm(file);
+    // A later change of the table: its round's watermark lands in the same partition (the deleted objects
+    // held that partition's newest watermark, which the cut waits for).
+    await withClient(world.source.url, (client) =>
+      client.query(
+        'UPDATE sales_order SET units_sold = units_sold + 1, last_updated = now() WHERE sales_order_id = 4',
+      ),
+    );
+    await rebuildWarehouse(world.warehouse.name);
+
+    // Act: sync (the loader finds a round short of what the reader put), then once more (the re-read).
+    await syncWorld(world);
+    await syncWorld(world);
+
+    // Assess: status names the short partition, no re-read is left waiting, and the warehouse is the source.
+    const status = await readPipelineStatus({
+      sourceUrl: world.source.url,
+      warehouseUrl: world.warehouse.url,
+      dataDir: world.dataDir,
+      slot: world.slot,
+    });
+    expect(status.lake.quarantined).toEqual([
+      expect.objectContaining({
+        key: expect.stringMatching(/^fact_sales_order\/dt=\d{4}-\d{2}-\d{2}\/round-\d+$/),
+        table: 'fact_sales_order',
+        kind: 'missing',
+        reason: expect.stringMatching(/holds \d+: an object is gone/),
+      }),
+    ]);
+    expect(await pendingResnapshots(new FileStateStore(pipelinePaths(world.dataDir).state))).toEqual([]);
     expect((await reconcileWorld(world)).differences).toEqual([]);
   });
 });

@@ -45,7 +45,26 @@ describe('watermark rounds', () => {
         previousLsn: null,
         emittedAt: EMITTED,
         partitions: { fact_sales_order: ['2026-01-01', '2026-01-02'] },
+        records: { fact_sales_order: { '2026-01-01': 1, '2026-01-02': 1 } },
       },
+    ]);
+  });
+
+  it('counts each partition’s distinct changes up to the round, a transaction sent again once', async () => {
+    const { rounds, log } = world();
+    await rounds.start();
+    const transaction = [0, 1, 2].map((seq) => ({ ...change('sales_order', 100, EMITTED), seq }));
+    await rounds.put(transaction.slice(0, 2));
+    // Sent again from its start after a reconnect, then to its end.
+    await rounds.put(transaction);
+    await rounds.put([change('sales_order', 300, EMITTED)]);
+
+    await rounds.closeRound(200n);
+    await rounds.closeRound(300n);
+
+    expect((await log.read()).rounds.map((round) => round.records)).toEqual([
+      { fact_sales_order: { '2026-01-02': 3 } },
+      { fact_sales_order: { '2026-01-02': 1 } },
     ]);
   });
 

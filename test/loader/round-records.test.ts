@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { QueryEngine, QueryParameter } from '../../core/ports/query-engine.ts';
+import type { WatermarkRound } from '../../core/ports/round-log.ts';
+import { readLoaderQuery } from '../../loader/loader-queries.ts';
+import { missingRoundRecords } from '../../loader/round-records.ts';
+
+const round = (lsn: number, previous: number | null, records: WatermarkRound['records']): WatermarkRound => ({
+  lsn: String(lsn),
+  previousLsn: previous === null ? null : String(previous),
+  emittedAt: '2026-01-02T00:00:05.000Z',
+  partitions: {},
+  ...(records ? { records } : {}),
+});
+
+/** An engine answering the round-records query with fixed rows, keeping the parameters it was given. */
+function engineWith(rows: [string, string, number, number][]) {
+  const calls: (readonly QueryParameter[])[] = [];
+  const engine: QueryEngine = {
+    capabilities: {},
+    query: async (_sql, parameters) => {
+      calls.push(parameters ?? []);
+      return {
+        columns: ['lake_table', 'dt', 'lsn', 'records'],
+        rows: rows.map(([table, dt, lsn, records]) => [table, dt, String(lsn), String(records)]),
+      };
+    },
+    close: async () => undefined,
+  };
+  return { engine, calls };
+}
+
+describe('the records of the rounds a cut passes', () => {
+  it('name each partition holding fewer distinct changes in its round’s range than the reader put there', async () => {
+    const { engine } = engineWith([
+      ['fact_sales_order', '2026-01-02', 150, 2],
+      ['fact_sales_order', '2026-01-02', 250, 4],
+      ['dim_currency', '2026-01-02', 180, 1],
+    ]);
+    const rounds = [
+      round(200, 100, { fact_sales_order: { '2026-01-02': 3 }, dim_currency: { '2026-01-02': 1 } }),
+      round(300, 200, { fact_sales_order: { '2026-01-02': 4 } }),
+      // Uncounted (owed after a crash), and one whose predecessor is below the cut: neither is judged.
+      round(400, 300, undefined),
+      round(500, 50, { dim_currency: { '2026-01-02': 9 } }),
+    ];
+
+    const missing = await missingRoundRecords(engine, await readLoaderQuery('round_records'), rounds, 100n);
+
+    expect(missing).toEqual([
+      {
+        table: 'fact_sales_order',
+        dt: '2026-01-02',
+        roundLsn: '200',
+        afterLsn: '100',
+        expected: 3,
+        found: 2,
+      },
+    ]);
+  });
+
+  it('asks nothing of the engine when no round was counted', async () => {
+    const { engine, calls } = engineWith([]);
+
+    expect(
+      await missingRoundRecords(
+        engine,
+        await readLoaderQuery('round_records'),
+        [round(200, 100, undefined)],
+        100n,
+      ),
+    ).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+});
