@@ -10,9 +10,13 @@ import { ENV, METRICS, SERVICES } from '../../core/operations.ts';
 import type { LeaseStore } from '../../core/ports/lease-store.ts';
 import type { Log } from '../../core/ports/log.ts';
 import type { MetricsPublisher } from '../../core/ports/metrics.ts';
+import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
+import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { loaderMetricPoints } from '../../loader/loader-metrics.ts';
 import { type LoaderDeps, type LoadOutcome, runLoad } from '../../loader/run-load.ts';
+import { requestResnapshot } from '../../reader/resnapshot-requests.ts';
 import { S3LeaseStore } from '../../reader/state/s3-lease-store.ts';
+import { S3StateStore } from '../../reader/state/s3-state-store.ts';
 import { isAuthenticationFailure } from '../operations/database-secret.ts';
 import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
@@ -27,6 +31,11 @@ export interface LoaderOperations {
    * a minute; a tick that finds it held returns `busy` (the cut would refuse a concurrent load anyway).
    */
   readonly leases: LeaseStore;
+  /**
+   * Quarantines what the lake lost (an object Athena cannot read, a partition short of its round's count) and
+   * has its tables re-read, as locally (lake/lake-object-recovery.ts); without it such a run fails.
+   */
+  readonly recovery?: LakeObjectRecovery;
 }
 
 /** The name of the loader's lease. */
@@ -60,16 +69,24 @@ export function createHandler(makeDeps: () => Promise<LoaderDeps>, operations: L
     };
     try {
       let outcome: LoadOutcome;
-      try {
-        outcome = await runLoad(await ready());
-      } catch (error) {
-        if (!isAuthenticationFailure(error)) throw error;
-        // The password cached with this container's warehouse was rotated: read the secret again, once.
-        log.warn('warehouse login refused; reading its secret again', { error });
-        await (await deps)?.warehouse.close().catch(() => undefined);
-        deps = undefined;
-        outcome = await runLoad(await ready());
+      let loginRetried = false;
+      for (;;) {
+        try {
+          outcome = await runLoad(await ready());
+          break;
+        } catch (error) {
+          // An unreadable lake object is moved aside (its table re-read) and the load tried again at once.
+          if (await operations.recovery?.recover(error)) continue;
+          if (loginRetried || !isAuthenticationFailure(error)) throw error;
+          // The password cached with this container's warehouse was rotated: read the secret again, once.
+          log.warn('warehouse login refused; reading its secret again', { error });
+          await (await deps)?.warehouse.close().catch(() => undefined);
+          deps = undefined;
+          loginRetried = true;
+        }
       }
+      if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)
+        await operations.recovery?.recoverMissing(outcome.missingRecords);
       operations.metrics.publish([
         ...loaderMetricPoints(outcome),
         { name: METRICS.runs.loaderCompleted, unit: 'Count', value: 1 },
@@ -87,13 +104,24 @@ export function createHandler(makeDeps: () => Promise<LoaderDeps>, operations: L
   };
 }
 
+const s3 = new S3Client({});
+const lakeBucket = process.env[ENV.lakeBucket] ?? '';
+const log = powertoolsLog(lambdaLogger(SERVICES.loader));
+const metrics = powertoolsMetrics(lambdaMetrics(SERVICES.loader));
+// The reader's state lives in the lake bucket under state/ (cdk/lib/constructs/cdc-reader.ts): its re-read
+// requests are documents there.
+const readerState = new S3StateStore({ client: s3, bucket: lakeBucket, prefix: LAKE_PREFIXES.state });
+
 /** The Lambda entry point. */
 export const handler = createHandler(async () => createLoaderDeps(await readLoaderConfig(process.env)), {
-  log: powertoolsLog(lambdaLogger(SERVICES.loader)),
-  metrics: powertoolsMetrics(lambdaMetrics(SERVICES.loader)),
-  leases: new S3LeaseStore({
-    client: new S3Client({}),
-    bucket: process.env[ENV.lakeBucket] ?? '',
-    prefix: LAKE_PREFIXES.state,
+  log,
+  metrics,
+  leases: new S3LeaseStore({ client: s3, bucket: lakeBucket, prefix: LAKE_PREFIXES.state }),
+  recovery: new LakeObjectRecovery({
+    store: new S3ObjectStore({ client: s3, bucket: lakeBucket }),
+    root: `s3://${lakeBucket}`,
+    requestReread: (tables) => requestResnapshot(readerState, tables),
+    log: log.with({ stage: 'loader' }),
+    metrics,
   }),
 });

@@ -113,7 +113,7 @@ describe('concurrency', () => {
     ).toEqual(['loader', 'reader']);
   });
 
-  it('lets the loader hold its lease under state/leases/ and nothing else of state/', () => {
+  it('lets the loader hold its lease under state/leases/ and ask for re-reads under state/reader/resnapshot-requests/, nothing else of state/', () => {
     demoIngest.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -121,6 +121,16 @@ describe('concurrency', () => {
             Sid: 'HoldLease',
             Action: ['s3:GetObject', 's3:PutObject'],
             Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/state/leases/\\*$')])] },
+          }),
+          Match.objectLike({
+            Sid: 'RequestRereads',
+            Action: 's3:PutObject',
+            Resource: {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([Match.stringLikeRegexp('/state/reader/resnapshot-requests/\\*$')]),
+              ],
+            },
           }),
         ]),
       },

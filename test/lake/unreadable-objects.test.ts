@@ -44,6 +44,25 @@ describe('unreadable lake objects', () => {
     expect(unreadableObjectIn(new Error('connection refused'), root)).toBeUndefined();
   });
 
+  it('are found in what Athena says, by their s3:// name in the bucket', () => {
+    const root = 's3://lake-bucket';
+    const corrupt = new Error(
+      'HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split s3://lake-bucket/fact_payment/dt=2026-01-01/p-1.parquet (offset=0, length=40): not a Parquet file',
+    );
+    expect(unreadableObjectIn(new Error('query failed', { cause: corrupt }), root)).toMatchObject({
+      key: 'fact_payment/dt=2026-01-01/p-1.parquet',
+      table: 'fact_payment',
+      kind: 'corrupt',
+    });
+    const gone = new Error(
+      'HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split s3://lake-bucket/dim_staff/dt=2026-01-01/s.parquet (offset=0, length=9): NoSuchKey',
+    );
+    expect(unreadableObjectIn(gone, root)).toMatchObject({ table: 'dim_staff', kind: 'missing' });
+    expect(
+      unreadableObjectIn(new Error('HIVE_BAD_DATA: s3://other-bucket/dim_staff/dt=x/s.parquet'), root),
+    ).toBeUndefined();
+  });
+
   it('are moved whole to quarantine/ with a note, and the notes list them', async () => {
     const store = new FsObjectStore(dir, 'b');
     const key = 'dim_design/dt=2026-01-01/x.parquet';

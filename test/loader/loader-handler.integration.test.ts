@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -7,11 +8,14 @@ import { readLoaderConfig } from '../../functions/loader/config.ts';
 import { createHandler, LOADER_LEASE } from '../../functions/loader/handler.ts';
 import { lambdaLogger, powertoolsLog } from '../../functions/operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../../functions/operations/powertools-metrics.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
+import { quarantineNotes } from '../../lake/unreadable-objects.ts';
 import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
 import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { rdsSecretOf } from '../support/test-databases.ts';
-import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
+import { BUCKET, type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
 import { type LoaderHarness, openLoaderHarness } from './loader-harness.ts';
 
 const T0 = '2022-11-03T14:20:52.186Z';
@@ -29,6 +33,61 @@ afterEach(async () => {
 });
 
 describe('loader handler', () => {
+  it('quarantines a lake object the engine cannot read, asks for its table to be re-read and loads the rest', async () => {
+    // Prepare: a design and a currency, the currency's object overwritten with garbage.
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+      ...watermarks(150n, T0),
+    ]);
+    const [currencyFile] = await writeLake(harness.lakeDir, [
+      {
+        table: 'dim_currency',
+        op: 'r',
+        lsn: 100n,
+        commitTs: T0,
+        row: ROWS.currency(1, 'GBP', 'Pound sterling'),
+      },
+    ]);
+    await writeFile(currencyFile!, 'not parquet '.repeat(20));
+    const store = new FsObjectStore(harness.lakeDir, BUCKET);
+    const rereads: string[] = [];
+    const { entries, log } = memoryLog();
+    const handler = createHandler(
+      async () => ({
+        engine: harness.engine,
+        warehouse: harness.warehouse,
+        queries: harness.queries,
+        roundLog: harness.roundLog,
+      }),
+      {
+        log,
+        metrics: memoryMetrics().metrics,
+        leases: new MemoryLeaseStore(),
+        recovery: new LakeObjectRecovery({
+          store,
+          root: store.root,
+          requestReread: async (tables) => {
+            rereads.push(...tables);
+          },
+          log,
+        }),
+      },
+    );
+
+    // Act
+    const outcome = await handler({}, CONTEXT);
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
+    expect(rereads).toEqual(['currency']);
+    expect(await quarantineNotes(store)).toEqual([
+      expect.objectContaining({ table: 'dim_currency', kind: 'corrupt' }),
+    ]);
+    expect(entries.some((entry) => entry.level === 'ERROR' && entry.message.includes('quarantine/'))).toBe(
+      true,
+    );
+  });
+
   it('runs one load over the injected adapters and publishes its figures as EMF through Powertools', async () => {
     // Prepare
     const lake: LakeChange[] = [

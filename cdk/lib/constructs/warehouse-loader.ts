@@ -140,6 +140,29 @@ export class WarehouseLoader extends Construct {
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.state}leases/*`)],
       }),
+      // An unreadable lake object is moved to quarantine/, a short partition noted there, their tables re-read
+      // through the reader's request documents; failed records under errors/ are read to tell them apart
+      // (lake/lake-object-recovery.ts).
+      new iam.PolicyStatement({
+        sid: 'QuarantineLakeObjects',
+        actions: ['s3:DeleteObject'],
+        resources: LAKE_TABLE_NAMES.map((t) => props.bucket.arnForObjects(`${t}/*`)),
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteQuarantine',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.quarantine}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadErrors',
+        actions: ['s3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.errors}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'RequestRereads',
+        actions: ['s3:PutObject'],
+        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.state}reader/resnapshot-requests/*`)],
+      }),
       new iam.PolicyStatement({
         sid: 'WriteQueryResults',
         actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
@@ -167,6 +190,15 @@ export class WarehouseLoader extends Construct {
         id: lakeObjectsFinding(this, `${LAKE_PREFIXES.state}leases/`),
         reason: 'Lease objects are named per job at run time; the grant is the leases/ prefix only.',
       },
+      ...[
+        LAKE_PREFIXES.quarantine,
+        LAKE_PREFIXES.errors,
+        `${LAKE_PREFIXES.state}reader/resnapshot-requests/`,
+      ].map((prefix) => ({
+        id: lakeObjectsFinding(this, prefix),
+        reason:
+          'Quarantined objects keep their lake key, error objects are named by Firehose and re-read requests by time, so the grants are these prefixes only.',
+      })),
     ]);
   }
 }
