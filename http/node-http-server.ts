@@ -19,6 +19,8 @@ export interface NodeHttpServerOptions {
 export interface NodeHttpServer {
   /** `http://HOST:PORT`. */
   readonly url: string;
+  /** Settles with the reason once the server stops serving without `close` asking it to (never rejects). */
+  readonly failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -39,10 +41,19 @@ export function startNodeHttpServer(
       (info: AddressInfo) => {
         server.off('error', onError);
         const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+        let closing = false;
+        const failed = new Promise<Error>((settle) => {
+          server.once('error', (error: Error) => settle(error));
+          server.once('close', () => {
+            if (!closing) settle(new Error('the HTTP server closed unexpectedly'));
+          });
+        });
         resolve({
           url: `http://${shown}:${info.port}`,
+          failed,
           close: () =>
             new Promise<void>((done) => {
+              closing = true;
               // Open event streams would keep close() waiting for ever: end them.
               if ('closeAllConnections' in server) server.closeAllConnections();
               server.close(() => done());

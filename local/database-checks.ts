@@ -4,16 +4,25 @@
  * `wal_level = logical`. Each failure says what is wrong and how to fix it, naming host:port (never the password).
  */
 import pg from 'pg';
+import type { FailureKind } from '../core/failure-kind.ts';
 import { urlEndpoint } from './url-redaction.ts';
 
 /** The database could not be reached or refused the login. */
 export class DatabaseUnreachableError extends Error {
   override readonly name = 'DatabaseUnreachableError';
+  /** A refused login or a missing database stays so however long one waits; a server that is down does not. */
+  readonly failureKind: FailureKind;
+  constructor(message: string, options: ErrorOptions & { readonly failureKind?: FailureKind } = {}) {
+    super(message, options);
+    this.failureKind = options.failureKind ?? 'transient';
+  }
 }
 
 /** The source does not write logical WAL, so changes cannot be streamed from it. */
 export class LogicalReplicationOffError extends Error {
   override readonly name = 'LogicalReplicationOffError';
+  /** Waiting does not change a server setting (core/failure-kind.ts). */
+  readonly failureKind = 'deterministic';
 }
 
 /** Which database a URL is for, as the user calls it. */
@@ -80,6 +89,7 @@ function unreachable(url: string, role: DatabaseRole, cause: unknown): DatabaseU
     `Cannot connect to the ${role} database at ${endpoint}: ${reason}. Check ${FLAG[role]}.`,
     {
       cause,
+      failureKind: code === '28P01' || code === '28000' || code === '3D000' ? 'deterministic' : 'transient',
     },
   );
 }

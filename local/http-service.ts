@@ -31,6 +31,8 @@ export interface LocalHttpOptions {
 /** The running app: its URL, and how to stop it (open pages see their stream end). */
 export interface LocalHttp {
   readonly url: string;
+  /** Settles with the reason once the server stops serving on its own (local/supervised-http.ts restarts it). */
+  readonly failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export async function startLocalHttp(options: LocalHttpOptions): Promise<LocalHt
   }
   return {
     url: server.url,
+    failed: server.failed,
     async close() {
       await http.close();
       await server.close();

@@ -40,6 +40,11 @@ export interface SuperviseStageOptions {
   readonly now?: () => number;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly random?: () => number;
+  /** What the warnings say; by default that the stage stopped and restarts. */
+  readonly messages?: {
+    readonly failing: string;
+    readonly stillFailing: (seconds: number, attempts: number, budget: string) => string;
+  };
 }
 
 /** A run this long before it failed counts as progress: the backoff starts over. */
@@ -80,11 +85,13 @@ export async function superviseStage(options: SuperviseStageOptions): Promise<vo
       const delay = Math.floor(random() * Math.min(cap, base * 2 ** Math.min(failures - 1, 30)));
       if (failures === 1 || at - reportedAt >= STILL_TRYING_NOTICE_MS) {
         reportedAt = at;
+        const seconds = Math.round((at - failingSince) / 1000);
         log.warn(
           failures === 1
-            ? 'stopped with an error; restarting'
-            : `still failing after ${Math.round((at - failingSince) / 1000)} s (${failures} attempts); restarting, ` +
-                `budget ${describeReconnectBudget(budget)}`,
+            ? (options.messages?.failing ?? 'stopped with an error; restarting')
+            : (options.messages?.stillFailing(seconds, failures, describeReconnectBudget(budget)) ??
+                `still failing after ${seconds} s (${failures} attempts); restarting, ` +
+                  `budget ${describeReconnectBudget(budget)}`),
           { delayMs: delay, error },
         );
       }

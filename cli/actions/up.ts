@@ -6,13 +6,17 @@
  */
 import type { Command } from 'commander';
 import pg from 'pg';
+import { ENV } from '../../core/operations.ts';
 import type { Log } from '../../core/ports/log.ts';
+import { parseReconnectBudget } from '../../core/reconnect-budget.ts';
 import { DataDirLockedError, dataDirLockHolder } from '../../local/data-dir-lock.ts';
+import { untilDatabasesAnswer } from '../../local/database-wait.ts';
 import type { LocalHttp } from '../../local/http-service.ts';
 import type { LocalPipelineOptions } from '../../local/pipeline.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
 import { superviseStage } from '../../local/stage-supervisor.ts';
+import { superviseLocalHttp } from '../../local/supervised-http.ts';
 import { terminalLog } from '../../local/terminal-log.ts';
 import { redactUrl } from '../../local/url-redaction.ts';
 import { firstNonEmptyTable } from '../../source/empty-source.ts';
@@ -36,7 +40,14 @@ import { runServices, type Service, stopSignal } from '../services.ts';
 /** Runs everything until Ctrl-C (or until a service fails). */
 export async function runUpCommand(options: UpOptions, command: Command): Promise<void> {
   const signal = stopSignal();
-  const runtime = await runtimeFor(command);
+  // A source or warehouse that is down at the start is waited for, as the stages wait when it goes away later.
+  const wait = {
+    signal,
+    log: terminalLog(),
+    budget: parseReconnectBudget(process.env[ENV.reconnectBudget], ENV.reconnectBudget),
+  };
+  const runtime = await untilDatabasesAnswer(() => runtimeFor(command), wait);
+  if (runtime === undefined) return;
   let http: LocalHttp | undefined;
   try {
     // Said before serving, seeding or migrating anything; the pipeline takes the lock itself when it starts.
@@ -45,13 +56,22 @@ export async function runUpCommand(options: UpOptions, command: Command): Promis
     // The dashboard's URL is the first line printed: it answers from the start (its figures fill in as the
     // first loads land).
     if (options.http) {
-      http = await startDashboard(options, {
+      const where = {
         warehouseUrl: runtime.warehouseUrl,
         sourceUrl: runtime.sourceUrl,
         dataDir: runtime.dataDir,
+      };
+      // Restarted on the same port if it ever stops serving (local/supervised-http.ts).
+      http = superviseLocalHttp(await startDashboard(options, where), {
+        restart: (port) => startDashboard({ ...options, httpPort: port }, where),
+        log: wait.log,
+        budget: wait.budget,
       });
     }
-    await prepareDatabases(runtime, options, signal, globalOptions(command).progress);
+    await untilDatabasesAnswer(
+      () => prepareDatabases(runtime, options, signal, globalOptions(command).progress),
+      wait,
+    );
     if (signal.aborted) return;
     const failure = new AbortController();
     const services = upServices(runtime, options, (error) => failure.abort(error), {
