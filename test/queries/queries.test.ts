@@ -127,7 +127,7 @@ describe('queries/', () => {
   it('every file is one statement that parses as Trino SQL', async () => {
     const parser = new Parser();
     const files = await sqlFiles();
-    expect(files.length).toBe(15);
+    expect(files.length).toBe(16);
     for (const file of files) {
       const ast = parser.astify(file.text, { database: 'trino' });
       expect(Array.isArray(ast) ? ast.length : 1, `${file.dir}/${file.name}`).toBe(1);
@@ -157,7 +157,14 @@ describe('queries/', () => {
     expect((await engine.query(query.sql, bindParameters(query, none))).rows).toEqual([]);
   });
 
-  it('a department rename reaches dim_staff and an address change reaches dim_counterparty', async () => {
+  it('counts each partition’s distinct changes per commit LSN inside the window, watermarks left out', async () => {
+    const rows = await runLoaderQuery('round_records', '-1', '300');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => BigInt(r['lsn']!) <= 300n && Number(r['records']) > 0)).toBe(true);
+    expect(await runLoaderQuery('round_records', '300', '300')).toEqual([]);
+  });
+
+    it('a department rename reaches dim_staff and an address change reaches dim_counterparty', async () => {
     expect(await runLoaderQuery('dim_staff', '150', '300')).toEqual([
       {
         staff_id: '1',
