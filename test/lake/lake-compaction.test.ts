@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ObjectInfo, ObjectStore } from '../../core/ports/object-store.ts';
+import type { ObjectInfo } from '../../core/ports/object-store.ts';
 import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import { COMPACTION_PLAN_KEY, compactLake } from '../../lake/lake-compaction.ts';
@@ -11,6 +11,7 @@ import type { LakeRow } from '../../lake/lake-value.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
 import { MemoryStateStore } from '../../testing/memory-state-store.ts';
+import { CrashingObjectStore } from '../support/crashing-object-store.ts';
 
 const payment = LAKE_TABLES.fact_payment;
 const PARTITION = 'fact_payment/dt=2026-11-30/';
@@ -148,7 +149,7 @@ describe('compactLake', () => {
     try {
       const probe = new FsObjectStore(probeDir, 'lake');
       for (const object of await store.list('')) await probe.put(object.key, (await store.get(object.key))!);
-      const probeCounting = new CrashingStore(probe, Number.POSITIVE_INFINITY);
+      const probeCounting = new CrashingObjectStore(probe, Number.POSITIVE_INFINITY);
       await compactLake(
         {
           store: probeCounting,
@@ -162,7 +163,7 @@ describe('compactLake', () => {
         await rm(join(dir, 'lake'), { recursive: true, force: true });
         await landSmallObjects();
         const state = new MemoryStateStore();
-        const crashing = new CrashingStore(store, crashAfter);
+        const crashing = new CrashingObjectStore(store, crashAfter);
         await expect(
           compactLake(
             { store: crashing, state, roundLog: new ObjectStoreRoundLog(crashing) },
@@ -183,33 +184,3 @@ describe('compactLake', () => {
     }
   });
 });
-
-/** An ObjectStore that fails every operation after the first `allowed` mutating ones (puts and deletes). */
-class CrashingStore implements ObjectStore {
-  operations = 0;
-  constructor(
-    readonly inner: ObjectStore,
-    readonly allowed: number,
-  ) {}
-  async put(key: string, body: Uint8Array): Promise<void> {
-    this.#step();
-    await this.inner.put(key, body);
-  }
-  get(key: string) {
-    return this.inner.get(key);
-  }
-  list(prefix: string) {
-    return this.inner.list(prefix);
-  }
-  listPrefixes(prefix: string) {
-    return this.inner.listPrefixes(prefix);
-  }
-  async delete(key: string): Promise<void> {
-    this.#step();
-    await this.inner.delete(key);
-  }
-  #step(): void {
-    if (this.operations >= this.allowed) throw new Error('crash');
-    this.operations++;
-  }
-}
