@@ -12,33 +12,13 @@ import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
 import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { CrashingObjectStore } from '../support/crashing-object-store.ts';
+import { paymentVersion } from '../support/lake-payments.ts';
 
 const payment = LAKE_TABLES.fact_payment;
 const PARTITION = 'fact_payment/dt=2026-11-30/';
 
 /** A payment version at `lsn` with exact edge values: cents, a timestamp's milliseconds, a NULL. */
-function version(id: number, lsn: bigint, op = 'u'): LakeRow {
-  return {
-    payment_id: id,
-    created_date: '2026-11-30',
-    created_time: '14:20:52.186',
-    last_updated_date: '2026-11-30',
-    last_updated: '14:20:52.186',
-    transaction_id: id,
-    counterparty_id: 15,
-    payment_amount: 99999999_99n - BigInt(id),
-    currency_id: 2,
-    payment_type_id: 3,
-    paid: id % 2 === 0,
-    payment_date: id % 3 === 0 ? null : '2026-12-01',
-    _op: op,
-    _lsn: lsn,
-    _seq: id,
-    _xid: 1000n + lsn,
-    _commit_ts: BigInt(Date.UTC(2026, 10, 30, 23, 59, 59, 999)),
-    _unchanged: null,
-  };
-}
+const version = (id: number, lsn: bigint, op = 'u'): LakeRow => paymentVersion(id, lsn, op);
 
 function watermark(lsn: bigint): LakeRow {
   return { _op: 'w', _lsn: lsn, _seq: 0, _commit_ts: BigInt(Date.UTC(2026, 10, 30, 12)) };

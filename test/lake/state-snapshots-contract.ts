@@ -16,32 +16,10 @@ import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapsho
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
 import { writeStateSnapshots } from '../../lake/state-snapshots.ts';
 import { CrashingObjectStore } from '../support/crashing-object-store.ts';
+import { paymentVersion as payment } from '../support/lake-payments.ts';
 
 const PARTITION = 'fact_payment/dt=2026-11-30/';
 const CUT_TS = '2026-11-30 23:59:59.999';
-
-function payment(id: number, lsn: bigint, op: string): LakeRow {
-  return {
-    payment_id: id,
-    created_date: '2026-11-30',
-    created_time: '14:20:52.186',
-    last_updated_date: '2026-11-30',
-    last_updated: '14:20:52.186',
-    transaction_id: id,
-    counterparty_id: 15,
-    payment_amount: 100_00n + lsn,
-    currency_id: 2,
-    payment_type_id: 3,
-    paid: false,
-    payment_date: null,
-    _op: op,
-    _lsn: lsn,
-    _seq: id,
-    _xid: 1000n + lsn,
-    _commit_ts: BigInt(Date.UTC(2026, 10, 30, 23, 59, 59, 999)),
-    _unchanged: null,
-  };
-}
 
 /** Changes at LSNs 10 to 40: key 1 updated at 20, key 2 deleted at 30, keys 3 and 4 created at 20 and 40. */
 async function landChanges(store: ObjectStore): Promise<void> {
