@@ -250,6 +250,7 @@ const DUCKDB_TYPES: Readonly<Record<LakeColumnType, string>> = {
   date: 'DATE',
   timestamp: 'TIMESTAMP',
   'decimal(10,2)': 'DECIMAL(10,2)',
+  'decimal(18,8)': 'DECIMAL(18,8)',
 };
 
 async function runDuckDb(dir: string): Promise<{ seconds: number; counts: Map<string, [number, number]> }> {

@@ -7,7 +7,7 @@
  * never ship. Timestamps are epoch milliseconds; `rawData` is base64. {@link parseErrorDocuments} reads every
  * kind back (`errors list`, `errors replay`, `status`).
  */
-import { GLUE_DATABASE, type LakeTable } from './schema/lake-tables.ts';
+import { type AnyLakeTable, GLUE_DATABASE } from './schema/lake-tables.ts';
 
 /** The values of `!{firehose:error-output-type}`, the folder under `errors/<lake table>/`. */
 export const ERROR_OUTPUT_TYPES = {
@@ -69,7 +69,7 @@ export function processingFailedDocument(record: FailedRecord, lambdaArn: string
  */
 export function conversionFailedDocument(
   record: FailedRecord,
-  table: LakeTable,
+  table: AnyLakeTable,
   region: string,
   endedMs: number,
 ): string {

@@ -43,6 +43,7 @@ const READERS: { readonly [T in LakeColumnType]: (column: LakeColumn) => ColumnR
     }
     return parseJsonValue(column, value);
   },
+  'decimal(18,8)': (column) => (value) => parseJsonValue(column, value),
   date: (column) =>
     cached((value) => {
       const days = typeof value === 'string' ? canonicalDateDays(value) : undefined;

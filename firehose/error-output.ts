@@ -13,7 +13,7 @@ import {
   processingFailedDocument,
 } from '../core/error-documents.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
-import type { LakeTable } from '../core/schema/lake-tables.ts';
+import type { AnyLakeTable } from '../core/schema/lake-tables.ts';
 import { INITIAL_STREAM_VERSION, objectKey } from './object-key.ts';
 import type { SpooledRecord } from './partition-buffers.ts';
 import { type CompiledPrefix, evaluatePrefix } from './prefix-expression.ts';
@@ -30,7 +30,7 @@ export interface ErrorOutputTarget {
   readonly store: ObjectStore;
   readonly prefix: CompiledPrefix;
   readonly streamName: string;
-  readonly table: LakeTable;
+  readonly table: AnyLakeTable;
   readonly region: string;
   readonly lambdaArn: string;
 }

@@ -5,7 +5,7 @@
  * the stream's Glue table. A record that cannot be read fails as a whole (`format-conversion-failed`), the
  * other records of the batch still convert (`firehose/README.md`, record format conversion).
  */
-import { type LakeTable, lakeColumns } from '../core/schema/lake-tables.ts';
+import { type AnyLakeTable, lakeColumns } from '../core/schema/lake-tables.ts';
 import { LakeValueError } from '../lake/lake-value.ts';
 import type { ParquetCell } from '../lake/parquet-writer.ts';
 import { type ColumnReader, columnReader } from './column-readers.ts';
@@ -39,7 +39,7 @@ class ParseError extends Error {
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** A converter for `table`: its business and metadata columns (the `dt` partition is in the path). */
-export function recordConverter(table: LakeTable): RecordConverter {
+export function recordConverter(table: AnyLakeTable): RecordConverter {
   const columns = lakeColumns(table);
   const names = columns.map((column) => column.name);
   const lowerNames = names.map((name) => name.toLowerCase());
@@ -57,7 +57,7 @@ interface ColumnPlan {
 }
 
 function convertRecord(
-  table: LakeTable,
+  table: AnyLakeTable,
   plan: ColumnPlan,
   data: Uint8Array,
   target: ParquetCell[][],

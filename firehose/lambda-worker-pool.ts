@@ -15,7 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import type { LakeTableName } from '../core/schema/lake-tables.ts';
+import type { AnyLakeTableName } from '../core/schema/lake-tables.ts';
 import type { PartitionEncoder, PartitionEncoding } from './partition-encoding.ts';
 import type {
   InvocationRecord,
@@ -55,7 +55,7 @@ type Request =
     }
   | {
       readonly kind: 'encode';
-      readonly table: LakeTableName;
+      readonly table: AnyLakeTableName;
       /** The records back to back in one buffer, and their lengths. */
       readonly bytes: Uint8Array;
       readonly lengths: readonly number[];

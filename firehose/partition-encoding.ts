@@ -7,7 +7,7 @@
  * ({@link inProcessEncoder}) or in a worker (`LambdaWorkerPool.encoder`), which leaves the main thread to
  * accept records while another core converts and compresses.
  */
-import { LAKE_TABLES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import { type AnyLakeTableName, anyLakeTable } from '../core/schema/lake-tables.ts';
 import { writeLakeParquetColumns } from '../lake/parquet-writer.ts';
 import { type RecordConverter, recordConverter } from './format-conversion.ts';
 
@@ -29,18 +29,18 @@ export interface PartitionEncoding {
 
 /** Converts and encodes one partition buffer of `table`, wherever it runs. */
 export type PartitionEncoder = (
-  table: LakeTableName,
+  table: AnyLakeTableName,
   records: readonly Uint8Array[],
 ) => Promise<PartitionEncoding>;
 
 /** One converter per table and thread: its column readers keep small caches worth reusing. */
-const CONVERTERS = new Map<LakeTableName, RecordConverter>();
+const CONVERTERS = new Map<AnyLakeTableName, RecordConverter>();
 
 /** Converts `records` of `table` and encodes the rows of those that converted as one Parquet file. */
-export function encodePartition(table: LakeTableName, records: readonly Uint8Array[]): PartitionEncoding {
+export function encodePartition(table: AnyLakeTableName, records: readonly Uint8Array[]): PartitionEncoding {
   let converter = CONVERTERS.get(table);
   if (!converter) {
-    converter = recordConverter(LAKE_TABLES[table]);
+    converter = recordConverter(anyLakeTable(table));
     CONVERTERS.set(table, converter);
   }
   const columns = converter.emptyColumns();
@@ -53,7 +53,7 @@ export function encodePartition(table: LakeTableName, records: readonly Uint8Arr
     converted++;
     return undefined;
   });
-  const body = converted > 0 ? writeLakeParquetColumns(LAKE_TABLES[table], columns) : undefined;
+  const body = converted > 0 ? writeLakeParquetColumns(anyLakeTable(table), columns) : undefined;
   return { body, rows, failures };
 }
 

@@ -14,7 +14,7 @@ import {
   PROCESSOR_RETRIES,
 } from '../core/delivery-stream-spec.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
-import type { LakeTable } from '../core/schema/lake-tables.ts';
+import type { AnyLakeTable } from '../core/schema/lake-tables.ts';
 import type { PartitionEncoder } from './partition-encoding.ts';
 import type { Invoker, TransformFunction } from './transformation-invocation.ts';
 
@@ -28,7 +28,7 @@ export interface DeliveryStreamConfig {
   readonly bucket: string;
   readonly store: ObjectStore;
   /** The Glue table the records are converted to. */
-  readonly table: LakeTable;
+  readonly table: AnyLakeTable;
   /** `Prefix`; with dynamic partitioning it must be non-empty. */
   readonly prefix: string;
   /** `ErrorOutputPrefix`. */

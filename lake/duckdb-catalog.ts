@@ -35,6 +35,7 @@ const DUCKDB_TYPES: { readonly [T in LakeColumnType]: string } = {
   date: 'DATE',
   timestamp: 'TIMESTAMP',
   'decimal(10,2)': 'DECIMAL(10,2)',
+  'decimal(18,8)': 'DECIMAL(18,8)',
 };
 
 /** Where a {@link DuckDbCatalog} finds the lake. */

@@ -10,7 +10,12 @@
  * decimal conversion does, so the reader asks it for the unscaled integer instead).
  */
 import { type FileMetaData, parquetMetadata, parquetRead, type SchemaElement } from 'hyparquet';
-import { type LakeColumn, type LakeTable, lakeColumns } from '../core/schema/lake-tables.ts';
+import {
+  type AnyLakeTable,
+  DECIMAL_SHAPES,
+  type LakeColumn,
+  lakeColumns,
+} from '../core/schema/lake-tables.ts';
 import type { ParquetCell } from './parquet-writer.ts';
 
 /** A lake object that cannot be read as its table's Parquet: names the object and what to do. */
@@ -24,7 +29,10 @@ export type LakeColumnCells = ParquetCell[][];
 /** A lake object opened for reading: its row count and largest `_lsn`, and its row groups on demand. */
 export interface LakeParquetObject {
   readonly rows: number;
-  /** The largest `_lsn` of the object (from the footer's statistics when present), null when it has no rows. */
+  /**
+   * The largest `_lsn` of the object (from the footer's statistics when present), null when it has no rows or
+   * belongs to a market table (which has no `_lsn`).
+   */
   readonly maxLsn: bigint | null;
   /** The row groups in file order. */
   rowGroups(): AsyncGenerator<LakeColumnCells>;
@@ -35,7 +43,7 @@ export interface LakeParquetObject {
  * table's by default; a state snapshot's add `dt`).
  */
 export async function openLakeParquet(
-  table: LakeTable,
+  table: AnyLakeTable,
   key: string,
   bytes: Uint8Array,
   columns: readonly LakeColumn[] = lakeColumns(table),
@@ -65,7 +73,11 @@ export async function openLakeParquet(
     schema: metadata.schema.map((element) => (isDecimal(element) ? withoutAnnotation(element) : element)),
   };
   const rows = Number(metadata.num_rows);
-  const maxLsn = rows === 0 ? null : (lsnStatistic(metadata) ?? (await readMaxLsn(file, rawMetadata)));
+  // Market tables have no `_lsn`: their objects are ordered by nothing but `fetched_at`.
+  const maxLsn =
+    rows === 0 || table.kind === 'observation'
+      ? null
+      : (lsnStatistic(metadata) ?? (await readMaxLsn(file, rawMetadata)));
   return {
     rows,
     maxLsn,
@@ -114,7 +126,7 @@ const RAW_PARSERS = {
 };
 
 function normalise(
-  table: LakeTable,
+  table: AnyLakeTable,
   key: string,
   column: LakeColumn,
   schema: readonly SchemaElement[],
@@ -122,15 +134,18 @@ function normalise(
 ): ParquetCell {
   if (value === null || value === undefined) return null;
   switch (column.type) {
-    case 'decimal(10,2)': {
+    case 'decimal(10,2)':
+    case 'decimal(18,8)': {
       const element = schema.find((e) => e.name === column.name);
       const unscaled = value instanceof Uint8Array ? twosComplement(value) : BigInt(value as number | bigint);
-      const scale = element?.scale ?? 2;
-      // decimal(10,2) is stored as hundredths; a file written at another scale is rescaled exactly.
-      if (scale === 2) return unscaled;
-      if (scale < 2) return unscaled * 10n ** BigInt(2 - scale);
-      const divisor = 10n ** BigInt(scale - 2);
-      if (unscaled % divisor !== 0n) throw cellError(table, key, column, 'has more than two decimals');
+      const want = DECIMAL_SHAPES[column.type].scale;
+      const scale = element?.scale ?? want;
+      // A lake decimal is its unscaled value at the type's scale; a file written at another scale is rescaled
+      // exactly.
+      if (scale === want) return unscaled;
+      if (scale < want) return unscaled * 10n ** BigInt(want - scale);
+      const divisor = 10n ** BigInt(scale - want);
+      if (unscaled % divisor !== 0n) throw cellError(table, key, column, `has more than ${want} decimals`);
       return unscaled / divisor;
     }
     case 'timestamp':
@@ -154,7 +169,7 @@ function normalise(
   }
 }
 
-function cellError(table: LakeTable, key: string, column: LakeColumn, what: string): LakeParquetReadError {
+function cellError(table: AnyLakeTable, key: string, column: LakeColumn, what: string): LakeParquetReadError {
   return new LakeParquetReadError(
     `Lake object ${key} of table ${table.name}: a value of column ${column.name} (${column.type}) ${what}; ` +
       'the object does not follow the lake schema (core/schema/lake-tables.ts): move it out of the table prefix.',

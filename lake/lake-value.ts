@@ -9,11 +9,11 @@
  * takes its output. Numbers that must stay exact (decimals, 64-bit integers, timestamps) are `bigint`, never
  * floats.
  */
-import type { LakeColumn } from '../core/schema/lake-tables.ts';
+import { DECIMAL_SHAPES, type LakeColumn, type LakeDecimalType } from '../core/schema/lake-tables.ts';
 
 /**
- * A typed lake value, by Glue type: `int` number; `bigint` bigint; `decimal(10,2)` bigint of hundredths
- * (`"2.43"` is `243n`); `date` the `YYYY-MM-DD` string; `timestamp` bigint epoch milliseconds of the UTC wall
+ * A typed lake value, by Glue type: `int` number; `bigint` bigint; `decimal(p,s)` bigint of the value times
+ * 10^s (`"2.43"` is `243n` in decimal(10,2), `243000000n` in decimal(18,8)); `date` the `YYYY-MM-DD` string; `timestamp` bigint epoch milliseconds of the UTC wall
  * time; `string` string; `boolean` boolean. SQL NULL is `null`.
  */
 export type LakeValue = string | number | bigint | boolean | null;
@@ -37,9 +37,6 @@ const INT_MIN = -(2n ** 31n);
 const INT_MAX = 2n ** 31n - 1n;
 const BIGINT_MIN = -(2n ** 63n);
 const BIGINT_MAX = 2n ** 63n - 1n;
-/** decimal(10,2): at most 10 digits in all, so the unscaled value stays below 10^10. */
-const DECIMAL_LIMIT = 10n ** 10n;
-const DECIMAL_SCALE = 2;
 /** Years the lake accepts in timestamps. AWS's Parquet writer wraps out-of-range epochs silently, so we refuse. */
 const MIN_YEAR = 1900;
 const MAX_YEAR = 9999;
@@ -69,7 +66,8 @@ export function parseJsonValue(column: LakeColumn, value: unknown): LakeValue {
     case 'bigint':
       return parseInteger(column, value, BIGINT_MIN, BIGINT_MAX);
     case 'decimal(10,2)':
-      return parseDecimal(column, value);
+    case 'decimal(18,8)':
+      return parseDecimal(column, column.type, value);
     case 'date':
       return parseDate(column, value);
     case 'timestamp':
@@ -117,7 +115,8 @@ export function formatJsonValue(column: LakeColumn, value: LakeValue): string | 
     case 'bigint':
       return String(value);
     case 'decimal(10,2)':
-      return formatHundredths(value as bigint);
+    case 'decimal(18,8)':
+      return formatScaled(value as bigint, DECIMAL_SHAPES[column.type].scale);
     case 'timestamp':
       return formatLakeTimestamp(value as bigint);
     default:
@@ -131,10 +130,11 @@ export function formatLakeTimestamp(epochMillis: bigint): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
 
-function formatHundredths(hundredths: bigint): string {
-  const negative = hundredths < 0n;
-  const digits = (negative ? -hundredths : hundredths).toString().padStart(3, '0');
-  return `${negative ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+/** The decimal text of an unscaled value at `scale` fraction digits (`243n`, 2 is `"2.43"`). */
+export function formatScaled(unscaled: bigint, scale: number): string {
+  const negative = unscaled < 0n;
+  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }
 
 /**
@@ -186,9 +186,11 @@ function parseInteger(column: LakeColumn, value: unknown, min: bigint, max: bigi
   return parsed;
 }
 
-function parseDecimal(column: LakeColumn, value: unknown): bigint {
+function parseDecimal(column: LakeColumn, type: LakeDecimalType, value: unknown): bigint {
+  const { precision, scale } = DECIMAL_SHAPES[type];
+  const limit = 10n ** BigInt(precision);
   // String(number) is the shortest text that reads back as the same double, which is the text the sender
-  // wrote for any decimal(10,2) value; strings are read as they are.
+  // wrote for any value of the decimal type; strings are read as they are.
   const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
   const match = typeof text === 'string' ? DECIMAL_TEXT.exec(text) : null;
   if (!match || (match[2] === '' && (match[3] ?? '') === '')) {
@@ -196,23 +198,23 @@ function parseDecimal(column: LakeColumn, value: unknown): bigint {
   }
   const [, sign = '', whole = '', fraction = '', exponentText = '0'] = match;
   const exponent = Number(exponentText);
-  // digits * 10^(exponent - fraction.length) is the value; move it to scale 2.
-  const shift = exponent - fraction.length + DECIMAL_SCALE;
+  // digits * 10^(exponent - fraction.length) is the value; move it to the type's scale.
+  const shift = exponent - fraction.length + scale;
   let digits = BigInt(`${whole}${fraction}` || '0');
   if (digits === 0n) return 0n;
   if (shift >= 0) {
-    if (shift > 20)
-      throw new LakeValueError(column, 'more than 10 digits in all; decimal(10,2) is the limit.');
+    if (shift > 2 * precision)
+      throw new LakeValueError(column, `more than ${precision} digits in all; ${type} is the limit.`);
     digits *= 10n ** BigInt(shift);
   } else {
     const divisor = 10n ** BigInt(-shift);
     if (digits % divisor !== 0n) {
-      throw new LakeValueError(column, 'more than 2 fraction digits; decimal(10,2) keeps hundredths only.');
+      throw new LakeValueError(column, `more than ${scale} fraction digits; ${type} keeps no more.`);
     }
     digits /= divisor;
   }
-  if (digits >= DECIMAL_LIMIT) {
-    throw new LakeValueError(column, 'more than 10 digits in all; decimal(10,2) is the limit.');
+  if (digits >= limit) {
+    throw new LakeValueError(column, `more than ${precision} digits in all; ${type} is the limit.`);
   }
   return sign === '-' ? -digits : digits;
 }

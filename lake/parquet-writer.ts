@@ -4,16 +4,17 @@
  * does on AWS: business and metadata columns in lake schema order (the `dt` partition lives in the object path, not
  * in the file), every column optional, Snappy compression.
  *
- * Types are the Parquet encodings Athena, DuckDB and hyparquet read back as the Glue types: `decimal(10,2)` is
- * INT64 DECIMAL(10,2) of hundredths (exact, never a float), `timestamp` is INT64 TIMESTAMP(MILLIS) not adjusted
+ * Types are the Parquet encodings Athena, DuckDB and hyparquet read back as the Glue types: `decimal(p,s)` is
+ * INT64 DECIMAL(p,s) of the unscaled value (`decimal(10,2)`: hundredths) (exact, never a float), `timestamp` is INT64 TIMESTAMP(MILLIS) not adjusted
  * to UTC (Glue's `timestamp` has no zone; the values are UTC wall time), `date` is INT32 DATE.
  */
 import type { SchemaElement } from 'hyparquet';
 import { ByteWriter, ParquetWriter, parquetWriteBuffer } from 'hyparquet-writer';
 import {
+  type AnyLakeTable,
+  DECIMAL_SHAPES,
   type LakeColumn,
   type LakeColumnType,
-  type LakeTable,
   lakeColumns,
 } from '../core/schema/lake-tables.ts';
 import { dateToEpochDays, type LakeRow, type LakeValue } from './lake-value.ts';
@@ -45,14 +46,20 @@ const PARQUET_TYPES: { readonly [T in LakeColumnType]: Omit<SchemaElement, 'name
     converted_type: 'TIMESTAMP_MILLIS',
     logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MILLIS' },
   },
-  'decimal(10,2)': {
+  'decimal(10,2)': int64Decimal(DECIMAL_SHAPES['decimal(10,2)']),
+  'decimal(18,8)': int64Decimal(DECIMAL_SHAPES['decimal(18,8)']),
+};
+
+/** An exact decimal as INT64 of its unscaled value (every lake decimal has at most 18 digits). */
+function int64Decimal(shape: { precision: number; scale: number }): Omit<SchemaElement, 'name'> {
+  return {
     type: 'INT64',
     converted_type: 'DECIMAL',
-    precision: 10,
-    scale: 2,
-    logical_type: { type: 'DECIMAL', precision: 10, scale: 2 },
-  },
-};
+    precision: shape.precision,
+    scale: shape.scale,
+    logical_type: { type: 'DECIMAL', precision: shape.precision, scale: shape.scale },
+  };
+}
 
 /** The JavaScript type each Glue type's lake values have (see `LakeValue`). */
 const VALUE_TYPES: { readonly [T in LakeColumnType]: 'number' | 'bigint' | 'string' | 'boolean' } = {
@@ -63,6 +70,7 @@ const VALUE_TYPES: { readonly [T in LakeColumnType]: 'number' | 'bigint' | 'stri
   date: 'string',
   timestamp: 'bigint',
   'decimal(10,2)': 'bigint',
+  'decimal(18,8)': 'bigint',
 };
 
 /**
@@ -70,7 +78,7 @@ const VALUE_TYPES: { readonly [T in LakeColumnType]: 'number' | 'bigint' | 'stri
  * table's by default; a state snapshot's add `dt`).
  */
 export function lakeParquetSchema(
-  table: LakeTable,
+  table: AnyLakeTable,
   columns: readonly LakeColumn[] = lakeColumns(table),
 ): SchemaElement[] {
   return [
@@ -92,7 +100,7 @@ export function lakeParquetSchema(
  * @throws {LakeParquetError} when a value's JavaScript type does not match its column, naming the table, column
  * and row index.
  */
-export function writeLakeParquet(table: LakeTable, rows: readonly LakeRow[]): Uint8Array {
+export function writeLakeParquet(table: AnyLakeTable, rows: readonly LakeRow[]): Uint8Array {
   return writeLakeParquetColumns(
     table,
     lakeColumns(table).map((column) => columnValues(table, column, rows)),
@@ -104,7 +112,7 @@ export function writeLakeParquet(table: LakeTable, rows: readonly LakeRow[]): Ui
  * length, as a Parquet file of `table`. The cells are not checked: they must already have their column's
  * type (the record format conversion reads them with per-column readers that guarantee it).
  */
-export function writeLakeParquetColumns(table: LakeTable, columns: readonly ParquetCell[][]): Uint8Array {
+export function writeLakeParquetColumns(table: AnyLakeTable, columns: readonly ParquetCell[][]): Uint8Array {
   const columnData = lakeColumns(table).map((column, index) => ({
     name: column.name,
     data: columns[index] ?? [],
@@ -132,7 +140,7 @@ export class LakeParquetStream {
   #rows = 0;
 
   /** Cells of `columns` (the lake table's by default), in that order. */
-  constructor(table: LakeTable, columns: readonly LakeColumn[] = lakeColumns(table)) {
+  constructor(table: AnyLakeTable, columns: readonly LakeColumn[] = lakeColumns(table)) {
     this.#columns = columns;
     this.#writer = new ParquetWriter({
       writer: this.#output,
@@ -184,7 +192,7 @@ export class LakeParquetStream {
   }
 }
 
-function columnValues(table: LakeTable, column: LakeColumn, rows: readonly LakeRow[]): ParquetCell[] {
+function columnValues(table: AnyLakeTable, column: LakeColumn, rows: readonly LakeRow[]): ParquetCell[] {
   const expected = VALUE_TYPES[column.type];
   const values = new Array<ParquetCell>(rows.length);
   let lastDate: string | undefined;
@@ -221,7 +229,7 @@ function columnValues(table: LakeTable, column: LakeColumn, rows: readonly LakeR
   return values;
 }
 
-function epochDays(table: LakeTable, column: LakeColumn, index: number, date: string): number {
+function epochDays(table: AnyLakeTable, column: LakeColumn, index: number, date: string): number {
   try {
     return dateToEpochDays(date);
   } catch (error) {

@@ -24,6 +24,11 @@ export const FOLDER_DEPENDENCIES = {
   transform: ['core', 'core/schema', 'lake'],
   /** The local Firehose (the emulator AWS replaces). */
   firehose: ['core', 'core/schema', 'lake'],
+  /**
+   * The market-data collectors (HTTP clients of the market APIs, the files source) and the built-in synthetic
+   * market: the second kind of source, putting observations through the same delivery streams.
+   */
+  collect: ['core', 'core/schema'],
   /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store); reads the source's WAL. */
   reader: ['core', 'core/schema', 'source'],
   /** The loader: cut, window queries, load batch. */
@@ -39,6 +44,7 @@ export const FOLDER_DEPENDENCIES = {
     'lake',
     'loader',
     'reader',
+    'collect',
     'source',
     'transform',
     'warehouse',
@@ -58,13 +64,25 @@ export const FOLDER_DEPENDENCIES = {
     'transform',
     'firehose',
     'reader',
+    'collect',
     'loader',
     'warehouse',
     'http',
     'functions',
   ],
   /** The `totesys-stream` command (and the package manifest, for its version). */
-  cli: ['core', 'core/schema', 'source', 'lake', 'reader', 'warehouse', 'http', 'local', 'package.json'],
+  cli: [
+    'core',
+    'core/schema',
+    'source',
+    'lake',
+    'reader',
+    'collect',
+    'warehouse',
+    'http',
+    'local',
+    'package.json',
+  ],
   /** The executable that starts the command line. */
   bin: ['cli'],
   /** Test doubles honouring the ports' contracts (memory stores and streams, a faulty putter); never production. */
@@ -79,6 +97,7 @@ export const FOLDER_DEPENDENCIES = {
     'transform',
     'firehose',
     'reader',
+    'collect',
     'loader',
     'warehouse',
     'http',
@@ -97,6 +116,7 @@ export const FOLDER_DEPENDENCIES = {
     'transform',
     'firehose',
     'reader',
+    'collect',
     'loader',
     'warehouse',
     'http',

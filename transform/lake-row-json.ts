@@ -58,6 +58,8 @@ const FAST_JSON: { readonly [T in LakeColumnType]: FastJson } = {
   string: (v) => (typeof v === 'string' ? JSON.stringify(v) : undefined),
   boolean: (v) => (typeof v === 'boolean' ? String(v) : undefined),
   timestamp: () => undefined,
+  // No source column has this type (market data never passes through the CDC transformation's mapping).
+  'decimal(18,8)': () => undefined,
 };
 
 /** One business column of a table's plan. */

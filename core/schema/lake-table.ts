@@ -5,8 +5,27 @@
  */
 import type { SourceTableName } from './source-tables.ts';
 
+/** The exact decimal types of the lake: money to the cent (totesys), rates and prices to 10^-8 (market data). */
+export type LakeDecimalType = 'decimal(10,2)' | 'decimal(18,8)';
+
 /** The Glue (Hive) column types the lake uses. */
-export type LakeColumnType = 'int' | 'bigint' | 'string' | 'boolean' | 'date' | 'timestamp' | 'decimal(10,2)';
+export type LakeColumnType = 'int' | 'bigint' | 'string' | 'boolean' | 'date' | 'timestamp' | LakeDecimalType;
+
+/**
+ * Digits in all and fraction digits of each decimal type. Both fit a signed 64-bit unscaled integer (at most
+ * 18 digits), which is how lake values (`bigint` of the scaled value) and Parquet files (INT64) hold them.
+ */
+export const DECIMAL_SHAPES: {
+  readonly [T in LakeDecimalType]: { readonly precision: number; readonly scale: number };
+} = {
+  'decimal(10,2)': { precision: 10, scale: 2 },
+  'decimal(18,8)': { precision: 18, scale: 8 },
+};
+
+/** Narrows a column type to a decimal type. */
+export function isDecimalType(type: LakeColumnType): type is LakeDecimalType {
+  return Object.hasOwn(DECIMAL_SHAPES, type);
+}
 
 /** One column of a lake table. */
 export interface LakeColumn {

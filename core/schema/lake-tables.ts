@@ -17,17 +17,20 @@ import { factPurchaseOrder } from './lake/fact-purchase-order.ts';
 import { factSalesOrder } from './lake/fact-sales-order.ts';
 import { METADATA_COLUMNS } from './lake-metadata-columns.ts';
 import type { LakeColumn, LakeTable, LakeTableName } from './lake-table.ts';
+import type { MarketLakeTable, MarketLakeTableName } from './market-lake-table.ts';
+import { MARKET_LAKE_TABLES } from './market-lake-tables.ts';
 import type { SourceTableName } from './source-tables.ts';
 
 export { DT_PROJECTION, METADATA_COLUMNS, PARTITION_COLUMN } from './lake-metadata-columns.ts';
 export type {
   LakeColumn,
   LakeColumnType,
+  LakeDecimalType,
   LakeTable,
   LakeTableLocation,
   LakeTableName,
 } from './lake-table.ts';
-export { LAKE_TABLE_NAMES } from './lake-table.ts';
+export { DECIMAL_SHAPES, isDecimalType, LAKE_TABLE_NAMES } from './lake-table.ts';
 
 /** The Glue database that holds the lake tables. */
 export const GLUE_DATABASE = 'totesys_lake';
@@ -59,7 +62,27 @@ export function lakeTableForSource(source: SourceTableName): LakeTable {
   return table;
 }
 
-/** Business columns followed by metadata columns: the full column list of a lake table's Parquet files. */
-export function lakeColumns(table: LakeTable): readonly LakeColumn[] {
-  return [...table.columns, ...METADATA_COLUMNS];
+/**
+ * A table of the lake of either kind: a CDC table (one source table's changes) or a market table (collected
+ * observations, core/schema/market-lake-tables.ts). The Firehose conversion, the Parquet writer and reader
+ * take either.
+ */
+export type AnyLakeTable = LakeTable | MarketLakeTable;
+
+/** The name of a lake table of either kind. */
+export type AnyLakeTableName = LakeTableName | MarketLakeTableName;
+
+/** The definition of a lake table of either kind, by name. */
+export function anyLakeTable(name: AnyLakeTableName): AnyLakeTable {
+  return Object.hasOwn(LAKE_TABLES, name)
+    ? LAKE_TABLES[name as LakeTableName]
+    : MARKET_LAKE_TABLES[name as MarketLakeTableName];
+}
+
+/**
+ * The full column list of a lake table's Parquet files: a CDC table's business columns followed by the
+ * metadata columns; a market table's columns as they are (its provenance columns are its own).
+ */
+export function lakeColumns(table: AnyLakeTable): readonly LakeColumn[] {
+  return table.kind === 'observation' ? table.columns : [...table.columns, ...METADATA_COLUMNS];
 }

@@ -49,6 +49,7 @@ const VIEW_TYPES: { readonly [T in LakeColumnType]: string } = {
   date: 'date',
   timestamp: 'timestamp',
   'decimal(10,2)': 'decimal(10,2)',
+  'decimal(18,8)': 'decimal(18,8)',
 };
 
 /** The snapshot tables and `_latest` views of every lake table. */
