@@ -197,7 +197,7 @@ export function describeQueryEngineContract(name: string, fresh: () => Promise<Q
       expect((await engine.query('SELECT count(*) AS n FROM fact_payment')).rows).toEqual([['0']]);
     });
 
-    it('capabilities: declares whether it has a file floor, and one never hides a row at or above it nor a kept change', async () => {
+    it('capabilities: declares whether it has a file floor, and one never hides a row at or above it nor a change above an as-of snapshot', async () => {
       const { engine, lake, declaresFileFloor } = await subject();
       const floor = engine.capabilities.fileFloor;
       expect(floor !== undefined, 'declares a file floor').toBe(declaresFileFloor);
@@ -207,14 +207,21 @@ export function describeQueryEngineContract(name: string, fresh: () => Promise<Q
       await land(lake, '2026-12-01', 'above', [paymentVersion(300, 300n)]);
       const ids = async (sql: string) => (await engine.query(sql)).rows.map((r) => r[0]);
 
-      floor.set({ belowLsn: 200n, dtFrom: '2026-11-30', keepChangesOf: new Set() });
+      floor.set({ belowLsn: 200n, dtFrom: '2026-11-30', asOf: new Map() });
       const floored = await ids('SELECT payment_id FROM fact_payment WHERE _lsn >= 200 ORDER BY 1');
-      floor.set({ belowLsn: 200n, dtFrom: '2026-11-30', keepChangesOf: new Set(['fact_payment']) });
+      // Read as of the cut from a snapshot at 180: every change above 180 stays visible.
+      const fromSnapshot = { snapshot: undefined, aboveLsn: 180n, dtFrom: '2026-11-30' };
+      floor.set({ belowLsn: 200n, dtFrom: '2026-12-01', asOf: new Map([['fact_payment', fromSnapshot]]) });
+      const afterSnapshot = await ids('SELECT payment_id FROM fact_payment WHERE _lsn > 180 ORDER BY 1');
+      // Without a snapshot: every change of the whole history.
+      const wholeHistory = { snapshot: undefined, aboveLsn: -1n, dtFrom: '1970-01-01' };
+      floor.set({ belowLsn: 200n, dtFrom: '2026-11-30', asOf: new Map([['fact_payment', wholeHistory]]) });
       const kept = await ids('SELECT payment_id FROM fact_payment ORDER BY 1');
       floor.set(null);
       const unfloored = await ids('SELECT payment_id FROM fact_payment ORDER BY 1');
 
       expect(floored).toEqual(['210', '300']);
+      expect(afterSnapshot).toEqual(['190', '210', '300']);
       expect(kept).toEqual(['100', '150', '190', '210', '300']);
       expect(unfloored).toEqual(['100', '150', '190', '210', '300']);
     });
