@@ -10,7 +10,12 @@ import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import {
+  FACT_TABLE_NAMES,
+  WAREHOUSE_TABLE_NAMES,
+  type WarehouseTableName,
+} from '../core/schema/warehouse-tables.ts';
+import { withDeletesMissingFromReads } from './complete-reads.ts';
 import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
 import { buildLoadBatch, type WindowRows } from './load-batch.ts';
 import {
@@ -49,6 +54,8 @@ export type LoadOutcome =
       readonly inferredMembers: readonly InferredMember[];
       readonly missingJoins: readonly string[];
       readonly unchangedReReads: number;
+      /** Deletes added for keys a complete read of their table no longer held (loader/complete-reads.ts). */
+      readonly deletesFromReads: number;
       readonly latency: LoadLatency | null;
       readonly watermarks: readonly LakeWatermark[];
     };
@@ -82,7 +89,8 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const fromCut = await warehouse.currentCut();
   const fromLsn = fromCut === null ? -1n : BigInt(fromCut.lsn);
   // From just below the cut: the round at the cut tells when the lake was last known complete (lake lag).
-  const pending = pendingRounds(fromLsn, await deps.roundLog.read(fromLsn - 1n));
+  const log = await deps.roundLog.read(fromLsn - 1n);
+  const pending = pendingRounds(fromLsn, log);
   const days = [...pending.partitions.values()].flatMap((set) => [...set]).sort();
   // Read once: the floor and the queries' parameters name the same snapshot, whatever compaction publishes.
   const asOf = await asOfReads(deps.snapshots, fromLsn);
@@ -114,12 +122,18 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const cutLsn = String(cut.lsn);
   const snapshotValues = snapshotParameters(asOf);
   const tables = WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date');
+  const toLsn = cut.lsn;
+  const reads = log.completeReads.filter((read) => BigInt(read.lsn) > fromLsn && BigInt(read.lsn) <= toLsn);
+  const readsOf = (table: string) => reads.filter((read) => read.table === table);
   const results: Partial<Record<(typeof tables)[number], QueryResult>> = {};
   await Promise.all(
     tables.map(async (table) => {
-      // A star table none of whose lake tables has a change after the previous cut has nothing to load.
-      const from = FED_BY[table]
-        .map((lake) => cut.changedFrom.get(lake))
+      // A star table none of whose lake tables has a change after the previous cut has nothing to load,
+      // unless a complete read of it (which may have found it empty) says which keys are gone.
+      const from = [
+        ...FED_BY[table].map((lake) => cut.changedFrom.get(lake)),
+        ...readsOf(table).map((read) => read.commitTs.slice(0, 10)),
+      ]
         .filter((dt): dt is string => dt !== undefined)
         .sort()[0];
       if (from === undefined) {
@@ -138,6 +152,18 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
       );
     }),
   );
+  let deletesFromReads = 0;
+  for (const table of FACT_TABLE_NAMES) {
+    if (readsOf(table).length === 0) continue;
+    const added = withDeletesMissingFromReads(
+      table,
+      results[table]!,
+      readsOf(table),
+      await warehouse.currentKeys(table),
+    );
+    results[table] = added.result;
+    deletesFromReads += added.added;
+  }
   const windowRows = results as WindowRows;
   const built = buildLoadBatch(fromCut, cutLsn, windowRows, watermarks);
   const report = await warehouse.load(built.batch);
@@ -151,6 +177,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     inferredMembers: report.inferredMembers,
     missingJoins: built.missingJoins,
     unchangedReReads: built.unchangedReReads,
+    deletesFromReads,
     latency: report.latency,
     watermarks,
   };

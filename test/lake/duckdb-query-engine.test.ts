@@ -192,3 +192,38 @@ describe('DuckDbQueryEngine', () => {
     expect(payment.name).toBe('fact_payment');
   });
 });
+
+describe('DuckDbQueryEngine memory', () => {
+  it('holds at most its memory limit, with its threads, and spills a larger sort to its temp directory', async () => {
+    // Arrange
+    const tempDirectory = join(lakeDir, 'spill');
+    const bounded = await DuckDbQueryEngine.open({
+      lakeDir,
+      bucket: BUCKET,
+      memory: { limitBytes: 48 * 1024 * 1024, threads: 1, tempDirectory },
+    });
+    try {
+      // Act: a sort of about 100 MB of rows, twice the limit.
+      const settings = await bounded.query(
+        "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')",
+      );
+      const sorted = await bounded.query(
+        `SELECT count(*), min(k), max(k) FROM (
+           SELECT k FROM (SELECT md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS k FROM range(1000000) AS t(i))
+           ORDER BY k LIMIT 999999 OFFSET 1)`,
+      );
+
+      // Assess
+      expect(settings.rows[0]?.[0]).toBe('48.0 MiB');
+      expect(settings.rows[0]?.slice(1)).toEqual(['1', tempDirectory]);
+      expect(sorted.rows[0]?.[0]).toBe('999999');
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('spills inside its lake directory by default, never in the working directory', async () => {
+    const settings = await engine.query("SELECT current_setting('temp_directory')");
+    expect(settings.rows[0]?.[0]).toBe(join(lakeDir, '.duckdb-tmp'));
+  });
+});
