@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../core/ports/object-store.ts';
-import type { RoundLog, WatermarkRound } from '../../core/ports/round-log.ts';
+import type { CompleteRead, RoundLog, WatermarkRound } from '../../core/ports/round-log.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { CrashingObjectStore } from '../support/crashing-object-store.ts';
 
@@ -39,6 +39,10 @@ function round(lsn: bigint, previousLsn: bigint | null): WatermarkRound {
   };
 }
 
+function completeRead(table: CompleteRead['table'], lsn: bigint): CompleteRead {
+  return { table, lsn: String(lsn), commitTs: '2026-12-01T18:59:59.250Z', rows: 3 };
+}
+
 /** Rounds at 9, 10, 100 and the largest LSN, each naming its predecessor, appended in LSN order. */
 async function appendRounds(log: RoundLog): Promise<WatermarkRound[]> {
   const rounds = [round(9n, null), round(10n, 9n), round(100n, 10n), round(MAX_LSN, 100n)];
@@ -51,7 +55,12 @@ export function describeRoundLogContract(name: string, fresh: () => Promise<Roun
   describe(`${name} (RoundLog contract)`, () => {
     it('reads no rounds, no quiet mark and no proven LSN before anything is recorded', async () => {
       const { log } = await fresh();
-      expect(await log.read()).toEqual({ rounds: [], quiet: undefined, provenLsn: undefined });
+      expect(await log.read()).toEqual({
+        rounds: [],
+        completeReads: [],
+        quiet: undefined,
+        provenLsn: undefined,
+      });
     });
 
     it('durability: a log opened after a restart reads every appended round and the quiet mark exactly', async () => {
@@ -66,7 +75,7 @@ export function describeRoundLogContract(name: string, fresh: () => Promise<Roun
 
       const read = await subject.reopen().read();
 
-      expect(read).toEqual({ rounds, quiet: mark, provenLsn: undefined });
+      expect(read).toEqual({ rounds, completeReads: [], quiet: mark, provenLsn: undefined });
     });
 
     it('order: rounds come back sorted by LSN across digit counts, only those above afterLsn', async () => {
@@ -91,6 +100,27 @@ export function describeRoundLogContract(name: string, fresh: () => Promise<Roun
       expect(rounds[0]?.previousLsn).toBe('20');
     });
 
+    it('complete reads: durable once recorded, one per read recorded twice, in LSN order above afterLsn', async () => {
+      const subject = await fresh();
+      await subject.log.recordCompleteRead(completeRead('fact_payment', MAX_LSN));
+      await subject.log.recordCompleteRead(completeRead('fact_sales_order', 150n));
+      await subject.log.recordCompleteRead(completeRead('dim_staff', 150n));
+      await subject.log.recordCompleteRead(completeRead('fact_payment', MAX_LSN));
+      await subject.log.recordCompleteRead(completeRead('dim_staff', 9n));
+
+      const all = await subject.reopen().read();
+      const above150 = await subject.reopen().read(150n);
+
+      expect(all.completeReads.map((r) => [r.lsn, r.table])).toEqual([
+        ['9', 'dim_staff'],
+        ['150', 'dim_staff'],
+        ['150', 'fact_sales_order'],
+        [String(MAX_LSN), 'fact_payment'],
+      ]);
+      expect(all.completeReads[0]).toEqual(completeRead('dim_staff', 9n));
+      expect(above150.completeReads).toEqual([completeRead('fact_payment', MAX_LSN)]);
+    });
+
     it('quiet mark: one document replaced whole, so a reader sees the newest mark', async () => {
       const subject = await fresh();
       await subject.log.markQuiet({ lsn: '50', afterRoundLsn: null, emittedAt: '2026-12-01T19:00:00.000Z' });
@@ -100,14 +130,17 @@ export function describeRoundLogContract(name: string, fresh: () => Promise<Roun
       expect((await subject.reopen().read()).quiet).toEqual(newest);
     });
 
-    it('pruning removes the rounds at or below the LSN, keeps those above and records the LSN as proven', async () => {
+    it('pruning removes the rounds and complete reads at or below the LSN, keeps those above and records the LSN as proven', async () => {
       const subject = await fresh();
       const rounds = await appendRounds(subject.log);
 
+      await subject.log.recordCompleteRead(completeRead('dim_staff', 10n));
+      await subject.log.recordCompleteRead(completeRead('dim_staff', 100n));
       await subject.log.pruneThrough(10n);
 
       expect(await subject.reopen().read()).toEqual({
         rounds: rounds.slice(2),
+        completeReads: [completeRead('dim_staff', 100n)],
         quiet: undefined,
         provenLsn: '10',
       });
@@ -122,11 +155,17 @@ export function describeRoundLogContract(name: string, fresh: () => Promise<Roun
       expect((await subject.reopen().read()).provenLsn).toBe('100');
     });
 
-    it('pruning that crashes at any write leaves extra rounds, never a gap above the proven LSN', async () => {
+    it('pruning that crashes at any write leaves extra rounds and reads, never a gap above the proven LSN', async () => {
       let crashes = 0;
-      for (let allowed = 0; allowed <= 3; allowed++) {
+      const reads = [
+        completeRead('dim_staff', 10n),
+        completeRead('dim_staff', 100n),
+        completeRead('dim_staff', MAX_LSN),
+      ];
+      for (let allowed = 0; allowed <= 5; allowed++) {
         const subject = await fresh();
         const rounds = await appendRounds(subject.log);
+        for (const each of reads) await subject.log.recordCompleteRead(each);
         await subject.log.pruneThrough(9n);
 
         const crashed = await subject
@@ -138,10 +177,13 @@ export function describeRoundLogContract(name: string, fresh: () => Promise<Roun
           );
 
         if (crashed) crashes++;
-        const { rounds: left, provenLsn } = await subject.reopen().read();
+        const { rounds: left, completeReads, provenLsn } = await subject.reopen().read();
         const proven = BigInt(provenLsn ?? -1);
         expect(['9', '100']).toContain(provenLsn);
         // Every round above the proven LSN is still there: a loader resumes from the proven LSN with no gap.
+        expect(completeReads.filter((r) => BigInt(r.lsn) > proven)).toEqual(
+          reads.filter((r) => BigInt(r.lsn) > proven),
+        );
         expect(left.filter((r) => BigInt(r.lsn) > proven)).toEqual(
           rounds.filter((r) => BigInt(r.lsn) > proven),
         );
