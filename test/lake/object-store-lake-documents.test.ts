@@ -1,6 +1,6 @@
 /**
  * The RoundLog and StateSnapshots contracts over the lake directory (FsObjectStore) and the in-memory store;
- * the S3 runs are in s3-lake-documents.integration.test.ts.
+ * the S3 runs are in s3-object-store.integration.test.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
