@@ -52,7 +52,8 @@ export function observationRows(table: MarketLakeTable, bytes: Uint8Array): { da
     dt = day;
     data += `${JSON.stringify(object)}\n`;
   }
-  if (dt === undefined) throw new RecordRejectedError('Record data holds no observation.', { table: table.name });
+  if (dt === undefined)
+    throw new RecordRejectedError('Record data holds no observation.', { table: table.name });
   return { data, dt };
 }
 
