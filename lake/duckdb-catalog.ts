@@ -140,7 +140,11 @@ export class DuckDbCatalog {
 
   async ensureTables(): Promise<void> {
     const floor = this.#floor;
-    if (floor !== null && this.#current) return;
+    if (floor !== null && this.#current) {
+      // The floor bounds the CDC tables only: a market table's first files must show whatever the floor.
+      await this.#ensureMarketViews();
+      return;
+    }
     for (const name of LAKE_TABLE_NAMES) {
       let sql: string;
       if (floor === null || floor.belowLsn < 0n) {

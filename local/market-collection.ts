@@ -12,7 +12,7 @@ import type { Collector } from '../collect/collector.ts';
 import { fxCollector } from '../collect/fx-collector.ts';
 import type { FetchFunction } from '../collect/market-api-client.ts';
 import { shipObservations } from '../collect/observation-shipping.ts';
-import { SyntheticMarket } from '../collect/synthetic/synthetic-market.ts';
+import { SYNTHETIC_EPOCH, SyntheticMarket } from '../collect/synthetic/synthetic-market.ts';
 import { SYNTHETIC_API_URL, syntheticMarketFetch } from '../collect/synthetic/synthetic-market-api.ts';
 import { describeErrorChain } from '../core/error-chain.ts';
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
@@ -134,4 +134,59 @@ export async function collectIntoLocalLake(
 /** The one-line description of a failed collection, for logs (the cause chain; never a key). */
 export function describeCollectionFailure(name: CollectorName, error: unknown): string {
   return `collect ${name} failed: ${describeErrorChain(error)}`;
+}
+
+/** The collectors `up` runs, where they fetch from, and how often. */
+export interface MarketCollection {
+  readonly api: MarketApi;
+  readonly collectors: readonly CollectorName[];
+  /** Pause between two rounds of every collector. */
+  readonly everyMs: number;
+  /** The first day the first round backfills from (later rounds fetch the latest values). */
+  readonly backfillFrom: string;
+  readonly clock?: Clock;
+}
+
+/** The collectors that run offline by default (`up`), on the synthetic market. */
+export const OFFLINE_MARKET: MarketCollection = {
+  api: { kind: 'synthetic' },
+  collectors: ['fx'],
+  everyMs: 10 * 60_000,
+  // Every day the synthetic market has: the GBP views then price every seeded order, whatever its date.
+  backfillFrom: SYNTHETIC_EPOCH,
+};
+
+/**
+ * Runs every collector of `collection` once a round until `signal` aborts: the first round backfills, a
+ * failed collection is logged and fetched again the next round (it wrote nothing), the others go on.
+ */
+export async function runMarketCollection(
+  collection: MarketCollection,
+  options: { readonly putter: RecordBatchPutter; readonly signal: AbortSignal; readonly log?: Log },
+): Promise<void> {
+  const clock = collection.clock ?? SYSTEM_CLOCK;
+  const configured = collection.collectors.map((name) => configureCollector(name, collection.api, clock));
+  const pending = new Set(collection.collectors);
+  while (!options.signal.aborted) {
+    for (const entry of configured) {
+      if (options.signal.aborted) break;
+      const name = entry.collector.name;
+      const from = pending.has(name) ? collection.backfillFrom : undefined;
+      try {
+        const summary = await collectOnce(entry, {
+          putter: options.putter,
+          clock,
+          signal: options.signal,
+          ...(from ? { from } : {}),
+          ...(options.log ? { log: options.log } : {}),
+        });
+        pending.delete(name);
+        options.log?.debug('collected', { stage: 'collector', table: summary.table, rows: summary.rows });
+      } catch (error) {
+        if (options.signal.aborted) break;
+        options.log?.warn(describeCollectionFailure(name, error), { stage: 'collector' });
+      }
+    }
+    await clock.sleep(collection.everyMs, options.signal);
+  }
 }
