@@ -5,6 +5,8 @@
  * function environments from these, so the two cannot drift.
  */
 
+import { MEMORY_BOUND_VARIABLES } from './memory-bounds.ts';
+
 /** The CloudWatch namespace of every pipeline metric. */
 export const METRIC_NAMESPACE = 'TotesysStream';
 
@@ -99,6 +101,8 @@ export const ENV = {
   databaseTls: 'TOTESYS_DB_TLS',
   /** Seconds a stage keeps reconnecting to a lost database, or `forever` (the default; core/reconnect-budget.ts). */
   reconnectBudget: 'TOTESYS_RECONNECT_BUDGET_SECONDS',
+  /** Bytes (MiB) of decoded changes the reader holds before Firehose accepts them (core/memory-bounds.ts). */
+  readerBufferMib: MEMORY_BOUND_VARIABLES.readerBufferBytes,
   /** Lowest log level written (DEBUG, INFO, WARN, ERROR): Powertools Logger's own variable, read locally too. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   /**

@@ -113,13 +113,13 @@ export class DuckDbCatalog {
 
   /** Leaves out of the views the files entirely below the floor (see {@link FileFloor}); null reads all. */
   setFloor(floor: FileFloor | null): void {
-    // A floor moving down (a warehouse rebuilt from scratch, or a cut whose commit time went back a day)
-    // needs files this catalog forgot or never listed: start over.
+    // A floor moving down for some table (a warehouse rebuilt from scratch, a cut whose commit time went back
+    // a day, a snapshot the run cannot use) needs files this catalog forgot or never listed: start over.
     const previous = this.#floor;
     if (
       floor !== null &&
       previous !== null &&
-      (floor.belowLsn < previous.belowLsn || floor.dtFrom < previous.dtFrom)
+      LAKE_TABLE_NAMES.some((name) => floorFell(previous, floor, name))
     ) {
       this.#files.clear();
       this.#sealed.clear();
@@ -182,7 +182,9 @@ export class DuckDbCatalog {
    */
   async #ensureLatestViews(): Promise<void> {
     for (const name of LAKE_TABLE_NAMES) {
-      const manifest = await this.#snapshots.current(name);
+      // While a floor holds, an as-of table's snapshot is the one the loader's parameters name: a compaction
+      // publishing a newer one during the run must not empty the `snapshot_lsn` the queries ask for.
+      const manifest = this.#floor?.asOf.get(name)?.snapshot ?? (await this.#snapshots.current(name));
       const snapshotSql =
         manifest === undefined
           ? emptySnapshotView(name)
@@ -229,18 +231,20 @@ export class DuckDbCatalog {
     }
   }
 
-  /** The table's files that can hold a row at or above the floor, or a change of a whole-history table. */
+  /** The table's files that can hold a row at or above the floor, or a change above an as-of table's snapshot. */
   async #neededFiles(name: LakeTableName, floor: FileFloor): Promise<string[]> {
     const known = this.#files.get(name) ?? new Map<string, LakeFile>();
     this.#files.set(name, known);
     const sealed = this.#sealed.get(name) ?? new Set<string>();
     this.#sealed.set(name, sealed);
+    const asOf = floor.asOf.get(name);
+    const from = firstDayRead(floor, name);
     const fresh: string[] = [];
     for (const partition of await this.#store.listPrefixes(`${name}/dt=`)) {
       const day = partitionDay(partition);
       if (sealed.has(day)) continue;
-      if (day < floor.dtFrom && !floor.keepChangesOf.has(name)) {
-        // Every query of such a table prunes on dt: files of older partitions are never read.
+      if (day < from) {
+        // Every query of the table prunes on dt from there: files of older partitions are never read.
         sealed.add(day);
         continue;
       }
@@ -255,15 +259,17 @@ export class DuckDbCatalog {
       const partitionDir = this.#store.localPath(partition.slice(0, -1));
       for (const path of known.keys())
         if (path.startsWith(`${partitionDir}/`) && !present.has(path)) known.delete(path);
-      if (day < floor.dtFrom) sealed.add(day);
     }
     if (fresh.length > 0) for (const [path, file] of await this.#inspect(fresh)) known.set(path, file);
-    const keepChanges = floor.keepChangesOf.has(name);
     const needed: string[] = [];
     for (const [path, file] of known) {
-      if ((file.maxLsn !== null && file.maxLsn >= floor.belowLsn) || (keepChanges && file.hasChanges)) {
+      const above = file.maxLsn !== null && file.maxLsn >= floor.belowLsn;
+      const changeAfterSnapshot =
+        asOf !== undefined && file.hasChanges && file.maxLsn !== null && file.maxLsn > asOf.aboveLsn;
+      const day = dayOfPath(path);
+      if (day >= from && (above || changeAfterSnapshot)) {
         needed.push(path);
-      } else if (sealed.has(dayOfPath(path))) {
+      } else if (sealed.has(day) || day < from) {
         // Below the floor in a partition never listed again: nothing will ask for it (the floor only rises,
         // see setFloor), so forgetting it keeps memory bounded over a long run.
         known.delete(path);
@@ -314,6 +320,21 @@ export class DuckDbCatalog {
     }
     return false;
   }
+}
+
+/** The first partition day any query of a floored run reads of `name`. */
+function firstDayRead(floor: FileFloor, name: LakeTableName): string {
+  const asOf = floor.asOf.get(name);
+  return asOf !== undefined && asOf.dtFrom < floor.dtFrom ? asOf.dtFrom : floor.dtFrom;
+}
+
+/** True when `next` may need, for `name`, a file `previous` let the catalog skip or forget. */
+function floorFell(previous: FileFloor, next: FileFloor, name: LakeTableName): boolean {
+  if (next.belowLsn < previous.belowLsn || firstDayRead(next, name) < firstDayRead(previous, name))
+    return true;
+  const before = previous.asOf.get(name);
+  const after = next.asOf.get(name);
+  return after !== undefined && (before === undefined || after.aboveLsn < before.aboveLsn);
 }
 
 /** The day of a partition prefix `<table>/dt=YYYY-MM-DD/`. */

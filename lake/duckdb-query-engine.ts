@@ -4,7 +4,9 @@
  * {@link DuckDbCatalog}. Values come back as the exact text Athena would print: decimals at their scale,
  * timestamps `YYYY-MM-DD HH:MM:SS.mmm`, dates `YYYY-MM-DD`, booleans `true`/`false`.
  */
+import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId, type Json } from '@duckdb/node-api';
+import { DEFAULT_MEMORY_BOUNDS, type MemoryBounds } from '../core/memory-bounds.ts';
 import type {
   QueryEngine,
   QueryEngineCapabilities,
@@ -17,6 +19,27 @@ import { DuckDbCatalog, type DuckDbCatalogOptions } from './duckdb-catalog.ts';
 /** A query DuckDB refused or failed; the message carries DuckDB's own reason. */
 export class DuckDbQueryError extends Error {
   override readonly name = 'DuckDbQueryError';
+}
+
+/** Options of {@link DuckDbQueryEngine.open}. */
+export interface DuckDbQueryEngineOptions extends DuckDbCatalogOptions {
+  /** Queries that run at once. @default 2 */
+  readonly connections?: number;
+  /** DuckDB's memory; each part @default from DEFAULT_MEMORY_BOUNDS (core/memory-bounds.ts). */
+  readonly memory?: {
+    readonly limitBytes?: number;
+    readonly threads?: number;
+    /** Where it spills; created only when it does. @default `<lakeDir>/.duckdb-tmp` */
+    readonly tempDirectory?: string;
+  };
+}
+
+/** DuckDB's part of the bounds, spilling to `tempDirectory`. */
+export function duckDbMemory(
+  bounds: MemoryBounds,
+  tempDirectory: string,
+): NonNullable<DuckDbQueryEngineOptions['memory']> {
+  return { limitBytes: bounds.duckdbMemoryBytes, threads: bounds.duckdbThreads, tempDirectory };
 }
 
 const TIMESTAMP_TEXT = /^(\d{4,}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d+))?$/;
@@ -45,14 +68,19 @@ export class DuckDbQueryEngine implements QueryEngine {
 
   /**
    * Opens an in-memory DuckDB with the lake's views. No extension is ever downloaded (offline,
-   * deterministic). `connections` queries run at once (the loader reads its tables in parallel).
+   * deterministic). `connections` queries run at once (the loader reads its tables in parallel). DuckDB holds
+   * at most `memory.limitBytes` and spills the rest (a large sort, a window over a big transaction) to
+   * `memory.tempDirectory` (core/memory-bounds.ts).
    */
-  static async open(
-    options: DuckDbCatalogOptions & { readonly connections?: number },
-  ): Promise<DuckDbQueryEngine> {
+  static async open(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
+    const memory = options.memory ?? {};
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
+      memory_limit: `${Math.max(1, Math.floor((memory.limitBytes ?? DEFAULT_MEMORY_BOUNDS.duckdbMemoryBytes) / 1024 / 1024))}MiB`,
+      threads: String(memory.threads ?? DEFAULT_MEMORY_BOUNDS.duckdbThreads),
+      // Never the working directory, DuckDB's own default for an in-memory database.
+      temp_directory: memory.tempDirectory ?? join(options.lakeDir, '.duckdb-tmp'),
     });
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++)

@@ -4,13 +4,18 @@
  * star table's versions between the warehouse's cut and the new one, and load them in one warehouse
  * transaction. Core only: the query engine and the warehouse are ports.
  */
-import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
+import type { AsOfRead, QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
 import type { RoundLog } from '../core/ports/round-log.ts';
 import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import {
+  FACT_TABLE_NAMES,
+  WAREHOUSE_TABLE_NAMES,
+  type WarehouseTableName,
+} from '../core/schema/warehouse-tables.ts';
+import { withDeletesMissingFromReads } from './complete-reads.ts';
 import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
 import { buildLoadBatch, type WindowRows } from './load-batch.ts';
 import {
@@ -49,6 +54,8 @@ export type LoadOutcome =
       readonly inferredMembers: readonly InferredMember[];
       readonly missingJoins: readonly string[];
       readonly unchangedReReads: number;
+      /** Deletes added for keys a complete read of their table no longer held (loader/complete-reads.ts). */
+      readonly deletesFromReads: number;
       readonly latency: LoadLatency | null;
       readonly watermarks: readonly LakeWatermark[];
     };
@@ -82,14 +89,18 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const fromCut = await warehouse.currentCut();
   const fromLsn = fromCut === null ? -1n : BigInt(fromCut.lsn);
   // From just below the cut: the round at the cut tells when the lake was last known complete (lake lag).
-  const pending = pendingRounds(fromLsn, await deps.roundLog.read(fromLsn - 1n));
+  const log = await deps.roundLog.read(fromLsn - 1n);
+  const pending = pendingRounds(fromLsn, log);
   const days = [...pending.partitions.values()].flatMap((set) => [...set]).sort();
+  // Read once: the floor and the queries' parameters name the same snapshot, whatever compaction publishes.
+  const asOf = await asOfReads(deps.snapshots, fromLsn);
   if (days.length > 0 || pending.prunedAboveCut) {
-    // Files entirely at or below the previous cut hold nothing any query of this run reads.
+    // Files entirely at or below the previous cut hold nothing any query of this run reads, but for the
+    // changes above the snapshots of the tables read as of the cut.
     engine.capabilities.fileFloor?.set({
       belowLsn: fromCut === null ? -1n : fromLsn + 1n,
       dtFrom: pending.prunedAboveCut ? EVERY_DAY : (days[0] ?? EVERY_DAY),
-      keepChangesOf: WHOLE_HISTORY,
+      asOf,
     });
   }
   const found =
@@ -109,14 +120,20 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   }
 
   const cutLsn = String(cut.lsn);
-  const snapshotValues = await snapshotParameters(deps.snapshots, cut.lsn);
+  const snapshotValues = snapshotParameters(asOf);
   const tables = WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date');
+  const toLsn = cut.lsn;
+  const reads = log.completeReads.filter((read) => BigInt(read.lsn) > fromLsn && BigInt(read.lsn) <= toLsn);
+  const readsOf = (table: string) => reads.filter((read) => read.table === table);
   const results: Partial<Record<(typeof tables)[number], QueryResult>> = {};
   await Promise.all(
     tables.map(async (table) => {
-      // A star table none of whose lake tables has a change after the previous cut has nothing to load.
-      const from = FED_BY[table]
-        .map((lake) => cut.changedFrom.get(lake))
+      // A star table none of whose lake tables has a change after the previous cut has nothing to load,
+      // unless a complete read of it (which may have found it empty) says which keys are gone.
+      const from = [
+        ...FED_BY[table].map((lake) => cut.changedFrom.get(lake)),
+        ...readsOf(table).map((read) => read.commitTs.slice(0, 10)),
+      ]
         .filter((dt): dt is string => dt !== undefined)
         .sort()[0];
       if (from === undefined) {
@@ -135,6 +152,18 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
       );
     }),
   );
+  let deletesFromReads = 0;
+  for (const table of FACT_TABLE_NAMES) {
+    if (readsOf(table).length === 0) continue;
+    const added = withDeletesMissingFromReads(
+      table,
+      results[table]!,
+      readsOf(table),
+      await warehouse.currentKeys(table),
+    );
+    results[table] = added.result;
+    deletesFromReads += added.added;
+  }
   const windowRows = results as WindowRows;
   const built = buildLoadBatch(fromCut, cutLsn, windowRows, watermarks);
   const report = await warehouse.load(built.batch);
@@ -148,41 +177,58 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     inferredMembers: report.inferredMembers,
     missingJoins: built.missingJoins,
     unchangedReReads: built.unchangedReReads,
+    deletesFromReads,
     latency: report.latency,
     watermarks,
   };
 }
 
 /**
- * The state snapshot parameters of the joined tables: a snapshot is used when it is at or below the cut (one
- * above it, after the warehouse was rebuilt from an empty one, would show versions newer than the cut).
+ * How each table read as of the cut is read this run: from its state snapshot when that is at or below the
+ * previous cut (compaction takes them at the warehouse's cut; one above it, after the warehouse was rebuilt
+ * from an empty one, would show versions newer than the new cut may be), else over its whole history.
  */
-async function snapshotParameters(
+async function asOfReads(
   snapshots: StateSnapshots | undefined,
-  cut: bigint,
-): Promise<Partial<Record<QueryParameterName, QueryParameter>>> {
-  const values: Partial<Record<QueryParameterName, QueryParameter>> = {};
-  for (const table of WHOLE_HISTORY) {
+  fromLsn: bigint,
+): Promise<ReadonlyMap<LakeTableName, AsOfRead>> {
+  const reads = new Map<LakeTableName, AsOfRead>();
+  for (const table of AS_OF_TABLES) {
     const manifest = await snapshots?.current(table);
-    const usable = manifest !== undefined && BigInt(manifest.lsn) <= cut;
-    values[`snapshot_${table}`] = usable ? manifest.folder : NO_SNAPSHOT;
-    values[`snapshot_lsn_${table}`] = usable ? manifest.lsn : '-1';
-    values[`snapshot_from_${table}`] = usable ? manifest.changesFrom : EVERY_DAY;
+    reads.set(
+      table,
+      manifest !== undefined && BigInt(manifest.lsn) <= fromLsn
+        ? { snapshot: manifest, aboveLsn: BigInt(manifest.lsn), dtFrom: manifest.changesFrom }
+        : { snapshot: undefined, aboveLsn: -1n, dtFrom: EVERY_DAY },
+    );
+  }
+  return reads;
+}
+
+/** The state snapshot parameters of the tables read as of the cut. */
+function snapshotParameters(
+  asOf: ReadonlyMap<LakeTableName, AsOfRead>,
+): Partial<Record<QueryParameterName, QueryParameter>> {
+  const values: Partial<Record<QueryParameterName, QueryParameter>> = {};
+  for (const [table, read] of asOf) {
+    values[`snapshot_${table}`] = read.snapshot?.folder ?? NO_SNAPSHOT;
+    values[`snapshot_lsn_${table}`] = String(read.aboveLsn);
+    values[`snapshot_from_${table}`] = read.dtFrom;
   }
   return values;
 }
 
 /**
  * Lake tables some loader query reads as of the cut (the joined side of dim_staff and dim_counterparty): their
- * state snapshot plus their changes after it up to the cut, or the whole history before their first
- * snapshot. The file floor never leaves out their change files.
+ * state snapshot plus their changes after it up to the cut, or the whole history before their first usable
+ * snapshot. The file floor keeps their change files above the snapshot.
  */
-const WHOLE_HISTORY: ReadonlySet<LakeTableName> = new Set([
+const AS_OF_TABLES: readonly LakeTableName[] = [
   'dim_staff',
   'department',
   'dim_counterparty',
   'dim_location',
-]);
+];
 
 /** The lake tables each star table is read from (joins included). */
 const FED_BY: Readonly<Record<Exclude<WarehouseTableName, 'dim_date'>, readonly LakeTableName[]>> = {

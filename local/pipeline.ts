@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
+import { type MemoryBounds, readMemoryBounds } from '../core/memory-bounds.ts';
 import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
@@ -19,7 +20,7 @@ import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.t
 import type { QuarantinedBytes } from '../firehose/spool.ts';
 import { LOCAL_DEFAULTS, marketDeliveryStreams, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
-import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
+import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
@@ -85,6 +86,8 @@ export interface LocalPipelineOptions {
    * @default none
    */
   readonly market?: MarketCollection;
+  /** What each stage may hold (core/memory-bounds.ts). @default the environment's, else the defaults */
+  readonly memoryBounds?: MemoryBounds;
 }
 
 /** The names the reader uses on the source: the options', else the environment's, else the defaults. */
@@ -126,6 +129,7 @@ export class PipelineError extends Error {
 /** The running pipeline: started by {@link LocalPipeline.start}, stopped by {@link LocalPipeline.stop}. */
 export class LocalPipeline {
   readonly #options: LocalPipelineOptions;
+  readonly #bounds: MemoryBounds;
   readonly #abort = new AbortController();
   readonly #firehose: LocalFirehose;
   readonly #engine: DuckDbQueryEngine;
@@ -155,8 +159,10 @@ export class LocalPipeline {
     recovery: LakeObjectRecovery,
     roundLog: ObjectStoreRoundLog,
     snapshots: ObjectStoreStateSnapshots,
+    bounds: MemoryBounds,
   ) {
     this.#options = options;
+    this.#bounds = bounds;
     this.#recovery = recovery;
     this.#firehose = firehose;
     this.#engine = engine;
@@ -184,6 +190,7 @@ export class LocalPipeline {
 
   static async #startLocked(options: LocalPipelineOptions, lock: DataDirLock): Promise<LocalPipeline> {
     const paths = pipelinePaths(options.dataDir);
+    const bounds = options.memoryBounds ?? readMemoryBounds(process.env);
     const client = new pg.Client({ connectionString: options.warehouseUrl });
     await client.connect();
     try {
@@ -206,6 +213,7 @@ export class LocalPipeline {
     const firehose = await LocalFirehose.open({
       spoolDir: paths.spool,
       streams: [...totesysDeliveryStreams(streamOptions), ...marketDeliveryStreams(streamOptions)],
+      maxBacklogBytesPerStream: bounds.firehoseStreamBytes,
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
       ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
@@ -225,7 +233,11 @@ export class LocalPipeline {
     let engine: DuckDbQueryEngine | undefined;
     while (engine === undefined) {
       try {
-        engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
+        engine = await DuckDbQueryEngine.open({
+          lakeDir: paths.lake,
+          bucket: LOCAL_LAKE_BUCKET,
+          memory: duckDbMemory(bounds, paths.duckdbTemp),
+        });
       } catch (error) {
         // An unreadable lake object must not keep the pipeline (and so the reader) from starting.
         if (!(await recovery.recover(error))) {
@@ -245,6 +257,7 @@ export class LocalPipeline {
       recovery,
       roundLog,
       new ObjectStoreStateSnapshots(store),
+      bounds,
     );
     pipeline.#lock = lock;
     pipeline.#startReader(paths.state, store);
@@ -278,6 +291,11 @@ export class LocalPipeline {
   /** The warehouse adapter (for cut and row counts). */
   get warehouse(): PgWarehouse {
     return this.#warehouse;
+  }
+
+  /** The local Firehose's streams' figures (their backlog bytes among them), for status and benchmarks. */
+  firehoseMetrics(): ReturnType<LocalFirehose['metrics']> {
+    return this.#firehose.metrics();
   }
 
   /** How many loader runs have finished. */
@@ -340,6 +358,7 @@ export class LocalPipeline {
           signal: this.#abort.signal,
           watermarkIntervalMs: interval,
           heartbeatIntervalMs: interval,
+          maxBufferedBytes: this.#bounds.readerBufferBytes,
           reconnect: { budget, ...this.#options.reconnectDelays },
           log: this.#options.log,
           onProgress: this.#options.onSnapshotProgress,

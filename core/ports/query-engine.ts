@@ -3,6 +3,7 @@
  * QueryEngine: runs the SQL in `queries/` over the lake (Athena on AWS, DuckDB offline).
  */
 import type { LakeTableName } from '../schema/lake-tables.ts';
+import type { StateSnapshotManifest } from './state-snapshots.ts';
 
 /** A query parameter; bound positionally to `?` placeholders. */
 export type QueryParameter = string | number | boolean | null;
@@ -22,15 +23,28 @@ export interface QueryResult {
 }
 
 /**
+ * How a lake table some query reads as of the cut is read: its state snapshot (core/ports/state-snapshots.ts)
+ * plus its changes above the snapshot's LSN from the snapshot's `changesFrom` day on; without a snapshot
+ * (`snapshot` undefined, `aboveLsn` -1, `dtFrom` 1970-01-01) every change of its whole history.
+ */
+export interface AsOfRead {
+  readonly snapshot: StateSnapshotManifest | undefined;
+  readonly aboveLsn: bigint;
+  readonly dtFrom: string;
+}
+
+/**
  * What a reader of the lake no longer needs: rows below `belowLsn` (the loader reads only above its previous
- * cut). Files all of whose rows are below it may be left out, except files holding changes of
- * `keepChangesOf` (tables some query reads as of the cut over their whole history). `dtFrom` is the first
- * partition any query of the run reads; partitions before it may be left out for the other tables.
+ * cut). Files all of whose rows are below it may be left out, except files holding changes above `aboveLsn`
+ * of an `asOf` table (one some query reads as of the cut, from its state snapshot plus the changes after it).
+ * `dtFrom` is the first partition any query of the run reads; partitions before it (and, for an `asOf` table,
+ * before its own `dtFrom`) may be left out. An engine that reads state snapshots reads the `asOf` table's
+ * `snapshot` while the floor holds, the one the loader's parameters name.
  */
 export interface FileFloor {
   readonly belowLsn: bigint;
   readonly dtFrom: string;
-  readonly keepChangesOf: ReadonlySet<LakeTableName>;
+  readonly asOf: ReadonlyMap<LakeTableName, AsOfRead>;
 }
 
 /**
@@ -57,7 +71,7 @@ export interface QueryEngineCapabilities {
  *   be seen, never half of one.
  * - **Errors.** A failed query rejects with the engine's own reason.
  * - **Capabilities.** A file floor, when the engine declares one, never hides a row at or above it, nor a
- *   change of a table it keeps.
+ *   change above the snapshot of a table it reads as of the cut.
  */
 export interface QueryEngine {
   readonly capabilities: QueryEngineCapabilities;

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, lakeColumns } from '../../core/schema/lake-tables.ts';
 import { DuckDbQueryEngine, DuckDbQueryError } from '../../lake/duckdb-query-engine.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import type { LakeRow } from '../../lake/lake-value.ts';
+import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
+import { writeStateSnapshots } from '../../lake/state-snapshots.ts';
 
 const BUCKET = 'totesys-lake';
 const payment = LAKE_TABLES.fact_payment;
@@ -132,7 +135,7 @@ describe('DuckDbQueryEngine', () => {
     await expect(engine.query('SELECT no_such_column FROM fact_payment')).rejects.toThrow(/no_such_column/);
   });
 
-  it('declares a file floor that leaves out files below it but never a row at or above it, nor a kept change', async () => {
+  it('declares a file floor that leaves out files below it but never a row at or above it, nor a change above an as-of snapshot', async () => {
     // Prepare: three payment files, entirely below, straddling and above a floor of 200.
     const row = (lsn: bigint, op = 'c') => ({ ...PAYMENT, payment_id: Number(lsn), _lsn: lsn, _op: op });
     await writeLakeFile('fact_payment', '2022-11-07', 'below.parquet', [row(100n), row(150n, 'w')]);
@@ -142,16 +145,48 @@ describe('DuckDbQueryEngine', () => {
     expect(floor).toBeDefined();
 
     // Act
-    floor?.set({ belowLsn: 200n, dtFrom: '2022-11-07', keepChangesOf: new Set() });
+    floor?.set({ belowLsn: 200n, dtFrom: '2022-11-07', asOf: new Map() });
     const floored = await engine.query('SELECT payment_id FROM fact_payment WHERE _lsn >= 200 ORDER BY 1');
     const views = engine.catalog.viewFileCounts().get('fact_payment');
-    floor?.set({ belowLsn: 200n, dtFrom: '2022-11-07', keepChangesOf: new Set(['fact_payment']) });
+    // Read as of the cut from a snapshot at 180: changes above 180 stay, the file below it does not.
+    const fromSnapshot = { snapshot: undefined, aboveLsn: 180n, dtFrom: '2022-11-07' };
+    floor?.set({ belowLsn: 200n, dtFrom: '2022-11-08', asOf: new Map([['fact_payment', fromSnapshot]]) });
+    const afterSnapshot = await engine.query('SELECT payment_id FROM fact_payment ORDER BY 1');
+    // Without a snapshot: the whole history's changes.
+    const wholeHistory = { snapshot: undefined, aboveLsn: -1n, dtFrom: '1970-01-01' };
+    floor?.set({ belowLsn: 200n, dtFrom: '2022-11-07', asOf: new Map([['fact_payment', wholeHistory]]) });
     const kept = await engine.query('SELECT payment_id FROM fact_payment ORDER BY 1');
 
     // Assess
     expect(floored.rows).toEqual([['210'], ['300']]);
     expect(views).toBe(2);
+    expect(afterSnapshot.rows.map((r) => r[0])).toEqual(['190', '210', '300']);
     expect(kept.rows.map((r) => r[0])).toEqual(['100', '150', '190', '210', '300']);
+  });
+
+  it("reads an as-of table's snapshot the floor names, not one compaction published during the run", async () => {
+    // Prepare: a snapshot at 100, the floor naming it, then a newer snapshot published (a compaction run).
+    const store = new FsObjectStore(lakeDir, BUCKET);
+    const snapshots = new ObjectStoreStateSnapshots(store);
+    const row = (lsn: bigint) => ({ ...PAYMENT, _lsn: lsn });
+    await writeLakeFile('fact_payment', '2022-11-07', 'first.parquet', [row(100n)]);
+    await writeStateSnapshots({ store }, { cutLsn: 100n, cutCommitTs: null, targetObjectBytes: 1 << 20 });
+    const named = await snapshots.current('fact_payment');
+    engine.capabilities.fileFloor?.set({
+      belowLsn: 101n,
+      dtFrom: '2022-11-07',
+      asOf: new Map([['fact_payment', { snapshot: named, aboveLsn: 100n, dtFrom: '2022-11-06' }]]),
+    });
+    await writeLakeFile('fact_payment', '2022-11-07', 'second.parquet', [row(200n)]);
+    await writeStateSnapshots({ store }, { cutLsn: 200n, cutCommitTs: null, targetObjectBytes: 1 << 20 });
+
+    // Act
+    const read = await engine.query('SELECT DISTINCT snapshot_lsn FROM fact_payment_snapshot');
+
+    // Assess
+    expect(named?.lsn).toBe('100');
+    expect((await snapshots.current('fact_payment'))?.lsn).toBe('200');
+    expect(read.rows).toEqual([[named?.folder]]);
   });
 
   it('locates a table under the lake bucket', () => {
@@ -161,5 +196,40 @@ describe('DuckDbQueryEngine', () => {
       partitionColumn: 'dt',
     });
     expect(payment.name).toBe('fact_payment');
+  });
+});
+
+describe('DuckDbQueryEngine memory', () => {
+  it('holds at most its memory limit, with its threads, and spills a larger sort to its temp directory', async () => {
+    // Arrange
+    const tempDirectory = join(lakeDir, 'spill');
+    const bounded = await DuckDbQueryEngine.open({
+      lakeDir,
+      bucket: BUCKET,
+      memory: { limitBytes: 48 * 1024 * 1024, threads: 1, tempDirectory },
+    });
+    try {
+      // Act: a sort of about 100 MB of rows, twice the limit.
+      const settings = await bounded.query(
+        "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')",
+      );
+      const sorted = await bounded.query(
+        `SELECT count(*), min(k), max(k) FROM (
+           SELECT k FROM (SELECT md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS k FROM range(1000000) AS t(i))
+           ORDER BY k LIMIT 999999 OFFSET 1)`,
+      );
+
+      // Assess
+      expect(settings.rows[0]?.[0]).toBe('48.0 MiB');
+      expect(settings.rows[0]?.slice(1)).toEqual(['1', tempDirectory]);
+      expect(sorted.rows[0]?.[0]).toBe('999999');
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('spills inside its lake directory by default, never in the working directory', async () => {
+    const settings = await engine.query("SELECT current_setting('temp_directory')");
+    expect(settings.rows[0]?.[0]).toBe(join(lakeDir, '.duckdb-tmp'));
   });
 });

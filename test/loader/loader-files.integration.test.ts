@@ -1,11 +1,13 @@
 import { utimes, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LakeTableName } from '../../core/schema/lake-tables.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { writeStateSnapshots } from '../../lake/state-snapshots.ts';
 import { runLoad } from '../../loader/run-load.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
 import { createTestDatabase, withClient } from '../support/test-databases.ts';
-import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
+import { BUCKET, type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
 import { type LoaderHarness, openLoaderHarness, warehouseRows } from './loader-harness.ts';
 
 const T0 = '2022-11-03T14:20:52.186Z';
@@ -100,6 +102,40 @@ describe('loader over a long-running lake', () => {
       { sales_order_id: 1, units_sold: 101 },
       { sales_order_id: 1, units_sold: 7 },
     ]);
+  });
+
+  it('reads the joined tables from their state snapshot: no change file at or below it is opened', async () => {
+    const snapshotFiles = await writeLake(harness.lakeDir, [...SNAPSHOT, ...watermarks(150n, T0)]);
+    expect(await harness.load()).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
+    const consumed = await writeLake(harness.lakeDir, watermarks(200n, T1));
+    expect(await harness.load()).toMatchObject({ status: 'loaded', toCut: { lsn: '200' } });
+    // Compaction's snapshots at the warehouse's cut (as compactLake takes them).
+    const store = new FsObjectStore(harness.lakeDir, BUCKET);
+    await writeStateSnapshots({ store }, { cutLsn: 200n, cutCommitTs: T1, targetObjectBytes: 1 << 20 });
+
+    // The snapshot holds every version at or below 200: a run that opened a lake file below it fails.
+    for (const path of [...snapshotFiles, ...consumed]) {
+      await writeFile(path, 'not parquet');
+      await utimes(path, new Date(), new Date());
+    }
+    await writeLake(harness.lakeDir, [
+      {
+        table: 'department',
+        op: 'u',
+        lsn: 500n,
+        commitTs: T1,
+        row: ROWS.department(1, 'Sales EMEA', 'Leeds'),
+      },
+      ...watermarks(550n, T1),
+    ]);
+    expect(await harness.load()).toMatchObject({ status: 'loaded', toCut: { lsn: '550' } });
+
+    // Per table: the new file only, whole-history tables included (their past is in the snapshot).
+    const counts = Object.fromEntries(harness.engine.catalog.viewFileCounts());
+    for (const table of Object.keys(counts) as LakeTableName[]) expect(counts[table], table).toBe(1);
+    expect(
+      await warehouseRows(harness.database.url, 'SELECT staff_id, department_name FROM dim_staff'),
+    ).toEqual([{ staff_id: 1, department_name: 'Sales EMEA' }]);
   });
 
   it('reads forgotten files again for a warehouse that starts over (its cut is below what the engine saw)', async () => {

@@ -9,6 +9,7 @@ import { WAREHOUSE_TABLE_NAMES } from '../../core/schema/warehouse-tables.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
+import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../../loader/run-load.ts';
 import { PgWarehouse, type PgWarehouseOptions } from '../../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
@@ -39,7 +40,10 @@ export async function openLoaderHarness(
   const engine = await DuckDbQueryEngine.open({ lakeDir: dir, bucket: BUCKET });
   const warehouse = new PgWarehouse({ url: database.url, ...options });
   const queries = await readLoaderQueries();
-  const roundLog = new ObjectStoreRoundLog(new FsObjectStore(dir, BUCKET));
+  const store = new FsObjectStore(dir, BUCKET);
+  const roundLog = new ObjectStoreRoundLog(store);
+  // Compaction's state snapshots, when a test takes some (lake/state-snapshots.ts); none otherwise.
+  const snapshots = new ObjectStoreStateSnapshots(store);
   return {
     lakeDir: dir,
     database,
@@ -47,7 +51,7 @@ export async function openLoaderHarness(
     warehouse,
     queries,
     roundLog,
-    load: () => runLoad({ engine, warehouse, queries, roundLog }),
+    load: () => runLoad({ engine, warehouse, queries, roundLog, snapshots }),
     dump: () => dumpWarehouse(database.url),
     async close() {
       await warehouse.close();
