@@ -4,6 +4,7 @@
  * star table's versions between the warehouse's cut and the new one, and load them in one warehouse
  * transaction. Core only: the query engine and the warehouse are ports.
  */
+import { DEFAULT_MEMORY_BOUNDS } from '../core/memory-bounds.ts';
 import type { AsOfRead, QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
 import type { RoundLog } from '../core/ports/round-log.ts';
 import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
@@ -12,7 +13,7 @@ import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
-import { buildLoadBatch, type WindowRows } from './load-batch.ts';
+import { buildLoadBatch, type QueriedTable } from './load-batch.ts';
 import {
   bindParameters,
   type LoaderQuery,
@@ -65,6 +66,11 @@ export interface LoaderDeps {
    * tables; without it (or before a table's first snapshot) they read every version.
    */
   readonly snapshots?: StateSnapshots;
+  /**
+   * Rows read from the lake, and written to the warehouse, at a time (core/memory-bounds.ts).
+   * @default DEFAULT_MEMORY_BOUNDS.loaderBatchRows
+   */
+  readonly batchRows?: number;
 }
 
 /** Reads every loader query from `queries/loader/`. */
@@ -113,35 +119,31 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
 
   const cutLsn = String(cut.lsn);
   const snapshotValues = snapshotParameters(asOf);
-  const tables = WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date');
-  const results: Partial<Record<(typeof tables)[number], QueryResult>> = {};
-  await Promise.all(
-    tables.map(async (table) => {
-      // A star table none of whose lake tables has a change after the previous cut has nothing to load.
-      const from = FED_BY[table]
-        .map((lake) => cut.changedFrom.get(lake))
-        .filter((dt): dt is string => dt !== undefined)
-        .sort()[0];
-      if (from === undefined) {
-        results[table] = { columns: [], rows: [] };
-        return;
-      }
-      const query = queries[table];
-      results[table] = await engine.query(
-        query.sql,
-        bindParameters(query, {
-          ...snapshotValues,
-          dt_from: from,
-          prev_cut: String(fromLsn),
-          cut: cutLsn,
-        }),
-      );
-    }),
-  );
-  const windowRows = results as WindowRows;
-  const built = buildLoadBatch(fromCut, cutLsn, windowRows, watermarks);
+  const batchRows = deps.batchRows ?? DEFAULT_MEMORY_BOUNDS.loaderBatchRows;
+  const windows: Partial<Record<QueriedTable, AsyncIterable<QueryResult>>> = {};
+  for (const table of QUERIED_TABLES) {
+    // A star table none of whose lake tables has a change after the previous cut has nothing to load.
+    const from = FED_BY[table]
+      .map((lake) => cut.changedFrom.get(lake))
+      .filter((dt): dt is string => dt !== undefined)
+      .sort()[0];
+    if (from === undefined) continue;
+    const query = queries[table];
+    const parameters = bindParameters(query, {
+      ...snapshotValues,
+      dt_from: from,
+      prev_cut: String(fromLsn),
+      cut: cutLsn,
+    });
+    // Read only when the warehouse stages the table, a batch at a time (core/memory-bounds.ts).
+    windows[table] = {
+      [Symbol.asyncIterator]: () =>
+        engine.queryBatches(query.sql, parameters, batchRows)[Symbol.asyncIterator](),
+    };
+  }
+  const built = buildLoadBatch(fromCut, cutLsn, windows, watermarks);
   const report = await warehouse.load(built.batch);
-  const rowsRead = Object.fromEntries(tables.map((t) => [t, windowRows[t].rows.length]));
+  const rowsRead = Object.fromEntries(QUERIED_TABLES.map((t) => [t, built.figures.rowsRead[t] ?? 0]));
   return {
     status: 'loaded',
     fromCut,
@@ -149,12 +151,15 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     rowsRead,
     rowsWritten: report.rowsWritten,
     inferredMembers: report.inferredMembers,
-    missingJoins: built.missingJoins,
-    unchangedReReads: built.unchangedReReads,
+    missingJoins: built.figures.missingJoins,
+    unchangedReReads: built.figures.unchangedReReads,
     latency: report.latency,
     watermarks,
   };
 }
+
+/** The star tables the loader queries (every one but dim_date), in the warehouse's order. */
+const QUERIED_TABLES = WAREHOUSE_TABLE_NAMES.filter((t): t is QueriedTable => t !== 'dim_date');
 
 /**
  * How each table read as of the cut is read this run: from its state snapshot when that is at or below the

@@ -404,6 +404,7 @@ export class LocalPipeline {
           queries: this.#queries,
           roundLog: this.#roundLog,
           snapshots: this.#snapshots,
+          batchRows: this.#bounds.loaderBatchRows,
         });
         this.#lastLoadError = undefined;
         this.#options.onLoad?.(outcome);
