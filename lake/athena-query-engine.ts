@@ -220,9 +220,9 @@ export class AthenaQueryEngine implements QueryEngine {
       }
       for (const row of pageRows) rows.push((row.Data ?? []).map((cell) => cell.VarCharValue ?? null));
       nextToken = page.NextToken;
-      if (rows.length >= batchRows) {
-        const full = rows;
-        rows = [];
+      while (rows.length >= batchRows) {
+        const full = rows.length === batchRows ? rows : rows.splice(0, batchRows);
+        if (full === rows) rows = [];
         yielded = true;
         yield { columns, rows: full, kinds };
       }

@@ -300,9 +300,9 @@ async function* streamBatches(
         ? textRows(chunk as (string | null)[][], plan.timestamps)
         : (chunk as Json[][]).map((row) => row.map((value, i) => toText(value, shape.typeIds[i])));
       for (const row of converted) rows.push(row);
-      if (rows.length >= batchRows) {
-        const full = rows;
-        rows = [];
+      while (rows.length >= batchRows) {
+        const full = rows.length === batchRows ? rows : rows.splice(0, batchRows);
+        if (full === rows) rows = [];
         yielded = true;
         yield { columns: shape.columns, rows: full, kinds };
       }
