@@ -10,8 +10,14 @@ import type { RoundLog } from '../core/ports/round-log.ts';
 import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
-import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import {
+  type FactTableName,
+  isFactTable,
+  WAREHOUSE_TABLE_NAMES,
+  type WarehouseTableName,
+} from '../core/schema/warehouse-tables.ts';
+import { withDeletesMissingFromReads } from './complete-reads.ts';
 import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
 import { buildLoadBatch, type QueriedTable } from './load-batch.ts';
 import {
@@ -50,6 +56,8 @@ export type LoadOutcome =
       readonly inferredMembers: readonly InferredMember[];
       readonly missingJoins: readonly string[];
       readonly unchangedReReads: number;
+      /** Deletes added for keys a complete read of their table no longer held (loader/complete-reads.ts). */
+      readonly deletesFromReads: number;
       readonly latency: LoadLatency | null;
       readonly watermarks: readonly LakeWatermark[];
     };
@@ -88,7 +96,8 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const fromCut = await warehouse.currentCut();
   const fromLsn = fromCut === null ? -1n : BigInt(fromCut.lsn);
   // From just below the cut: the round at the cut tells when the lake was last known complete (lake lag).
-  const pending = pendingRounds(fromLsn, await deps.roundLog.read(fromLsn - 1n));
+  const log = await deps.roundLog.read(fromLsn - 1n);
+  const pending = pendingRounds(fromLsn, log);
   const days = [...pending.partitions.values()].flatMap((set) => [...set]).sort();
   // Read once: the floor and the queries' parameters name the same snapshot, whatever compaction publishes.
   const asOf = await asOfReads(deps.snapshots, fromLsn);
@@ -120,11 +129,18 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const cutLsn = String(cut.lsn);
   const snapshotValues = snapshotParameters(asOf);
   const batchRows = deps.batchRows ?? DEFAULT_MEMORY_BOUNDS.loaderBatchRows;
+  const toLsn = cut.lsn;
+  const reads = log.completeReads.filter((read) => BigInt(read.lsn) > fromLsn && BigInt(read.lsn) <= toLsn);
+  const readsOf = (table: string) => reads.filter((read) => read.table === table);
   const windows: Partial<Record<QueriedTable, AsyncIterable<QueryResult>>> = {};
+  let deletesFromReads = 0;
   for (const table of QUERIED_TABLES) {
-    // A star table none of whose lake tables has a change after the previous cut has nothing to load.
-    const from = FED_BY[table]
-      .map((lake) => cut.changedFrom.get(lake))
+    // A star table none of whose lake tables has a change after the previous cut has nothing to load,
+    // unless a complete read of it (which may have found it empty) says which keys are gone.
+    const from = [
+      ...FED_BY[table].map((lake) => cut.changedFrom.get(lake)),
+      ...readsOf(table).map((read) => read.commitTs.slice(0, 10)),
+    ]
       .filter((dt): dt is string => dt !== undefined)
       .sort()[0];
     if (from === undefined) continue;
@@ -135,11 +151,35 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
       prev_cut: String(fromLsn),
       cut: cutLsn,
     });
+    const batches = () => engine.queryBatches(query.sql, parameters, batchRows)[Symbol.asyncIterator]();
+    const tableReads = readsOf(table);
+    if (isFactTable(table) && tableReads.length > 0) {
+      const fact: FactTableName = table;
+      // A complete read is compared with the whole window of its table and the warehouse's current keys: that
+      // table's window is held whole (only in the run that loads a re-read of it).
+      windows[table] = {
+        [Symbol.asyncIterator]: async function* () {
+          const rows: (readonly (string | null)[])[] = [];
+          let columns: readonly string[] = [];
+          for await (const batch of { [Symbol.asyncIterator]: batches }) {
+            columns = batch.columns;
+            for (const row of batch.rows) rows.push(row);
+          }
+          const added = withDeletesMissingFromReads(
+            fact,
+            { columns, rows },
+            tableReads,
+            await warehouse.currentKeys(fact),
+          );
+          deletesFromReads += added.added;
+          // The added deletes come last: put every order's versions together again, in commit order.
+          yield { columns, rows: inKeyOrder(fact, added.result) };
+        },
+      };
+      continue;
+    }
     // Read only when the warehouse stages the table, a batch at a time (core/memory-bounds.ts).
-    windows[table] = {
-      [Symbol.asyncIterator]: () =>
-        engine.queryBatches(query.sql, parameters, batchRows)[Symbol.asyncIterator](),
-    };
+    windows[table] = { [Symbol.asyncIterator]: batches };
   }
   const built = buildLoadBatch(fromCut, cutLsn, windows, watermarks);
   const report = await warehouse.load(built.batch);
@@ -153,9 +193,23 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     inferredMembers: report.inferredMembers,
     missingJoins: built.figures.missingJoins,
     unchangedReReads: built.figures.unchangedReReads,
+    deletesFromReads,
     latency: report.latency,
     watermarks,
   };
+}
+
+/** A fact window's rows ordered as its query orders them: by key, then `_lsn` and `_seq`. */
+function inKeyOrder(table: FactTableName, result: QueryResult): (readonly (string | null)[])[] {
+  const at = (name: string) => result.columns.indexOf(name);
+  const [keyAt, lsnAt, seqAt] = [at(LAKE_TABLES[table].keyColumn), at('_lsn'), at('_seq')];
+  const version = (row: readonly (string | null)[]) =>
+    [BigInt(row[keyAt] ?? '0'), BigInt(row[lsnAt] ?? '0'), BigInt(row[seqAt] ?? '0')] as const;
+  return [...result.rows].sort((a, b) => {
+    const [x, y] = [version(a), version(b)];
+    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+    return 0;
+  });
 }
 
 /** The star tables the loader queries (every one but dim_date), in the warehouse's order. */

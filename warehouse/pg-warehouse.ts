@@ -18,6 +18,7 @@ import {
   type FactTableName,
   isFactTable,
   isWarehouseTableName,
+  WAREHOUSE_TABLES,
   type WarehouseTableName,
 } from '../core/schema/warehouse-tables.ts';
 import { deleteDimensionRows, inferMembers, insertDates, upsertDimension } from './dimension-writes.ts';
@@ -70,6 +71,14 @@ export class PgWarehouse implements Warehouse {
     );
     const row = result.rows[0];
     return row ? { lsn: row.lsn, commitTs: row.commit_ts } : null;
+  }
+
+  async currentKeys(table: FactTableName): Promise<readonly string[]> {
+    const { currentView, orderKey } = WAREHOUSE_TABLES[table];
+    const result = await this.#pool.query<{ key: string }>(
+      `SELECT ${orderKey}::text AS key FROM public.${currentView} ORDER BY ${orderKey}`,
+    );
+    return result.rows.map((row) => row.key);
   }
 
   async close(): Promise<void> {

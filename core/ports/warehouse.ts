@@ -3,7 +3,7 @@
  * Warehouse: the star schema the loader loads into (PostgreSQL), and the cut it holds.
  */
 import type { LakeTableName } from '../schema/lake-tables.ts';
-import type { WarehouseTableName } from '../schema/warehouse-tables.ts';
+import type { FactTableName, WarehouseTableName } from '../schema/warehouse-tables.ts';
 
 /** The consistent point the warehouse reflects: every source change with commit LSN at or below it. */
 export interface Cut {
@@ -101,6 +101,11 @@ export interface Warehouse {
   /** The cut the warehouse holds, or null before the first load. */
   currentCut(): Promise<Cut | null>;
   load(batch: LoadBatch): Promise<LoadReport>;
+  /**
+   * The keys (order or payment ids, as text) whose current state the warehouse holds: a loaded version and no
+   * delete recorded after it (the keys of the fact's `current_*` view), in ascending order.
+   */
+  currentKeys(table: FactTableName): Promise<readonly string[]>;
   close(): Promise<void>;
 }
 

@@ -77,7 +77,9 @@ export async function readLoaderConfig(
   try {
     memory = readMemoryBounds(env);
   } catch (error) {
-    throw new LoaderConfigError(`Loader configuration is invalid: ${(error as Error).message}`, { cause: error });
+    throw new LoaderConfigError(`Loader configuration is invalid: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return {
     warehouseUrl: arn

@@ -21,6 +21,9 @@ function warehouseAt(cut: Cut | null): Warehouse {
     load: async () => {
       throw new Error('the compactor never loads');
     },
+    currentKeys: async () => {
+      throw new Error('the compactor never loads');
+    },
     close: async () => undefined,
   };
 }
