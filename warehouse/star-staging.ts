@@ -38,9 +38,22 @@ export async function stageRows(
   client: pg.ClientBase,
   rows: TableRows | StreamedTableRows,
 ): Promise<boolean> {
-  const table = rows.table;
   const batches = 'batches' in rows ? rows.batches : oneBatch(rows);
   const iterator = batches[Symbol.asyncIterator]();
+  try {
+    return await stageBatches(client, rows, iterator);
+  } finally {
+    // A load that failed half-way must not leave the source's query open (a lake read holds a connection).
+    await iterator.return?.();
+  }
+}
+
+async function stageBatches(
+  client: pg.ClientBase,
+  rows: TableRows | StreamedTableRows,
+  iterator: AsyncIterator<RowBatch>,
+): Promise<boolean> {
+  const table = rows.table;
   let next = await iterator.next();
   let first: RowBatch | undefined = next.done ? undefined : next.value;
   // Streamed batches with no row stage nothing until one holds a row.
