@@ -103,6 +103,8 @@ export const ENV = {
   reconnectBudget: 'TOTESYS_RECONNECT_BUDGET_SECONDS',
   /** Bytes (MiB) of decoded changes the reader holds before Firehose accepts them (core/memory-bounds.ts). */
   readerBufferMib: MEMORY_BOUND_VARIABLES.readerBufferBytes,
+  /** Rows the loader reads from the lake and writes to the warehouse at a time (core/memory-bounds.ts). */
+  loaderBatchRows: MEMORY_BOUND_VARIABLES.loaderBatchRows,
   /** Lowest log level written (DEBUG, INFO, WARN, ERROR): Powertools Logger's own variable, read locally too. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   /**
