@@ -428,6 +428,7 @@ export class LocalPipeline {
           queries: this.#queries,
           roundLog: this.#roundLog,
           snapshots: this.#snapshots,
+          batchRows: this.#bounds.loaderBatchRows,
         });
         // Observations take no part in the cut: merged by key after the star load, whatever its outcome.
         await mergeMarketObservations({ engine: this.#engine, warehouse: this.#marketWarehouse });
