@@ -88,6 +88,19 @@ export async function run(args: string[]): Promise<void> {
 
     let phase: Phase = 'idle before';
     const peaks = new Map<Phase, Peak>();
+    const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+    const reference = () => peaks.get('idle before')?.rss ?? 1;
+    const phaseLine = (name: Phase, peak: Peak) =>
+      `${name.padEnd(22)} ${((peak.endedMs - peak.startedMs) / 1000).toFixed(1).padStart(7)}   ` +
+      `${mib(peak.rss).padStart(9)} (${(peak.rss / reference()).toFixed(2)}×)`.padEnd(27) +
+      `${mib(peak.heapUsed).padStart(9)}   ${mib(peak.external).padStart(9)}`;
+    // Each phase's line as it ends, so a run cut short still says what it saw.
+    const enter = (next: Phase) => {
+      sample();
+      const peak = peaks.get(phase);
+      if (peak) console.log(`  ${phaseLine(phase, peak)}`);
+      phase = next;
+    };
     const sample = () => {
       const usage = process.memoryUsage();
       const now = Date.now();
@@ -112,7 +125,7 @@ export async function run(args: string[]): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 2000));
       sample();
       console.log(`big transaction: ${changes} changes (new sales and purchase orders) in one commit`);
-      phase = 'reader shipping';
+      enter('reader shipping');
       const startedMs = Date.now();
       const commitLsn = await bigTransaction(sourceUrl, changes);
       console.log(
@@ -128,24 +141,22 @@ export async function run(args: string[]): Promise<void> {
         'the reader to ship the transaction',
       );
       const shippedMs = Date.now();
-      phase = 'firehose delivering';
+      enter('firehose delivering');
       await waitFor(
         async () => running.firehoseMetrics().every((stream) => stream.backlogBytes === 0),
         running,
         'the local Firehose to deliver the transaction',
       );
       const deliveredMs = Date.now();
-      phase = 'loader loading';
+      enter('loader loading');
       await waitForCut(running, commitLsn, 3_600_000);
       const loadedMs = Date.now();
-      phase = 'idle after';
+      enter('idle after');
       await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
       sample();
       const after = await factRows(warehouseUrl);
       const loadedRows = after - before;
 
-      const reference = peaks.get('idle before')?.rss ?? 1;
-      const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
       console.log(
         `load average (1, 5, 15 min): ${loadavg()
           .map((n) => n.toFixed(2))
@@ -154,16 +165,11 @@ export async function run(args: string[]): Promise<void> {
       console.log('phase                  seconds   peak RSS (× idle before)   peak heap   peak buffers');
       for (const name of PHASES) {
         const peak = peaks.get(name);
-        if (!peak) continue;
-        console.log(
-          `${name.padEnd(22)} ${((peak.endedMs - peak.startedMs) / 1000).toFixed(1).padStart(7)}   ` +
-            `${mib(peak.rss).padStart(9)} (${(peak.rss / reference).toFixed(2)}×)`.padEnd(27) +
-            `${mib(peak.heapUsed).padStart(9)}   ${mib(peak.external).padStart(9)}`,
-        );
+        if (peak) console.log(phaseLine(name, peak));
       }
       const overall = Math.max(...[...peaks.values()].map((p) => p.rss));
       console.log(
-        `peak RSS of the pipeline process: ${mib(overall)} (${(overall / reference).toFixed(2)}× idle)`,
+        `peak RSS of the pipeline process: ${mib(overall)} (${(overall / reference()).toFixed(2)}× idle)`,
       );
       console.log(
         `times: shipped ${((shippedMs - startedMs) / 1000).toFixed(1)} s, delivered ` +

@@ -11,6 +11,8 @@
  *   delivered together with their transformed rows (firehose/delivery-stream.ts); the transformation gets
  *   batches of the processor buffering and each Parquet object is one destination buffer
  *   (core/delivery-stream-spec.ts);
+ * - the loader reads the lake and writes the warehouse `loaderBatchRows` rows at a time, inside the one
+ *   warehouse transaction of its cut (loader/run-load.ts, loader/load-batch.ts, warehouse/star-staging.ts);
  * - DuckDB (the local query engine) keeps at most `duckdbMemoryBytes` and spills the rest to a temporary
  *   directory in the data dir, with `duckdbThreads` threads (each thread holds buffers of its own).
  *
@@ -23,6 +25,8 @@ export interface MemoryBounds {
   readonly readerBufferBytes: number;
   /** Per local delivery stream: accepted records not yet delivered, plus their transformed rows. */
   readonly firehoseStreamBytes: number;
+  /** Rows the loader reads from the lake, and writes to the warehouse, at a time. */
+  readonly loaderBatchRows: number;
   /** DuckDB's `memory_limit`: beyond it, it spills to disk. */
   readonly duckdbMemoryBytes: number;
   /** DuckDB's `threads`. */
@@ -35,6 +39,7 @@ const MIB = 1024 * 1024;
 export const MEMORY_BOUND_VARIABLES = {
   readerBufferBytes: 'TOTESYS_READER_BUFFER_MIB',
   firehoseStreamBytes: 'TOTESYS_FIREHOSE_STREAM_BUFFER_MIB',
+  loaderBatchRows: 'TOTESYS_LOADER_BATCH_ROWS',
   duckdbMemoryBytes: 'TOTESYS_DUCKDB_MEMORY_MIB',
   duckdbThreads: 'TOTESYS_DUCKDB_THREADS',
 } as const satisfies Record<keyof MemoryBounds, string>;
@@ -43,6 +48,7 @@ export const MEMORY_BOUND_VARIABLES = {
 export const DEFAULT_MEMORY_BOUNDS: MemoryBounds = {
   readerBufferBytes: 32 * MIB,
   firehoseStreamBytes: 16 * MIB,
+  loaderBatchRows: 20_000,
   duckdbMemoryBytes: 256 * MIB,
   duckdbThreads: 2,
 };
@@ -51,6 +57,7 @@ export const DEFAULT_MEMORY_BOUNDS: MemoryBounds = {
 const UNITS: Readonly<Record<keyof MemoryBounds, { readonly unit: string; readonly scale: number }>> = {
   readerBufferBytes: { unit: 'MiB', scale: MIB },
   firehoseStreamBytes: { unit: 'MiB', scale: MIB },
+  loaderBatchRows: { unit: 'rows', scale: 1 },
   duckdbMemoryBytes: { unit: 'MiB', scale: MIB },
   duckdbThreads: { unit: 'threads', scale: 1 },
 };

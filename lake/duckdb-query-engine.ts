@@ -117,6 +117,20 @@ export class DuckDbQueryEngine implements QueryEngine {
     }
   }
 
+  async *queryBatches(
+    sql: string,
+    parameters: readonly QueryParameter[],
+    batchRows: number,
+  ): AsyncGenerator<QueryResult> {
+    await this.#refresh();
+    const connection = await this.#acquire();
+    try {
+      yield* streamBatches(connection, sql, parameters, this.#shapes, batchRows);
+    } finally {
+      this.#release(connection);
+    }
+  }
+
   async close(): Promise<void> {
     // Wait for every connection to be idle, then close.
     const all = await Promise.all(this.#connections.map(() => this.#acquire()));
@@ -184,6 +198,48 @@ interface ResultShape {
 /** Statements whose shape is remembered (ad-hoc queries must not grow the cache without bound). */
 const MAX_SHAPES = 256;
 
+/** How one statement is read: its result's shape, and whether it is fetched as text (see TEXT_CASTABLE). */
+async function readingPlan(
+  connection: DuckDBConnection,
+  sql: string,
+  shapes: Map<string, ResultShape>,
+): Promise<{
+  readonly shape: ResultShape;
+  readonly asText: boolean;
+  readonly timestamps: readonly number[];
+}> {
+  let shape = shapes.get(sql);
+  if (shape === undefined) {
+    // Preparing binds every file of the views read; the loader runs the same statements every second,
+    // and their result types never change, so a statement's shape is learned once.
+    const prepared = await connection.prepare(sql);
+    const count = prepared.columnCount;
+    shape = {
+      typeIds: Array.from({ length: count }, (_, i) => prepared.columnTypeId(i)),
+      columns: Array.from({ length: count }, (_, i) => prepared.columnName(i)),
+    };
+    if (shapes.size < MAX_SHAPES) shapes.set(sql, shape);
+  }
+  const asText = shape.typeIds.length > 0 && shape.typeIds.every((t) => TEXT_CASTABLE.has(t));
+  const timestamps = shape.typeIds
+    .map((t, i) => (t === DuckDBTypeId.TIMESTAMP || t === DuckDBTypeId.TIMESTAMP_MS ? i : -1))
+    .filter((i) => i >= 0);
+  return { shape, asText, timestamps };
+}
+
+/** Rows fetched as text with their timestamps cut to milliseconds, in place. */
+function textRows(rows: (string | null)[][], timestamps: readonly number[]): (string | null)[][] {
+  if (timestamps.length > 0) {
+    for (const row of rows) {
+      for (const i of timestamps) {
+        const value = row[i];
+        if (value != null) row[i] = millisecondText(value);
+      }
+    }
+  }
+  return rows;
+}
+
 async function run(
   connection: DuckDBConnection,
   sql: string,
@@ -191,47 +247,70 @@ async function run(
   shapes: Map<string, ResultShape>,
 ): Promise<QueryResult> {
   try {
-    let shape = shapes.get(sql);
-    if (shape === undefined) {
-      // Preparing binds every file of the views read; the loader runs the same statements every second,
-      // and their result types never change, so a statement's shape is learned once.
-      const prepared = await connection.prepare(sql);
-      const count = prepared.columnCount;
-      shape = {
-        typeIds: Array.from({ length: count }, (_, i) => prepared.columnTypeId(i)),
-        columns: Array.from({ length: count }, (_, i) => prepared.columnName(i)),
-      };
-      if (shapes.size < MAX_SHAPES) shapes.set(sql, shape);
-    }
+    const { shape, asText, timestamps } = await readingPlan(connection, sql, shapes);
     const { typeIds, columns } = shape;
-    if (typeIds.length > 0 && typeIds.every((t) => TEXT_CASTABLE.has(t))) {
-      // A projection keeps its input's order, so the statement's ORDER BY still holds.
-      const text = await connection.prepare(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${sql}) AS result`);
+    const kinds = typeIds.map(valueKind);
+    if (asText) {
+      const text = await connection.prepare(textSql(sql));
       if (parameters.length > 0) text.bind([...parameters]);
       const reader = await text.runAndReadAll();
-      const rows = reader.getRows() as (string | null)[][];
-      const timestamps = typeIds
-        .map((t, i) => (t === DuckDBTypeId.TIMESTAMP || t === DuckDBTypeId.TIMESTAMP_MS ? i : -1))
-        .filter((i) => i >= 0);
-      if (timestamps.length > 0) {
-        for (const row of rows) {
-          for (const i of timestamps) {
-            const value = row[i];
-            if (value != null) row[i] = millisecondText(value);
-          }
-        }
-      }
-      return { columns, rows, kinds: typeIds.map(valueKind) };
+      return { columns, rows: textRows(reader.getRows() as (string | null)[][], timestamps), kinds };
     }
     const reader =
       parameters.length > 0
         ? await connection.runAndReadAll(sql, [...parameters])
         : await connection.runAndReadAll(sql);
     const rows = reader.getRowsJson().map((row) => row.map((value, i) => toText(value, typeIds[i])));
-    return { columns, rows, kinds: typeIds.map(valueKind) };
+    return { columns, rows, kinds };
   } catch (error) {
     throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** The statement with every column cast to text; a projection keeps its input's order, so ORDER BY holds. */
+function textSql(sql: string): string {
+  return `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${sql}) AS result`;
+}
+
+/**
+ * The statement's rows `batchRows` at a time from a streaming result: DuckDB produces the next chunk only when
+ * it is fetched, so no more than a batch (and DuckDB's own bounded memory) is held.
+ */
+async function* streamBatches(
+  connection: DuckDBConnection,
+  sql: string,
+  parameters: readonly QueryParameter[],
+  shapes: Map<string, ResultShape>,
+  batchRows: number,
+): AsyncGenerator<QueryResult> {
+  let yielded = false;
+  let rows: (string | null)[][] = [];
+  let shape: ResultShape;
+  let kinds: ValueKind[];
+  try {
+    const plan = await readingPlan(connection, sql, shapes);
+    shape = plan.shape;
+    kinds = shape.typeIds.map(valueKind);
+    const prepared = await connection.prepare(plan.asText ? textSql(sql) : sql);
+    if (parameters.length > 0) prepared.bind([...parameters]);
+    const result = await prepared.stream();
+    const chunks = plan.asText ? result.yieldRows() : result.yieldRowsJson();
+    for await (const chunk of chunks) {
+      const converted = plan.asText
+        ? textRows(chunk as (string | null)[][], plan.timestamps)
+        : (chunk as Json[][]).map((row) => row.map((value, i) => toText(value, shape.typeIds[i])));
+      for (const row of converted) rows.push(row);
+      while (rows.length >= batchRows) {
+        const full = rows.length === batchRows ? rows : rows.splice(0, batchRows);
+        if (full === rows) rows = [];
+        yielded = true;
+        yield { columns: shape.columns, rows: full, kinds };
+      }
+    }
+  } catch (error) {
+    throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
+  }
+  if (rows.length > 0 || !yielded) yield { columns: shape.columns, rows, kinds };
 }
 
 function valueKind(typeId: DuckDBTypeId): ValueKind {

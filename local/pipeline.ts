@@ -18,13 +18,14 @@ import { parseReconnectBudget, type ReconnectBudget } from '../core/reconnect-bu
 import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
 import type { QuarantinedBytes } from '../firehose/spool.ts';
-import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
+import { LOCAL_DEFAULTS, marketDeliveryStreams, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
+import { mergeMarketObservations } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
@@ -33,6 +34,7 @@ import { requestResnapshot } from '../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { UnshippableChanges } from '../reader/unshippable-changes.ts';
 import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
+import { PgMarketWarehouse } from '../warehouse/pg-market-warehouse.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { bindPipelineIdentity } from './data-dir-identity.ts';
@@ -40,6 +42,7 @@ import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { transformationFailure } from './error-objects.ts';
 import { compactLocalLake, type LocalCompactionOutcome } from './local-compaction.ts';
+import { type MarketCollection, runMarketCollection } from './market-collection.ts';
 import { superviseStage } from './stage-supervisor.ts';
 
 /** How to run the local pipeline. */
@@ -79,6 +82,11 @@ export interface LocalPipelineOptions {
   readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
   /** The command running the pipeline, recorded in the data dir's lock (`totesys-stream up`). */
   readonly command?: string;
+  /**
+   * Collectors to run beside the reader (README, "Market data"); `up` runs them on the synthetic market.
+   * @default none
+   */
+  readonly market?: MarketCollection;
   /** What each stage may hold (core/memory-bounds.ts). @default the environment's, else the defaults */
   readonly memoryBounds?: MemoryBounds;
 }
@@ -132,6 +140,9 @@ export class LocalPipeline {
   readonly #roundLog: ObjectStoreRoundLog;
   readonly #snapshots: ObjectStoreStateSnapshots;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
+  #market: Promise<void> = Promise.resolve();
+  readonly #marketPool: pg.Pool;
+  readonly #marketWarehouse: PgMarketWarehouse;
   #loader: Promise<void> = Promise.resolve();
   #compactor: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
@@ -160,6 +171,9 @@ export class LocalPipeline {
     this.#queries = queries;
     this.#roundLog = roundLog;
     this.#snapshots = snapshots;
+    this.#marketPool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
+    this.#marketPool.on('error', () => undefined);
+    this.#marketWarehouse = new PgMarketWarehouse(this.#marketPool);
   }
 
   /** Migrates the warehouse, opens the Firehose (delivering what a previous run spooled), starts both loops. */
@@ -188,17 +202,18 @@ export class LocalPipeline {
       await client.end();
     }
     const store = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
+    const streamOptions = {
+      store,
+      bucket: LOCAL_LAKE_BUCKET,
+      transform: transformHandler,
+      // Error documents carry each record's real reason (README, "Bad input flows aside").
+      failureReason: transformationFailure,
+      processorBuffering: LOCAL_DEFAULTS.processorBuffering,
+      bufferingHints: LOCAL_DEFAULTS.bufferingHints,
+    };
     const firehose = await LocalFirehose.open({
       spoolDir: paths.spool,
-      streams: totesysDeliveryStreams({
-        store,
-        bucket: LOCAL_LAKE_BUCKET,
-        transform: transformHandler,
-        // Error documents carry each record's real reason (README, "Bad input flows aside").
-        failureReason: transformationFailure,
-        processorBuffering: LOCAL_DEFAULTS.processorBuffering,
-        bufferingHints: LOCAL_DEFAULTS.bufferingHints,
-      }),
+      streams: [...totesysDeliveryStreams(streamOptions), ...marketDeliveryStreams(streamOptions)],
       maxBacklogBytesPerStream: bounds.firehoseStreamBytes,
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
@@ -251,6 +266,13 @@ export class LocalPipeline {
     pipeline.#startReader(paths.state, store);
     pipeline.#loader = pipeline.#loaderLoop();
     pipeline.#compactor = pipeline.#compactionLoop();
+    if (options.market) {
+      pipeline.#market = runMarketCollection(options.market, {
+        putter: firehose,
+        signal: pipeline.#abort.signal,
+        ...(options.log ? { log: options.log } : {}),
+      });
+    }
     return pipeline;
   }
 
@@ -294,6 +316,7 @@ export class LocalPipeline {
     this.#abort.abort();
     this.#wakeLoader();
     await this.#reader;
+    await this.#market;
     await this.#loader;
     await this.#compactor;
     await this.#firehose
@@ -303,6 +326,7 @@ export class LocalPipeline {
       );
     await this.#engine.close();
     await this.#warehouse.close();
+    await this.#marketPool.end();
     await this.#lock?.release();
   }
 
@@ -407,7 +431,10 @@ export class LocalPipeline {
           queries: this.#queries,
           roundLog: this.#roundLog,
           snapshots: this.#snapshots,
+          batchRows: this.#bounds.loaderBatchRows,
         });
+        // Observations take no part in the cut: merged by key after the star load, whatever its outcome.
+        await mergeMarketObservations({ engine: this.#engine, warehouse: this.#marketWarehouse });
         this.#lastLoadError = undefined;
         // A partition short of what its round promised lost an object: its table is re-read.
         if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)

@@ -17,12 +17,14 @@ describe('memory bounds', () => {
       readMemoryBounds({
         TOTESYS_READER_BUFFER_MIB: '8',
         TOTESYS_FIREHOSE_STREAM_BUFFER_MIB: ' 4 ',
+        TOTESYS_LOADER_BATCH_ROWS: '500',
         TOTESYS_DUCKDB_MEMORY_MIB: '128',
         TOTESYS_DUCKDB_THREADS: '',
       }),
     ).toEqual({
       readerBufferBytes: 8 * MIB,
       firehoseStreamBytes: 4 * MIB,
+      loaderBatchRows: 500,
       duckdbMemoryBytes: 128 * MIB,
       duckdbThreads: DEFAULT_MEMORY_BOUNDS.duckdbThreads,
     });
@@ -45,6 +47,7 @@ describe('memory bounds', () => {
 
   it('are read by the Lambdas under the names the local pipeline reads', () => {
     expect(ENV.readerBufferMib).toBe(MEMORY_BOUND_VARIABLES.readerBufferBytes);
+    expect(ENV.loaderBatchRows).toBe(MEMORY_BOUND_VARIABLES.loaderBatchRows);
     expect(describeMemoryBounds(DEFAULT_MEMORY_BOUNDS)).toContain('TOTESYS_DUCKDB_MEMORY_MIB=256 MiB');
   });
 });

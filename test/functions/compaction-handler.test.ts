@@ -38,6 +38,10 @@ function recordingEngine(): QueryEngine & { readonly statements: string[] } {
       statements.push(sql);
       return { columns: [], rows: [] };
     },
+    queryBatches: async function* (sql: string) {
+      statements.push(sql);
+      yield { columns: [], rows: [] };
+    },
     close: async () => undefined,
   };
 }

@@ -24,6 +24,9 @@ function engineWith(rows: [string, string, number, number][]) {
         rows: rows.map(([table, dt, lsn, records]) => [table, dt, String(lsn), String(records)]),
       };
     },
+    queryBatches: () => {
+      throw new Error('the round records are read whole');
+    },
     close: async () => undefined,
   };
   return { engine, calls };

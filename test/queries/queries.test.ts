@@ -164,7 +164,7 @@ describe('queries/', () => {
     expect(await runLoaderQuery('round_records', '300', '300')).toEqual([]);
   });
 
-    it('a department rename reaches dim_staff and an address change reaches dim_counterparty', async () => {
+  it('a department rename reaches dim_staff and an address change reaches dim_counterparty', async () => {
     expect(await runLoaderQuery('dim_staff', '150', '300')).toEqual([
       {
         staff_id: '1',
