@@ -1,7 +1,7 @@
 /**
  * @module
- * `npm run bench -- aging [--days 30] [--window N] [--history-step 21600] [--scenario NAME] [--record]`: how
- * the lake and each loader run age over a month of operation, and what that costs on AWS
+ * `npm run bench -- aging [--days 30] [--window N] [--history-step 21600] [--scenario NAME] [--cadence aws|local]
+ * [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
  * (core/cost/cost-model.ts). `--record` writes the AWS-cadence counts to core/cost/measured-usage.json, which
  * the README's cost table is computed from (core/cost/measured-usage.ts).
  *
@@ -109,6 +109,8 @@ interface RunSample {
   readonly bytesOpened: number;
   readonly queries: number;
   readonly runMs: number;
+  /** CPU time of this process during the run (DuckDB's threads included): less sensitive to a loaded machine. */
+  readonly cpuMs: number;
 }
 
 /** One sampled day: the lake's size and the mean loader run of the window. */
@@ -121,6 +123,8 @@ interface DaySample {
   readonly watermarkObjects: number;
   readonly bytesOpened: number;
   readonly runMs: number;
+  /** CPU time of this process during the run (DuckDB's threads included): less sensitive to a loaded machine. */
+  readonly cpuMs: number;
   /** AWS usage of the window (requests, queries, records, Lambda time). */
   readonly usage: MeasuredUsage;
 }
@@ -134,6 +138,7 @@ export async function run(args: string[]): Promise<void> {
       'history-step': { type: 'string', default: '21600' },
       'history-events': { type: 'string', default: '2000' },
       scenario: { type: 'string', multiple: true },
+      cadence: { type: 'string', multiple: true },
       record: { type: 'boolean', default: false },
     },
   });
@@ -143,6 +148,13 @@ export async function run(args: string[]): Promise<void> {
   const historyEvents = Number(values['history-events']);
   const chosen = SCENARIOS.filter((s) => !values.scenario || values.scenario.includes(s.name));
   const days = SAMPLE_DAYS.filter((day) => day <= lastDay);
+  const cadences = (Object.keys(CADENCES) as CadenceName[]).filter(
+    (c) => !values.cadence || values.cadence.includes(c),
+  );
+  if (values.record && (chosen.length < SCENARIOS.length || !cadences.includes('aws')))
+    throw new RangeError(
+      "--record writes the README's cost table: run every scenario at the AWS cadence with it.",
+    );
 
   const root = await mkdtemp(join(tmpdir(), 'totesys-bench-aging-'));
   const cluster = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
@@ -151,7 +163,7 @@ export async function run(args: string[]): Promise<void> {
   const costs: { name: ScenarioName; heading: string; usage: MeasuredUsage }[] = [];
   try {
     for (const scenario of chosen) {
-      for (const cadence of Object.keys(CADENCES) as CadenceName[]) {
+      for (const cadence of cadences) {
         const sampled = scenario.aging ? days : days.filter((day) => day === 1);
         const name = `${scenario.name} ${cadence}`.replace(/\W+/g, '_');
         const url = await freshDatabase(admin, cluster.adminUrl, `aging_${name}`);
@@ -270,8 +282,10 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
     await firehose.flush();
     const before = athena.snapshot();
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await runLoad({ engine: athena, warehouse, queries, roundLog, snapshots });
     const runMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
     const read = athena.since(before);
     tally.lambdaRun(runMs / 1000 + ATHENA_SECONDS_PER_QUERY_ROUND * read.rounds, MEMORY_MIB.loader);
     if (clockMs >= compactAtMs) {
@@ -279,7 +293,7 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
       // The schedule's next tick after now (a coarse history step covers several).
       compactAtMs += Math.ceil((clockMs + 1 - compactAtMs) / compactEveryMs) * compactEveryMs;
     }
-    return { ...read, runMs };
+    return { ...read, runMs, cpuMs: (cpu.user + cpu.system) / 1000 };
   };
 
   /** One scheduled compaction run at the warehouse's cut, as the compaction Lambda and `up` run it. */
@@ -324,6 +338,7 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
         watermarkObjects: mean(runs.map((r) => r.watermarkObjects)),
         bytesOpened: mean(runs.map((r) => r.bytesOpened)),
         runMs: mean(runs.map((r) => r.runMs)),
+        cpuMs: mean(runs.map((r) => r.cpuMs)),
         usage: tally.usage(windowS),
       });
       console.error(`  sampled day ${day} (${new Date().toISOString().slice(11, 19)})`);
@@ -339,19 +354,19 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
 function printSamples(title: string, samples: readonly DaySample[]): void {
   console.log(`\n${title}`);
   console.log(
-    '  day  lake objects  lake MiB  objects opened/run  (whole history)  (watermark query)  KiB opened/run  run ms',
+    '  day  lake objects  lake MiB  objects opened/run  (whole history)  (watermark query)  KiB opened/run  run ms  CPU ms',
   );
   for (const s of samples)
     console.log(
       `  ${String(s.day).padStart(3)}  ${String(s.lakeObjects).padStart(12)}  ${(s.lakeBytes / 2 ** 20).toFixed(1).padStart(8)}` +
-        `  ${s.objectsOpened.toFixed(1).padStart(18)}  ${s.wholeHistoryObjects.toFixed(1).padStart(15)}  ${s.watermarkObjects.toFixed(1).padStart(17)}  ${(s.bytesOpened / 1024).toFixed(1).padStart(14)}  ${s.runMs.toFixed(0).padStart(6)}`,
+        `  ${s.objectsOpened.toFixed(1).padStart(18)}  ${s.wholeHistoryObjects.toFixed(1).padStart(15)}  ${s.watermarkObjects.toFixed(1).padStart(17)}  ${(s.bytesOpened / 1024).toFixed(1).padStart(14)}  ${s.runMs.toFixed(0).padStart(6)}  ${s.cpuMs.toFixed(0).padStart(6)}`,
     );
   const first = samples[0];
   const last = samples[samples.length - 1];
   if (first && last && last !== first)
     console.log(
       `  day ${last.day} / day ${first.day}: objects opened ${ratio(last.objectsOpened, first.objectsOpened)}, ` +
-        `run time ${ratio(last.runMs, first.runMs)}`,
+        `run time ${ratio(last.runMs, first.runMs)}, CPU time ${ratio(last.cpuMs, first.cpuMs)}`,
     );
 }
 
