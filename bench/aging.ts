@@ -493,6 +493,20 @@ class AthenaReadCounter implements QueryEngine {
   }
 
   async query(sql: string, parameters: readonly QueryParameter[] = []): Promise<QueryResult> {
+    await this.#countReads(sql, parameters);
+    return this.#engine.query(sql, parameters);
+  }
+
+  async *queryBatches(
+    sql: string,
+    parameters: readonly QueryParameter[],
+    batchRows: number,
+  ): AsyncGenerator<QueryResult> {
+    await this.#countReads(sql, parameters);
+    yield* this.#engine.queryBatches(sql, parameters, batchRows);
+  }
+
+  async #countReads(sql: string, parameters: readonly QueryParameter[]): Promise<void> {
     let objects = 0;
     let wholeHistory = 0;
     let bytes = 0;
@@ -526,7 +540,6 @@ class AthenaReadCounter implements QueryEngine {
       queries: this.#count.queries + 1,
       watermarkQueries: this.#count.watermarkQueries + (isWatermarkQuery ? 1 : 0),
     };
-    return this.#engine.query(sql, parameters);
   }
 
   close(): Promise<void> {

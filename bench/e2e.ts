@@ -23,6 +23,7 @@ import { pipeline as streamPipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import type { QueryParameter } from '../core/ports/query-engine.ts';
 import { LAKE_TABLE_NAMES } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES } from '../core/schema/warehouse-tables.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
@@ -349,6 +350,17 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string) {
           return await engine.query(sql, parameters);
         } finally {
           querySeconds += (performance.now() - begun) / 1000;
+        }
+      },
+      async *queryBatches(sql: string, parameters: readonly QueryParameter[], batchRows: number) {
+        // Reading is interleaved with the warehouse's COPY: only the time spent fetching counts.
+        const batches = engine.queryBatches(sql, parameters, batchRows)[Symbol.asyncIterator]();
+        for (;;) {
+          const begun = performance.now();
+          const next = await batches.next();
+          querySeconds += (performance.now() - begun) / 1000;
+          if (next.done) return;
+          yield next.value;
         }
       },
       close: () => engine.close(),

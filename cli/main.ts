@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeErrorChain } from '../core/error-chain.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { dropOutputWhenReaderGone } from './closed-output.ts';
+import * as collectCommand from './commands/collect.ts';
 import * as compactCommand from './commands/compact.ts';
 import * as errorsCommand from './commands/errors.ts';
 import * as importCommand from './commands/import.ts';
@@ -35,6 +36,7 @@ const COMMANDS: readonly { register(program: Command): void }[] = [
   reconcileCommand,
   resnapshotCommand,
   compactCommand,
+  collectCommand,
   serveCommand,
   errorsCommand,
 ];

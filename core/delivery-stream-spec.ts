@@ -9,6 +9,12 @@
 import { lakeDataPrefix, lakeErrorPrefix, PARTITION_KEY } from './lake-layout.ts';
 import { DEFAULTS } from './operations.ts';
 import { LAKE_TABLES, type LakeTable, type LakeTableName } from './schema/lake-tables.ts';
+import {
+  MARKET_LAKE_TABLE_NAMES,
+  MARKET_LAKE_TABLES,
+  type MarketLakeTable,
+  type MarketLakeTableName,
+} from './schema/market-lake-tables.ts';
 
 /** A size/interval buffering pair in AWS's units (fractions allowed locally). */
 export interface BufferingHints {
@@ -84,6 +90,48 @@ export interface DeliveryStreamSpecOptions {
 export function deliveryStreamSpecs(options: DeliveryStreamSpecOptions): DeliveryStreamSpec[] {
   return Object.values(LAKE_TABLES).map((table) => ({
     name: deliveryStreamName(table.source, options.streamPrefix),
+    lakeTable: table.name,
+    table,
+    prefix: lakeDataPrefix(table.name),
+    errorOutputPrefix: lakeErrorPrefix(table.name),
+    partitionKeys: [PARTITION_KEY],
+    dynamicPartitioningRetrySeconds: DYNAMIC_PARTITIONING_RETRY_SECONDS,
+    processorBuffering: options.processorBuffering ?? PROCESSOR_BUFFERING[options.runtime],
+    processorRetries: PROCESSOR_RETRIES,
+    buffering: options.buffering ?? DESTINATION_BUFFERING[options.runtime],
+  }));
+}
+
+/** The delivery stream of one market lake table (README, "Market data"). */
+export interface MarketDeliveryStreamSpec extends Omit<DeliveryStreamSpec, 'lakeTable' | 'table'> {
+  readonly lakeTable: MarketLakeTableName;
+  readonly table: MarketLakeTable;
+}
+
+/** The delivery stream that carries one market lake table's observations: `<prefix><market lake table>`. */
+export function marketDeliveryStreamName(
+  table: MarketLakeTableName,
+  prefix: string = DEFAULTS.streamPrefix,
+): string {
+  return `${prefix}${table}`;
+}
+
+/**
+ * The market lake table a delivery stream (its name or ARN) carries, or undefined for a totesys stream. No
+ * source table is named like a market lake table, so the name's end is enough, whatever the prefix.
+ */
+export function marketTableOfStream(streamNameOrArn: string): MarketLakeTableName | undefined {
+  const name = streamNameOrArn.slice(streamNameOrArn.lastIndexOf('/') + 1);
+  return MARKET_LAKE_TABLE_NAMES.find((table) => name.endsWith(table));
+}
+
+/**
+ * The 3 market streams, one per market lake table: the same prefixes, partitioning, processor and buffering
+ * as the totesys streams; the `dt` partition is the UTC day the observations were fetched.
+ */
+export function marketDeliveryStreamSpecs(options: DeliveryStreamSpecOptions): MarketDeliveryStreamSpec[] {
+  return Object.values(MARKET_LAKE_TABLES).map((table) => ({
+    name: marketDeliveryStreamName(table.name, options.streamPrefix),
     lakeTable: table.name,
     table,
     prefix: lakeDataPrefix(table.name),

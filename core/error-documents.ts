@@ -7,6 +7,7 @@
  * never ship. Timestamps are epoch milliseconds; `rawData` is base64. {@link parseErrorDocuments} reads every
  * kind back (`errors list`, `errors replay`, `status`).
  */
+import type { SourceValue } from './change-event.ts';
 import { type AnyLakeTable, GLUE_DATABASE } from './schema/lake-tables.ts';
 
 /** The values of `!{firehose:error-output-type}`, the folder under `errors/<lake table>/`. */
@@ -96,7 +97,7 @@ export function conversionFailedDocument(
 /** A change the reader will never ship, for {@link readerFailedDocument}. */
 export interface RejectedChange {
   /** The source row's primary key, column to value (identifiers of the row, not its contents). */
-  readonly key: Readonly<Record<string, string | number>>;
+  readonly key: Readonly<Record<string, SourceValue>>;
   /** The change's commit LSN in PostgreSQL's `X/Y` form. */
   readonly lsn: string;
   readonly errorCode: string;
@@ -106,6 +107,10 @@ export interface RejectedChange {
   readonly seenMs: number;
   /** The change event when it can be kept (an oversized one need not be: the key and LSN locate it). */
   readonly data?: Uint8Array;
+  /** The source table, its position inside the transaction and its size in bytes, when known. */
+  readonly table?: string;
+  readonly seq?: number;
+  readonly bytes?: number;
 }
 
 /** The `reader-failed` document of one change. */
@@ -116,8 +121,11 @@ export function readerFailedDocument(change: RejectedChange, endedMs: number): s
     errorCode: change.errorCode,
     errorMessage: change.errorMessage,
     attemptEndingTimestamp: endedMs,
+    ...(change.table === undefined ? {} : { table: change.table }),
     key: change.key,
     lsn: change.lsn,
+    ...(change.seq === undefined ? {} : { seq: change.seq }),
+    ...(change.bytes === undefined ? {} : { bytes: change.bytes }),
     ...(change.data === undefined ? {} : { rawData: base64(change.data) }),
   });
 }

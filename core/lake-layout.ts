@@ -29,27 +29,12 @@ export const LAKE_PREFIXES = {
   quarantine: 'quarantine/',
 } as const;
 
-/**
- * The error output type of changes the reader could not ship (a row over the Firehose record limit): the
- * reader writes them itself under `errors/<lake table>/reader-failed/yyyy/MM/dd/`, beside Firehose's own.
- */
-export const READER_UNSHIPPABLE_ERROR_TYPE = 'reader-failed';
-
 /** The partition key the transformation returns and the prefix is split on (`dt=YYYY-MM-DD`). */
 export const PARTITION_KEY = PARTITION_COLUMN.name;
 
 /** The Firehose `Prefix` of a lake table's stream: its Parquet lands by the transformation's `dt`. */
 export function lakeDataPrefix(lakeTable: string): string {
   return `${lakeTable}/${PARTITION_KEY}=!{partitionKeyFromLambda:${PARTITION_KEY}}/`;
-}
-
-/**
- * The key of one unshippable change: its commit day, LSN and seq name it, so writing it again after a crash
- * replaces the same object instead of adding a second.
- */
-export function readerUnshippableKey(lakeTable: string, commitDay: string, lsn: string, seq: number): string {
-  const day = commitDay.replaceAll('-', '/');
-  return `${LAKE_PREFIXES.errors}${lakeTable}/${READER_UNSHIPPABLE_ERROR_TYPE}/${day}/${lsn}-${seq}.json`;
 }
 
 /** Where a lake object that could not be read is moved to. */

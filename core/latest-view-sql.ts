@@ -9,6 +9,7 @@
 import type { StateSnapshotManifest } from './ports/state-snapshots.ts';
 import { NO_SNAPSHOT, snapshotTableName } from './schema/lake-snapshots.ts';
 import { LAKE_TABLES, type LakeTableName, lakeColumns, PARTITION_COLUMN } from './schema/lake-tables.ts';
+import { MARKET_LAKE_TABLES, type MarketLakeTableName } from './schema/market-lake-tables.ts';
 
 /** The first day of every partition: a view without a snapshot reads the whole history. */
 const EVERY_DAY = '1970-01-01';
@@ -41,4 +42,22 @@ export function latestViewSelect(table: LakeTableName, snapshot: StateSnapshotMa
 /** Identifiers come from the lake schema only; quoting keeps names like `_op` unambiguous on both engines. */
 function quote(identifier: string): string {
   return `"${identifier}"`;
+}
+
+/**
+ * The `SELECT` of a market table's `<table>_latest` view, one text for DuckDB and Athena: each observation key's
+ * newest fetch (README, "Market data"), with the table's columns and the `dt` it landed in. Market tables have
+ * no state snapshots: they grow by a few rows a day, so the view reads the whole table.
+ */
+export function marketLatestViewSelect(table: MarketLakeTableName): string {
+  const definition = MARKET_LAKE_TABLES[table];
+  const columns = [...definition.columns, PARTITION_COLUMN].map((c) => quote(c.name)).join(', ');
+  return [
+    `SELECT ${columns} FROM (`,
+    `  SELECT ${columns},`,
+    `    row_number() OVER (PARTITION BY ${definition.keyColumns.map(quote).join(', ')} ORDER BY ${quote(definition.versionColumn)} DESC) AS version_rank`,
+    `  FROM ${quote(table)}`,
+    ') AS ranked',
+    'WHERE version_rank = 1',
+  ].join('\n');
 }

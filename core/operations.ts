@@ -5,6 +5,8 @@
  * function environments from these, so the two cannot drift.
  */
 
+import { MEMORY_BOUND_VARIABLES } from './memory-bounds.ts';
+
 /** The CloudWatch namespace of every pipeline metric. */
 export const METRIC_NAMESPACE = 'TotesysStream';
 
@@ -99,6 +101,10 @@ export const ENV = {
   databaseTls: 'TOTESYS_DB_TLS',
   /** Seconds a stage keeps reconnecting to a lost database, or `forever` (the default; core/reconnect-budget.ts). */
   reconnectBudget: 'TOTESYS_RECONNECT_BUDGET_SECONDS',
+  /** Bytes (MiB) of decoded changes the reader holds before Firehose accepts them (core/memory-bounds.ts). */
+  readerBufferMib: MEMORY_BOUND_VARIABLES.readerBufferBytes,
+  /** Rows the loader reads from the lake and writes to the warehouse at a time (core/memory-bounds.ts). */
+  loaderBatchRows: MEMORY_BOUND_VARIABLES.loaderBatchRows,
   /** Lowest log level written (DEBUG, INFO, WARN, ERROR): Powertools Logger's own variable, read locally too. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   /**
@@ -106,6 +112,17 @@ export const ENV = {
    * core/deployment-names.ts): Powertools Metrics' own variable.
    */
   metricNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /**
+   * A market API's key, locally (README, "Market data"); on AWS the collector Lambda reads it from the secret
+   * named by {@link ENV.marketApiKeySecretArn} instead.
+   */
+  alphaVantageApiKey: 'ALPHA_VANTAGE_API_KEY',
+  fredApiKey: 'FRED_API_KEY',
+  coinCapApiKey: 'COINCAP_API_KEY',
+  /** Secrets Manager ARN of a collector Lambda's API key (a plain string secret). */
+  marketApiKeySecretArn: 'TOTESYS_MARKET_API_KEY_SECRET_ARN',
+  /** Which collector a collector Lambda runs (`fx`, `equities`, `fred`, `crypto`, `files`). */
+  collectorName: 'TOTESYS_COLLECTOR',
 } as const;
 
 /**

@@ -9,7 +9,10 @@
 import {
   type BufferingHints,
   DESTINATION_BUFFERING,
+  type DeliveryStreamSpec,
   deliveryStreamSpecs,
+  type MarketDeliveryStreamSpec,
+  marketDeliveryStreamSpecs,
   PROCESSOR_BUFFERING,
   PROCESSOR_RETRIES,
 } from '../core/delivery-stream-spec.ts';
@@ -70,8 +73,8 @@ export interface TotesysStreamsOptions {
   readonly transform: TransformFunction;
   /** Where invocations run (e.g. `LambdaWorkerPool.invoker`); default: `transform` on the main thread. */
   readonly invoker?: Invoker;
-  /** See {@link DeliveryStreamConfig.failureReason}. */
-  readonly failureReason?: (data: Uint8Array) => string | undefined;
+  /** See {@link DeliveryStreamConfig.failureReason}; told the stream's name too. */
+  readonly failureReason?: (data: Uint8Array, streamName: string) => string | undefined;
   /** Where conversion and Parquet encoding run (e.g. `LambdaWorkerPool.encoder`); default: main thread. */
   readonly encoder?: PartitionEncoder;
   /** Stream name prefix (default `totesys-`). */
@@ -84,13 +87,38 @@ export interface TotesysStreamsOptions {
 
 /** The 11 delivery streams of the pipeline, from the one spec the deployment reads too. */
 export function totesysDeliveryStreams(options: TotesysStreamsOptions): DeliveryStreamConfig[] {
-  const specs = deliveryStreamSpecs({
+  return deliveryStreamSpecs(specOptions(options)).map((spec) => streamConfig(spec, options));
+}
+
+/**
+ * The 3 market delivery streams (README, "Market data"), from the same spec; `transform` is the same
+ * transformation handler, which tells market streams by name.
+ */
+export function marketDeliveryStreams(options: TotesysStreamsOptions): DeliveryStreamConfig[] {
+  return marketDeliveryStreamSpecs(specOptions(options)).map((spec) => streamConfig(spec, options));
+}
+
+function failureReasonOf(
+  reason: (data: Uint8Array, streamName: string) => string | undefined,
+  streamName: string,
+): (data: Uint8Array) => string | undefined {
+  return (data) => reason(data, streamName);
+}
+
+function specOptions(options: TotesysStreamsOptions) {
+  return {
     runtime: 'local',
     streamPrefix: options.streamPrefix,
     buffering: options.bufferingHints,
     processorBuffering: options.processorBuffering,
-  });
-  return specs.map((spec) => ({
+  } as const;
+}
+
+function streamConfig(
+  spec: DeliveryStreamSpec | MarketDeliveryStreamSpec,
+  options: TotesysStreamsOptions,
+): DeliveryStreamConfig {
+  return {
     name: spec.name,
     bucket: options.bucket,
     store: options.store,
@@ -100,11 +128,11 @@ export function totesysDeliveryStreams(options: TotesysStreamsOptions): Delivery
     dynamicPartitioning: spec.partitionKeys.length > 0,
     transform: options.transform,
     ...(options.invoker ? { invoker: options.invoker } : {}),
-    ...(options.failureReason ? { failureReason: options.failureReason } : {}),
+    ...(options.failureReason ? { failureReason: failureReasonOf(options.failureReason, spec.name) } : {}),
     ...(options.encoder ? { encoder: options.encoder } : {}),
     lambdaName: options.lambdaName ?? LOCAL_DEFAULTS.lambdaName,
     processorBuffering: spec.processorBuffering,
     bufferingHints: spec.buffering,
     numberOfRetries: options.numberOfRetries ?? spec.processorRetries,
-  }));
+  };
 }

@@ -50,7 +50,22 @@ export interface BusinessFigures {
     }[];
     readonly topCounterparties: readonly RankedItem[];
     readonly topDesigns: readonly RankedItem[];
+    /**
+     * Every currency's sales in GBP per day of `days` (exact decimal text, from `public.sales_order_gbp`:
+     * README, "Sales in GBP"), and how many orders of the window had no GBP rate yet (left out of it).
+     */
+    readonly gbp: { readonly value: readonly string[]; readonly unpriced: number };
   };
+  /**
+   * The newest GBP rate of each currency in the warehouse, with its day and publisher: `synthetic` when the
+   * built-in synthetic market made it (the dashboard says so).
+   */
+  readonly rates: readonly {
+    readonly currency: string;
+    readonly rate: string;
+    readonly date: string;
+    readonly source: string;
+  }[];
   readonly purchases: {
     readonly byDepartment: readonly Spend[];
     readonly byStaff: readonly Spend[];
@@ -82,6 +97,20 @@ export async function readBusinessFigures(client: pg.ClientBase, today: string):
       WHERE s.created_date > $1::date - $2::int AND s.created_date <= $1::date
       GROUP BY 1, 2 ORDER BY 2, 1`,
     [today, SALES_DAYS],
+  );
+  const gbp = await client.query<{ day: string; value: string | null; unpriced: string }>(
+    `SELECT created_date::text AS day, sum(amount_gbp)::text AS value,
+            count(*) FILTER (WHERE amount_gbp IS NULL)::text AS unpriced
+       FROM public.sales_order_gbp
+      WHERE created_date > $1::date - $2::int AND created_date <= $1::date
+      GROUP BY 1 ORDER BY 1`,
+    [today, SALES_DAYS],
+  );
+  const rates = await client.query<{ currency: string; rate: string; date: string; source: string }>(
+    `SELECT DISTINCT ON (quote_currency) quote_currency AS currency, rate::text AS rate,
+            rate_date::text AS date, source
+       FROM market.fx_rate WHERE base_currency = 'GBP'
+      ORDER BY quote_currency, rate_date DESC, (source = 'synthetic'), source`,
   );
   const ranked = async (join: string, name: string): Promise<RankedItem[]> => {
     const result = await client.query<{ name: string; units: string; orders: string }>(
@@ -153,11 +182,17 @@ export async function readBusinessFigures(client: pg.ClientBase, today: string):
     series.value[index] = row.value;
     series.units[index] = Number(row.units);
   }
+  const gbpByDay = new Map(gbp.rows.map((r) => [r.day, r.value ?? '0.00']));
   return {
     today,
+    rates: rates.rows,
     sales: {
       days: dayList,
       perCurrency: [...perCurrency].map(([currency, series]) => ({ currency, ...series })),
+      gbp: {
+        value: dayList.map((day) => gbpByDay.get(day) ?? '0.00'),
+        unpriced: gbp.rows.reduce((sum, r) => sum + Number(r.unpriced), 0),
+      },
       topCounterparties: await ranked(
         'JOIN public.dim_counterparty AS cp ON cp.counterparty_id = s.counterparty_id',
         'cp.counterparty_legal_name',

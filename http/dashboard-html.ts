@@ -93,8 +93,10 @@ export const DASHBOARD_HTML = `<!doctype html>
       <div class="charts">${[
         chart('sales-value', 'Sales value per day', 'units × unit price, per currency'),
         chart('sales-units', 'Units sold per day', 'per currency'),
+        chart('sales-gbp', 'Sales value per day in GBP', 'every currency at the GBP rate of the order date'),
       ].join('')}
       </div>
+      <p class="rates" data-figure="gbp-rates">GBP rates: none yet</p>
       <div class="panels">${table('top-counterparties', 'Top counterparties')}${table('top-designs', 'Top designs')}</div>
     </section>
     <section aria-labelledby="purchases-title">

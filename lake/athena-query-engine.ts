@@ -119,6 +119,21 @@ export class AthenaQueryEngine implements QueryEngine {
   }
 
   async query(sql: string, parameters: readonly QueryParameter[] = []): Promise<QueryResult> {
+    const rows: (string | null)[][] = [];
+    let last: QueryResult | undefined;
+    for await (const page of this.queryBatches(sql, parameters, Number.POSITIVE_INFINITY)) {
+      for (const row of page.rows) rows.push([...row]);
+      last = page;
+    }
+    return { columns: last?.columns ?? [], rows, kinds: last?.kinds ?? [] };
+  }
+
+  /** Result pages (GetQueryResults, 1,000 rows each) gathered into batches of `batchRows`, fetched as read. */
+  async *queryBatches(
+    sql: string,
+    parameters: readonly QueryParameter[],
+    batchRows: number,
+  ): AsyncGenerator<QueryResult> {
     const started = await this.#withThrottleRetry('StartQueryExecution', () =>
       this.#client.send(
         new StartQueryExecutionCommand({
@@ -134,7 +149,7 @@ export class AthenaQueryEngine implements QueryEngine {
     if (!id)
       throw new AthenaQueryError('Athena started a query but returned no QueryExecutionId.', id, undefined);
     const execution = await this.#waitForEnd(id);
-    return this.#readResults(id, execution.QueryExecution?.StatementType);
+    yield* this.#readResults(id, execution.QueryExecution?.StatementType, batchRows);
   }
 
   async close(): Promise<void> {
@@ -175,10 +190,15 @@ export class AthenaQueryEngine implements QueryEngine {
     }
   }
 
-  async #readResults(id: string, statementType: string | undefined): Promise<QueryResult> {
+  async *#readResults(
+    id: string,
+    statementType: string | undefined,
+    batchRows: number,
+  ): AsyncGenerator<QueryResult> {
     let columns: string[] = [];
     let kinds: ValueKind[] = [];
-    const rows: (string | null)[][] = [];
+    let rows: (string | null)[][] = [];
+    let yielded = false;
     let nextToken: string | undefined;
     let first = true;
     do {
@@ -200,8 +220,14 @@ export class AthenaQueryEngine implements QueryEngine {
       }
       for (const row of pageRows) rows.push((row.Data ?? []).map((cell) => cell.VarCharValue ?? null));
       nextToken = page.NextToken;
+      while (rows.length >= batchRows) {
+        const full = rows.length === batchRows ? rows : rows.splice(0, batchRows);
+        if (full === rows) rows = [];
+        yielded = true;
+        yield { columns, rows: full, kinds };
+      }
     } while (nextToken);
-    return { columns, rows, kinds };
+    if (rows.length > 0 || !yielded) yield { columns, rows, kinds };
   }
 
   /** Runs `call`, trying again with backoff while Athena says it is throttling us. */

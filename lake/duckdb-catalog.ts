@@ -1,12 +1,13 @@
 /**
  * @module
- * The lake's catalog offline: every lake table from `core/schema/lake-tables.ts` as a DuckDB view over
+ * The lake's catalog offline: every lake table from `core/schema/lake-tables.ts` (and the market tables of
+ * `core/schema/market-lake-tables.ts`) as a DuckDB view over
  * `<lakeDir>/<bucket>/<table>/dt=YYYY-MM-DD/*.parquet`, with `dt` read from the path (hive partitioning) as a
  * DATE. A table without files yet is a typed empty view, so queries over it return no rows instead of failing.
  */
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { latestViewSelect } from '../core/latest-view-sql.ts';
+import { latestViewSelect, marketLatestViewSelect } from '../core/latest-view-sql.ts';
 import type { FileFloor } from '../core/ports/query-engine.ts';
 import {
   latestViewName,
@@ -15,6 +16,8 @@ import {
   snapshotTableName,
 } from '../core/schema/lake-snapshots.ts';
 import {
+  type AnyLakeTableName,
+  anyLakeTable,
   LAKE_TABLE_NAMES,
   LAKE_TABLES,
   type LakeColumnType,
@@ -23,6 +26,7 @@ import {
   lakeColumns,
   PARTITION_COLUMN,
 } from '../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLE_NAMES } from '../core/schema/market-lake-tables.ts';
 import { FsObjectStore } from './fs-object-store.ts';
 import { ObjectStoreStateSnapshots } from './object-store-state-snapshots.ts';
 
@@ -76,7 +80,7 @@ export class DuckDbCatalog {
   /** Lists the lake (the ObjectStore port) and names each object's file for DuckDB. */
   readonly #store: FsObjectStore;
   /** The SQL each view was last created with, so an unchanged view is not replaced. */
-  readonly #views = new Map<LakeTableName, string>();
+  readonly #views = new Map<AnyLakeTableName, string>();
   /** Files seen per table: path -> what they hold. */
   readonly #files = new Map<LakeTableName, Map<string, LakeFile>>();
   /** Partition days listed once and before the floor: never listed again. */
@@ -100,7 +104,11 @@ export class DuckDbCatalog {
   }
 
   locate(table: LakeTableName): LakeTableLocation {
-    return { table, location: join(this.#store.root, table), partitionColumn: 'dt' };
+    return { table, location: this.#location(table), partitionColumn: 'dt' };
+  }
+
+  #location(table: AnyLakeTableName): string {
+    return join(this.#store.root, table);
   }
 
   /** Leaves out of the views the files entirely below the floor (see {@link FileFloor}); null reads all. */
@@ -132,7 +140,11 @@ export class DuckDbCatalog {
 
   async ensureTables(): Promise<void> {
     const floor = this.#floor;
-    if (floor !== null && this.#current) return;
+    if (floor !== null && this.#current) {
+      // The floor bounds the CDC tables only: a market table's first files must show whatever the floor.
+      await this.#ensureMarketViews();
+      return;
+    }
     for (const name of LAKE_TABLE_NAMES) {
       let sql: string;
       if (floor === null || floor.belowLsn < 0n) {
@@ -158,6 +170,7 @@ export class DuckDbCatalog {
       }
       this.#views.set(name, sql);
     }
+    await this.#ensureMarketViews();
     await this.#ensureLatestViews();
     // A floor set while this refresh ran is not covered by it: leave the views stale for the next query.
     if (floor !== null && floor === this.#floor) this.#current = true;
@@ -191,6 +204,30 @@ export class DuckDbCatalog {
         }
         this.#derivedViews.add(sql);
       }
+    }
+  }
+
+  /**
+   * The market tables' views (README, "Market data"): each over its whole glob (a few rows a day; no floor, since
+   * observations have no LSN), and its `<table>_latest` view of each key's newest fetch.
+   */
+  async #ensureMarketViews(): Promise<void> {
+    for (const name of MARKET_LAKE_TABLE_NAMES) {
+      const hasFiles = await this.#containsParquet(name);
+      const sql = hasFiles ? this.#fileView(name, null) : emptyView(name);
+      const latestSql = `CREATE OR REPLACE VIEW ${quote(`${name}_latest`)} AS ${marketLatestViewSelect(name)}`;
+      if (this.#views.get(name) === sql) continue;
+      try {
+        await this.#connection.run(sql);
+        await this.#connection.run(latestSql);
+      } catch (error) {
+        throw new DuckDbCatalogError(
+          `Could not create the DuckDB views of market lake table ${name} over ${this.#location(name)}: ` +
+            `${(error as Error).message}. Check that its files are Parquet written with the lake schema (core/schema/market-lake-tables.ts).`,
+          { cause: error },
+        );
+      }
+      this.#views.set(name, sql);
     }
   }
 
@@ -260,14 +297,14 @@ export class DuckDbCatalog {
     return found;
   }
 
-  #fileView(name: LakeTableName, files: readonly string[] | null): string {
+  #fileView(name: AnyLakeTableName, files: readonly string[] | null): string {
     const columns = [
-      ...lakeColumns(LAKE_TABLES[name]).map((c) => quote(c.name)),
+      ...lakeColumns(anyLakeTable(name)).map((c) => quote(c.name)),
       quote(PARTITION_COLUMN.name),
     ];
     const source =
       files === null
-        ? literal(join(this.locate(name).location, '*', '*.parquet'))
+        ? literal(join(this.#location(name), '*', '*.parquet'))
         : `[${files.map(literal).join(', ')}]`;
     return (
       `CREATE OR REPLACE VIEW ${quote(name)} AS SELECT ${columns.join(', ')} FROM read_parquet(${source}, ` +
@@ -276,7 +313,7 @@ export class DuckDbCatalog {
   }
 
   /** True when some `dt=` partition of the table holds a `.parquet` object. */
-  async #containsParquet(name: LakeTableName): Promise<boolean> {
+  async #containsParquet(name: AnyLakeTableName): Promise<boolean> {
     for (const partition of await this.#store.listPrefixes(`${name}/dt=`)) {
       const objects = await this.#store.list(partition);
       if (objects.some((object) => object.key.endsWith('.parquet'))) return true;
@@ -317,8 +354,8 @@ function literal(text: string): string {
 }
 
 /** A view with the table's columns and types and no rows. */
-function emptyView(name: LakeTableName): string {
-  const columns = [...lakeColumns(LAKE_TABLES[name]), PARTITION_COLUMN].map(
+function emptyView(name: AnyLakeTableName): string {
+  const columns = [...lakeColumns(anyLakeTable(name)), PARTITION_COLUMN].map(
     (c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quote(c.name)}`,
   );
   return `CREATE OR REPLACE VIEW ${quote(name)} AS SELECT ${columns.join(', ')} WHERE false`;

@@ -4,7 +4,9 @@
  * {@link DuckDbCatalog}. Values come back as the exact text Athena would print: decimals at their scale,
  * timestamps `YYYY-MM-DD HH:MM:SS.mmm`, dates `YYYY-MM-DD`, booleans `true`/`false`.
  */
+import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, DuckDBTypeId, type Json } from '@duckdb/node-api';
+import { DEFAULT_MEMORY_BOUNDS, type MemoryBounds } from '../core/memory-bounds.ts';
 import type {
   QueryEngine,
   QueryEngineCapabilities,
@@ -17,6 +19,27 @@ import { DuckDbCatalog, type DuckDbCatalogOptions } from './duckdb-catalog.ts';
 /** A query DuckDB refused or failed; the message carries DuckDB's own reason. */
 export class DuckDbQueryError extends Error {
   override readonly name = 'DuckDbQueryError';
+}
+
+/** Options of {@link DuckDbQueryEngine.open}. */
+export interface DuckDbQueryEngineOptions extends DuckDbCatalogOptions {
+  /** Queries that run at once. @default 2 */
+  readonly connections?: number;
+  /** DuckDB's memory; each part @default from DEFAULT_MEMORY_BOUNDS (core/memory-bounds.ts). */
+  readonly memory?: {
+    readonly limitBytes?: number;
+    readonly threads?: number;
+    /** Where it spills; created only when it does. @default `<lakeDir>/.duckdb-tmp` */
+    readonly tempDirectory?: string;
+  };
+}
+
+/** DuckDB's part of the bounds, spilling to `tempDirectory`. */
+export function duckDbMemory(
+  bounds: MemoryBounds,
+  tempDirectory: string,
+): NonNullable<DuckDbQueryEngineOptions['memory']> {
+  return { limitBytes: bounds.duckdbMemoryBytes, threads: bounds.duckdbThreads, tempDirectory };
 }
 
 const TIMESTAMP_TEXT = /^(\d{4,}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d+))?$/;
@@ -45,14 +68,19 @@ export class DuckDbQueryEngine implements QueryEngine {
 
   /**
    * Opens an in-memory DuckDB with the lake's views. No extension is ever downloaded (offline,
-   * deterministic). `connections` queries run at once (the loader reads its tables in parallel).
+   * deterministic). `connections` queries run at once (the loader reads its tables in parallel). DuckDB holds
+   * at most `memory.limitBytes` and spills the rest (a large sort, a window over a big transaction) to
+   * `memory.tempDirectory` (core/memory-bounds.ts).
    */
-  static async open(
-    options: DuckDbCatalogOptions & { readonly connections?: number },
-  ): Promise<DuckDbQueryEngine> {
+  static async open(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
+    const memory = options.memory ?? {};
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
+      memory_limit: `${Math.max(1, Math.floor((memory.limitBytes ?? DEFAULT_MEMORY_BOUNDS.duckdbMemoryBytes) / 1024 / 1024))}MiB`,
+      threads: String(memory.threads ?? DEFAULT_MEMORY_BOUNDS.duckdbThreads),
+      // Never the working directory, DuckDB's own default for an in-memory database.
+      temp_directory: memory.tempDirectory ?? join(options.lakeDir, '.duckdb-tmp'),
     });
     const connections: DuckDBConnection[] = [];
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++)
@@ -84,6 +112,20 @@ export class DuckDbQueryEngine implements QueryEngine {
     const connection = await this.#acquire();
     try {
       return await run(connection, sql, parameters, this.#shapes);
+    } finally {
+      this.#release(connection);
+    }
+  }
+
+  async *queryBatches(
+    sql: string,
+    parameters: readonly QueryParameter[],
+    batchRows: number,
+  ): AsyncGenerator<QueryResult> {
+    await this.#refresh();
+    const connection = await this.#acquire();
+    try {
+      yield* streamBatches(connection, sql, parameters, this.#shapes, batchRows);
     } finally {
       this.#release(connection);
     }
@@ -156,6 +198,48 @@ interface ResultShape {
 /** Statements whose shape is remembered (ad-hoc queries must not grow the cache without bound). */
 const MAX_SHAPES = 256;
 
+/** How one statement is read: its result's shape, and whether it is fetched as text (see TEXT_CASTABLE). */
+async function readingPlan(
+  connection: DuckDBConnection,
+  sql: string,
+  shapes: Map<string, ResultShape>,
+): Promise<{
+  readonly shape: ResultShape;
+  readonly asText: boolean;
+  readonly timestamps: readonly number[];
+}> {
+  let shape = shapes.get(sql);
+  if (shape === undefined) {
+    // Preparing binds every file of the views read; the loader runs the same statements every second,
+    // and their result types never change, so a statement's shape is learned once.
+    const prepared = await connection.prepare(sql);
+    const count = prepared.columnCount;
+    shape = {
+      typeIds: Array.from({ length: count }, (_, i) => prepared.columnTypeId(i)),
+      columns: Array.from({ length: count }, (_, i) => prepared.columnName(i)),
+    };
+    if (shapes.size < MAX_SHAPES) shapes.set(sql, shape);
+  }
+  const asText = shape.typeIds.length > 0 && shape.typeIds.every((t) => TEXT_CASTABLE.has(t));
+  const timestamps = shape.typeIds
+    .map((t, i) => (t === DuckDBTypeId.TIMESTAMP || t === DuckDBTypeId.TIMESTAMP_MS ? i : -1))
+    .filter((i) => i >= 0);
+  return { shape, asText, timestamps };
+}
+
+/** Rows fetched as text with their timestamps cut to milliseconds, in place. */
+function textRows(rows: (string | null)[][], timestamps: readonly number[]): (string | null)[][] {
+  if (timestamps.length > 0) {
+    for (const row of rows) {
+      for (const i of timestamps) {
+        const value = row[i];
+        if (value != null) row[i] = millisecondText(value);
+      }
+    }
+  }
+  return rows;
+}
+
 async function run(
   connection: DuckDBConnection,
   sql: string,
@@ -163,47 +247,70 @@ async function run(
   shapes: Map<string, ResultShape>,
 ): Promise<QueryResult> {
   try {
-    let shape = shapes.get(sql);
-    if (shape === undefined) {
-      // Preparing binds every file of the views read; the loader runs the same statements every second,
-      // and their result types never change, so a statement's shape is learned once.
-      const prepared = await connection.prepare(sql);
-      const count = prepared.columnCount;
-      shape = {
-        typeIds: Array.from({ length: count }, (_, i) => prepared.columnTypeId(i)),
-        columns: Array.from({ length: count }, (_, i) => prepared.columnName(i)),
-      };
-      if (shapes.size < MAX_SHAPES) shapes.set(sql, shape);
-    }
+    const { shape, asText, timestamps } = await readingPlan(connection, sql, shapes);
     const { typeIds, columns } = shape;
-    if (typeIds.length > 0 && typeIds.every((t) => TEXT_CASTABLE.has(t))) {
-      // A projection keeps its input's order, so the statement's ORDER BY still holds.
-      const text = await connection.prepare(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${sql}) AS result`);
+    const kinds = typeIds.map(valueKind);
+    if (asText) {
+      const text = await connection.prepare(textSql(sql));
       if (parameters.length > 0) text.bind([...parameters]);
       const reader = await text.runAndReadAll();
-      const rows = reader.getRows() as (string | null)[][];
-      const timestamps = typeIds
-        .map((t, i) => (t === DuckDBTypeId.TIMESTAMP || t === DuckDBTypeId.TIMESTAMP_MS ? i : -1))
-        .filter((i) => i >= 0);
-      if (timestamps.length > 0) {
-        for (const row of rows) {
-          for (const i of timestamps) {
-            const value = row[i];
-            if (value != null) row[i] = millisecondText(value);
-          }
-        }
-      }
-      return { columns, rows, kinds: typeIds.map(valueKind) };
+      return { columns, rows: textRows(reader.getRows() as (string | null)[][], timestamps), kinds };
     }
     const reader =
       parameters.length > 0
         ? await connection.runAndReadAll(sql, [...parameters])
         : await connection.runAndReadAll(sql);
     const rows = reader.getRowsJson().map((row) => row.map((value, i) => toText(value, typeIds[i])));
-    return { columns, rows, kinds: typeIds.map(valueKind) };
+    return { columns, rows, kinds };
   } catch (error) {
     throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** The statement with every column cast to text; a projection keeps its input's order, so ORDER BY holds. */
+function textSql(sql: string): string {
+  return `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${sql}) AS result`;
+}
+
+/**
+ * The statement's rows `batchRows` at a time from a streaming result: DuckDB produces the next chunk only when
+ * it is fetched, so no more than a batch (and DuckDB's own bounded memory) is held.
+ */
+async function* streamBatches(
+  connection: DuckDBConnection,
+  sql: string,
+  parameters: readonly QueryParameter[],
+  shapes: Map<string, ResultShape>,
+  batchRows: number,
+): AsyncGenerator<QueryResult> {
+  let yielded = false;
+  let rows: (string | null)[][] = [];
+  let shape: ResultShape;
+  let kinds: ValueKind[];
+  try {
+    const plan = await readingPlan(connection, sql, shapes);
+    shape = plan.shape;
+    kinds = shape.typeIds.map(valueKind);
+    const prepared = await connection.prepare(plan.asText ? textSql(sql) : sql);
+    if (parameters.length > 0) prepared.bind([...parameters]);
+    const result = await prepared.stream();
+    const chunks = plan.asText ? result.yieldRows() : result.yieldRowsJson();
+    for await (const chunk of chunks) {
+      const converted = plan.asText
+        ? textRows(chunk as (string | null)[][], plan.timestamps)
+        : (chunk as Json[][]).map((row) => row.map((value, i) => toText(value, shape.typeIds[i])));
+      for (const row of converted) rows.push(row);
+      while (rows.length >= batchRows) {
+        const full = rows.length === batchRows ? rows : rows.splice(0, batchRows);
+        if (full === rows) rows = [];
+        yielded = true;
+        yield { columns: shape.columns, rows: full, kinds };
+      }
+    }
+  } catch (error) {
+    throw new DuckDbQueryError(`DuckDB query failed: ${(error as Error).message}`, { cause: error });
+  }
+  if (rows.length > 0 || !yielded) yield { columns: shape.columns, rows, kinds };
 }
 
 function valueKind(typeId: DuckDBTypeId): ValueKind {

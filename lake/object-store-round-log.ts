@@ -1,8 +1,9 @@
 /**
  * @module
  * The RoundLog port over the lake's ObjectStore (S3 on AWS, the lake directory locally): each round is one
- * small immutable object `rounds/<LSN, 20 digits>.json`, so a listing sorted by key is sorted by LSN; the
- * quiet mark is `rounds/quiet.json` and the proven LSN `rounds/proven.json`, each replaced whole.
+ * small immutable object `rounds/<LSN, 20 digits>.json`, so a listing sorted by key is sorted by LSN; each
+ * complete read is `rounds/reads/<LSN, 20 digits>-<lake table>.json`; the quiet mark is `rounds/quiet.json` and
+ * the proven LSN `rounds/proven.json`, each replaced whole.
  *
  * @example
  * const log = new ObjectStoreRoundLog(new FsObjectStore(lakeDir, 'totesys-lake'));
@@ -10,6 +11,7 @@
  */
 import type { ObjectStore } from '../core/ports/object-store.ts';
 import {
+  type CompleteRead,
   type QuietMark,
   ROUND_LOG_PREFIX,
   type RoundLog,
@@ -20,6 +22,8 @@ import {
 const QUIET_KEY = `${ROUND_LOG_PREFIX}quiet.json`;
 const PROVEN_KEY = `${ROUND_LOG_PREFIX}proven.json`;
 const ROUND_KEY = /^rounds\/(\d{20})\.json$/;
+const READS_PREFIX = `${ROUND_LOG_PREFIX}reads/`;
+const READ_KEY = /^rounds\/reads\/(\d{20})-[a-z_]+\.json$/;
 
 /** A round log object that cannot be read back: names the key and what to do. */
 export class RoundLogError extends Error {
@@ -37,6 +41,11 @@ export class ObjectStoreRoundLog implements RoundLog {
 
   async append(round: WatermarkRound): Promise<void> {
     await this.#store.put(roundKey(BigInt(round.lsn)), encode(round));
+  }
+
+  async recordCompleteRead(read: CompleteRead): Promise<void> {
+    const lsn = String(BigInt(read.lsn)).padStart(20, '0');
+    await this.#store.put(`${READS_PREFIX}${lsn}-${read.table}.json`, encode(read));
   }
 
   async markQuiet(mark: QuietMark): Promise<void> {
@@ -62,11 +71,18 @@ export class ObjectStoreRoundLog implements RoundLog {
       const match = ROUND_KEY.exec(key);
       if (match && BigInt(match[1]!) <= afterLsn) this.#rounds.delete(key);
     }
+    const completeReads: CompleteRead[] = [];
+    for (const { key } of await this.#store.list(READS_PREFIX)) {
+      const match = READ_KEY.exec(key);
+      if (!match || BigInt(match[1]!) <= afterLsn) continue;
+      const read = await this.#document<CompleteRead>(key);
+      if (read) completeReads.push(read);
+    }
     const [quiet, proven] = await Promise.all([
       this.#document<QuietMark>(QUIET_KEY),
       this.#document<{ lsn: string }>(PROVEN_KEY),
     ]);
-    return { rounds, quiet, provenLsn: proven?.lsn };
+    return { rounds, completeReads, quiet, provenLsn: proven?.lsn };
   }
 
   async pruneThrough(lsn: bigint): Promise<void> {
@@ -74,7 +90,7 @@ export class ObjectStoreRoundLog implements RoundLog {
     if (proven === undefined || BigInt(proven.lsn) < lsn)
       await this.#store.put(PROVEN_KEY, encode({ lsn: String(lsn) }));
     for (const { key } of await this.#store.list(ROUND_LOG_PREFIX)) {
-      const match = ROUND_KEY.exec(key);
+      const match = ROUND_KEY.exec(key) ?? READ_KEY.exec(key);
       if (match && BigInt(match[1]!) <= lsn) {
         await this.#store.delete(key);
         this.#rounds.delete(key);

@@ -1,14 +1,15 @@
 /**
  * @module
- * Builds one load batch from the rows the loader queries returned: dimensions as the latest version per key,
- * facts as one row per committed version or delete (unchanged-TOAST columns filled from the previous version in
- * the batch, snapshot re-reads identical to the previous version dropped), and dim_date covering every date a fact
- * references. What needs the warehouse's current rows (the first version of an order in the batch, dimension
- * rows with unchanged columns) is left to the warehouse, which fills it from its own rows in the same
- * transaction.
+ * Builds one load batch from the loader queries' rows as they stream in, a batch of rows at a time
+ * (core/memory-bounds.ts: `loaderBatchRows`), so a load holds one batch per table whatever the size of the
+ * transactions it brings in: dimensions as the latest version per key, facts as one row per committed version
+ * or delete (unchanged-TOAST columns filled from the previous version in the batch, snapshot re-reads identical
+ * to the previous version dropped), and dim_date covering every date a fact references. What needs the
+ * warehouse's current rows (the first version of an order in the batch, dimension rows with unchanged columns)
+ * is left to the warehouse, which fills it from its own rows in the same transaction.
  */
 import type { QueryResult } from '../core/ports/query-engine.ts';
-import type { Cut, LakeWatermark, LoadBatch, TableRows } from '../core/ports/warehouse.ts';
+import type { Cut, LakeWatermark, LoadBatch, RowBatch, StreamedTableRows } from '../core/ports/warehouse.ts';
 import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
 import {
   DIMENSION_TABLE_NAMES,
@@ -17,151 +18,196 @@ import {
 } from '../core/schema/warehouse-tables.ts';
 import { DIM_DATE_COLUMNS, dimDateRow } from './dim-date.ts';
 
-/** The query result of every star table except dim_date, keyed by table. */
-export type WindowRows = Readonly<Record<Exclude<WarehouseTableName, 'dim_date'>, QueryResult>>;
+/** A star table the loader queries (every one but dim_date). */
+export type QueriedTable = Exclude<WarehouseTableName, 'dim_date'>;
+
+/**
+ * Each star table's window query as batches of rows, read only when the warehouse stages that table; a table
+ * left out has nothing to load. A fact table's rows come ordered by key, then `_lsn`, `_seq`
+ * (`queries/loader/fact_*.sql`), so an order's versions are next to each other.
+ */
+export type WindowBatches = Readonly<Partial<Record<QueriedTable, AsyncIterable<QueryResult>>>>;
 
 /** Placeholder the warehouse contract uses for NOT NULL text it cannot know. */
 export const UNKNOWN = 'unknown';
 
-/** The batch and what building it noticed. */
+/** What building the batch noticed; complete once the warehouse has read every table of it. */
+export interface LoadBatchFigures {
+  /** Rows each window query returned. */
+  readonly rowsRead: Partial<Record<QueriedTable, number>>;
+  /** Fact versions dropped because they were snapshot re-reads of an unchanged order. */
+  unchangedReReads: number;
+  /** Staff whose department (or counterparties whose address) was missing from the lake, as `table:key`. */
+  readonly missingJoins: string[];
+}
+
+/** The batch, and its figures. */
 export interface BuiltBatch {
   readonly batch: LoadBatch;
-  /** Fact versions dropped because they were snapshot re-reads of an unchanged order. */
-  readonly unchangedReReads: number;
-  /** Staff whose department (or counterparties whose address) was missing from the lake, as `table:key`. */
-  readonly missingJoins: readonly string[];
+  readonly figures: LoadBatchFigures;
 }
 
 type Row = (string | null)[];
 
-/** Builds the batch bringing the warehouse from `fromCut` to `toCut` (whose commitTs it computes). */
-export function buildLoadBatch(
-  fromCut: Cut | null,
-  toCutLsn: string,
-  windowRows: WindowRows,
-  watermarks: readonly LakeWatermark[],
-): BuiltBatch {
-  const tables: TableRows[] = [];
-  const dates = new Set<string>();
-  const missingJoins: string[] = [];
-  let unchangedReReads = 0;
-  let newestCommit: string | null = null;
-  const prevLsn = fromCut === null ? -1n : BigInt(fromCut.lsn);
-  const noteCommit = (result: QueryResult, row: readonly (string | null)[]) => {
-    const lsn = row[result.columns.indexOf('_lsn')];
-    const ts = row[result.columns.indexOf('_commit_ts')];
-    if (lsn && ts && BigInt(lsn) > prevLsn && (newestCommit === null || ts > newestCommit)) newestCommit = ts;
-  };
-
-  for (const table of DIMENSION_TABLE_NAMES) {
-    if (table === 'dim_date') continue;
-    const result = windowRows[table];
-    const rows = result.rows.map((row) => [...row]);
-    if (table === 'dim_staff' || table === 'dim_counterparty') {
-      missingJoins.push(...fillMissingJoin(table, result.columns, rows));
-    }
-    for (const row of rows) noteCommit(result, row);
-    tables.push({ table, columns: result.columns, rows });
-  }
-
-  const facts: TableRows[] = [];
-  for (const table of FACT_TABLE_NAMES) {
-    const result = windowRows[table];
-    const { rows, dropped } = factVersions(table, result);
-    unchangedReReads += dropped;
-    const dateColumns = LAKE_TABLES[table].columns
-      .filter((c) => c.type === 'date')
-      .map((c) => result.columns.indexOf(c.name));
-    for (const row of rows) {
-      noteCommit(result, row);
-      for (const i of dateColumns) {
-        const value = row[i];
-        if (value) dates.add(value);
-      }
-    }
-    facts.push({ table, columns: result.columns, rows });
-  }
-
-  const dimDate: TableRows = {
-    table: 'dim_date',
-    columns: DIM_DATE_COLUMNS,
-    rows: [...dates].sort().map(dimDateRow),
-  };
-  const commitTs: string | null = newestCommit === null ? (fromCut?.commitTs ?? null) : isoUtc(newestCommit);
-  return {
-    batch: {
-      fromCut,
-      toCut: { lsn: toCutLsn, commitTs },
-      // Tables with nothing to load are left out: the warehouse only stages what a batch carries.
-      tables: [dimDate, ...tables, ...facts].filter((t) => t.rows.length > 0 || t.table === 'dim_date'),
-      watermarks,
-    },
-    unchangedReReads,
-    missingJoins,
-  };
+/** A window query's rows were not in the order the loader reads them in (a bug in the query). */
+export class WindowOrderError extends Error {
+  override readonly name = 'WindowOrderError';
 }
 
 /**
- * A fact's versions and deletes in commit order, each order's chain resolved inside the batch: unchanged-TOAST
- * columns take the previous version's value (and leave `_unchanged` for the warehouse only when there is none),
- * and a snapshot re-read equal to the previous version is dropped. A delete is kept (the warehouse records it)
- * and leaves no previous version behind it.
+ * The batch bringing the warehouse from `fromCut` to `toCutLsn`: dimensions, then facts, then dim_date (its
+ * dates are those of the facts before it), each read from `windows` as the warehouse stages it. Its
+ * `toCut.commitTs` is the newest commit among the rows, final once every table was read (the warehouse reads
+ * it when it records the cut, after staging).
  */
-function factVersions(
-  table: (typeof FACT_TABLE_NAMES)[number],
-  result: QueryResult,
-): { rows: Row[]; dropped: number } {
-  const column = (name: string) => result.columns.indexOf(name);
-  const [keyAt, opAt, lsnAt, seqAt, unchangedAt] = [
-    column(LAKE_TABLES[table].keyColumn),
-    column('_op'),
-    column('_lsn'),
-    column('_seq'),
-    column('_unchanged'),
-  ];
-  const business = result.columns.map((name, i) => (name.startsWith('_') ? -1 : i)).filter((i) => i >= 0);
-  const ordered = [...result.rows].sort((a, b) => compareVersion(a, b, lsnAt, seqAt));
-  const previous = new Map<string, Row>();
-  const rows: Row[] = [];
-  let dropped = 0;
-  for (const source of ordered) {
-    const row = [...source];
-    const key = String(row[keyAt]);
-    if (row[opAt] === 'd') {
-      // A delete ends the chain: a version after it (a re-insert, a re-read) is never "unchanged".
-      previous.delete(key);
-      rows.push(row);
-      continue;
+export function buildLoadBatch(
+  fromCut: Cut | null,
+  toCutLsn: string,
+  windows: WindowBatches,
+  watermarks: readonly LakeWatermark[],
+): BuiltBatch {
+  const figures: LoadBatchFigures = { rowsRead: {}, unchangedReReads: 0, missingJoins: [] };
+  const dates = new Set<string>();
+  const prevLsn = fromCut === null ? -1n : BigInt(fromCut.lsn);
+  let newestCommit: string | null = null;
+  const noteCommits = (columns: readonly string[], rows: readonly Row[]) => {
+    const [lsnAt, tsAt] = [columns.indexOf('_lsn'), columns.indexOf('_commit_ts')];
+    for (const row of rows) {
+      const lsn = row[lsnAt];
+      const ts = row[tsAt];
+      if (lsn && ts && BigInt(lsn) > prevLsn && (newestCommit === null || ts > newestCommit))
+        newestCommit = ts;
     }
-    const prior = previous.get(key);
-    const unchanged = row[unchangedAt];
-    if (prior && unchanged) {
-      for (const name of unchanged.split(',')) {
-        const i = column(name.trim());
-        if (i >= 0) row[i] = prior[i] ?? null;
-      }
-      row[unchangedAt] = null;
+  };
+
+  async function* dimensionRows(table: QueriedTable, source: AsyncIterable<QueryResult>) {
+    for await (const result of source) {
+      const rows = result.rows.map((row) => [...row]);
+      if (table === 'dim_staff' || table === 'dim_counterparty')
+        figures.missingJoins.push(...fillMissingJoin(table, result.columns, rows));
+      noteCommits(result.columns, rows);
+      figures.rowsRead[table] = (figures.rowsRead[table] ?? 0) + rows.length;
+      yield { columns: result.columns, rows } satisfies RowBatch;
     }
-    if (prior && row[opAt] === 'r' && business.every((i) => row[i] === prior[i])) {
-      dropped++;
-      continue;
-    }
-    previous.set(key, row);
-    rows.push(row);
   }
-  return { rows, dropped };
+
+  async function* factRows(table: (typeof FACT_TABLE_NAMES)[number], source: AsyncIterable<QueryResult>) {
+    const chain = new VersionChain(table);
+    for await (const result of source) {
+      const rows = chain.resolve(result);
+      const dateColumns = LAKE_TABLES[table].columns
+        .filter((c) => c.type === 'date')
+        .map((c) => result.columns.indexOf(c.name));
+      for (const row of rows)
+        for (const i of dateColumns) {
+          const value = row[i];
+          if (value) dates.add(value);
+        }
+      noteCommits(result.columns, rows);
+      figures.rowsRead[table] = (figures.rowsRead[table] ?? 0) + result.rows.length;
+      yield { columns: result.columns, rows } satisfies RowBatch;
+    }
+    figures.unchangedReReads += chain.dropped;
+  }
+
+  async function* dateRows() {
+    yield { columns: DIM_DATE_COLUMNS, rows: [...dates].sort().map(dimDateRow) } satisfies RowBatch;
+  }
+
+  const tables: StreamedTableRows[] = [];
+  for (const table of DIMENSION_TABLE_NAMES) {
+    const source = table === 'dim_date' ? undefined : windows[table];
+    if (table !== 'dim_date' && source) tables.push({ table, batches: dimensionRows(table, source) });
+  }
+  for (const table of FACT_TABLE_NAMES) {
+    const source = windows[table];
+    if (source) tables.push({ table, batches: factRows(table, source) });
+  }
+  tables.push({ table: 'dim_date', batches: dateRows() });
+  const batch: LoadBatch = {
+    fromCut,
+    get toCut(): Cut {
+      return {
+        lsn: toCutLsn,
+        commitTs: newestCommit === null ? (fromCut?.commitTs ?? null) : isoUtc(newestCommit),
+      };
+    },
+    tables,
+    watermarks,
+  };
+  return { batch, figures };
 }
 
-function compareVersion(
-  a: readonly (string | null)[],
-  b: readonly (string | null)[],
-  lsnAt: number,
-  seqAt: number,
-) {
-  const lsnA = BigInt(a[lsnAt] ?? '0');
-  const lsnB = BigInt(b[lsnAt] ?? '0');
-  if (lsnA !== lsnB) return lsnA < lsnB ? -1 : 1;
-  return Number(a[seqAt] ?? 0) - Number(b[seqAt] ?? 0);
+/**
+ * A fact's versions and deletes, an order at a time (its rows in commit order, orders one after another):
+ * unchanged-TOAST columns take the previous version's value (and leave `_unchanged` for the warehouse only when
+ * there is none), and a snapshot re-read equal to the previous version is dropped. A delete is kept (the
+ * warehouse records it) and leaves no previous version behind it. Only the current order's previous version is
+ * held.
+ */
+class VersionChain {
+  readonly #table: (typeof FACT_TABLE_NAMES)[number];
+  #key: string | undefined;
+  #prior: Row | undefined;
+  #last: { readonly lsn: bigint; readonly seq: number } | undefined;
+  dropped = 0;
+
+  constructor(table: (typeof FACT_TABLE_NAMES)[number]) {
+    this.#table = table;
+  }
+
+  resolve(result: QueryResult): Row[] {
+    const column = (name: string) => result.columns.indexOf(name);
+    const [keyAt, opAt, lsnAt, seqAt, unchangedAt] = [
+      column(LAKE_TABLES[this.#table].keyColumn),
+      column('_op'),
+      column('_lsn'),
+      column('_seq'),
+      column('_unchanged'),
+    ];
+    const business = result.columns.map((name, i) => (name.startsWith('_') ? -1 : i)).filter((i) => i >= 0);
+    const rows: Row[] = [];
+    for (const source of result.rows) {
+      const row = [...source];
+      const key = String(row[keyAt]);
+      const version = { lsn: BigInt(row[lsnAt] ?? '0'), seq: Number(row[seqAt] ?? 0) };
+      if (key !== this.#key) {
+        this.#key = key;
+        this.#prior = undefined;
+      } else if (
+        this.#last &&
+        (version.lsn < this.#last.lsn || (version.lsn === this.#last.lsn && version.seq < this.#last.seq))
+      ) {
+        throw new WindowOrderError(
+          `The ${this.#table} window query returned ${LAKE_TABLES[this.#table].keyColumn} ${key}'s versions out ` +
+            'of commit order; its rows must be ordered by key, then _lsn and _seq (queries/loader/).',
+        );
+      }
+      this.#last = version;
+      if (row[opAt] === 'd') {
+        // A delete ends the chain: a version after it (a re-insert, a re-read) is never "unchanged".
+        this.#prior = undefined;
+        rows.push(row);
+        continue;
+      }
+      const prior = this.#prior;
+      const unchanged = row[unchangedAt];
+      if (prior && unchanged) {
+        for (const name of unchanged.split(',')) {
+          const i = column(name.trim());
+          if (i >= 0) row[i] = prior[i] ?? null;
+        }
+        row[unchangedAt] = null;
+      }
+      if (prior && row[opAt] === 'r' && business.every((i) => row[i] === prior[i])) {
+        this.dropped++;
+        continue;
+      }
+      this.#prior = row;
+      rows.push(row);
+    }
+    return rows;
+  }
 }
 
 /**

@@ -7,10 +7,13 @@
  * records the identity where it is missing (the first run of a data dir or a warehouse).
  */
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
+import { marketTableOfStream } from '../core/delivery-stream-spec.ts';
+import { isMarketLakeTableName } from '../core/schema/market-lake-tables.ts';
 import { type DatabaseIdentity, databaseIdentity } from '../source/source-inspector.ts';
-import { pipelinePaths } from './data-dir-layout.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
 /** The source as the pipeline reads it. */
 export interface SourceIdentity extends DatabaseIdentity {
@@ -73,12 +76,20 @@ export async function readDataDirIdentity(dataDir: string): Promise<PipelineIden
   return parsed.data;
 }
 
-/** True when the data dir already holds pipeline state (a lake, reader state or spool). */
+/**
+ * True when the data dir already holds pipeline state (a lake, reader state or spool) of some source. Market
+ * data (its lake tables and delivery streams' spools, README "Market data") belongs to no source: a data dir
+ * that `collect` filled before the first `up` is still a fresh one.
+ */
 async function holdsState(dataDir: string): Promise<boolean> {
   const paths = pipelinePaths(dataDir);
-  for (const dir of [paths.state, paths.lake, paths.spool]) {
-    const entries = await readdir(dir).catch(() => [] as string[]);
-    if (entries.length > 0) return true;
+  const entries = async (dir: string) => readdir(dir).catch(() => [] as string[]);
+  if ((await entries(paths.state)).length > 0) return true;
+  if ((await entries(paths.spool)).some((stream) => marketTableOfStream(stream) === undefined)) return true;
+  for (const bucket of await entries(paths.lake)) {
+    if (bucket !== LOCAL_LAKE_BUCKET) return true;
+    const tables = await entries(join(paths.lake, bucket));
+    if (tables.some((table) => !isMarketLakeTableName(table))) return true;
   }
   return false;
 }

@@ -15,6 +15,8 @@ export function pipelinePaths(dataDir: string) {
     state: join(dataDir, 'state'),
     lake: join(dataDir, 'lake'),
     spool: join(dataDir, 'firehose-spool'),
+    /** Where DuckDB spills what does not fit its memory limit (core/memory-bounds.ts). */
+    duckdbTemp: join(dataDir, 'duckdb-tmp'),
     /** Which source and warehouse the rest belongs to (`local/data-dir-identity.ts`). */
     identity: join(dataDir, 'identity.json'),
   } as const;

@@ -64,10 +64,11 @@ export function recordReason(type: ErrorOutputType, document: ErrorDocument): st
  * table, column and LSN itself (transform/record-rejected-error.ts). The local Firehose writes it into the
  * error document (`DeliveryStreamConfig.failureReason`).
  */
-export function transformationFailure(data: Uint8Array): string | undefined {
+export function transformationFailure(data: Uint8Array, streamName = 'failure-reason'): string | undefined {
   const event: FirehoseTransformationEvent = {
     invocationId: 'failure-reason',
-    deliveryStreamArn: 'arn:aws:firehose:local:000000000000:deliverystream/failure-reason',
+    // The stream's name tells a market stream's observations from change events (core/delivery-stream-spec.ts).
+    deliveryStreamArn: `arn:aws:firehose:local:000000000000:deliverystream/${streamName}`,
     region: 'local',
     records: [{ recordId: '1', approximateArrivalTimestamp: 0, data: Buffer.from(data).toString('base64') }],
   };

@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
+import { type MemoryBounds, readMemoryBounds } from '../core/memory-bounds.ts';
 import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
@@ -17,12 +18,13 @@ import { parseReconnectBudget, type ReconnectBudget } from '../core/reconnect-bu
 import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
 import type { QuarantinedBytes } from '../firehose/spool.ts';
-import { LOCAL_DEFAULTS, totesysDeliveryStreams } from '../firehose/stream-config.ts';
+import { LOCAL_DEFAULTS, marketDeliveryStreams, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
-import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
+import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
+import { mergeMarketObservations } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
@@ -30,6 +32,7 @@ import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { UnshippableChanges } from '../reader/unshippable-changes.ts';
 import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
+import { PgMarketWarehouse } from '../warehouse/pg-market-warehouse.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { bindPipelineIdentity } from './data-dir-identity.ts';
@@ -38,6 +41,7 @@ import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { transformationFailure } from './error-objects.ts';
 import { LakeObjectRecovery } from './lake-object-recovery.ts';
 import { compactLocalLake, type LocalCompactionOutcome } from './local-compaction.ts';
+import { type MarketCollection, runMarketCollection } from './market-collection.ts';
 import { superviseStage } from './stage-supervisor.ts';
 
 /** How to run the local pipeline. */
@@ -77,6 +81,13 @@ export interface LocalPipelineOptions {
   readonly onSnapshotProgress?: (progress: SnapshotProgress) => void;
   /** The command running the pipeline, recorded in the data dir's lock (`totesys-stream up`). */
   readonly command?: string;
+  /**
+   * Collectors to run beside the reader (README, "Market data"); `up` runs them on the synthetic market.
+   * @default none
+   */
+  readonly market?: MarketCollection;
+  /** What each stage may hold (core/memory-bounds.ts). @default the environment's, else the defaults */
+  readonly memoryBounds?: MemoryBounds;
 }
 
 /** The names the reader uses on the source: the options', else the environment's, else the defaults. */
@@ -118,6 +129,7 @@ export class PipelineError extends Error {
 /** The running pipeline: started by {@link LocalPipeline.start}, stopped by {@link LocalPipeline.stop}. */
 export class LocalPipeline {
   readonly #options: LocalPipelineOptions;
+  readonly #bounds: MemoryBounds;
   readonly #abort = new AbortController();
   readonly #firehose: LocalFirehose;
   readonly #engine: DuckDbQueryEngine;
@@ -127,6 +139,9 @@ export class LocalPipeline {
   readonly #roundLog: ObjectStoreRoundLog;
   readonly #snapshots: ObjectStoreStateSnapshots;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
+  #market: Promise<void> = Promise.resolve();
+  readonly #marketPool: pg.Pool;
+  readonly #marketWarehouse: PgMarketWarehouse;
   #loader: Promise<void> = Promise.resolve();
   #compactor: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
@@ -144,8 +159,10 @@ export class LocalPipeline {
     recovery: LakeObjectRecovery,
     roundLog: ObjectStoreRoundLog,
     snapshots: ObjectStoreStateSnapshots,
+    bounds: MemoryBounds,
   ) {
     this.#options = options;
+    this.#bounds = bounds;
     this.#recovery = recovery;
     this.#firehose = firehose;
     this.#engine = engine;
@@ -153,6 +170,9 @@ export class LocalPipeline {
     this.#queries = queries;
     this.#roundLog = roundLog;
     this.#snapshots = snapshots;
+    this.#marketPool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
+    this.#marketPool.on('error', () => undefined);
+    this.#marketWarehouse = new PgMarketWarehouse(this.#marketPool);
   }
 
   /** Migrates the warehouse, opens the Firehose (delivering what a previous run spooled), starts both loops. */
@@ -170,6 +190,7 @@ export class LocalPipeline {
 
   static async #startLocked(options: LocalPipelineOptions, lock: DataDirLock): Promise<LocalPipeline> {
     const paths = pipelinePaths(options.dataDir);
+    const bounds = options.memoryBounds ?? readMemoryBounds(process.env);
     const client = new pg.Client({ connectionString: options.warehouseUrl });
     await client.connect();
     try {
@@ -180,17 +201,19 @@ export class LocalPipeline {
       await client.end();
     }
     const store = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
+    const streamOptions = {
+      store,
+      bucket: LOCAL_LAKE_BUCKET,
+      transform: transformHandler,
+      // Error documents carry each record's real reason (README, "Bad input flows aside").
+      failureReason: transformationFailure,
+      processorBuffering: LOCAL_DEFAULTS.processorBuffering,
+      bufferingHints: LOCAL_DEFAULTS.bufferingHints,
+    };
     const firehose = await LocalFirehose.open({
       spoolDir: paths.spool,
-      streams: totesysDeliveryStreams({
-        store,
-        bucket: LOCAL_LAKE_BUCKET,
-        transform: transformHandler,
-        // Error documents carry each record's real reason (README, "Bad input flows aside").
-        failureReason: transformationFailure,
-        processorBuffering: LOCAL_DEFAULTS.processorBuffering,
-        bufferingHints: LOCAL_DEFAULTS.bufferingHints,
-      }),
+      streams: [...totesysDeliveryStreams(streamOptions), ...marketDeliveryStreams(streamOptions)],
+      maxBacklogBytesPerStream: bounds.firehoseStreamBytes,
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
       ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
@@ -210,7 +233,11 @@ export class LocalPipeline {
     let engine: DuckDbQueryEngine | undefined;
     while (engine === undefined) {
       try {
-        engine = await DuckDbQueryEngine.open({ lakeDir: paths.lake, bucket: LOCAL_LAKE_BUCKET });
+        engine = await DuckDbQueryEngine.open({
+          lakeDir: paths.lake,
+          bucket: LOCAL_LAKE_BUCKET,
+          memory: duckDbMemory(bounds, paths.duckdbTemp),
+        });
       } catch (error) {
         // An unreadable lake object must not keep the pipeline (and so the reader) from starting.
         if (!(await recovery.recover(error))) {
@@ -230,11 +257,19 @@ export class LocalPipeline {
       recovery,
       roundLog,
       new ObjectStoreStateSnapshots(store),
+      bounds,
     );
     pipeline.#lock = lock;
     pipeline.#startReader(paths.state, store);
     pipeline.#loader = pipeline.#loaderLoop();
     pipeline.#compactor = pipeline.#compactionLoop();
+    if (options.market) {
+      pipeline.#market = runMarketCollection(options.market, {
+        putter: firehose,
+        signal: pipeline.#abort.signal,
+        ...(options.log ? { log: options.log } : {}),
+      });
+    }
     return pipeline;
   }
 
@@ -258,6 +293,11 @@ export class LocalPipeline {
     return this.#warehouse;
   }
 
+  /** The local Firehose's streams' figures (their backlog bytes among them), for status and benchmarks. */
+  firehoseMetrics(): ReturnType<LocalFirehose['metrics']> {
+    return this.#firehose.metrics();
+  }
+
   /** How many loader runs have finished. */
   get loadRuns(): number {
     return this.#loadRuns;
@@ -273,6 +313,7 @@ export class LocalPipeline {
     this.#abort.abort();
     this.#wakeLoader();
     await this.#reader;
+    await this.#market;
     await this.#loader;
     await this.#compactor;
     await this.#firehose
@@ -282,6 +323,7 @@ export class LocalPipeline {
       );
     await this.#engine.close();
     await this.#warehouse.close();
+    await this.#marketPool.end();
     await this.#lock?.release();
   }
 
@@ -316,6 +358,7 @@ export class LocalPipeline {
           signal: this.#abort.signal,
           watermarkIntervalMs: interval,
           heartbeatIntervalMs: interval,
+          maxBufferedBytes: this.#bounds.readerBufferBytes,
           reconnect: { budget, ...this.#options.reconnectDelays },
           log: this.#options.log,
           onProgress: this.#options.onSnapshotProgress,
@@ -385,7 +428,10 @@ export class LocalPipeline {
           queries: this.#queries,
           roundLog: this.#roundLog,
           snapshots: this.#snapshots,
+          batchRows: this.#bounds.loaderBatchRows,
         });
+        // Observations take no part in the cut: merged by key after the star load, whatever its outcome.
+        await mergeMarketObservations({ engine: this.#engine, warehouse: this.#marketWarehouse });
         this.#lastLoadError = undefined;
         this.#options.onLoad?.(outcome);
         if (outcome.status === 'loaded') {

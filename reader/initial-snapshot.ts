@@ -17,8 +17,10 @@ import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
 import type { Clock } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
+import type { CompleteRead } from '../core/ports/round-log.ts';
+import { lakeTableForSource } from '../core/schema/lake-tables.ts';
 import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
-import { snapshotEvents } from './change-events.ts';
+import { snapshotEvents, snapshotRowsLsn } from './change-events.ts';
 import { PutPipeline } from './put-pipeline.ts';
 import { copyTable, createExportedSnapshot, type ExportedSnapshot, SnapshotError } from './snapshot-copy.ts';
 import { findSlot } from './source-setup.ts';
@@ -54,6 +56,11 @@ export interface SnapshotContext {
   readonly onProgress?: (progress: SnapshotProgress) => void;
   /** Receives each resolved put's report (metrics). */
   readonly onReport?: (report: PutReport) => void;
+  /**
+   * Told of each table copied to the end, once every row was accepted and before the table is recorded as
+   * copied (the reader records it in the round log: the loader treats keys absent from it as deleted).
+   */
+  readonly onCompleteRead?: (read: CompleteRead) => Promise<void>;
   /** Checked between batches: a copy abandoned this way runs again later. */
   readonly shouldStop?: () => boolean;
   readonly log: Log;
@@ -148,6 +155,12 @@ async function copyTables(
       throw error;
     }
     // Recorded only after every row was accepted: a crash before this line copies the whole table again.
+    await context.onCompleteRead?.({
+      table: lakeTableForSource(table).name,
+      lsn: lsnToDecimal(snapshotRowsLsn(snapshot.consistentPoint)),
+      commitTs: snapshot.takenAt.toISOString(),
+      rows,
+    });
     await context.tables.move(table, { kind: 'copied', lsn: point, rows });
     context.log.info('table snapshotted', { table, rows, lsn: point });
     done.push({ table, rows, lsn: point });

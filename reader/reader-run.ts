@@ -211,6 +211,7 @@ export class ReaderRun {
 
   async #snapshotContext(): Promise<SnapshotContext> {
     const options = this.#options;
+    const roundLog = options.roundLog;
     return {
       connection: this.#connection,
       slot: this.#slot,
@@ -221,6 +222,8 @@ export class ReaderRun {
       maxInFlightBytes: Math.max(this.#maxBufferedBytes - this.#flushBytes, 1),
       onProgress: options.onProgress,
       onReport: (report) => this.#metrics.addReport(report),
+      // The loader deletes keys absent from a complete read (loader/complete-reads.ts).
+      ...(roundLog ? { onCompleteRead: (read) => roundLog.recordCompleteRead(read) } : {}),
       shouldStop: () => this.#stop.reason !== undefined,
       log: this.#log,
     };

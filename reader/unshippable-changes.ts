@@ -2,7 +2,8 @@
  * @module
  * Changes the reader can never ship (one row over the Firehose record limit) go aside instead of stopping
  * change capture: each is written whole to the error location, `errors/<lake table>/reader-failed/…`
- * of the lake bucket (core/lake-layout.ts), counted (`ReaderChangesSetAside`) and logged with its table, key
+ * of the lake bucket, in the error-document format every error object has (core/error-documents.ts, so
+ * `errors list` and `errors replay` treat it like the others), counted (`ReaderChangesSetAside`) and logged with its table, key
  * and LSN only, and the stream goes on. Retrying it would fail the same way every time, so it is not retried.
  *
  * How the row reaches the warehouse later (README, "Bad input flows aside"): the key is remembered in the
@@ -13,7 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { type ChangeEvent, commitDate } from '../core/change-event.ts';
-import { readerUnshippableKey } from '../core/lake-layout.ts';
+import { ERROR_OUTPUT_TYPES, errorObjectKey, readerFailedDocument } from '../core/error-documents.ts';
+import { LAKE_PREFIXES } from '../core/lake-layout.ts';
 import { formatLsn } from '../core/lsn.ts';
 import { METRICS } from '../core/operations.ts';
 import type { ChangeStream } from '../core/ports/change-stream.ts';
@@ -85,22 +87,31 @@ export class UnshippableChanges {
     const keys = await this.#loadKeys();
     for (const { event, bytes, reason } of events) {
       const lakeTable = lakeTableForSource(event.table).name;
-      const object = readerUnshippableKey(lakeTable, commitDate(event), event.lsn, event.seq);
-      const line = `${JSON.stringify(event)}\n`;
+      // Named by its commit day, LSN and seq, so writing it again after a crash replaces the same object.
+      const object = errorObjectKey(
+        LAKE_PREFIXES.errors,
+        lakeTable,
+        ERROR_OUTPUT_TYPES.reader,
+        Date.parse(`${commitDate(event)}T00:00:00Z`),
+        `${event.lsn}-${event.seq}.json`,
+      );
       const lsn = formatLsn(BigInt(event.lsn));
-      const document = {
-        attemptsMade: 1,
-        arrivalTimestamp: this.#now(),
-        errorCode: UNSHIPPABLE_ERROR_CODE,
-        errorMessage: reason,
-        table: event.table,
-        key: event.key,
-        lsn,
-        seq: event.seq,
-        bytes,
-        rawData: Buffer.from(line, 'utf8').toString('base64'),
-      };
-      await this.#store.put(object, Buffer.from(`${JSON.stringify(document)}\n`, 'utf8'));
+      const seenMs = this.#now();
+      const document = readerFailedDocument(
+        {
+          table: event.table,
+          key: event.key,
+          lsn,
+          seq: event.seq,
+          bytes,
+          errorCode: UNSHIPPABLE_ERROR_CODE,
+          errorMessage: reason,
+          seenMs,
+          data: Buffer.from(`${JSON.stringify(event)}\n`, 'utf8'),
+        },
+        seenMs,
+      );
+      await this.#store.put(object, Buffer.from(`${document}\n`, 'utf8'));
       const remembered: SetAsideKey = {
         table: event.table,
         key: JSON.stringify(event.key),

@@ -15,8 +15,11 @@ import type {
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
 import { type ChangeEvent, lakePartitionOf } from '../core/change-event.ts';
+import { marketTableOfStream } from '../core/delivery-stream-spec.ts';
+import { MARKET_LAKE_TABLES, type MarketLakeTable } from '../core/schema/market-lake-tables.ts';
 import { parseChangeEvent } from './change-event-parsing.ts';
 import { lakeRowJson } from './lake-row-json.ts';
+import { observationRows } from './observation-rows.ts';
 import { RecordRejectedError, type RejectionContext } from './record-rejected-error.ts';
 
 /** Lambda's synchronous response limit (6 MB): a larger response fails the whole batch. */
@@ -61,6 +64,9 @@ export function transformBatch(
   options: TransformationOptions = {},
 ): TransformationOutcome {
   const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  // A market delivery stream carries observations rather than change events (transform/observation-rows.ts).
+  const marketTable = marketTableOfStream(event.deliveryStreamArn ?? '');
+  const market = marketTable === undefined ? undefined : MARKET_LAKE_TABLES[marketTable];
   // Decoded once here: whether the data is base64 sizes its failed entry, and the bytes are what is mapped.
   const decoded = event.records.map((record) => decodeBase64(record.data));
   const failedBytes = event.records.map((record, index) =>
@@ -88,7 +94,9 @@ export function transformBatch(
       failures.push({ recordId: record.recordId, reason: RESPONSE_SIZE_LIMIT_REASON });
     } else {
       try {
-        const ok = transformRecord(record, decoded[index]);
+        const ok = market
+          ? transformObservations(record, decoded[index], market)
+          : transformRecord(record, decoded[index]);
         const okSize = okEntryBytes(ok);
         if (used + okSize + reserved <= maxBytes) {
           entry = ok;
@@ -137,6 +145,22 @@ function transformRecord(
     recordId: record.recordId,
     result: 'Ok',
     data: Buffer.from(output, 'utf8').toString('base64'),
+    metadata: { partitionKeys: { dt } },
+  };
+}
+
+/** The `Ok` result of one record of a market stream, or a thrown {@link RecordRejectedError}. */
+function transformObservations(
+  record: FirehoseTransformationEventRecord,
+  bytes: Buffer | undefined,
+  table: MarketLakeTable,
+): FirehoseTransformationResultRecord {
+  if (bytes === undefined) throw new RecordRejectedError('Record data is not base64.', { table: table.name });
+  const { data, dt } = observationRows(table, bytes);
+  return {
+    recordId: record.recordId,
+    result: 'Ok',
+    data: Buffer.from(data, 'utf8').toString('base64'),
     metadata: { partitionKeys: { dt } },
   };
 }

@@ -12,13 +12,13 @@ import {
   CutMovedError,
   type LoadBatch,
   type LoadReport,
-  type TableRows,
   type Warehouse,
 } from '../core/ports/warehouse.ts';
 import {
   type FactTableName,
   isFactTable,
   isWarehouseTableName,
+  WAREHOUSE_TABLES,
   type WarehouseTableName,
 } from '../core/schema/warehouse-tables.ts';
 import { deleteDimensionRows, inferMembers, insertDates, upsertDimension } from './dimension-writes.ts';
@@ -73,6 +73,14 @@ export class PgWarehouse implements Warehouse {
     return row ? { lsn: row.lsn, commitTs: row.commit_ts } : null;
   }
 
+  async currentKeys(table: FactTableName): Promise<readonly string[]> {
+    const { currentView, orderKey } = WAREHOUSE_TABLES[table];
+    const result = await this.#pool.query<{ key: string }>(
+      `SELECT ${orderKey}::text AS key FROM public.${currentView} ORDER BY ${orderKey}`,
+    );
+    return result.rows.map((row) => row.key);
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
   }
@@ -85,20 +93,20 @@ export class PgWarehouse implements Warehouse {
       await client.query('SELECT pg_advisory_xact_lock($1)', [LOAD_LOCK]);
       await this.#checkCut(client, batch.fromCut);
       const rowsWritten: Partial<Record<WarehouseTableName, number>> = {};
-      const staged = new Map<WarehouseTableName, TableRows>();
+      // In the batch's order; a streamed table with no row is not staged.
+      const staged = new Set<WarehouseTableName>();
       for (const rows of batch.tables) {
         if (!isWarehouseTableName(rows.table)) {
           throw new WarehouseLoadError(`The batch holds an unknown table "${rows.table}".`);
         }
-        await stageRows(client, rows);
-        staged.set(rows.table, rows);
+        if (await stageRows(client, rows)) staged.add(rows.table);
       }
-      const dimensions = batch.tables.map((t) => t.table).filter((t) => !isFactTable(t));
+      const dimensions = [...staged].filter((t) => !isFactTable(t));
       for (const table of dimensions) {
         rowsWritten[table] =
           table === 'dim_date' ? await insertDates(client) : await upsertDimension(client, table);
       }
-      const facts = batch.tables.map((t) => t.table).filter((t): t is FactTableName => isFactTable(t));
+      const facts = [...staged].filter((t): t is FactTableName => isFactTable(t));
       const deletions: Partial<Record<FactTableName, number>> = {};
       for (const fact of facts) deletions[fact] = await prepareFact(client, fact);
       const inferredMembers = await inferMembers(client, facts);
@@ -114,7 +122,7 @@ export class PgWarehouse implements Warehouse {
           if (deleted > 0) rowsWritten[table] = (rowsWritten[table] ?? 0) + deleted;
         }
       }
-      const latency = await measureLatency(client, [...staged.keys()], batch.fromCut, batch.toCut);
+      const latency = await measureLatency(client, [...staged], batch.fromCut, batch.toCut);
       await recordLoad(client, batch, startedAt, rowsWritten, inferredMembers, latency);
       await this.#beforeCommit?.();
       await client.query('COMMIT');

@@ -1,13 +1,14 @@
 /**
  * @module
  * Staging: each table's new rows COPYed into a temporary table shaped like the star table plus the
- * version columns, so every later step is set-based SQL.
+ * version columns, so every later step is set-based SQL. Streamed rows are COPYed a batch at a time as they
+ * arrive, in one COPY per table.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { TableRows } from '../core/ports/warehouse.ts';
+import type { RowBatch, StreamedTableRows, TableRows } from '../core/ports/warehouse.ts';
 import { loadedColumns, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { WarehouseLoadError } from './warehouse-load-error.ts';
 
@@ -28,19 +29,53 @@ export const VERSION_TYPES: Readonly<Record<string, string>> = {
   _unchanged: 'text',
 };
 
-/** A temporary staging table shaped like the star table (no constraints) plus the version columns; COPY in. */
-export async function stageRows(client: pg.ClientBase, rows: TableRows): Promise<void> {
+/**
+ * A temporary staging table shaped like the star table (no constraints) plus the version columns; COPY in.
+ * Returns whether the table was staged: rows given whole always are; streamed rows only when a batch holds a
+ * row (or for dim_date, whose upsert runs on every load).
+ */
+export async function stageRows(
+  client: pg.ClientBase,
+  rows: TableRows | StreamedTableRows,
+): Promise<boolean> {
+  const batches = 'batches' in rows ? rows.batches : oneBatch(rows);
+  const iterator = batches[Symbol.asyncIterator]();
+  try {
+    return await stageBatches(client, rows, iterator);
+  } finally {
+    // A load that failed half-way must not leave the source's query open (a lake read holds a connection).
+    await iterator.return?.();
+  }
+}
+
+async function stageBatches(
+  client: pg.ClientBase,
+  rows: TableRows | StreamedTableRows,
+  iterator: AsyncIterator<RowBatch>,
+): Promise<boolean> {
   const table = rows.table;
+  let next = await iterator.next();
+  let first: RowBatch | undefined = next.done ? undefined : next.value;
+  // Streamed batches with no row stage nothing until one holds a row.
+  while ('batches' in rows && first !== undefined && first.rows.length === 0) {
+    next = await iterator.next();
+    if (next.done) break;
+    first = next.value;
+  }
+  if (first === undefined) return false;
+  const empty = first.rows.length === 0;
+  if ('batches' in rows && empty && table !== 'dim_date') return false;
+  const columns = first.columns;
   const known = new Set(loadedColumns(table).map((c) => c.name));
-  for (const column of rows.columns) {
+  for (const column of columns) {
     if (!known.has(column) && !(column in VERSION_TYPES)) {
       throw new WarehouseLoadError(
         `The batch's ${table} rows carry column "${column}", which ${table} lacks.`,
       );
     }
   }
-  const starColumns = rows.columns.filter((c) => known.has(c));
-  const versionColumns = rows.columns.filter((c) => c in VERSION_TYPES);
+  const starColumns = columns.filter((c) => known.has(c));
+  const versionColumns = columns.filter((c) => c in VERSION_TYPES);
   const name = stagingTable(table);
   await client.query(
     `CREATE TEMP TABLE ${name} ON COMMIT DROP AS SELECT ${starColumns.join(', ')} FROM public.${table} WITH NO DATA`,
@@ -50,14 +85,29 @@ export async function stageRows(client: pg.ClientBase, rows: TableRows): Promise
       `ALTER TABLE ${name} ${versionColumns.map((c) => `ADD COLUMN ${c} ${VERSION_TYPES[c]}`).join(', ')}`,
     );
   }
-  if (rows.rows.length === 0) return;
-  const order = [...starColumns, ...versionColumns].map((c) => rows.columns.indexOf(c));
+  if (empty) return true;
+  const order = [...starColumns, ...versionColumns].map((c) => columns.indexOf(c));
   const copy = client.query(
     copyFrom(`COPY ${name} (${[...starColumns, ...versionColumns].join(', ')}) FROM STDIN (FORMAT csv)`),
   );
-  await pipeline(Readable.from(csvChunks(rows.rows, order)), copy);
+  async function* csv(): AsyncGenerator<string> {
+    yield* csvChunks(first?.rows ?? [], order);
+    for (;;) {
+      const batch = await iterator.next();
+      if (batch.done) return;
+      if (batch.value.columns.join() !== columns.join())
+        throw new WarehouseLoadError(`The batch's ${table} rows change columns from one batch to the next.`);
+      yield* csvChunks(batch.value.rows, order);
+    }
+  }
+  await pipeline(Readable.from(csv()), copy);
   // Temporary tables are never auto-analysed: without statistics the joins below would be planned blind.
   await client.query(`ANALYZE ${name}`);
+  return true;
+}
+
+async function* oneBatch(rows: TableRows): AsyncGenerator<RowBatch> {
+  yield rows;
 }
 
 export function* csvChunks(

@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import type { Command } from 'commander';
+import { readMemoryBounds } from '../../core/memory-bounds.ts';
 import type { QueryEngine, QueryResult, ValueKind } from '../../core/ports/query-engine.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
-import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
+import { DuckDbQueryEngine, duckDbMemory } from '../../lake/duckdb-query-engine.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts';
 import { assertDataDirUsable, DEFAULT_DATA_DIR } from '../../local/runtime-config.ts';
 import type { QueryFormat, QueryOptions } from '../commands/query.ts';
@@ -35,7 +36,11 @@ export async function runQueryCommand(
   if (!options.athenaWorkgroup) await assertDataDirUsable(dataDir, true);
   const engine: QueryEngine = options.athenaWorkgroup
     ? new AthenaQueryEngine({ client: new AthenaClient({}), workGroup: options.athenaWorkgroup })
-    : await DuckDbQueryEngine.open({ lakeDir: pipelinePaths(dataDir).lake, bucket: LOCAL_LAKE_BUCKET });
+    : await DuckDbQueryEngine.open({
+        lakeDir: pipelinePaths(dataDir).lake,
+        bucket: LOCAL_LAKE_BUCKET,
+        memory: duckDbMemory(readMemoryBounds(process.env), pipelinePaths(dataDir).duckdbTemp),
+      });
   try {
     const result = await engine.query(statement);
     const format: QueryFormat = options.format ?? (global.json ? 'json' : 'table');

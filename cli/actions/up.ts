@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Log } from '../../core/ports/log.ts';
 import { DataDirLockedError, dataDirLockHolder } from '../../local/data-dir-lock.ts';
 import type { LocalHttp } from '../../local/http-service.ts';
+import { OFFLINE_MARKET } from '../../local/market-collection.ts';
 import type { LocalPipelineOptions } from '../../local/pipeline.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
@@ -136,6 +137,8 @@ export function upServices(
         dataDir: runtime.dataDir,
         command: 'totesys-stream up',
         log,
+        // Offline by default: the collectors run on the built-in synthetic market (README, "Market data").
+        ...(options.market === false ? {} : { market: OFFLINE_MARKET }),
         ...extra,
       },
       onFailure,

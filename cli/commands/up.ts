@@ -15,6 +15,8 @@ export interface UpOptions extends HttpOptions {
   readonly http: boolean;
   readonly rate: number;
   readonly simulate: boolean;
+  /** False with --no-market: no collectors on the synthetic market. */
+  readonly market: boolean;
   readonly scale: number;
   readonly seed: number;
   readonly statusInterval: number;
@@ -28,6 +30,7 @@ export function register(program: Command): void {
     )
     .option('--rate <r>', 'simulated changes per second', positiveNumber('--rate'), 20)
     .option('--no-simulate', 'do not run the live simulator')
+    .option('--no-market', 'do not collect market data from the built-in synthetic market')
     .option(
       '--scale <n>',
       'seed size when the source is empty (1 = Feb-2024 sizes)',

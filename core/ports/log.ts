@@ -20,7 +20,8 @@ export type LogStage =
   | 'smoke'
   | 'simulator'
   | 'source'
-  | 'http';
+  | 'http'
+  | 'collector';
 
 /**
  * The keys an entry may carry beside its level and message: identifiers, positions and counts only, never

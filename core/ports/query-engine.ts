@@ -72,9 +72,18 @@ export interface QueryEngineCapabilities {
  * - **Errors.** A failed query rejects with the engine's own reason.
  * - **Capabilities.** A file floor, when the engine declares one, never hides a row at or above it, nor a
  *   change above the snapshot of a table it reads as of the cut.
+ * - **Batches.** `queryBatches` yields the rows `query` would return, in order, in batches of at most
+ *   `batchRows` rows (at least one batch, so an empty result still has its columns). The engine reads no
+ *   further ahead than the batch being handed out, so a caller that lets go of each batch holds one whatever
+ *   the result's size (core/memory-bounds.ts); stopping early releases the query.
  */
 export interface QueryEngine {
   readonly capabilities: QueryEngineCapabilities;
   query(sql: string, parameters?: readonly QueryParameter[]): Promise<QueryResult>;
+  queryBatches(
+    sql: string,
+    parameters: readonly QueryParameter[],
+    batchRows: number,
+  ): AsyncIterable<QueryResult>;
   close(): Promise<void>;
 }

@@ -49,10 +49,27 @@ export interface QuietMark {
   readonly emittedAt: string;
 }
 
+/**
+ * A table read whole from the source under one exact point (the initial snapshot, or a re-read), recorded once
+ * every row of it was accepted: its `r` rows at `lsn` are then every row the source table held at that point,
+ * so a key of the table absent from them was deleted before it (README, "What it guarantees").
+ */
+export interface CompleteRead {
+  readonly table: LakeTableName;
+  /** The LSN the read's rows carry (decimal). */
+  readonly lsn: string;
+  /** The commit time the read's rows carry (UTC ISO-8601): a delete it implies is dated so. */
+  readonly commitTs: string;
+  /** How many rows the read put. */
+  readonly rows: number;
+}
+
 /** Everything a loader needs from the log. */
 export interface RoundLogContents {
   /** Rounds with an LSN above the `afterLsn` asked for, in LSN order. */
   readonly rounds: readonly WatermarkRound[];
+  /** Complete reads with an LSN above the `afterLsn` asked for, in LSN order. */
+  readonly completeReads: readonly CompleteRead[];
   readonly quiet: QuietMark | undefined;
   /**
    * Rounds at or below this LSN were proven complete by a loader and removed (compaction prunes them): the lake
@@ -70,11 +87,14 @@ export interface RoundLogContents {
  *   `read` returns rounds sorted by LSN. A round may be missing from a `read` that races its `append`: readers
  *   detect that through `previousLsn`.
  * - **Quiet mark.** One document, replaced whole (a reader sees the old mark or the new one).
- * - **Pruning.** `pruneThrough(lsn)` records `lsn` as proven (never lowering it) before removing the rounds at
- *   or below it, so a crash in between leaves extra rounds, never a gap.
+ * - **Complete reads.** `recordCompleteRead` is durable once it resolves, like `append`; recording the same
+ *   read twice leaves one.
+ * - **Pruning.** `pruneThrough(lsn)` records `lsn` as proven (never lowering it) before removing the rounds
+ *   and complete reads at or below it, so a crash in between leaves extra rounds, never a gap.
  */
 export interface RoundLog {
   append(round: WatermarkRound): Promise<void>;
+  recordCompleteRead(read: CompleteRead): Promise<void>;
   markQuiet(mark: QuietMark): Promise<void>;
   /** Rounds above `afterLsn` (all when omitted), the quiet mark and the proven LSN. */
   read(afterLsn?: bigint): Promise<RoundLogContents>;

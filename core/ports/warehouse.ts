@@ -3,7 +3,7 @@
  * Warehouse: the star schema the loader loads into (PostgreSQL), and the cut it holds.
  */
 import type { LakeTableName } from '../schema/lake-tables.ts';
-import type { WarehouseTableName } from '../schema/warehouse-tables.ts';
+import type { FactTableName, WarehouseTableName } from '../schema/warehouse-tables.ts';
 
 /** The consistent point the warehouse reflects: every source change with commit LSN at or below it. */
 export interface Cut {
@@ -20,6 +20,22 @@ export interface TableRows {
   readonly rows: readonly (readonly (string | null)[])[];
 }
 
+/** Some rows of one table: its columns and lossless text values. */
+export interface RowBatch {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly (string | null)[])[];
+}
+
+/**
+ * One table's rows a batch at a time, read by the warehouse while it stages them (so a load holds one batch,
+ * not the table); every batch has the same columns. A table whose batches hold no row is not loaded (but
+ * `dim_date`, whose rows are generated from the facts').
+ */
+export interface StreamedTableRows {
+  readonly table: WarehouseTableName;
+  readonly batches: AsyncIterable<RowBatch>;
+}
+
 /** The newest watermark of one lake table: its LSN and emit time (UTC `YYYY-MM-DD HH:MM:SS.mmm`). */
 export interface LakeWatermark {
   readonly table: LakeTableName;
@@ -32,9 +48,13 @@ export interface LakeWatermark {
 /** The whole of one load: every table's new rows and the cut they bring the warehouse to. */
 export interface LoadBatch {
   readonly fromCut: Cut | null;
+  /** Read once every table was staged: a streamed batch knows its newest commit only then. */
   readonly toCut: Cut;
-  /** Dimensions first, then facts; the warehouse applies them in this order. */
-  readonly tables: readonly TableRows[];
+  /**
+   * Dimensions first, then facts; the warehouse applies them in this order. It reads streamed tables one after
+   * another in this order, so a table's rows may be made from those of the tables before it (dim_date's).
+   */
+  readonly tables: readonly (TableRows | StreamedTableRows)[];
   /** The lake watermarks the cut was computed from; the warehouse samples lake lag from their emit times. */
   readonly watermarks: readonly LakeWatermark[];
 }
@@ -81,6 +101,11 @@ export interface Warehouse {
   /** The cut the warehouse holds, or null before the first load. */
   currentCut(): Promise<Cut | null>;
   load(batch: LoadBatch): Promise<LoadReport>;
+  /**
+   * The keys (order or payment ids, as text) whose current state the warehouse holds: a loaded version and no
+   * delete recorded after it (the keys of the fact's `current_*` view), in ascending order.
+   */
+  currentKeys(table: FactTableName): Promise<readonly string[]>;
   close(): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
 import { z } from 'zod';
 import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
+import { type MemoryBounds, readMemoryBounds } from '../../core/memory-bounds.ts';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
 import { parseReconnectBudget, type ReconnectBudget } from '../../core/reconnect-budget.ts';
 import { type DatabaseLocation, databaseConnection } from '../operations/database-secret.ts';
@@ -33,6 +34,8 @@ export interface CdcReaderConfig {
   readonly reconnectBudget: ReconnectBudget;
   /** The lake bucket: the watermark rounds are recorded under `rounds/` in it. */
   readonly lakeBucket: string;
+  /** What the run may hold (core/memory-bounds.ts): the reader's buffer. */
+  readonly memory: MemoryBounds;
 }
 
 /** The environment is missing or has invalid settings; the message names each variable. */
@@ -65,8 +68,10 @@ export function readConfig(env: Environment = process.env): CdcReaderConfig {
   );
   const url = settings[ENV.sourceUrl];
   let reconnectBudget: ReconnectBudget;
+  let memory: MemoryBounds;
   try {
     reconnectBudget = parseReconnectBudget(settings[ENV.reconnectBudget], ENV.reconnectBudget);
+    memory = readMemoryBounds(env);
   } catch (error) {
     throw new CdcReaderConfigError(`CDC reader configuration: ${(error as Error).message}`, { cause: error });
   }
@@ -81,6 +86,7 @@ export function readConfig(env: Environment = process.env): CdcReaderConfig {
     reconnectBudget,
     // The round log lives in the lake bucket, which also holds the state unless told otherwise.
     lakeBucket: settings[ENV.lakeBucket] ?? settings[ENV.stateBucket],
+    memory,
   };
 }
 

@@ -60,6 +60,7 @@ export function createHandler(deps: CdcReaderDependencies) {
         publication: config.publication,
         budgetMs: budget(),
         reconnect: { budget: config.reconnectBudget },
+        maxBufferedBytes: config.memory.readerBufferBytes,
         log,
         metrics: deps.metrics,
       });

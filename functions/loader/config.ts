@@ -11,6 +11,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { type MemoryBounds, readMemoryBounds } from '../../core/memory-bounds.ts';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
@@ -37,6 +38,8 @@ export interface LoaderConfig {
   readonly queriesDir: string;
   /** The lake bucket (the reader's round log lives under `rounds/` in it). */
   readonly lakeBucket: string;
+  /** What a run may hold (core/memory-bounds.ts): rows read and written at a time. */
+  readonly memory: MemoryBounds;
 }
 
 /** A missing or malformed setting; names the variable and what to set. */
@@ -70,6 +73,14 @@ export async function readLoaderConfig(
     reachable ? [] : [`set ${ENV.warehouseSecretArn} (or ${ENV.warehouseUrl}) to reach the warehouse`],
   );
   const arn = settings[ENV.warehouseSecretArn];
+  let memory: MemoryBounds;
+  try {
+    memory = readMemoryBounds(env);
+  } catch (error) {
+    throw new LoaderConfigError(`Loader configuration is invalid: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   return {
     warehouseUrl: arn
       ? credentialsUrl(await readDatabaseSecret(secrets, arn, 'warehouse'))
@@ -79,6 +90,7 @@ export async function readLoaderConfig(
     glueDatabase: settings[ENV.glueDatabase] ?? DEFAULTS.glueDatabase,
     queriesDir: bundledQueriesDir(),
     lakeBucket: settings[ENV.lakeBucket],
+    memory,
   };
 }
 
@@ -101,5 +113,6 @@ export async function createLoaderDeps(config: LoaderConfig): Promise<LoaderDeps
     queries: await readLoaderQueries(config.queriesDir),
     roundLog: new ObjectStoreRoundLog(lake),
     snapshots: new ObjectStoreStateSnapshots(lake),
+    batchRows: config.memory.loaderBatchRows,
   };
 }

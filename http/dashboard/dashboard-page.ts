@@ -186,6 +186,7 @@ const charts = {
   rowsPerMinute: new Chart('rows-per-minute', true),
   salesValue: new Chart('sales-value'),
   salesUnits: new Chart('sales-units', true),
+  salesGbp: new Chart('sales-gbp'),
 };
 
 /** Marks a stage tile and says why in words (the colour is never the only sign). */
@@ -289,6 +290,12 @@ function render(snapshot: DashboardSnapshot): void {
     business.sales.perCurrency.map((c) => ({ name: c.currency, values: [...c.units] })),
     business.sales.days,
   );
+  charts.salesGbp.update(
+    days,
+    [{ name: 'GBP', values: business.sales.gbp.value.map(Number) }],
+    business.sales.days,
+  );
+  setText('gbp-rates', describeRates(business));
   const ranked = (name: string, items: readonly RankedItem[]) =>
     renderTable(
       figure(name),
@@ -331,6 +338,23 @@ function render(snapshot: DashboardSnapshot): void {
     currencies,
   );
   document.body.dataset['cut'] = history.cut?.lsn ?? '';
+}
+
+/**
+ * The line under the GBP chart: the rates in use and who published them, with the synthetic market named as
+ * such (README, "Market data"), and the orders still waiting for a rate.
+ */
+function describeRates(business: DashboardSnapshot['business']): string {
+  if (business.rates.length === 0)
+    return 'GBP rates: none yet (orders in other currencies are not in GBP yet)';
+  const rates = business.rates.map((r) => `1 GBP = ${Number(r.rate).toFixed(4)} ${r.currency} (${r.date})`);
+  const sources = [...new Set(business.rates.map((r) => r.source))];
+  const label = sources.includes('synthetic')
+    ? 'SYNTHETIC market data, not real rates'
+    : `published by ${sources.join(', ')}`;
+  const unpriced =
+    business.sales.gbp.unpriced > 0 ? `; ${business.sales.gbp.unpriced} orders have no rate yet` : '';
+  return `GBP rates: ${rates.join(', ')}: ${label}${unpriced}`;
 }
 
 function connect(): void {

@@ -12,4 +12,4 @@ FROM (
     AND _op IN ('c', 'u', 'r', 'd')
 ) AS versions
 WHERE copy_rank = 1
-ORDER BY _lsn, _seq, sales_order_id
+ORDER BY sales_order_id, _lsn, _seq

@@ -178,6 +178,34 @@ describe('AthenaQueryEngine', () => {
     expect(result.rows[1000]).toEqual(['1001', null]);
   });
 
+  it('hands out batches of at most batchRows, fetching the next page only when the batches before are taken', async () => {
+    const header = cells('sales_order_id', 'unit_price');
+    const page1 = [header, ...Array.from({ length: 999 }, (_, i) => cells(String(i + 1), '1.00'))];
+    const page2 = Array.from({ length: 1000 }, (_, i) => cells(String(i + 1000), '2.00'));
+    athena.on(GetQueryExecutionCommand).resolves(status('SUCCEEDED'));
+    athena
+      .on(GetQueryResultsCommand)
+      .resolvesOnce({ ResultSet: { ResultSetMetadata: METADATA, Rows: page1 }, NextToken: 'p2' })
+      .resolvesOnce({ ResultSet: { ResultSetMetadata: METADATA, Rows: page2 } });
+    const { engine: e } = engine();
+
+    const sizes: number[] = [];
+    const pagesRead: number[] = [];
+    for await (const batch of e.queryBatches(
+      'SELECT sales_order_id, unit_price FROM fact_sales_order',
+      [],
+      600,
+    )) {
+      sizes.push(batch.rows.length);
+      pagesRead.push(athena.commandCalls(GetQueryResultsCommand).length);
+      expect(batch.columns).toEqual(['sales_order_id', 'unit_price']);
+    }
+
+    expect(sizes).toEqual([600, 600, 600, 199]);
+    // The first batch was handed out before the second page was asked for.
+    expect(pagesRead).toEqual([1, 2, 2, 2]);
+  });
+
   it('keeps the first row of a DDL or SHOW result, which has no header', async () => {
     athena.on(GetQueryExecutionCommand).resolves({
       QueryExecution: { QueryExecutionId: ID, StatementType: 'UTILITY', Status: { State: 'SUCCEEDED' } },

@@ -16,8 +16,8 @@ beforeEach(async () => {
     const database = client.escapeIdentifier(world.warehouse.name);
     await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
     await client.query(`GRANT CONNECT ON DATABASE ${database} TO ${role}`);
-    await client.query(`GRANT USAGE ON SCHEMA public, pipeline TO ${role}`);
-    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public, pipeline TO ${role}`);
+    await client.query(`GRANT USAGE ON SCHEMA public, pipeline, market TO ${role}`);
+    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public, pipeline, market TO ${role}`);
   });
 });
 

@@ -21,6 +21,9 @@ function warehouseAt(cut: Cut | null): Warehouse {
     load: async () => {
       throw new Error('the compactor never loads');
     },
+    currentKeys: async () => {
+      throw new Error('the compactor never loads');
+    },
     close: async () => undefined,
   };
 }
@@ -34,6 +37,10 @@ function recordingEngine(): QueryEngine & { readonly statements: string[] } {
     query: async (sql: string): Promise<QueryResult> => {
       statements.push(sql);
       return { columns: [], rows: [] };
+    },
+    queryBatches: async function* (sql: string) {
+      statements.push(sql);
+      yield { columns: [], rows: [] };
     },
     close: async () => undefined,
   };

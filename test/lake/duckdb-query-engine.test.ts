@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { QueryResult } from '../../core/ports/query-engine.ts';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, lakeColumns } from '../../core/schema/lake-tables.ts';
 import { DuckDbQueryEngine, DuckDbQueryError } from '../../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
@@ -196,5 +197,70 @@ describe('DuckDbQueryEngine', () => {
       partitionColumn: 'dt',
     });
     expect(payment.name).toBe('fact_payment');
+  });
+});
+
+describe('DuckDbQueryEngine memory', () => {
+  it('holds at most its memory limit, with its threads, and spills a larger sort to its temp directory', async () => {
+    // Arrange
+    const tempDirectory = join(lakeDir, 'spill');
+    const bounded = await DuckDbQueryEngine.open({
+      lakeDir,
+      bucket: BUCKET,
+      memory: { limitBytes: 48 * 1024 * 1024, threads: 1, tempDirectory },
+    });
+    try {
+      // Act: a sort of about 100 MB of rows, twice the limit.
+      const settings = await bounded.query(
+        "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')",
+      );
+      const sorted = await bounded.query(
+        `SELECT count(*), min(k), max(k) FROM (
+           SELECT k FROM (SELECT md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS k FROM range(1000000) AS t(i))
+           ORDER BY k LIMIT 999999 OFFSET 1)`,
+      );
+
+      // Assess
+      expect(settings.rows[0]?.[0]).toBe('48.0 MiB');
+      expect(settings.rows[0]?.slice(1)).toEqual(['1', tempDirectory]);
+      expect(sorted.rows[0]?.[0]).toBe('999999');
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('spills inside its lake directory by default, never in the working directory', async () => {
+    const settings = await engine.query("SELECT current_setting('temp_directory')");
+    expect(settings.rows[0]?.[0]).toBe(join(lakeDir, '.duckdb-tmp'));
+  });
+});
+
+describe('DuckDbQueryEngine batches', () => {
+  it('hands out the rows query returns, in order and as the same text, a batch of at most batchRows at a time', async () => {
+    const sql = `SELECT i, CAST(i AS DECIMAL(10,2)) / 4 AS quarter,
+        TIMESTAMP '2022-11-03 14:20:52.186' + i * INTERVAL 1 SECOND AS at, CAST(? AS VARCHAR) AS tag
+      FROM range(2500) AS t(i) ORDER BY i DESC`;
+    const whole = await engine.query(sql, ['x']);
+    const batches: QueryResult[] = [];
+    for await (const batch of engine.queryBatches(sql, ['x'], 1000)) batches.push(batch);
+
+    expect(batches.map((b) => b.rows.length)).toEqual([1000, 1000, 500]);
+    expect(batches.every((b) => b.columns.join() === whole.columns.join())).toBe(true);
+    expect(batches.flatMap((b) => b.rows)).toEqual(whole.rows);
+    expect(whole.rows[0]).toEqual(['2499', '624.75', '2022-11-03 15:02:31.186', 'x']);
+  });
+
+  it('hands out one empty batch with the columns for an empty result, and frees its connection when left early', async () => {
+    const empty: QueryResult[] = [];
+    for await (const batch of engine.queryBatches('SELECT 1 AS one WHERE false', [], 10)) empty.push(batch);
+    expect(empty).toEqual([{ columns: ['one'], rows: [], kinds: ['integer'] }]);
+
+    // Leaving three reads early must give each connection back (the engine has two).
+    for (let i = 0; i < 3; i++)
+      for await (const batch of engine.queryBatches('SELECT * FROM range(100000)', [], 10)) {
+        expect(batch.rows).toHaveLength(10);
+        break;
+      }
+    expect((await engine.query('SELECT 2 AS two')).rows).toEqual([['2']]);
   });
 });

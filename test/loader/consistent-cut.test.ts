@@ -16,6 +16,7 @@ const round = (
 
 const contents = (rounds: WatermarkRound[], extra: Partial<RoundLogContents> = {}): RoundLogContents => ({
   rounds,
+  completeReads: [],
   quiet: undefined,
   provenLsn: undefined,
   ...extra,

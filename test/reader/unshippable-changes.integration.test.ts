@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
-import { LAKE_PREFIXES, READER_UNSHIPPABLE_ERROR_TYPE } from '../../core/lake-layout.ts';
+import { ERROR_OUTPUT_TYPES } from '../../core/error-documents.ts';
+import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
 import { METRICS } from '../../core/operations.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { listErrorObjects } from '../../local/error-objects.ts';
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
 import { runReader } from '../../reader/reader-loop.ts';
 import { pendingResnapshots } from '../../reader/resnapshot-requests.ts';
@@ -82,7 +84,7 @@ describe('a change too large to ship', () => {
     const departments = shipped.filter((event) => event.table === 'department' && event.op === 'c');
     expect(new Set(departments.map((event) => JSON.stringify(event.key))).size).toBe(3);
     expect(shipped.some((event) => event.table === 'design' && event.op !== 'w')).toBe(false);
-    const objects = await store.list(`${LAKE_PREFIXES.errors}dim_design/${READER_UNSHIPPABLE_ERROR_TYPE}/`);
+    const objects = await store.list(`${LAKE_PREFIXES.errors}dim_design/${ERROR_OUTPUT_TYPES.reader}/`);
     expect(objects).toHaveLength(1);
     const document = JSON.parse(Buffer.from((await store.get(objects[0]!.key))!).toString('utf8'));
     expect(document).toMatchObject({
@@ -94,6 +96,17 @@ describe('a change too large to ship', () => {
         /design at LSN [0-9A-F]+\/[0-9A-F]+ seq 1 is \d+ bytes, over the Firehose record limit/,
       ),
     });
+    expect(document).toMatchObject({ seq: 1, bytes: expect.any(Number) });
+    // In the one error-document format: `errors list` reads it like Firehose's own, with its reason.
+    expect(await listErrorObjects(store)).toEqual([
+      {
+        key: objects[0]!.key,
+        table: 'dim_design',
+        type: ERROR_OUTPUT_TYPES.reader,
+        records: 1,
+        reasons: [{ reason: document.errorMessage, records: 1 }],
+      },
+    ]);
     const original = JSON.parse(Buffer.from(document.rawData, 'base64').toString('utf8'));
     expect(original.row.design_name).toHaveLength(2_000_000);
     expect(

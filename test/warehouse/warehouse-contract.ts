@@ -331,6 +331,18 @@ export function describeWarehouseContract(
       expect((await subject.rows('current_payment')).map((row) => row.payment_amount)).toEqual(['7.00']);
     });
 
+    it('names as current keys the orders it holds a version of and no later delete', async () => {
+      const subject = await open();
+      await subject.warehouse.load(FIRST);
+      expect(await subject.warehouse.currentKeys('fact_payment')).toEqual(['1']);
+
+      await subject.warehouse.load(batch(cut(100), cut(200), payments({ id: 1, op: 'd', lsn: 150 })));
+      expect(await subject.warehouse.currentKeys('fact_payment')).toEqual([]);
+      await subject.warehouse.load(batch(cut(200), cut(300), payments({ id: 1, lsn: 250, amount: '7.00' })));
+      expect(await subject.warehouse.currentKeys('fact_payment')).toEqual(['1']);
+      expect(await subject.warehouse.currentKeys('fact_sales_order')).toEqual([]);
+    });
+
     it('infers and reports a member a fact references that it lacks, until the real row replaces it', async () => {
       const subject = await open();
 

@@ -10,7 +10,7 @@ import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { READER_UNSHIPPABLE_ERROR_TYPE } from '../../../core/lake-layout.ts';
+import { ERROR_OUTPUT_TYPES } from '../../../core/error-documents.ts';
 import { DEFAULTS, ENV } from '../../../core/operations.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
@@ -105,7 +105,7 @@ export class CdcReader extends Construct {
         sid: 'WriteUnshippableChanges',
         actions: ['s3:PutObject'],
         resources: [
-          props.stateBucket.arnForObjects(`${LAKE_PREFIXES.errors}*/${READER_UNSHIPPABLE_ERROR_TYPE}/*`),
+          props.stateBucket.arnForObjects(`${LAKE_PREFIXES.errors}*/${ERROR_OUTPUT_TYPES.reader}/*`),
         ],
       }),
     );
@@ -137,7 +137,7 @@ export class CdcReader extends Construct {
         reason: 'The reader names its state objects at run time; they are granted by the state/ prefix only.',
       },
       {
-        id: lakeObjectsFinding(this, `${LAKE_PREFIXES.errors}*/${READER_UNSHIPPABLE_ERROR_TYPE}/`),
+        id: lakeObjectsFinding(this, `${LAKE_PREFIXES.errors}*/${ERROR_OUTPUT_TYPES.reader}/`),
         reason: 'Unshippable changes are named by table, day and LSN at run time; write-only, under errors/.',
       },
       {

@@ -1,0 +1,100 @@
+/**
+ * @module
+ * How much memory each stage may hold, whatever the size of a transaction (README, Configuration): one
+ * definition, read by the local pipeline (`up`, `sync`) and by the Lambdas alike, each bound a setting in the
+ * environment (names in core/operations.ts `ENV`). Every stage works through a transaction in pieces of at
+ * most its bound and lets go of each piece once the next stage holds it durably:
+ *
+ * - the reader holds at most `readerBufferBytes` of decoded changes not yet accepted by Firehose
+ *   (reader/put-pipeline.ts); PostgreSQL itself spills a large transaction to disk before sending it;
+ * - the local Firehose holds at most `firehoseStreamBytes` per delivery stream, records accepted and not yet
+ *   delivered together with their transformed rows (firehose/delivery-stream.ts); the transformation gets
+ *   batches of the processor buffering and each Parquet object is one destination buffer
+ *   (core/delivery-stream-spec.ts);
+ * - the loader reads the lake and writes the warehouse `loaderBatchRows` rows at a time, inside the one
+ *   warehouse transaction of its cut (loader/run-load.ts, loader/load-batch.ts, warehouse/star-staging.ts);
+ * - DuckDB (the local query engine) keeps at most `duckdbMemoryBytes` and spills the rest to a temporary
+ *   directory in the data dir, with `duckdbThreads` threads (each thread holds buffers of its own).
+ *
+ * The defaults fit a small machine; `npm run bench -- memory` measures what the pipeline holds under them.
+ */
+
+/** The bounds, in bytes and rows. */
+export interface MemoryBounds {
+  /** Decoded changes the reader holds before Firehose accepts them. */
+  readonly readerBufferBytes: number;
+  /** Per local delivery stream: accepted records not yet delivered, plus their transformed rows. */
+  readonly firehoseStreamBytes: number;
+  /** Rows the loader reads from the lake, and writes to the warehouse, at a time. */
+  readonly loaderBatchRows: number;
+  /** DuckDB's `memory_limit`: beyond it, it spills to disk. */
+  readonly duckdbMemoryBytes: number;
+  /** DuckDB's `threads`. */
+  readonly duckdbThreads: number;
+}
+
+const MIB = 1024 * 1024;
+
+/** The environment variable of each bound (also listed in core/operations.ts `ENV`). */
+export const MEMORY_BOUND_VARIABLES = {
+  readerBufferBytes: 'TOTESYS_READER_BUFFER_MIB',
+  firehoseStreamBytes: 'TOTESYS_FIREHOSE_STREAM_BUFFER_MIB',
+  loaderBatchRows: 'TOTESYS_LOADER_BATCH_ROWS',
+  duckdbMemoryBytes: 'TOTESYS_DUCKDB_MEMORY_MIB',
+  duckdbThreads: 'TOTESYS_DUCKDB_THREADS',
+} as const satisfies Record<keyof MemoryBounds, string>;
+
+/** The defaults: small enough for a 2-core, 2 GiB machine, large enough not to slow the pipeline down. */
+export const DEFAULT_MEMORY_BOUNDS: MemoryBounds = {
+  readerBufferBytes: 32 * MIB,
+  firehoseStreamBytes: 16 * MIB,
+  loaderBatchRows: 20_000,
+  duckdbMemoryBytes: 256 * MIB,
+  duckdbThreads: 2,
+};
+
+/** Each setting's unit in the environment, and how its text becomes the bound. */
+const UNITS: Readonly<Record<keyof MemoryBounds, { readonly unit: string; readonly scale: number }>> = {
+  readerBufferBytes: { unit: 'MiB', scale: MIB },
+  firehoseStreamBytes: { unit: 'MiB', scale: MIB },
+  loaderBatchRows: { unit: 'rows', scale: 1 },
+  duckdbMemoryBytes: { unit: 'MiB', scale: MIB },
+  duckdbThreads: { unit: 'threads', scale: 1 },
+};
+
+/** A bound that is not a positive whole number; the message names the variable. */
+export class MemoryBoundsError extends RangeError {
+  override readonly name = 'MemoryBoundsError';
+}
+
+/**
+ * The bounds an environment sets, each unset or empty one at its default. Throws {@link MemoryBoundsError}
+ * naming every variable that is not a positive whole number.
+ */
+export function readMemoryBounds(env: Readonly<Record<string, string | undefined>>): MemoryBounds {
+  const bounds: Record<keyof MemoryBounds, number> = { ...DEFAULT_MEMORY_BOUNDS };
+  const problems: string[] = [];
+  for (const [key, variable] of Object.entries(MEMORY_BOUND_VARIABLES) as [keyof MemoryBounds, string][]) {
+    const text = env[variable]?.trim() ?? '';
+    if (text === '') continue;
+    const value = Number(text);
+    const { unit, scale } = UNITS[key];
+    if (!Number.isInteger(value) || value <= 0) {
+      problems.push(`${variable} must be a positive whole number of ${unit} (got "${text}")`);
+      continue;
+    }
+    bounds[key] = value * scale;
+  }
+  if (problems.length > 0) throw new MemoryBoundsError(`${problems.join('; ')}.`);
+  return bounds;
+}
+
+/** The bounds as a person reads them, one `name=value` per bound (for logs and `status`). */
+export function describeMemoryBounds(bounds: MemoryBounds): string {
+  return (Object.keys(MEMORY_BOUND_VARIABLES) as (keyof MemoryBounds)[])
+    .map((key) => {
+      const { unit, scale } = UNITS[key];
+      return `${MEMORY_BOUND_VARIABLES[key]}=${bounds[key] / scale} ${unit}`;
+    })
+    .join(', ');
+}

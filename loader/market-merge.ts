@@ -1,0 +1,67 @@
+/**
+ * @module
+ * The loader's market step (README, "Market data"): every market lake table's newest fetch of each observation
+ * key, from a little before the warehouse's newest fetch, merged into its warehouse table by key. It runs after
+ * the star load of each loader run and apart from it: market tables have no LSN and take no part in the
+ * consistent cut, the watermarks or the round log. The merge's key and version rule make it safe to repeat
+ * and to crash at any point (core/ports/market-warehouse.ts).
+ */
+import type { MarketWarehouse } from '../core/ports/market-warehouse.ts';
+import type { QueryEngine } from '../core/ports/query-engine.ts';
+import { PARTITION_COLUMN } from '../core/schema/lake-tables.ts';
+import {
+  MARKET_LAKE_TABLE_NAMES,
+  MARKET_LAKE_TABLES,
+  type MarketLakeTableName,
+} from '../core/schema/market-lake-tables.ts';
+
+/**
+ * Days read before the warehouse's newest fetch. Rows land in the `dt` of their fetch day; Firehose retries a
+ * delivery for up to a day before it gives up (to the error prefix), so an object fetched before the newest
+ * merged one lands at most a day late, plus buffering: two days is a safe margin.
+ */
+export const MARKET_LOOKBACK_DAYS = 2;
+
+/** The first partition of a run with no fetch merged yet. */
+const EVERY_DAY = '1970-01-01';
+
+/** Rows merged (inserted or replaced) per market table. */
+export type MarketMergeOutcome = Readonly<Record<MarketLakeTableName, number>>;
+
+/** The SQL reading each key's newest fetch of `table` from the `dt` bound to its one parameter. */
+export function marketWindowSql(table: MarketLakeTableName): string {
+  const definition = MARKET_LAKE_TABLES[table];
+  const columns = definition.columns.map((c) => c.name).join(', ');
+  return [
+    `SELECT ${columns} FROM (`,
+    `  SELECT ${columns},`,
+    `    row_number() OVER (PARTITION BY ${definition.keyColumns.join(', ')} ORDER BY ${definition.versionColumn} DESC) AS version_rank`,
+    `  FROM ${table}`,
+    `  WHERE ${PARTITION_COLUMN.name} >= CAST(? AS date)`,
+    ') AS versions',
+    'WHERE version_rank = 1',
+  ].join('\n');
+}
+
+/** Merges every market table's new observations; resolves with the rows written per table. */
+export async function mergeMarketObservations(deps: {
+  readonly engine: QueryEngine;
+  readonly warehouse: MarketWarehouse;
+}): Promise<MarketMergeOutcome> {
+  const outcome: Partial<Record<MarketLakeTableName, number>> = {};
+  for (const table of MARKET_LAKE_TABLE_NAMES) {
+    const newest = await deps.warehouse.newestFetch(table);
+    const from = newest === null ? EVERY_DAY : daysBefore(newest.slice(0, 10), MARKET_LOOKBACK_DAYS);
+    const result = await deps.engine.query(marketWindowSql(table), [from]);
+    outcome[table] = await deps.warehouse.mergeObservations({
+      table,
+      columns: result.columns,
+      rows: result.rows,
+    });
+  }
+  return outcome as MarketMergeOutcome;
+}
+
+function daysBefore(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+}

@@ -1,0 +1,115 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { QueryEngine, QueryParameter, QueryResult } from '../../core/ports/query-engine.ts';
+import { runLoad } from '../../loader/run-load.ts';
+import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
+import { type LoaderHarness, openLoaderHarness, warehouseRows } from './loader-harness.ts';
+
+const T0 = '2022-11-03T14:20:52.186Z';
+const T1 = '2022-11-03T15:00:00.000Z';
+/** One transaction's new orders, far more rows than one batch. */
+const ORDERS = 12_000;
+/** Odd, so an order's two versions are split between two batches now and then. */
+const BATCH_ROWS = 499;
+
+const WORLD: LakeChange[] = [
+  { table: 'dim_currency', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.currency(1, 'GBP', 'Pound Sterling') },
+  { table: 'dim_location', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.location(1, 'Leeds') },
+  { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+  { table: 'department', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.department(1, 'Sales', null) },
+  { table: 'dim_staff', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.staff(1, 1) },
+  { table: 'dim_counterparty', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.counterparty(1, 1) },
+];
+
+/**
+ * The real engine, watched: which statements were read whole (`query`) and which a batch at a time, the
+ * largest batch handed out, and how many batched reads were open at once.
+ */
+function watchedEngine(engine: QueryEngine) {
+  const seen = { whole: [] as string[], batched: 0, largestBatch: 0, open: 0, mostOpen: 0 };
+  const watched: QueryEngine = {
+    capabilities: engine.capabilities,
+    query(sql: string, parameters?: readonly QueryParameter[]): Promise<QueryResult> {
+      seen.whole.push(sql);
+      return engine.query(sql, parameters);
+    },
+    async *queryBatches(sql: string, parameters: readonly QueryParameter[], batchRows: number) {
+      seen.batched++;
+      seen.open++;
+      seen.mostOpen = Math.max(seen.mostOpen, seen.open);
+      try {
+        for await (const batch of engine.queryBatches(sql, parameters, batchRows)) {
+          seen.largestBatch = Math.max(seen.largestBatch, batch.rows.length);
+          yield batch;
+        }
+      } finally {
+        seen.open--;
+      }
+    },
+    close: () => engine.close(),
+  };
+  return { watched, seen };
+}
+
+let harness: LoaderHarness;
+
+beforeEach(async () => {
+  harness = await openLoaderHarness();
+});
+
+afterEach(async () => {
+  await harness.close();
+});
+
+describe('loader memory', () => {
+  it('reads a transaction far larger than its batch a batch at a time, one table at a time, and loads all of it', async () => {
+    // Arrange: the world, then one transaction of ORDERS new orders with two versions each: an insert, and an
+    // update whose unit_price is unchanged (filled from the insert, in whichever batch that came).
+    await writeLake(harness.lakeDir, [...WORLD, ...watermarks(150n, T0)]);
+    expect(await harness.load()).toMatchObject({ status: 'loaded' });
+    const orders: LakeChange[] = [];
+    for (let id = 1; id <= ORDERS; id++) {
+      orders.push({
+        table: 'fact_sales_order',
+        op: 'c',
+        lsn: 200n,
+        seq: 2 * id,
+        commitTs: T1,
+        row: ROWS.salesOrder(id),
+      });
+      orders.push({
+        table: 'fact_sales_order',
+        op: 'u',
+        lsn: 200n,
+        seq: 2 * id + 1,
+        commitTs: T1,
+        row: ROWS.salesOrder(id, { units_sold: 7, unit_price: null }),
+        unchanged: ['unit_price'],
+      });
+    }
+    await writeLake(harness.lakeDir, [...orders, ...watermarks(250n, T1)]);
+    const { watched, seen } = watchedEngine(harness.engine);
+
+    // Act
+    const outcome = await runLoad({
+      engine: watched,
+      warehouse: harness.warehouse,
+      queries: harness.queries,
+      roundLog: harness.roundLog,
+      batchRows: BATCH_ROWS,
+    });
+
+    // Assess: no window query was read whole, none handed out more than a batch, one open at a time.
+    expect(outcome).toMatchObject({ status: 'loaded', toCut: { lsn: '250', commitTs: T1 } });
+    expect(seen.whole.filter((sql) => sql.includes('_commit_ts'))).toEqual([]);
+    expect(seen.batched).toBeGreaterThan(0);
+    expect(seen.largestBatch).toBe(BATCH_ROWS);
+    expect(seen.mostOpen).toBe(1);
+    expect(outcome.status === 'loaded' && outcome.rowsRead.fact_sales_order).toBe(2 * ORDERS);
+    const [counts] = await warehouseRows(
+      harness.database.url,
+      `SELECT count(*)::int AS versions, count(DISTINCT sales_order_id)::int AS orders,
+         count(*) FILTER (WHERE units_sold = 7 AND unit_price = 2.43)::int AS updated FROM fact_sales_order`,
+    );
+    expect(counts).toEqual({ versions: 2 * ORDERS, orders: ORDERS, updated: ORDERS });
+  });
+});
