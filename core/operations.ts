@@ -112,6 +112,17 @@ export const ENV = {
    * core/deployment-names.ts): Powertools Metrics' own variable.
    */
   metricNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /**
+   * A market API's key, locally (README, "Market data"); on AWS the collector Lambda reads it from the secret
+   * named by {@link ENV.marketApiKeySecretArn} instead.
+   */
+  alphaVantageApiKey: 'ALPHA_VANTAGE_API_KEY',
+  fredApiKey: 'FRED_API_KEY',
+  coinCapApiKey: 'COINCAP_API_KEY',
+  /** Secrets Manager ARN of a collector Lambda's API key (a plain string secret). */
+  marketApiKeySecretArn: 'TOTESYS_MARKET_API_KEY_SECRET_ARN',
+  /** Which collector a collector Lambda runs (`fx`, `equities`, `fred`, `crypto`, `files`). */
+  collectorName: 'TOTESYS_COLLECTOR',
 } as const;
 
 /**

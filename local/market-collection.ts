@@ -9,12 +9,16 @@
 
 import { mkdir } from 'node:fs/promises';
 import type { Collector } from '../collect/collector.ts';
+import { cryptoCollector } from '../collect/crypto-collector.ts';
+import { equitiesCollector } from '../collect/equities-collector.ts';
+import { fredCollector } from '../collect/fred-collector.ts';
 import { fxCollector } from '../collect/fx-collector.ts';
 import type { FetchFunction } from '../collect/market-api-client.ts';
 import { shipObservations } from '../collect/observation-shipping.ts';
 import { SYNTHETIC_EPOCH, SyntheticMarket } from '../collect/synthetic/synthetic-market.ts';
 import { SYNTHETIC_API_URL, syntheticMarketFetch } from '../collect/synthetic/synthetic-market-api.ts';
 import { describeErrorChain } from '../core/error-chain.ts';
+import { ENV } from '../core/operations.ts';
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
 import type { RecordBatchPutter } from '../core/ports/record-batch-putter.ts';
@@ -42,19 +46,54 @@ export function utcDay(clock: Clock): string {
   return new Date(clock.now()).toISOString().slice(0, 10);
 }
 
-/** The collector `name` over `api`. */
-export function configureCollector(name: CollectorName, api: MarketApi, clock: Clock = SYSTEM_CLOCK) {
+/** The environment variable holding each keyed API's key locally. */
+const KEY_VARIABLES = {
+  equities: ENV.alphaVantageApiKey,
+  fred: ENV.fredApiKey,
+  crypto: ENV.coinCapApiKey,
+} as const;
+
+/** The collector `name` over `api`; a keyed API's key comes from the environment (never a flag: shells log them). */
+export function configureCollector(
+  name: CollectorName,
+  api: MarketApi,
+  clock: Clock = SYSTEM_CLOCK,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfiguredCollector {
   const synthetic = api.kind === 'synthetic';
   const apiUrl = synthetic ? SYNTHETIC_API_URL : api.apiUrl;
   const fetch: FetchFunction = synthetic
     ? syntheticMarketFetch(new SyntheticMarket(), () => utcDay(clock))
     : (url, init) => globalThis.fetch(url, init);
-  const source = synthetic ? { source: SYNTHETIC_SOURCE } : {};
+  const common = { ...(synthetic ? { source: SYNTHETIC_SOURCE } : {}), ...(apiUrl ? { apiUrl } : {}) };
+  const key = (collector: keyof typeof KEY_VARIABLES) => {
+    if (synthetic) return SYNTHETIC_SOURCE;
+    const value = env[KEY_VARIABLES[collector]];
+    if (!value) {
+      throw new Error(
+        `collect ${collector} needs an API key: set ${KEY_VARIABLES[collector]}, or use --synthetic.`,
+      );
+    }
+    return value;
+  };
   switch (name) {
     case 'fx':
-      return { collector: fxCollector({ ...source, ...(apiUrl ? { apiUrl } : {}) }), fetch };
+      return { collector: fxCollector(common), fetch };
+    case 'equities':
+      return {
+        collector: equitiesCollector({
+          ...common,
+          apiKey: key('equities'),
+          ...(synthetic ? { symbols: ['SPY', 'GLD', 'IBM', 'XAU'] } : {}),
+        }),
+        fetch,
+      };
+    case 'fred':
+      return { collector: fredCollector({ ...common, apiKey: key('fred') }), fetch };
+    case 'crypto':
+      return { collector: cryptoCollector({ ...common, apiKey: key('crypto') }), fetch };
     default:
-      throw new Error(`The ${name} collector is not available yet; collect fx.`);
+      throw new Error(`The ${name} collector reads files, not an API: give it --dir.`);
   }
 }
 
@@ -150,7 +189,7 @@ export interface MarketCollection {
 /** The collectors that run offline by default (`up`), on the synthetic market. */
 export const OFFLINE_MARKET: MarketCollection = {
   api: { kind: 'synthetic' },
-  collectors: ['fx'],
+  collectors: ['fx', 'equities', 'fred', 'crypto'],
   everyMs: 10 * 60_000,
   // Every day the synthetic market has: the GBP views then price every seeded order, whatever its date.
   backfillFrom: SYNTHETIC_EPOCH,

@@ -42,8 +42,8 @@ const PRICE_PROFILES: Readonly<Record<string, SeriesProfile & { readonly volume?
   GLD: { level: 150, dailyVolatility: 0.009, reversion: 0, drift: 0.0004, digits: 2, volume: 8_000_000 },
   XAU: { level: 1520, dailyVolatility: 0.009, reversion: 0, drift: 0.0004, digits: 2, volume: 0 },
   IBM: { level: 135, dailyVolatility: 0.014, reversion: 0.002, drift: 0.0002, digits: 2, volume: 4_500_000 },
-  BTC: { level: 7200, dailyVolatility: 0.035, reversion: 0, drift: 0.001, digits: 8 },
-  ETH: { level: 130, dailyVolatility: 0.045, reversion: 0, drift: 0.0014, digits: 8 },
+  BTC: { level: 7200, dailyVolatility: 0.035, reversion: 0, drift: 0.0008, digits: 8 },
+  ETH: { level: 130, dailyVolatility: 0.045, reversion: 0, drift: 0.0008, digits: 8 },
 };
 
 /** Economic series in percent: the 10-year Treasury yield and the effective federal funds rate. */

@@ -26,6 +26,8 @@ export interface RecordedApi {
   readonly url: string;
   /** Every request's path and query, in order. */
   readonly requests: string[];
+  /** Every request's `authorization` header (undefined when absent), in order. */
+  readonly authorizations: (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -35,9 +37,11 @@ export async function startRecordedApi(
 ): Promise<RecordedApi> {
   const served = new Map<string, number>();
   const requests: string[] = [];
+  const authorizations: (string | undefined)[] = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     requests.push(`${url.pathname}${url.search}`);
+    authorizations.push(request.headers.authorization);
     const answers = routes[url.pathname] ?? routes[decodeURIComponent(url.pathname)];
     if (!answers || answers.length === 0) {
       response.writeHead(404, { 'content-type': 'application/json' });
@@ -57,6 +61,7 @@ export async function startRecordedApi(
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    authorizations,
     close: () =>
       new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };
