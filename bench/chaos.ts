@@ -150,7 +150,7 @@ export async function run(args: string[]): Promise<void> {
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 4000 + random.next() * 12_000));
       if (up.exitCode !== null || up.signalCode !== null) {
-        // `up` refuses to start while the database is away (it checks both at start): start it again.
+        // `up` waits for a database that is away at its start; one that exited anyway is started again.
         counts.upExits += 1;
         up = startUp(dataDir, sourceUrl, warehouseUrl, logs);
       }
