@@ -30,5 +30,8 @@ export interface MetricsPublisher {
   publish(points: readonly MetricPoint[]): void;
 }
 
-/** A publisher that drops every point (local runs, where `status` reads the figures elsewhere). */
+/**
+ * A publisher that drops every point (local runs, where `status` reads the figures elsewhere): the one
+ * publisher outside the contract's first clause, since it publishes nowhere; it never throws either.
+ */
 export const UNPUBLISHED_METRICS: MetricsPublisher = { publish: () => undefined };

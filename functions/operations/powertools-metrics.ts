@@ -39,7 +39,10 @@ export function powertoolsMetrics(metrics: Metrics): MetricsPublisher {
           for (const point of group) metrics.addMetric(point.name, UNITS[point.unit], point.value);
           metrics.publishStoredMetrics();
         } catch {
-          // The port never throws: a figure that cannot be published must not fail the run.
+          // The port never throws: a figure that cannot be published must not fail the run. What the failed
+          // group left in the instance goes too, or the next group would carry its dimensions and metrics.
+          metrics.clearMetrics();
+          metrics.clearDimensions();
         }
       }
     },

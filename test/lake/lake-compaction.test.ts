@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ObjectInfo, ObjectStore } from '../../core/ports/object-store.ts';
+import type { ObjectInfo } from '../../core/ports/object-store.ts';
 import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import { COMPACTION_PLAN_KEY, compactLake } from '../../lake/lake-compaction.ts';
@@ -11,33 +11,14 @@ import type { LakeRow } from '../../lake/lake-value.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
 import { MemoryStateStore } from '../../testing/memory-state-store.ts';
+import { CrashingObjectStore } from '../support/crashing-object-store.ts';
+import { paymentVersion } from '../support/lake-payments.ts';
 
 const payment = LAKE_TABLES.fact_payment;
 const PARTITION = 'fact_payment/dt=2026-11-30/';
 
 /** A payment version at `lsn` with exact edge values: cents, a timestamp's milliseconds, a NULL. */
-function version(id: number, lsn: bigint, op = 'u'): LakeRow {
-  return {
-    payment_id: id,
-    created_date: '2026-11-30',
-    created_time: '14:20:52.186',
-    last_updated_date: '2026-11-30',
-    last_updated: '14:20:52.186',
-    transaction_id: id,
-    counterparty_id: 15,
-    payment_amount: 99999999_99n - BigInt(id),
-    currency_id: 2,
-    payment_type_id: 3,
-    paid: id % 2 === 0,
-    payment_date: id % 3 === 0 ? null : '2026-12-01',
-    _op: op,
-    _lsn: lsn,
-    _seq: id,
-    _xid: 1000n + lsn,
-    _commit_ts: BigInt(Date.UTC(2026, 10, 30, 23, 59, 59, 999)),
-    _unchanged: null,
-  };
-}
+const version = (id: number, lsn: bigint, op = 'u'): LakeRow => paymentVersion(id, lsn, op);
 
 function watermark(lsn: bigint): LakeRow {
   return { _op: 'w', _lsn: lsn, _seq: 0, _commit_ts: BigInt(Date.UTC(2026, 10, 30, 12)) };
@@ -148,7 +129,7 @@ describe('compactLake', () => {
     try {
       const probe = new FsObjectStore(probeDir, 'lake');
       for (const object of await store.list('')) await probe.put(object.key, (await store.get(object.key))!);
-      const probeCounting = new CrashingStore(probe, Number.POSITIVE_INFINITY);
+      const probeCounting = new CrashingObjectStore(probe, Number.POSITIVE_INFINITY);
       await compactLake(
         {
           store: probeCounting,
@@ -162,7 +143,7 @@ describe('compactLake', () => {
         await rm(join(dir, 'lake'), { recursive: true, force: true });
         await landSmallObjects();
         const state = new MemoryStateStore();
-        const crashing = new CrashingStore(store, crashAfter);
+        const crashing = new CrashingObjectStore(store, crashAfter);
         await expect(
           compactLake(
             { store: crashing, state, roundLog: new ObjectStoreRoundLog(crashing) },
@@ -183,33 +164,3 @@ describe('compactLake', () => {
     }
   });
 });
-
-/** An ObjectStore that fails every operation after the first `allowed` mutating ones (puts and deletes). */
-class CrashingStore implements ObjectStore {
-  operations = 0;
-  constructor(
-    readonly inner: ObjectStore,
-    readonly allowed: number,
-  ) {}
-  async put(key: string, body: Uint8Array): Promise<void> {
-    this.#step();
-    await this.inner.put(key, body);
-  }
-  get(key: string) {
-    return this.inner.get(key);
-  }
-  list(prefix: string) {
-    return this.inner.list(prefix);
-  }
-  listPrefixes(prefix: string) {
-    return this.inner.listPrefixes(prefix);
-  }
-  async delete(key: string): Promise<void> {
-    this.#step();
-    await this.inner.delete(key);
-  }
-  #step(): void {
-    if (this.operations >= this.allowed) throw new Error('crash');
-    this.operations++;
-  }
-}

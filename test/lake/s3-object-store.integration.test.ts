@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { S3ObjectStore, S3ObjectStoreError } from '../../lake/s3-object-store.ts';
 import { type MotoServer, startMoto } from '../aws/moto-server.ts';
 import { describeObjectStoreContract } from './object-store-contract.ts';
+import { describeRoundLogContract, roundLogOver } from './round-log-contract.ts';
+import { describeStateSnapshotsContract } from './state-snapshots-contract.ts';
 
 let moto: MotoServer;
 let client: S3Client;
@@ -32,6 +34,17 @@ async function freshBucket(): Promise<string> {
 
 describeObjectStoreContract(
   'S3ObjectStore on moto',
+  async () => new S3ObjectStore({ bucket: await freshBucket(), client }),
+);
+
+// The lake's documents as the Lambdas keep them in the bucket.
+describeRoundLogContract('ObjectStoreRoundLog on S3 (moto)', async () => {
+  const bucket = await freshBucket();
+  return roundLogOver(() => new S3ObjectStore({ bucket, client }));
+});
+
+describeStateSnapshotsContract(
+  'S3 (moto)',
   async () => new S3ObjectStore({ bucket: await freshBucket(), client }),
 );
 

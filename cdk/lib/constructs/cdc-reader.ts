@@ -4,7 +4,6 @@
  * streams until its time budget (the invocation's remaining time) is spent, then acknowledges and stops.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -14,16 +13,13 @@ import { ERROR_OUTPUT_TYPES } from '../../../core/error-documents.ts';
 import { DEFAULTS, ENV } from '../../../core/operations.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
-import { PipelineFunction } from './pipeline-function.ts';
+import { PipelineFunction, type RdsNetwork } from './pipeline-function.ts';
 import { ScheduledInvoke } from './scheduled-invoke.ts';
 import { grantSecretKeyDecrypt } from './secret-key-grant.ts';
 
 /** Props of {@link CdcReader}. */
-export interface CdcReaderProps {
+export interface CdcReaderProps extends RdsNetwork {
   readonly entry: string;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: readonly ec2.ISecurityGroup[];
   /** The source's credentials (RDS secret JSON: host, port, username, password, dbname). */
   readonly sourceSecret: secretsmanager.ISecret;
   /** The 11 delivery streams it puts to. */
@@ -75,10 +71,7 @@ export class CdcReader extends Construct {
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: 1024,
       ...(props.reservedConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
-      connectsToRds: true,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [...props.securityGroups],
+      rdsNetwork: props,
       environment: {
         [ENV.sourceSecretArn]: props.sourceSecret.secretArn,
         [ENV.slotName]: DEFAULTS.slotName,

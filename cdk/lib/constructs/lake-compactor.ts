@@ -7,34 +7,26 @@
  * `lake/compactor` lease.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { COMPACTION_SCHEDULE } from '../../../core/compaction-schedule.ts';
-import { ENV } from '../../../core/operations.ts';
 import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
+import {
+  athenaQueryStatements,
+  grantWarehouseSecret,
+  type LakeQueryTarget,
+  lakeQueryEnvironment,
+} from './lake-queries.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { ScheduledInvoke } from './scheduled-invoke.ts';
-import { grantSecretKeyDecrypt } from './secret-key-grant.ts';
 
 /** Props of {@link LakeCompactor}. */
-export interface LakeCompactorProps {
+export interface LakeCompactorProps extends LakeQueryTarget {
   readonly entry: string;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: readonly ec2.ISecurityGroup[];
-  readonly warehouseSecret: secretsmanager.ISecret;
-  readonly secretKeyArn?: string;
-  readonly bucket: s3.IBucket;
-  readonly glueDatabase: string;
   /** ARNs of the Glue catalog, database, lake tables, snapshot tables and `_latest` views. */
   readonly glueArns: readonly string[];
-  readonly workGroupName: string;
-  readonly workGroupArn: string;
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
@@ -53,19 +45,11 @@ export class LakeCompactor extends Construct {
       timeout: Duration.minutes(15),
       // One output object (up to the target size) and one input in memory, with room for the encoder.
       memorySize: 2048,
-      connectsToRds: true,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [...props.securityGroups],
-      environment: {
-        [ENV.warehouseSecretArn]: props.warehouseSecret.secretArn,
-        [ENV.lakeBucket]: props.bucket.bucketName,
-        [ENV.glueDatabase]: props.glueDatabase,
-        [ENV.athenaWorkgroup]: props.workGroupName,
-      },
+      rdsNetwork: props,
+      environment: lakeQueryEnvironment(props),
     });
-    props.warehouseSecret.grantRead(this.fn);
-    grantSecretKeyDecrypt(this.fn, props.secretKeyArn);
+    grantWarehouseSecret(this.fn, props);
+    const athena = athenaQueryStatements(props, 'ReplaceLatestViews');
     const rewritten = [
       ...LAKE_TABLE_NAMES.map((t) => `${t}/`),
       LAKE_PREFIXES.snapshots,
@@ -77,11 +61,7 @@ export class LakeCompactor extends Construct {
         actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
         resources: rewritten.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
       }),
-      new iam.PolicyStatement({
-        sid: 'ListLake',
-        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
-        resources: [props.bucket.bucketArn],
-      }),
+      athena.listLake,
       new iam.PolicyStatement({
         sid: 'KeepPlanAndLease',
         actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
@@ -90,16 +70,7 @@ export class LakeCompactor extends Construct {
           props.bucket.arnForObjects(`${LAKE_PREFIXES.state}leases/*`),
         ],
       }),
-      new iam.PolicyStatement({
-        sid: 'ReplaceLatestViews',
-        actions: [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:GetWorkGroup',
-        ],
-        resources: [props.workGroupArn],
-      }),
+      athena.runQueries,
       new iam.PolicyStatement({
         sid: 'UpdateViewsInCatalog',
         actions: [
@@ -111,11 +82,7 @@ export class LakeCompactor extends Construct {
         ],
         resources: [...props.glueArns],
       }),
-      new iam.PolicyStatement({
-        sid: 'WriteQueryResults',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.athenaResults}*`)],
-      }),
+      athena.writeQueryResults,
     ];
     for (const statement of statements) this.fn.addToRolePolicy(statement);
     this.schedule = new ScheduledInvoke(this, 'Schedule', {

@@ -9,7 +9,6 @@ import { type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Token } fro
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -18,15 +17,12 @@ import { Construct } from 'constructs';
 import { LAKE_PREFIXES } from '../../../core/lake-layout.ts';
 import { ENV } from '../../../core/operations.ts';
 import { acknowledge, wildcardFinding } from '../acknowledge.ts';
-import { PipelineFunction } from './pipeline-function.ts';
+import { PipelineFunction, type RdsNetwork } from './pipeline-function.ts';
 import { grantSecretKeyDecrypt } from './secret-key-grant.ts';
 
 /** Props of {@link PaymentsApi}. */
-export interface PaymentsApiProps {
+export interface PaymentsApiProps extends RdsNetwork {
   readonly entry: string;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: readonly ec2.ISecurityGroup[];
   /** A read-only role's credentials (RDS secret JSON; README "A read-only role"). */
   readonly readerSecret: secretsmanager.ISecret;
   /** @default none (the AWS managed key needs no grant) */
@@ -57,10 +53,7 @@ export class PaymentsApi extends Construct {
       // API Gateway waits 30 s at most for an integration.
       timeout: Duration.seconds(29),
       memorySize: 512,
-      connectsToRds: true,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [...props.securityGroups],
+      rdsNetwork: props,
       environment: {
         [ENV.warehouseSecretArn]: props.readerSecret.secretArn,
         [ENV.lakeBucket]: props.bucket.bucketName,

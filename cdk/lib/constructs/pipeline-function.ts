@@ -5,6 +5,7 @@
  */
 import { posix } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,6 +13,13 @@ import type { Construct } from 'constructs';
 import { ENV } from '../../../core/operations.ts';
 import { acknowledge, managedPolicyFinding } from '../acknowledge.ts';
 import { REPO_ROOT } from '../repo-paths.ts';
+
+/** Where a function that talks to RDS PostgreSQL runs: the VPC, its subnets and security groups. */
+export interface RdsNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroups: readonly ec2.ISecurityGroup[];
+}
 
 /** Props of {@link PipelineFunction}: NodejsFunction's, minus what this construct decides. */
 export interface PipelineFunctionProps
@@ -40,10 +48,11 @@ export interface PipelineFunctionProps
    */
   readonly afterBundling?: (outputDir: string) => readonly string[];
   /**
-   * The function talks to RDS PostgreSQL: require TLS and verify the server against Amazon's CA bundle.
-   * @default false
+   * The function talks to RDS PostgreSQL from this network: it runs in the subnets with the security groups,
+   * requires TLS and verifies the server against Amazon's CA bundle.
+   * @default none (no VPC, no database)
    */
-  readonly connectsToRds?: boolean;
+  readonly rdsNetwork?: RdsNetwork;
 }
 
 /**
@@ -68,6 +77,13 @@ export class PipelineFunction extends nodejs.NodejsFunction {
       memorySize: 512,
       timeout: Duration.minutes(1),
       ...withoutOwnProps(props),
+      ...(props.rdsNetwork
+        ? {
+            vpc: props.rdsNetwork.vpc,
+            vpcSubnets: props.rdsNetwork.subnets,
+            securityGroups: [...props.rdsNetwork.securityGroups],
+          }
+        : {}),
       // Pinned rather than NODEJS_LATEST: the project supports Node 20 and 22 (package.json engines).
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -77,7 +93,7 @@ export class PipelineFunction extends nodejs.NodejsFunction {
       logGroup,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        ...(props.connectsToRds ? RDS_TLS_ENVIRONMENT : {}),
+        ...(props.rdsNetwork ? RDS_TLS_ENVIRONMENT : {}),
         ...props.environment,
       },
       bundling: {
@@ -125,14 +141,14 @@ function withoutOwnProps(
   props: PipelineFunctionProps,
 ): Omit<
   PipelineFunctionProps,
-  'bundledDirectories' | 'afterBundling' | 'logRetention' | 'logRemovalPolicy' | 'connectsToRds'
+  'bundledDirectories' | 'afterBundling' | 'logRetention' | 'logRemovalPolicy' | 'rdsNetwork'
 > {
   const {
     bundledDirectories: _dirs,
     afterBundling: _after,
     logRetention: _retention,
     logRemovalPolicy: _removal,
-    connectsToRds: _rds,
+    rdsNetwork: _network,
     ...rest
   } = props;
   return rest;

@@ -6,19 +6,15 @@
  */
 import { CfnOutput, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV } from '../../../core/operations.ts';
-import { PipelineFunction } from './pipeline-function.ts';
+import { PipelineFunction, type RdsNetwork } from './pipeline-function.ts';
 
 /** Props of {@link SmokeProbe}. */
-export interface SmokeProbeProps {
+export interface SmokeProbeProps extends RdsNetwork {
   readonly entry: string;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: readonly ec2.ISecurityGroup[];
   /** The demo source's master secret (the probe writes its changes with it). */
   readonly sourceSecret: secretsmanager.ISecret;
   /** The demo warehouse's master secret (the probe only reads with it). */
@@ -45,10 +41,7 @@ export class SmokeProbe extends Construct {
       description: 'totesys-stream smoke probe: one change per source table, then reads the warehouse',
       timeout: Duration.minutes(1),
       memorySize: 256,
-      connectsToRds: true,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [...props.securityGroups],
+      rdsNetwork: props,
       environment: {
         [ENV.sourceSecretArn]: props.sourceSecret.secretArn,
         [ENV.warehouseSecretArn]: props.warehouseSecret.secretArn,

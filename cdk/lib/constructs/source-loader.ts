@@ -5,7 +5,6 @@
  * lake bucket under `imports/`, running the CLI's own `seed` and `import` code inside the VPC.
  */
 import { CfnOutput, Duration, type RemovalPolicy, Size } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,15 +12,12 @@ import { Construct } from 'constructs';
 import { ENV } from '../../../core/operations.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
-import { PipelineFunction } from './pipeline-function.ts';
+import { PipelineFunction, type RdsNetwork } from './pipeline-function.ts';
 import { grantSecretKeyDecrypt } from './secret-key-grant.ts';
 
 /** Props of {@link SourceLoader}. */
-export interface SourceLoaderProps {
+export interface SourceLoaderProps extends RdsNetwork {
   readonly entry: string;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: readonly ec2.ISecurityGroup[];
   /** Credentials allowed to create the source schema and load it (the demo's master secret). */
   readonly sourceSecret: secretsmanager.ISecret;
   readonly secretKeyArn?: string;
@@ -45,10 +41,7 @@ export class SourceLoader extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 2048,
       ephemeralStorageSize: Size.gibibytes(4),
-      connectsToRds: true,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [...props.securityGroups],
+      rdsNetwork: props,
       environment: {
         [ENV.sourceSecretArn]: props.sourceSecret.secretArn,
         [ENV.lakeBucket]: props.bucket.bucketName,

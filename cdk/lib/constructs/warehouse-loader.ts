@@ -4,33 +4,26 @@
  * queries from queries/ and upserts the result into the warehouse in one transaction.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
+import { LOADER_INTERVAL_MS } from '../../../core/operations.ts';
 import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
+import {
+  athenaQueryStatements,
+  grantWarehouseSecret,
+  type LakeQueryTarget,
+  lakeQueryEnvironment,
+} from './lake-queries.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import { ScheduledInvoke } from './scheduled-invoke.ts';
-import { grantSecretKeyDecrypt } from './secret-key-grant.ts';
 
 /** Props of {@link WarehouseLoader}. */
-export interface WarehouseLoaderProps {
+export interface WarehouseLoaderProps extends LakeQueryTarget {
   readonly entry: string;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly securityGroups: readonly ec2.ISecurityGroup[];
-  /** The warehouse's credentials (RDS secret JSON). */
-  readonly warehouseSecret: secretsmanager.ISecret;
-  readonly bucket: s3.IBucket;
-  readonly glueDatabase: string;
   /** ARNs of the Glue catalog, database and lake tables. */
   readonly glueArns: readonly string[];
-  readonly workGroupName: string;
-  readonly workGroupArn: string;
   /**
    * Time between two loads.
    * @default 1 minute
@@ -46,11 +39,6 @@ export interface WarehouseLoaderProps {
    * @default false
    */
   readonly reservedConcurrency?: boolean;
-  /**
-   * Customer-managed KMS key of the secret, granted kms:Decrypt through Secrets Manager.
-   * @default none (the AWS managed key needs no grant)
-   */
-  readonly secretKeyArn?: string;
   /**
    * What happens to the function's log group when it is removed.
    * @default RemovalPolicy.RETAIN
@@ -77,31 +65,13 @@ export class WarehouseLoader extends Construct {
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: 1024,
       ...(props.reservedConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
-      connectsToRds: true,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [...props.securityGroups],
-      environment: {
-        [ENV.warehouseSecretArn]: props.warehouseSecret.secretArn,
-        [ENV.lakeBucket]: props.bucket.bucketName,
-        [ENV.glueDatabase]: props.glueDatabase,
-        [ENV.athenaWorkgroup]: props.workGroupName,
-      },
+      rdsNetwork: props,
+      environment: lakeQueryEnvironment(props),
     });
-    props.warehouseSecret.grantRead(this.fn);
-    grantSecretKeyDecrypt(this.fn, props.secretKeyArn);
+    grantWarehouseSecret(this.fn, props);
+    const athena = athenaQueryStatements(props, 'RunQueries');
     const policy: iam.PolicyStatement[] = [
-      new iam.PolicyStatement({
-        sid: 'RunQueries',
-        actions: [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:StopQueryExecution',
-          'athena:GetWorkGroup',
-        ],
-        resources: [props.workGroupArn],
-      }),
+      athena.runQueries,
       new iam.PolicyStatement({
         sid: 'ReadCatalog',
         actions: [
@@ -130,21 +100,13 @@ export class WarehouseLoader extends Construct {
         actions: ['s3:GetObject'],
         resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.snapshots}*`)],
       }),
-      new iam.PolicyStatement({
-        sid: 'ListLake',
-        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
-        resources: [props.bucket.bucketArn],
-      }),
+      athena.listLake,
       new iam.PolicyStatement({
         sid: 'HoldLease',
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.state}leases/*`)],
       }),
-      new iam.PolicyStatement({
-        sid: 'WriteQueryResults',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.athenaResults}*`)],
-      }),
+      athena.writeQueryResults,
     ];
     for (const statement of policy) this.fn.addToRolePolicy(statement);
     this.schedule = new ScheduledInvoke(this, 'Schedule', {
