@@ -2,7 +2,7 @@
  * @module
  * The QueryEngine contract (core/ports/query-engine.ts) as a test suite every engine runs over real Parquet
  * lake files: one test per clause of the port's TSDoc (dialect, lossless values, snapshot, errors,
- * capabilities), plus the parameters and result sizes every caller relies on.
+ * capabilities, batches), plus the parameters and result sizes every caller relies on.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../core/ports/object-store.ts';
@@ -160,6 +160,30 @@ export function describeQueryEngineContract(name: string, fresh: () => Promise<Q
 
       expect(result.columns).toEqual(['payment_id']);
       expect(result.rows.map((r) => Number(r[0]))).toEqual(Array.from({ length: 2500 }, (_, i) => 2500 - i));
+    });
+
+    it('batches: the rows query returns, in order, at most batchRows at a time, and one empty batch for none', async () => {
+      const { engine, lake } = await subject();
+      await land(
+        lake,
+        '2026-11-30',
+        'a',
+        Array.from({ length: 2500 }, (_, i) => paymentVersion(i + 1, BigInt(i + 1))),
+      );
+      const sql =
+        'SELECT payment_id FROM fact_payment WHERE _lsn > CAST(? AS bigint) ORDER BY payment_id DESC';
+
+      const batches: QueryResult[] = [];
+      for await (const batch of engine.queryBatches(sql, ['0'], 1100)) batches.push(batch);
+      const none: QueryResult[] = [];
+      for await (const batch of engine.queryBatches(sql, ['5000'], 1100)) none.push(batch);
+
+      expect(batches.map((b) => b.rows.length)).toEqual([1100, 1100, 300]);
+      expect(batches.every((b) => b.columns.join() === 'payment_id')).toBe(true);
+      expect(batches.flatMap((b) => b.rows.map((r) => Number(r[0])))).toEqual(
+        Array.from({ length: 2500 }, (_, i) => 2500 - i),
+      );
+      expect(none.map((b) => [b.columns, b.rows])).toEqual([[['payment_id'], []]]);
     });
 
     it('snapshot: a call sees every file that landed before it, and a file landing during it whole or not at all', async () => {
