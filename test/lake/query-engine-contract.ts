@@ -162,6 +162,64 @@ export function describeQueryEngineContract(name: string, fresh: () => Promise<Q
       expect(result.rows.map((r) => Number(r[0]))).toEqual(Array.from({ length: 2500 }, (_, i) => 2500 - i));
     });
 
+    it('batches: queryBatches yields the rows query returns, in order, in batches of at most batchRows', async () => {
+      const { engine, lake } = await subject();
+      await land(
+        lake,
+        '2026-11-30',
+        'a',
+        Array.from({ length: 2500 }, (_, i) => paymentVersion(i + 1, BigInt(i + 1))),
+      );
+      const sql =
+        'SELECT payment_id, payment_amount FROM fact_payment WHERE payment_id > ? ORDER BY payment_id';
+
+      const whole = await engine.query(sql, [10]);
+      const batches: QueryResult[] = [];
+      for await (const batch of engine.queryBatches(sql, [10], 700)) batches.push(batch);
+
+      expect(batches.every((b) => b.rows.length <= 700 && b.rows.length > 0)).toBe(true);
+      expect(batches.every((b) => b.columns.join() === 'payment_id,payment_amount')).toBe(true);
+      expect(batches.flatMap((b) => b.rows)).toEqual(whole.rows);
+      expect(batches[0]?.kinds).toEqual(['integer', 'decimal']);
+    });
+
+    it('batches: an empty result is one batch with its columns, and stopping early releases the query', async () => {
+      const { engine, lake } = await subject();
+      await land(
+        lake,
+        '2026-11-30',
+        'a',
+        Array.from({ length: 1200 }, (_, i) => paymentVersion(i + 1, BigInt(i + 1))),
+      );
+
+      const empty: QueryResult[] = [];
+      for await (const batch of engine.queryBatches(
+        'SELECT payment_id FROM fact_payment WHERE payment_id < 0',
+        [],
+        10,
+      ))
+        empty.push(batch);
+      let first: QueryResult | undefined;
+      // Stopped three times: more than a small connection pool holds, so a query not released would block.
+      for (let stop = 0; stop < 3; stop++) {
+        for await (const batch of engine.queryBatches(
+          'SELECT payment_id FROM fact_payment ORDER BY 1',
+          [],
+          100,
+        )) {
+          first = batch;
+          break;
+        }
+      }
+
+      expect(empty).toHaveLength(1);
+      expect(empty[0]?.columns).toEqual(['payment_id']);
+      expect(empty[0]?.rows).toEqual([]);
+      expect(first?.rows).toHaveLength(100);
+      // The engine is free for the next query (DuckDB gave its connection back; Athena reads no more pages).
+      expect((await engine.query('SELECT count(*) FROM fact_payment')).rows).toEqual([['1200']]);
+    });
+
     it('snapshot: a call sees every file that landed before it, and a file landing during it whole or not at all', async () => {
       const { engine, lake } = await subject();
       const count = async () =>
