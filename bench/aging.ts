@@ -1,40 +1,50 @@
 /**
  * @module
- * `npm run bench -- aging [--days 30] [--window 10] [--history-step 3600] [--scenario NAME]`: how the lake and
- * each loader run age over a month of operation, and what that costs on AWS (core/cost/cost-model.ts).
+ * `npm run bench -- aging [--days 30] [--window N] [--history-step 21600] [--scenario NAME] [--cadence aws|local]
+ * [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
+ * (core/cost/cost-model.ts). `--record` writes the AWS-cadence counts to core/cost/measured-usage.json, which
+ * the README's cost table is computed from (core/cost/measured-usage.ts).
  *
  * Each scenario (an idle source, a totesys-like 1 change/s, 100 changes/s) drives the real pieces on a
  * simulated clock: synthetic change events (bench/change-generator.ts, commit times on the simulated clock) go
  * through the reader's watermark rounds (reader/watermark-rounds.ts) into the local Firehose (the real
  * transformation handler, dynamic partitioning, Parquet), and the real loader (round log, DuckDB, PostgreSQL
- * warehouse) runs once per loader interval. A simulated interval is: put its events, close a round, flush
- * every delivery stream once (one object per partition that received records, as a buffer interval on AWS
- * delivers), run the loader. The days before each sampled day (1, 7, 30) are simulated in coarser steps
- * (`--history-step` seconds, one object per active partition per step, at most `--history-events` changes a
- * step) to keep the run short: the history's partitions then hold about what compaction leaves of a day (a few
- * objects each), not the 1,440 a day of 60 s buffers, so objects in the lake are a compacted lake's; the sampled
- * days run `--window` intervals at the cadence itself: the AWS one (60 s buffers, a loader run a minute) and
- * the local one (1 s). 100 changes/s samples day 1 only (a month of it is 259 million events).
+ * warehouse, state snapshots) runs once per loader interval, and compaction (lake/lake-compaction.ts, the
+ * code the compaction Lambda and `up` run) on its schedule (core/compaction-schedule.ts: hourly on the AWS
+ * cadence, every minute on the local one, replaced objects deleted by the first run after their grace period)
+ * at the warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
+ * put its events, close a round, flush every delivery stream once (one object per partition that received
+ * records, as a buffer interval on AWS delivers), run the loader, then compaction when it is due. The days
+ * before each sampled day (1, 7, 30) are simulated in coarser steps (`--history-step` seconds, one object per
+ * active partition per step, at most `--history-events` changes a step, one compaction run a step) to keep the
+ * run short; the sampled days run `--window` intervals (by default one compaction period) from noon at the
+ * cadence itself: the AWS one (60 s buffers, a loader run a minute) and the local one (1 s). 100 changes/s
+ * samples day 1 only (a month of it is 259 million events).
  *
  * What a loader run would open on Athena is counted from the lake itself: for each lake table a query reads,
  * the objects of the `dt` partitions its filter admits (every partition when it has none), 2 GETs each (the
  * footer, then the columns) and a LIST per partition. Round-log and Firehose requests are counted at the
- * ObjectStore; Firehose records at the putter. The loader Lambda's time on AWS is the local run time plus
+ * ObjectStore (compaction's too); a state snapshot read opens every object of the snapshot's folder; Firehose
+ * records at the putter. The compaction Lambda's time is its local run time; the loader Lambda's time on AWS is the local run time plus
  * {@link ATHENA_SECONDS_PER_QUERY_ROUND} per round of queries (the watermark query, then the window queries
  * in parallel).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { COMPACTION_SCHEDULE, type CompactionSchedule } from '../core/compaction-schedule.ts';
 import { formatCostTable, type MeasuredUsage, monthlyCost, UsageTally } from '../core/cost/cost-model.ts';
+import { MEASURED_USAGE_FILE, type MeasuredRun, usageCostMarkdown } from '../core/cost/measured-usage.ts';
 import { DESTINATION_BUFFERING } from '../core/delivery-stream-spec.ts';
+import { snapshotPrefix } from '../core/lake-layout.ts';
 import { maxLsn } from '../core/lsn.ts';
 import { LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
 import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
 import type { PutRecordBatchInput, RecordBatchPutter } from '../core/ports/record-batch-putter.ts';
+import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
 import { totesysDeliveryStreams } from '../firehose/stream-config.ts';
@@ -42,7 +52,10 @@ import type { TransformFunction } from '../firehose/transformation-invocation.ts
 import { handler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { compactLake } from '../lake/lake-compaction.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
+import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
+import { EVERY_DAY } from '../loader/consistent-cut.ts';
 import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
@@ -59,30 +72,45 @@ const START_MS = Date.UTC(2026, 0, 1);
 const SAMPLE_DAYS = [1, 7, 30] as const;
 /** Seconds one round of Athena queries adds to a loader run on AWS (submit, poll, read the result). */
 const ATHENA_SECONDS_PER_QUERY_ROUND = 2;
-/** Memory of the functions (cdk/lib/constructs: the reader and the loader 1 GB, the transformer 512 MB). */
-const MEMORY_MIB = { reader: 1024, loader: 1024, transformer: 512 } as const;
+/** Memory of the functions (cdk/lib/constructs: the reader and the loader 1 GB, the transformer 512 MB, the compactor 2 GB). */
+const MEMORY_MIB = { reader: 1024, loader: 1024, transformer: 512, compactor: 2048 } as const;
 
 const SCENARIOS = [
-  { name: 'idle', changesPerSecond: 0, aging: true },
-  { name: 'totesys-like', changesPerSecond: 1, aging: true },
-  { name: '100/s', changesPerSecond: 100, aging: false },
+  { name: 'idle', changesPerSecond: 0, aging: true, heading: () => 'idle source' },
+  {
+    name: 'totesys-like',
+    changesPerSecond: 1,
+    aging: true,
+    heading: (day: number) => `totesys-like, 1 change/s, day ${day}`,
+  },
+  {
+    name: '100/s',
+    changesPerSecond: 100,
+    aging: false,
+    heading: (day: number) => `100 changes/s, day ${day}`,
+  },
 ] as const;
 type ScenarioName = (typeof SCENARIOS)[number]['name'];
 
+/** Each runtime's loader interval and compaction schedule (core/compaction-schedule.ts). */
 const CADENCES = {
-  aws: { intervalS: LOADER_INTERVAL_MS.aws / 1000 },
-  local: { intervalS: LOADER_INTERVAL_MS.local / 1000 },
+  aws: { intervalS: LOADER_INTERVAL_MS.aws / 1000, compaction: COMPACTION_SCHEDULE.aws },
+  local: { intervalS: LOADER_INTERVAL_MS.local / 1000, compaction: COMPACTION_SCHEDULE.local },
 } as const;
 type CadenceName = keyof typeof CADENCES;
 
 /** What one loader run did. */
 interface RunSample {
   readonly objectsOpened: number;
-  /** Of those, objects of reads without a `dt` filter (the as-of lookups of dim_staff and dim_counterparty). */
+  /** Of those, objects of reads over every `dt` (the as-of lookups of dim_staff and dim_counterparty before a snapshot). */
   readonly wholeHistoryObjects: number;
+  /** Of those, objects the watermark query opened. */
+  readonly watermarkObjects: number;
   readonly bytesOpened: number;
   readonly queries: number;
   readonly runMs: number;
+  /** CPU time of this process during the run (DuckDB's threads included): less sensitive to a loaded machine. */
+  readonly cpuMs: number;
 }
 
 /** One sampled day: the lake's size and the mean loader run of the window. */
@@ -92,8 +120,11 @@ interface DaySample {
   readonly lakeBytes: number;
   readonly objectsOpened: number;
   readonly wholeHistoryObjects: number;
+  readonly watermarkObjects: number;
   readonly bytesOpened: number;
   readonly runMs: number;
+  /** CPU time of this process during the run (DuckDB's threads included): less sensitive to a loaded machine. */
+  readonly cpuMs: number;
   /** AWS usage of the window (requests, queries, records, Lambda time). */
   readonly usage: MeasuredUsage;
 }
@@ -103,27 +134,36 @@ export async function run(args: string[]): Promise<void> {
     args,
     options: {
       days: { type: 'string', default: '30' },
-      window: { type: 'string', default: '10' },
+      window: { type: 'string' },
       'history-step': { type: 'string', default: '21600' },
       'history-events': { type: 'string', default: '2000' },
       scenario: { type: 'string', multiple: true },
+      cadence: { type: 'string', multiple: true },
+      record: { type: 'boolean', default: false },
     },
   });
   const lastDay = Number(values.days);
-  const window = Number(values.window);
+  const window = values.window === undefined ? undefined : Number(values.window);
   const historyStepS = Number(values['history-step']);
   const historyEvents = Number(values['history-events']);
   const chosen = SCENARIOS.filter((s) => !values.scenario || values.scenario.includes(s.name));
   const days = SAMPLE_DAYS.filter((day) => day <= lastDay);
+  const cadences = (Object.keys(CADENCES) as CadenceName[]).filter(
+    (c) => !values.cadence || values.cadence.includes(c),
+  );
+  if (values.record && (chosen.length < SCENARIOS.length || !cadences.includes('aws')))
+    throw new RangeError(
+      "--record writes the README's cost table: run every scenario at the AWS cadence with it.",
+    );
 
   const root = await mkdtemp(join(tmpdir(), 'totesys-bench-aging-'));
   const cluster = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
   const admin = new pg.Client({ connectionString: cluster.adminUrl });
   await admin.connect();
-  const costs: { name: ScenarioName; usage: MeasuredUsage }[] = [];
+  const costs: { name: ScenarioName; heading: string; usage: MeasuredUsage }[] = [];
   try {
     for (const scenario of chosen) {
-      for (const cadence of Object.keys(CADENCES) as CadenceName[]) {
+      for (const cadence of cadences) {
         const sampled = scenario.aging ? days : days.filter((day) => day === 1);
         const name = `${scenario.name} ${cadence}`.replace(/\W+/g, '_');
         const url = await freshDatabase(admin, cluster.adminUrl, `aging_${name}`);
@@ -132,17 +172,36 @@ export async function run(args: string[]): Promise<void> {
           warehouseUrl: url,
           changesPerSecond: scenario.changesPerSecond,
           intervalS: CADENCES[cadence].intervalS,
+          compaction: CADENCES[cadence].compaction,
           historyStepS,
           historyEvents,
-          window,
+          // One compaction period by default: a loader run's reads vary over it (a partition holds the
+          // replaced objects beside their merged output until the next run deletes them).
+          window: window ?? (CADENCES[cadence].compaction.everyMinutes * 60) / CADENCES[cadence].intervalS,
           days: sampled,
         });
         printSamples(`${scenario.name}, ${cadence} cadence`, samples);
-        if (cadence === 'aws') costs.push({ name: scenario.name, usage: samples[samples.length - 1]!.usage });
+        const last = samples[samples.length - 1]!;
+        if (cadence === 'aws')
+          costs.push({ name: scenario.name, heading: scenario.heading(last.day), usage: last.usage });
       }
     }
     for (const { name, usage } of costs)
       console.log(`\n${formatCostTable(`Monthly AWS cost, ${name} source`, monthlyCost(usage))}`);
+    const recorded: MeasuredRun = {
+      measuredOn: new Date().toISOString().slice(0, 10),
+      loadAverage: Number(loadavg()[0]!.toFixed(1)),
+      scenarios: costs.map(({ heading, usage }) => ({ heading, usage })),
+    };
+    console.log(
+      `\nThe README's usage table (load average ${recorded.loadAverage}):\n${usageCostMarkdown(recorded)}`,
+    );
+    if (values.record) {
+      await writeFile(MEASURED_USAGE_FILE, `${JSON.stringify(recorded, null, 2)}\n`);
+      console.log(
+        `Recorded in ${MEASURED_USAGE_FILE.pathname}: paste the table into the README's cost section.`,
+      );
+    }
   } finally {
     await admin.end();
     await cluster.stop();
@@ -155,6 +214,7 @@ interface Simulation {
   readonly warehouseUrl: string;
   readonly changesPerSecond: number;
   readonly intervalS: number;
+  readonly compaction: CompactionSchedule;
   readonly historyStepS: number;
   readonly historyEvents: number;
   readonly window: number;
@@ -188,6 +248,10 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
     }),
   });
   const roundLog = new ObjectStoreRoundLog(counted);
+  const snapshots = new ObjectStoreStateSnapshots(counted);
+  const compactionState = new MemoryStateStore();
+  const compactEveryMs = simulation.compaction.everyMinutes * 60_000;
+  let compactAtMs = START_MS + compactEveryMs;
   const rounds = new WatermarkRounds({
     stream: new FirehoseChangeStream({ putter: new CountingPutter(firehose, tally) }),
     stateStore: new MemoryStateStore(),
@@ -218,11 +282,34 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
     await firehose.flush();
     const before = athena.snapshot();
     const started = performance.now();
-    await runLoad({ engine: athena, warehouse, queries, roundLog });
+    const cpuBefore = process.cpuUsage();
+    await runLoad({ engine: athena, warehouse, queries, roundLog, snapshots });
     const runMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
     const read = athena.since(before);
     tally.lambdaRun(runMs / 1000 + ATHENA_SECONDS_PER_QUERY_ROUND * read.rounds, MEMORY_MIB.loader);
-    return { ...read, runMs };
+    if (clockMs >= compactAtMs) {
+      await compactOnSchedule();
+      // The schedule's next tick after now (a coarse history step covers several).
+      compactAtMs += Math.ceil((clockMs + 1 - compactAtMs) / compactEveryMs) * compactEveryMs;
+    }
+    return { ...read, runMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+  };
+
+  /** One scheduled compaction run at the warehouse's cut, as the compaction Lambda and `up` run it. */
+  const compactOnSchedule = async (): Promise<void> => {
+    const cut = await warehouse.currentCut();
+    const started = performance.now();
+    await compactLake(
+      { store: counted, state: compactionState, roundLog, now: () => clockMs },
+      {
+        cutLsn: cut === null ? null : BigInt(cut.lsn),
+        cutCommitTs: cut?.commitTs ?? null,
+        targetObjectBytes: simulation.compaction.targetObjectBytes,
+        graceMs: simulation.compaction.graceSeconds * 1000,
+      },
+    );
+    tally.lambdaRun((performance.now() - started) / 1000, MEMORY_MIB.compactor);
   };
 
   const samples: DaySample[] = [];
@@ -248,8 +335,10 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
         lakeBytes: tally.storedBytes,
         objectsOpened: mean(runs.map((r) => r.objectsOpened)),
         wholeHistoryObjects: mean(runs.map((r) => r.wholeHistoryObjects)),
+        watermarkObjects: mean(runs.map((r) => r.watermarkObjects)),
         bytesOpened: mean(runs.map((r) => r.bytesOpened)),
         runMs: mean(runs.map((r) => r.runMs)),
+        cpuMs: mean(runs.map((r) => r.cpuMs)),
         usage: tally.usage(windowS),
       });
       console.error(`  sampled day ${day} (${new Date().toISOString().slice(11, 19)})`);
@@ -264,18 +353,20 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
 
 function printSamples(title: string, samples: readonly DaySample[]): void {
   console.log(`\n${title}`);
-  console.log('  day  lake objects  lake MiB  objects opened/run  (whole history)  KiB opened/run  run ms');
+  console.log(
+    '  day  lake objects  lake MiB  objects opened/run  (whole history)  (watermark query)  KiB opened/run  run ms  CPU ms',
+  );
   for (const s of samples)
     console.log(
       `  ${String(s.day).padStart(3)}  ${String(s.lakeObjects).padStart(12)}  ${(s.lakeBytes / 2 ** 20).toFixed(1).padStart(8)}` +
-        `  ${s.objectsOpened.toFixed(1).padStart(18)}  ${s.wholeHistoryObjects.toFixed(1).padStart(15)}  ${(s.bytesOpened / 1024).toFixed(1).padStart(14)}  ${s.runMs.toFixed(0).padStart(6)}`,
+        `  ${s.objectsOpened.toFixed(1).padStart(18)}  ${s.wholeHistoryObjects.toFixed(1).padStart(15)}  ${s.watermarkObjects.toFixed(1).padStart(17)}  ${(s.bytesOpened / 1024).toFixed(1).padStart(14)}  ${s.runMs.toFixed(0).padStart(6)}  ${s.cpuMs.toFixed(0).padStart(6)}`,
     );
   const first = samples[0];
   const last = samples[samples.length - 1];
   if (first && last && last !== first)
     console.log(
       `  day ${last.day} / day ${first.day}: objects opened ${ratio(last.objectsOpened, first.objectsOpened)}, ` +
-        `run time ${ratio(last.runMs, first.runMs)}`,
+        `run time ${ratio(last.runMs, first.runMs)}, CPU time ${ratio(last.cpuMs, first.cpuMs)}`,
     );
 }
 
@@ -340,6 +431,7 @@ class CountingPutter implements RecordBatchPutter {
 interface ReadTotals {
   readonly objectsOpened: number;
   readonly wholeHistoryObjects: number;
+  readonly watermarkObjects: number;
   readonly bytesOpened: number;
   readonly queries: number;
   readonly watermarkQueries: number;
@@ -349,6 +441,7 @@ interface ReadTotals {
 interface ReadCount {
   readonly objectsOpened: number;
   readonly wholeHistoryObjects: number;
+  readonly watermarkObjects: number;
   readonly bytesOpened: number;
   readonly queries: number;
   /** Rounds of queries run one after another (the watermark query, then the window queries at once). */
@@ -366,6 +459,7 @@ class AthenaReadCounter implements QueryEngine {
   #count: ReadTotals = {
     objectsOpened: 0,
     wholeHistoryObjects: 0,
+    watermarkObjects: 0,
     bytesOpened: 0,
     queries: 0,
     watermarkQueries: 0,
@@ -391,6 +485,7 @@ class AthenaReadCounter implements QueryEngine {
     return {
       objectsOpened: this.#count.objectsOpened - before.objectsOpened,
       wholeHistoryObjects: this.#count.wholeHistoryObjects - before.wholeHistoryObjects,
+      watermarkObjects: this.#count.watermarkObjects - before.watermarkObjects,
       bytesOpened: this.#count.bytesOpened - before.bytesOpened,
       queries,
       rounds: (watermarkQueries > 0 ? 1 : 0) + (queries > watermarkQueries ? 1 : 0),
@@ -422,18 +517,28 @@ class AthenaReadCounter implements QueryEngine {
         const inPartition = (await this.#store.list(partition)).filter((o) => o.key.endsWith('.parquet'));
         this.#tally.s3.lists += Math.max(1, Math.ceil(inPartition.length / 1000));
         objects += inPartition.length;
-        if (read.from === undefined) wholeHistory += inPartition.length;
+        if (read.from === undefined || read.from === EVERY_DAY) wholeHistory += inPartition.length;
         bytes += inPartition.reduce((sum, o) => sum + o.size, 0);
       }
     }
+    for (const read of snapshotReads(sql, parameters)) {
+      // A snapshot's partition is its folder (the Glue table `<lake table>_snapshot`, see lake-snapshots.ts).
+      const inSnapshot = (await this.#store.list(`${snapshotPrefix(read.table)}${read.folder}/`)).filter(
+        (o) => o.key.endsWith('.parquet'),
+      );
+      objects += inSnapshot.length;
+      bytes += inSnapshot.reduce((sum, o) => sum + o.size, 0);
+    }
     this.#tally.s3.gets += 2 * objects;
     this.#tally.athenaQuery(bytes);
+    const isWatermarkQuery = sql.includes('watermark_lsn');
     this.#count = {
       objectsOpened: this.#count.objectsOpened + objects,
       wholeHistoryObjects: this.#count.wholeHistoryObjects + wholeHistory,
+      watermarkObjects: this.#count.watermarkObjects + (isWatermarkQuery ? objects : 0),
       bytesOpened: this.#count.bytesOpened + bytes,
       queries: this.#count.queries + 1,
-      watermarkQueries: this.#count.watermarkQueries + (sql.includes('watermark_lsn') ? 1 : 0),
+      watermarkQueries: this.#count.watermarkQueries + (isWatermarkQuery ? 1 : 0),
     };
   }
 
@@ -470,6 +575,21 @@ function tableReads(
       reads.set(table, known && known.from === undefined ? known : read);
   });
   return [...reads.values()];
+}
+
+/** Each state snapshot a query reads (`FROM <lake table>_snapshot WHERE snapshot_lsn = ?`), by its folder. */
+function snapshotReads(
+  sql: string,
+  parameters: readonly QueryParameter[],
+): { table: LakeTableName; folder: string }[] {
+  const reads: { table: LakeTableName; folder: string }[] = [];
+  for (const match of sql.matchAll(/\bFROM\s+([a-z_]+)_snapshot\s+WHERE\s+snapshot_lsn\s*=\s*\?/g)) {
+    const table = match[1] as LakeTableName;
+    const folder = String(parameters[countPlaceholders(sql.slice(0, match.index + match[0].length - 1))]);
+    if ((LAKE_TABLE_NAMES as readonly string[]).includes(table) && folder !== NO_SNAPSHOT)
+      reads.push({ table, folder });
+  }
+  return reads;
 }
 
 function countPlaceholders(text: string): number {

@@ -39,7 +39,7 @@ import { Simulator } from '../source/simulator/simulator.ts';
 import { migrateSource } from '../source/source-migration.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
-import { freshDatabase } from './bench-database.ts';
+import { freshDatabase, withClient } from './bench-database.ts';
 
 /** Runs the benchmark and prints its figures. */
 export async function run(args: string[]): Promise<void> {
@@ -86,16 +86,6 @@ export async function run(args: string[]): Promise<void> {
     await admin.end();
     await cluster.stop();
     await rm(root, { recursive: true, force: true });
-  }
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
   }
 }
 

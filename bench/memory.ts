@@ -25,7 +25,7 @@ import { currentSourceLsn } from '../local/sync.ts';
 import { seedSource } from '../source/seed/seed-source.ts';
 import { inspectSlot } from '../source/source-inspector.ts';
 import { migrateSource } from '../source/source-migration.ts';
-import { freshDatabase } from './bench-database.ts';
+import { freshDatabase, withClient } from './bench-database.ts';
 
 /** The phases a sample is counted in, in the order they happen. */
 const PHASES = [
@@ -189,16 +189,6 @@ export async function run(args: string[]): Promise<void> {
     await admin.end();
     await cluster.stop();
     await rm(root, { recursive: true, force: true });
-  }
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
   }
 }
 

@@ -32,6 +32,7 @@ import { migrateSource } from '../source/source-migration.ts';
 import { MemoryChangeStream } from '../testing/memory-change-stream.ts';
 import { MemoryStateStore } from '../testing/memory-state-store.ts';
 import { MemoryRecordPutter } from '../testing/record-putters.ts';
+import { withClient } from './bench-database.ts';
 
 const run$ = promisify(execFile);
 const PUBLICATION = 'totesys_stream';
@@ -246,16 +247,6 @@ async function snapshotBench(url: string, rows: number): Promise<void> {
     `  COPY department TO STDOUT -> null           ${copySeconds.toFixed(2)} s  ${rate(copySeconds).toLocaleString('en')} rows/s`,
   );
   console.log(`  ratio reader/COPY: ${(copySeconds / readerSeconds).toFixed(2)}x (aim >= 0.5x)`);
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Resets VmHWM to the current RSS (Linux `clear_refs` value 5); silently unavailable elsewhere. */

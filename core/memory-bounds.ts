@@ -5,8 +5,9 @@
  * environment (names in core/operations.ts `ENV`). Every stage works through a transaction in pieces of at
  * most its bound and lets go of each piece once the next stage holds it durably:
  *
- * - the reader holds at most `readerBufferBytes` of decoded changes not yet accepted by Firehose
- *   (reader/put-pipeline.ts); PostgreSQL itself spills a large transaction to disk before sending it;
+ * - the reader holds at most `readerBufferBytes` of changes not yet accepted by Firehose, from the replication
+ *   socket's queue (reader/replication-source.ts) to the puts in flight (reader/put-pipeline.ts); PostgreSQL
+ *   itself spills a large transaction to disk before sending it;
  * - the local Firehose holds at most `firehoseStreamBytes` per delivery stream, records accepted and not yet
  *   delivered together with their transformed rows (firehose/delivery-stream.ts); the transformation gets
  *   batches of the processor buffering and each Parquet object is one destination buffer

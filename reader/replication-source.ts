@@ -64,11 +64,32 @@ export interface ReplicationSessionOptions {
   readonly connection: pg.ClientConfig;
   readonly slot: string;
   readonly publication: string;
+  /**
+   * Bytes of row text queued at which the socket is paused, whatever the message count (a few large rows can
+   * be worth many small ones). @default QUEUE_HIGH_WATER_BYTES
+   */
+  readonly maxQueuedBytes?: number;
 }
 
 /** Queued messages at which the socket is paused, and at which it is resumed. */
 export const QUEUE_HIGH_WATER = 20_000;
 const QUEUE_LOW_WATER = 2_000;
+/** The default byte bound of the queue (see {@link ReplicationSessionOptions.maxQueuedBytes}). */
+export const QUEUE_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
+/** About how much a decoded message holds: its row images' text, plus a little for the message itself. */
+function queuedBytes(message: Pgoutput.Message): number {
+  let bytes = 64;
+  for (const image of [
+    (message as { new?: unknown }).new,
+    (message as { old?: unknown }).old,
+    (message as { key?: unknown }).key,
+  ]) {
+    if (image === null || typeof image !== 'object') continue;
+    for (const value of Object.values(image)) bytes += typeof value === 'string' ? value.length : 8;
+  }
+  return bytes;
+}
 
 /** The library parser's relation column, as far as this adapter touches it. */
 interface ParserRelationColumn {
@@ -128,7 +149,10 @@ export class ReplicationSession {
   readonly #plugin: LosslessPgoutputPlugin;
   #handledCount = 0;
   #queue: Pgoutput.Message[] = [];
+  #queueSizes: number[] = [];
   #queueHead = 0;
+  #queuedBytes = 0;
+  readonly #maxQueuedBytes: number;
   #draining = false;
   #paused = false;
   #failure: unknown;
@@ -137,6 +161,7 @@ export class ReplicationSession {
 
   constructor(options: ReplicationSessionOptions) {
     this.#options = options;
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? QUEUE_HIGH_WATER_BYTES;
     this.#service = new LogicalReplicationService(readerConnection(options.connection), {
       acknowledge: { auto: false, timeoutSeconds: 0 },
       // The library's flow control pauses and resumes the socket around every chunk, which halves throughput;
@@ -153,6 +178,11 @@ export class ReplicationSession {
   /** True once a handler or the connection failed: nothing may be acknowledged through this session again. */
   get failed(): boolean {
     return this.#failure !== undefined;
+  }
+
+  /** Bytes of row text received and not yet handed to the consumer (see {@link queuedBytes}). */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
   }
 
   /** Messages received but not yet handled (inside a handler, the current message counts). */
@@ -174,8 +204,15 @@ export class ReplicationSession {
   async run(handlers: ReplicationHandlers): Promise<void> {
     this.#service.on('data', (_lsn: string, message: Pgoutput.Message) => {
       if (this.#stopped || this.failed) return;
+      const bytes = queuedBytes(message);
       this.#queue.push(message);
-      if (this.#queue.length - this.#queueHead >= QUEUE_HIGH_WATER) this.#pauseSocket(true);
+      this.#queueSizes.push(bytes);
+      this.#queuedBytes += bytes;
+      if (
+        this.#queue.length - this.#queueHead >= QUEUE_HIGH_WATER ||
+        this.#queuedBytes >= this.#maxQueuedBytes
+      )
+        this.#pauseSocket(true);
       if (!this.#draining) void this.#drain(handlers);
     });
     this.#service.on('heartbeat', (walEnd: string, _timestamp: number, shouldRespond: boolean) => {
@@ -216,6 +253,7 @@ export class ReplicationSession {
     this.#draining = true;
     while (this.#queueHead < this.#queue.length && !this.#stopped && !this.failed) {
       const message = this.#queue[this.#queueHead]!;
+      this.#queuedBytes -= this.#queueSizes[this.#queueHead]!;
       this.#queue[this.#queueHead++] = undefined as unknown as Pgoutput.Message;
       try {
         const decoded = toReplicationMessage(message);
@@ -228,9 +266,15 @@ export class ReplicationSession {
       }
       if (this.#queueHead === this.#queue.length) {
         this.#queue = [];
+        this.#queueSizes = [];
         this.#queueHead = 0;
       }
-      if (this.#paused && this.#queue.length - this.#queueHead <= QUEUE_LOW_WATER) this.#pauseSocket(false);
+      if (
+        this.#paused &&
+        this.#queue.length - this.#queueHead <= QUEUE_LOW_WATER &&
+        this.#queuedBytes <= this.#maxQueuedBytes / 4
+      )
+        this.#pauseSocket(false);
     }
     this.#draining = false;
   }

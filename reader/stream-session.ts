@@ -56,7 +56,9 @@ export class StreamSession {
 
   constructor(options: StreamSessionOptions) {
     this.#options = options;
-    this.#replication = new ReplicationSession(options);
+    // The socket's queue takes an eighth of the reader's bound, the puts in flight the rest but a flush.
+    const queueBytes = Math.max(64 * 1024, Math.floor(options.maxBufferedBytes / 8));
+    this.#replication = new ReplicationSession({ ...options, maxQueuedBytes: queueBytes });
     this.#builder = new ChangeEventBuilder(
       (warning) =>
         warning.kind === 'truncate'
@@ -69,7 +71,7 @@ export class StreamSession {
     this.#pipeline = new PutPipeline(
       {
         stream: options.stream,
-        maxInFlightBytes: Math.max(options.maxBufferedBytes - options.flushBytes, 1),
+        maxInFlightBytes: Math.max(options.maxBufferedBytes - options.flushBytes - queueBytes, 1),
         onReport: (report) => options.metrics.addReport(report),
         onDurable: (lsn) => {
           void this.#replication.acknowledge(lsn);
@@ -180,7 +182,9 @@ export class StreamSession {
   #append({ event, bytes }: SizedEvent): void {
     this.#buffer.push(event);
     this.#bufferBytes += bytes;
-    this.#options.metrics.setBuffered(this.#bufferBytes + this.#pipeline.inFlightBytes);
+    this.#options.metrics.setBuffered(
+      this.#bufferBytes + this.#pipeline.inFlightBytes + this.#replication.queuedBytes,
+    );
   }
 
   #afterEvents(message: ReplicationMessage, commitTimeMs: number): Promise<void> | undefined {
@@ -201,7 +205,7 @@ export class StreamSession {
     this.#bufferedCommits = [];
     if (events.length > 0) await this.#pipeline.submit(events, bytes);
     for (const commit of commits) this.#pipeline.markCommit(commit.endLsn, commit.commitTimeMs);
-    this.#options.metrics.setBuffered(this.#pipeline.inFlightBytes);
+    this.#options.metrics.setBuffered(this.#pipeline.inFlightBytes + this.#replication.queuedBytes);
   }
 
   #keepalive(walEnd: Lsn, shouldRespond: boolean, drained: boolean): void {

@@ -2,7 +2,8 @@
  * @module
  * The AWS list prices the cost model (core/cost/cost-model.ts) applies: us-east-1, on-demand, first pricing
  * tier, in US dollars, as listed on the date below. Every price the project quotes comes from here, so a
- * change of price is one edit (and the README's cost section is regenerated with `npm run bench -- aging`).
+ * change of price is one edit (and the README's cost section is regenerated with
+ * `npm run bench -- aging --history-step 86400 --record`, see core/cost/measured-usage.ts).
  *
  * The usage-driven prices and the deployment-wide ones (what a deployment pays by the hour or the month
  * whatever its source does) are both in {@link AWS_PRICES}; core/cost/deployment-cost.ts turns the latter into

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AWS_PRICES } from '../../core/cost/aws-prices.ts';
 import {
@@ -7,6 +8,7 @@ import {
   monthlyCost,
   UsageTally,
 } from '../../core/cost/cost-model.ts';
+import { readMeasuredUsage, usageCostMarkdown } from '../../core/cost/measured-usage.ts';
 
 const MB = 1024 * 1024;
 
@@ -41,5 +43,15 @@ describe('the cost model', () => {
 
   it('refuses a period without duration', () => {
     expect(() => monthlyCost(new UsageTally().usage(0))).toThrow(/over 0 s/);
+  });
+
+  it("is what the README's usage table quotes, computed from the aging bench's recorded counts", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const run = readMeasuredUsage();
+    expect(run.scenarios.map((s) => s.heading)).toHaveLength(3);
+    expect(readme).toContain(usageCostMarkdown(run));
+    expect(readme).toContain(
+      `(${run.measuredOn}, a shared 2-core machine at a load average of ${run.loadAverage})`,
+    );
   });
 });
