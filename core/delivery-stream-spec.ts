@@ -92,14 +92,21 @@ export function deliveryStreamSpecs(options: DeliveryStreamSpecOptions): Deliver
     name: deliveryStreamName(table.source, options.streamPrefix),
     lakeTable: table.name,
     table,
-    prefix: lakeDataPrefix(table.name),
-    errorOutputPrefix: lakeErrorPrefix(table.name),
+    ...streamSettings(table.name, options),
+  }));
+}
+
+/** What every delivery stream of a lake table has in common, totesys or market. */
+function streamSettings(lakeTable: string, options: DeliveryStreamSpecOptions) {
+  return {
+    prefix: lakeDataPrefix(lakeTable),
+    errorOutputPrefix: lakeErrorPrefix(lakeTable),
     partitionKeys: [PARTITION_KEY],
     dynamicPartitioningRetrySeconds: DYNAMIC_PARTITIONING_RETRY_SECONDS,
     processorBuffering: options.processorBuffering ?? PROCESSOR_BUFFERING[options.runtime],
     processorRetries: PROCESSOR_RETRIES,
     buffering: options.buffering ?? DESTINATION_BUFFERING[options.runtime],
-  }));
+  };
 }
 
 /** The delivery stream of one market lake table (README, "Market data"). */
@@ -134,12 +141,6 @@ export function marketDeliveryStreamSpecs(options: DeliveryStreamSpecOptions): M
     name: marketDeliveryStreamName(table.name, options.streamPrefix),
     lakeTable: table.name,
     table,
-    prefix: lakeDataPrefix(table.name),
-    errorOutputPrefix: lakeErrorPrefix(table.name),
-    partitionKeys: [PARTITION_KEY],
-    dynamicPartitioningRetrySeconds: DYNAMIC_PARTITIONING_RETRY_SECONDS,
-    processorBuffering: options.processorBuffering ?? PROCESSOR_BUFFERING[options.runtime],
-    processorRetries: PROCESSOR_RETRIES,
-    buffering: options.buffering ?? DESTINATION_BUFFERING[options.runtime],
+    ...streamSettings(table.name, options),
   }));
 }

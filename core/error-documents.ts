@@ -21,6 +21,11 @@ export const ERROR_OUTPUT_TYPES = {
   partitioning: 'partitioning-failed',
   /** A change the reader could not ship (written by the reader with {@link readerFailedDocument}). */
   reader: 'reader-failed',
+  /**
+   * A dropped file the `files` collector refused whole (README, "Market data"), as a `processing-failed`-shaped
+   * document with the reason; nothing of it reached the lake.
+   */
+  files: 'files-failed',
 } as const;
 
 /** One error output type. */

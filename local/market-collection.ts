@@ -8,8 +8,10 @@
  */
 
 import { mkdir } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import type { Collector } from '../collect/collector.ts';
 import { cryptoCollector } from '../collect/crypto-collector.ts';
+import { readDroppedFiles } from '../collect/dropped-files.ts';
 import { equitiesCollector } from '../collect/equities-collector.ts';
 import { fredCollector } from '../collect/fred-collector.ts';
 import { fxCollector } from '../collect/fx-collector.ts';
@@ -18,6 +20,8 @@ import { shipObservations } from '../collect/observation-shipping.ts';
 import { SYNTHETIC_EPOCH, SyntheticMarket } from '../collect/synthetic/synthetic-market.ts';
 import { SYNTHETIC_API_URL, syntheticMarketFetch } from '../collect/synthetic/synthetic-market-api.ts';
 import { describeErrorChain } from '../core/error-chain.ts';
+import { ERROR_OUTPUT_TYPES, errorObjectKey, processingFailedDocument } from '../core/error-documents.ts';
+import { LAKE_PREFIXES } from '../core/lake-layout.ts';
 import { ENV } from '../core/operations.ts';
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
@@ -142,23 +146,10 @@ export async function collectIntoLocalLake(
   configured: ConfiguredCollector,
   options: { readonly from?: string; readonly clock?: Clock; readonly log?: Log } = {},
 ): Promise<CollectionSummary> {
-  const paths = pipelinePaths(dataDir);
-  await mkdir(paths.lake, { recursive: true });
+  await mkdir(pipelinePaths(dataDir).lake, { recursive: true });
   const lock = await lockDataDir(dataDir, 'totesys-stream collect');
   try {
-    const firehose = await LocalFirehose.open({
-      spoolDir: paths.spool,
-      streams: marketDeliveryStreams({
-        store: new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET),
-        bucket: LOCAL_LAKE_BUCKET,
-        transform: transformHandler,
-        failureReason: transformationFailure,
-        processorBuffering: LOCAL_DEFAULTS.processorBuffering,
-        bufferingHints: LOCAL_DEFAULTS.bufferingHints,
-      }),
-      onDeliveryError: (stream, error) =>
-        options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
-    });
+    const firehose = await openMarketFirehose(dataDir, options.log);
     try {
       return await collectOnce(configured, { ...options, putter: firehose });
     } finally {
@@ -228,4 +219,104 @@ export async function runMarketCollection(
     }
     await clock.sleep(collection.everyMs, options.signal);
   }
+}
+
+/** What one pass over a drop directory did. */
+export interface DroppedFilesSummary {
+  readonly accepted: number;
+  readonly rows: number;
+  /** The error objects refused files became, under `errors/<table>/files-failed/`. */
+  readonly refused: readonly {
+    readonly file: string;
+    readonly errorObject: string;
+    readonly reason: string;
+  }[];
+}
+
+/**
+ * `collect files --dir DIR --once`: ships the rows of every file under `DIR/<market table>/` that fits and
+ * moves it to `DIR/processed/`; a file that does not fit goes whole to the lake's error location with its
+ * reason, and leaves the drop directory. Rows are durable before their file moves, so a crash between the two
+ * ships them again at the next pass, which their keys make harmless.
+ */
+export async function collectDroppedFiles(
+  dataDir: string,
+  dropDir: string,
+  options: { readonly clock?: Clock; readonly log?: Log } = {},
+): Promise<DroppedFilesSummary> {
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const paths = pipelinePaths(dataDir);
+  await mkdir(paths.lake, { recursive: true });
+  const drop = new FsObjectStore(dirname(resolve(dropDir)), basename(resolve(dropDir)));
+  const lake = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
+  const lock = await lockDataDir(dataDir, 'totesys-stream collect');
+  try {
+    const now = clock.now();
+    const { accepted, refused } = await readDroppedFiles(drop, '', now);
+    const firehose = await openMarketFirehose(dataDir, options.log);
+    let rows = 0;
+    try {
+      for (const file of accepted) {
+        await shipObservations({ putter: firehose, clock }, file.table, file.rows);
+        rows += file.rows.length;
+      }
+    } finally {
+      await firehose.close();
+    }
+    for (const file of accepted) {
+      const body = await drop.get(file.key);
+      if (body) await drop.put(`processed/${file.key}`, body);
+      await drop.delete(file.key);
+    }
+    const errors = [];
+    for (const file of refused) {
+      const errorObject = errorObjectKey(
+        LAKE_PREFIXES.errors,
+        file.table,
+        ERROR_OUTPUT_TYPES.files,
+        now,
+        basename(file.key),
+      );
+      const document = processingFailedDocument(
+        {
+          data: file.body,
+          arrivalMs: now,
+          errorCode: 'Files.SchemaMismatch',
+          errorMessage: file.reason,
+          attemptsMade: 1,
+        },
+        'totesys-stream collect files',
+        now,
+      );
+      await lake.put(errorObject, Buffer.from(`${document}\n`));
+      await drop.delete(file.key);
+      options.log?.warn('a dropped file does not fit its table; it is under the error prefix', {
+        stage: 'collector',
+        table: file.table,
+        object: errorObject,
+        reason: file.reason,
+      });
+      errors.push({ file: file.key, errorObject, reason: file.reason });
+    }
+    return { accepted: accepted.length, rows, refused: errors };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function openMarketFirehose(dataDir: string, log: Log | undefined): Promise<LocalFirehose> {
+  const paths = pipelinePaths(dataDir);
+  return LocalFirehose.open({
+    spoolDir: paths.spool,
+    streams: marketDeliveryStreams({
+      store: new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET),
+      bucket: LOCAL_LAKE_BUCKET,
+      transform: transformHandler,
+      failureReason: transformationFailure,
+      processorBuffering: LOCAL_DEFAULTS.processorBuffering,
+      bufferingHints: LOCAL_DEFAULTS.bufferingHints,
+    }),
+    onDeliveryError: (stream, error) =>
+      log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
+  });
 }

@@ -28,7 +28,7 @@ export const FOLDER_DEPENDENCIES = {
    * The market-data collectors (HTTP clients of the market APIs, the files source) and the built-in synthetic
    * market: the second kind of source, putting observations through the same delivery streams.
    */
-  collect: ['core', 'core/schema'],
+  collect: ['core', 'core/schema', 'lake'],
   /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store); reads the source's WAL. */
   reader: ['core', 'core/schema', 'source'],
   /** The loader: cut, window queries, load batch. */

@@ -6,7 +6,8 @@
  * reader packs them, since Firehose bills records in 5 KB steps). The output `data` holds their lake rows, one
  * newline-terminated JSON object each, under the partition key `dt` = the UTC commit date. A record that cannot
  * be read or mapped is `ProcessingFailed` with its original `data` (Firehose writes it under the error prefix)
- * and a logged reason; the rest of the batch is unaffected. Pure: no I/O, no clock, no environment.
+ * and a logged reason; the rest of the batch is unaffected. Pure: no I/O, no clock, no environment. A market
+ * delivery stream's records (told by the stream's name) hold observations instead (transform/observation-rows.ts).
  */
 import type {
   FirehoseTransformationEvent,

@@ -14,6 +14,7 @@ export interface CollectOptions {
   readonly from?: string;
   readonly apiUrl?: string;
   readonly synthetic?: boolean;
+  readonly dir?: string;
   readonly every: number;
 }
 
@@ -33,13 +34,15 @@ export function register(program: Command): void {
     .addOption(
       new Option('--synthetic', 'use the built-in synthetic market instead of the API').conflicts('apiUrl'),
     )
+    .option('--dir <dir>', 'files: the drop directory (JSON arrays of rows under <dir>/<market table>/)')
     .option('--every <minutes>', 'minutes between collections without --once', positiveNumber('--every'), 60)
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  $ totesys-stream collect fx --once\n' +
         '  $ totesys-stream collect fx --once --from 2026-01-01 --api-url http://127.0.0.1:8080\n' +
-        '  $ totesys-stream collect fx --synthetic --every 5\n',
+        '  $ totesys-stream collect fx --synthetic --every 5\n' +
+        '  $ totesys-stream collect files --dir drop --once\n',
     )
     .action(async (collector: string, options: CollectOptions, command: Command) => {
       const { runCollectCommand } = await import('../actions/collect.ts');

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +83,48 @@ describe('collect fx --once', () => {
     ]);
     expect(JSON.parse(all.stdout)).toEqual([{ n: 12 }]);
     expect(JSON.parse(latest.stdout)).toEqual([{ n: 6, usd: '1.27302000' }]);
+  });
+
+  it('collect files: a file that fits reaches the lake, one that does not goes whole to the error location', async () => {
+    const dataDir = join(root, 'files');
+    const drop = join(root, 'drop');
+    await mkdir(join(drop, 'economic_observation'), { recursive: true });
+    await mkdir(join(drop, 'fx_rate'), { recursive: true });
+    await writeFile(
+      join(drop, 'economic_observation', 'cpi.json'),
+      JSON.stringify([
+        { observation_date: '2026-11-27', series_id: 'CPIAUCSL', value: '315.605' },
+        { observation_date: '2026-11-28', series_id: 'CPIAUCSL', value: null },
+      ]),
+    );
+    await writeFile(
+      join(drop, 'fx_rate', 'bad.json'),
+      JSON.stringify([
+        { rate_date: '2026-11-27', base_currency: 'GBP', quote_currency: 'JPY', rate: '191.5' },
+        { rate_date: '2026-11-27', base_currency: 'GBP', quote_currency: 'CHF', rate: 'one point one' },
+      ]),
+    );
+    const collected = await runCli(['--data-dir', dataDir, 'collect', 'files', '--dir', drop, '--once']);
+    expect(collected).toMatchObject({ code: 0, stdout: 'Collected 2 rows from 1 files; 1 refused.\n' });
+    expect(collected.stderr).toMatch(/a dropped file does not fit its table; it is under the error prefix/);
+    const query = await runCli([
+      '--data-dir',
+      dataDir,
+      '--json',
+      'query',
+      'select observation_date, series_id, value, source from economic_observation order by 1',
+    ]);
+    expect(JSON.parse(query.stdout)).toEqual([
+      { observation_date: '2026-11-27', series_id: 'CPIAUCSL', value: '315.60500000', source: 'files' },
+      { observation_date: '2026-11-28', series_id: 'CPIAUCSL', value: null, source: 'files' },
+    ]);
+    // Nothing of the refused file reached the lake: not even its good row.
+    const fx = await runCli(['--data-dir', dataDir, '--json', 'query', 'select count(*) as n from fx_rate']);
+    expect(JSON.parse(fx.stdout)).toEqual([{ n: 0 }]);
+    const errors = await runCli(['--data-dir', dataDir, 'errors', 'list']);
+    expect(errors.stdout).toContain('errors/fx_rate/files-failed/');
+    expect(errors.stdout).toContain('row 2 of 2: Column "rate" (decimal(18,8))');
+    expect(await readdir(join(drop, 'fx_rate'))).toEqual([]);
+    expect(await readdir(join(drop, 'processed', 'economic_observation'))).toEqual(['cpi.json']);
   });
 });

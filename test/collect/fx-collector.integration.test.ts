@@ -6,20 +6,7 @@ import type { Clock } from '../../core/ports/clock.ts';
 import type { LogEntry } from '../../core/ports/log.ts';
 import { logWriting } from '../../core/ports/log.ts';
 import { type RecordedApi, recorded, startRecordedApi } from '../support/recorded-api-server.ts';
-
-/** A clock whose sleeps move time on at once (the backoff is counted, not waited for). */
-function skippingClock(): Clock & { slept: number[] } {
-  let now = Date.UTC(2026, 10, 30, 16, 0, 0, 123);
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      now += Math.max(ms, 0);
-    },
-  };
-}
+import { skippingClock } from '../support/skipping-clock.ts';
 
 let api: RecordedApi | undefined;
 afterEach(async () => {
@@ -46,7 +33,7 @@ const request = (clock: Clock, from?: string) => ({
 describe('the fx collector against a Frankfurter-compatible API', () => {
   it('turns /latest into one row per quote, exactly as served', async () => {
     api = await startRecordedApi({ '/latest': [recorded('frankfurter-latest')] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 123));
     const rows = await fxCollector({ apiUrl: api.url }).collect(context(clock), request(clock));
     expect(api.requests).toEqual(['/latest?base=GBP&symbols=USD%2CEUR']);
     expect(rows).toEqual([
@@ -71,7 +58,7 @@ describe('the fx collector against a Frankfurter-compatible API', () => {
 
   it('backfills a range with --from: every banking day served, nothing for the weekend it skips', async () => {
     api = await startRecordedApi({ '/2026-11-26..2026-11-30': [recorded('frankfurter-range')] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 123));
     const rows = await fxCollector({ apiUrl: `${api.url}/` }).collect(
       context(clock),
       request(clock, '2026-11-26'),
@@ -95,7 +82,7 @@ describe('the fx collector against a Frankfurter-compatible API', () => {
         recorded('frankfurter-latest'),
       ],
     });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 123));
     const entries: LogEntry[] = [];
     const rows = await fxCollector({ apiUrl: api.url }).collect(context(clock, entries), request(clock));
     expect(rows).toHaveLength(2);
@@ -110,7 +97,7 @@ describe('the fx collector against a Frankfurter-compatible API', () => {
 
   it('gives up after the last attempt with nothing collected, naming the endpoint and never the query', async () => {
     api = await startRecordedApi({ '/latest': [{ status: 500, body: {} }] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 123));
     const collecting = fxCollector({ apiUrl: api.url }).collect(context(clock), request(clock));
     await expect(collecting).rejects.toThrow(MarketApiError);
     await expect(fxCollector({ apiUrl: api.url }).collect(context(clock), request(clock))).rejects.toThrow(
@@ -120,7 +107,7 @@ describe('the fx collector against a Frankfurter-compatible API', () => {
 
   it('fails at once on a 404, deterministically, without retrying', async () => {
     api = await startRecordedApi({ '/latest': [recorded('frankfurter-not-found', 404)] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 123));
     const error = await fxCollector({ apiUrl: api.url })
       .collect(context(clock), request(clock))
       .catch((e: unknown) => e);
@@ -134,7 +121,7 @@ describe('the fx collector against a Frankfurter-compatible API', () => {
 
   it('writes no partial data: a range with one bad rate yields no row at all', async () => {
     api = await startRecordedApi({ '/2026-11-26..2026-11-30': [recorded('frankfurter-malformed-rate')] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 123));
     await expect(
       fxCollector({ apiUrl: api.url }).collect(context(clock), request(clock, '2026-11-26')),
     ).rejects.toThrow(MalformedAnswerError);
@@ -142,7 +129,7 @@ describe('the fx collector against a Frankfurter-compatible API', () => {
 
   it('never logs or throws the URL query (where APIs take their keys)', async () => {
     api = await startRecordedApi({ '/latest': [{ status: 502, body: {} }] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 123));
     const entries: LogEntry[] = [];
     const error = await fxCollector({ apiUrl: api.url, base: 'GBP', symbols: ['SECRETKEY'] })
       .collect(context(clock, entries), request(clock))

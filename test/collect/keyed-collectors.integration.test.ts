@@ -7,21 +7,9 @@ import { type MarketApiContext, MarketApiError } from '../../collect/market-api-
 import type { Clock } from '../../core/ports/clock.ts';
 import { type LogEntry, logWriting } from '../../core/ports/log.ts';
 import { type RecordedApi, recorded, startRecordedApi } from '../support/recorded-api-server.ts';
+import { skippingClock } from '../support/skipping-clock.ts';
 
 const KEY = 'K3Y-never-to-be-seen';
-
-function skippingClock(): Clock & { slept: number[] } {
-  let now = Date.UTC(2026, 10, 30, 16, 0, 0, 0);
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      now += Math.max(ms, 0);
-    },
-  };
-}
 
 let api: RecordedApi | undefined;
 afterEach(async () => {
@@ -50,7 +38,7 @@ describe('equities (Alpha Vantage TIME_SERIES_DAILY)', () => {
         recorded('alphavantage-ibm-daily'),
       ],
     });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 0));
     const entries: LogEntry[] = [];
     const rows = await equitiesCollector({ apiUrl: api.url, apiKey: KEY, symbols: ['IBM'] }).collect(
       context(clock, entries),
@@ -89,7 +77,7 @@ describe('equities (Alpha Vantage TIME_SERIES_DAILY)', () => {
 
   it('gives up when throttled on every attempt, with nothing written and no key in the message', async () => {
     api = await startRecordedApi({ '/query': [recorded('alphavantage-note')] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 0));
     const error = (await equitiesCollector({ apiUrl: api.url, apiKey: KEY, symbols: ['IBM'] })
       .collect(context(clock, []), today(clock))
       .catch((e: unknown) => e)) as MarketApiError;
@@ -102,7 +90,7 @@ describe('equities (Alpha Vantage TIME_SERIES_DAILY)', () => {
     api = await startRecordedApi({
       '/query': [recorded('alphavantage-ibm-daily'), recorded('alphavantage-error')],
     });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 0));
     const error = await equitiesCollector({ apiUrl: api.url, apiKey: KEY, symbols: ['IBM', 'NOPE'] })
       .collect(context(clock, []), today(clock))
       .catch((e: unknown) => e);
@@ -114,7 +102,7 @@ describe('equities (Alpha Vantage TIME_SERIES_DAILY)', () => {
 describe('fred (series/observations)', () => {
   it('reads "." as a missing value (NULL), never 0', async () => {
     api = await startRecordedApi({ '/fred/series/observations': [recorded('fred-dgs10')] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 0));
     const rows = await fredCollector({ apiUrl: api.url, apiKey: KEY, series: ['DGS10'] }).collect(
       context(clock, []),
       { ...today(clock), from: '2026-11-24' },
@@ -130,7 +118,7 @@ describe('fred (series/observations)', () => {
 
   it('fails at once on a 400 for an unknown series, naming the API reason and not the key', async () => {
     api = await startRecordedApi({ '/fred/series/observations': [recorded('fred-bad-request', 400)] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 0));
     const error = (await fredCollector({ apiUrl: api.url, apiKey: KEY, series: ['NOPE'] })
       .collect(context(clock, []), today(clock))
       .catch((e: unknown) => e)) as Error;
@@ -143,7 +131,7 @@ describe('fred (series/observations)', () => {
 describe('crypto (CoinCap v3)', () => {
   it('sends the key as a bearer header and reads prices to 8 decimals for the day of the fetch', async () => {
     api = await startRecordedApi({ '/v3/assets': [recorded('coincap-assets')] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 0));
     const rows = await cryptoCollector({ apiUrl: api.url, apiKey: KEY }).collect(
       context(clock, []),
       today(clock),
@@ -158,7 +146,7 @@ describe('crypto (CoinCap v3)', () => {
 
   it('fails at once on 401 (a bad key), and retries a 503', async () => {
     api = await startRecordedApi({ '/v3/assets': [recorded('coincap-unauthorized', 401)] });
-    const clock = skippingClock();
+    const clock = skippingClock(Date.UTC(2026, 10, 30, 16, 0, 0, 0));
     await expect(
       cryptoCollector({ apiUrl: api.url, apiKey: KEY }).collect(context(clock, []), today(clock)),
     ).rejects.toThrow(/HTTP 401: Invalid or missing API key\./);

@@ -186,6 +186,33 @@ export function describeQueryEngineContract(name: string, fresh: () => Promise<Q
       expect(none.map((b) => [b.columns, b.rows])).toEqual([[['payment_id'], []]]);
     });
 
+    it('batches: stopping early releases the query', async () => {
+      const { engine, lake } = await subject();
+      await land(
+        lake,
+        '2026-11-30',
+        'a',
+        Array.from({ length: 1200 }, (_, i) => paymentVersion(i + 1, BigInt(i + 1))),
+      );
+
+      let first: QueryResult | undefined;
+      // Stopped three times: more than a small connection pool holds, so a query not released would block.
+      for (let stop = 0; stop < 3; stop++) {
+        for await (const batch of engine.queryBatches(
+          'SELECT payment_id FROM fact_payment ORDER BY 1',
+          [],
+          100,
+        )) {
+          first = batch;
+          break;
+        }
+      }
+
+      expect(first?.rows).toHaveLength(100);
+      // The engine is free for the next query (DuckDB gave its connection back; Athena reads no more pages).
+      expect((await engine.query('SELECT count(*) FROM fact_payment')).rows).toEqual([['1200']]);
+    });
+
     it('snapshot: a call sees every file that landed before it, and a file landing during it whole or not at all', async () => {
       const { engine, lake } = await subject();
       const count = async () =>
