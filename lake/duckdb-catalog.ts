@@ -85,8 +85,12 @@ export class DuckDbCatalog {
   readonly #files = new Map<LakeTableName, Map<string, LakeFile>>();
   /** Partition days listed once and before the floor: never listed again. */
   readonly #sealed = new Map<LakeTableName, Set<string>>();
-  /** The snapshot and `_latest` view statements last run (an unchanged one is not run again). */
-  readonly #derivedViews = new Set<string>();
+  /**
+   * The statement each snapshot and `_latest` view was last created with, by view name: an unchanged one is not
+   * run again, one that names an earlier snapshot again is, and the map holds two entries per table however many
+   * snapshots compaction publishes.
+   */
+  readonly #derivedViews = new Map<string, string>();
   readonly #snapshots: ObjectStoreStateSnapshots;
   /** Files each view reads (null: the whole glob). */
   readonly #viewFiles = new Map<LakeTableName, number | null>();
@@ -191,8 +195,12 @@ export class DuckDbCatalog {
           : `CREATE OR REPLACE VIEW ${quote(snapshotTableName(name))} AS SELECT *, ${literal(manifest.folder)} ` +
             `AS "snapshot_lsn" FROM read_parquet([${manifest.objects.map((key) => literal(this.#store.localPath(key))).join(', ')}])`;
       const latestSql = `CREATE OR REPLACE VIEW ${quote(latestViewName(name))} AS ${latestViewSelect(name, manifest)}`;
-      for (const sql of [snapshotSql, latestSql]) {
-        if (this.#derivedViews.has(sql)) continue;
+      const statements: [string, string][] = [
+        [snapshotTableName(name), snapshotSql],
+        [latestViewName(name), latestSql],
+      ];
+      for (const [view, sql] of statements) {
+        if (this.#derivedViews.get(view) === sql) continue;
         try {
           await this.#connection.run(sql);
         } catch (error) {
@@ -202,7 +210,7 @@ export class DuckDbCatalog {
             { cause: error },
           );
         }
-        this.#derivedViews.add(sql);
+        this.#derivedViews.set(view, sql);
       }
     }
   }

@@ -184,6 +184,39 @@ describe('DuckDbQueryEngine', () => {
     expect(read.rows).toEqual([[named?.folder]]);
   });
 
+  it('reads the snapshot the floor names again after a query without a floor read the current one', async () => {
+    // Prepare: snapshots at 100 and 200; the floor names the one at 100.
+    const store = new FsObjectStore(lakeDir, BUCKET);
+    const snapshots = new ObjectStoreStateSnapshots(store);
+    const row = (lsn: bigint) => ({ ...PAYMENT, _lsn: lsn });
+    await writeLakeFile('fact_payment', '2022-11-07', 'first.parquet', [row(100n)]);
+    await writeStateSnapshots({ store }, { cutLsn: 100n, cutCommitTs: null, targetObjectBytes: 1 << 20 });
+    const older = await snapshots.current('fact_payment');
+    await writeLakeFile('fact_payment', '2022-11-07', 'second.parquet', [row(200n)]);
+    await writeStateSnapshots({ store }, { cutLsn: 200n, cutCommitTs: null, targetObjectBytes: 1 << 20 });
+    const newer = await snapshots.current('fact_payment');
+    const floorNaming = (snapshot: typeof older) => ({
+      belowLsn: 101n,
+      dtFrom: '2022-11-07',
+      asOf: new Map([['fact_payment' as const, { snapshot, aboveLsn: 100n, dtFrom: '2022-11-06' }]]),
+    });
+    const snapshotRead = async () =>
+      (await engine.query('SELECT DISTINCT snapshot_lsn FROM fact_payment_snapshot')).rows;
+
+    // Act: the older snapshot, the current one, then the older one again.
+    engine.capabilities.fileFloor?.set(floorNaming(older));
+    const first = await snapshotRead();
+    engine.capabilities.fileFloor?.set(null);
+    const between = await snapshotRead();
+    engine.capabilities.fileFloor?.set(floorNaming(older));
+    const again = await snapshotRead();
+
+    // Assess
+    expect(first).toEqual([[older?.folder]]);
+    expect(between).toEqual([[newer?.folder]]);
+    expect(again).toEqual([[older?.folder]]);
+  });
+
   it('locates a table under the lake bucket', () => {
     expect(engine.catalog.locate('dim_staff')).toEqual({
       table: 'dim_staff',
