@@ -52,7 +52,7 @@ function streamNamed(name: string): Resource {
 
 function glueTableNamed(name: string): { id: string; input: Record<string, unknown> } {
   const match = Object.entries(resourcesOf(lake, 'AWS::Glue::Table')).find(
-    ([, r]) => (r.Properties?.TableInput as { Name?: string }).Name === name,
+    ([, r]) => (r.Properties?.TableInput as { Name?: string } | undefined)?.Name === name,
   );
   if (!match) throw new Error(`No Glue table ${name}`);
   return { id: match[0], input: match[1].Properties!.TableInput as Record<string, unknown> };
