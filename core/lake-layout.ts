@@ -27,6 +27,11 @@ export const LAKE_PREFIXES = {
    * under it (the lake tables' views and queries glob `<lake table>/`), and compaction must skip it.
    */
   quarantine: 'quarantine/',
+  /**
+   * Where the `files` collector Lambda reads dropped files, `drop/<market table>/<name>.json`, moving each to
+   * `drop/processed/` once shipped (collect/dropped-file-batch.ts; locally, the directory of `--dir`).
+   */
+  drop: 'drop/',
 } as const;
 
 /** The partition key the transformation returns and the prefix is split on (`dt=YYYY-MM-DD`). */

@@ -48,6 +48,15 @@ export const METRICS = {
     /** 1 per loader run that finished (a tick that found the loader's lease held does not count). */
     loaderCompleted: 'LoaderRunsCompleted',
   },
+  collector: {
+    /**
+     * 1 per collector run whose rows Firehose accepted (dimension `Collector`): silence for a day means the
+     * collector stopped delivering, whatever the cause.
+     */
+    runsDelivered: 'CollectorRunsDelivered',
+    /** Rows the run shipped (0 for a `files` pass that found no file). */
+    rowsShipped: 'CollectorRowsShipped',
+  },
   endToEnd: {
     /** Commit-to-warehouse latency of the changes one load made visible. */
     p50Seconds: 'EndToEndP50Seconds',
@@ -58,6 +67,9 @@ export const METRICS = {
 
 /** The dimension that names a lake table on per-table metrics. */
 export const TABLE_DIMENSION = 'Table';
+
+/** The dimension that names a collector (`fx`, `equities`, …) on its metrics. */
+export const COLLECTOR_DIMENSION = 'Collector';
 
 /**
  * The `service` dimension Powertools Metrics puts on every metric, and the Logger's `service` key: one per
@@ -71,6 +83,7 @@ export const SERVICES = {
   compaction: 'totesys-compaction',
   seed: 'totesys-seed',
   api: 'totesys-api',
+  collector: 'totesys-collector',
 } as const;
 export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
 
@@ -121,11 +134,19 @@ export const ENV = {
   alphaVantageApiKey: 'ALPHA_VANTAGE_API_KEY',
   fredApiKey: 'FRED_API_KEY',
   coinCapApiKey: 'COINCAP_API_KEY',
-  /** Secrets Manager ARN of a collector Lambda's API key (a plain string secret). */
+  /** Secrets Manager ARN of a collector Lambda's API key (a plain string secret: the key alone). */
   marketApiKeySecretArn: 'TOTESYS_MARKET_API_KEY_SECRET_ARN',
+  /** A collector Lambda's API base URL, instead of the collector's default (a mirror, a proxy). */
+  marketApiUrl: 'TOTESYS_MARKET_API_URL',
   /** Which collector a collector Lambda runs (`fx`, `equities`, `fred`, `crypto`, `files`). */
   collectorName: 'TOTESYS_COLLECTOR',
 } as const;
+
+/**
+ * The field of a collector's JSON API key secret that holds the key (the secret the stack creates is
+ * `{"apiKey": ""}` until the key is put in; a secret holding the key alone is read too).
+ */
+export const MARKET_API_KEY_FIELD = 'apiKey';
 
 /**
  * How often the loader runs: once a minute on AWS (its EventBridge schedule), every second locally (what keeps

@@ -9,25 +9,21 @@
 
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import type { Collector } from '../collect/collector.ts';
-import { cryptoCollector } from '../collect/crypto-collector.ts';
-import { readDroppedFiles } from '../collect/dropped-files.ts';
-import { equitiesCollector } from '../collect/equities-collector.ts';
-import { fredCollector } from '../collect/fred-collector.ts';
-import { fxCollector } from '../collect/fx-collector.ts';
-import type { FetchFunction } from '../collect/market-api-client.ts';
-import { shipObservations } from '../collect/observation-shipping.ts';
-import { SYNTHETIC_EPOCH, SyntheticMarket } from '../collect/synthetic/synthetic-market.ts';
-import { SYNTHETIC_API_URL, syntheticMarketFetch } from '../collect/synthetic/synthetic-market-api.ts';
+import {
+  API_KEY_VARIABLES,
+  type CollectionSummary,
+  type ConfiguredCollector,
+  collectOnce,
+  configureCollector as configureCollectorOver,
+  type MarketApi,
+} from '../collect/configured-collector.ts';
+import { collectDroppedFileBatch, type DroppedFilesSummary } from '../collect/dropped-file-batch.ts';
+import { SYNTHETIC_EPOCH } from '../collect/synthetic/synthetic-market.ts';
 import { describeErrorChain } from '../core/error-chain.ts';
-import { ERROR_OUTPUT_TYPES, errorObjectKey, processingFailedDocument } from '../core/error-documents.ts';
-import { LAKE_PREFIXES } from '../core/lake-layout.ts';
-import { ENV } from '../core/operations.ts';
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
 import type { RecordBatchPutter } from '../core/ports/record-batch-putter.ts';
-import type { CollectorName } from '../core/schema/market-lake-tables.ts';
-import { SYNTHETIC_SOURCE } from '../core/schema/market-lake-tables.ts';
+import { type CollectorName, needsApiKey } from '../core/schema/market-lake-tables.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
 import { LOCAL_DEFAULTS, marketDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
@@ -36,104 +32,25 @@ import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { transformationFailure } from './error-objects.ts';
 
-/** Where a collector fetches from: a real API (its base URL) or the synthetic market. */
-export type MarketApi = { readonly kind: 'synthetic' } | { readonly kind: 'http'; readonly apiUrl?: string };
+export type { CollectionSummary, ConfiguredCollector, DroppedFilesSummary, MarketApi };
 
-/** A collector and the fetch it uses. */
-export interface ConfiguredCollector {
-  readonly collector: Collector;
-  readonly fetch: FetchFunction;
-}
-
-/** UTC `YYYY-MM-DD` of `clock`'s now. */
-export function utcDay(clock: Clock): string {
-  return new Date(clock.now()).toISOString().slice(0, 10);
-}
-
-/** The environment variable holding each keyed API's key locally. */
-const KEY_VARIABLES = {
-  equities: ENV.alphaVantageApiKey,
-  fred: ENV.fredApiKey,
-  crypto: ENV.coinCapApiKey,
-} as const;
-
-/** The collector `name` over `api`; a keyed API's key comes from the environment (never a flag: shells log them). */
+/**
+ * The collector `name` over `api`; a keyed API's key comes from the environment (never a flag: shells log
+ * them).
+ */
 export function configureCollector(
   name: CollectorName,
   api: MarketApi,
   clock: Clock = SYSTEM_CLOCK,
   env: NodeJS.ProcessEnv = process.env,
 ): ConfiguredCollector {
-  const synthetic = api.kind === 'synthetic';
-  const apiUrl = synthetic ? SYNTHETIC_API_URL : api.apiUrl;
-  const fetch: FetchFunction = synthetic
-    ? syntheticMarketFetch(new SyntheticMarket(), () => utcDay(clock))
-    : (url, init) => globalThis.fetch(url, init);
-  const common = { ...(synthetic ? { source: SYNTHETIC_SOURCE } : {}), ...(apiUrl ? { apiUrl } : {}) };
-  const key = (collector: keyof typeof KEY_VARIABLES) => {
-    if (synthetic) return SYNTHETIC_SOURCE;
-    const value = env[KEY_VARIABLES[collector]];
-    if (!value) {
-      throw new Error(
-        `collect ${collector} needs an API key: set ${KEY_VARIABLES[collector]}, or use --synthetic.`,
-      );
-    }
-    return value;
-  };
-  switch (name) {
-    case 'fx':
-      return { collector: fxCollector(common), fetch };
-    case 'equities':
-      return {
-        collector: equitiesCollector({
-          ...common,
-          apiKey: key('equities'),
-          ...(synthetic ? { symbols: ['SPY', 'GLD', 'IBM', 'XAU'] } : {}),
-        }),
-        fetch,
-      };
-    case 'fred':
-      return { collector: fredCollector({ ...common, apiKey: key('fred') }), fetch };
-    case 'crypto':
-      return { collector: cryptoCollector({ ...common, apiKey: key('crypto') }), fetch };
-    default:
-      throw new Error(`The ${name} collector reads files, not an API: give it --dir.`);
-  }
-}
-
-/** What one collection did. */
-export interface CollectionSummary {
-  readonly collector: CollectorName;
-  readonly table: string;
-  readonly stream: string;
-  readonly rows: number;
-  readonly records: number;
-}
-
-/** Fetches once and ships the rows through `putter`. */
-export async function collectOnce(
-  configured: ConfiguredCollector,
-  options: {
-    readonly putter: RecordBatchPutter;
-    readonly from?: string;
-    readonly clock?: Clock;
-    readonly log?: Log;
-    readonly signal?: AbortSignal;
-  },
-): Promise<CollectionSummary> {
-  const clock = options.clock ?? SYSTEM_CLOCK;
-  const { collector } = configured;
-  const rows = await collector.collect(
-    {
-      fetch: configured.fetch,
-      clock,
-      ...(options.log ? { log: options.log } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-    { ...(options.from ? { from: options.from } : {}), today: utcDay(clock), fetchedAt: clock.now() },
-  );
-  const shipped = await shipObservations({ putter: options.putter, clock }, collector.table, rows);
-  return { collector: collector.name, table: collector.table, rows: rows.length, ...shipped };
+  const variable = needsApiKey(name) ? API_KEY_VARIABLES[name] : undefined;
+  const apiKey = variable ? env[variable] : undefined;
+  return configureCollectorOver(name, api, {
+    clock,
+    ...(apiKey ? { apiKey } : {}),
+    missingKeyHint: `set ${variable}, or use --synthetic.`,
+  });
 }
 
 /**
@@ -221,18 +138,6 @@ export async function runMarketCollection(
   }
 }
 
-/** What one pass over a drop directory did. */
-export interface DroppedFilesSummary {
-  readonly accepted: number;
-  readonly rows: number;
-  /** The error objects refused files became, under `errors/<table>/files-failed/`. */
-  readonly refused: readonly {
-    readonly file: string;
-    readonly errorObject: string;
-    readonly reason: string;
-  }[];
-}
-
 /**
  * `collect files --dir DIR --once`: ships the rows of every file under `DIR/<market table>/` that fits and
  * moves it to `DIR/processed/`; a file that does not fit goes whole to the lake's error location with its
@@ -251,54 +156,20 @@ export async function collectDroppedFiles(
   const lake = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
   const lock = await lockDataDir(dataDir, 'totesys-stream collect');
   try {
-    const now = clock.now();
-    const { accepted, refused } = await readDroppedFiles(drop, '', now);
     const firehose = await openMarketFirehose(dataDir, options.log);
-    let rows = 0;
     try {
-      for (const file of accepted) {
-        await shipObservations({ putter: firehose, clock }, file.table, file.rows);
-        rows += file.rows.length;
-      }
+      return await collectDroppedFileBatch({
+        drop,
+        dropPrefix: '',
+        lake,
+        putter: firehose,
+        clock,
+        ...(options.log ? { log: options.log } : {}),
+      });
     } finally {
+      // Delivers what is buffered: the rows are in the lake once this resolves.
       await firehose.close();
     }
-    for (const file of accepted) {
-      const body = await drop.get(file.key);
-      if (body) await drop.put(`processed/${file.key}`, body);
-      await drop.delete(file.key);
-    }
-    const errors = [];
-    for (const file of refused) {
-      const errorObject = errorObjectKey(
-        LAKE_PREFIXES.errors,
-        file.table,
-        ERROR_OUTPUT_TYPES.files,
-        now,
-        basename(file.key),
-      );
-      const document = processingFailedDocument(
-        {
-          data: file.body,
-          arrivalMs: now,
-          errorCode: 'Files.SchemaMismatch',
-          errorMessage: file.reason,
-          attemptsMade: 1,
-        },
-        'totesys-stream collect files',
-        now,
-      );
-      await lake.put(errorObject, Buffer.from(`${document}\n`));
-      await drop.delete(file.key);
-      options.log?.warn('a dropped file does not fit its table; it is under the error prefix', {
-        stage: 'collector',
-        table: file.table,
-        object: errorObject,
-        reason: file.reason,
-      });
-      errors.push({ file: file.key, errorObject, reason: file.reason });
-    }
-    return { accepted: accepted.length, rows, refused: errors };
   } finally {
     await lock.release();
   }

@@ -6,6 +6,7 @@
 import type { App } from 'aws-cdk-lib';
 import { AWS_BUFFERING_LIMITS, DESTINATION_BUFFERING } from '../../core/delivery-stream-spec.ts';
 import { DeploymentPrefixError, deploymentNames } from '../../core/deployment-names.ts';
+import { COLLECTOR_NAMES, type CollectorName, needsApiKey } from '../../core/schema/market-lake-tables.ts';
 
 /** Where the pipeline's Lambdas run and what they connect to when the databases already exist. */
 export interface ExistingNetwork {
@@ -25,6 +26,21 @@ export interface ExistingNetwork {
   /** Customer-managed KMS key encrypting the warehouse secret (the loader gets kms:Decrypt on it). */
   readonly warehouseSecretKeyArn?: string;
 }
+
+/** One market collector to deploy (README, "Market data on AWS"). */
+export interface MarketCollectorSettings {
+  readonly name: CollectorName;
+  /**
+   * A keyed collector's (equities, fred, crypto) own secret holding its API key; without it the stack creates
+   * an empty one for the key to be put in.
+   */
+  readonly apiKeySecretArn?: string;
+  /** The customer-managed KMS key of that secret (the collector gets kms:Decrypt on it through Secrets Manager). */
+  readonly apiKeySecretKeyArn?: string;
+}
+
+/** The collectors deployed when `marketCollectors` is not set: `fx` needs no key and feeds the GBP views. */
+export const DEFAULT_MARKET_COLLECTORS: readonly CollectorName[] = ['fx'];
 
 /** Everything `bin/app.ts` needs to build the two stacks. */
 export interface PipelineSettings {
@@ -59,6 +75,8 @@ export interface PipelineSettings {
   readonly githubRepository?: string;
   /** The account's existing GitHub OIDC provider, when it has one already (one per issuer per account). */
   readonly githubOidcProviderArn?: string;
+  /** The market collectors deployed, each a Lambda on its schedule (none with `marketCollectors=none`). */
+  readonly marketCollectors: readonly MarketCollectorSettings[];
 }
 
 /** A context value that is missing or malformed; the message names the key and an example. */
@@ -210,7 +228,39 @@ export function readPipelineSettings(get: Lookup): PipelineSettings {
     warehouseReaderSecretArn: secretArn(get, 'warehouseReaderSecretArn'),
     githubRepository: text(get, 'githubRepository'),
     githubOidcProviderArn: text(get, 'githubOidcProviderArn'),
+    marketCollectors: marketCollectors(get),
   };
+}
+
+/**
+ * `marketCollectors` (comma-separated names, or `none`) and each keyed one's `<name>ApiKeySecretArn` and
+ * `<name>ApiKeySecretKeyArn`.
+ */
+function marketCollectors(get: Lookup): MarketCollectorSettings[] {
+  const given =
+    get('marketCollectors') === undefined ? [...DEFAULT_MARKET_COLLECTORS] : list(get, 'marketCollectors');
+  const names = given.length === 1 && given[0] === 'none' ? [] : given;
+  const unknown = names.filter((n) => !(COLLECTOR_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new PipelineSettingsError(
+      `Context "marketCollectors" names no collector ${unknown.join(', ')}: use ${COLLECTOR_NAMES.join(', ')} or none.`,
+    );
+  }
+  return [...new Set(names as CollectorName[])].map((name) => {
+    if (!needsApiKey(name)) return { name };
+    const apiKeySecretArn = secretArn(get, `${name}ApiKeySecretArn`);
+    const apiKeySecretKeyArn = keyArn(get, `${name}ApiKeySecretKeyArn`);
+    if (apiKeySecretKeyArn && !apiKeySecretArn) {
+      throw new PipelineSettingsError(
+        `Context "${name}ApiKeySecretKeyArn" is the key of a secret of your own: give "${name}ApiKeySecretArn" too.`,
+      );
+    }
+    return {
+      name,
+      ...(apiKeySecretArn ? { apiKeySecretArn } : {}),
+      ...(apiKeySecretKeyArn ? { apiKeySecretKeyArn } : {}),
+    };
+  });
 }
 
 function secretArn(get: Lookup, key: string): string | undefined {

@@ -58,6 +58,7 @@ export function buildPipeline(app: App, settings: PipelineSettings, options: Pip
     destroyOnRemoval: settings.destroyOnRemoval,
     smokeProbe: settings.smokeProbe,
     warehouseReaderSecretArn: settings.warehouseReaderSecretArn,
+    marketCollectors: settings.marketCollectors,
   });
   const deployAccess = settings.githubRepository
     ? new DeployAccessStack(app, names.deployAccessStack, {

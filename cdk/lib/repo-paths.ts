@@ -20,19 +20,21 @@ export const FUNCTION_ENTRIES = {
   sourceLoader: join(REPO_ROOT, 'functions', 'source-loader', 'handler.ts'),
   smokeProbe: join(REPO_ROOT, 'functions', 'smoke-probe', 'handler.ts'),
   api: join(REPO_ROOT, 'functions', 'api', 'handler.ts'),
+  collector: join(REPO_ROOT, 'functions', 'collector', 'handler.ts'),
 } as const;
 
 /** The Lambda entries a pipeline is built from (tests substitute a stub so they need no bundle). */
 export type FunctionEntries = {
   readonly [K in Exclude<
     keyof typeof FUNCTION_ENTRIES,
-    'sourceLoader' | 'compaction' | 'smokeProbe' | 'api'
+    'sourceLoader' | 'compaction' | 'smokeProbe' | 'api' | 'collector'
   >]: string;
 } & {
   readonly sourceLoader?: string;
   readonly compaction?: string;
   readonly smokeProbe?: string;
   readonly api?: string;
+  readonly collector?: string;
 };
 
 /** The directory whose `*.sql` files become Athena named queries. */

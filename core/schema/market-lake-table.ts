@@ -24,6 +24,33 @@ export const COLLECTOR_NAMES = ['fx', 'equities', 'fred', 'crypto', 'files'] as 
 export type CollectorName = (typeof COLLECTOR_NAMES)[number];
 
 /**
+ * The market lake tables each collector writes (its delivery streams on AWS: what its role may put to).
+ * `files` takes a file for any of them.
+ */
+export const COLLECTOR_TABLES: { readonly [C in CollectorName]: readonly MarketLakeTableName[] } = {
+  fx: ['fx_rate'],
+  equities: ['market_price'],
+  fred: ['economic_observation'],
+  crypto: ['market_price'],
+  files: MARKET_LAKE_TABLE_NAMES,
+};
+
+/** The collectors whose API needs a key (locally from the environment, on AWS from Secrets Manager). */
+export const KEYED_COLLECTOR_NAMES = [
+  'equities',
+  'fred',
+  'crypto',
+] as const satisfies readonly CollectorName[];
+
+/** A collector that needs an API key. */
+export type KeyedCollectorName = (typeof KEYED_COLLECTOR_NAMES)[number];
+
+/** True for the collectors whose API needs a key. */
+export function needsApiKey(name: CollectorName): name is KeyedCollectorName {
+  return (KEYED_COLLECTOR_NAMES as readonly string[]).includes(name);
+}
+
+/**
  * The `source` value of data the built-in synthetic market produced (offline runs): every screen and query that
  * shows market data can tell it from real data by this value alone.
  */

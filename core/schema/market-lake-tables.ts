@@ -9,8 +9,20 @@ import { fxRate } from './market/fx-rate.ts';
 import { marketPrice } from './market/market-price.ts';
 import type { MarketLakeTable, MarketLakeTableName } from './market-lake-table.ts';
 
-export type { CollectorName, MarketLakeTable, MarketLakeTableName } from './market-lake-table.ts';
-export { COLLECTOR_NAMES, MARKET_LAKE_TABLE_NAMES, SYNTHETIC_SOURCE } from './market-lake-table.ts';
+export type {
+  CollectorName,
+  KeyedCollectorName,
+  MarketLakeTable,
+  MarketLakeTableName,
+} from './market-lake-table.ts';
+export {
+  COLLECTOR_NAMES,
+  COLLECTOR_TABLES,
+  KEYED_COLLECTOR_NAMES,
+  MARKET_LAKE_TABLE_NAMES,
+  needsApiKey,
+  SYNTHETIC_SOURCE,
+} from './market-lake-table.ts';
 
 /** Every market lake table, keyed by name. */
 export const MARKET_LAKE_TABLES: { readonly [T in MarketLakeTableName]: MarketLakeTable & { name: T } } = {

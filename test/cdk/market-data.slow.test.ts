@@ -3,23 +3,56 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { COLLECTOR_SILENT_HOURS } from '../../cdk/lib/constructs/pipeline-monitoring.ts';
 import { FEATURE_FLAGS } from '../../cdk/lib/feature-flags.ts';
 import { buildPipeline, type Pipeline } from '../../cdk/lib/pipeline.ts';
-import { readPipelineSettings } from '../../cdk/lib/pipeline-settings.ts';
+import { PipelineSettingsError, readPipelineSettings } from '../../cdk/lib/pipeline-settings.ts';
 import {
   deliveryStreamSpecs,
   marketDeliveryStreamName,
   marketDeliveryStreamSpecs,
 } from '../../core/delivery-stream-spec.ts';
 import { marketLatestViewSelect } from '../../core/latest-view-sql.ts';
+import {
+  COLLECTOR_DIMENSION,
+  ENV,
+  MARKET_API_KEY_FIELD,
+  METRIC_NAMESPACE,
+  METRICS,
+  SERVICE_DIMENSION,
+  SERVICES,
+} from '../../core/operations.ts';
 import { GLUE_DATABASE, PARTITION_COLUMN } from '../../core/schema/lake-tables.ts';
-import { MARKET_LAKE_TABLE_NAMES, MARKET_LAKE_TABLES } from '../../core/schema/market-lake-tables.ts';
+import {
+  COLLECTOR_NAMES,
+  COLLECTOR_TABLES,
+  KEYED_COLLECTOR_NAMES,
+  MARKET_LAKE_TABLE_NAMES,
+  MARKET_LAKE_TABLES,
+  needsApiKey,
+} from '../../core/schema/market-lake-tables.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] };
 type Resources = Record<string, Resource>;
 
 const STUB = fileURLToPath(new URL('./fixtures/stub-handler.ts', import.meta.url));
-const ENTRIES = { reader: STUB, transformer: STUB, loader: STUB, compaction: STUB, sourceLoader: STUB };
+const ENTRIES = {
+  reader: STUB,
+  transformer: STUB,
+  loader: STUB,
+  compaction: STUB,
+  sourceLoader: STUB,
+  collector: STUB,
+};
+const FRED_SECRET = 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:fred-key-AbCdEf';
+const FRED_KEY = 'arn:aws:kms:eu-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+/** Every collector; fred with a secret of the user's own under a customer-managed key. */
+const CONTEXT: Record<string, unknown> = {
+  demo: true,
+  marketCollectors: 'fx,equities,fred,crypto,files',
+  fredApiKeySecretArn: FRED_SECRET,
+  fredApiKeySecretKeyArn: FRED_KEY,
+};
 
 let pipeline: Pipeline;
 let lake: Template;
@@ -30,7 +63,7 @@ beforeAll(() => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, postCliContext: FEATURE_FLAGS });
   pipeline = buildPipeline(
     app,
-    readPipelineSettings((key) => ({ demo: true })[key]),
+    readPipelineSettings((key) => CONTEXT[key]),
     { entries: ENTRIES },
   );
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -171,5 +204,176 @@ describe('the market delivery streams', () => {
       );
       expect(lakeLag).toEqual([]);
     }
+  });
+});
+
+/** The collector Lambda of `name`, its logical id and its role's policy statements. */
+function collector(name: string) {
+  const [id, fn] = Object.entries(resourcesOf(ingest, 'AWS::Lambda::Function')).find(([, r]) =>
+    String(r.Properties?.Description).startsWith(`totesys-stream ${name} collector`),
+  )!;
+  const role = (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+  const statements = Object.values(resourcesOf(ingest, 'AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties?.Roles).includes(role))
+    .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
+  return { id, props: fn.Properties!, statements };
+}
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Sid?: string };
+
+const streamId = (table: string) =>
+  Object.entries(resourcesOf(ingest, 'AWS::KinesisFirehose::DeliveryStream')).find(
+    ([, r]) => r.Properties?.DeliveryStreamName === marketDeliveryStreamName(table as never),
+  )![0];
+
+describe('the collector Lambdas', () => {
+  it('are one per configured collector, outside any VPC, told which collector to run and never a key', () => {
+    for (const name of COLLECTOR_NAMES) {
+      const { props } = collector(name);
+      expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+      expect(props.VpcConfig).toBeUndefined();
+      const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env[ENV.collectorName]).toBe(name);
+      expect(Object.keys(env).filter((k) => /API_KEY$/.test(k))).toEqual([]);
+      expect(env[ENV.marketApiKeySecretArn] !== undefined).toBe(needsApiKey(name));
+    }
+  });
+
+  it('may put to their own tables’ delivery streams only, with PutRecordBatch only', () => {
+    for (const name of COLLECTOR_NAMES) {
+      const { statements } = collector(name);
+      const firehose = statements.filter((s) => asList(s.Action).some((a) => a.startsWith('firehose:')));
+      expect(firehose.flatMap((s) => asList(s.Action))).toEqual(['firehose:PutRecordBatch']);
+      expect(
+        asList(firehose[0]!.Resource)
+          .map((r) => JSON.stringify(r))
+          .sort(),
+      ).toEqual(
+        COLLECTOR_TABLES[name].map((t) => JSON.stringify({ 'Fn::GetAtt': [streamId(t), 'Arn'] })).sort(),
+      );
+    }
+    const everything = Object.values(COLLECTOR_TABLES).flat();
+    expect(new Set(everything)).toEqual(new Set(MARKET_LAKE_TABLE_NAMES));
+  });
+
+  it('read a keyed collector’s key from one secret each, created empty or the user’s, kms:Decrypt only for a customer key', () => {
+    const created = Object.entries(resourcesOf(ingest, 'AWS::SecretsManager::Secret'));
+    // equities and crypto get a secret of the stack's; fred brings its own.
+    expect(created).toHaveLength(2);
+    for (const [, secret] of created) {
+      expect(secret.Properties?.SecretString).toBe(JSON.stringify({ [MARKET_API_KEY_FIELD]: '' }));
+      expect(secret.Properties?.GenerateSecretString).toBeUndefined();
+    }
+    for (const name of KEYED_COLLECTOR_NAMES) {
+      const { props, statements } = collector(name);
+      const arn = (props.Environment as { Variables: Record<string, unknown> }).Variables[
+        ENV.marketApiKeySecretArn
+      ];
+      const read = statements.find((s) => asList(s.Action).includes('secretsmanager:GetSecretValue'))!;
+      expect(read.Resource).toEqual(arn);
+      const decrypt = statements.filter((s) => asList(s.Action).includes('kms:Decrypt'));
+      if (name === 'fred') {
+        expect(arn).toBe(FRED_SECRET);
+        expect(decrypt).toMatchObject([{ Resource: FRED_KEY, Condition: { StringEquals: {} } }]);
+      } else {
+        expect(created.map(([id]) => id)).toContain((arn as { Ref: string }).Ref);
+        expect(decrypt).toEqual([]);
+      }
+    }
+    for (const name of COLLECTOR_NAMES.filter((n) => !needsApiKey(n))) {
+      expect(
+        collector(name).statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager')),
+      ).toEqual([]);
+    }
+  });
+
+  it('let files take objects under drop/ only and write refused files under its tables’ files-failed/ only', () => {
+    const { statements } = collector('files');
+    const s3 = statements.filter((s) => asList(s.Action).some((a) => a.startsWith('s3:')));
+    const text = JSON.stringify(s3);
+    expect(text).toContain('"s3:prefix":["drop/*"]');
+    const objectResources = s3
+      .filter((s) => !asList(s.Action).includes('s3:ListBucket'))
+      .flatMap((s) => asList(s.Resource))
+      .map((r) => JSON.stringify(r).match(/\/([^"]*)"\]\]\}$/)?.[1]);
+    expect(objectResources.sort()).toEqual(
+      ['drop/*', ...MARKET_LAKE_TABLE_NAMES.map((t) => `errors/${t}/files-failed/*`)].sort(),
+    );
+    for (const name of COLLECTOR_NAMES.filter((n) => n !== 'files')) {
+      expect(collector(name).statements.filter((s) => JSON.stringify(s.Action).includes('s3:'))).toEqual([]);
+    }
+  });
+
+  it('each run on an EventBridge Scheduler schedule of its own: fx, equities and fred daily, crypto hourly, files every 15 min', () => {
+    const expected = {
+      fx: 'cron(30 16 * * ? *)',
+      equities: 'cron(30 22 * * ? *)',
+      fred: 'cron(0 14 * * ? *)',
+      crypto: 'rate(1 hour)',
+      files: 'rate(15 minutes)',
+    };
+    const schedules = Object.values(resourcesOf(ingest, 'AWS::Scheduler::Schedule'));
+    for (const name of COLLECTOR_NAMES) {
+      const mine = schedules.filter(
+        (s) =>
+          JSON.stringify((s.Properties?.Target as { Arn: unknown }).Arn) ===
+          JSON.stringify({ 'Fn::GetAtt': [collector(name).id, 'Arn'] }),
+      );
+      expect(mine).toHaveLength(1);
+      expect(mine[0]!.Properties).toMatchObject({
+        ScheduleExpression: expected[name],
+        ScheduleExpressionTimezone: 'Etc/UTC',
+        Target: { RetryPolicy: { MaximumRetryAttempts: 0 } },
+      });
+    }
+  });
+
+  it('each alarm on the alarm topic once the collector has delivered nothing for a day, silence included', () => {
+    const topic = Object.keys(resourcesOf(ingest, 'AWS::SNS::Topic'))[0]!;
+    const alarms = Object.values(resourcesOf(ingest, 'AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties?.MetricName === METRICS.collector.runsDelivered,
+    );
+    expect(alarms).toHaveLength(COLLECTOR_NAMES.length);
+    for (const name of COLLECTOR_NAMES) {
+      const alarm = alarms.find((a) =>
+        (a.Properties?.Dimensions as { Name: string; Value: string }[]).some(
+          (d) => d.Name === COLLECTOR_DIMENSION && d.Value === name,
+        ),
+      );
+      expect(alarm?.Properties).toMatchObject({
+        Namespace: METRIC_NAMESPACE,
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: COLLECTOR_SILENT_HOURS,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: topic }],
+      });
+      expect(alarm?.Properties?.Dimensions).toContainEqual({
+        Name: SERVICE_DIMENSION,
+        Value: SERVICES.collector,
+      });
+      expect(COLLECTOR_SILENT_HOURS * 3600).toBeGreaterThanOrEqual(86_400);
+    }
+  });
+});
+
+describe('the marketCollectors setting', () => {
+  const settings = (context: Record<string, unknown>) =>
+    readPipelineSettings((key) => ({ demo: true, ...context })[key]).marketCollectors;
+
+  it('deploys fx alone by default (no key needed), none with "none", and refuses an unknown collector', () => {
+    expect(settings({})).toEqual([{ name: 'fx' }]);
+    expect(settings({ marketCollectors: 'none' })).toEqual([]);
+    expect(() => settings({ marketCollectors: 'fx,gold' })).toThrow(PipelineSettingsError);
+  });
+
+  it('takes a customer key only with a secret of the user’s own, and only a complete secret ARN', () => {
+    expect(() => settings({ marketCollectors: 'fred', fredApiKeySecretKeyArn: FRED_KEY })).toThrow(
+      /fredApiKeySecretArn/,
+    );
+    expect(() => settings({ marketCollectors: 'crypto', cryptoApiKeySecretArn: 'crypto-key' })).toThrow(
+      /complete Secrets Manager ARN/,
+    );
   });
 });

@@ -15,6 +15,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ALARM_THRESHOLDS } from '../../../core/alarm-thresholds.ts';
 import {
+  COLLECTOR_DIMENSION,
   METRIC_NAMESPACE,
   METRICS,
   SERVICE_DIMENSION,
@@ -23,6 +24,7 @@ import {
   TABLE_DIMENSION,
 } from '../../../core/operations.ts';
 import type { LakeTableName } from '../../../core/schema/lake-tables.ts';
+import type { CollectorName } from '../../../core/schema/market-lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { ERRORS_METRICS_FILTER_ID } from './lake-bucket.ts';
 import type { CatalogTableName } from './lake-catalog.ts';
@@ -63,6 +65,12 @@ export interface PipelineMonitoringProps {
    * @default none
    */
   readonly marketStreams?: readonly MonitoredStream<CatalogTableName>[];
+  /**
+   * The deployed market collectors: each alarms when it has delivered nothing for a day (README, "Market data
+   * on AWS").
+   * @default none
+   */
+  readonly collectors?: readonly CollectorName[];
   readonly reader: lambda.IFunction;
   readonly transformer: lambda.IFunction;
   readonly loader: lambda.IFunction;
@@ -97,6 +105,9 @@ export interface PipelineMonitoringProps {
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+
+/** Hours without a delivery before a collector alarms: a day, plus two for a daily schedule's jitter. */
+export const COLLECTOR_SILENT_HOURS = 26;
 
 /** The dashboard, the alarms and the alarm topic. */
 export class PipelineMonitoring extends Construct {
@@ -323,6 +334,30 @@ export class PipelineMonitoring extends Construct {
       }
     }
 
+    // Market collectors: each publishes CollectorRunsDelivered once Firehose accepted a run's rows, so a day
+    // without one means it stopped delivering (failing, throttled for good, its key missing, or not running),
+    // whatever the cause. Hourly periods, all 26 missing: a day plus the slack a daily schedule needs.
+    const deliveries = (props.collectors ?? []).map((name) => {
+      const delivered = new cloudwatch.Metric({
+        namespace: props.metricNamespace ?? METRIC_NAMESPACE,
+        metricName: METRICS.collector.runsDelivered,
+        statistic: 'Sum',
+        period: Duration.hours(1),
+        dimensionsMap: { [SERVICE_DIMENSION]: SERVICES.collector, [COLLECTOR_DIMENSION]: name },
+      });
+      this.#alarm(
+        `CollectorSilent-${name}`,
+        delivered,
+        1,
+        `The ${name} collector has delivered nothing to Firehose for a day: its runs fail (see its log group) or never start.`,
+        cloudwatch.TreatMissingData.BREACHING,
+        cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        COLLECTOR_SILENT_HOURS,
+      );
+      // A label would make the alarm a metric-math one; the graph gets it only.
+      return delivered.with({ label: name });
+    });
+
     // The source database.
     const rdsWidgets: cloudwatch.IWidget[] = [];
     if (props.sourceDbInstanceIdentifier) {
@@ -402,6 +437,15 @@ export class PipelineMonitoring extends Construct {
       }),
     );
     if (rdsWidgets.length > 0) this.dashboard.addWidgets(...rdsWidgets);
+    if (deliveries.length > 0) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Collector runs delivered (per hour)',
+          left: deliveries,
+          width: 24,
+        }),
+      );
+    }
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 8 }),
     );
@@ -421,11 +465,13 @@ export class PipelineMonitoring extends Construct {
     description: string,
     treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods = 1,
   ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       metric,
       threshold,
-      evaluationPeriods: 1,
+      // Every period must breach (CloudWatch's default for datapointsToAlarm).
+      evaluationPeriods,
       comparisonOperator,
       treatMissingData,
       alarmDescription: description,

@@ -1,7 +1,7 @@
 /**
  * @module
- * An EventBridge Scheduler schedule that invokes a Lambda at a fixed rate, dropping (not queueing) ticks
- * that cannot run: the next tick does the same work.
+ * An EventBridge Scheduler schedule that invokes a Lambda at a fixed rate (or a cron expression), dropping
+ * (not queueing) ticks that cannot run: the next tick does the same work.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,8 +13,8 @@ import { acknowledge, functionVersionsFinding } from '../acknowledge.ts';
 /** Props of {@link ScheduledInvoke}. */
 export interface ScheduledInvokeProps {
   readonly fn: lambda.IFunction;
-  /** Time between two invocations (at least one minute). */
-  readonly rate: Duration;
+  /** Time between two invocations (at least one minute), or a schedule expression (a daily cron). */
+  readonly rate: Duration | scheduler.ScheduleExpression;
   readonly description: string;
 }
 
@@ -25,7 +25,7 @@ export class ScheduledInvoke extends Construct {
   constructor(scope: Construct, id: string, props: ScheduledInvokeProps) {
     super(scope, id);
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      schedule: scheduler.ScheduleExpression.rate(props.rate),
+      schedule: props.rate instanceof Duration ? scheduler.ScheduleExpression.rate(props.rate) : props.rate,
       description: props.description,
       target: new targets.LambdaInvoke(props.fn, {
         retryAttempts: 0,

@@ -24,6 +24,7 @@ import { ExistingConnections, type PipelineConnections } from '../constructs/exi
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
 import type { CatalogTableName } from '../constructs/lake-catalog.ts';
 import { LakeCompactor } from '../constructs/lake-compactor.ts';
+import { MarketCollector } from '../constructs/market-collector.ts';
 import { PaymentsApi } from '../constructs/payments-api.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
 import { PipelineFunction } from '../constructs/pipeline-function.ts';
@@ -32,7 +33,7 @@ import { SmokeProbe } from '../constructs/smoke-probe.ts';
 import { SourceLoader } from '../constructs/source-loader.ts';
 import { TableDeliveryStream } from '../constructs/table-delivery-stream.ts';
 import { WarehouseLoader } from '../constructs/warehouse-loader.ts';
-import type { ExistingNetwork } from '../pipeline-settings.ts';
+import type { ExistingNetwork, MarketCollectorSettings } from '../pipeline-settings.ts';
 import { FUNCTION_ENTRIES, type FunctionEntries } from '../repo-paths.ts';
 import type { NamedStack } from '../stack-names.ts';
 import type { LakeStack } from './lake-stack.ts';
@@ -86,6 +87,12 @@ export interface IngestStackProps extends StackProps {
    */
   readonly destroyOnRemoval?: boolean;
   /**
+   * The market collectors, each a Lambda on its schedule with its no-delivery alarm (README, "Market data on
+   * AWS").
+   * @default none
+   */
+  readonly marketCollectors?: readonly MarketCollectorSettings[];
+  /**
    * Add the smoke probe Lambda (`npm run aws:smoke`); demo only.
    * @default false
    */
@@ -110,6 +117,8 @@ export class IngestStack extends Stack implements NamedStack {
   readonly smokeProbe?: SmokeProbe;
   /** With a read-only warehouse role only: the dashboard and the payments API. */
   readonly api?: PaymentsApi;
+  /** The market collectors, one per configured source. */
+  readonly collectors: readonly MarketCollector[];
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -241,6 +250,19 @@ export class IngestStack extends Stack implements NamedStack {
       });
     }
 
+    // Outside the VPC: they call public APIs (cdk/lib/constructs/market-collector.ts says why).
+    this.collectors = (props.marketCollectors ?? []).map(
+      (settings) =>
+        new MarketCollector(this, `Collector-${settings.name}`, {
+          entry: props.entries.collector ?? FUNCTION_ENTRIES.collector,
+          settings,
+          streams: this.marketStreams,
+          streamPrefix: prefix,
+          bucket,
+          logRemovalPolicy,
+        }),
+    );
+
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       streams: this.streams.map(({ deliveryStreamName, lakeTable }) => ({
         deliveryStreamName,
@@ -250,6 +272,7 @@ export class IngestStack extends Stack implements NamedStack {
         deliveryStreamName,
         lakeTable,
       })),
+      collectors: this.collectors.map((c) => c.name),
       reader: this.reader.fn,
       transformer: this.transformer,
       loader: this.loader.fn,
@@ -290,6 +313,7 @@ export class IngestStack extends Stack implements NamedStack {
       this.compactor.fn,
       this.sourceLoader?.fn,
       this.smokeProbe?.fn,
+      ...this.collectors.map((c) => c.fn),
     ];
     for (const fn of functions) {
       fn?.addEnvironment(ENV.metricNamespace, this.names.metricNamespace);
