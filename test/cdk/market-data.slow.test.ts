@@ -315,7 +315,7 @@ describe('the collector Lambdas', () => {
     for (const name of COLLECTOR_NAMES) {
       const mine = schedules.filter(
         (s) =>
-          JSON.stringify((s.Properties?.Target as { Arn: unknown }).Arn) ===
+          JSON.stringify((s.Properties?.Target as { Arn: unknown } | undefined)?.Arn) ===
           JSON.stringify({ 'Fn::GetAtt': [collector(name).id, 'Arn'] }),
       );
       expect(mine).toHaveLength(1);
@@ -335,7 +335,7 @@ describe('the collector Lambdas', () => {
     expect(alarms).toHaveLength(COLLECTOR_NAMES.length);
     for (const name of COLLECTOR_NAMES) {
       const alarm = alarms.find((a) =>
-        (a.Properties?.Dimensions as { Name: string; Value: string }[]).some(
+        ((a.Properties?.Dimensions ?? []) as { Name: string; Value: string }[]).some(
           (d) => d.Name === COLLECTOR_DIMENSION && d.Value === name,
         ),
       );
