@@ -97,7 +97,7 @@ describe('replication session', () => {
         if (message.kind === 'insert') {
           const id = message.row?.department_id as number;
           if (id > ROWS) {
-            names.push((message.row?.department_name as string).length);
+            names.push(String(message.row?.department_name ?? '').length);
             if (names.length === 1) return gate;
           }
         }
