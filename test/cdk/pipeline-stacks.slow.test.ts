@@ -362,6 +362,17 @@ describe('the ingest stack', () => {
     for (const table of LAKE_TABLE_NAMES) {
       alarmOn(METRICS.lake.lagSeconds, { ...loader, [TABLE_DIMENSION]: table });
     }
+    // A quarantined lake object means a table is being re-read from the source: someone should know why.
+    ingest.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRIC_NAMESPACE,
+      MetricName: METRICS.lake.objectsQuarantined,
+      Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICES.loader }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.anyValue() }],
+    });
     // A reader that stops publishing is a reader that stopped: missing data breaches.
     ingest.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: METRICS.reader.lagSeconds,

@@ -193,6 +193,12 @@ export class PipelineMonitoring extends Construct {
       return metric;
     });
     this.#alarm(
+      'LakeObjectsQuarantined',
+      pipeline(SERVICES.loader, METRICS.lake.objectsQuarantined, 'Sum'),
+      0,
+      'The loader quarantined a lake object it could not read (or found a partition short of its round) and re-reads the table from the source; see quarantine/ in the lake bucket and the loader log.',
+    );
+    this.#alarm(
       'WarehouseLag',
       warehouseLag,
       t.warehouseLagSeconds,
