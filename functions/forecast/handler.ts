@@ -6,6 +6,10 @@
  * workgroup and Glue database), plus the model's (forecast/forecast-settings.ts). Adapters are created once per
  * container and reused across invocations. Idempotent per (model, target day), so a retried invocation or a
  * second tick on the same market day changes nothing.
+ *
+ * Bundling: `ml-xgboost` loads its `.wasm` from its own package directory at run time
+ * (forecast/xgboost-regressor.ts requires it), so the function ships it as a package beside the bundle
+ * (NodejsFunction `bundling.nodeModules: ['ml-xgboost']`), not inlined.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import type { Context } from 'aws-lambda';
