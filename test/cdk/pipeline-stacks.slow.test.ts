@@ -305,8 +305,8 @@ describe('the ingest stack', () => {
   });
 
   it('invokes the reader and the loader every minute with EventBridge Scheduler, letting missed ticks expire', () => {
-    // The reader, the loader and the compactor (hourly).
-    ingest.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    // The reader, the loader, the compactor (hourly) and the default fx collector (market-data.slow.test.ts).
+    ingest.resourceCountIs('AWS::Scheduler::Schedule', 4);
     const compactor = logicalIdOf(ingest, 'AWS::Lambda::Function', (p) =>
       String(p.Description).includes('compaction'),
     );
@@ -336,8 +336,9 @@ describe('the ingest stack', () => {
 
   it('keeps its log groups when the stack is deleted, since destroyOnRemoval is not set', () => {
     const groups = Object.values(ingest.findResources('AWS::Logs::LogGroup'));
-    // Reader, transformer, loader, compactor, the demo's source loader, and one per delivery stream.
-    expect(groups.length).toBe(5 + SOURCE_TABLE_NAMES.length + MARKET_LAKE_TABLE_NAMES.length);
+    // Reader, transformer, loader, compactor, the demo's source loader, the default fx collector, and one per
+    // delivery stream.
+    expect(groups.length).toBe(6 + SOURCE_TABLE_NAMES.length + MARKET_LAKE_TABLE_NAMES.length);
     expect(new Set(groups.map((g) => g.DeletionPolicy))).toEqual(new Set(['Retain']));
   });
 
