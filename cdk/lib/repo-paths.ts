@@ -21,13 +21,14 @@ export const FUNCTION_ENTRIES = {
   smokeProbe: join(REPO_ROOT, 'functions', 'smoke-probe', 'handler.ts'),
   api: join(REPO_ROOT, 'functions', 'api', 'handler.ts'),
   collector: join(REPO_ROOT, 'functions', 'collector', 'handler.ts'),
+  forecast: join(REPO_ROOT, 'functions', 'forecast', 'handler.ts'),
 } as const;
 
 /** The Lambda entries a pipeline is built from (tests substitute a stub so they need no bundle). */
 export type FunctionEntries = {
   readonly [K in Exclude<
     keyof typeof FUNCTION_ENTRIES,
-    'sourceLoader' | 'compaction' | 'smokeProbe' | 'api' | 'collector'
+    'sourceLoader' | 'compaction' | 'smokeProbe' | 'api' | 'collector' | 'forecast'
   >]: string;
 } & {
   readonly sourceLoader?: string;
@@ -35,6 +36,7 @@ export type FunctionEntries = {
   readonly smokeProbe?: string;
   readonly api?: string;
   readonly collector?: string;
+  readonly forecast?: string;
 };
 
 /** The directory whose `*.sql` files become Athena named queries. */

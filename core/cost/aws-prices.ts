@@ -76,6 +76,8 @@ export const AWS_PRICES = {
     rdsT4gMicroPerHour: 0.016,
     /** RDS gp3 storage, single-AZ, per GB-month. */
     rdsGp3PerGbMonth: 0.115,
+    /** EventBridge Scheduler invocations, per million (the first 14 million a month are free; not counted). */
+    schedulerPerMillionInvocations: 1,
   },
   glue: {
     /** Data Catalog requests beyond the free million, per million (Athena's GetTable/GetPartitions calls). */

@@ -6,6 +6,7 @@
  * `test/cdk/deployment-cost.slow.test.ts`) at the list prices of core/cost/aws-prices.ts. The README's cost
  * section and `npm run aws:smoke`'s cost print both come from here.
  */
+import { type CollectorName, needsApiKey } from '../schema/market-lake-tables.ts';
 import { AWS_PRICES, type FixedMonthlyItem, MONTH_SECONDS } from './aws-prices.ts';
 
 /** What one deployment holds that is billed by the hour or the month. */
@@ -72,3 +73,90 @@ export function deploymentWideItems(shape: DeploymentShape): FixedMonthlyItem[] 
 
 /** The demo deployment's items: the cost table's default (`monthlyCost`), the README's and the smoke's. */
 export const DEPLOYMENT_WIDE_MONTHLY: readonly FixedMonthlyItem[] = deploymentWideItems(DEMO_DEPLOYMENT);
+
+/**
+ * Runs a 30-day month of each collector's schedule (cdk/lib/constructs/market-collector.ts, checked by
+ * test/cdk/market-data.slow.test.ts): the daily ones 30, crypto hourly, files every 15 minutes.
+ */
+export const COLLECTOR_RUNS_PER_MONTH: { readonly [C in CollectorName]: number } = {
+  fx: 30,
+  equities: 30,
+  fred: 30,
+  crypto: 720,
+  files: 2880,
+};
+
+/**
+ * What one collector run is billed as at most: its Lambda (256 MB) for 5 s (a fetch, or a files pass, and one
+ * PutRecordBatch; an API's retries take longer, rarely), and one Firehose record per table it fills (a fetch is
+ * well under the 5 KB a record is billed as).
+ */
+export const COLLECTOR_RUN = { seconds: 5, memoryMiB: 256, firehoseRecords: 1 } as const;
+
+/**
+ * The monthly items the market collectors of a deployment add (README, "Market data on AWS"): each one's
+ * no-delivery alarm, each keyed one's API key secret, and their runs (Lambda time and requests, Scheduler
+ * invocations at the price beyond the free tier, Firehose records at the 5 KB minimum with conversion and
+ * partitioning). The demo's fx collector is in {@link DEMO_DEPLOYMENT}'s alarms too.
+ */
+export function marketCollectorItems(collectors: readonly CollectorName[]): FixedMonthlyItem[] {
+  const forecast = collectors.includes('equities') && collectors.includes('fred');
+  const p = AWS_PRICES;
+  const runs = collectors.reduce((sum, name) => sum + COLLECTOR_RUNS_PER_MONTH[name], 0);
+  const keyed = collectors.filter(needsApiKey).length;
+  const gbSeconds = runs * COLLECTOR_RUN.seconds * (COLLECTOR_RUN.memoryMiB / 1024);
+  const firehoseGb = (runs * COLLECTOR_RUN.firehoseRecords * p.firehose.recordIncrementBytes) / 1024 ** 3;
+  return [
+    {
+      item: `${collectors.length} collector no-delivery alarms`,
+      usdPerMonth: collectors.length * p.deployment.alarmPerMonth,
+    },
+    { item: `${keyed} API key secrets`, usdPerMonth: keyed * p.deployment.secretPerMonth },
+    {
+      item: `${runs.toLocaleString('en-US')} collector runs (Lambda, Scheduler, Firehose)`,
+      usdPerMonth:
+        gbSeconds * p.lambda.arm64PerGbSecond +
+        (runs * p.lambda.requestsPerMillion) / 1e6 +
+        (runs * p.deployment.schedulerPerMillionInvocations) / 1e6 +
+        firehoseGb *
+          (p.firehose.ingestionPerGb +
+            p.firehose.formatConversionPerGb +
+            p.firehose.dynamicPartitioningPerGb) +
+        (runs * p.firehose.dynamicPartitioningPer1000Objects) / 1000,
+    },
+    {
+      // Deployed with the equities and fred collectors (cdk/lib/stacks/ingest-stack.ts).
+      item: `${forecast ? 30 : 0} forecast runs (Lambda, Athena)`,
+      usdPerMonth: forecast
+        ? 30 *
+          (FORECAST_RUN.seconds * (FORECAST_RUN.memoryMiB / 1024) * p.lambda.arm64PerGbSecond +
+            (FORECAST_RUN.athenaQueries * p.athena.minimumBytesPerQuery * p.athena.perTbScanned) / 1e12)
+        : 0,
+    },
+  ];
+}
+
+/**
+ * One daily forecast run at most: a minute of its Lambda (1 GB) to read the market series and fit the model,
+ * and five Athena queries (gold, the equity index, GBP/USD, two rates), each billed the 10 MB minimum.
+ */
+export const FORECAST_RUN = { seconds: 60, memoryMiB: 1024, athenaQueries: 5 } as const;
+
+/** The README's market cost table: the default (fx alone) beside every source, from {@link marketCollectorItems}. */
+export function marketCostMarkdown(): string {
+  const columns = [
+    marketCollectorItems(['fx']),
+    marketCollectorItems(['fx', 'equities', 'fred', 'crypto', 'files']),
+  ];
+  const usd = (value: number) => `$${value.toFixed(2)}`;
+  const total = (items: readonly FixedMonthlyItem[]) => items.reduce((sum, i) => sum + i.usdPerMonth, 0);
+  return [
+    '| market data, a month | `fx` alone (the default) | every source |',
+    '|---|---:|---:|',
+    ...columns[0]!.map(
+      (item, at) =>
+        `| ${item.item.replace(/^[\d,]+ /, '')} | ${item.item.match(/^[\d,]+/)?.[0]}: ${usd(item.usdPerMonth)} | ${columns[1]![at]!.item.match(/^[\d,]+/)?.[0]}: ${usd(columns[1]![at]!.usdPerMonth)} |`,
+    ),
+    `| **total** | **${usd(total(columns[0]!))}** | **${usd(total(columns[1]!))}** |`,
+  ].join('\n');
+}

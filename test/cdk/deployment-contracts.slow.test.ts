@@ -14,7 +14,7 @@ import {
 } from '../../core/delivery-stream-spec.ts';
 import { ENV, METRICS, SERVICE_DIMENSION, SERVICES } from '../../core/operations.ts';
 import type { ObjectStore } from '../../core/ports/object-store.ts';
-import { totesysDeliveryStreams } from '../../firehose/stream-config.ts';
+import { marketDeliveryStreams, totesysDeliveryStreams } from '../../firehose/stream-config.ts';
 
 // What AWS does with these templates that cdk-nag and cfn-lint cannot see (issue: "the AWS deployment works
 // the first time"): who may publish to the alarm topic, quotas, retired engine versions, names that survive
@@ -250,17 +250,18 @@ describe('cdk-nag acknowledgments', () => {
 
 describe('one spec for the local Firehose and the deployed streams', () => {
   it('gives each deployed stream the name, prefixes, partitioning and retries the local Firehose uses', () => {
-    // Prepare: the local configuration, as `up` builds it.
-    const local = totesysDeliveryStreams({
+    // Prepare: the local configuration, as `up` builds it (the totesys streams and the market ones).
+    const options = {
       store: {} as ObjectStore,
       bucket: 'totesys-lake',
       transform: async () => ({ records: [] }),
-    });
+    };
+    const local = [...totesysDeliveryStreams(options), ...marketDeliveryStreams(options)];
     const deployed = Object.values(
       demoIngest.findResources('AWS::KinesisFirehose::DeliveryStream'),
     ) as Resource[];
 
-    // Assess: the same 11 names, and for each the same destination settings; only buffering differs, and
+    // Assess: the same 14 names, and for each the same destination settings; only buffering differs, and
     // each side's buffering is its runtime's entry of the spec.
     expect(deployed.map((r) => r.Properties?.['DeliveryStreamName']).sort()).toEqual(
       local.map((s) => s.name).sort(),

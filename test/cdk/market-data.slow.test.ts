@@ -7,6 +7,7 @@ import { COLLECTOR_SILENT_HOURS } from '../../cdk/lib/constructs/pipeline-monito
 import { FEATURE_FLAGS } from '../../cdk/lib/feature-flags.ts';
 import { buildPipeline, type Pipeline } from '../../cdk/lib/pipeline.ts';
 import { PipelineSettingsError, readPipelineSettings } from '../../cdk/lib/pipeline-settings.ts';
+import { COLLECTOR_RUNS_PER_MONTH } from '../../core/cost/deployment-cost.ts';
 import {
   deliveryStreamSpecs,
   marketDeliveryStreamName,
@@ -319,6 +320,9 @@ describe('the collector Lambdas', () => {
           JSON.stringify({ 'Fn::GetAtt': [collector(name).id, 'Arn'] }),
       );
       expect(mine).toHaveLength(1);
+      // The cost model's runs a month (core/cost/deployment-cost.ts) follow the same schedule.
+      const runs = { 'rate(1 hour)': 720, 'rate(15 minutes)': 2880 }[expected[name] as string] ?? 30;
+      expect(COLLECTOR_RUNS_PER_MONTH[name]).toBe(runs);
       expect(mine[0]!.Properties).toMatchObject({
         ScheduleExpression: expected[name],
         ScheduleExpressionTimezone: 'Etc/UTC',
@@ -355,6 +359,53 @@ describe('the collector Lambdas', () => {
       });
       expect(COLLECTOR_SILENT_HOURS * 3600).toBeGreaterThanOrEqual(86_400);
     }
+  });
+});
+
+describe('the forecast Lambda (with the equities and fred collectors)', () => {
+  const forecaster = () => {
+    const [id, fn] = Object.entries(resourcesOf(ingest, 'AWS::Lambda::Function')).find(([, r]) =>
+      String(r.Properties?.Description).startsWith('totesys-stream forecast'),
+    )!;
+    const role = (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const statements = Object.values(resourcesOf(ingest, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties?.Roles).includes(role))
+      .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
+    return { id, props: fn.Properties!, statements };
+  };
+
+  it('runs in the warehouse network with the loader’s settings, daily after the equities collector', () => {
+    const { id, props } = forecaster();
+    expect(props.VpcConfig).toBeDefined();
+    const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+    for (const key of [ENV.warehouseSecretArn, ENV.athenaWorkgroup, ENV.glueDatabase, ENV.lakeBucket])
+      expect(env[key], key).toBeDefined();
+    const schedule = Object.values(resourcesOf(ingest, 'AWS::Scheduler::Schedule')).find(
+      (s) =>
+        JSON.stringify((s.Properties?.Target as { Arn: unknown } | undefined)?.Arn) ===
+        JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }),
+    );
+    expect(schedule?.Properties?.ScheduleExpression).toBe('cron(30 23 * * ? *)');
+  });
+
+  it('may read the market tables and their _latest views only, write Athena results, and read the warehouse secret', () => {
+    const { statements } = forecaster();
+    const glue = statements.find((s) => asList(s.Action).includes('glue:GetTable'))!;
+    const tables = asList(glue.Resource)
+      .map((r) => JSON.stringify(r).match(/table\/[^/]+\/([a-z_]+)/)?.[1])
+      .filter(Boolean)
+      .sort();
+    expect(tables).toEqual(MARKET_LAKE_TABLE_NAMES.flatMap((t) => [t, `${t}_latest`]).sort());
+    const reads = statements
+      .filter((s) => s.Sid === 'ReadMarketTables')
+      .flatMap((s) => asList(s.Resource))
+      .map((r) => JSON.stringify(r));
+    expect(reads).toHaveLength(MARKET_LAKE_TABLE_NAMES.length);
+    for (const table of MARKET_LAKE_TABLE_NAMES)
+      expect(reads.some((r) => r.includes(`/${table}/*`))).toBe(true);
+    const actions = statements.flatMap((s) => asList(s.Action));
+    expect(actions).toContain('secretsmanager:GetSecretValue');
+    expect(actions.filter((a) => a.startsWith('firehose:') || a === 's3:DeleteObject')).toEqual([]);
   });
 });
 

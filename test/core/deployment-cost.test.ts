@@ -5,6 +5,8 @@ import {
   DEMO_DEPLOYMENT,
   DEPLOYMENT_WIDE_MONTHLY,
   deploymentWideItems,
+  marketCollectorItems,
+  marketCostMarkdown,
 } from '../../core/cost/deployment-cost.ts';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -39,5 +41,22 @@ describe('the deployment-wide cost items', () => {
     }
     const total = DEPLOYMENT_WIDE_MONTHLY.reduce((sum, i) => sum + i.usdPerMonth, 0);
     expect(README).toContain(`| **total** | **${usd(total)}** (about ${usd(total / 720)} an hour) |`);
+  });
+});
+
+describe('the market data cost items', () => {
+  it('count an alarm per collector, a secret per keyed one, their runs, and the forecast only with its series', () => {
+    const p = AWS_PRICES;
+    const [alarms, secrets, runs, forecast] = marketCollectorItems(['fx', 'crypto']);
+    expect(alarms?.usdPerMonth).toBeCloseTo(2 * p.deployment.alarmPerMonth, 9);
+    expect(secrets?.usdPerMonth).toBeCloseTo(p.deployment.secretPerMonth, 9);
+    expect(runs?.item).toBe('750 collector runs (Lambda, Scheduler, Firehose)');
+    expect(runs?.usdPerMonth).toBeGreaterThan(750 * 5 * 0.25 * p.lambda.arm64PerGbSecond);
+    expect(forecast?.usdPerMonth).toBe(0);
+    expect(marketCollectorItems(['equities', 'fred'])[3]?.usdPerMonth).toBeGreaterThan(0);
+  });
+
+  it('are the table the README quotes', () => {
+    expect(README).toContain(marketCostMarkdown());
   });
 });

@@ -48,6 +48,12 @@ export interface PipelineFunctionProps
    */
   readonly afterBundling?: (outputDir: string) => readonly string[];
   /**
+   * Packages installed beside the bundle instead of bundled into it (one that reads files of its own package at
+   * run time, such as `ml-xgboost`'s `.wasm`), at the lock file's versions.
+   * @default none
+   */
+  readonly nodeModules?: readonly string[];
+  /**
    * The function talks to RDS PostgreSQL from this network: it runs in the subnets with the security groups,
    * requires TLS and verifies the server against Amazon's CA bundle.
    * @default none (no VPC, no database)
@@ -108,6 +114,7 @@ export class PipelineFunction extends nodejs.NodejsFunction {
         // The Node 22 runtime ships SDK v3; pg-native is an optional add-on pg only loads on request; esbuild
         // builds the dashboard's assets in a checkout and is never loaded on Lambda (they are prebuilt there).
         externalModules: ['@aws-sdk/*', 'pg-native', 'esbuild'],
+        ...(props.nodeModules ? { nodeModules: [...props.nodeModules] } : {}),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -141,7 +148,7 @@ function withoutOwnProps(
   props: PipelineFunctionProps,
 ): Omit<
   PipelineFunctionProps,
-  'bundledDirectories' | 'afterBundling' | 'logRetention' | 'logRemovalPolicy' | 'rdsNetwork'
+  'bundledDirectories' | 'afterBundling' | 'logRetention' | 'logRemovalPolicy' | 'rdsNetwork' | 'nodeModules'
 > {
   const {
     bundledDirectories: _dirs,
@@ -149,6 +156,7 @@ function withoutOwnProps(
     logRetention: _retention,
     logRemovalPolicy: _removal,
     rdsNetwork: _network,
+    nodeModules: _modules,
     ...rest
   } = props;
   return rest;

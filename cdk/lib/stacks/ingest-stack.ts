@@ -17,8 +17,12 @@ import {
 } from '../../../core/delivery-stream-spec.ts';
 import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
 import { ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
+import { latestViewName } from '../../../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/schema/lake-tables.ts';
-import type { MarketLakeTableName } from '../../../core/schema/market-lake-tables.ts';
+import {
+  MARKET_LAKE_TABLE_NAMES,
+  type MarketLakeTableName,
+} from '../../../core/schema/market-lake-tables.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
@@ -29,6 +33,7 @@ import { PaymentsApi } from '../constructs/payments-api.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
 import { PipelineFunction } from '../constructs/pipeline-function.ts';
 import { type LagThresholds, PipelineMonitoring } from '../constructs/pipeline-monitoring.ts';
+import { PriceForecaster } from '../constructs/price-forecaster.ts';
 import { SmokeProbe } from '../constructs/smoke-probe.ts';
 import { SourceLoader } from '../constructs/source-loader.ts';
 import { TableDeliveryStream } from '../constructs/table-delivery-stream.ts';
@@ -119,6 +124,8 @@ export class IngestStack extends Stack implements NamedStack {
   readonly api?: PaymentsApi;
   /** The market collectors, one per configured source. */
   readonly collectors: readonly MarketCollector[];
+  /** With the equities and fred collectors (the series it reads): the gold-price model's daily run. */
+  readonly forecaster?: PriceForecaster;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -263,6 +270,25 @@ export class IngestStack extends Stack implements NamedStack {
         }),
     );
 
+    // The model reads gold and the equity index (equities) and two rates (fred); without them it has no data.
+    const collected = new Set(this.collectors.map((c) => c.name));
+    if (collected.has('equities') && collected.has('fred')) {
+      this.forecaster = new PriceForecaster(this, 'Forecaster', {
+        entry: props.entries.forecast ?? FUNCTION_ENTRIES.forecast,
+        vpc: network.vpc,
+        subnets: network.subnets,
+        securityGroups: [network.securityGroup],
+        warehouseSecret: network.warehouseSecret,
+        secretKeyArn: network.warehouseSecretKeyArn,
+        bucket,
+        glueDatabase: lake.catalog.databaseName,
+        glueArns: lake.catalog.tableArns(MARKET_LAKE_TABLE_NAMES.flatMap((t) => [t, latestViewName(t)])),
+        workGroupName: lake.athena.workGroupName,
+        workGroupArn: lake.athena.workGroupArn,
+        logRemovalPolicy,
+      });
+    }
+
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       streams: this.streams.map(({ deliveryStreamName, lakeTable }) => ({
         deliveryStreamName,
@@ -314,6 +340,7 @@ export class IngestStack extends Stack implements NamedStack {
       this.sourceLoader?.fn,
       this.smokeProbe?.fn,
       ...this.collectors.map((c) => c.fn),
+      this.forecaster?.fn,
     ];
     for (const fn of functions) {
       fn?.addEnvironment(ENV.metricNamespace, this.names.metricNamespace);
