@@ -183,11 +183,20 @@ export class CpuMeter {
       await session.post('Profiler.start');
     }
     const [threads0, pg0, cpu0] = [await threadSeconds(), await this.#pg(), process.cpuUsage()];
+    // Backends that end before the step does (a driver's connections closed at its end) keep the CPU of their
+    // last sample, taken every second.
+    const lastSeen = new Map(pg0.byPid);
+    const sampling = setInterval(() => {
+      void this.#pg().then((sample) => {
+        for (const [pid, seen] of sample.byPid) lastSeen.set(pid, seen);
+      });
+    }, 1000);
     let result: T;
     let stages: CpuSeconds | undefined;
     try {
       result = await work();
     } finally {
+      clearInterval(sampling);
       if (session) {
         const { profile: taken } = await session.post('Profiler.stop');
         stages = profileByStage(taken as Profile, this.#root);
@@ -196,12 +205,15 @@ export class CpuMeter {
     }
     const cpu = process.cpuUsage(cpu0);
     const [threads1, pg1] = [await threadSeconds(), await this.#pg()];
+    for (const [pid, seen] of pg1.byPid) lastSeen.set(pid, seen);
     const postgres: CpuSeconds = {};
-    for (const [pid, after] of pg1.byPid) {
-      const before = pg0.byPid.get(pid)?.seconds ?? 0;
-      postgres[after.role] = (postgres[after.role] ?? 0) + after.seconds - before;
+    let ended = pg1.reaped - pg0.reaped;
+    for (const [pid, after] of lastSeen) {
+      const used = after.seconds - (pg0.byPid.get(pid)?.seconds ?? 0);
+      postgres[after.role] = (postgres[after.role] ?? 0) + used;
+      if (!pg1.byPid.has(pid)) ended -= after.seconds;
     }
-    postgres['pg backends that ended during the step'] = Math.max(0, pg1.reaped - pg0.reaped);
+    postgres['pg backends that ended unsampled'] = Math.max(0, ended);
     return {
       result,
       cpu: {
