@@ -43,6 +43,26 @@ const EXPECTED: Record<string, { columns: Column[]; key: string[] }> = {
     ],
     key: ['source', 'series_id', 'observation_date'],
   },
+  price_forecast: {
+    columns: [
+      ['model', 'character varying', false],
+      ['target_date', 'date', false],
+      ['symbol', 'character varying', false],
+      ['source', 'character varying', false],
+      ['currency', 'character varying', false],
+      ['predicted_close', 'numeric(18,8)', false],
+      ['last_close', 'numeric(18,8)', false],
+      ['last_price_date', 'date', false],
+      ['training_from', 'date', false],
+      ['training_to', 'date', false],
+      ['training_rows', 'integer', false],
+      ['features', 'character varying', false],
+      ['library', 'character varying', false],
+      ['parameters', 'character varying', false],
+      ['trained_at', 'timestamp(3) without time zone', false],
+    ],
+    key: ['model', 'target_date'],
+  },
 };
 
 let database: TestDatabase;
@@ -59,7 +79,7 @@ afterAll(async () => {
 });
 
 describe('the market schema', () => {
-  it('has the three market tables with their columns, types and observation keys', async () => {
+  it('has the three market tables and the predictions table with their columns, types and keys', async () => {
     await withClient(database.url, async (client) => {
       for (const [table, expected] of Object.entries(EXPECTED)) {
         const { rows } = await client.query<{ name: string; type: string; nullable: boolean }>(
