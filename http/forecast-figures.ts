@@ -6,29 +6,32 @@
  * built-in synthetic market made the series (the page says so).
  */
 import type pg from 'pg';
+import type { PricePrediction } from '../core/ports/price-forecasts.ts';
 import { PRICE_FORECAST_TABLE } from '../core/schema/forecast-tables.ts';
 import { MARKET_SCHEMA } from '../core/schema/market-warehouse-tables.ts';
 
 /** Predictions shown, newest target day first. */
 export const FORECASTS_SHOWN = 10;
 
-/** One prediction as the panel shows it. */
-export interface ForecastFigure {
-  readonly model: string;
-  readonly targetDate: string;
-  readonly symbol: string;
-  readonly source: string;
-  readonly currency: string;
-  readonly predictedClose: string;
-  /** The last close known when it was made (the naive forecast). */
-  readonly lastClose: string;
-  readonly lastPriceDate: string;
+/** One prediction as the panel shows it: what the model saved, and what came true. */
+export interface ForecastFigure
+  extends Pick<
+    PricePrediction,
+    | 'model'
+    | 'targetDate'
+    | 'symbol'
+    | 'source'
+    | 'currency'
+    | 'predictedClose'
+    | 'lastClose'
+    | 'lastPriceDate'
+    | 'trainingFrom'
+    | 'trainingTo'
+    | 'trainingRows'
+    | 'library'
+  > {
   /** The close of the target day, null until the lake has it. */
   readonly actualClose: string | null;
-  readonly trainingFrom: string;
-  readonly trainingTo: string;
-  readonly trainingRows: number;
-  readonly library: string;
 }
 
 /** Reads the latest predictions with their outcomes. */
