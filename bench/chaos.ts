@@ -2,14 +2,15 @@
  * @module
  * `npm run bench -- chaos [--seconds S] [--scale N] [--rate R] [--seed K]`: the pipeline under faults, during a
  * live workload. `up` runs as a child process (its own data dir, the bench's embedded cluster by URL) while the
- * simulator writes to the source; at random moments (seeded) the bench kills `up` with SIGKILL and starts it
- * again, or stops and restarts the database under it; once, it writes a 2 MB `design_name` (a change too large
- * to ship) and once overwrites a lake Parquet object with garbage: the newest object of any fact table at that
- * moment (the faults go on past `--seconds` until one exists). At the end it stops the workload, shortens the
- * oversized value (the README's way out for it), catches the warehouse up with `sync` and runs `reconcile`, and
- * prints what happened and what reconcile found: kills, restarts, changes made, quarantined objects, re-reads,
- * rows compared, differences. Exits 1 on any difference, or when the corrupt object was not quarantined and its
- * table re-read (a quarantine note naming it, and snapshot rows of that table committed after the note).
+ * simulator writes to the source; once the initial snapshot is loaded, at random moments (seeded) the bench
+ * kills `up` with SIGKILL and starts it again, or stops and restarts the database under it; once, it writes a
+ * 2 MB `design_name` (a change too large to ship) and once overwrites a lake Parquet object with garbage: the
+ * newest object of any fact table at that moment (the faults go on past `--seconds` until one exists). At the
+ * end it stops the workload, shortens the oversized value (the README's way out for it), catches the warehouse
+ * up with `sync` and runs `reconcile`, and prints what happened and what reconcile found: kills, restarts,
+ * changes made, quarantined objects, re-reads, rows compared, differences. Exits 1 on any difference, or when
+ * the corrupt object was not quarantined and its table re-read (a quarantine note naming it, and snapshot rows
+ * of that table committed after the note).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -135,6 +136,33 @@ async function recoveryEvidence(dataDir: string): Promise<{
   }
 }
 
+/**
+ * Waits until the warehouse holds a cut and fact rows (the initial snapshot went through the whole pipeline),
+ * restarting `up` should it exit meanwhile; throws after `timeoutMs`.
+ */
+async function waitForFirstLoad(
+  warehouseUrl: string,
+  current: () => ChildProcess | undefined,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const loaded = await withClient(warehouseUrl, async (client) => {
+      const result = await client.query<{ loaded: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pipeline.cut WHERE lsn IS NOT NULL)
+            AND EXISTS (SELECT 1 FROM fact_sales_order) AS loaded`,
+      );
+      return result.rows[0]?.loaded === true;
+    }).catch(() => false); // the warehouse not migrated yet
+    if (loaded) return;
+    const up = current();
+    if (up === undefined || up.exitCode !== null || up.signalCode !== null)
+      throw new Error('up exited before it loaded the initial snapshot');
+    if (Date.now() > deadline) throw new Error('the initial snapshot was not loaded in time');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -197,10 +225,17 @@ export async function run(args: string[]): Promise<void> {
       },
     });
 
+    // Faults start once the pipeline runs: the initial snapshot loaded. Begun at once, kills every 4 to 16 s
+    // came faster than `up` starts and ships the snapshot on a loaded machine, so the lake often held no fact
+    // object at all when the corruption was due.
+    const startedMs = Date.now();
+    await waitForFirstLoad(warehouseUrl, () => up, 900_000);
+    console.log(
+      `chaos: the initial snapshot is loaded (${((Date.now() - startedMs) / 1000).toFixed(0)} s); faults begin`,
+    );
     const deadline = Date.now() + seconds * 1000;
-    // The faults go on past the deadline until the one corrupt object was written (the lake may hold no fact
-    // object yet when the initial snapshot is slow under kills), at most this long.
-    const corruptDeadline = deadline + 600_000;
+    // The faults go on past the deadline until the one corrupt object was written, at most this long.
+    const corruptDeadline = deadline + 300_000;
     let corruptKey: string | undefined;
     const oversizedAt = Date.now() + seconds * 300;
     const corruptAt = Date.now() + seconds * 600;
