@@ -26,7 +26,7 @@ import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
-import { mergeMarketObservations } from '../loader/market-merge.ts';
+import { marketLakeDigest, mergeMarketObservations } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
@@ -158,6 +158,9 @@ export class LocalPipeline {
   #wakeLoader: () => void = () => undefined;
   #loadRuns = 0;
   #lock: DataDirLock | undefined;
+  /** The market lake's digest the last merge saw (loader/market-merge.ts `marketLakeDigest`). */
+  #marketMerged: string | undefined;
+  readonly #lake: FsObjectStore;
 
   private constructor(
     options: LocalPipelineOptions,
@@ -169,7 +172,9 @@ export class LocalPipeline {
     roundLog: ObjectStoreRoundLog,
     snapshots: ObjectStoreStateSnapshots,
     bounds: MemoryBounds,
+    lake: FsObjectStore,
   ) {
+    this.#lake = lake;
     this.#options = options;
     this.#bounds = bounds;
     this.#recovery = recovery;
@@ -269,6 +274,7 @@ export class LocalPipeline {
       roundLog,
       new ObjectStoreStateSnapshots(store),
       bounds,
+      store,
     );
     pipeline.#lock = lock;
     pipeline.#startReader(paths.state, store);
@@ -456,8 +462,13 @@ export class LocalPipeline {
           snapshots: this.#snapshots,
           batchRows: this.#bounds.loaderBatchRows,
         });
-        // Observations take no part in the cut: merged by key after the star load, whatever its outcome.
-        await mergeMarketObservations({ engine: this.#engine, warehouse: this.#marketWarehouse });
+        // Observations take no part in the cut: merged by key after the star load, whatever its outcome, when
+        // a market object came or went since the last merge.
+        const market = await marketLakeDigest(this.#lake);
+        if (market !== this.#marketMerged) {
+          await mergeMarketObservations({ engine: this.#engine, warehouse: this.#marketWarehouse });
+          this.#marketMerged = market;
+        }
         this.#lastLoadError = undefined;
         // A partition short of what its round promised lost an object: its table is re-read.
         if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)
