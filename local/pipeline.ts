@@ -19,6 +19,7 @@ import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
 import type { QuarantinedBytes } from '../firehose/spool.ts';
 import { LOCAL_DEFAULTS, marketDeliveryStreams, totesysDeliveryStreams } from '../firehose/stream-config.ts';
+import type { ForecastSettings } from '../forecast/forecast-settings.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
@@ -42,6 +43,7 @@ import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { transformationFailure } from './error-objects.ts';
 import { compactLocalLake, type LocalCompactionOutcome } from './local-compaction.ts';
+import { runForecastOnNewMarketDays } from './local-forecast.ts';
 import { type MarketCollection, runMarketCollection } from './market-collection.ts';
 import { superviseStage } from './stage-supervisor.ts';
 
@@ -87,6 +89,11 @@ export interface LocalPipelineOptions {
    * @default none
    */
   readonly market?: MarketCollection;
+  /**
+   * The gold-price model's settings when `up` runs it on new market days (README, "The gold-price model").
+   * @default not run
+   */
+  readonly forecast?: ForecastSettings;
   /** What each stage may hold (core/memory-bounds.ts). @default the environment's, else the defaults */
   readonly memoryBounds?: MemoryBounds;
 }
@@ -141,6 +148,7 @@ export class LocalPipeline {
   readonly #snapshots: ObjectStoreStateSnapshots;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
   #market: Promise<void> = Promise.resolve();
+  #forecast: Promise<void> = Promise.resolve();
   readonly #marketPool: pg.Pool;
   readonly #marketWarehouse: PgMarketWarehouse;
   #loader: Promise<void> = Promise.resolve();
@@ -279,6 +287,15 @@ export class LocalPipeline {
         ...(options.log ? { log: options.log } : {}),
       });
     }
+    if (options.forecast) {
+      pipeline.#forecast = runForecastOnNewMarketDays({
+        engine,
+        pool: pipeline.#marketPool,
+        settings: options.forecast,
+        signal: pipeline.#abort.signal,
+        ...(options.log ? { log: options.log } : {}),
+      });
+    }
     return pipeline;
   }
 
@@ -328,6 +345,7 @@ export class LocalPipeline {
     this.#wakeLoader();
     await this.#reader;
     await this.#market;
+    await this.#forecast;
     await this.#loader;
     await this.#compactor;
     await this.#firehose
