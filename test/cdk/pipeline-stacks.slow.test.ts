@@ -460,6 +460,13 @@ describe('least privilege', () => {
 
   const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 
+  it('lets every function that starts Athena queries stop them too (a query past its timeout is stopped)', () => {
+    const starting = statements().filter((s) => asList(s.Action).includes('athena:StartQueryExecution'));
+    // The loader's and the compactor's.
+    expect(starting.length).toBeGreaterThanOrEqual(2);
+    for (const statement of starting) expect(asList(statement.Action)).toContain('athena:StopQueryExecution');
+  });
+
   it('never grants a wildcard action on S3, Firehose, Glue or Secrets Manager', () => {
     const actions = statements().flatMap((s) => asList(s.Action));
     const dataActions = actions.filter((a) => DATA_SERVICES.some((p) => a.startsWith(p)));
