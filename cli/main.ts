@@ -13,6 +13,7 @@ import { dropOutputWhenReaderGone } from './closed-output.ts';
 import * as collectCommand from './commands/collect.ts';
 import * as compactCommand from './commands/compact.ts';
 import * as errorsCommand from './commands/errors.ts';
+import * as forecastCommand from './commands/forecast.ts';
 import * as importCommand from './commands/import.ts';
 import * as queryCommand from './commands/query.ts';
 import * as reconcileCommand from './commands/reconcile.ts';
@@ -37,6 +38,7 @@ const COMMANDS: readonly { register(program: Command): void }[] = [
   resnapshotCommand,
   compactCommand,
   collectCommand,
+  forecastCommand,
   serveCommand,
   errorsCommand,
 ];

@@ -47,6 +47,8 @@ export const METRICS = {
     readerCompleted: 'ReaderRunsCompleted',
     /** 1 per loader run that finished (a tick that found the loader's lease held does not count). */
     loaderCompleted: 'LoaderRunsCompleted',
+    /** 1 per forecast run that saved (or confirmed) its prediction (functions/forecast/handler.ts). */
+    forecastCompleted: 'ForecastRunsCompleted',
   },
   endToEnd: {
     /** Commit-to-warehouse latency of the changes one load made visible. */
@@ -71,6 +73,7 @@ export const SERVICES = {
   compaction: 'totesys-compaction',
   seed: 'totesys-seed',
   api: 'totesys-api',
+  forecast: 'totesys-forecast',
 } as const;
 export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
 
@@ -125,6 +128,10 @@ export const ENV = {
   marketApiKeySecretArn: 'TOTESYS_MARKET_API_KEY_SECRET_ARN',
   /** Which collector a collector Lambda runs (`fx`, `equities`, `fred`, `crypto`, `files`). */
   collectorName: 'TOTESYS_COLLECTOR',
+  /** The gold-price model's series and training window (forecast/forecast-settings.ts has the defaults). */
+  forecastSymbol: 'TOTESYS_FORECAST_SYMBOL',
+  forecastTrainingDays: 'TOTESYS_FORECAST_TRAINING_DAYS',
+  forecastMinimumDays: 'TOTESYS_FORECAST_MINIMUM_DAYS',
 } as const;
 
 /**

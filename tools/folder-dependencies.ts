@@ -31,6 +31,8 @@ export const FOLDER_DEPENDENCIES = {
   collect: ['core', 'core/schema', 'lake'],
   /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store); reads the source's WAL. */
   reader: ['core', 'core/schema', 'source'],
+  /** The gold-price model: features from the lake, the gradient-boosted regression, the next-day prediction. */
+  forecast: ['core', 'core/schema'],
   /** The loader: cut, window queries, load batch. */
   loader: ['core', 'core/schema'],
   /** The PostgreSQL warehouse: DDL from the star schema, the Warehouse port on PostgreSQL. */
@@ -49,6 +51,7 @@ export const FOLDER_DEPENDENCIES = {
     'transform',
     'warehouse',
     'http',
+    'forecast',
     'package.json',
   ],
   /** The AWS deployment. */
@@ -69,6 +72,7 @@ export const FOLDER_DEPENDENCIES = {
     'warehouse',
     'http',
     'functions',
+    'forecast',
   ],
   /** The `totesys-stream` command (and the package manifest, for its version). */
   cli: [
@@ -81,6 +85,7 @@ export const FOLDER_DEPENDENCIES = {
     'warehouse',
     'http',
     'local',
+    'forecast',
     'package.json',
   ],
   /** The executable that starts the command line. */
@@ -103,6 +108,7 @@ export const FOLDER_DEPENDENCIES = {
     'http',
     'functions',
     'local',
+    'forecast',
   ],
   /** Repository tooling (lock check, this rule). */
   tools: [],
@@ -120,6 +126,7 @@ export const FOLDER_DEPENDENCIES = {
     'loader',
     'warehouse',
     'http',
+    'forecast',
     'functions',
     'cdk',
     'smoke',

@@ -31,7 +31,7 @@ export const DEMO_DEPLOYMENT: DeploymentShape = {
   interfaceEndpoints: 3,
   availabilityZones: 2,
   natGateways: 0,
-  alarms: 62,
+  alarms: 71,
   dashboards: 1,
   secrets: 2,
   demoDatabases: 2,

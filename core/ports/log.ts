@@ -21,7 +21,8 @@ export type LogStage =
   | 'simulator'
   | 'source'
   | 'http'
-  | 'collector';
+  | 'collector'
+  | 'forecast';
 
 /**
  * The keys an entry may carry beside its level and message: identifiers, positions and counts only, never

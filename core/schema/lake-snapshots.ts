@@ -28,8 +28,11 @@ export function snapshotTableName(table: LakeTableName): `${LakeTableName}_snaps
   return `${table}_snapshot`;
 }
 
-/** The view with each key's newest version, deleted keys left out. */
-export function latestViewName(table: LakeTableName): `${LakeTableName}_latest` {
+/**
+ * The view with each key's newest version, deleted keys left out (of a market table: each observation key's
+ * newest fetch).
+ */
+export function latestViewName<T extends string>(table: T): `${T}_latest` {
   return `${table}_latest`;
 }
 

@@ -25,6 +25,7 @@ import {
   lakeColumns,
   lakeTableForSource,
 } from '../../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLE_NAMES } from '../../core/schema/market-lake-tables.ts';
 import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
@@ -66,8 +67,12 @@ function logicalIdOf(
 describe('the lake stack', () => {
   it('creates the Glue database and one table per lake table, columns exactly as the lake schema defines them', () => {
     lake.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: GLUE_DATABASE } });
-    // Per lake table: the table, its state snapshots' table and its _latest view.
-    lake.resourceCountIs('AWS::Glue::Table', 3 * LAKE_TABLE_NAMES.length);
+    // Per lake table: the table, its state snapshots' table and its _latest view; per market table, the table
+    // and its _latest view (test/cdk/market-data.slow.test.ts).
+    lake.resourceCountIs(
+      'AWS::Glue::Table',
+      3 * LAKE_TABLE_NAMES.length + 2 * MARKET_LAKE_TABLE_NAMES.length,
+    );
     for (const name of LAKE_TABLE_NAMES) {
       lake.hasResourceProperties('AWS::Glue::Table', {
         DatabaseName: GLUE_DATABASE,
@@ -203,7 +208,11 @@ describe('the lake stack', () => {
 
 describe('the ingest stack', () => {
   it('creates one Direct PUT delivery stream per source table, named for its table', () => {
-    ingest.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', SOURCE_TABLE_NAMES.length);
+    // And one per market table (test/cdk/market-data.slow.test.ts).
+    ingest.resourceCountIs(
+      'AWS::KinesisFirehose::DeliveryStream',
+      SOURCE_TABLE_NAMES.length + MARKET_LAKE_TABLE_NAMES.length,
+    );
     for (const source of SOURCE_TABLE_NAMES) {
       ingest.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
         DeliveryStreamName: deliveryStreamName(source),
@@ -341,7 +350,7 @@ describe('the ingest stack', () => {
   it('keeps its log groups when the stack is deleted, since destroyOnRemoval is not set', () => {
     const groups = Object.values(ingest.findResources('AWS::Logs::LogGroup'));
     // Reader, transformer, loader, compactor, the demo's source loader, and one per delivery stream.
-    expect(groups.length).toBe(5 + SOURCE_TABLE_NAMES.length);
+    expect(groups.length).toBe(5 + SOURCE_TABLE_NAMES.length + MARKET_LAKE_TABLE_NAMES.length);
     expect(new Set(groups.map((g) => g.DeletionPolicy))).toEqual(new Set(['Retain']));
   });
 
@@ -483,7 +492,7 @@ describe('least privilege', () => {
         asList(s.Resource).includes('*') &&
         asList(s.Action).some((a) => DATA_SERVICES.some((p) => a.startsWith(p))),
     );
-    expect(starred.length).toBe(SOURCE_TABLE_NAMES.length);
+    expect(starred.length).toBe(SOURCE_TABLE_NAMES.length + MARKET_LAKE_TABLE_NAMES.length);
     for (const s of starred) expect(asList(s.Action)).toEqual(['glue:GetSchemaVersion']);
   });
 

@@ -27,7 +27,7 @@ describe('the deployment-wide cost items', () => {
     });
     expect(own.map((i) => i.item)).toEqual([
       'NAT gateway × 1',
-      '62 CloudWatch alarms',
+      '71 CloudWatch alarms',
       '1 CloudWatch dashboard',
       '2 Secrets Manager secrets',
     ]);

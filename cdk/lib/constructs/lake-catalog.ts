@@ -1,8 +1,8 @@
 /**
  * @module
- * The Glue database and the 11 lake tables, built from `core/schema/lake-tables.ts` so the catalog, the Firehose conversion schema
- * and the offline DuckDB views cannot drift. Partition projection on `dt` means no crawler and no
- * `ALTER TABLE ADD PARTITION`, ever.
+ * The Glue database, the 11 lake tables and the 3 market lake tables, built from `core/schema/lake-tables.ts` and
+ * `core/schema/market-lake-tables.ts` so the catalog, the Firehose conversion schema and the offline DuckDB views
+ * cannot drift. Partition projection on `dt` means no crawler and no `ALTER TABLE ADD PARTITION`, ever.
  */
 import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -18,6 +18,14 @@ import {
   lakeColumns,
   PARTITION_COLUMN,
 } from '../../../core/schema/lake-tables.ts';
+import {
+  MARKET_LAKE_TABLE_NAMES,
+  MARKET_LAKE_TABLES,
+  type MarketLakeTableName,
+} from '../../../core/schema/market-lake-tables.ts';
+
+/** A table of the lake: a CDC table or a market table, each with its own delivery stream. */
+export type CatalogTableName = LakeTableName | MarketLakeTableName;
 
 /** The storage of a Glue table of Parquet files under `location` with `columns` (lake and snapshot tables). */
 export function parquetStorage(
@@ -49,12 +57,12 @@ export interface LakeCatalogProps {
   readonly databaseName?: string;
 }
 
-/** The Glue database of the lake and one Parquet table per lake table, with `dt` projected. */
+/** The Glue database of the lake and one Parquet table per lake and market table, with `dt` projected. */
 export class LakeCatalog extends Construct {
   readonly database: glue.CfnDatabase;
   readonly databaseName: string;
   /** The L1 tables: Firehose's record format conversion binds to a `CfnTable`. */
-  readonly tables: { readonly [T in LakeTableName]: glue.CfnTable };
+  readonly tables: { readonly [T in CatalogTableName]: glue.CfnTable };
 
   constructor(scope: Construct, id: string, props: LakeCatalogProps) {
     super(scope, id);
@@ -68,16 +76,24 @@ export class LakeCatalog extends Construct {
       },
     });
 
-    const tables: Partial<Record<LakeTableName, glue.CfnTable>> = {};
-    for (const name of LAKE_TABLE_NAMES) {
-      const table = LAKE_TABLES[name];
+    const tables: Partial<Record<CatalogTableName, glue.CfnTable>> = {};
+    const entries = [
+      ...LAKE_TABLE_NAMES.map(
+        (name) => [name, LAKE_TABLES[name].description, lakeColumns(LAKE_TABLES[name])] as const,
+      ),
+      // Market tables carry their own columns only: observations have no CDC metadata (README, "Market data").
+      ...MARKET_LAKE_TABLE_NAMES.map(
+        (name) => [name, MARKET_LAKE_TABLES[name].description, MARKET_LAKE_TABLES[name].columns] as const,
+      ),
+    ];
+    for (const [name, description, columns] of entries) {
       const location = `s3://${props.bucket.bucketName}/${name}/`;
       const cfnTable = new glue.CfnTable(this, name, {
         catalogId: account,
         databaseName: this.databaseName,
         tableInput: {
           name,
-          description: table.description,
+          description,
           tableType: 'EXTERNAL_TABLE',
           parameters: {
             classification: 'parquet',
@@ -95,18 +111,18 @@ export class LakeCatalog extends Construct {
           partitionKeys: [
             { name: PARTITION_COLUMN.name, type: PARTITION_COLUMN.type, comment: PARTITION_COLUMN.comment },
           ],
-          storageDescriptor: parquetStorage(location, lakeColumns(table)),
+          storageDescriptor: parquetStorage(location, columns),
         },
       });
       cfnTable.addResourceDependency(this.database);
       tables[name] = cfnTable;
     }
-    this.tables = tables as { readonly [T in LakeTableName]: glue.CfnTable };
+    this.tables = tables as { readonly [T in CatalogTableName]: glue.CfnTable };
   }
 
   /**
-   * ARNs of the catalog, the database and the given tables (lake tables by default; snapshot tables and views
-   * by name): what glue:GetTable needs to be granted on.
+   * ARNs of the catalog, the database and the given tables (the CDC lake tables by default; market tables,
+   * snapshot tables and views by name): what glue:GetTable needs to be granted on.
    */
   tableArns(names: readonly string[] = LAKE_TABLE_NAMES): string[] {
     const stack = Stack.of(this);

@@ -11,13 +11,14 @@
  * each view with its snapshot-less definition (core/latest-view-sql.ts: the whole history, always correct), and
  * the compaction Lambda replaces it with `CREATE OR REPLACE VIEW` over the new snapshot after each one
  * (functions/compaction/). A redeploy that changes a view puts the snapshot-less one back until the next run.
+ * The market tables (core/schema/market-lake-tables.ts) get a `<table>_latest` view only: they have no snapshots.
  */
 import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { snapshotPrefix } from '../../../core/lake-layout.ts';
-import { latestViewSelect } from '../../../core/latest-view-sql.ts';
+import { latestViewSelect, marketLatestViewSelect } from '../../../core/latest-view-sql.ts';
 import {
   latestViewName,
   SNAPSHOT_PARTITION_COLUMN,
@@ -27,10 +28,12 @@ import {
 import {
   LAKE_TABLE_NAMES,
   LAKE_TABLES,
+  type LakeColumn,
   type LakeColumnType,
   lakeColumns,
   PARTITION_COLUMN,
 } from '../../../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLE_NAMES, MARKET_LAKE_TABLES } from '../../../core/schema/market-lake-tables.ts';
 import { parquetStorage } from './lake-catalog.ts';
 
 /** Props of {@link LakeLatestState}. */
@@ -89,35 +92,65 @@ export class LakeLatestState extends Construct {
         },
       });
       snapshot.addResourceDependency(props.database);
-      const columns = [...lakeColumns(table), PARTITION_COLUMN];
-      const view = {
-        originalSql: latestViewSelect(name, undefined),
-        catalog: 'awsdatacatalog',
-        schema: props.databaseName,
-        columns: columns.map((c) => ({ name: c.name, type: VIEW_TYPES[c.type] })),
-        owner: 'totesys-stream',
-        runAsInvoker: false,
-        properties: {},
-      };
-      const latest = new glue.CfnTable(this, latestViewName(name), {
-        catalogId: account,
-        databaseName: props.databaseName,
-        tableInput: {
-          name: latestViewName(name),
-          description: `The newest version of every ${name} key, deleted keys left out.`,
-          tableType: 'VIRTUAL_VIEW',
-          parameters: { presto_view: 'true', comment: 'Presto View' },
-          viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(view)).toString('base64')} */`,
-          viewExpandedText: '/* Presto View */',
-          storageDescriptor: {
-            columns: columns.map((c) => ({ name: c.name, type: c.type })),
-            serdeInfo: {},
-          },
-        },
+      this.#latestView(props, {
+        name: latestViewName(name),
+        description: `The newest version of every ${name} key, deleted keys left out.`,
+        sql: latestViewSelect(name, undefined),
+        columns: [...lakeColumns(table), PARTITION_COLUMN],
       });
-      latest.addResourceDependency(props.database);
       names.push(snapshotTableName(name), latestViewName(name));
     }
+    // Market tables have no snapshots: their view reads the whole table, which grows by a few rows a day, and
+    // stays as created here (compaction never replaces it).
+    for (const name of MARKET_LAKE_TABLE_NAMES) {
+      this.#latestView(props, {
+        name: latestViewName(name),
+        description: `The newest fetch of every ${name} observation key.`,
+        sql: marketLatestViewSelect(name),
+        columns: [...MARKET_LAKE_TABLES[name].columns, PARTITION_COLUMN],
+      });
+      names.push(latestViewName(name));
+    }
     this.tableNames = names;
+  }
+
+  /** A Glue VIRTUAL_VIEW Athena reads as `CREATE VIEW name AS sql` with `columns`. */
+  #latestView(
+    props: LakeLatestStateProps,
+    definition: {
+      readonly name: string;
+      readonly description: string;
+      readonly sql: string;
+      readonly columns: readonly LakeColumn[];
+    },
+  ): glue.CfnTable {
+    const { name, description, sql, columns } = definition;
+    const view = {
+      originalSql: sql,
+      catalog: 'awsdatacatalog',
+      schema: props.databaseName,
+      columns: columns.map((c) => ({ name: c.name, type: VIEW_TYPES[c.type] })),
+      owner: 'totesys-stream',
+      runAsInvoker: false,
+      properties: {},
+    };
+    const latest = new glue.CfnTable(this, name, {
+      catalogId: Stack.of(this).account,
+      databaseName: props.databaseName,
+      tableInput: {
+        name,
+        description,
+        tableType: 'VIRTUAL_VIEW',
+        parameters: { presto_view: 'true', comment: 'Presto View' },
+        viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(view)).toString('base64')} */`,
+        viewExpandedText: '/* Presto View */',
+        storageDescriptor: {
+          columns: columns.map((c) => ({ name: c.name, type: c.type })),
+          serdeInfo: {},
+        },
+      },
+    });
+    latest.addResourceDependency(props.database);
+    return latest;
   }
 }

@@ -25,11 +25,12 @@ import {
 import type { LakeTableName } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { ERRORS_METRICS_FILTER_ID } from './lake-bucket.ts';
+import type { CatalogTableName } from './lake-catalog.ts';
 
 /** A delivery stream and the lake table it fills. */
-export interface MonitoredStream {
+export interface MonitoredStream<T extends CatalogTableName = LakeTableName> {
   readonly deliveryStreamName: string;
-  readonly lakeTable: LakeTableName;
+  readonly lakeTable: T;
 }
 
 /**
@@ -56,6 +57,12 @@ export interface LagThresholds {
 /** Props of {@link PipelineMonitoring}. */
 export interface PipelineMonitoringProps {
   readonly streams: readonly MonitoredStream[];
+  /**
+   * The market tables' delivery streams: alarmed on freshness, processing and conversion like the others, not
+   * on lake lag (observations carry no watermark; a collector's own alarm says it stopped delivering).
+   * @default none
+   */
+  readonly marketStreams?: readonly MonitoredStream<CatalogTableName>[];
   readonly reader: lambda.IFunction;
   readonly transformer: lambda.IFunction;
   readonly loader: lambda.IFunction;
@@ -221,7 +228,7 @@ export class PipelineMonitoring extends Construct {
         period: FIVE_MINUTES,
         dimensionsMap: { DeliveryStreamName: name },
       });
-    const freshness = props.streams.map((s) => {
+    const freshness = [...props.streams, ...(props.marketStreams ?? [])].map((s) => {
       const metric = firehoseMetric(s.deliveryStreamName, 'DeliveryToS3.DataFreshness', 'Maximum');
       this.#alarm(
         `Freshness-${s.lakeTable}`,

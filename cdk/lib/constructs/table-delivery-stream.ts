@@ -1,7 +1,8 @@
 /**
  * @module
- * One Firehose delivery stream for one source table: Direct PUT, the transformation Lambda, dynamic
- * partitioning on the Lambda's `dt` key, and JSON to Parquet conversion with the table's own Glue schema.
+ * One Firehose delivery stream for one lake table (a source table's, or a market table's): Direct PUT, the
+ * transformation Lambda, dynamic partitioning on the Lambda's `dt` key, and JSON to Parquet conversion with the
+ * table's own Glue schema.
  * One stream per table because conversion takes exactly one schema per stream (README, How the data flows).
  */
 import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
@@ -12,15 +13,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { DeliveryStreamSpec } from '../../../core/delivery-stream-spec.ts';
-import type { LakeTableName } from '../../../core/schema/lake-tables.ts';
+import type { DeliveryStreamSpec, MarketDeliveryStreamSpec } from '../../../core/delivery-stream-spec.ts';
 import { acknowledge, functionVersionsFinding, wildcardFinding } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
+import type { CatalogTableName } from './lake-catalog.ts';
 
 /** Props of {@link TableDeliveryStream}. */
-export interface TableDeliveryStreamProps {
+export interface TableDeliveryStreamProps<T extends CatalogTableName = CatalogTableName> {
   /** The stream's name, prefixes, partitioning, processor and buffering (core/delivery-stream-spec.ts). */
-  readonly spec: DeliveryStreamSpec;
+  readonly spec: (DeliveryStreamSpec | MarketDeliveryStreamSpec) & { readonly lakeTable: T };
   /** The lake table's Glue table: the Parquet schema. */
   readonly glueTable: glue.CfnTable;
   /** ARNs of the Glue catalog, database and this table. */
@@ -40,13 +41,13 @@ export interface TableDeliveryStreamProps {
  * Firehose documentation lists, scoped to this table's two prefixes, and the L2 is handed the role without
  * policy updates so it adds nothing of its own.
  */
-export class TableDeliveryStream extends Construct {
+export class TableDeliveryStream<T extends CatalogTableName = CatalogTableName> extends Construct {
   readonly deliveryStream: firehose.DeliveryStream;
   readonly deliveryStreamName: string;
-  readonly lakeTable: LakeTableName;
+  readonly lakeTable: T;
   readonly role: iam.Role;
 
-  constructor(scope: Construct, id: string, props: TableDeliveryStreamProps) {
+  constructor(scope: Construct, id: string, props: TableDeliveryStreamProps<T>) {
     super(scope, id);
     const stack = Stack.of(this);
     const { spec } = props;

@@ -1,19 +1,28 @@
 /**
  * @module
- * The stateless stack: the Lambdas (and, with a read-only warehouse role, the dashboard's API), the 11 delivery streams, the VPC endpoints, the schedules and the
+ * The stateless stack: the Lambdas (and, with a read-only warehouse role, the dashboard's API), the 11 delivery
+ * streams of the source tables and the 3 of the market tables, the VPC endpoints, the schedules and the
  * monitoring. It holds no data, so it can be destroyed and redeployed freely; the lake stays.
  */
 import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DESTINATION_BUFFERING, deliveryStreamSpecs } from '../../../core/delivery-stream-spec.ts';
+import {
+  DESTINATION_BUFFERING,
+  type DeliveryStreamSpec,
+  deliveryStreamSpecs,
+  type MarketDeliveryStreamSpec,
+  marketDeliveryStreamSpecs,
+} from '../../../core/delivery-stream-spec.ts';
 import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
 import { ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
-import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/schema/lake-tables.ts';
+import type { MarketLakeTableName } from '../../../core/schema/market-lake-tables.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
+import type { CatalogTableName } from '../constructs/lake-catalog.ts';
 import { LakeCompactor } from '../constructs/lake-compactor.ts';
 import { PaymentsApi } from '../constructs/payments-api.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
@@ -87,7 +96,9 @@ export interface IngestStackProps extends StackProps {
 export class IngestStack extends Stack implements NamedStack {
   readonly names: DeploymentNames;
   readonly transformer: PipelineFunction;
-  readonly streams: readonly TableDeliveryStream[];
+  readonly streams: readonly TableDeliveryStream<LakeTableName>[];
+  /** One per market lake table, from the same spec: what the collectors put to (README, "Market data"). */
+  readonly marketStreams: readonly TableDeliveryStream<MarketLakeTableName>[];
   readonly reader: CdcReader;
   readonly loader: WarehouseLoader;
   /** The compaction Lambda and its schedule. */
@@ -124,25 +135,28 @@ export class IngestStack extends Stack implements NamedStack {
       logRemovalPolicy,
     });
 
-    const specs = deliveryStreamSpecs({
+    const specOptions = {
       runtime: 'aws',
       streamPrefix: prefix,
       buffering: {
         sizeInMBs: props.bufferingSize?.toMebibytes() ?? DESTINATION_BUFFERING.aws.sizeInMBs,
         intervalInSeconds: bufferingInterval.toSeconds(),
       },
-    });
-    this.streams = specs.map(
-      (spec) =>
-        new TableDeliveryStream(this, `Stream-${spec.table.source}`, {
-          spec,
-          glueTable: lake.catalog.tables[spec.lakeTable],
-          glueArns: lake.catalog.tableArns([spec.lakeTable]),
-          bucket,
-          transformer: this.transformer,
-          logRemovalPolicy,
-        }),
-    );
+    } as const;
+    const streamOf = <T extends CatalogTableName>(
+      spec: (DeliveryStreamSpec | MarketDeliveryStreamSpec) & { readonly lakeTable: T },
+      id: string,
+    ) =>
+      new TableDeliveryStream<T>(this, `Stream-${id}`, {
+        spec,
+        glueTable: lake.catalog.tables[spec.lakeTable],
+        glueArns: lake.catalog.tableArns([spec.lakeTable]),
+        bucket,
+        transformer: this.transformer,
+        logRemovalPolicy,
+      });
+    this.streams = deliveryStreamSpecs(specOptions).map((spec) => streamOf(spec, spec.table.source));
+    this.marketStreams = marketDeliveryStreamSpecs(specOptions).map((spec) => streamOf(spec, spec.lakeTable));
 
     if (props.interfaceEndpoints ?? true) {
       new PipelineEndpoints(this, 'Endpoints', {
@@ -228,7 +242,14 @@ export class IngestStack extends Stack implements NamedStack {
     }
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
-      streams: this.streams.map(({ deliveryStreamName, lakeTable }) => ({ deliveryStreamName, lakeTable })),
+      streams: this.streams.map(({ deliveryStreamName, lakeTable }) => ({
+        deliveryStreamName,
+        lakeTable,
+      })),
+      marketStreams: this.marketStreams.map(({ deliveryStreamName, lakeTable }) => ({
+        deliveryStreamName,
+        lakeTable,
+      })),
       reader: this.reader.fn,
       transformer: this.transformer,
       loader: this.loader.fn,
