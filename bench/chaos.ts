@@ -2,18 +2,26 @@
  * @module
  * `npm run bench -- chaos [--seconds S] [--scale N] [--rate R] [--seed K]`: the pipeline under faults, during a
  * live workload. `up` runs as a child process (its own data dir, the bench's embedded cluster by URL) while the
- * simulator writes to the source; at random moments (seeded) the bench kills `up` with SIGKILL and starts it
- * again, or stops and restarts the database under it; once, it writes a 2 MB `design_name` (a change too large
- * to ship) and once overwrites a lake Parquet object with garbage. At the end it stops the workload, shortens
- * the oversized value (the README's way out for it), catches the warehouse up with `sync` and runs `reconcile`, and prints what happened and what reconcile found:
- * kills, restarts, changes made, rows compared, differences. Exits 1 on any difference.
+ * simulator writes to the source; once the initial snapshot is loaded, at random moments (seeded) the bench
+ * kills `up` with SIGKILL and starts it again, or stops and restarts the database under it; once, it writes a
+ * 2 MB `design_name` (a change too large to ship) and once overwrites a lake Parquet object with garbage: the
+ * newest object of any fact table at that moment (the faults go on past `--seconds` until one exists). At the
+ * end it stops the workload, shortens the oversized value (the README's way out for it), catches the warehouse
+ * up with `sync` and runs `reconcile`, and prints what happened and what reconcile found: kills, restarts,
+ * changes made, quarantined objects, re-reads, rows compared, differences. Exits 1 on any difference, or when
+ * the corrupt object was not quarantined and its table re-read (a quarantine note naming it, and snapshot rows
+ * of that table committed after the note).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
+import { FACT_TABLE_NAMES } from '../core/schema/warehouse-tables.ts';
+import { FsObjectStore } from '../lake/fs-object-store.ts';
+import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../local/data-dir-layout.ts';
 import { type EmbeddedCluster, startEmbeddedPostgres } from '../local/embedded-postgres.ts';
 import { reconcile } from '../local/reconcile/reconcile.ts';
@@ -68,18 +76,91 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** The Parquet files of a lake table that hold most rows (the snapshot's), largest first. */
-async function lakeFiles(dataDir: string, table: string): Promise<string[]> {
-  const dir = join(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET, table);
-  const files: { path: string; size: number }[] = [];
-  for (const partition of await readdir(dir).catch(() => [] as string[])) {
-    for (const file of await readdir(join(dir, partition)).catch(() => [] as string[])) {
-      if (!file.endsWith('.parquet')) continue;
-      const path = join(dir, partition, file);
-      files.push({ path, size: (await stat(path)).size });
+/**
+ * The newest Parquet object of any fact table at this moment, or undefined when there is none yet (the initial
+ * snapshot not shipped). The newest is the one the running loader is likeliest not to have read, so the
+ * corruption is found by a live load as well as by any start; every object listed is whole (the local Firehose
+ * and compaction write by rename).
+ */
+async function newestFactObject(dataDir: string): Promise<string | undefined> {
+  let newest: { path: string; modifiedMs: number } | undefined;
+  for (const table of FACT_TABLE_NAMES) {
+    const dir = join(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET, table);
+    for (const partition of await readdir(dir).catch(() => [] as string[])) {
+      for (const file of await readdir(join(dir, partition)).catch(() => [] as string[])) {
+        if (!file.endsWith('.parquet')) continue;
+        const path = join(dir, partition, file);
+        const modifiedMs = await stat(path).then(
+          (info) => info.mtimeMs,
+          () => undefined, // compacted away since the listing
+        );
+        if (modifiedMs !== undefined && (newest === undefined || modifiedMs > newest.modifiedMs))
+          newest = { path, modifiedMs };
+      }
     }
   }
-  return files.sort((a, b) => b.size - a.size).map((file) => file.path);
+  return newest?.path;
+}
+
+/**
+ * What the lake says about the corrupt object once the run is over: the quarantine notes (the object's among
+ * them, or the recovery never ran), and the re-reads since the first note: distinct LSNs of snapshot rows
+ * (`_op = 'r'`) of each noted table committed after it was quarantined.
+ */
+async function recoveryEvidence(dataDir: string): Promise<{
+  readonly notes: readonly QuarantineNote[];
+  readonly reReads: number;
+}> {
+  const notes = await quarantineNotes(new FsObjectStore(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET));
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '128MiB' });
+  const connection = await instance.connect();
+  try {
+    let reReads = 0;
+    for (const table of new Set(notes.map((note) => note.table))) {
+      const since = notes
+        .filter((note) => note.table === table)
+        .map((note) => note.at)
+        .sort()[0]!;
+      const files = join(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET, table, '*', '*.parquet');
+      const reader = await connection.runAndReadAll(
+        `SELECT CAST(count(DISTINCT _lsn) AS INTEGER) FROM read_parquet(?)
+          WHERE _op = 'r' AND _commit_ts >= CAST(? AS TIMESTAMP)`,
+        [files, since.replace('T', ' ').replace('Z', '')],
+      );
+      reReads += Number(reader.getRows()[0]?.[0] ?? 0);
+    }
+    return { notes, reReads };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/**
+ * Waits until the warehouse holds a cut and fact rows (the initial snapshot went through the whole pipeline),
+ * restarting `up` should it exit meanwhile; throws after `timeoutMs`.
+ */
+async function waitForFirstLoad(
+  warehouseUrl: string,
+  current: () => ChildProcess | undefined,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const loaded = await withClient(warehouseUrl, async (client) => {
+      const result = await client.query<{ loaded: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pipeline.cut WHERE lsn IS NOT NULL)
+            AND EXISTS (SELECT 1 FROM fact_sales_order) AS loaded`,
+      );
+      return result.rows[0]?.loaded === true;
+    }).catch(() => false); // the warehouse not migrated yet
+    if (loaded) return;
+    const up = current();
+    if (up === undefined || up.exitCode !== null || up.signalCode !== null)
+      throw new Error('up exited before it loaded the initial snapshot');
+    if (Date.now() > deadline) throw new Error('the initial snapshot was not loaded in time');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -144,10 +225,21 @@ export async function run(args: string[]): Promise<void> {
       },
     });
 
+    // Faults start once the pipeline runs: the initial snapshot loaded. Begun at once, kills every 4 to 16 s
+    // came faster than `up` starts and ships the snapshot on a loaded machine, so the lake often held no fact
+    // object at all when the corruption was due.
+    const startedMs = Date.now();
+    await waitForFirstLoad(warehouseUrl, () => up, 900_000);
+    console.log(
+      `chaos: the initial snapshot is loaded (${((Date.now() - startedMs) / 1000).toFixed(0)} s); faults begin`,
+    );
     const deadline = Date.now() + seconds * 1000;
+    // The faults go on past the deadline until the one corrupt object was written, at most this long.
+    const corruptDeadline = deadline + 300_000;
+    let corruptKey: string | undefined;
     const oversizedAt = Date.now() + seconds * 300;
     const corruptAt = Date.now() + seconds * 600;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline || (counts.corruptObjects === 0 && Date.now() < corruptDeadline)) {
       await new Promise((resolve) => setTimeout(resolve, 4000 + random.next() * 12_000));
       if (up.exitCode !== null || up.signalCode !== null) {
         // `up` waits for a database that is away at its start; one that exited anyway is started again.
@@ -166,11 +258,14 @@ export async function run(args: string[]): Promise<void> {
         console.log('chaos: wrote a 2 MB design_name');
       }
       if (counts.corruptObjects === 0 && Date.now() > corruptAt) {
-        const [file] = await lakeFiles(dataDir, 'fact_sales_order');
+        const file = await newestFactObject(dataDir);
         if (file) {
           await writeFile(file, Buffer.from('not parquet '.repeat(100)));
           counts.corruptObjects += 1;
-          console.log(`chaos: overwrote ${file.slice(root.length + 1)} with garbage`);
+          corruptKey = relative(join(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET), file);
+          console.log(`chaos: overwrote lake object ${corruptKey} with garbage`);
+        } else {
+          console.log('chaos: no fact table object in the lake yet to corrupt; trying again');
         }
       }
       if (random.next() < 0.6) {
@@ -222,14 +317,28 @@ export async function run(args: string[]): Promise<void> {
       },
     });
     const made = combineSummaries(summaries);
+    const evidence = await recoveryEvidence(dataDir);
+    const quarantinedCorrupt = evidence.notes.some(
+      (note) => note.key === corruptKey && note.kind === 'corrupt',
+    );
     const compared = Object.values(report.tables).reduce((sum, table) => sum + table.sourceRows, 0);
     const one = loadavg()[0] ?? 0;
     console.log(
       `chaos result: kills ${counts.kills}, database restarts ${counts.databaseRestarts}, oversized values ` +
-        `${counts.oversizedValues}, corrupt lake objects ${counts.corruptObjects}, up exits at start ${counts.upExits}, ` +
+        `${counts.oversizedValues}, corrupt lake objects ${counts.corruptObjects}, quarantined ${evidence.notes.length}, ` +
+        `re-reads ${evidence.reReads}, up exits at start ${counts.upExits}, ` +
         `changes made ${made.totalChanges}, ` +
         `rows compared ${compared}, differences ${report.differences.length} (load average ${one.toFixed(2)})`,
     );
+    for (const note of evidence.notes) console.log(`quarantined (${note.kind}) at ${note.at}: ${note.key}`);
+    if (corruptKey === undefined || !quarantinedCorrupt || evidence.reReads === 0) {
+      console.log(
+        corruptKey === undefined
+          ? 'FAILED: no fact table object appeared in the lake to corrupt'
+          : `FAILED: the corrupt object ${corruptKey} was ${quarantinedCorrupt ? 'quarantined but its table not re-read' : 'not quarantined'}`,
+      );
+      process.exitCode = 1;
+    }
     if (report.differences.length > 0) {
       for (const difference of report.differences.slice(0, 20)) console.log(JSON.stringify(difference));
       console.log(logs.join('').slice(-4000));

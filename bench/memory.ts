@@ -5,7 +5,8 @@
  * through the whole local pipeline in this process (reader, local Firehose with the transformation, Parquet
  * lake, DuckDB loader, warehouse), on an embedded cluster of its own.
  *
- * It samples this process's memory (`process.memoryUsage()`: RSS, V8 heap, buffers) every `--sample-ms` and
+ * It samples this process's memory (`process.memoryUsage()`: RSS, V8's committed and used heap, buffers) and
+ * DuckDB's buffer manager (`duckdb_memory()`, what its `memory_limit` bounds) every `--sample-ms` and
  * prints the peak of each phase: the reader shipping the transaction (commit until the slot confirms it, the
  * local Firehose transforming and converting meanwhile), the Firehose delivering the rest, the loader reading
  * the lake and loading the warehouse, and idle after it (memory must come back). Stages that share the process
@@ -39,7 +40,11 @@ type Phase = (typeof PHASES)[number];
 
 interface Peak {
   rss: number;
+  /** V8's committed heap (live objects and garbage not yet collected). */
+  heapTotal: number;
   heapUsed: number;
+  /** DuckDB's buffer manager (`duckdb_memory()`, bounded by its memory_limit). */
+  duckdb: number;
   external: number;
   samples: number;
   startedMs: number;
@@ -93,7 +98,8 @@ export async function run(args: string[]): Promise<void> {
     const phaseLine = (name: Phase, peak: Peak) =>
       `${name.padEnd(22)} ${((peak.endedMs - peak.startedMs) / 1000).toFixed(1).padStart(7)}   ` +
       `${mib(peak.rss).padStart(9)} (${(peak.rss / reference()).toFixed(2)}×)`.padEnd(27) +
-      `${mib(peak.heapUsed).padStart(9)}   ${mib(peak.external).padStart(9)}`;
+      `${mib(peak.heapTotal).padStart(9)} ${mib(peak.heapUsed).padStart(9)}   ${mib(peak.external).padStart(9)}   ` +
+      `${mib(peak.duckdb).padStart(9)}`;
     // Each phase's line as it ends, so a run cut short still says what it saw.
     const enter = (next: Phase) => {
       sample();
@@ -106,21 +112,44 @@ export async function run(args: string[]): Promise<void> {
       const now = Date.now();
       const peak = peaks.get(phase) ?? {
         rss: 0,
+        heapTotal: 0,
         heapUsed: 0,
+        duckdb: 0,
         external: 0,
         samples: 0,
         startedMs: now,
         endedMs: now,
       };
       peak.rss = Math.max(peak.rss, usage.rss);
+      peak.heapTotal = Math.max(peak.heapTotal, usage.heapTotal);
       peak.heapUsed = Math.max(peak.heapUsed, usage.heapUsed);
+      peak.duckdb = Math.max(peak.duckdb, duckdbBytes);
       // `external` includes `arrayBuffers` (Buffers: spool frames, Parquet bodies, socket data).
       peak.external = Math.max(peak.external, usage.external);
       peak.samples++;
       peak.endedMs = now;
       peaks.set(phase, peak);
     };
-    const sampler = setInterval(sample, sampleMs);
+    // DuckDB's own figure is read asynchronously; each sample takes the latest one.
+    let duckdbBytes = 0;
+    let readingDuckdb = false;
+    const sampleDuckdb = () => {
+      if (readingDuckdb) return;
+      readingDuckdb = true;
+      running.queryEngine
+        .memoryBytes()
+        .then((bytes) => {
+          duckdbBytes = bytes;
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          readingDuckdb = false;
+        });
+    };
+    const sampler = setInterval(() => {
+      sampleDuckdb();
+      sample();
+    }, sampleMs);
     try {
       await new Promise((resolve) => setTimeout(resolve, 2000));
       sample();
@@ -162,7 +191,9 @@ export async function run(args: string[]): Promise<void> {
           .map((n) => n.toFixed(2))
           .join(', ')}`,
       );
-      console.log('phase                  seconds   peak RSS (× idle before)   peak heap   peak buffers');
+      console.log(
+        'phase                  seconds   peak RSS (× idle before)   V8 heap (used)   buffers      DuckDB',
+      );
       for (const name of PHASES) {
         const peak = peaks.get(name);
         if (peak) console.log(phaseLine(name, peak));

@@ -131,6 +131,22 @@ export class DuckDbQueryEngine implements QueryEngine {
     }
   }
 
+  /**
+   * The bytes DuckDB's buffer manager holds now (`duckdb_memory()`, what `memory_limit` bounds), read on a
+   * connection of its own so a query in flight does not delay it (`npm run bench -- memory` samples it).
+   */
+  async memoryBytes(): Promise<number> {
+    const connection = await this.#instance.connect();
+    try {
+      const reader = await connection.runAndReadAll(
+        'SELECT CAST(sum(memory_usage_bytes) AS BIGINT) FROM duckdb_memory()',
+      );
+      return Number(reader.getRows()[0]?.[0] ?? 0);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
   async close(): Promise<void> {
     // Wait for every connection to be idle, then close.
     const all = await Promise.all(this.#connections.map(() => this.#acquire()));

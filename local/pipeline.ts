@@ -291,6 +291,11 @@ export class LocalPipeline {
     return this.#recovery.quarantined;
   }
 
+  /** The loader's query engine (the memory benchmark reads DuckDB's own memory from it). */
+  get queryEngine(): DuckDbQueryEngine {
+    return this.#engine;
+  }
+
   /** The warehouse adapter (for cut and row counts). */
   get warehouse(): PgWarehouse {
     return this.#warehouse;

@@ -64,4 +64,67 @@ describe('replication session', () => {
     expect(kinds[0]).toBe('b');
     expect(kinds.at(-1)).toBe('c');
   });
+
+  it('stops reading the socket at its byte bound while large rows are far fewer than the message bound', async () => {
+    // Prepare: 120 rows of 64 KiB each (7.5 MiB of row text, 120 messages: the message bound never trips), a
+    // byte bound of 1 MiB, and a consumer stuck on the first row.
+    const slot = `${database.name}_bytes`;
+    const rows = 120;
+    const rowBytes = 64 * 1024;
+    const maxQueuedBytes = 1024 * 1024;
+    await withClient(database.url, async (client) => {
+      await client.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+      await client.query(
+        `INSERT INTO department (department_id, department_name, location, manager, created_at, last_updated)
+         SELECT g, repeat(chr(65 + g % 26), $3::int), NULL, NULL, '2022-11-03 14:20:49.962', '2022-11-03 14:20:49.962'
+           FROM generate_series($1::int, $1::int + $2::int - 1) AS g`,
+        [ROWS + 1, rows, rowBytes],
+      );
+    });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const names: number[] = [];
+    const session = new ReplicationSession({
+      connection: { connectionString: database.url },
+      slot,
+      publication: 'totesys_stream',
+      maxQueuedBytes,
+    });
+    const running = session.run({
+      onMessage: (message) => {
+        if (message.kind === 'insert') {
+          const id = message.row?.department_id as number;
+          if (id > ROWS) {
+            names.push(String(message.row?.department_name ?? '').length);
+            if (names.length === 1) return gate;
+          }
+        }
+        // The slot starts before the first test's rows: stop after this test's transaction.
+        if (message.kind === 'commit' && names.length === rows) void session.stop();
+        return undefined;
+      },
+      onKeepalive: () => undefined,
+    });
+
+    // Act: wait until the socket pauses, or until every row is queued (what an unbounded queue does), then
+    // watch the queue for a while.
+    const bigRowsQueued = () => session.queuedBytes >= (rows - 1) * rowBytes;
+    await waitFor('the socket to pause or every row to be queued', () => session.paused || bigRowsQueued());
+    let peak = 0;
+    for (let poll = 0; poll < 20; poll++) {
+      await withClient(database.url, (client) => client.query('SELECT 1'));
+      peak = Math.max(peak, session.queuedBytes);
+    }
+    const pausedWhileStuck = session.paused;
+    release();
+    await running;
+
+    // Assess: paused at the byte bound (past it by at most one socket read of rows), far below the 7.5 MiB
+    // streamed; every row still delivered whole.
+    expect(pausedWhileStuck).toBe(true);
+    expect(peak).toBeLessThan(maxQueuedBytes + 8 * rowBytes);
+    expect(names).toEqual(Array.from({ length: rows }, () => rowBytes));
+  });
 });
