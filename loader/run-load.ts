@@ -185,9 +185,19 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     // Read only when the warehouse stages the table, a batch at a time (core/memory-bounds.ts).
     windows[table] = { [Symbol.asyncIterator]: batches };
   }
-  const missingRecords = await missingRoundRecords(engine, queries.round_records, cut.covered, fromLsn);
-  const built = buildLoadBatch(fromCut, cutLsn, windows, watermarks);
-  const report = await warehouse.load(built.batch);
+  // The round check reads the lake while the warehouse stages the batch, instead of before it; the batch
+  // commits only once the check has passed.
+  const checking = missingRoundRecords(engine, queries.round_records, cut.covered, fromLsn);
+  checking.catch(() => undefined);
+  const built = buildLoadBatch(fromCut, cutLsn, windows, watermarks, { passing: checking });
+  let report: Awaited<ReturnType<Warehouse['load']>>;
+  try {
+    report = await warehouse.load(built.batch);
+  } finally {
+    await built.close();
+    await checking.catch(() => undefined);
+  }
+  const missingRecords = await checking;
   const rowsRead = Object.fromEntries(QUERIED_TABLES.map((t) => [t, built.figures.rowsRead[t] ?? 0]));
   return {
     status: 'loaded',
