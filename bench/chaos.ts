@@ -18,7 +18,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import pg from 'pg';
 import { FACT_TABLE_NAMES } from '../core/schema/warehouse-tables.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
@@ -31,20 +30,11 @@ import { seedSource } from '../source/seed/seed-source.ts';
 import { SeededRandom } from '../source/seed/seeded-random.ts';
 import { combineSummaries, type SimulationSummary, Simulator } from '../source/simulator/simulator.ts';
 import { migrateSource } from '../source/source-migration.ts';
+import { withClient } from './bench-database.ts';
 
 const BIN = new URL('../bin/totesys-stream.js', import.meta.url).pathname;
 const SLOT = 'totesys_chaos';
 const PUBLICATION = 'totesys_chaos';
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** `up` as a child process; its output goes to a log file beside the data dir. */
 function startUp(dataDir: string, sourceUrl: string, warehouseUrl: string, logs: string[]): ChildProcess {

@@ -1,8 +1,13 @@
 /**
  * @module
  * `npm run bench -- e2e [--rate 1000] [--duration 30] [--sweep 2000,5000,10000,20000] [--sweep-seconds 60]
- * [--scale 0.2]`: the whole local pipeline (reader, local Firehose, lake, DuckDB loader, warehouse) on an
- * embedded cluster of its own.
+ * [--scale 0.2] [--phases latency,sweep,loader] [--profile]`: the whole local pipeline (reader, local Firehose,
+ * lake, DuckDB loader, warehouse) on an embedded cluster of its own.
+ *
+ * Every step driving the pipeline also prints where its CPU seconds went per 1,000 changes (bench/cpu-accounting.ts):
+ * this process's main thread and other threads, the cluster's backends by role, and the source's own cost (the
+ * driver's JavaScript and the source's backends) beside the pipeline's. `--profile` splits the main thread by
+ * stage from a CPU profile of the step.
  *
  * 1. Latency: the simulator drives the source at a fixed rate; every change's commit-to-warehouse latency is
  *    the finish time of the load that made it visible minus its commit time (loads from
@@ -16,7 +21,7 @@
  *    same star rows are then `COPY FROM`-ed into empty copies of the star tables. Rows per second of both.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream/promises';
@@ -40,6 +45,7 @@ import { migrateSource } from '../source/source-migration.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { freshDatabase, withClient } from './bench-database.ts';
+import { CpuMeter, cpuTable } from './cpu-accounting.ts';
 
 /** Runs the benchmark and prints its figures. */
 export async function run(args: string[]): Promise<void> {
@@ -51,8 +57,12 @@ export async function run(args: string[]): Promise<void> {
       sweep: { type: 'string' },
       'sweep-seconds': { type: 'string' },
       scale: { type: 'string' },
+      phases: { type: 'string' },
+      profile: { type: 'boolean' },
     },
   });
+  const phases = new Set((values.phases ?? 'latency,sweep,loader').split(','));
+  const profile = values.profile ?? false;
   const rate = Number(values.rate ?? '1000');
   const duration = Number(values.duration ?? '30');
   const sweep = (values.sweep ?? '2000,5000,10000,20000').split(',').map(Number);
@@ -78,10 +88,15 @@ export async function run(args: string[]): Promise<void> {
       `initial snapshot (scale ${scale}) synced in ${((Date.now() - started) / 1000).toFixed(1)} s, cut ${first.cutLsn}`,
     );
 
-    await latencyPhase(sourceUrl, warehouseUrl, dataDir, rate, duration);
-    await sweepPhase(sourceUrl, warehouseUrl, dataDir, sweep, sweepSeconds);
-    const freshUrl = await freshDatabase(admin, cluster.adminUrl, 'bench_fresh_warehouse');
-    await loaderVersusCopy(dataDir, freshUrl);
+    const meter = await CpuMeter.open(admin, 'bench_source');
+    if (phases.has('latency'))
+      await latencyPhase(sourceUrl, warehouseUrl, dataDir, rate, duration, meter, profile);
+    if (phases.has('sweep'))
+      await sweepPhase(sourceUrl, warehouseUrl, dataDir, sweep, sweepSeconds, meter, profile);
+    if (phases.has('loader')) {
+      const freshUrl = await freshDatabase(admin, cluster.adminUrl, 'bench_fresh_warehouse');
+      await loaderVersusCopy(dataDir, freshUrl);
+    }
   } finally {
     await admin.end();
     await cluster.stop();
@@ -189,6 +204,8 @@ async function latencyPhase(
   dataDir: string,
   rate: number,
   seconds: number,
+  meter: CpuMeter,
+  profile: boolean,
 ) {
   const before = await withClient(
     warehouseUrl,
@@ -207,8 +224,9 @@ async function latencyPhase(
     watermarkIntervalMs: 250,
   });
   let summary: Awaited<ReturnType<typeof drive>>;
+  let cpu: Awaited<ReturnType<CpuMeter['measure']>>['cpu'];
   try {
-    summary = await drive(sourceUrl, rate, seconds);
+    ({ result: summary, cpu } = await meter.measure(() => drive(sourceUrl, rate, seconds), profile));
     if (summary.rolledBack > 0)
       console.log(`(${summary.rolledBack} simulator transactions collided and rolled back)`);
     // Let the last changes arrive.
@@ -267,6 +285,13 @@ async function latencyPhase(
       `${loads.length} loads): p50 ${percentile(latencies, 0.5).toFixed(2)} s, p95 ${percentile(latencies, 0.95).toFixed(2)} s, ` +
       `max ${(latencies.at(-1) ?? Number.NaN).toFixed(2)} s over ${latencies.length} changes`,
   );
+  console.log(
+    `CPU while driving ${rate} changes/s (${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} load):`,
+  );
+  for (const line of cpuTable(cpu, summary.totalChanges)) console.log(line);
 }
 
 async function sweepPhase(
@@ -275,6 +300,8 @@ async function sweepPhase(
   dataDir: string,
   rates: readonly number[],
   seconds: number,
+  meter: CpuMeter,
+  profile: boolean,
 ) {
   let best = 0;
   for (const rate of rates) {
@@ -289,17 +316,22 @@ async function sweepPhase(
     const begun = Date.now();
     let lastSample = 0;
     let summary: Awaited<ReturnType<typeof drive>>;
+    let cpu: Awaited<ReturnType<CpuMeter['measure']>>['cpu'];
     try {
-      summary = await driveSetBased(sourceUrl, rate, seconds, async () => {
-        if (Date.now() - lastSample < 1000) return;
-        lastSample = Date.now();
-        const cut = await pipeline.warehouse.currentCut();
-        // Lag: how far the warehouse's newest visible commit is behind now.
-        lags.push({
-          at: Date.now() - begun,
-          lag: cut?.commitTs ? (Date.now() - Date.parse(cut.commitTs)) / 1000 : Number.POSITIVE_INFINITY,
-        });
-      });
+      ({ result: summary, cpu } = await meter.measure(
+        () =>
+          driveSetBased(sourceUrl, rate, seconds, async () => {
+            if (Date.now() - lastSample < 1000) return;
+            lastSample = Date.now();
+            const cut = await pipeline.warehouse.currentCut();
+            // Lag: how far the warehouse's newest visible commit is behind now.
+            lags.push({
+              at: Date.now() - begun,
+              lag: cut?.commitTs ? (Date.now() - Date.parse(cut.commitTs)) / 1000 : Number.POSITIVE_INFINITY,
+            });
+          }),
+        profile,
+      ));
     } finally {
       await pipeline.stop();
     }
@@ -313,6 +345,13 @@ async function sweepPhase(
       `sustained ${rate} changes/s for ${seconds} s: achieved ${achieved.toFixed(0)}/s, lag first third max ` +
         `${early.toFixed(1)} s, last third max ${late.toFixed(1)} s -> ${bounded ? 'bounded' : 'NOT bounded'}`,
     );
+    console.log(
+      `CPU of the ${rate} changes/s step (${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} load):`,
+    );
+    for (const line of cpuTable(cpu, summary.totalChanges)) console.log(line);
     if (!bounded) break;
     // Drain what this step left behind before the next one.
     await runSync({ sourceUrl, warehouseUrl, dataDir, timeoutMs: 600_000 });

@@ -6,7 +6,7 @@
  * reference in the same run (PostgreSQL's COPY, pg_recvlogical, DuckDB) and prints both rates and their ratio.
  */
 
-const BENCHMARKS = ['seed', 'reader', 'lake', 'e2e', 'aging', 'chaos', 'memory'] as const;
+const BENCHMARKS = ['seed', 'reader', 'lake', 'e2e', 'aging', 'chaos', 'memory', 'forecast'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function isBenchmark(name: string | undefined): name is BenchmarkName {

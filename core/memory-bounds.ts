@@ -17,7 +17,9 @@
  * - DuckDB (the local query engine) keeps at most `duckdbMemoryBytes` and spills the rest to a temporary
  *   directory in the data dir, with `duckdbThreads` threads (each thread holds buffers of its own).
  *
- * The defaults fit a small machine; `npm run bench -- memory` measures what the pipeline holds under them.
+ * The defaults fit a small machine; `npm run bench -- memory` measures what the pipeline holds under them. V8's
+ * own heap is not among the bounds: its garbage grows to a few times what is live before a full collection,
+ * whatever these are (README, What it guarantees; Node's `--max-old-space-size` caps it).
  */
 
 /** The bounds, in bytes and rows. */

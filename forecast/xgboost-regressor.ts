@@ -69,8 +69,11 @@ function loadBooster(): ReturnType<typeof importBooster> {
 /**
  * The module's Emscripten loader tries `fetch` on its own file path first, fails, says so on stderr through
  * `console.warn`, and falls back to reading the file: those two lines are dropped while it loads, nothing else.
+ * It also adds a process `uncaughtException` listener that rethrows (for its own `exit()`, which this code never
+ * calls); that listener is removed again, so a crash of the host process stays Node's default.
  */
 async function importBooster() {
+  const listeners = new Set(process.listeners('uncaughtException'));
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
     if (typeof args[0] === 'string' && LOADER_NOISE.test(args[0])) return;
@@ -83,5 +86,7 @@ async function importBooster() {
     return await ready;
   } finally {
     console.warn = warn;
+    for (const listener of process.listeners('uncaughtException'))
+      if (!listeners.has(listener)) process.off('uncaughtException', listener);
   }
 }

@@ -99,6 +99,11 @@ export const DASHBOARD_HTML = `<!doctype html>
       <p class="rates" data-figure="gbp-rates">GBP rates: none yet</p>
       <div class="panels">${table('top-counterparties', 'Top counterparties')}${table('top-designs', 'Top designs')}</div>
     </section>
+    <section aria-labelledby="forecast-title">
+      <h2 id="forecast-title">Gold price forecast <span class="sub">next trading day, gradient-boosted model</span></h2>
+      <p class="rates" data-figure="forecast-label">No prediction yet.</p>
+      <div class="panels">${table('forecasts', 'Predictions beside the close that came true', true)}</div>
+    </section>
     <section aria-labelledby="purchases-title">
       <h2 id="purchases-title">Purchases <span class="sub">last 30 days</span></h2>
       <div class="panels">${table('spend-by-department', 'Spend by department')}${table('spend-by-staff', 'Spend by staff (most orders)')}</div>

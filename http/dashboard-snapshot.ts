@@ -4,6 +4,7 @@
  * transaction (one cut), and each stage's lag from the status document, read beside it.
  */
 import { type BusinessFigures, readBusinessFigures } from './business-figures.ts';
+import { type ForecastFigure, readForecastFigures } from './forecast-figures.ts';
 import { utcDay } from './payments.ts';
 import {
   type LoadHistory,
@@ -19,6 +20,8 @@ export interface DashboardSnapshot {
   /** When it was read (UTC ISO-8601). */
   readonly readAt: string;
   readonly business: BusinessFigures;
+  /** The gold-price model's latest predictions (http/forecast-figures.ts), newest first. */
+  readonly forecasts: readonly ForecastFigure[];
   readonly history: LoadHistory;
   readonly lag: StageLags;
   /** Why the stage lags are missing, when the status could not be read (the figures still are). */
@@ -39,6 +42,7 @@ export async function readDashboardSnapshot(sources: DashboardSources): Promise<
   const [figures, status] = await Promise.all([
     sources.warehouse.read(async (client) => ({
       business: await readBusinessFigures(client, utcDay(now)),
+      forecasts: await readForecastFigures(client),
       history: await readLoadHistory(client),
     })),
     sources.readStatus().then(

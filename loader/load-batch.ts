@@ -14,9 +14,11 @@ import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
 import {
   DIMENSION_TABLE_NAMES,
   FACT_TABLE_NAMES,
+  isFactTable,
   type WarehouseTableName,
 } from '../core/schema/warehouse-tables.ts';
 import { DIM_DATE_COLUMNS, dimDateRow } from './dim-date.ts';
+import { readAhead } from './read-ahead.ts';
 
 /** A star table the loader queries (every one but dim_date). */
 export type QueriedTable = Exclude<WarehouseTableName, 'dim_date'>;
@@ -45,6 +47,8 @@ export interface LoadBatchFigures {
 export interface BuiltBatch {
   readonly batch: LoadBatch;
   readonly figures: LoadBatchFigures;
+  /** Ends the window read ahead of a load that failed before reaching it (loader/read-ahead.ts). */
+  close(): Promise<void>;
 }
 
 type Row = (string | null)[];
@@ -56,7 +60,8 @@ export class WindowOrderError extends Error {
 
 /**
  * The batch bringing the warehouse from `fromCut` to `toCutLsn`: dimensions, then facts, then dim_date (its
- * dates are those of the facts before it), each read from `windows` as the warehouse stages it. Its
+ * dates are those of the facts before it), each read from `windows` as the warehouse stages it, the next table's
+ * first batch requested while the warehouse stages the one before it (loader/read-ahead.ts). Its
  * `toCut.commitTs` is the newest commit among the rows, final once every table was read (the warehouse reads
  * it when it records the cut, after staging).
  */
@@ -65,6 +70,13 @@ export function buildLoadBatch(
   toCutLsn: string,
   windows: WindowBatches,
   watermarks: readonly LakeWatermark[],
+  options: {
+    /**
+     * A check that runs beside the lake reads and must pass for the batch to commit: dim_date, the batch's last
+     * table, is read only once it has, so its failure fails the load inside the transaction.
+     */
+    readonly passing?: Promise<unknown>;
+  } = {},
 ): BuiltBatch {
   const figures: LoadBatchFigures = { rowsRead: {}, unchangedReReads: 0, missingJoins: [] };
   const dates = new Set<string>();
@@ -111,18 +123,20 @@ export function buildLoadBatch(
   }
 
   async function* dateRows() {
+    await options.passing;
     yield { columns: DIM_DATE_COLUMNS, rows: [...dates].sort().map(dimDateRow) } satisfies RowBatch;
   }
 
-  const tables: StreamedTableRows[] = [];
-  for (const table of DIMENSION_TABLE_NAMES) {
-    const source = table === 'dim_date' ? undefined : windows[table];
-    if (table !== 'dim_date' && source) tables.push({ table, batches: dimensionRows(table, source) });
-  }
-  for (const table of FACT_TABLE_NAMES) {
-    const source = windows[table];
-    if (source) tables.push({ table, batches: factRows(table, source) });
-  }
+  const order = [...DIMENSION_TABLE_NAMES, ...FACT_TABLE_NAMES].filter(
+    (table): table is QueriedTable => table !== 'dim_date' && windows[table] !== undefined,
+  );
+  const ahead = readAhead(order.map((table) => windows[table] as AsyncIterable<QueryResult>));
+  const tables: StreamedTableRows[] = order.map((table, i) => {
+    const source = ahead.windows[i] as AsyncIterable<QueryResult>;
+    return isFactTable(table)
+      ? { table, batches: factRows(table, source) }
+      : { table, batches: dimensionRows(table, source) };
+  });
   tables.push({ table: 'dim_date', batches: dateRows() });
   const batch: LoadBatch = {
     fromCut,
@@ -135,7 +149,7 @@ export function buildLoadBatch(
     tables,
     watermarks,
   };
-  return { batch, figures };
+  return { batch, figures, close: ahead.close };
 }
 
 /**

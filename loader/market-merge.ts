@@ -6,7 +6,9 @@
  * consistent cut, the watermarks or the round log. The merge's key and version rule make it safe to repeat
  * and to crash at any point (core/ports/market-warehouse.ts).
  */
+import { createHash } from 'node:crypto';
 import type { MarketWarehouse } from '../core/ports/market-warehouse.ts';
+import type { ObjectStore } from '../core/ports/object-store.ts';
 import type { QueryEngine } from '../core/ports/query-engine.ts';
 import { PARTITION_COLUMN } from '../core/schema/lake-tables.ts';
 import {
@@ -60,6 +62,18 @@ export async function mergeMarketObservations(deps: {
     });
   }
   return outcome as MarketMergeOutcome;
+}
+
+/**
+ * What the market lake tables hold, as one digest that changes whenever one of their objects is added or removed.
+ * A merge over a lake whose digest is the one the last merge saw finds nothing new (the warehouse holds each
+ * key's newest fetch already), so a loader running every second skips it: market data land a few times a day.
+ */
+export async function marketLakeDigest(store: ObjectStore): Promise<string> {
+  const digest = createHash('sha256');
+  for (const table of MARKET_LAKE_TABLE_NAMES)
+    for (const object of await store.list(`${table}/`)) digest.update(`${object.key}\n`);
+  return digest.digest('hex');
 }
 
 function daysBefore(day: string, days: number): string {

@@ -19,13 +19,14 @@ import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
 import type { QuarantinedBytes } from '../firehose/spool.ts';
 import { LOCAL_DEFAULTS, marketDeliveryStreams, totesysDeliveryStreams } from '../firehose/stream-config.ts';
+import type { ForecastSettings } from '../forecast/forecast-settings.ts';
 import { handler as transformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
-import { mergeMarketObservations } from '../loader/market-merge.ts';
+import { marketLakeDigest, mergeMarketObservations } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
@@ -42,6 +43,7 @@ import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.ts';
 import { transformationFailure } from './error-objects.ts';
 import { compactLocalLake, type LocalCompactionOutcome } from './local-compaction.ts';
+import { runForecastOnNewMarketDays } from './local-forecast.ts';
 import { type MarketCollection, runMarketCollection } from './market-collection.ts';
 import { superviseStage } from './stage-supervisor.ts';
 
@@ -87,6 +89,11 @@ export interface LocalPipelineOptions {
    * @default none
    */
   readonly market?: MarketCollection;
+  /**
+   * The gold-price model's settings when `up` runs it on new market days (README, "The gold-price model").
+   * @default not run
+   */
+  readonly forecast?: ForecastSettings;
   /** What each stage may hold (core/memory-bounds.ts). @default the environment's, else the defaults */
   readonly memoryBounds?: MemoryBounds;
 }
@@ -141,6 +148,7 @@ export class LocalPipeline {
   readonly #snapshots: ObjectStoreStateSnapshots;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
   #market: Promise<void> = Promise.resolve();
+  #forecast: Promise<void> = Promise.resolve();
   readonly #marketPool: pg.Pool;
   readonly #marketWarehouse: PgMarketWarehouse;
   #loader: Promise<void> = Promise.resolve();
@@ -150,6 +158,9 @@ export class LocalPipeline {
   #wakeLoader: () => void = () => undefined;
   #loadRuns = 0;
   #lock: DataDirLock | undefined;
+  /** The market lake's digest the last merge saw (loader/market-merge.ts `marketLakeDigest`). */
+  #marketMerged: string | undefined;
+  readonly #lake: FsObjectStore;
 
   private constructor(
     options: LocalPipelineOptions,
@@ -161,7 +172,9 @@ export class LocalPipeline {
     roundLog: ObjectStoreRoundLog,
     snapshots: ObjectStoreStateSnapshots,
     bounds: MemoryBounds,
+    lake: FsObjectStore,
   ) {
+    this.#lake = lake;
     this.#options = options;
     this.#bounds = bounds;
     this.#recovery = recovery;
@@ -261,6 +274,7 @@ export class LocalPipeline {
       roundLog,
       new ObjectStoreStateSnapshots(store),
       bounds,
+      store,
     );
     pipeline.#lock = lock;
     pipeline.#startReader(paths.state, store);
@@ -269,6 +283,15 @@ export class LocalPipeline {
     if (options.market) {
       pipeline.#market = runMarketCollection(options.market, {
         putter: firehose,
+        signal: pipeline.#abort.signal,
+        ...(options.log ? { log: options.log } : {}),
+      });
+    }
+    if (options.forecast) {
+      pipeline.#forecast = runForecastOnNewMarketDays({
+        engine,
+        pool: pipeline.#marketPool,
+        settings: options.forecast,
         signal: pipeline.#abort.signal,
         ...(options.log ? { log: options.log } : {}),
       });
@@ -322,6 +345,7 @@ export class LocalPipeline {
     this.#wakeLoader();
     await this.#reader;
     await this.#market;
+    await this.#forecast;
     await this.#loader;
     await this.#compactor;
     await this.#firehose
@@ -438,8 +462,13 @@ export class LocalPipeline {
           snapshots: this.#snapshots,
           batchRows: this.#bounds.loaderBatchRows,
         });
-        // Observations take no part in the cut: merged by key after the star load, whatever its outcome.
-        await mergeMarketObservations({ engine: this.#engine, warehouse: this.#marketWarehouse });
+        // Observations take no part in the cut: merged by key after the star load, whatever its outcome, when
+        // a market object came or went since the last merge.
+        const market = await marketLakeDigest(this.#lake);
+        if (market !== this.#marketMerged) {
+          await mergeMarketObservations({ engine: this.#engine, warehouse: this.#marketWarehouse });
+          this.#marketMerged = market;
+        }
         this.#lastLoadError = undefined;
         // A partition short of what its round promised lost an object: its table is re-read.
         if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)

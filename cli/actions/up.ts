@@ -9,6 +9,7 @@ import pg from 'pg';
 import { ENV } from '../../core/operations.ts';
 import type { Log } from '../../core/ports/log.ts';
 import { parseReconnectBudget } from '../../core/reconnect-budget.ts';
+import { readForecastSettings } from '../../forecast/forecast-settings.ts';
 import { DataDirLockedError, dataDirLockHolder } from '../../local/data-dir-lock.ts';
 import { untilDatabasesAnswer } from '../../local/database-wait.ts';
 import type { LocalHttp } from '../../local/http-service.ts';
@@ -159,6 +160,8 @@ export function upServices(
         log,
         // Offline by default: the collectors run on the built-in synthetic market (README, "Market data").
         ...(options.market === false ? {} : { market: OFFLINE_MARKET }),
+        // The gold-price model on each new market day the lake receives (README, "The gold-price model").
+        ...(options.forecast === false ? {} : { forecast: readForecastSettings(process.env) }),
         ...extra,
       },
       onFailure,

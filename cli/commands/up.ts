@@ -17,6 +17,8 @@ export interface UpOptions extends HttpOptions {
   readonly simulate: boolean;
   /** False with --no-market: no collectors on the synthetic market. */
   readonly market: boolean;
+  /** False with --no-forecast: the gold-price model does not run on new market days. */
+  readonly forecast: boolean;
   readonly scale: number;
   readonly seed: number;
   readonly statusInterval: number;
@@ -31,6 +33,7 @@ export function register(program: Command): void {
     .option('--rate <r>', 'simulated changes per second', positiveNumber('--rate'), 20)
     .option('--no-simulate', 'do not run the live simulator')
     .option('--no-market', 'do not collect market data from the built-in synthetic market')
+    .option('--no-forecast', 'do not run the gold-price model on each new market day')
     .option(
       '--scale <n>',
       'seed size when the source is empty (1 = Feb-2024 sizes)',

@@ -337,7 +337,35 @@ function render(snapshot: DashboardSnapshot): void {
     ]),
     currencies,
   );
+  renderForecasts(snapshot.forecasts);
   document.body.dataset['cut'] = history.cut?.lsn ?? '';
+}
+
+/**
+ * The gold-price panel: one row per prediction, its close beside the last one known (the naive forecast) and
+ * the one that came true, with the model's training window; the synthetic market named as such.
+ */
+function renderForecasts(forecasts: DashboardSnapshot['forecasts']): void {
+  const newest = forecasts[0];
+  const synthetic = forecasts.some((f) => f.source === 'synthetic');
+  setText(
+    'forecast-label',
+    newest
+      ? `${newest.model} (${newest.library}) on ${newest.symbol} in ${newest.currency}, trained on ${newest.trainingRows} days to ${newest.trainingTo}: ${synthetic ? 'SYNTHETIC market data, not real prices' : `prices from ${newest.source}`}`
+      : 'No prediction yet.',
+  );
+  renderTable(
+    figure('forecasts'),
+    ['Target day', 'Predicted', 'Last close', 'Actual', 'Trained from'],
+    forecasts.map((f) => [
+      f.targetDate,
+      groupDecimal(f.predictedClose),
+      `${groupDecimal(f.lastClose)} (${f.lastPriceDate})`,
+      f.actualClose === null ? '-' : groupDecimal(f.actualClose),
+      f.trainingFrom,
+    ]),
+    forecasts.map((f) => `${f.model}:${f.targetDate}`),
+  );
 }
 
 /**

@@ -1,52 +1,27 @@
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SILENT_LOG } from '../../core/ports/log.ts';
-import { type LocalHttp, startLocalHttp } from '../../local/http-service.ts';
-import { LocalPipeline } from '../../local/pipeline.ts';
-import { type E2eWorld, openWorld, pipelineNames } from '../e2e/e2e-harness.ts';
+import type { Page } from 'puppeteer-core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type DashboardWorld,
+  openDashboardWorld,
+  openLiveDashboard,
+  watchedPage,
+} from '../support/dashboard-browser-world.ts';
 import { withClient } from '../support/test-databases.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-/** Debian's chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-let world: E2eWorld;
-let pipeline: LocalPipeline;
-let http: LocalHttp;
-let browser: Browser;
+let dashboard: DashboardWorld;
 
 beforeEach(async () => {
-  world = await openWorld(0.01);
-  vi.stubEnv('TOTESYS_SLOT', pipelineNames(world).slot);
-  pipeline = await LocalPipeline.start({
-    sourceUrl: world.source.url,
-    warehouseUrl: world.warehouse.url,
-    dataDir: world.dataDir,
-    ...pipelineNames(world),
-    loaderIntervalMs: 200,
-    watermarkIntervalMs: 200,
-    log: SILENT_LOG,
-  });
-  http = await startLocalHttp({
-    warehouseUrl: world.warehouse.url,
-    sourceUrl: world.source.url,
-    dataDir: world.dataDir,
-    version: 'test',
-  });
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
+  dashboard = await openDashboardWorld();
 });
 
 afterEach(async () => {
-  await browser?.close();
-  await http?.close();
-  await pipeline?.stop();
-  vi.unstubAllEnvs();
-  await world.close();
+  await dashboard?.close();
 });
 
 /** Paid and unpaid counts and amounts per currency, on the warehouse (each payment at its latest version). */
 async function warehousePayments(): Promise<string[][]> {
-  return withClient(world.warehouse.url, async (client) => {
+  return withClient(dashboard.world.warehouse.url, async (client) => {
     const result = await client.query<{ row: string[] }>(
       `SELECT ARRAY[c.currency_code,
                     count(*) FILTER (WHERE p.paid)::text, count(*) FILTER (WHERE NOT p.paid)::text,
@@ -73,35 +48,19 @@ async function caughtUp(): Promise<boolean> {
   const count = (url: string, table: string) =>
     withClient(url, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n));
   return (
-    (await count(world.source.url, 'payment')) ===
-    (await count(world.warehouse.url, 'public.current_payment'))
+    (await count(dashboard.world.source.url, 'payment')) ===
+    (await count(dashboard.world.warehouse.url, 'public.current_payment'))
   );
 }
 
 describe('the dashboard in a real browser', () => {
   it('shows the warehouse figures, follows a change in the source without a reload, with no console error', async () => {
     // Prepare
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page: ${String(error)}`));
-    page.on('requestfailed', (request) => {
-      // The event stream is cut when the test closes the browser; anything else failing is a problem.
-      if (!request.url().endsWith('/api/live')) problems.push(`request: ${request.url()}`);
-    });
+    const { page, problems } = await watchedPage(dashboard.browser);
     await waitFor('the first load of the seeded source', caughtUp, 120_000);
 
     // Act
-    await page.goto(`${http.url}/`);
-    // (Page-side code is given as text: it runs in the browser, whose globals this file does not type.)
-    await page.waitForFunction(
-      `document.querySelector('[data-figure="connection"]')?.textContent === 'live'`,
-      {
-        timeout: 60_000,
-      },
-    );
+    await openLiveDashboard(page, dashboard.http.url);
     await page.evaluate(`window.marker = 'loaded once'`);
 
     // Assess: the figures equal SQL on the warehouse.
@@ -114,7 +73,7 @@ describe('the dashboard in a real browser', () => {
     // Act: a new unpaid payment in the source.
     const before = await warehousePayments();
     const currency = before[0]![0]!;
-    await withClient(world.source.url, (client) =>
+    await withClient(dashboard.world.source.url, (client) =>
       client.query(
         `WITH t AS (
            INSERT INTO transaction (transaction_type, sales_order_id, created_at, last_updated)

@@ -1,21 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { formatLsn, parseLsn } from '../../core/lsn.ts';
 import type { DashboardSnapshot } from '../../http/dashboard-snapshot.ts';
-import { type E2eWorld, openWorld, syncWorld } from '../e2e/e2e-harness.ts';
+import { type E2eWorld, syncWorld } from '../e2e/e2e-harness.ts';
+import { type HttpKit, httpWorldPerTest } from '../support/http-kit.ts';
 import { withClient } from '../support/test-databases.ts';
-import { type HttpKit, openHttpKit } from './http-kit.ts';
 
+const http = httpWorldPerTest(0.05);
 let world: E2eWorld;
 let kit: HttpKit | undefined;
 
-beforeEach(async () => {
-  world = await openWorld(0.05);
-});
-
-afterEach(async () => {
-  await kit?.dispose();
+beforeEach(() => {
+  world = http.world();
   kit = undefined;
-  await world.close();
 });
 
 describe('the dashboard figures', () => {
@@ -46,7 +42,7 @@ describe('the dashboard figures', () => {
       return day;
     });
     await syncWorld(world);
-    kit = openHttpKit(world, new Date(`${today}T18:00:00Z`));
+    kit = http.openKit(new Date(`${today}T18:00:00Z`));
 
     // Act
     const { body: snapshot } = await kit.json<DashboardSnapshot>('/api/dashboard');

@@ -1,21 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { PaymentItem } from '../../http/payments.ts';
-import { type E2eWorld, openWorld, syncWorld } from '../e2e/e2e-harness.ts';
+import { type E2eWorld, syncWorld } from '../e2e/e2e-harness.ts';
+import { type HttpKit, httpWorldPerTest } from '../support/http-kit.ts';
 import { createTestDatabase, withClient } from '../support/test-databases.ts';
-import { type HttpKit, openHttpKit } from './http-kit.ts';
 import { busiestPaymentDay, sourcePayments } from './source-payments.ts';
 
+const http = httpWorldPerTest(0.05);
 let world: E2eWorld;
 let kit: HttpKit | undefined;
 
-beforeEach(async () => {
-  world = await openWorld(0.05);
-});
-
-afterEach(async () => {
-  await kit?.dispose();
+beforeEach(() => {
+  world = http.world();
   kit = undefined;
-  await world.close();
 });
 
 describe('the payments API', () => {
@@ -23,7 +19,7 @@ describe('the payments API', () => {
     // Prepare
     await syncWorld(world);
     const today = await busiestPaymentDay(world.source.url);
-    kit = openHttpKit(world, new Date(`${today}T12:00:00Z`));
+    kit = http.openKit(new Date(`${today}T12:00:00Z`));
     const expectBoth = async () => {
       for (const window of ['last5', 'next5'] as const) {
         const answer = await kit!.json<{ payments: PaymentItem[] }>(`/api/payments/${window}`);
@@ -72,7 +68,7 @@ describe('the payments API', () => {
   it('describes itself in OpenAPI 3.1 and answers errors as problem+json', async () => {
     // Prepare: a warehouse database nobody migrated.
     const empty = await createTestDatabase('wh_empty');
-    kit = openHttpKit(world, new Date('2024-01-15T12:00:00Z'), empty.url);
+    kit = http.openKit(new Date('2024-01-15T12:00:00Z'), empty.url);
     try {
       // Act
       const openapi = await kit.json<{

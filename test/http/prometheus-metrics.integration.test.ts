@@ -1,21 +1,17 @@
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { LAKE_TABLE_NAMES } from '../../core/schema/lake-tables.ts';
-import { type E2eWorld, openWorld, syncWorld } from '../e2e/e2e-harness.ts';
+import { type E2eWorld, syncWorld } from '../e2e/e2e-harness.ts';
+import { type HttpKit, httpWorldPerTest } from '../support/http-kit.ts';
 import { withClient } from '../support/test-databases.ts';
-import { type HttpKit, openHttpKit } from './http-kit.ts';
 
+const http = httpWorldPerTest(0.01);
 let world: E2eWorld;
 let kit: HttpKit | undefined;
 
-beforeEach(async () => {
-  world = await openWorld(0.01);
-});
-
-afterEach(async () => {
-  await kit?.dispose();
+beforeEach(() => {
+  world = http.world();
   kit = undefined;
-  await world.close();
 });
 
 async function scrape(): Promise<{ contentType: string | null; families: Map<string, PrometheusFamily> }> {
@@ -36,7 +32,7 @@ describe('/metrics', () => {
       c.query("UPDATE staff SET last_updated = now(), first_name = 'Ada'"),
     );
     await syncWorld(world);
-    kit = openHttpKit(world, new Date());
+    kit = http.openKit(new Date());
 
     // Act
     const { contentType, families } = await scrape();

@@ -61,7 +61,7 @@ afterEach(async () => {
 });
 
 describe('loader memory', () => {
-  it('reads a transaction far larger than its batch a batch at a time, one table at a time, and loads all of it', async () => {
+  it('reads a transaction far larger than its batch a batch at a time, one table ahead at most, and loads all of it', async () => {
     // Arrange: the world, then one transaction of ORDERS new orders with two versions each: an insert, and an
     // update whose unit_price is unchanged (filled from the insert, in whichever batch that came).
     await writeLake(harness.lakeDir, [...WORLD, ...watermarks(150n, T0)]);
@@ -98,12 +98,13 @@ describe('loader memory', () => {
       batchRows: BATCH_ROWS,
     });
 
-    // Assess: no window query was read whole, none handed out more than a batch, one open at a time.
+    // Assess: no window query was read whole, none handed out more than a batch, two open at a time at most
+    // (the table the warehouse stages and the next one, read ahead: loader/read-ahead.ts).
     expect(outcome).toMatchObject({ status: 'loaded', toCut: { lsn: '250', commitTs: T1 } });
     expect(seen.whole.filter((sql) => sql.includes('_commit_ts'))).toEqual([]);
     expect(seen.batched).toBeGreaterThan(0);
     expect(seen.largestBatch).toBe(BATCH_ROWS);
-    expect(seen.mostOpen).toBe(1);
+    expect(seen.mostOpen).toBeLessThanOrEqual(2);
     expect(outcome.status === 'loaded' && outcome.rowsRead.fact_sales_order).toBe(2 * ORDERS);
     const [counts] = await warehouseRows(
       harness.database.url,
