@@ -28,6 +28,7 @@ import { ExistingConnections, type PipelineConnections } from '../constructs/exi
 import { lakeBucketName } from '../constructs/lake-bucket.ts';
 import type { CatalogTableName } from '../constructs/lake-catalog.ts';
 import { LakeCompactor } from '../constructs/lake-compactor.ts';
+import type { LakeQueryTarget } from '../constructs/lake-queries.ts';
 import { MarketCollector } from '../constructs/market-collector.ts';
 import { PaymentsApi } from '../constructs/payments-api.ts';
 import { PipelineEndpoints } from '../constructs/pipeline-endpoints.ts';
@@ -227,8 +228,8 @@ export class IngestStack extends Stack implements NamedStack {
       secretKeyArn: network.warehouseSecretKeyArn,
     });
 
-    this.compactor = new LakeCompactor(this, 'Compactor', {
-      entry: props.entries.compaction ?? FUNCTION_ENTRIES.compaction,
+    // The warehouse, lake and workgroup the compactor and the forecast Lambda query (lake-queries.ts).
+    const lakeQueries: LakeQueryTarget = {
       vpc: network.vpc,
       subnets: network.subnets,
       securityGroups: [network.securityGroup],
@@ -236,9 +237,13 @@ export class IngestStack extends Stack implements NamedStack {
       secretKeyArn: network.warehouseSecretKeyArn,
       bucket,
       glueDatabase: lake.catalog.databaseName,
-      glueArns: lake.catalog.tableArns([...LAKE_TABLE_NAMES, ...lake.latestState.tableNames]),
       workGroupName: lake.athena.workGroupName,
       workGroupArn: lake.athena.workGroupArn,
+    };
+    this.compactor = new LakeCompactor(this, 'Compactor', {
+      ...lakeQueries,
+      entry: props.entries.compaction ?? FUNCTION_ENTRIES.compaction,
+      glueArns: lake.catalog.tableArns([...LAKE_TABLE_NAMES, ...lake.latestState.tableNames]),
       logRemovalPolicy,
     });
     if (props.warehouseReaderSecretArn) {
@@ -274,17 +279,9 @@ export class IngestStack extends Stack implements NamedStack {
     const collected = new Set(this.collectors.map((c) => c.name));
     if (collected.has('equities') && collected.has('fred')) {
       this.forecaster = new PriceForecaster(this, 'Forecaster', {
+        ...lakeQueries,
         entry: props.entries.forecast ?? FUNCTION_ENTRIES.forecast,
-        vpc: network.vpc,
-        subnets: network.subnets,
-        securityGroups: [network.securityGroup],
-        warehouseSecret: network.warehouseSecret,
-        secretKeyArn: network.warehouseSecretKeyArn,
-        bucket,
-        glueDatabase: lake.catalog.databaseName,
         glueArns: lake.catalog.tableArns(MARKET_LAKE_TABLE_NAMES.flatMap((t) => [t, latestViewName(t)])),
-        workGroupName: lake.athena.workGroupName,
-        workGroupArn: lake.athena.workGroupArn,
         logRemovalPolicy,
       });
     }
