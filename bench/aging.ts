@@ -11,8 +11,8 @@
  * transformation handler, dynamic partitioning, Parquet), and the real loader (round log, DuckDB, PostgreSQL
  * warehouse, state snapshots) runs once per loader interval, and compaction (lake/lake-compaction.ts, the
  * code the compaction Lambda and `up` run) on its schedule (core/compaction-schedule.ts: hourly on the AWS
- * cadence, every minute on the local one, replaced objects deleted by the first run after their grace period)
- * at the warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
+ * cadence with a delete pass every 5 minutes between, every minute on the local one; replaced objects are
+ * deleted by the first run or pass after their grace period) at the warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
  * put its events, close a round, flush every delivery stream once (one object per partition that received
  * records, as a buffer interval on AWS delivers), run the loader, then compaction when it is due. The days
  * before each sampled day (1, 7, 30) are simulated in coarser steps (`--history-step` seconds, one object per
@@ -52,7 +52,7 @@ import type { TransformFunction } from '../firehose/transformation-invocation.ts
 import { handler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
-import { compactLake } from '../lake/lake-compaction.ts';
+import { compactLake, deleteReplacedObjects } from '../lake/lake-compaction.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
 import { EVERY_DAY } from '../loader/consistent-cut.ts';
@@ -176,7 +176,7 @@ export async function run(args: string[]): Promise<void> {
           historyStepS,
           historyEvents,
           // One compaction period by default: a loader run's reads vary over it (a partition holds the
-          // replaced objects beside their merged output until the next run deletes them).
+          // replaced objects beside their merged output until the first delete pass after the grace period).
           window: window ?? (CADENCES[cadence].compaction.everyMinutes * 60) / CADENCES[cadence].intervalS,
           days: sampled,
         });
@@ -252,6 +252,8 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
   const compactionState = new MemoryStateStore();
   const compactEveryMs = simulation.compaction.everyMinutes * 60_000;
   let compactAtMs = START_MS + compactEveryMs;
+  const deletePassEveryMs = simulation.compaction.deletePassEveryMinutes * 60_000;
+  let deletePassAtMs = START_MS + deletePassEveryMs;
   const rounds = new WatermarkRounds({
     stream: new FirehoseChangeStream({ putter: new CountingPutter(firehose, tally) }),
     stateStore: new MemoryStateStore(),
@@ -292,7 +294,11 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
       await compactOnSchedule();
       // The schedule's next tick after now (a coarse history step covers several).
       compactAtMs += Math.ceil((clockMs + 1 - compactAtMs) / compactEveryMs) * compactEveryMs;
+    } else if (deletePassEveryMs < compactEveryMs && clockMs >= deletePassAtMs) {
+      await deleteReplacedOnSchedule();
     }
+    if (clockMs >= deletePassAtMs)
+      deletePassAtMs += Math.ceil((clockMs + 1 - deletePassAtMs) / deletePassEveryMs) * deletePassEveryMs;
     return { ...read, runMs, cpuMs: (cpu.user + cpu.system) / 1000 };
   };
 
@@ -308,6 +314,16 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
         targetObjectBytes: simulation.compaction.targetObjectBytes,
         graceMs: simulation.compaction.graceSeconds * 1000,
       },
+    );
+    tally.lambdaRun((performance.now() - started) / 1000, MEMORY_MIB.compactor);
+  };
+
+  /** A delete pass between two compaction runs, as the compaction Lambda's second schedule runs it. */
+  const deleteReplacedOnSchedule = async (): Promise<void> => {
+    const started = performance.now();
+    await deleteReplacedObjects(
+      { store: counted, state: compactionState, roundLog, now: () => clockMs },
+      { graceMs: simulation.compaction.graceSeconds * 1000 },
     );
     tally.lambdaRun((performance.now() - started) / 1000, MEMORY_MIB.compactor);
   };

@@ -1,7 +1,7 @@
 /**
  * @module
  * QueryEngine on Amazon Athena (engine 3): start the query in the pipeline's workgroup, poll it with backoff
- * until it ends, then page through its results as text.
+ * until it ends (stopping it when it outlives the timeout), then page through its results as text.
  */
 import {
   type AthenaClient,
@@ -10,6 +10,7 @@ import {
   GetQueryResultsCommand,
   type Row,
   StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import type {
   QueryEngine,
@@ -38,7 +39,8 @@ export interface AthenaQueryEngineOptions {
   /** @default 5000 */
   readonly maxPollDelayMs?: number;
   /**
-   * How long one query may take, queueing included, before it is reported as timed out.
+   * How long one query may take, queueing included, before it is stopped (StopQueryExecution) and reported as
+   * timed out.
    * @default 30 minutes (Athena's own default DML timeout)
    */
   readonly timeoutMs?: number;
@@ -178,15 +180,35 @@ export class AthenaQueryEngine implements QueryEngine {
         );
       }
       if (this.#now() >= deadline) {
+        const timedOut = `Athena query ${id} was still ${state ?? 'in an unknown state'} after ${this.#timeoutMs} ms`;
+        const advice =
+          'check it in the Athena console (it may be queued behind the account quota) or raise timeoutMs.';
+        // Given up on, it would go on running (and scanning, which Athena bills) up to the workgroup's limit.
+        const stopFailure = await this.#stop(id);
+        if (stopFailure === undefined)
+          throw new AthenaQueryError(`${timedOut}; it was stopped; ${advice}`, id, state);
+        const name = stopFailure instanceof Error ? stopFailure.name : 'unknown error';
         throw new AthenaQueryError(
-          `Athena query ${id} was still ${state ?? 'in an unknown state'} after ${this.#timeoutMs} ms; ` +
-            'check it in the Athena console (it may be queued behind the account quota) or raise timeoutMs.',
+          `${timedOut} and could not be stopped (${name}); stop query ${id} in the Athena console, then ${advice}`,
           id,
           state,
+          { cause: stopFailure },
         );
       }
       await this.#sleep(delay);
       delay = Math.min(delay * 2, this.#maxDelay);
+    }
+  }
+
+  /** Asks Athena to stop query `id`; what went wrong if it could not (undefined once it was asked). */
+  async #stop(id: string): Promise<unknown> {
+    try {
+      await this.#withThrottleRetry('StopQueryExecution', () =>
+        this.#client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })),
+      );
+      return undefined;
+    } catch (error) {
+      return error;
     }
   }
 

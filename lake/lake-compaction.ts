@@ -14,6 +14,8 @@
  * - **Readers never miss a row.** Outputs are written before any input is deleted, and inputs are deleted a
  *   grace period after their outputs landed, longer than any reader's run, so a reader that listed the
  *   originals still finds them. In between a row may be read twice: the loader dedupes on (key, lsn, seq).
+ *   The originals go at the first run after the grace period: a merge, or a delete pass
+ *   ({@link deleteReplacedObjects}, on AWS every few minutes between two hourly merges).
  * - **The loader's reads stay bounded by new data.** Only objects whose every row is at or below the
  *   warehouse's cut are merged; newer objects stay as they are until the loader has read them.
  * - **Watermarks at or below the cut are dropped.** They proved what the cut already holds. The round log is
@@ -119,6 +121,29 @@ export async function compactLake(
     return { ...outcome, snapshots };
   }
   return outcome;
+}
+
+/**
+ * A delete pass: deletes the inputs of the plan a merge left waiting once the grace period after its outputs
+ * has passed, and nothing else (no merge is planned, no output written, the cut is not needed). A plan whose
+ * outputs are not all durable yet (a merge crashed while writing) is left to the next merge, which rebuilds
+ * them: a delete pass never deletes an object whose rows are not in a durable output. Same lease as a merge.
+ */
+export async function deleteReplacedObjects(
+  deps: CompactionDeps,
+  options: Pick<CompactionOptions, 'graceMs'>,
+): Promise<CompactionOutcome> {
+  const idle: CompactionOutcome = {
+    status: 'nothing-to-do',
+    objectsWritten: 0,
+    objectsDeleted: 0,
+    partitions: 0,
+  };
+  const plan = await deps.state.get(COMPACTION_PLAN_KEY);
+  if (plan?.outputsDurableAt === undefined) return idle;
+  const done = await carryOut(deps, plan, options.graceMs, deps.now ?? Date.now);
+  if (done.deleteAfter !== undefined) return { ...idle, status: 'waiting', deleteAfter: done.deleteAfter };
+  return { ...idle, status: 'compacted', objectsDeleted: done.deleted, partitions: plan.partitions.length };
 }
 
 async function mergeSmallObjects(

@@ -11,12 +11,7 @@ import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../core/schema/lake-tables.ts';
-import {
-  type FactTableName,
-  isFactTable,
-  WAREHOUSE_TABLE_NAMES,
-  type WarehouseTableName,
-} from '../core/schema/warehouse-tables.ts';
+import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { withDeletesMissingFromReads } from './complete-reads.ts';
 import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
 import { buildLoadBatch, type QueriedTable } from './load-batch.ts';
@@ -163,8 +158,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     });
     const batches = () => engine.queryBatches(query.sql, parameters, batchRows)[Symbol.asyncIterator]();
     const tableReads = readsOf(table);
-    if (isFactTable(table) && tableReads.length > 0) {
-      const fact: FactTableName = table;
+    if (tableReads.length > 0) {
       // A complete read is compared with the whole window of its table and the warehouse's current keys: that
       // table's window is held whole (only in the run that loads a re-read of it).
       windows[table] = {
@@ -176,14 +170,14 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
             for (const row of batch.rows) rows.push(row);
           }
           const added = withDeletesMissingFromReads(
-            fact,
+            table,
             { columns, rows },
             tableReads,
-            await warehouse.currentKeys(fact),
+            await warehouse.currentKeys(table),
           );
           deletesFromReads += added.added;
-          // The added deletes come last: put every order's versions together again, in commit order.
-          yield { columns, rows: inKeyOrder(fact, added.result) };
+          // The added deletes come last: put every key's versions together again, in commit order.
+          yield { columns, rows: inKeyOrder(table, added.result) };
         },
       };
       continue;
@@ -222,7 +216,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
 }
 
 /** A fact window's rows ordered as its query orders them: by key, then `_lsn` and `_seq`. */
-function inKeyOrder(table: FactTableName, result: QueryResult): (readonly (string | null)[])[] {
+function inKeyOrder(table: QueriedTable, result: QueryResult): (readonly (string | null)[])[] {
   const at = (name: string) => result.columns.indexOf(name);
   const [keyAt, lsnAt, seqAt] = [at(LAKE_TABLES[table].keyColumn), at('_lsn'), at('_seq')];
   const version = (row: readonly (string | null)[]) =>

@@ -15,6 +15,7 @@ import {
   type Warehouse,
 } from '../core/ports/warehouse.ts';
 import {
+  type DimensionTableName,
   type FactTableName,
   isFactTable,
   isWarehouseTableName,
@@ -73,10 +74,11 @@ export class PgWarehouse implements Warehouse {
     return row ? { lsn: row.lsn, commitTs: row.commit_ts } : null;
   }
 
-  async currentKeys(table: FactTableName): Promise<readonly string[]> {
-    const { currentView, orderKey } = WAREHOUSE_TABLES[table];
+  async currentKeys(table: FactTableName | DimensionTableName): Promise<readonly string[]> {
+    const spec = WAREHOUSE_TABLES[table];
+    const [key, from] = spec.kind === 'fact' ? [spec.orderKey, spec.currentView] : [spec.primaryKey, table];
     const result = await this.#pool.query<{ key: string }>(
-      `SELECT ${orderKey}::text AS key FROM public.${currentView} ORDER BY ${orderKey}`,
+      `SELECT ${key}::text AS key FROM public.${from} ORDER BY ${key}`,
     );
     return result.rows.map((row) => row.key);
   }

@@ -3,7 +3,7 @@
  * Warehouse: the star schema the loader loads into (PostgreSQL), and the cut it holds.
  */
 import type { LakeTableName } from '../schema/lake-tables.ts';
-import type { FactTableName, WarehouseTableName } from '../schema/warehouse-tables.ts';
+import type { DimensionTableName, FactTableName, WarehouseTableName } from '../schema/warehouse-tables.ts';
 
 /** The consistent point the warehouse reflects: every source change with commit LSN at or below it. */
 export interface Cut {
@@ -102,10 +102,11 @@ export interface Warehouse {
   currentCut(): Promise<Cut | null>;
   load(batch: LoadBatch): Promise<LoadReport>;
   /**
-   * The keys (order or payment ids, as text) whose current state the warehouse holds: a loaded version and no
-   * delete recorded after it (the keys of the fact's `current_*` view), in ascending order.
+   * The keys (as text, in ascending order) whose current state the warehouse holds: of a fact, the orders or
+   * payments with a loaded version and no delete recorded after it (the keys of its `current_*` view); of a
+   * dimension, the members it holds (inferred ones included).
    */
-  currentKeys(table: FactTableName): Promise<readonly string[]>;
+  currentKeys(table: FactTableName | DimensionTableName): Promise<readonly string[]>;
   close(): Promise<void>;
 }
 

@@ -1,15 +1,18 @@
 /**
  * @module
- * The compaction Lambda (on an EventBridge Scheduler schedule): one run of lake/lake-compaction.ts over the
- * lake bucket at the warehouse's cut, then, for every table whose state snapshot moved, its `<table>_latest`
- * Athena view replaced by one over the new snapshot (core/latest-view-sql.ts). Single flight by the
- * `lake/compactor` lease. The settings are the loader's (functions/loader/config.ts): the same warehouse,
+ * The compaction Lambda (on two EventBridge Scheduler schedules). The hourly one merges: one run of
+ * lake/lake-compaction.ts over the lake bucket at the warehouse's cut, then, for every table whose state
+ * snapshot moved, its `<table>_latest` Athena view replaced by one over the new snapshot
+ * (core/latest-view-sql.ts). The other (`DELETE_PASS_EVENT`, every few minutes) only deletes the objects the
+ * last merge replaced once the grace period has passed, so readers stop opening them within minutes of it
+ * instead of an hour (core/compaction-schedule.ts). Single flight by the `lake/compactor` lease. The settings are the loader's (functions/loader/config.ts): the same warehouse,
  * bucket, workgroup and Glue database.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../../core/compaction-schedule.ts';
+import { z } from 'zod';
+import { COMPACTION_SCHEDULE, COMPACTOR_LEASE, DELETE_PASS_EVENT } from '../../core/compaction-schedule.ts';
 import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
 import { latestViewSelect } from '../../core/latest-view-sql.ts';
 import { ENV, SERVICES } from '../../core/operations.ts';
@@ -21,7 +24,7 @@ import type { StateStore } from '../../core/ports/state-store.ts';
 import type { Warehouse } from '../../core/ports/warehouse.ts';
 import { latestViewName } from '../../core/schema/lake-snapshots.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
-import { type CompactionOutcome, compactLake } from '../../lake/lake-compaction.ts';
+import { type CompactionOutcome, compactLake, deleteReplacedObjects } from '../../lake/lake-compaction.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
 import { S3ObjectStore } from '../../lake/s3-object-store.ts';
@@ -45,7 +48,12 @@ export interface CompactionFunctionDeps {
 export interface CompactionOperations {
   readonly log: Log;
   readonly leases: LeaseStore;
+  /** Now, for the grace period (tests drive a manual clock). @default Date.now */
+  readonly now?: () => number;
 }
+
+/** The delete-pass schedule's event; anything else (the merge schedule's empty event) is a merge. */
+const DELETE_PASS = z.object({ pass: z.literal(DELETE_PASS_EVENT.pass) });
 
 /** A handler over the given adapters (tests inject moto's S3, a test warehouse and DuckDB). */
 export function createHandler(
@@ -53,7 +61,7 @@ export function createHandler(
   operations: CompactionOperations,
 ) {
   return async (
-    _event: unknown,
+    event: unknown,
     context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
   ): Promise<CompactionOutcome | { readonly status: 'busy' }> => {
     const log = operations.log.with({ stage: 'compaction', id: context.awsRequestId });
@@ -68,16 +76,27 @@ export function createHandler(
     const deps = await makeDeps();
     try {
       const schedule = COMPACTION_SCHEDULE.aws;
+      const lake = {
+        store: deps.store,
+        state: deps.state,
+        roundLog: new ObjectStoreRoundLog(deps.store),
+        log,
+        ...(operations.now ? { now: operations.now } : {}),
+      };
+      if (DELETE_PASS.safeParse(event).success) {
+        const outcome = await deleteReplacedObjects(lake, { graceMs: schedule.graceSeconds * 1000 });
+        log.info(`compaction delete pass ${outcome.status}`, {
+          counts: { deleted: outcome.objectsDeleted },
+        });
+        return outcome;
+      }
       const cut = await deps.warehouse.currentCut();
-      const outcome = await compactLake(
-        { store: deps.store, state: deps.state, roundLog: new ObjectStoreRoundLog(deps.store), log },
-        {
-          cutLsn: cut === null ? null : BigInt(cut.lsn),
-          cutCommitTs: cut?.commitTs ?? null,
-          targetObjectBytes: schedule.targetObjectBytes,
-          graceMs: schedule.graceSeconds * 1000,
-        },
-      );
+      const outcome = await compactLake(lake, {
+        cutLsn: cut === null ? null : BigInt(cut.lsn),
+        cutCommitTs: cut?.commitTs ?? null,
+        targetObjectBytes: schedule.targetObjectBytes,
+        graceMs: schedule.graceSeconds * 1000,
+      });
       const snapshots = new ObjectStoreStateSnapshots(deps.store);
       for (const table of outcome.snapshots ?? []) {
         const select = latestViewSelect(table, await snapshots.current(table));

@@ -4,6 +4,7 @@ import {
   GetQueryResultsCommand,
   type QueryExecutionState,
   StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
   TooManyRequestsException,
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -151,6 +152,37 @@ describe('AthenaQueryEngine', () => {
     athena.on(GetQueryExecutionCommand).resolves(status('QUEUED'));
     const { engine: e } = engine({ timeoutMs: 1000 });
     await expect(e.query('SELECT 1')).rejects.toThrow(/still QUEUED after 1000 ms/);
+  });
+
+  it('stops the query it gives up on, so that it neither runs on nor scans (and bills) more', async () => {
+    athena.on(GetQueryExecutionCommand).resolves(status('RUNNING'));
+    athena.on(StopQueryExecutionCommand).resolves({});
+    const { engine: e } = engine({ timeoutMs: 1000 });
+
+    await expect(e.query('SELECT 1')).rejects.toThrow(/still RUNNING after 1000 ms/);
+
+    expect(athena.commandCalls(StopQueryExecutionCommand).map((call) => call.args[0].input)).toEqual([
+      { QueryExecutionId: ID },
+    ]);
+  });
+
+  it('still reports the timeout when the query cannot be stopped, and says to stop it by hand', async () => {
+    athena.on(GetQueryExecutionCommand).resolves(status('QUEUED'));
+    const denied = Object.assign(new Error('not authorized to perform athena:StopQueryExecution'), {
+      name: 'AccessDeniedException',
+    });
+    athena.on(StopQueryExecutionCommand).rejects(denied);
+    const { engine: e } = engine({ timeoutMs: 1000 });
+
+    const error = await e.query('SELECT 1').catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(AthenaQueryError);
+    expect((error as AthenaQueryError).message).toMatch(/still QUEUED after 1000 ms/);
+    expect((error as AthenaQueryError).message).toMatch(
+      new RegExp(`could not be stopped \\(AccessDeniedException\\); stop query ${ID} in the Athena console`),
+    );
+    expect((error as AthenaQueryError).cause).toBe(denied);
+    expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
   });
 
   it('pages by NextToken, skipping only the header row of the first page, NULL as null', async () => {

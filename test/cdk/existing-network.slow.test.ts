@@ -117,7 +117,16 @@ describe('an ingest stack on an existing VPC and databases', () => {
         BufferingHints: { IntervalInSeconds: 120, SizeInMBs: 128 },
       }),
     });
-    ingest.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
+    // The loader's schedule (the compactor's delete pass runs every 5 minutes whatever the rate).
+    const [loader] = Object.keys(
+      ingest.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('totesys-stream loader') },
+      }),
+    );
+    ingest.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [loader, 'Arn'] } }),
+    });
     // Freshness alarms follow the buffering interval: two intervals plus five minutes.
     ingest.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'DeliveryToS3.DataFreshness',

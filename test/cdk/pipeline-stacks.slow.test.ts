@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_FLAGS } from '../../cdk/lib/feature-flags.ts';
 import { buildPipeline, type Pipeline } from '../../cdk/lib/pipeline.ts';
 import { readPipelineSettings } from '../../cdk/lib/pipeline-settings.ts';
+import { DELETE_PASS_EVENT } from '../../core/compaction-schedule.ts';
 import {
   ENV,
   METRIC_NAMESPACE,
@@ -305,14 +306,26 @@ describe('the ingest stack', () => {
   });
 
   it('invokes the reader and the loader every minute with EventBridge Scheduler, letting missed ticks expire', () => {
-    // The reader, the loader and the compactor (hourly).
-    ingest.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    // The reader, the loader and the compactor (hourly merges, and delete passes every 5 minutes).
+    ingest.resourceCountIs('AWS::Scheduler::Schedule', 4);
     const compactor = logicalIdOf(ingest, 'AWS::Lambda::Function', (p) =>
       String(p.Description).includes('compaction'),
     );
     ingest.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 hour)',
-      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [compactor, 'Arn'] } }),
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [compactor, 'Arn'] },
+        Input: Match.absent(),
+      }),
+    });
+    // Replaced objects go within 5 minutes after their 20-minute grace period, not at the next hourly run.
+    ingest.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [compactor, 'Arn'] },
+        Input: JSON.stringify(DELETE_PASS_EVENT),
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      }),
     });
     for (const description of ['CDC reader', 'totesys-stream loader']) {
       const fn = logicalIdOf(ingest, 'AWS::Lambda::Function', (p) =>
@@ -455,6 +468,13 @@ describe('least privilege', () => {
   }
 
   const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+  it('lets every function that starts Athena queries stop them too (a query past its timeout is stopped)', () => {
+    const starting = statements().filter((s) => asList(s.Action).includes('athena:StartQueryExecution'));
+    // The loader's and the compactor's.
+    expect(starting.length).toBeGreaterThanOrEqual(2);
+    for (const statement of starting) expect(asList(statement.Action)).toContain('athena:StopQueryExecution');
+  });
 
   it('never grants a wildcard action on S3, Firehose, Glue or Secrets Manager', () => {
     const actions = statements().flatMap((s) => asList(s.Action));

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { COMPACTOR_LEASE } from '../../core/compaction-schedule.ts';
+import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../../core/compaction-schedule.ts';
 import type { QueryEngine, QueryResult } from '../../core/ports/query-engine.ts';
 import type { Cut, Warehouse } from '../../core/ports/warehouse.ts';
 import { LAKE_TABLE_NAMES, LAKE_TABLES } from '../../core/schema/lake-tables.ts';
@@ -45,6 +45,9 @@ function recordingEngine(): QueryEngine & { readonly statements: string[] } {
     close: async () => undefined,
   };
 }
+
+/** The payload of the delete-pass schedule (cdk/lib/constructs/lake-compactor.ts). */
+const DELETE_PASS = { pass: 'delete-replaced' } as const;
 
 const context = { awsRequestId: 'request-1', getRemainingTimeInMillis: () => 600_000 };
 
@@ -119,5 +122,68 @@ describe('the compaction Lambda', () => {
     expect(await handler({}, context)).toEqual({ status: 'busy' });
     expect(engine.statements).toEqual([]);
     await held?.release();
+  });
+
+  it('deletes the objects a merge replaced at the first delete pass after the grace period, not an hour later', async () => {
+    // Prepare: an hourly run merges the three objects on a manual clock; their originals wait out the grace.
+    let clockMs = Date.UTC(2026, 11, 1, 12);
+    const state = new MemoryStateStore();
+    const engine = recordingEngine();
+    const leases = new MemoryLeaseStore();
+    let cutReads = 0;
+    const warehouse = warehouseAt({ lsn: '30', commitTs: '2026-11-30T00:00:00.000Z' });
+    const handler = createHandler(
+      async () => ({
+        store,
+        state,
+        warehouse: {
+          ...warehouse,
+          currentCut: async () => {
+            cutReads++;
+            return warehouse.currentCut();
+          },
+        },
+        engine,
+      }),
+      { log: memoryLog().log, leases, now: () => clockMs },
+    );
+    expect((await handler({}, context)).status).toBe('waiting');
+    const graceMs = COMPACTION_SCHEDULE.aws.graceSeconds * 1000;
+    const statementsOfTheMerge = engine.statements.length;
+
+    // Act: a delete pass just before the grace period ends, then one just after it.
+    clockMs += graceMs - 1000;
+    const early = await handler(DELETE_PASS, context);
+    const keysDuringGrace = (await store.list('dim_currency/')).map((o) => o.key);
+    clockMs += 2000;
+    const late = await handler(DELETE_PASS, context);
+
+    // Assess: the originals stay through the grace period (a reader that listed them still finds them), then
+    // only the merged object is left; a delete pass neither reads the cut nor replaces a view.
+    expect(early.status).toBe('waiting');
+    expect(keysDuringGrace).toHaveLength(4);
+    expect(late).toMatchObject({ status: 'compacted', objectsDeleted: 3, objectsWritten: 0 });
+    const left = (await store.list('dim_currency/')).map((o) => o.key);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/compacted-.*\.parquet$/);
+    expect(cutReads).toBe(1);
+    expect(engine.statements).toHaveLength(statementsOfTheMerge);
+  });
+
+  it('a delete pass with no merge waiting does nothing and plans no merge', async () => {
+    const engine = recordingEngine();
+    const handler = createHandler(
+      async () => ({
+        store,
+        state: new MemoryStateStore(),
+        warehouse: warehouseAt({ lsn: '30', commitTs: '2026-11-30T00:00:00.000Z' }),
+        engine,
+      }),
+      { log: memoryLog().log, leases: new MemoryLeaseStore() },
+    );
+
+    expect(await handler(DELETE_PASS, context)).toMatchObject({ status: 'nothing-to-do', objectsDeleted: 0 });
+    expect(await store.list('dim_currency/')).toHaveLength(3);
+    expect(engine.statements).toEqual([]);
   });
 });

@@ -6,7 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ObjectInfo } from '../../core/ports/object-store.ts';
 import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
-import { COMPACTION_PLAN_KEY, compactLake } from '../../lake/lake-compaction.ts';
+import {
+  COMPACTION_PLAN_KEY,
+  compactLake,
+  deleteReplacedObjects,
+  planCompaction,
+} from '../../lake/lake-compaction.ts';
 import type { LakeRow } from '../../lake/lake-value.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
@@ -162,5 +167,61 @@ describe('compactLake', () => {
     } finally {
       await rm(probeDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('deleteReplacedObjects (the delete pass)', () => {
+  it('deletes a waiting merge’s inputs once the grace period has passed, and only those', async () => {
+    await landSmallObjects();
+    const before = await partitionRows();
+    const state = new MemoryStateStore();
+    let clock = Date.UTC(2026, 11, 1, 12);
+    const deps = { store, state, roundLog: new ObjectStoreRoundLog(store), now: () => clock };
+    await compactLake(deps, { cutLsn: 70n, graceMs: 60_000, targetObjectBytes: 1 << 20 });
+    // An object delivered after the merge is no input of it.
+    await store.put(
+      `${PARTITION}totesys-fact_payment-late.parquet`,
+      writeLakeParquet(payment, [version(11, 110n)]),
+    );
+
+    clock += 59_999;
+    const early = await deleteReplacedObjects(deps, { graceMs: 60_000 });
+    clock += 1;
+    const due = await deleteReplacedObjects(deps, { graceMs: 60_000 });
+
+    expect(early.status).toBe('waiting');
+    expect(due).toMatchObject({ status: 'compacted', objectsDeleted: 7, objectsWritten: 0 });
+    const keys = (await store.list(PARTITION)).map((o: ObjectInfo) => o.key);
+    expect(keys.filter((k) => k.includes('compacted-'))).toHaveLength(1);
+    expect(keys.filter((k) => !k.includes('compacted-'))).toHaveLength(4);
+    const after = await partitionRows();
+    expect(after.filter((row) => !row.startsWith('11|'))).toEqual(before);
+    expect(after.filter((row) => row.startsWith('11|'))).toHaveLength(1);
+    expect(await state.get(COMPACTION_PLAN_KEY)).toBeUndefined();
+  });
+
+  it('deletes nothing of a plan whose outputs a crashed merge left unwritten', async () => {
+    await landSmallObjects();
+    const before = await partitionRows();
+    const state = new MemoryStateStore();
+    // A merge that recorded its plan and was killed before its outputs were durable.
+    const options = { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20 };
+    await state.put(COMPACTION_PLAN_KEY, await planCompaction(store, options));
+
+    const outcome = await deleteReplacedObjects(
+      { store, state, roundLog: new ObjectStoreRoundLog(store) },
+      { graceMs: 0 },
+    );
+
+    expect(outcome.status).toBe('nothing-to-do');
+    expect(await store.list(PARTITION)).toHaveLength(10);
+    expect(await partitionRows()).toEqual(before);
+    // The next merge finishes the plan as after any crash.
+    await compactLake(
+      { store, state, roundLog: new ObjectStoreRoundLog(store) },
+      { ...options, snapshots: false },
+    );
+    expect(await partitionRows()).toEqual(before);
+    expect(await store.list(PARTITION)).toHaveLength(1);
   });
 });

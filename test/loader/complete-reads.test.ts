@@ -73,3 +73,40 @@ describe('a complete read of a fact table', () => {
     expect(added(result, 2)).toEqual([['1', '500', '1', '2024-03-02 08:00:00.250', 'd']]);
   });
 });
+
+describe('a complete read of a dimension', () => {
+  const DESIGN = ['design_id', 'design_name', '_op', '_lsn', '_seq', '_commit_ts', '_unchanged'];
+  /** A dimension window holds each key's latest version only: `[id, op, lsn]`. */
+  const latest = (id: number, op: string, lsn: number) => [String(id), 'd', op, String(lsn), '0', TS, null];
+  const designRead = (lsn: number, rows: number): CompleteRead => ({
+    table: 'dim_design',
+    lsn: String(lsn),
+    commitTs: '2024-03-02T08:00:00.250Z',
+    rows,
+  });
+
+  it('keeps one row per key: a missing key’s older version becomes the delete, a key changed after the read stays', () => {
+    // Design 1 was changed before the read and is missing from it; design 2 is in the read; design 3 is current
+    // in the warehouse, missing from the read and changed after it (its latest version is newer than the read);
+    // design 4 is current in the warehouse only and missing from the read.
+    const rows: QueryResult = {
+      columns: DESIGN,
+      rows: [latest(1, 'u', 400), latest(2, 'r', 500), latest(3, 'c', 600)],
+    };
+
+    const { result, added: count } = withDeletesMissingFromReads(
+      'dim_design',
+      rows,
+      [designRead(500, 1)],
+      ['1', '3', '4'],
+    );
+
+    expect(count).toBe(2);
+    expect(result.rows.map((row) => [row[0], row[2], row[3], row[4]])).toEqual([
+      ['1', 'd', '500', '1'],
+      ['2', 'r', '500', '0'],
+      ['3', 'c', '600', '0'],
+      ['4', 'd', '500', '1'],
+    ]);
+  });
+});

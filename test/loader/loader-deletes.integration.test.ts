@@ -256,3 +256,32 @@ describe('deleted dimension members', () => {
     ]);
   });
 });
+
+describe('a completed re-read of a dimension', () => {
+  it('removes the members it no longer holds like a delete: unreferenced ones go, referenced ones stay', async () => {
+    // Prepare: designs 2 and 3 join design 1 (which sales order 1 references). Then design 1 and 2 are
+    // deleted at the source, but the deletes never reach the lake (their object was lost), and a re-read
+    // of the table at LSN 250 holds design 3 only.
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'c', lsn: 160n, commitTs: T1, row: ROWS.design(2) },
+      { table: 'dim_design', op: 'c', lsn: 160n, seq: 1, commitTs: T1, row: ROWS.design(3) },
+      ...watermarks(170n, T1),
+    ]);
+    await harness.load();
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'r', lsn: 250n, commitTs: T2, row: ROWS.design(3) },
+      ...watermarks(300n, T2),
+    ]);
+    await harness.roundLog.recordCompleteRead({ table: 'dim_design', lsn: '250', commitTs: T2, rows: 1 });
+
+    // Act
+    const outcome = await harness.load();
+
+    // Assess: design 2 is gone; design 1 stays with its last values for the order that references it.
+    expect(outcome).toMatchObject({ status: 'loaded', toCut: { lsn: '300' } });
+    expect(await rows('SELECT design_id, design_name FROM dim_design ORDER BY 1')).toEqual([
+      { design_id: 1, design_name: 'design 1' },
+      { design_id: 3, design_name: 'design 3' },
+    ]);
+  });
+});

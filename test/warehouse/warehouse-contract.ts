@@ -343,6 +343,17 @@ export function describeWarehouseContract(
       expect(await subject.warehouse.currentKeys('fact_sales_order')).toEqual([]);
     });
 
+    it('names as current keys of a dimension the members it holds, and no more once one is deleted', async () => {
+      const subject = await open();
+      await subject.warehouse.load(FIRST);
+      expect(await subject.warehouse.currentKeys('dim_currency')).toEqual(['1', '2']);
+
+      // Currency 2 is referenced by no fact, so its delete removes it (a referenced member stays).
+      await subject.warehouse.load(batch(cut(100), cut(200), currencies({ id: 2, op: 'd', lsn: 150 })));
+      expect(await subject.warehouse.currentKeys('dim_currency')).toEqual(['1']);
+      expect(await subject.warehouse.currentKeys('dim_design')).toEqual([]);
+    });
+
     it('infers and reports a member a fact references that it lacks, until the real row replaces it', async () => {
       const subject = await open();
 

@@ -1,15 +1,17 @@
 /**
  * @module
- * The compaction Lambda (functions/compaction/) on its EventBridge Scheduler schedule: it merges the lake's
- * small objects below the warehouse's cut, keeps the state snapshots at the cut and replaces the `_latest`
- * views over them (core/compaction-schedule.ts has the cadence, target size and grace period). It reads the
+ * The compaction Lambda (functions/compaction/) on two EventBridge Scheduler schedules: the hourly one merges
+ * the lake's small objects below the warehouse's cut, keeps the state snapshots at the cut and replaces the
+ * `_latest` views over them; the other (every 5 minutes) is a delete pass, which deletes what the last merge
+ * replaced once its grace period has passed (core/compaction-schedule.ts has the cadences, target size and
+ * grace period). It reads the
  * warehouse's cut, so it runs in the loader's network with the warehouse secret; one run at a time by the
  * `lake/compactor` lease.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { COMPACTION_SCHEDULE } from '../../../core/compaction-schedule.ts';
+import { COMPACTION_SCHEDULE, DELETE_PASS_EVENT } from '../../../core/compaction-schedule.ts';
 import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
@@ -34,6 +36,7 @@ export interface LakeCompactorProps extends LakeQueryTarget {
 export class LakeCompactor extends Construct {
   readonly fn: PipelineFunction;
   readonly schedule: ScheduledInvoke;
+  readonly deletePass: ScheduledInvoke;
 
   constructor(scope: Construct, id: string, props: LakeCompactorProps) {
     super(scope, id);
@@ -89,6 +92,14 @@ export class LakeCompactor extends Construct {
       fn: this.fn,
       rate: Duration.minutes(COMPACTION_SCHEDULE.aws.everyMinutes),
       description: 'Compact the totesys lake and keep its state snapshots at the cut',
+    });
+    // Between two merges: delete what the last one replaced once its grace period has passed, so loader runs
+    // stop opening those objects within minutes of it rather than at the next merge.
+    this.deletePass = new ScheduledInvoke(this, 'DeletePass', {
+      fn: this.fn,
+      rate: Duration.minutes(COMPACTION_SCHEDULE.aws.deletePassEveryMinutes),
+      input: DELETE_PASS_EVENT,
+      description: 'Delete the lake objects the last compaction replaced, once their grace period has passed',
     });
     acknowledge(this.fn, [
       ...[

@@ -28,11 +28,15 @@ export interface LakeQueryTarget extends RdsNetwork {
   readonly workGroupArn: string;
 }
 
-/** The Athena API calls lake/athena-query-engine.ts makes (start, poll, page the results), and GetWorkGroup. */
+/**
+ * The Athena API calls lake/athena-query-engine.ts makes (start, poll, page the results, stop a query past its
+ * timeout), and GetWorkGroup.
+ */
 const ATHENA_QUERY_ACTIONS = [
   'athena:StartQueryExecution',
   'athena:GetQueryExecution',
   'athena:GetQueryResults',
+  'athena:StopQueryExecution',
   'athena:GetWorkGroup',
 ];
 

@@ -16,6 +16,8 @@ export interface ScheduledInvokeProps {
   /** Time between two invocations (at least one minute). */
   readonly rate: Duration;
   readonly description: string;
+  /** The event each invocation gets (JSON); without it the function gets Scheduler's empty event. */
+  readonly input?: Readonly<Record<string, unknown>>;
 }
 
 /** Invokes `fn` every `rate`; a tick Lambda throttles (with reserved concurrency) expires within a minute. */
@@ -30,11 +32,15 @@ export class ScheduledInvoke extends Construct {
       target: new targets.LambdaInvoke(props.fn, {
         retryAttempts: 0,
         maxEventAge: Duration.minutes(1),
+        ...(props.input ? { input: scheduler.ScheduleTargetInput.fromObject(props.input) } : {}),
       }),
     });
     // Scheduler invokes asynchronously; while the previous run holds the one reserved execution (if any),
     // Lambda would keep the event and retry it for hours. The next tick replaces it, so let it expire.
-    props.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    // A function on two schedules (the compactor's) has this once: a function takes one such configuration.
+    if (!props.fn.node.tryFindChild('EventInvokeConfig')) {
+      props.fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    }
     // The scheduler's role (shared per stack by the L2) may invoke the function's versions too.
     acknowledge(Stack.of(this), [
       {
