@@ -5,9 +5,9 @@
  *
  * - this process: its main thread (every stage's JavaScript runs there unless the opt-in worker pool is used)
  *   and its other threads (DuckDB's, libuv's pool, V8's helpers), from `/proc/self/task`;
- * - the main thread's JavaScript split by stage, from a V8 CPU profile taken over the step (`node:inspector`),
- *   each sample charged to the innermost frame in one of the project's folders (`reader/`, `firehose/`, ...)
- *   and, for a sample with none (a socket's data handler), to the package or Node module it is in;
+ * - the main thread's CPU split by stage in the shares of a V8 CPU profile taken over the step
+ *   (`node:inspector`), each sample charged to the innermost frame in one of the project's folders (`reader/`,
+ *   `firehose/`, ...) and, for a sample with none (a socket's data handler), to the package it is in;
  * - the benchmark's PostgreSQL cluster: each backend's CPU by role (the walsender decoding for the reader, the
  *   source's client backends, the warehouse's, the background processes), from `/proc/<pid>/stat`, plus the
  *   postmaster's reaped children (backends that ended during the step).
@@ -92,6 +92,18 @@ export function profileByStage(profile: Profile, root: string): CpuSeconds {
     seconds[stage] = (seconds[stage] ?? 0) + (profile.timeDeltas[i] ?? 0) / 1e6;
   });
   return seconds;
+}
+
+/**
+ * The profile's stages scaled to the main thread's measured CPU: V8 samples on wall-clock intervals, so on a
+ * loaded machine a sample also covers time the thread waited for a core. Its shares hold; its seconds do not.
+ */
+function scaledTo(stages: CpuSeconds, mainSeconds: number): CpuSeconds {
+  const busy = Object.entries(stages).filter(([name]) => name !== 'idle');
+  const sampled = busy.reduce((sum, [, seconds]) => sum + seconds, 0);
+  return Object.fromEntries(
+    busy.map(([name, seconds]) => [name, (seconds * mainSeconds) / Math.max(sampled, 1e-9)]),
+  );
 }
 
 async function procTicks(path: string): Promise<{ own: number; children: number } | undefined> {
@@ -205,6 +217,7 @@ export class CpuMeter {
     }
     const cpu = process.cpuUsage(cpu0);
     const [threads1, pg1] = [await threadSeconds(), await this.#pg()];
+    if (stages) stages = scaledTo(stages, threads1.main - threads0.main);
     for (const [pid, seen] of pg1.byPid) lastSeen.set(pid, seen);
     const postgres: CpuSeconds = {};
     let ended = pg1.reaped - pg0.reaped;

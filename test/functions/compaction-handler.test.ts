@@ -81,20 +81,24 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A handler over the test lake and a fresh plan store, the warehouse's cut at LSN 30. */
+function handlerAtCut30(engine: QueryEngine) {
+  return createHandler(
+    async () => ({
+      store,
+      state: new MemoryStateStore(),
+      warehouse: warehouseAt({ lsn: '30', commitTs: '2026-11-30T00:00:00.000Z' }),
+      engine,
+    }),
+    { log: memoryLog().log, leases: new MemoryLeaseStore() },
+  );
+}
+
 describe('the compaction Lambda', () => {
   it('compacts at the warehouse cut and replaces the _latest view of every table whose snapshot moved', async () => {
     // Prepare
     const engine = recordingEngine();
-    const { log } = memoryLog();
-    const handler = createHandler(
-      async () => ({
-        store,
-        state: new MemoryStateStore(),
-        warehouse: warehouseAt({ lsn: '30', commitTs: '2026-11-30T00:00:00.000Z' }),
-        engine,
-      }),
-      { log, leases: new MemoryLeaseStore() },
-    );
+    const handler = handlerAtCut30(engine);
 
     // Act
     const outcome = await handler({}, context);
@@ -172,15 +176,7 @@ describe('the compaction Lambda', () => {
 
   it('a delete pass with no merge waiting does nothing and plans no merge', async () => {
     const engine = recordingEngine();
-    const handler = createHandler(
-      async () => ({
-        store,
-        state: new MemoryStateStore(),
-        warehouse: warehouseAt({ lsn: '30', commitTs: '2026-11-30T00:00:00.000Z' }),
-        engine,
-      }),
-      { log: memoryLog().log, leases: new MemoryLeaseStore() },
-    );
+    const handler = handlerAtCut30(engine);
 
     expect(await handler(DELETE_PASS, context)).toMatchObject({ status: 'nothing-to-do', objectsDeleted: 0 });
     expect(await store.list('dim_currency/')).toHaveLength(3);
