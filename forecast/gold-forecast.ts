@@ -13,10 +13,11 @@ import {
   type FeatureRow,
   featureRowFor,
   GOLD_FEATURES,
+  GOLD_LOOKBACK,
   nextTradingDay,
   trainingRows,
 } from './gold-features.ts';
-import { type MarketInputs, readMarketInputs } from './market-inputs.ts';
+import { type MarketInputs, MissingMarketDataError, readMarketInputs } from './market-inputs.ts';
 import { REGRESSOR_LIBRARY, REGRESSOR_PARAMETERS, withTrainedRegressor } from './xgboost-regressor.ts';
 
 /** The lake has fewer usable days than the model needs: says how many, and how many it needs. */
@@ -48,7 +49,7 @@ export function trainingWindow(rows: readonly FeatureRow[], settings: ForecastSe
   const usable = rows.filter((row) => row.target !== undefined);
   if (usable.length < settings.minimumTrainingDays) {
     throw new NotEnoughHistoryError(
-      `not enough history: ${usable.length} days, need ${settings.minimumTrainingDays} (each needs the ${settings.symbol} closes of the 21 trading days before it and the FX, rates and ${settings.equitySymbol} series). Backfill with \`totesys-stream collect equities --from DATE --once\` (and fx, fred), or lower the minimum.`,
+      `not enough history: ${usable.length} days, need ${settings.minimumTrainingDays} (each needs the ${settings.symbol} closes of the ${GOLD_LOOKBACK} trading days before it and the FX, rates and ${settings.equitySymbol} series). Backfill with \`totesys-stream collect equities --from DATE --once\` (and fx, fred), or lower the minimum.`,
     );
   }
   return usable.slice(-settings.trainingDays);
@@ -117,10 +118,16 @@ export async function runGoldForecast(deps: GoldForecastDeps): Promise<GoldForec
 export async function runGoldForecastOnNewDay(
   deps: GoldForecastDeps,
 ): Promise<GoldForecastOutcome | undefined> {
-  const newest = await deps.engine.query(
-    'SELECT CAST(max(price_date) AS VARCHAR) AS newest FROM market_price_latest WHERE symbol = ?',
-    [deps.settings.symbol],
-  );
+  const newest = await deps.engine
+    .query('SELECT CAST(max(price_date) AS VARCHAR) AS newest FROM market_price_latest WHERE symbol = ?', [
+      deps.settings.symbol,
+    ])
+    .catch((cause: unknown) => {
+      throw new MissingMarketDataError(
+        `Could not read market_price ${deps.settings.symbol} from the lake: ${(cause as Error).message}.`,
+        { cause },
+      );
+    });
   const day = newest.rows[0]?.[0];
   if (!day) return undefined;
   const saved = await deps.forecasts.prediction(deps.settings.model, nextTradingDay(day));
