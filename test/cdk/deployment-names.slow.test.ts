@@ -7,6 +7,7 @@ import { buildPipeline, type Pipeline } from '../../cdk/lib/pipeline.ts';
 import { PipelineSettingsError, readPipelineSettings } from '../../cdk/lib/pipeline-settings.ts';
 import { DeploymentPrefixError, deploymentNames } from '../../core/deployment-names.ts';
 import { ENV } from '../../core/operations.ts';
+import { MARKET_LAKE_TABLE_NAMES } from '../../core/schema/market-lake-tables.ts';
 import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
 
 const STUB = fileURLToPath(new URL('./fixtures/stub-handler.ts', import.meta.url));
@@ -95,7 +96,8 @@ describe('deployment names', () => {
       workgroups: ['totesys'],
       glueDatabases: ['totesys_lake'],
       dashboards: ['totesys-stream'],
-      deliveryStreams: SOURCE_TABLE_NAMES.map((t) => `totesys-${t}`).sort(),
+      // The market streams came later, beside the source tables' ones, whose names stay as they were.
+      deliveryStreams: [...SOURCE_TABLE_NAMES, ...MARKET_LAKE_TABLE_NAMES].map((t) => `totesys-${t}`).sort(),
       metricNamespaces: ['TotesysStream'],
       functionNamespaces: ['TotesysStream'],
     } satisfies AccountWideNames);
