@@ -24,6 +24,7 @@ import * as simulateCommand from './commands/simulate.ts';
 import * as statusCommand from './commands/status.ts';
 import * as syncCommand from './commands/sync.ts';
 import * as upCommand from './commands/up.ts';
+import { dieWithLauncher, RanUnderHeapBound, runUnderHeapBoundBeforeAction } from './heap-bound.ts';
 
 /** Every command module registers itself on the program. */
 const COMMANDS: readonly { register(program: Command): void }[] = [
@@ -97,10 +98,14 @@ function port(value: string): number {
 /** Runs the CLI with `argv` (as in process.argv) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   dropOutputWhenReaderGone();
+  dieWithLauncher();
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram()
+      .hook('preAction', (_program, command) => runUnderHeapBoundBeforeAction(command, argv))
+      .parseAsync([...argv]);
     return 0;
   } catch (error) {
+    if (error instanceof RanUnderHeapBound) return error.exitCode;
     process.stderr.write(`totesys-stream: ${describeErrorChain(error)}\n`);
     return 1;
   }
