@@ -6,7 +6,7 @@
  * lake, DuckDB loader, warehouse), on an embedded cluster of its own.
  *
  * It runs under the heap bound like `up` (core/memory-bounds.ts `heapBytes`, `TOTESYS_HEAP_MIB`): it starts
- * itself again in a child Node with `--max-old-space-size` (cli/heap-bound.ts) and the child runs the pipeline.
+ * itself again in a child Node with `--max-old-space-size` (local/heap-bound.ts) and the child runs the pipeline.
  *
  * Peak RSS per phase is the kernel's high-water mark (`VmHWM` in /proc/self/status), reset to the current RSS
  * as each phase begins (writing 5 to /proc/self/clear_refs), so each phase's figure is the highest RSS the
@@ -28,10 +28,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import pg from 'pg';
-import { dieWithLauncher, relaunchUnderHeapBound, runsUnderHeapBound } from '../cli/heap-bound.ts';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { describeMemoryBounds, readMemoryBounds } from '../core/memory-bounds.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
+import { dieWithLauncher, relaunchUnderHeapBound, runsUnderHeapBound } from '../local/heap-bound.ts';
 import { LocalPipeline } from '../local/pipeline.ts';
 import { currentSourceLsn } from '../local/sync.ts';
 import { seedSource } from '../source/seed/seed-source.ts';

@@ -8,7 +8,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeErrorChain } from '../core/error-chain.ts';
+import { dieWithLauncher } from '../local/heap-bound.ts';
 import packageJson from '../package.json' with { type: 'json' };
+import { RanUnderHeapBound, runUnderHeapBoundBeforeAction } from './bounded-commands.ts';
 import { dropOutputWhenReaderGone } from './closed-output.ts';
 import * as collectCommand from './commands/collect.ts';
 import * as compactCommand from './commands/compact.ts';
@@ -24,7 +26,6 @@ import * as simulateCommand from './commands/simulate.ts';
 import * as statusCommand from './commands/status.ts';
 import * as syncCommand from './commands/sync.ts';
 import * as upCommand from './commands/up.ts';
-import { dieWithLauncher, RanUnderHeapBound, runUnderHeapBoundBeforeAction } from './heap-bound.ts';
 
 /** Every command module registers itself on the program. */
 const COMMANDS: readonly { register(program: Command): void }[] = [

@@ -17,7 +17,7 @@
  * - DuckDB (the local query engine) keeps at most `duckdbMemoryBytes` and spills the rest to a temporary
  *   directory in the data dir, with `duckdbThreads` threads (each thread holds buffers of its own).
  *
- * - V8's heap (old generation) is capped at `heapBytes` in every long-running local process (cli/heap-bound.ts
+ * - V8's heap (old generation) is capped at `heapBytes` in every long-running local process (local/heap-bound.ts
  *   starts the command's Node with `--max-old-space-size`): without a cap V8 lets garbage grow to several
  *   times what is live before a full collection, toward a limit set by the machine's memory, whatever the
  *   bounds above are (README, What it guarantees). Its default is derived from the bounds above. On Lambda the

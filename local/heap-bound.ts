@@ -1,6 +1,7 @@
 /**
  * @module
- * Running a long-lived command under the heap bound (core/memory-bounds.ts `heapBytes`, `TOTESYS_HEAP_MIB`).
+ * Running a long-lived command under the heap bound (core/memory-bounds.ts `heapBytes`, `TOTESYS_HEAP_MIB`):
+ * the CLI's commands (cli/bounded-commands.ts) and the memory benchmark (bench/memory.ts).
  *
  * V8 fixes its heap limit when the process starts, so the limit cannot be applied from inside a running
  * process: a command that should run bounded starts the same command again in a child Node with
@@ -20,8 +21,6 @@
 import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
-import type { Command } from 'commander';
-import { readMemoryBounds } from '../core/memory-bounds.ts';
 
 const MIB = 1024 * 1024;
 
@@ -101,33 +100,4 @@ export function dieWithLauncher(env: NodeJS.ProcessEnv = process.env): void {
   pipe.once('close', () => process.kill(process.pid, 'SIGKILL'));
   // The pipe alone must not keep the command running.
   pipe.unref();
-}
-
-/** Commands that read a little and end at once: they run unbounded, in the process that started them. */
-const SHORT_COMMANDS: ReadonlySet<string> = new Set(['status', 'errors']);
-
-/** The command finished in a child under the heap bound; `exitCode` is its exit code. */
-export class RanUnderHeapBound extends Error {
-  override readonly name = 'RanUnderHeapBound';
-  constructor(readonly exitCode: number) {
-    super(`the command ran in a child process under the heap bound and exited with ${exitCode}`);
-  }
-}
-
-/**
- * The CLI's preAction hook: a long-running command (every one but {@link SHORT_COMMANDS}) in a process not
- * yet bounded runs again in a bounded child; this throws {@link RanUnderHeapBound} with its exit code once it
- * ended, so this process skips the action. A bad `TOTESYS_*` memory setting throws its MemoryBoundsError.
- */
-export async function runUnderHeapBoundBeforeAction(
-  command: Command,
-  argv: readonly string[] = process.argv,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<void> {
-  let topLevel = command;
-  while (topLevel.parent?.parent) topLevel = topLevel.parent;
-  if (SHORT_COMMANDS.has(topLevel.name())) return;
-  const { heapBytes } = readMemoryBounds(env);
-  if (runsUnderHeapBound(heapBytes)) return;
-  throw new RanUnderHeapBound(await relaunchUnderHeapBound(heapBytes, argv));
 }

@@ -1,15 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heapBoundFlag, runsUnderHeapBound } from '../../cli/heap-bound.ts';
+import { describe, expect, it } from 'vitest';
+import { heapBoundFlag, runsUnderHeapBound } from '../../local/heap-bound.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const MIB = 1024 * 1024;
 const FIXTURE = fileURLToPath(new URL('./fixtures/heap-bounded-command.ts', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/totesys-stream.js', import.meta.url));
 // V8's heap_size_limit is the old generation's bound plus the young generation's (tens of MiB).
 const YOUNG_GENERATION_ALLOWANCE_MIB = 96;
 
@@ -69,7 +65,7 @@ function isRunning(pid: number): boolean {
   }
 }
 
-describe('running a command under the heap bound (cli/heap-bound.ts)', () => {
+describe('running a command under the heap bound (local/heap-bound.ts)', () => {
   it('knows a process started with the flag, on its command line or in NODE_OPTIONS, and no other', () => {
     expect(heapBoundFlag(367 * MIB)).toBe('--max-old-space-size=367');
     expect(runsUnderHeapBound(367 * MIB, ['--max-old-space-size=367'], undefined)).toBe(true);
@@ -113,56 +109,5 @@ describe('running a command under the heap bound (cli/heap-bound.ts)', () => {
     run.child.kill('SIGKILL');
     expect((await run.finished).signal).toBe('SIGKILL');
     await waitFor('the bounded child to end with its launcher', () => !isRunning(child));
-  });
-});
-
-describe('the totesys-stream command under TOTESYS_HEAP_MIB', () => {
-  let root = '';
-  let probe = '';
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'totesys-heap-bound-'));
-    // Loaded into every Node process of the command (the flags are passed on): each prints its heap limit.
-    probe = join(root, 'heap-probe.mjs');
-    await writeFile(
-      probe,
-      "import { getHeapStatistics } from 'node:v8';\n" +
-        "process.on('exit', () => console.error('heap probe:', process.pid, getHeapStatistics().heap_size_limit / 1048576));\n",
-    );
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
-
-  const run = (args: readonly string[], heapMib: string) =>
-    started(
-      spawn(process.execPath, ['--import', probe, BIN, ...args], {
-        env: { ...process.env, TOTESYS_HEAP_MIB: heapMib, TOTESYS_SOURCE_URL: '', TOTESYS_WAREHOUSE_URL: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-      90_000,
-    ).finished;
-  const heapLimits = (stderr: string) =>
-    [...stderr.matchAll(/^heap probe: \d+ (\d+(?:\.\d+)?)$/gm)].map((match) => Number(match[1]));
-
-  it('reaches the process that runs a long-running command, which exits as it would unbounded', async () => {
-    // `query` over a data dir that does not exist: it runs bounded, fails with its own message, exits 1.
-    const { code, stderr } = await run(['query', 'SELECT 1', '--data-dir', join(root, 'missing')], '200');
-    expect(code).toBe(1);
-    expect(stderr.match(/does not exist/g)).toHaveLength(1);
-    const bounded = heapLimits(stderr).filter((mib) => mib < 200 + YOUNG_GENERATION_ALLOWANCE_MIB);
-    expect(bounded).toHaveLength(1);
-    expect(bounded[0]).toBeGreaterThanOrEqual(200);
-  });
-
-  it('leaves a short command in the process that started it', async () => {
-    const { stderr } = await run(['status', '--data-dir', join(root, 'missing')], '200');
-    // One process: no child was started for it.
-    expect(heapLimits(stderr)).toHaveLength(1);
-  });
-
-  it('refuses a heap bound that is not a positive whole number of MiB, naming the variable', async () => {
-    const { code, stderr } = await run(['query', 'SELECT 1', '--data-dir', join(root, 'missing')], '1.5');
-    expect(code).toBe(1);
-    expect(stderr).toContain('TOTESYS_HEAP_MIB must be a positive whole number of MiB (got "1.5")');
   });
 });
