@@ -84,6 +84,17 @@ export async function relaunchUnderHeapBound(
   return code ?? 1;
 }
 
+let launcherPid: number | undefined;
+
+/**
+ * The pid of the command as its user started it: the launcher's in a child started by
+ * {@link relaunchUnderHeapBound} (signals sent to it reach the child; a SIGKILL ends both), else this
+ * process's. What the data dir's lock names as its holder (local/data-dir-lock.ts).
+ */
+export function commandPid(): number {
+  return launcherPid ?? process.pid;
+}
+
 /**
  * In a child started by {@link relaunchUnderHeapBound}: kills this process with SIGKILL as soon as the
  * launcher is gone (its end of the pipe closed), as if the kill had reached it. Does nothing in a process
@@ -94,6 +105,7 @@ export function dieWithLauncher(env: NodeJS.ProcessEnv = process.env): void {
   if (!Number.isInteger(fd) || fd < 3) return;
   // Not inherited by what this process starts (the embedded cluster, a relaunch of its own).
   delete env[LAUNCHER_PIPE_VARIABLE];
+  launcherPid = process.ppid;
   const pipe = new Socket({ fd, readable: true, writable: false });
   pipe.on('data', () => undefined);
   pipe.on('error', () => undefined);
