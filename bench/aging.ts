@@ -1,7 +1,7 @@
 /**
  * @module
  * `npm run bench -- aging [--days 30] [--window N] [--history-step 21600] [--scenario NAME] [--cadence aws|local]
- * [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
+ * [--no-delete-pass] [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
  * (core/cost/cost-model.ts). `--record` writes the AWS-cadence counts to core/cost/measured-usage.json, which
  * the README's cost table is computed from (core/cost/measured-usage.ts).
  *
@@ -12,7 +12,8 @@
  * warehouse, state snapshots) runs once per loader interval, and compaction (lake/lake-compaction.ts, the
  * code the compaction Lambda and `up` run) on its schedule (core/compaction-schedule.ts: hourly on the AWS
  * cadence with a delete pass every 5 minutes between, every minute on the local one; replaced objects are
- * deleted by the first run or pass after their grace period) at the warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
+ * deleted by the first run or pass after their grace period; `--no-delete-pass` leaves them to the next
+ * compaction run, as before the AWS delete pass, to measure its effect like for like) at the warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
  * put its events, close a round, flush every delivery stream once (one object per partition that received
  * records, as a buffer interval on AWS delivers), run the loader, then compaction when it is due. The days
  * before each sampled day (1, 7, 30) are simulated in coarser steps (`--history-step` seconds, one object per
@@ -139,6 +140,7 @@ export async function run(args: string[]): Promise<void> {
       'history-events': { type: 'string', default: '2000' },
       scenario: { type: 'string', multiple: true },
       cadence: { type: 'string', multiple: true },
+      'no-delete-pass': { type: 'boolean', default: false },
       record: { type: 'boolean', default: false },
     },
   });
@@ -155,6 +157,11 @@ export async function run(args: string[]): Promise<void> {
     throw new RangeError(
       "--record writes the README's cost table: run every scenario at the AWS cadence with it.",
     );
+  if (values.record && values['no-delete-pass'])
+    throw new RangeError(
+      "--record writes the README's cost table of the deployed schedule: drop --no-delete-pass.",
+    );
+  const deletePass = !values['no-delete-pass'];
 
   const root = await mkdtemp(join(tmpdir(), 'totesys-bench-aging-'));
   const cluster = await startEmbeddedPostgres({ dataDir: join(root, 'pg') });
@@ -166,6 +173,7 @@ export async function run(args: string[]): Promise<void> {
       for (const cadence of cadences) {
         const sampled = scenario.aging ? days : days.filter((day) => day === 1);
         const name = `${scenario.name} ${cadence}`.replace(/\W+/g, '_');
+        console.error(`${scenario.name}, ${cadence} cadence (${new Date().toISOString().slice(11, 19)})`);
         const url = await freshDatabase(admin, cluster.adminUrl, `aging_${name}`);
         const samples = await simulate({
           dir: join(root, name),
@@ -173,6 +181,7 @@ export async function run(args: string[]): Promise<void> {
           changesPerSecond: scenario.changesPerSecond,
           intervalS: CADENCES[cadence].intervalS,
           compaction: CADENCES[cadence].compaction,
+          deletePass,
           historyStepS,
           historyEvents,
           // One compaction period by default: a loader run's reads vary over it (a partition holds the
@@ -215,6 +224,8 @@ interface Simulation {
   readonly changesPerSecond: number;
   readonly intervalS: number;
   readonly compaction: CompactionSchedule;
+  /** Whether the delete pass runs between compaction runs (on AWS every 5 minutes). */
+  readonly deletePass: boolean;
   readonly historyStepS: number;
   readonly historyEvents: number;
   readonly window: number;
@@ -294,7 +305,7 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
       await compactOnSchedule();
       // The schedule's next tick after now (a coarse history step covers several).
       compactAtMs += Math.ceil((clockMs + 1 - compactAtMs) / compactEveryMs) * compactEveryMs;
-    } else if (deletePassEveryMs < compactEveryMs && clockMs >= deletePassAtMs) {
+    } else if (simulation.deletePass && deletePassEveryMs < compactEveryMs && clockMs >= deletePassAtMs) {
       await deleteReplacedOnSchedule();
     }
     if (clockMs >= deletePassAtMs)

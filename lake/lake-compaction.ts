@@ -1,7 +1,10 @@
 /**
  * @module
  * Compaction of the lake: the small Parquet objects of each lake-table partition that the warehouse's cut
- * already covers are merged into objects of a target size, and the originals deleted. Core code over the
+ * already covers are merged into objects of a target size, and the originals deleted. The market tables
+ * (core/schema/market-lake-tables.ts) are compacted alike: they have no LSN and take no part in the cut, so
+ * every small object of theirs is merged, rows as they are (the loader's market merge reads each key's newest
+ * fetch by `dt`, which merging leaves unchanged). Core code over the
  * ObjectStore, StateStore and RoundLog ports: `totesys-stream compact`, `up`'s schedule and the compaction
  * Lambda run the same function.
  *
@@ -33,11 +36,13 @@ import type { ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
 import type { RoundLog } from '../core/ports/round-log.ts';
 import { type StateStore, stateKey } from '../core/ports/state-store.ts';
 import {
+  type AnyLakeTableName,
+  anyLakeTable,
   LAKE_TABLE_NAMES,
-  LAKE_TABLES,
   type LakeTableName,
   lakeColumns,
 } from '../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLE_NAMES } from '../core/schema/market-lake-tables.ts';
 import { openLakeParquet } from './lake-parquet-reader.ts';
 import { LakeParquetStream, type ParquetCell } from './parquet-writer.ts';
 import { writeStateSnapshots } from './state-snapshots.ts';
@@ -51,13 +56,16 @@ export interface PlannedOutput {
 /** What one compaction run does, recorded before it writes anything. */
 export interface CompactionPlan {
   readonly id: string;
-  readonly partitions: readonly { readonly table: LakeTableName; readonly dt: string }[];
+  readonly partitions: readonly { readonly table: AnyLakeTableName; readonly dt: string }[];
   /** The warehouse cut the plan was made for (decimal LSN): every input's rows are at or below it. */
   readonly cutLsn: string;
   readonly outputs: readonly PlannedOutput[];
   /** When every output was durable (ISO-8601); inputs are deleted a grace period after it. */
   readonly outputsDurableAt?: string;
 }
+
+/** Every table compaction merges: the CDC tables and the market tables. */
+const COMPACTED_TABLES: readonly AnyLakeTableName[] = [...LAKE_TABLE_NAMES, ...MARKET_LAKE_TABLE_NAMES];
 
 /** The state document holding the plan of the run in progress. */
 export const COMPACTION_PLAN_KEY = stateKey<CompactionPlan>('compaction/plan');
@@ -80,8 +88,8 @@ export interface CompactionOptions {
   readonly targetObjectBytes: number;
   /** How long replaced objects stay after their outputs landed (longer than any reader's run). */
   readonly graceMs: number;
-  /** Only these tables (default all). */
-  readonly tables?: readonly LakeTableName[];
+  /** Only these tables (default every lake table, the market ones too). */
+  readonly tables?: readonly AnyLakeTableName[];
   /** Commit time of the cut (the warehouse's), for the state snapshots' `changesFrom`. */
   readonly cutCommitTs?: string | null;
   /** Bring the state snapshots to the cut too (lake/state-snapshots.ts). @default true */
@@ -116,7 +124,8 @@ export async function compactLake(
       cutLsn: options.cutLsn,
       cutCommitTs: options.cutCommitTs ?? null,
       targetObjectBytes: options.targetObjectBytes,
-      ...(options.tables ? { tables: options.tables } : {}),
+      // Only CDC tables have state snapshots (a market table's `_latest` reads its few rows a day whole).
+      ...(options.tables ? { tables: options.tables.filter(isCdcTable) } : {}),
     });
     return { ...outcome, snapshots };
   }
@@ -193,8 +202,8 @@ export async function planCompaction(
   const target = options.targetObjectBytes;
   const id = `${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
   const outputs: PlannedOutput[] = [];
-  const partitions: { table: LakeTableName; dt: string }[] = [];
-  for (const name of options.tables ?? LAKE_TABLE_NAMES) {
+  const partitions: { table: AnyLakeTableName; dt: string }[] = [];
+  for (const name of options.tables ?? COMPACTED_TABLES) {
     for (const prefix of await store.listPrefixes(`${name}/${PARTITION_KEY}=`)) {
       // An object at least half the target is left alone: merging it again would rewrite it for little gain.
       // The key's table segment keeps quarantined or error objects (other prefixes) out by construction.
@@ -206,7 +215,8 @@ export async function planCompaction(
       for (const object of small) {
         const bytes = await store.get(object.key);
         if (bytes === undefined) continue; // deleted since the listing
-        const opened = await openLakeParquet(LAKE_TABLES[name], object.key, bytes);
+        // A market object's maxLsn is null: it has no LSN for the cut to cover.
+        const opened = await openLakeParquet(anyLakeTable(name), object.key, bytes);
         if (opened.maxLsn === null || opened.maxLsn <= cut) eligible.push(object);
       }
       if (eligible.length < 2) continue;
@@ -276,9 +286,10 @@ async function writeOutput(
   output: PlannedOutput,
 ): Promise<boolean> {
   const name = tableOfKey(output.key);
-  const table = LAKE_TABLES[name];
+  const table = anyLakeTable(name);
   const cut = BigInt(plan.cutLsn);
   const columns = lakeColumns(table);
+  // A market table has no watermarks (no `_op`, no `_lsn`): every row is kept.
   const opAt = columns.findIndex((c) => c.name === '_op');
   const lsnAt = columns.findIndex((c) => c.name === '_lsn');
   const stream = new LakeParquetStream(table);
@@ -295,6 +306,10 @@ async function writeOutput(
     }
     const opened = await openLakeParquet(table, input, bytes);
     for await (const group of opened.rowGroups()) {
+      if (opAt < 0) {
+        stream.append(group);
+        continue;
+      }
       const keep: number[] = [];
       const ops = group[opAt]!;
       const lsns = group[lsnAt]!;
@@ -325,10 +340,14 @@ function outputKey(partitionPrefix: string, planId: string, index: number): stri
   return `${partitionPrefix}compacted-${planId}-${String(index).padStart(4, '0')}.parquet`;
 }
 
-function tableOfKey(key: string): LakeTableName {
+function tableOfKey(key: string): AnyLakeTableName {
   const name = key.slice(0, key.indexOf('/'));
-  if (!(LAKE_TABLE_NAMES as readonly string[]).includes(name)) {
+  if (!(COMPACTED_TABLES as readonly string[]).includes(name)) {
     throw new RangeError(`Compaction output ${key} is not under a lake table's prefix.`);
   }
-  return name as LakeTableName;
+  return name as AnyLakeTableName;
+}
+
+function isCdcTable(name: AnyLakeTableName): name is LakeTableName {
+  return (LAKE_TABLE_NAMES as readonly string[]).includes(name);
 }

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ObjectInfo } from '../../core/ports/object-store.ts';
-import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
+import { LAKE_TABLES, lakeColumns } from '../../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLES } from '../../core/schema/market-lake-tables.ts';
+import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import {
   COMPACTION_PLAN_KEY,
@@ -12,7 +14,7 @@ import {
   deleteReplacedObjects,
   planCompaction,
 } from '../../lake/lake-compaction.ts';
-import type { LakeRow } from '../../lake/lake-value.ts';
+import { type LakeRow, parseJsonRow } from '../../lake/lake-value.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
 import { MemoryStateStore } from '../../testing/memory-state-store.ts';
@@ -166,6 +168,60 @@ describe('compactLake', () => {
       }
     } finally {
       await rm(probeDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('compactLake over the market tables', () => {
+  const fx = MARKET_LAKE_TABLES.fx_rate;
+  const FX_PARTITION = 'fx_rate/dt=2026-11-30/';
+  /** A fetch of one pair's rate for 2026-11-27 at `minute` past 16:00 (a re-fetch of a key is a new version). */
+  const fetch = (quote: string, rate: string, minute: number): LakeRow =>
+    parseJsonRow(lakeColumns(fx), {
+      rate_date: '2026-11-27',
+      base_currency: 'GBP',
+      quote_currency: quote,
+      rate,
+      source: 'frankfurter',
+      fetched_at: `2026-11-30 16:${String(minute).padStart(2, '0')}:00.123`,
+    });
+
+  it('merges a market partition’s small objects into one, every row exact, and `_latest` returns the same rows', async () => {
+    // Six deliveries, one per fetch: USD fetched three times (the newest wins), EUR and JPY once or twice.
+    const fetches = [
+      fetch('USD', '1.26950000', 1),
+      fetch('EUR', '1.19000001', 2),
+      fetch('USD', '1.26960000', 3),
+      fetch('JPY', '190.12345678', 4),
+      fetch('EUR', '1.19000002', 5),
+      fetch('USD', '1.26970000', 6),
+    ];
+    for (const [n, row] of fetches.entries())
+      await store.put(`${FX_PARTITION}totesys-fx_rate-${n}.parquet`, writeLakeParquet(fx, [row]));
+    const engine = await DuckDbQueryEngine.open({ lakeDir: dir, bucket: 'lake' });
+    const rowsSql = `SELECT quote_currency, CAST(rate AS VARCHAR) AS rate, CAST(fetched_at AS VARCHAR) AS fetched_at`;
+    const read = async (from: string) =>
+      (await engine.query(`${rowsSql} FROM ${from} ORDER BY quote_currency, fetched_at`)).rows;
+    try {
+      const before = { rows: await read('fx_rate'), latest: await read('fx_rate_latest') };
+      expect(before.latest).toEqual([
+        ['EUR', '1.19000002', '2026-11-30 16:05:00.123'],
+        ['JPY', '190.12345678', '2026-11-30 16:04:00.123'],
+        ['USD', '1.26970000', '2026-11-30 16:06:00.123'],
+      ]);
+      const deps = { store, state: new MemoryStateStore(), roundLog: new ObjectStoreRoundLog(store) };
+
+      // Any cut will do: observations have no LSN for it to cover.
+      const outcome = await compactLake(deps, { cutLsn: 1n, graceMs: 0, targetObjectBytes: 1 << 20 });
+
+      expect(outcome).toMatchObject({ status: 'compacted', objectsWritten: 1, objectsDeleted: 6 });
+      const keys = (await store.list(FX_PARTITION)).map((o) => o.key);
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toContain('compacted-');
+      expect(await read('fx_rate')).toEqual(before.rows);
+      expect(await read('fx_rate_latest')).toEqual(before.latest);
+    } finally {
+      await engine.close();
     }
   });
 });

@@ -13,6 +13,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { COMPACTION_SCHEDULE, DELETE_PASS_EVENT } from '../../../core/compaction-schedule.ts';
 import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLE_NAMES } from '../../../core/schema/market-lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
 import {
@@ -54,7 +55,7 @@ export class LakeCompactor extends Construct {
     grantWarehouseSecret(this.fn, props);
     const athena = athenaQueryStatements(props, 'ReplaceLatestViews');
     const rewritten = [
-      ...LAKE_TABLE_NAMES.map((t) => `${t}/`),
+      ...[...LAKE_TABLE_NAMES, ...MARKET_LAKE_TABLE_NAMES].map((t) => `${t}/`),
       LAKE_PREFIXES.snapshots,
       LAKE_PREFIXES.rounds,
     ];
