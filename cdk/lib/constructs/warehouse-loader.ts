@@ -98,18 +98,6 @@ export class WarehouseLoader extends Construct {
         actions: ['s3:GetObject'],
         resources: LAKE_TABLE_NAMES.map((t) => props.bucket.arnForObjects(`${t}/*`)),
       }),
-      // The market step: Athena reads the market tables' Glue tables and objects with the loader's permissions;
-      // the digest lists their prefixes (ListLake).
-      new iam.PolicyStatement({
-        sid: 'ReadMarketCatalog',
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-        resources: [...props.marketGlueArns],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadMarketTables',
-        actions: ['s3:GetObject'],
-        resources: MARKET_LAKE_TABLE_NAMES.map((t) => props.bucket.arnForObjects(`${t}/*`)),
-      }),
       new iam.PolicyStatement({
         sid: 'ReadRounds',
         actions: ['s3:GetObject'],
@@ -151,6 +139,19 @@ export class WarehouseLoader extends Construct {
         resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.state}reader/resnapshot-requests/*`)],
       }),
       athena.writeQueryResults,
+      // The market step: Athena reads the market tables' Glue tables and objects with the loader's permissions;
+      // the digest lists their prefixes (ListLake). Last: CDK moves what exceeds the inline policy's size limit
+      // to a managed policy of the role's own, and these are the statements that may go there.
+      new iam.PolicyStatement({
+        sid: 'ReadMarketCatalog',
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [...props.marketGlueArns],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadMarketTables',
+        actions: ['s3:GetObject'],
+        resources: MARKET_LAKE_TABLE_NAMES.map((t) => props.bucket.arnForObjects(`${t}/*`)),
+      }),
     ];
     for (const statement of policy) this.fn.addToRolePolicy(statement);
     this.schedule = new ScheduledInvoke(this, 'Schedule', {
