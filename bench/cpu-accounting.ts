@@ -16,6 +16,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import os from 'node:os';
 import { resolve } from 'node:path';
 import type pg from 'pg';
 
@@ -256,13 +257,27 @@ export function sourceSeconds(step: CpuStep): number {
   );
 }
 
+/** The step's CPU seconds in all: this process's and the cluster's. */
+export function cpuTotal(step: CpuStep): number {
+  return (
+    (step.process['node process (cpuUsage)'] ?? 0) +
+    Object.values(step.postgres).reduce((sum, seconds) => sum + seconds, 0)
+  );
+}
+
+/** `uptime`'s three load averages, to print beside a step's figures. */
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
 /** The step's CPU as lines of a table: seconds per 1,000 changes, and share of the step's total. */
 export function cpuTable(step: CpuStep, changes: number): string[] {
   const per = (seconds: number) => ((seconds * 1000) / Math.max(1, changes)).toFixed(3);
   const lines: string[] = [];
-  const total =
-    (step.process['node process (cpuUsage)'] ?? 0) +
-    Object.values(step.postgres).reduce((sum, seconds) => sum + seconds, 0);
+  const total = cpuTotal(step);
   const row = (name: string, seconds: number) =>
     lines.push(
       `  ${name.padEnd(58)} ${per(seconds).padStart(8)} s/1k  ${((100 * seconds) / Math.max(total, 1e-9)).toFixed(1).padStart(5)}%`,

@@ -219,13 +219,15 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
 function inKeyOrder(table: QueriedTable, result: QueryResult): (readonly (string | null)[])[] {
   const at = (name: string) => result.columns.indexOf(name);
   const [keyAt, lsnAt, seqAt] = [at(LAKE_TABLES[table].keyColumn), at('_lsn'), at('_seq')];
-  const version = (row: readonly (string | null)[]) =>
-    [BigInt(row[keyAt] ?? '0'), BigInt(row[lsnAt] ?? '0'), BigInt(row[seqAt] ?? '0')] as const;
-  return [...result.rows].sort((a, b) => {
-    const [x, y] = [version(a), version(b)];
-    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  // Each row's version parsed once, not at every comparison (a re-read's window is sorted whole).
+  const versions = result.rows.map(
+    (row) => [BigInt(row[keyAt] ?? '0'), BigInt(row[lsnAt] ?? '0'), BigInt(row[seqAt] ?? '0'), row] as const,
+  );
+  versions.sort((x, y) => {
+    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] as bigint) < (y[i] as bigint) ? -1 : 1;
     return 0;
   });
+  return versions.map((version) => version[3]);
 }
 
 /** The star tables the loader queries (every one but dim_date), in the warehouse's order. */

@@ -43,29 +43,34 @@ export async function measureLatency(
   sources.push(
     `SELECT commit_ts AT TIME ZONE 'UTC' FROM pipeline.fact_deletion WHERE lsn > $1 AND lsn <= $2`,
   );
+  // One scan of the staged changes: both percentiles from one sort, each bucket's count a filtered aggregate
+  // of the same pass (a subquery per bucket read every change again), every change measured against the same
+  // instant. Each latency is computed once (MATERIALIZED: inlined, it was recomputed in every aggregate) and in
+  // double precision (`date_part`; `extract` computes in numeric, several times slower).
+  const buckets = END_TO_END_BUCKETS.map((_, i) => `count(*) FILTER (WHERE s <= $${i + 3})`);
   const result = await client.query<{
-    p50: number | null;
-    p95: number | null;
+    percentiles: number[] | null;
     max: number | null;
     n: string;
     sum: number | null;
     buckets: string[];
   }>(
-    `WITH latencies AS (
-       SELECT extract(epoch FROM (clock_timestamp() AT TIME ZONE 'UTC') - _commit_ts)::double precision AS s
-         FROM (${sources.join(' UNION ALL ')}) AS staged)
-     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY s) AS p95, max(s) AS max, count(*) AS n, sum(s) AS sum,
-       ARRAY(SELECT (SELECT count(*) FROM latencies WHERE s <= b)::text
-               FROM unnest($3::double precision[]) WITH ORDINALITY AS u(b, i) ORDER BY i) AS buckets
+    `WITH latencies AS MATERIALIZED (
+       SELECT date_part('epoch', measured_at.now - _commit_ts) AS s
+       FROM (${sources.join(' UNION ALL ')}) AS staged
+       CROSS JOIN (SELECT clock_timestamp() AT TIME ZONE 'UTC' AS now) AS measured_at
+     )
+     SELECT percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY s) AS percentiles, max(s) AS max,
+       count(*) AS n, sum(s) AS sum, ARRAY[${buckets.join(', ')}]::text[] AS buckets
      FROM latencies`,
-    [fromCut?.lsn ?? '-1', toCut.lsn, END_TO_END_BUCKETS],
+    [fromCut?.lsn ?? '-1', toCut.lsn, ...END_TO_END_BUCKETS],
   );
   const row = result.rows[0];
-  if (!row || row.p50 === null || row.p95 === null || row.max === null) return none;
+  const [p50, p95] = row?.percentiles ?? [];
+  if (!row || p50 == null || p95 == null || row.max === null) return none;
   const changes = Number(row.n);
   return {
-    summary: { p50: row.p50, p95: row.p95, max: row.max, changes },
+    summary: { p50, p95, max: row.max, changes },
     histogram: {
       bounds: END_TO_END_BUCKETS,
       cumulativeCounts: row.buckets.map(Number),

@@ -26,6 +26,15 @@ async function totals(url: string) {
   }));
 }
 
+/** The end-to-end histogram's cumulative counts by bound. */
+function endToEndCounts(
+  buckets: readonly { histogram: string; le: number; n: number }[],
+): Record<string, number> {
+  return Object.fromEntries(
+    buckets.filter((b) => b.histogram === 'end_to_end_seconds').map((b) => [String(b.le), b.n]),
+  );
+}
+
 /** A client listening on the load channel, keeping every payload it hears. */
 async function listen(url: string): Promise<{ heard: string[]; close(): Promise<void> }> {
   const client = new pg.Client({ connectionString: url });
@@ -37,6 +46,44 @@ async function listen(url: string): Promise<{ heard: string[]; close(): Promise<
 }
 
 describe('the running totals and the load notification', () => {
+  it("counts each change's commit-to-warehouse latency into every bucket at or above it", async () => {
+    // Prepare: a loaded world, then three new designs committed 40 s, 150 s and 2 h before the load.
+    harness = await openLoaderHarness();
+    await writeLake(harness.lakeDir, [...SMALL_WORLD, ...watermarks(1000n, T0)]);
+    await harness.load();
+    const before = endToEndCounts((await totals(harness.database.url)).buckets);
+    const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'c', lsn: 1100n, commitTs: ago(7200), row: ROWS.design(101) },
+      { table: 'dim_design', op: 'c', lsn: 1110n, commitTs: ago(150), row: ROWS.design(102) },
+      { table: 'dim_design', op: 'c', lsn: 1120n, commitTs: ago(40), row: ROWS.design(103) },
+      ...watermarks(1200n, ago(40)),
+    ]);
+
+    // Act
+    await harness.load();
+
+    // Assess: cumulative counts, Prometheus-style (a change counts in every bucket at or above its latency).
+    const after = endToEndCounts((await totals(harness.database.url)).buckets);
+    const added = Object.fromEntries(Object.entries(after).map(([le, n]) => [le, n - (before[le] ?? 0)]));
+    expect(added).toEqual({
+      '0.25': 0,
+      '0.5': 0,
+      '1': 0,
+      '2': 0,
+      '5': 0,
+      '10': 0,
+      '30': 0,
+      '60': 1,
+      '120': 1,
+      '300': 2,
+      '900': 2,
+      '1800': 2,
+      '3600': 2,
+      Infinity: 3,
+    });
+  });
+
   it('a load that rolls back adds nothing and notifies nobody; the load that commits adds its rows once', async () => {
     // Prepare: a warehouse whose first load fails just before it commits.
     let failNext = true;

@@ -219,11 +219,20 @@ export class PipelineMonitoring extends Construct {
       );
       return metric;
     });
+    // The loader and compaction both quarantine what they cannot read (lake/lake-object-recovery.ts): one alarm.
     this.#alarm(
       'LakeObjectsQuarantined',
-      pipeline(SERVICES.loader, METRICS.lake.objectsQuarantined, 'Sum'),
+      new cloudwatch.MathExpression({
+        expression: 'FILL(loader, 0) + FILL(compaction, 0)',
+        usingMetrics: {
+          loader: pipeline(SERVICES.loader, METRICS.lake.objectsQuarantined, 'Sum'),
+          compaction: pipeline(SERVICES.compaction, METRICS.lake.objectsQuarantined, 'Sum'),
+        },
+        label: 'lake objects quarantined',
+        period: FIVE_MINUTES,
+      }),
       0,
-      'The loader quarantined a lake object it could not read (or found a partition short of its round) and re-reads the table from the source; see quarantine/ in the lake bucket and the loader log.',
+      'The loader or compaction quarantined a lake object it could not read (or the loader found a partition short of its round) and the table is re-read from the source; see quarantine/ in the lake bucket and the loader or compaction log.',
     );
     this.#alarm(
       'MarketMergeFailed',
