@@ -34,6 +34,11 @@ export function startCli(
     env: { ...process.env, TOTESYS_SOURCE_URL: '', TOTESYS_WAREHOUSE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return watchProcess(child, deadlineMs);
+}
+
+/** Collects the output of `child` (stdout and stderr piped); it is killed (SIGKILL) after `deadlineMs`. */
+export function watchProcess(child: ChildProcess, deadlineMs = 90_000): RunningCli {
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();

@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { heapBoundFlag, runsUnderHeapBound } from '../../local/heap-bound.ts';
+import { type RunningCli, watchProcess } from '../cli/run-cli.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const MIB = 1024 * 1024;
@@ -9,46 +10,18 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/heap-bounded-command.ts', impo
 // V8's heap_size_limit is the old generation's bound plus the young generation's (tens of MiB).
 const YOUNG_GENERATION_ALLOWANCE_MIB = 96;
 
-interface Finished {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** A process with its output collected and its end as a promise; SIGKILLed at the deadline. */
-function started(child: ChildProcess, deadlineMs = 60_000) {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
-  const finished = new Promise<Finished>((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  const lines = () => stdout.split('\n').filter((line) => line.startsWith('{'));
-  return {
-    child,
-    finished,
-    /** The bounded child's report, once it printed it. */
-    report: async () => {
-      const line = await waitFor('the bounded child to report', () =>
-        lines().find((text) => text.includes('"child"')),
-      );
-      return JSON.parse(line ?? '') as { child: number; heapSizeLimitMib: number };
-    },
-  };
+/** The bounded child's report, once it printed it. */
+async function childReport(run: RunningCli): Promise<{ child: number; heapSizeLimitMib: number }> {
+  await run.waitFor(/"child"/);
+  const line = run
+    .output()
+    .stdout.split('\n')
+    .find((text) => text.includes('"child"'));
+  return JSON.parse(line ?? '') as { child: number; heapSizeLimitMib: number };
 }
 
 function startFixture(mode: string, argument = '', heapMib = 160) {
-  return started(
+  return watchProcess(
     spawn(process.execPath, ['--import', 'tsx', FIXTURE, mode, argument], {
       env: { ...process.env, FIXTURE_HEAP_MIB: String(heapMib) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,7 +52,7 @@ describe('running a command under the heap bound (local/heap-bound.ts)', () => {
 
   it('runs the command in a child whose V8 heap limit is the bound, and exits with its exit code', async () => {
     const run = startFixture('exit', '7', 160);
-    const report = await run.report();
+    const report = await childReport(run);
     const { code, signal, stdout } = await run.finished;
     const launcher = (JSON.parse(stdout.split('\n')[0] ?? '') as { launcher: number }).launcher;
     expect(report.child).not.toBe(launcher);
@@ -90,7 +63,7 @@ describe('running a command under the heap bound (local/heap-bound.ts)', () => {
 
   it('relays SIGTERM sent to the launcher alone, and exits as the child did after it', async () => {
     const run = startFixture('stop-on-sigterm');
-    await run.report();
+    await childReport(run);
     run.child.kill('SIGTERM');
     const { code, signal, stdout } = await run.finished;
     expect(stdout).toContain('stopping on SIGTERM');
@@ -104,7 +77,7 @@ describe('running a command under the heap bound (local/heap-bound.ts)', () => {
 
   it('takes the child with it when the launcher is killed with SIGKILL', async () => {
     const run = startFixture('wait');
-    const { child } = await run.report();
+    const { child } = await childReport(run);
     expect(isRunning(child)).toBe(true);
     run.child.kill('SIGKILL');
     expect((await run.finished).signal).toBe('SIGKILL');
