@@ -1,7 +1,7 @@
 /**
  * @module
  * `npm run bench -- aging [--days 30] [--window N] [--history-step 21600] [--scenario NAME] [--cadence aws|local]
- * [--no-delete-pass] [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
+ * [--no-delete-pass] [--cpu-prof DIR] [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
  * (core/cost/cost-model.ts). `--record` writes the AWS-cadence counts to core/cost/measured-usage.json, which
  * the README's cost table is computed from (core/cost/measured-usage.ts).
  *
@@ -13,7 +13,9 @@
  * code the compaction Lambda and `up` run) on its schedule (core/compaction-schedule.ts: hourly on the AWS
  * cadence with a delete pass every 5 minutes between, every minute on the local one; replaced objects are
  * deleted by the first run or pass after their grace period; `--no-delete-pass` leaves them to the next
- * compaction run, as before the AWS delete pass, to measure its effect like for like) at the warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
+ * compaction run, as before the AWS delete pass, to measure its effect like for like; `--cpu-prof DIR` writes a
+ * V8 CPU profile of each sampled window, the main thread's JavaScript only, not DuckDB's own threads) at the
+ * warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
  * put its events, close a round, flush every delivery stream once (one object per partition that received
  * records, as a buffer interval on AWS delivers), run the loader, then compaction when it is due. The days
  * before each sampled day (1, 7, 30) are simulated in coarser steps (`--history-step` seconds, one object per
@@ -30,9 +32,10 @@
  * {@link ATHENA_SECONDS_PER_QUERY_ROUND} per round of queries (the watermark query, then the window queries
  * in parallel).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE, type CompactionSchedule } from '../core/compaction-schedule.ts';
@@ -141,6 +144,7 @@ export async function run(args: string[]): Promise<void> {
       scenario: { type: 'string', multiple: true },
       cadence: { type: 'string', multiple: true },
       'no-delete-pass': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       record: { type: 'boolean', default: false },
     },
   });
@@ -182,6 +186,7 @@ export async function run(args: string[]): Promise<void> {
           intervalS: CADENCES[cadence].intervalS,
           compaction: CADENCES[cadence].compaction,
           deletePass,
+          ...(values['cpu-prof'] ? { cpuProfile: join(values['cpu-prof'], name) } : {}),
           historyStepS,
           historyEvents,
           // One compaction period by default: a loader run's reads vary over it (a partition holds the
@@ -226,6 +231,8 @@ interface Simulation {
   readonly compaction: CompactionSchedule;
   /** Whether the delete pass runs between compaction runs (on AWS every 5 minutes). */
   readonly deletePass: boolean;
+  /** Where each sampled window's V8 CPU profile goes (`<this>-day<N>.cpuprofile`), if anywhere. */
+  readonly cpuProfile?: string;
   readonly historyStepS: number;
   readonly historyEvents: number;
   readonly window: number;
@@ -349,7 +356,9 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
       if (clockMs < windowStart) await interval((windowStart - clockMs) / 1000, simulation.historyEvents);
       tally.reset();
       const runs: RunSample[] = [];
+      const profiler = simulation.cpuProfile ? await startCpuProfile() : undefined;
       for (let i = 0; i < simulation.window; i++) runs.push(await interval(simulation.intervalS));
+      if (profiler) await profiler.stopInto(`${simulation.cpuProfile}-day${day}.cpuprofile`);
       const windowS = simulation.window * simulation.intervalS;
       // The reader runs all the time (budget-bound runs, one started a minute).
       tally.lambda.gbSeconds += windowS * (MEMORY_MIB.reader / 1024);
@@ -376,6 +385,22 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
     await warehouse.close();
   }
   return samples;
+}
+
+/** A V8 CPU profile of this process (node:inspector) from now until `stopInto` writes it (DevTools' format). */
+async function startCpuProfile(): Promise<{ stopInto(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stopInto(file: string) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify(profile));
+    },
+  };
 }
 
 function printSamples(title: string, samples: readonly DaySample[]): void {
