@@ -1,7 +1,7 @@
 /**
  * @module
  * `npm run bench -- aging [--days 30] [--window N] [--history-step 21600] [--scenario NAME] [--cadence aws|local]
- * [--no-delete-pass] [--cpu-prof DIR] [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
+ * [--no-delete-pass] [--warm-up] [--cpu-prof DIR] [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
  * (core/cost/cost-model.ts). `--record` writes the AWS-cadence counts to core/cost/measured-usage.json, which
  * the README's cost table is computed from (core/cost/measured-usage.ts).
  *
@@ -14,7 +14,8 @@
  * cadence with a delete pass every 5 minutes between, every minute on the local one; replaced objects are
  * deleted by the first run or pass after their grace period; `--no-delete-pass` leaves them to the next
  * compaction run, as before the AWS delete pass, to measure its effect like for like; `--cpu-prof DIR` writes a
- * V8 CPU profile of each sampled window, the main thread's JavaScript only, not DuckDB's own threads) at the
+ * V8 CPU profile of each sampled window, the main thread's JavaScript only, not DuckDB's own threads; `--warm-up`
+ * runs one compaction period at the cadence before each window, see {@link Simulation.warmUp}) at the
  * warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
  * put its events, close a round, flush every delivery stream once (one object per partition that received
  * records, as a buffer interval on AWS delivers), run the loader, then compaction when it is due. The days
@@ -144,6 +145,7 @@ export async function run(args: string[]): Promise<void> {
       scenario: { type: 'string', multiple: true },
       cadence: { type: 'string', multiple: true },
       'no-delete-pass': { type: 'boolean', default: false },
+      'warm-up': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       record: { type: 'boolean', default: false },
     },
@@ -186,6 +188,7 @@ export async function run(args: string[]): Promise<void> {
           intervalS: CADENCES[cadence].intervalS,
           compaction: CADENCES[cadence].compaction,
           deletePass,
+          warmUp: values['warm-up'],
           ...(values['cpu-prof'] ? { cpuProfile: join(values['cpu-prof'], name) } : {}),
           historyStepS,
           historyEvents,
@@ -231,6 +234,12 @@ interface Simulation {
   readonly compaction: CompactionSchedule;
   /** Whether the delete pass runs between compaction runs (on AWS every 5 minutes). */
   readonly deletePass: boolean;
+  /**
+   * Whether one compaction period runs at the cadence, unmeasured, before each sampled window: then the merge
+   * at the window's start replaces a period of deliveries, as in steady operation, instead of the history's
+   * few coarse objects.
+   */
+  readonly warmUp: boolean;
   /** Where each sampled window's V8 CPU profile goes (`<this>-day<N>.cpuprofile`), if anywhere. */
   readonly cpuProfile?: string;
   readonly historyStepS: number;
@@ -354,6 +363,7 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
       while (clockMs + simulation.historyStepS * 1000 <= windowStart)
         await interval(simulation.historyStepS, simulation.historyEvents);
       if (clockMs < windowStart) await interval((windowStart - clockMs) / 1000, simulation.historyEvents);
+      if (simulation.warmUp) for (let i = 0; i < simulation.window; i++) await interval(simulation.intervalS);
       tally.reset();
       const runs: RunSample[] = [];
       const profiler = simulation.cpuProfile ? await startCpuProfile() : undefined;
