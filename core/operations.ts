@@ -59,6 +59,13 @@ export const METRICS = {
     /** Rows the run shipped (0 for a `files` pass that found no file). */
     rowsShipped: 'CollectorRowsShipped',
   },
+  market: {
+    /**
+     * 1 per loader run whose market step (loader/market-merge.ts) failed: it fails neither the star load nor
+     * the Lambda, so only this says the market tables stopped following the lake.
+     */
+    mergesFailed: 'MarketMergesFailed',
+  },
   endToEnd: {
     /** Commit-to-warehouse latency of the changes one load made visible. */
     p50Seconds: 'EndToEndP50Seconds',

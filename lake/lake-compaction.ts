@@ -78,6 +78,16 @@ export interface CompactionDeps {
   readonly log?: Log;
   /** Now, for the grace period (tests drive a manual clock). @default Date.now */
   readonly now?: () => number;
+  /**
+   * Quarantines an object the run cannot read and has its table re-read (lake/lake-object-recovery.ts, as the
+   * loader does); the run then goes on without it. Without it such a run fails.
+   */
+  readonly unreadableObjects?: UnreadableObjectRecovery;
+}
+
+/** Moves an object a read failed on aside (true), or says the failure is not an unreadable object (false). */
+export interface UnreadableObjectRecovery {
+  recover(error: unknown): Promise<boolean>;
 }
 
 /** How a run compacts. */
@@ -107,16 +117,34 @@ export interface CompactionOutcome {
   readonly deleteAfter?: number;
   /** Tables whose state snapshot moved to the cut. */
   readonly snapshots?: readonly LakeTableName[];
+  /** Objects the run could not read and moved to `quarantine/` (their tables are re-read). */
+  readonly quarantined?: number;
 }
 
 /**
  * One compaction run: finishes a plan a previous run left, then plans and carries out a new one. Safe to run
- * again after a crash at any point; never run two at once (callers take the `lake/compactor` lease).
+ * again after a crash at any point; never run two at once (callers take the `lake/compactor` lease). An object
+ * it cannot read is quarantined by {@link CompactionDeps.unreadableObjects} and the run starts over without it
+ * (a run is safe to repeat from any point, so what it did before is kept); an input of the plan that is gone
+ * is left out of its output, its rows coming back with the table's re-read.
  */
 export async function compactLake(
   deps: CompactionDeps,
   options: CompactionOptions,
 ): Promise<CompactionOutcome> {
+  let quarantined = 0;
+  for (;;) {
+    try {
+      const outcome = await compactOnce(deps, options);
+      return quarantined === 0 ? outcome : { ...outcome, quarantined };
+    } catch (error) {
+      if (!(await deps.unreadableObjects?.recover(error))) throw error;
+      quarantined++;
+    }
+  }
+}
+
+async function compactOnce(deps: CompactionDeps, options: CompactionOptions): Promise<CompactionOutcome> {
   const now = deps.now ?? Date.now;
   const outcome = await mergeSmallObjects(deps, options, now);
   if (options.cutLsn !== null && options.snapshots !== false) {

@@ -1,7 +1,7 @@
 /**
  * @module
- * What the loader's host does when the lake lost something (README, "An unreadable lake object"), locally and on
- * AWS alike, over the ObjectStore port: a read that fails on one object (lake/unreadable-objects.ts) moves it
+ * What the loader's host and compaction do when the lake lost something (README, "An unreadable lake object"),
+ * locally and on AWS alike, over the ObjectStore port: a read that fails on one object (lake/unreadable-objects.ts) moves it
  * to `quarantine/`; a round whose partition holds fewer changes than the reader put there (an object deleted
  * while nothing read it, loader/round-records.ts) gets a note there too. Either way the source table that fed
  * it is re-read (the resnapshot mechanism: the re-read rows are newer than anything lost, and a completed
@@ -11,7 +11,7 @@
 import { ERROR_OUTPUT_TYPES, parseErrorDocuments } from '../core/error-documents.ts';
 import { LAKE_PREFIXES } from '../core/lake-layout.ts';
 import { METRICS } from '../core/operations.ts';
-import type { Log } from '../core/ports/log.ts';
+import type { Log, LogStage } from '../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
 import type { MissingRecords } from '../core/ports/round-log.ts';
@@ -28,6 +28,8 @@ export interface LakeObjectRecoveryOptions {
   readonly requestReread: (tables: readonly SourceTableName[]) => Promise<void>;
   readonly log?: Log;
   readonly metrics?: MetricsPublisher;
+  /** Who met the object, for the log: the loader's host, or compaction (lake/lake-compaction.ts). @default 'loader' */
+  readonly stage?: Extract<LogStage, 'loader' | 'compaction'>;
 }
 
 /** Quarantines what the lake lost and has its tables re-read; see the module comment. */
@@ -94,7 +96,7 @@ export class LakeObjectRecovery {
     this.#quarantined.push(note);
     this.#metrics.publish([{ name: METRICS.lake.objectsQuarantined, unit: 'Count', value: 1 }]);
     this.#options.log?.error(`${message}; table ${source} is re-read from the source`, {
-      stage: 'loader',
+      stage: this.#options.stage ?? 'loader',
       table: note.table,
       object: note.key,
       reason: note.reason,

@@ -12,15 +12,28 @@
 import { type FileMetaData, parquetMetadata, parquetRead, type SchemaElement } from 'hyparquet';
 import {
   type AnyLakeTable,
+  type AnyLakeTableName,
   DECIMAL_SHAPES,
   type LakeColumn,
   lakeColumns,
 } from '../core/schema/lake-tables.ts';
 import type { ParquetCell } from './parquet-writer.ts';
 
-/** A lake object that cannot be read as its table's Parquet: names the object and what to do. */
+/**
+ * A lake object that cannot be read as its table's Parquet: names the object and what to do, and carries its
+ * key and table so that whoever meets it can quarantine it (lake/unreadable-objects.ts).
+ */
 export class LakeParquetReadError extends Error {
   override readonly name = 'LakeParquetReadError';
+  /** The object's key (`<lake table>/dt=…/<name>.parquet`). */
+  readonly key: string;
+  readonly table: AnyLakeTableName;
+
+  constructor(message: string, object: { key: string; table: AnyLakeTableName; cause?: unknown }) {
+    super(message, object.cause === undefined ? undefined : { cause: object.cause });
+    this.key = object.key;
+    this.table = object.table;
+  }
 }
 
 /** One row group of a lake object: one array of cells per column of `lakeColumns(table)`, in that order. */
@@ -56,7 +69,7 @@ export async function openLakeParquet(
     throw new LakeParquetReadError(
       `Lake object ${key} of table ${table.name} is not a readable Parquet file; move it out of the table's ` +
         'prefix (it holds no row the lake can read) and compact again.',
-      { cause: error },
+      { key, table: table.name, cause: error },
     );
   }
   const present = new Set(metadata.schema.slice(1).map((element) => element.name));
@@ -65,6 +78,7 @@ export async function openLakeParquet(
     throw new LakeParquetReadError(
       `Lake object ${key} of table ${table.name} lacks the columns ${missing.join(', ')} of the lake schema ` +
         '(core/schema/lake-tables.ts); it was not written by the pipeline: move it out of the table prefix.',
+      { key, table: table.name },
     );
   }
   // Unscaled decimals: without their DECIMAL annotation hyparquet returns the stored integer or bytes.
@@ -77,7 +91,7 @@ export async function openLakeParquet(
   const maxLsn =
     rows === 0 || table.kind === 'observation'
       ? null
-      : (lsnStatistic(metadata) ?? (await readMaxLsn(file, rawMetadata)));
+      : (lsnStatistic(metadata) ?? (await readPages(table, key, () => readMaxLsn(file, rawMetadata))));
   return {
     rows,
     maxLsn,
@@ -85,7 +99,7 @@ export async function openLakeParquet(
       let start = 0;
       for (const group of metadata.row_groups) {
         const end = start + Number(group.num_rows);
-        const read = await readRows(file, rawMetadata, columns, start, end);
+        const read = await readPages(table, key, () => readRows(file, rawMetadata, columns, start, end));
         yield columns.map((column, index) =>
           read.map((row) => normalise(table, key, column, metadata.schema, row[index])),
         );
@@ -93,6 +107,19 @@ export async function openLakeParquet(
       }
     },
   };
+}
+
+/** Runs a read of the object's pages: a page that does not decode (a damaged object) names the object. */
+async function readPages<T>(table: AnyLakeTable, key: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new LakeParquetReadError(
+      `Lake object ${key} of table ${table.name} has a footer but its pages cannot be read (a damaged ` +
+        'object); move it out of the table prefix and compact again.',
+      { key, table: table.name, cause: error },
+    );
+  }
 }
 
 async function readRows(
@@ -173,6 +200,7 @@ function cellError(table: AnyLakeTable, key: string, column: LakeColumn, what: s
   return new LakeParquetReadError(
     `Lake object ${key} of table ${table.name}: a value of column ${column.name} (${column.type}) ${what}; ` +
       'the object does not follow the lake schema (core/schema/lake-tables.ts): move it out of the table prefix.',
+    { key, table: table.name },
   );
 }
 

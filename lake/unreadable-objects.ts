@@ -11,6 +11,7 @@ import { relative, sep } from 'node:path';
 import { LAKE_PREFIXES, quarantineKey } from '../core/lake-layout.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import { LakeParquetReadError } from './lake-parquet-reader.ts';
 
 /** What is wrong with the object. */
 export type UnreadableKind = 'corrupt' | 'missing';
@@ -56,12 +57,16 @@ const MISSING =
 export function unreadableObjectIn(error: unknown, root: string): UnreadableObject | undefined {
   let current: unknown = error;
   for (let depth = 0; depth <= MAX_CAUSES && current instanceof Error; depth++) {
+    // Our own Parquet reader (compaction, state snapshots) names the object by its key.
+    if (current instanceof LakeParquetReadError && isCdcTable(current.table)) {
+      return { key: current.key, table: current.table, kind: 'corrupt', reason: current.message };
+    }
     const match = QUOTED_PARQUET.exec(current.message) ?? S3_PARQUET.exec(current.message);
     if (match) {
       const key = keyUnder(root, match[2]!);
       const table = key.split('/')[0] as LakeTableName;
       // A glob (a table whose files all vanished) names no one object.
-      if (!key.startsWith('..') && !key.includes('*') && LAKE_TABLE_NAMES.includes(table)) {
+      if (!key.startsWith('..') && !key.includes('*') && isCdcTable(table)) {
         const kind: UnreadableKind = MISSING.test(current.message) ? 'missing' : 'corrupt';
         return { key, table, kind, reason: current.message.split('\n')[0]! };
       }
@@ -69,6 +74,11 @@ export function unreadableObjectIn(error: unknown, root: string): UnreadableObje
     current = current.cause;
   }
   return undefined;
+}
+
+/** A CDC lake table: one whose source table a re-read can replace what a lost object held. */
+function isCdcTable(name: string): name is LakeTableName {
+  return (LAKE_TABLE_NAMES as readonly string[]).includes(name);
 }
 
 /** The object key of `path` under `root`, or a key starting with `..` when it lies elsewhere. */

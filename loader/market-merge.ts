@@ -7,6 +7,7 @@
  * and to crash at any point (core/ports/market-warehouse.ts).
  */
 import { createHash } from 'node:crypto';
+import type { Log } from '../core/ports/log.ts';
 import type { MarketWarehouse } from '../core/ports/market-warehouse.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
 import type { QueryEngine } from '../core/ports/query-engine.ts';
@@ -74,6 +75,58 @@ export async function marketLakeDigest(store: ObjectStore): Promise<string> {
   for (const table of MARKET_LAKE_TABLE_NAMES)
     for (const object of await store.list(`${table}/`)) digest.update(`${object.key}\n`);
   return digest.digest('hex');
+}
+
+/** What one gated market step did: merged (rows per table), skipped over an unchanged lake, or failed. */
+export type GatedMarketMerge =
+  | { readonly status: 'merged'; readonly rows: MarketMergeOutcome }
+  | { readonly status: 'unchanged' }
+  | { readonly status: 'failed'; readonly error: unknown };
+
+/** What the gate reads and writes. */
+export interface MarketMergeGateDeps {
+  readonly engine: QueryEngine;
+  readonly warehouse: MarketWarehouse;
+  /** The lake bucket, listed for the digest. */
+  readonly lake: ObjectStore;
+}
+
+/**
+ * The market step as every loader runs it after its star load (`up` and `sync` in local/pipeline.ts, the
+ * loader Lambda in functions/loader/handler.ts): a merge only when {@link marketLakeDigest} differs from the
+ * one the last successful merge saw, so an unchanged market lake costs one listing and no query or warehouse
+ * work. The digest is kept in memory: a new process (a Lambda cold start, a restarted `up`) merges once more,
+ * which the merge's key and version rule make a no-op in the warehouse. A failure is logged with its cause and
+ * resolved, never thrown: market tables take no part in the cut, so they must not fail the star load; the
+ * digest stays as it was and the next run tries again.
+ */
+export class MarketMergeGate {
+  readonly #deps: MarketMergeGateDeps;
+  /** The digest the last successful merge saw. */
+  #merged: string | undefined;
+
+  constructor(deps: MarketMergeGateDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Merges the market tables when one of their lake objects came or went since the last merge; reports a
+   * failure to `log` (with its cause) and resolves with it.
+   */
+  async mergeIfLakeChanged(log?: Log): Promise<GatedMarketMerge> {
+    try {
+      // Listed before the merge reads: an object landing in between changes the next run's digest.
+      const digest = await marketLakeDigest(this.#deps.lake);
+      if (digest === this.#merged) return { status: 'unchanged' };
+      const rows = await mergeMarketObservations(this.#deps);
+      this.#merged = digest;
+      log?.debug('market observations merged', { stage: 'loader', counts: rows });
+      return { status: 'merged', rows };
+    } catch (error) {
+      log?.error('market merge failed; retrying at the next run', { stage: 'loader', error });
+      return { status: 'failed', error };
+    }
+  }
 }
 
 function daysBefore(day: string, days: number): string {

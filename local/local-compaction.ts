@@ -13,9 +13,11 @@ import { CutMovedError, type Warehouse } from '../core/ports/warehouse.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type CompactionOutcome, compactLake } from '../lake/lake-compaction.ts';
+import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
 import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
+import { requestResnapshot } from '../reader/resnapshot-requests.ts';
 import { FileLeaseStore } from '../reader/state/file-lease-store.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
@@ -56,15 +58,26 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
   if (!lease) return { status: 'busy' };
   try {
     const store = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
+    const state = new FileStateStore(paths.state);
+    // An object the run cannot read is quarantined (named in `status`) and its table re-read: the request
+    // goes to the data dir's state, which is the reader's.
+    const recovery = new LakeObjectRecovery({
+      store,
+      root: store.root,
+      stage: 'compaction',
+      requestReread: (tables) => requestResnapshot(state, tables),
+      ...(options.log ? { log: options.log } : {}),
+    });
     const deps = {
       store,
-      state: new FileStateStore(paths.state),
+      state,
       roundLog: new ObjectStoreRoundLog(store),
+      unreadableObjects: recovery,
       ...(options.log ? { log: options.log } : {}),
     };
     if (options.loadFirst) {
       await migrateWarehouseAt(options.loadFirst.warehouseUrl);
-      await loadWhatTheLakeHolds(paths.lake, store, options.warehouse);
+      await loadWhatTheLakeHolds(paths.lake, store, options.warehouse, recovery);
     }
     const cut = await options.warehouse.currentCut();
     const run = () =>
@@ -110,18 +123,26 @@ async function loadWhatTheLakeHolds(
   lakeDir: string,
   store: FsObjectStore,
   warehouse: Warehouse,
+  recovery: LakeObjectRecovery,
 ): Promise<void> {
   const engine = await DuckDbQueryEngine.open({ lakeDir, bucket: LOCAL_LAKE_BUCKET, store });
   try {
-    await runLoad({
-      engine,
-      warehouse,
-      queries: await readLoaderQueries(),
-      roundLog: new ObjectStoreRoundLog(store),
-      snapshots: new ObjectStoreStateSnapshots(store),
-    });
-  } catch (error) {
-    if (!(error instanceof CutMovedError)) throw error;
+    for (;;) {
+      try {
+        await runLoad({
+          engine,
+          warehouse,
+          queries: await readLoaderQueries(),
+          roundLog: new ObjectStoreRoundLog(store),
+          snapshots: new ObjectStoreStateSnapshots(store),
+        });
+        return;
+      } catch (error) {
+        if (error instanceof CutMovedError) return;
+        // An unreadable object is moved aside (its table re-read) and the load tried again, as `up` does.
+        if (!(await recovery.recover(error))) throw error;
+      }
+    }
   } finally {
     await engine.close();
   }

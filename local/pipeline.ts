@@ -26,7 +26,7 @@ import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
-import { marketLakeDigest, mergeMarketObservations } from '../loader/market-merge.ts';
+import { MarketMergeGate } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
@@ -150,7 +150,7 @@ export class LocalPipeline {
   #market: Promise<void> = Promise.resolve();
   #forecast: Promise<void> = Promise.resolve();
   readonly #marketPool: pg.Pool;
-  readonly #marketWarehouse: PgMarketWarehouse;
+  readonly #marketMerge: MarketMergeGate;
   #loader: Promise<void> = Promise.resolve();
   #compactor: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
@@ -158,9 +158,6 @@ export class LocalPipeline {
   #wakeLoader: () => void = () => undefined;
   #loadRuns = 0;
   #lock: DataDirLock | undefined;
-  /** The market lake's digest the last merge saw (loader/market-merge.ts `marketLakeDigest`). */
-  #marketMerged: string | undefined;
-  readonly #lake: FsObjectStore;
 
   private constructor(
     options: LocalPipelineOptions,
@@ -174,7 +171,6 @@ export class LocalPipeline {
     bounds: MemoryBounds,
     lake: FsObjectStore,
   ) {
-    this.#lake = lake;
     this.#options = options;
     this.#bounds = bounds;
     this.#recovery = recovery;
@@ -186,7 +182,11 @@ export class LocalPipeline {
     this.#snapshots = snapshots;
     this.#marketPool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
     this.#marketPool.on('error', () => undefined);
-    this.#marketWarehouse = new PgMarketWarehouse(this.#marketPool);
+    this.#marketMerge = new MarketMergeGate({
+      engine,
+      warehouse: new PgMarketWarehouse(this.#marketPool),
+      lake,
+    });
   }
 
   /** Migrates the warehouse, opens the Firehose (delivering what a previous run spooled), starts both loops. */
@@ -462,13 +462,6 @@ export class LocalPipeline {
           snapshots: this.#snapshots,
           batchRows: this.#bounds.loaderBatchRows,
         });
-        // Observations take no part in the cut: merged by key after the star load, whatever its outcome, when
-        // a market object came or went since the last merge.
-        const market = await marketLakeDigest(this.#lake);
-        if (market !== this.#marketMerged) {
-          await mergeMarketObservations({ engine: this.#engine, warehouse: this.#marketWarehouse });
-          this.#marketMerged = market;
-        }
         this.#lastLoadError = undefined;
         // A partition short of what its round promised lost an object: its table is re-read.
         if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)
@@ -490,6 +483,9 @@ export class LocalPipeline {
           this.#options.log?.error('load failed; retrying at the next tick', { stage: 'loader', error });
         }
       }
+      // Observations take no part in the cut: merged by key after the star load, whatever its outcome, when a
+      // market object came or went since the last merge; a failed merge is logged and retried (the gate).
+      await this.#marketMerge.mergeIfLakeChanged(this.#options.log);
       this.#loadRuns++;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, interval);

@@ -32,7 +32,7 @@ export const DEMO_DEPLOYMENT: DeploymentShape = {
   interfaceEndpoints: 3,
   availabilityZones: 2,
   natGateways: 0,
-  alarms: 72,
+  alarms: 73,
   dashboards: 1,
   secrets: 2,
   demoDatabases: 2,
@@ -97,7 +97,8 @@ export const COLLECTOR_RUN = { seconds: 5, memoryMiB: 256, firehoseRecords: 1 } 
  * The monthly items the market collectors of a deployment add (README, "Market data on AWS"): each one's
  * no-delivery alarm, each keyed one's API key secret, and their runs (Lambda time and requests, Scheduler
  * invocations at the price beyond the free tier, Firehose records at the 5 KB minimum with conversion and
- * partitioning). The demo's fx collector is in {@link DEMO_DEPLOYMENT}'s alarms too.
+ * partitioning), and with the forecast function its runs and two alarms (errors, no prediction for a day).
+ * The demo's fx collector is in {@link DEMO_DEPLOYMENT}'s alarms too.
  */
 export function marketCollectorItems(collectors: readonly CollectorName[]): FixedMonthlyItem[] {
   const forecast = collectors.includes('equities') && collectors.includes('fred');
@@ -132,6 +133,10 @@ export function marketCollectorItems(collectors: readonly CollectorName[]): Fixe
           (FORECAST_RUN.seconds * (FORECAST_RUN.memoryMiB / 1024) * p.lambda.arm64PerGbSecond +
             (FORECAST_RUN.athenaQueries * p.athena.minimumBytesPerQuery * p.athena.perTbScanned) / 1e12)
         : 0,
+    },
+    {
+      item: `${forecast ? 2 : 0} forecast alarms (errors, no prediction for a day)`,
+      usdPerMonth: forecast ? 2 * p.deployment.alarmPerMonth : 0,
     },
   ];
 }

@@ -5,7 +5,8 @@
  * snapshot moved, its `<table>_latest` Athena view replaced by one over the new snapshot
  * (core/latest-view-sql.ts). The other (`DELETE_PASS_EVENT`, every few minutes) only deletes the objects the
  * last merge replaced once the grace period has passed, so readers stop opening them within minutes of it
- * instead of an hour (core/compaction-schedule.ts). Single flight by the `lake/compactor` lease. The settings are the loader's (functions/loader/config.ts): the same warehouse,
+ * instead of an hour (core/compaction-schedule.ts). An object a merge cannot read is quarantined and its table
+ * re-read, as by the loader. Single flight by the `lake/compactor` lease. The settings are the loader's (functions/loader/config.ts): the same warehouse,
  * bucket, workgroup and Glue database.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
@@ -25,14 +26,17 @@ import type { Warehouse } from '../../core/ports/warehouse.ts';
 import { latestViewName } from '../../core/schema/lake-snapshots.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
 import { type CompactionOutcome, compactLake, deleteReplacedObjects } from '../../lake/lake-compaction.ts';
+import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
 import { S3ObjectStore } from '../../lake/s3-object-store.ts';
+import { requestResnapshot } from '../../reader/resnapshot-requests.ts';
 import { S3LeaseStore } from '../../reader/state/s3-lease-store.ts';
 import { S3StateStore } from '../../reader/state/s3-state-store.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { readLoaderConfig } from '../loader/config.ts';
 import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
+import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
 
 /** What a run works on. */
 export interface CompactionFunctionDeps {
@@ -50,6 +54,12 @@ export interface CompactionOperations {
   readonly leases: LeaseStore;
   /** Now, for the grace period (tests drive a manual clock). @default Date.now */
   readonly now?: () => number;
+  /**
+   * Quarantines an object a merge cannot read and has its table re-read, as the loader does
+   * (lake/lake-object-recovery.ts: `quarantine/`, the `LakeObjectsQuarantined` metric, a re-read request for
+   * the reader); the run goes on without it. Without it such a run fails.
+   */
+  readonly recovery?: LakeObjectRecovery;
 }
 
 /** The delete-pass schedule's event; anything else (the merge schedule's empty event) is a merge. */
@@ -82,6 +92,7 @@ export function createHandler(
         roundLog: new ObjectStoreRoundLog(deps.store),
         log,
         ...(operations.now ? { now: operations.now } : {}),
+        ...(operations.recovery ? { unreadableObjects: operations.recovery } : {}),
       };
       if (DELETE_PASS.safeParse(event).success) {
         const outcome = await deleteReplacedObjects(lake, { graceMs: schedule.graceSeconds * 1000 });
@@ -107,6 +118,7 @@ export function createHandler(
           written: outcome.objectsWritten,
           deleted: outcome.objectsDeleted,
           partitions: outcome.partitions,
+          ...(outcome.quarantined ? { quarantined: outcome.quarantined } : {}),
         },
         ...(outcome.snapshots?.length ? { tables: outcome.snapshots } : {}),
       });
@@ -138,12 +150,25 @@ async function createDeps(): Promise<CompactionFunctionDeps> {
   };
 }
 
+const s3 = new S3Client({});
+const lakeBucket = process.env[ENV.lakeBucket] ?? '';
+const log = powertoolsLog(lambdaLogger(SERVICES.compaction));
+
 /** The Lambda entry point. */
 export const handler = createHandler(createDeps, {
-  log: powertoolsLog(lambdaLogger(SERVICES.compaction)),
-  leases: new S3LeaseStore({
-    client: new S3Client({}),
-    bucket: process.env[ENV.lakeBucket] ?? '',
-    prefix: LAKE_PREFIXES.state,
+  log,
+  leases: new S3LeaseStore({ client: s3, bucket: lakeBucket, prefix: LAKE_PREFIXES.state }),
+  recovery: new LakeObjectRecovery({
+    store: new S3ObjectStore({ client: s3, bucket: lakeBucket }),
+    root: `s3://${lakeBucket}`,
+    stage: 'compaction',
+    // The reader's state lives in the lake bucket under state/: its re-read requests are documents there.
+    requestReread: (tables) =>
+      requestResnapshot(
+        new S3StateStore({ client: s3, bucket: lakeBucket, prefix: LAKE_PREFIXES.state }),
+        tables,
+      ),
+    log: log.with({ stage: 'compaction' }),
+    metrics: powertoolsMetrics(lambdaMetrics(SERVICES.compaction)),
   }),
 });

@@ -13,7 +13,6 @@
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import type { Context } from 'aws-lambda';
-import pg from 'pg';
 import { METRICS, SERVICES } from '../../core/operations.ts';
 import type { Log } from '../../core/ports/log.ts';
 import type { MetricsPublisher } from '../../core/ports/metrics.ts';
@@ -23,7 +22,7 @@ import { type ForecastSettings, readForecastSettings } from '../../forecast/fore
 import { type GoldForecastOutcome, runGoldForecast } from '../../forecast/gold-forecast.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
 import { PgPriceForecasts } from '../../warehouse/pg-price-forecasts.ts';
-import { readLoaderConfig } from '../loader/config.ts';
+import { marketTablesPool, readLoaderConfig } from '../loader/config.ts';
 import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
 
@@ -67,13 +66,7 @@ export function createHandler(makeDeps: () => Promise<ForecastFunctionDeps>, ope
 export const handler = createHandler(
   async () => {
     const config = await readLoaderConfig(process.env);
-    const pool = new pg.Pool({
-      connectionString: config.warehouseUrl,
-      max: 1,
-      ssl: config.tls === 'require' ? { rejectUnauthorized: true } : undefined,
-    });
-    // An idle connection dropped by the server must not crash the container; the next query reconnects.
-    pool.on('error', () => undefined);
+    const pool = marketTablesPool(config);
     return {
       engine: new AthenaQueryEngine({
         client: new AthenaClient({}),

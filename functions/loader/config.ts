@@ -2,7 +2,7 @@
  * @module
  * The loader Lambda's configuration and adapters: the warehouse URL (Secrets Manager secret or
  * TOTESYS_WAREHOUSE_URL), TLS, the Athena workgroup and Glue database, and the loader queries shipped beside
- * the bundle.
+ * the bundle; the star load's adapters and the market step's (the same engine, lake and warehouse).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,15 +10,20 @@ import { fileURLToPath } from 'node:url';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import pg from 'pg';
 import { z } from 'zod';
 import { type MemoryBounds, readMemoryBounds } from '../../core/memory-bounds.ts';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
+import type { ObjectStore } from '../../core/ports/object-store.ts';
+import type { QueryEngine } from '../../core/ports/query-engine.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
 import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { DEFAULT_QUERIES_DIR } from '../../loader/loader-queries.ts';
+import { MarketMergeGate } from '../../loader/market-merge.ts';
 import { type LoaderDeps, readLoaderQueries } from '../../loader/run-load.ts';
+import { PgMarketWarehouse } from '../../warehouse/pg-market-warehouse.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { credentialsUrl, readDatabaseSecret } from '../operations/database-secret.ts';
 import {
@@ -100,19 +105,61 @@ function bundledQueriesDir(): string {
   return existsSync(join(beside, 'loader')) ? beside : DEFAULT_QUERIES_DIR;
 }
 
-/** The Athena engine, the PostgreSQL warehouse and the queries, from a configuration. */
-export async function createLoaderDeps(config: LoaderConfig): Promise<LoaderDeps> {
+/** What one loader run works on: the star load's adapters and, after it, the market step. */
+export interface LoaderFunctionDeps extends LoaderDeps {
+  /** The market step (loader/market-merge.ts); without it a run loads the star schema only. */
+  readonly market?: MarketMergeGate;
+  /** Ends every connection the deps hold; without it, the warehouse's. */
+  readonly close?: () => Promise<void>;
+}
+
+/** The Athena engine, the PostgreSQL warehouse, the queries and the market step, from a configuration. */
+export async function createLoaderDeps(config: LoaderConfig): Promise<LoaderFunctionDeps> {
   const lake = new S3ObjectStore({ client: new S3Client({}), bucket: config.lakeBucket });
+  const engine = new AthenaQueryEngine({
+    client: new AthenaClient({}),
+    workGroup: config.workGroup,
+    database: config.glueDatabase,
+  });
+  const warehouse = new PgWarehouse({ url: config.warehouseUrl, tls: config.tls, maxConnections: 1 });
+  const market = createMarketStep(config, { engine, lake });
   return {
-    engine: new AthenaQueryEngine({
-      client: new AthenaClient({}),
-      workGroup: config.workGroup,
-      database: config.glueDatabase,
-    }),
-    warehouse: new PgWarehouse({ url: config.warehouseUrl, tls: config.tls, maxConnections: 1 }),
+    engine,
+    warehouse,
     queries: await readLoaderQueries(config.queriesDir),
     roundLog: new ObjectStoreRoundLog(lake),
     snapshots: new ObjectStoreStateSnapshots(lake),
     batchRows: config.memory.loaderBatchRows,
+    market: market.gate,
+    close: async () => {
+      await Promise.all([warehouse.close(), market.close()]);
+    },
+  };
+}
+
+/**
+ * A one-connection pool to the configured warehouse, for the market tables (the loader's market step, the
+ * forecast Lambda); PgWarehouse keeps its own pool to itself.
+ */
+export function marketTablesPool(config: Pick<LoaderConfig, 'warehouseUrl' | 'tls'>): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.warehouseUrl,
+    max: 1,
+    ssl: config.tls === 'require' ? { rejectUnauthorized: true } : undefined,
+  });
+  // An idle connection dropped by the server must not crash the container; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** The market step over `engine` and `lake`, merging into the configured warehouse's market tables. */
+export function createMarketStep(
+  config: Pick<LoaderConfig, 'warehouseUrl' | 'tls'>,
+  adapters: { readonly engine: QueryEngine; readonly lake: ObjectStore },
+): { readonly gate: MarketMergeGate; close(): Promise<void> } {
+  const pool = marketTablesPool(config);
+  return {
+    gate: new MarketMergeGate({ ...adapters, warehouse: new PgMarketWarehouse(pool) }),
+    close: () => pool.end(),
   };
 }

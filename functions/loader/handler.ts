@@ -1,7 +1,9 @@
 /**
  * @module
- * The loader Lambda (on a schedule): one run of loader/run-load.ts, then its figures through the metrics
- * port and one log entry. Adapters are created once per container and reused across invocations.
+ * The loader Lambda (on a schedule): one run of loader/run-load.ts, then the market step (loader/market-merge.ts
+ * `MarketMergeGate`, as `up` runs it), then their figures through the metrics port and one log entry. Adapters
+ * are created once per container and reused across invocations; so is the market gate's digest, which a cold
+ * start forgets (its first run merges once more, idempotently).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
@@ -9,18 +11,19 @@ import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
 import { ENV, METRICS, SERVICES } from '../../core/operations.ts';
 import type { LeaseStore } from '../../core/ports/lease-store.ts';
 import type { Log } from '../../core/ports/log.ts';
-import type { MetricsPublisher } from '../../core/ports/metrics.ts';
+import type { MetricPoint, MetricsPublisher } from '../../core/ports/metrics.ts';
 import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
 import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { loaderMetricPoints } from '../../loader/loader-metrics.ts';
-import { type LoaderDeps, type LoadOutcome, runLoad } from '../../loader/run-load.ts';
+import type { GatedMarketMerge } from '../../loader/market-merge.ts';
+import { type LoadOutcome, runLoad } from '../../loader/run-load.ts';
 import { requestResnapshot } from '../../reader/resnapshot-requests.ts';
 import { S3LeaseStore } from '../../reader/state/s3-lease-store.ts';
 import { S3StateStore } from '../../reader/state/s3-state-store.ts';
 import { isAuthenticationFailure } from '../operations/database-secret.ts';
 import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
-import { createLoaderDeps, readLoaderConfig } from './config.ts';
+import { createLoaderDeps, type LoaderFunctionDeps, readLoaderConfig } from './config.ts';
 
 /** Where the handler reports, and how it keeps to one run at a time. */
 export interface LoaderOperations {
@@ -47,8 +50,8 @@ export interface BusyOutcome {
 }
 
 /** A handler over the given adapters (tests inject DuckDB and a test warehouse). */
-export function createHandler(makeDeps: () => Promise<LoaderDeps>, operations: LoaderOperations) {
-  let deps: Promise<LoaderDeps> | undefined;
+export function createHandler(makeDeps: () => Promise<LoaderFunctionDeps>, operations: LoaderOperations) {
+  let deps: Promise<LoaderFunctionDeps> | undefined;
   return async (
     _event: unknown,
     context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
@@ -59,7 +62,12 @@ export function createHandler(makeDeps: () => Promise<LoaderDeps>, operations: L
       log.info('another loader run holds the lease; this tick does nothing');
       return { status: 'busy' };
     }
-    const ready = async (): Promise<LoaderDeps> => {
+    /** The market step over this container's deps, when they were set up; it logs its own failure. */
+    const mergeMarket = async (runLog: Log): Promise<GatedMarketMerge | undefined> => {
+      const held = await deps?.catch(() => undefined);
+      return held?.market?.mergeIfLakeChanged(runLog);
+    };
+    const ready = async (): Promise<LoaderFunctionDeps> => {
       deps ??= makeDeps();
       // A failed set-up must not stick to the container: try again on the next invocation.
       return deps.catch((error: unknown) => {
@@ -80,28 +88,43 @@ export function createHandler(makeDeps: () => Promise<LoaderDeps>, operations: L
           if (loginRetried || !isAuthenticationFailure(error)) throw error;
           // The password cached with this container's warehouse was rotated: read the secret again, once.
           log.warn('warehouse login refused; reading its secret again', { error });
-          await (await deps)?.warehouse.close().catch(() => undefined);
+          await closeDeps(await deps);
           deps = undefined;
           loginRetried = true;
         }
       }
       if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)
         await operations.recovery?.recoverMissing(outcome.missingRecords);
+      const market = await mergeMarket(log);
       operations.metrics.publish([
         ...loaderMetricPoints(outcome),
+        ...marketMergePoints(market),
         { name: METRICS.runs.loaderCompleted, unit: 'Count', value: 1 },
       ]);
       log.info(`loader run ${outcome.status}`, {
         lsn: outcome.status === 'loaded' ? outcome.toCut.lsn : outcome.fromCut?.lsn,
+        ...(market?.status === 'merged' ? { counts: market.rows } : {}),
       });
       return outcome;
     } catch (error) {
       log.error('loader run failed', { error });
+      // Market tables take no part in the cut: a failed star load does not hold them back.
+      operations.metrics.publish(marketMergePoints(await mergeMarket(log)));
       throw error;
     } finally {
       await lease.release();
     }
   };
+}
+
+/** A failed market merge counts 1 (alarmed: it fails nothing else, so nothing else would say so). */
+function marketMergePoints(market: GatedMarketMerge | undefined): MetricPoint[] {
+  return market?.status === 'failed' ? [{ name: METRICS.market.mergesFailed, unit: 'Count', value: 1 }] : [];
+}
+
+/** Ends the connections of deps set up before a refused login. */
+async function closeDeps(held: LoaderFunctionDeps | undefined): Promise<void> {
+  await (held?.close ? held.close() : held?.warehouse.close())?.catch(() => undefined);
 }
 
 const s3 = new S3Client({});

@@ -14,6 +14,7 @@ import {
 } from '../../core/delivery-stream-spec.ts';
 import { ENV, METRICS, SERVICE_DIMENSION, SERVICES } from '../../core/operations.ts';
 import type { ObjectStore } from '../../core/ports/object-store.ts';
+import { MARKET_LAKE_TABLE_NAMES } from '../../core/schema/market-lake-tables.ts';
 import { marketDeliveryStreams, totesysDeliveryStreams } from '../../firehose/stream-config.ts';
 
 // What AWS does with these templates that cdk-nag and cfn-lint cannot see (issue: "the AWS deployment works
@@ -131,6 +132,37 @@ describe('concurrency', () => {
                 Match.arrayWith([Match.stringLikeRegexp('/state/reader/resnapshot-requests/\\*$')]),
               ],
             },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the compactor', () => {
+  it('may rewrite the market tables as the CDC ones, and quarantine what it cannot read (puts only)', () => {
+    const prefixArn = (pattern: string) => ({
+      'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(pattern)])],
+    });
+    for (const table of MARKET_LAKE_TABLE_NAMES) {
+      demoIngest.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'RewriteLake',
+              Resource: Match.arrayWith([prefixArn(`/${table}/\\*$`)]),
+            }),
+          ]),
+        },
+      });
+    }
+    demoIngest.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'QuarantineUnreadableObjects',
+            Action: 's3:PutObject',
+            Resource: [prefixArn('/quarantine/\\*$'), prefixArn('/state/reader/resnapshot-requests/\\*$')],
           }),
         ]),
       },

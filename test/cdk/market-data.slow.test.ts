@@ -362,17 +362,73 @@ describe('the collector Lambdas', () => {
   });
 });
 
+/** The Lambda whose description starts with `description`: its logical id, properties and role's statements. */
+function functionDescribed(description: string) {
+  const [id, fn] = Object.entries(resourcesOf(ingest, 'AWS::Lambda::Function')).find(([, r]) =>
+    String(r.Properties?.Description).startsWith(description),
+  )!;
+  const role = (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+  // A role's statements past the inline policy's size limit overflow into managed policies of its own.
+  const statements = [
+    ...Object.values(resourcesOf(ingest, 'AWS::IAM::Policy')),
+    ...Object.values(resourcesOf(ingest, 'AWS::IAM::ManagedPolicy')),
+  ]
+    .filter((p) => JSON.stringify(p.Properties?.Roles).includes(role))
+    .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
+  return { id, props: fn.Properties!, statements };
+}
+
+/** The Glue table names among `resources` (ARNs as CloudFormation renders them). */
+const glueTablesOf = (resources: unknown) =>
+  asList(resources)
+    .map((r) => JSON.stringify(r).match(/table\/[^/]+\/([a-z_]+)/)?.[1])
+    .filter(Boolean)
+    .sort();
+
+describe('the loader Lambda’s market step', () => {
+  const loader = () => functionDescribed('totesys-stream loader');
+
+  it('may read the market tables’ Glue tables (not their views) and objects for Athena, and never write or delete them', () => {
+    const { statements } = loader();
+    const catalog = statements.find((s) => s.Sid === 'ReadMarketCatalog')!;
+    expect(asList(catalog.Action).sort()).toEqual([
+      'glue:GetDatabase',
+      'glue:GetPartitions',
+      'glue:GetTable',
+    ]);
+    expect(glueTablesOf(catalog.Resource)).toEqual([...MARKET_LAKE_TABLE_NAMES].sort());
+    const reads = statements.find((s) => s.Sid === 'ReadMarketTables')!;
+    expect(reads.Action).toBe('s3:GetObject');
+    const prefixes = asList(reads.Resource).map(
+      (r) => JSON.stringify(r).match(/\/([a-z_]+)\/\*"\]\]\}$/)?.[1],
+    );
+    expect(prefixes.sort()).toEqual([...MARKET_LAKE_TABLE_NAMES].sort());
+    // The digest lists the market prefixes with the bucket-wide ListBucket Athena needs anyway.
+    expect(statements.flatMap((s) => asList(s.Action))).toContain('s3:ListBucket');
+    for (const statement of statements.filter((s) => s.Sid !== 'ReadMarketTables')) {
+      const text = JSON.stringify(statement.Resource);
+      for (const table of MARKET_LAKE_TABLE_NAMES) expect(text, statement.Sid).not.toContain(`/${table}/`);
+    }
+  });
+
+  it('alarms on the alarm topic when a market step fails', () => {
+    const topic = Object.keys(resourcesOf(ingest, 'AWS::SNS::Topic'))[0]!;
+    const alarm = Object.values(resourcesOf(ingest, 'AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties?.MetricName === METRICS.market.mergesFailed,
+    );
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICES.loader }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: topic }],
+    });
+  });
+});
+
 describe('the forecast Lambda (with the equities and fred collectors)', () => {
-  const forecaster = () => {
-    const [id, fn] = Object.entries(resourcesOf(ingest, 'AWS::Lambda::Function')).find(([, r]) =>
-      String(r.Properties?.Description).startsWith('totesys-stream forecast'),
-    )!;
-    const role = (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
-    const statements = Object.values(resourcesOf(ingest, 'AWS::IAM::Policy'))
-      .filter((p) => JSON.stringify(p.Properties?.Roles).includes(role))
-      .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
-    return { id, props: fn.Properties!, statements };
-  };
+  const forecaster = () => functionDescribed('totesys-stream forecast');
 
   it('runs in the warehouse network with the loader’s settings, daily after the equities collector', () => {
     const { id, props } = forecaster();
@@ -391,11 +447,9 @@ describe('the forecast Lambda (with the equities and fred collectors)', () => {
   it('may read the market tables and their _latest views only, write Athena results, and read the warehouse secret', () => {
     const { statements } = forecaster();
     const glue = statements.find((s) => asList(s.Action).includes('glue:GetTable'))!;
-    const tables = asList(glue.Resource)
-      .map((r) => JSON.stringify(r).match(/table\/[^/]+\/([a-z_]+)/)?.[1])
-      .filter(Boolean)
-      .sort();
-    expect(tables).toEqual(MARKET_LAKE_TABLE_NAMES.flatMap((t) => [t, `${t}_latest`]).sort());
+    expect(glueTablesOf(glue.Resource)).toEqual(
+      MARKET_LAKE_TABLE_NAMES.flatMap((t) => [t, `${t}_latest`]).sort(),
+    );
     const reads = statements
       .filter((s) => s.Sid === 'ReadMarketTables')
       .flatMap((s) => asList(s.Resource))
@@ -426,5 +480,46 @@ describe('the marketCollectors setting', () => {
     expect(() => settings({ marketCollectors: 'crypto', cryptoApiKeySecretArn: 'crypto-key' })).toThrow(
       /complete Secrets Manager ARN/,
     );
+  });
+});
+
+describe('the forecast Lambda’s alarms', () => {
+  const alarms = () => Object.values(resourcesOf(ingest, 'AWS::CloudWatch::Alarm'));
+  const topic = () => Object.keys(resourcesOf(ingest, 'AWS::SNS::Topic'))[0]!;
+  const forecastId = () =>
+    Object.entries(resourcesOf(ingest, 'AWS::Lambda::Function')).find(([, r]) =>
+      String(r.Properties?.Description).startsWith('totesys-stream forecast'),
+    )![0];
+
+  it('alarm on any error of the function', () => {
+    const errors = alarms().filter(
+      (a) =>
+        a.Properties?.MetricName === 'Errors' &&
+        JSON.stringify(a.Properties?.Dimensions) ===
+          JSON.stringify([{ Name: 'FunctionName', Value: { Ref: forecastId() } }]),
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: topic() }],
+    });
+  });
+
+  it('alarm once no prediction was written for a day, silence included', () => {
+    const silent = alarms().filter((a) => a.Properties?.MetricName === METRICS.runs.forecastCompleted);
+    expect(silent).toHaveLength(1);
+    expect(silent[0]!.Properties).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICES.forecast }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: COLLECTOR_SILENT_HOURS,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: topic() }],
+    });
   });
 });

@@ -386,12 +386,26 @@ describe('the ingest stack', () => {
     for (const table of LAKE_TABLE_NAMES) {
       alarmOn(METRICS.lake.lagSeconds, { ...loader, [TABLE_DIMENSION]: table });
     }
-    // A quarantined lake object means a table is being re-read from the source: someone should know why.
+    // A quarantined lake object means a table is being re-read from the source: someone should know why,
+    // whether the loader or compaction met it.
+    const quarantinedBy = (id: string, service: string) => ({
+      Id: id,
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: METRIC_NAMESPACE,
+          MetricName: METRICS.lake.objectsQuarantined,
+          Dimensions: [{ Name: SERVICE_DIMENSION, Value: service }],
+        },
+        Stat: 'Sum',
+      },
+    });
     ingest.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: METRIC_NAMESPACE,
-      MetricName: METRICS.lake.objectsQuarantined,
-      Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICES.loader }],
-      Statistic: 'Sum',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(loader, 0) + FILL(compaction, 0)' }),
+        Match.objectLike(quarantinedBy('loader', SERVICES.loader)),
+        Match.objectLike(quarantinedBy('compaction', SERVICES.compaction)),
+      ]),
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',

@@ -29,7 +29,7 @@ describe('the deployment-wide cost items', () => {
     });
     expect(own.map((i) => i.item)).toEqual([
       'NAT gateway × 1',
-      '72 CloudWatch alarms',
+      `${DEMO_DEPLOYMENT.alarms} CloudWatch alarms`,
       '1 CloudWatch dashboard',
       '2 Secrets Manager secrets',
     ]);
@@ -47,13 +47,18 @@ describe('the deployment-wide cost items', () => {
 describe('the market data cost items', () => {
   it('count an alarm per collector, a secret per keyed one, their runs, and the forecast only with its series', () => {
     const p = AWS_PRICES;
-    const [alarms, secrets, runs, forecast] = marketCollectorItems(['fx', 'crypto']);
+    const [alarms, secrets, runs, forecast, forecastAlarms] = marketCollectorItems(['fx', 'crypto']);
     expect(alarms?.usdPerMonth).toBeCloseTo(2 * p.deployment.alarmPerMonth, 9);
     expect(secrets?.usdPerMonth).toBeCloseTo(p.deployment.secretPerMonth, 9);
     expect(runs?.item).toBe('750 collector runs (Lambda, Scheduler, Firehose)');
     expect(runs?.usdPerMonth).toBeGreaterThan(750 * 5 * 0.25 * p.lambda.arm64PerGbSecond);
     expect(forecast?.usdPerMonth).toBe(0);
+    expect(forecastAlarms?.usdPerMonth).toBe(0);
     expect(marketCollectorItems(['equities', 'fred'])[3]?.usdPerMonth).toBeGreaterThan(0);
+    expect(marketCollectorItems(['equities', 'fred'])[4]?.usdPerMonth).toBeCloseTo(
+      2 * p.deployment.alarmPerMonth,
+      9,
+    );
   });
 
   it('are the table the README quotes', () => {

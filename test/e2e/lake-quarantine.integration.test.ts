@@ -1,10 +1,14 @@
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts';
+import { compactLocalLake } from '../../local/local-compaction.ts';
 import { readPipelineStatus } from '../../local/pipeline-status.ts';
 import { pendingResnapshots } from '../../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../../reader/state/file-state-store.ts';
+import { Simulator } from '../../source/simulator/simulator.ts';
+import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { adminUrl, withClient } from '../support/test-databases.ts';
 import { type E2eWorld, openWorld, reconcileWorld, syncWorld } from './e2e-harness.ts';
 
@@ -81,6 +85,60 @@ describe('an unreadable lake object', () => {
     ]);
     const quarantined = join(pipelinePaths(world.dataDir).lake, LOCAL_LAKE_BUCKET, 'quarantine', key);
     expect((await stat(quarantined)).size).toBeGreaterThan(0);
+    expect(await pendingResnapshots(new FileStateStore(pipelinePaths(world.dataDir).state))).toEqual([]);
+    expect((await reconcileWorld(world)).differences).toEqual([]);
+  });
+
+  it('in a partition due for compaction: compaction completes, quarantines it, its table is re-read, to zero differences', async () => {
+    // Prepare: a synced world, then several loads of simulated activity, so fact_sales_order's busy partition
+    // holds many small objects the warehouse's cut covers; one of them (not the largest) is overwritten with
+    // garbage.
+    await syncWorld(world);
+    const simulator = new Simulator({ sourceUrl: world.source.url, seed: 5 });
+    for (let round = 0; round < 3; round++) {
+      await simulator.step(20);
+      await syncWorld(world);
+    }
+    await simulator.stop();
+    const lake = new FsObjectStore(pipelinePaths(world.dataDir).lake, LOCAL_LAKE_BUCKET);
+    const largest = await largestFile(world.dataDir, 'fact_sales_order');
+    const partition = largest.slice(0, largest.lastIndexOf('/') + 1);
+    const corrupt = (await lakeFiles(world.dataDir, 'fact_sales_order')).find(
+      (file) => file.startsWith(partition) && file !== largest,
+    )!;
+    expect(corrupt).toBeDefined();
+    await writeFile(corrupt, Buffer.from('this is not a parquet file'.repeat(40)));
+    const key = corrupt.slice(lake.root.length + 1);
+
+    // Act: one compaction run, as `up`'s schedule makes it (it used to fail here on every run).
+    const warehouse = new PgWarehouse({ url: world.warehouse.url });
+    const outcome = await compactLocalLake({
+      dataDir: world.dataDir,
+      warehouse,
+      waitForDeletes: false,
+    }).finally(() => warehouse.close());
+
+    // Assess: the run went on and merged the partition's other objects; the object is in quarantine/ and named
+    // in status; rebuilt from this lake plus the re-read the compactor asked for, the warehouse is the source.
+    expect(outcome).toMatchObject({ quarantined: 1 });
+    expect(outcome.status === 'busy' ? 0 : outcome.objectsWritten).toBeGreaterThan(0);
+    await expect(stat(corrupt)).rejects.toThrow(/ENOENT/);
+    expect((await lake.get(`quarantine/${key}`))?.byteLength).toBeGreaterThan(0);
+    const status = await readPipelineStatus({
+      sourceUrl: world.source.url,
+      warehouseUrl: world.warehouse.url,
+      dataDir: world.dataDir,
+      slot: world.slot,
+    });
+    expect(status.lake.quarantined).toEqual([
+      expect.objectContaining({ key, table: 'fact_sales_order', kind: 'corrupt' }),
+    ]);
+    expect(await pendingResnapshots(new FileStateStore(pipelinePaths(world.dataDir).state))).toEqual([
+      expect.objectContaining({ table: 'sales_order' }),
+    ]);
+    await rebuildWarehouse(world.warehouse.name);
+    await syncWorld(world);
+    await syncWorld(world);
     expect(await pendingResnapshots(new FileStateStore(pipelinePaths(world.dataDir).state))).toEqual([]);
     expect((await reconcileWorld(world)).differences).toEqual([]);
   });

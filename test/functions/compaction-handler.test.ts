@@ -3,15 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../../core/compaction-schedule.ts';
+import { METRICS, SERVICES } from '../../core/operations.ts';
 import type { QueryEngine, QueryResult } from '../../core/ports/query-engine.ts';
 import type { Cut, Warehouse } from '../../core/ports/warehouse.ts';
 import { LAKE_TABLE_NAMES, LAKE_TABLES } from '../../core/schema/lake-tables.ts';
 import { createHandler } from '../../functions/compaction/handler.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
 import type { LakeRow } from '../../lake/lake-value.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
+import { quarantineNotes } from '../../lake/unreadable-objects.ts';
+import { pendingResnapshots, requestResnapshot } from '../../reader/resnapshot-requests.ts';
 import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
-import { memoryLog } from '../../testing/memory-operations.ts';
+import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
 import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 
 /** A warehouse that only tells its cut (the compactor reads nothing else). */
@@ -172,6 +176,60 @@ describe('the compaction Lambda', () => {
     expect(left[0]).toMatch(/compacted-.*\.parquet$/);
     expect(cutReads).toBe(1);
     expect(engine.statements).toHaveLength(statementsOfTheMerge);
+  });
+
+  it('quarantines an object it cannot read, counts it, has its table re-read and compacts the rest', async () => {
+    // Prepare: one of the partition's objects is overwritten with garbage; the Lambda's recovery as deployed,
+    // over the lake and the reader's state.
+    const corrupt = 'dim_currency/dt=2026-11-30/object-2.parquet';
+    await store.put(corrupt, Buffer.from('not parquet '.repeat(30)));
+    const readerState = new MemoryStateStore();
+    const metrics = memoryMetrics(SERVICES.compaction);
+    const { log, entries } = memoryLog();
+    const handler = createHandler(
+      async () => ({
+        store,
+        state: new MemoryStateStore(),
+        warehouse: warehouseAt({ lsn: '30', commitTs: '2026-11-30T00:00:00.000Z' }),
+        engine: recordingEngine(),
+      }),
+      {
+        log,
+        leases: new MemoryLeaseStore(),
+        recovery: new LakeObjectRecovery({
+          store,
+          root: 's3://lake',
+          stage: 'compaction',
+          requestReread: (tables) => requestResnapshot(readerState, tables),
+          log,
+          metrics: metrics.metrics,
+        }),
+      },
+    );
+
+    // Act
+    const outcome = await handler({}, context);
+
+    // Assess: the run completed, the object is in quarantine/ with its note, counted under the compactor's
+    // service, its source table is requested for a re-read, and the two readable objects were merged.
+    expect(outcome).toMatchObject({ status: 'waiting', objectsWritten: 1, quarantined: 1 });
+    expect(await quarantineNotes(store)).toEqual([
+      expect.objectContaining({ key: corrupt, table: 'dim_currency', kind: 'corrupt' }),
+    ]);
+    expect(await store.get(corrupt)).toBeUndefined();
+    expect(metrics.published).toEqual([
+      expect.objectContaining({
+        name: METRICS.lake.objectsQuarantined,
+        value: 1,
+        dimensions: { service: SERVICES.compaction },
+      }),
+    ]);
+    expect((await pendingResnapshots(readerState)).map((r) => r.table)).toEqual(['currency']);
+    expect(entries).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', stage: 'compaction', object: corrupt }),
+    );
+    const merged = (await store.list('dim_currency/')).filter((o) => o.key.includes('compacted-'));
+    expect(merged).toHaveLength(1);
   });
 
   it('a delete pass with no merge waiting does nothing and plans no merge', async () => {

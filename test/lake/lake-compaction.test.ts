@@ -14,9 +14,12 @@ import {
   deleteReplacedObjects,
   planCompaction,
 } from '../../lake/lake-compaction.ts';
+import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
+import { LakeParquetReadError } from '../../lake/lake-parquet-reader.ts';
 import { type LakeRow, parseJsonRow } from '../../lake/lake-value.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
+import { quarantineNotes } from '../../lake/unreadable-objects.ts';
 import { MemoryStateStore } from '../../testing/memory-state-store.ts';
 import { CrashingObjectStore } from '../support/crashing-object-store.ts';
 import { paymentVersion } from '../support/lake-payments.ts';
@@ -169,6 +172,73 @@ describe('compactLake', () => {
     } finally {
       await rm(probeDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('compactLake meeting an object it cannot read', () => {
+  const third = `${PARTITION}totesys-fact_payment-0003.parquet`;
+  /** A recovery as the compaction hosts make it, its re-read requests collected. */
+  const recovery = (requested: string[]) =>
+    new LakeObjectRecovery({
+      store,
+      root: store.root,
+      stage: 'compaction',
+      requestReread: async (tables) => {
+        requested.push(...tables);
+      },
+    });
+
+  it('quarantines a corrupt object, merges the rest of its partition and has the table re-read', async () => {
+    await landSmallObjects();
+    await store.put(third, Buffer.from('not a parquet file '.repeat(20)));
+    const requested: string[] = [];
+    const deps = { store, state: new MemoryStateStore(), roundLog: new ObjectStoreRoundLog(store) };
+    const options = { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20 };
+    // Without a recovery the run fails on it, every time (the object stays).
+    await expect(compactLake(deps, options)).rejects.toThrow(LakeParquetReadError);
+
+    const outcome = await compactLake({ ...deps, unreadableObjects: recovery(requested) }, options);
+
+    expect(outcome).toMatchObject({ status: 'compacted', quarantined: 1, objectsDeleted: 9 });
+    expect(await store.list(PARTITION)).toHaveLength(1);
+    expect((await partitionRows()).map((row) => row.split('|')[0]).sort()).toEqual([
+      '1',
+      '10',
+      '2',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+    ]);
+    expect(await quarantineNotes(store)).toEqual([
+      expect.objectContaining({ key: third, table: 'fact_payment', kind: 'corrupt' }),
+    ]);
+    expect((await store.get(`quarantine/${third}`))?.byteLength).toBe(380);
+    expect(requested).toEqual(['payment']);
+  });
+
+  it('quarantines an input whose pages are damaged after the plan was made, and finishes the plan', async () => {
+    await landSmallObjects();
+    const deps = { store, state: new MemoryStateStore(), roundLog: new ObjectStoreRoundLog(store) };
+    const options = { cutLsn: 1000n, graceMs: 0, targetObjectBytes: 1 << 20 };
+    // A run killed after recording its plan; then one input's pages are overwritten, its footer kept.
+    await deps.state.put(COMPACTION_PLAN_KEY, await planCompaction(store, options));
+    const bytes = Buffer.from((await store.get(third))!);
+    bytes.fill(0xff, 4, bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8));
+    await store.put(third, bytes);
+    const requested: string[] = [];
+
+    const outcome = await compactLake({ ...deps, unreadableObjects: recovery(requested) }, options);
+
+    expect(outcome).toMatchObject({ status: 'compacted', quarantined: 1 });
+    expect(await store.list(PARTITION)).toHaveLength(1);
+    expect(await partitionRows()).toHaveLength(9);
+    expect(await quarantineNotes(store)).toEqual([
+      expect.objectContaining({ key: third, kind: 'corrupt', reason: expect.stringMatching(/pages/) }),
+    ]);
+    expect(requested).toEqual(['payment']);
   });
 });
 

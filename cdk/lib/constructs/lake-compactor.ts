@@ -25,6 +25,9 @@ import {
 import { PipelineFunction } from './pipeline-function.ts';
 import { ScheduledInvoke } from './scheduled-invoke.ts';
 
+/** Where the reader takes re-read requests (reader/resnapshot-requests.ts, under the state prefix). */
+const REREAD_REQUESTS = `${LAKE_PREFIXES.state}reader/resnapshot-requests/`;
+
 /** Props of {@link LakeCompactor}. */
 export interface LakeCompactorProps extends LakeQueryTarget {
   readonly entry: string;
@@ -74,6 +77,16 @@ export class LakeCompactor extends Construct {
           props.bucket.arnForObjects(`${LAKE_PREFIXES.state}leases/*`),
         ],
       }),
+      // An object a merge cannot read is moved to quarantine/ (its note beside it) and its table re-read through
+      // the reader's request documents, as the loader does (lake/lake-object-recovery.ts).
+      new iam.PolicyStatement({
+        sid: 'QuarantineUnreadableObjects',
+        actions: ['s3:PutObject'],
+        resources: [
+          props.bucket.arnForObjects(`${LAKE_PREFIXES.quarantine}*`),
+          props.bucket.arnForObjects(`${REREAD_REQUESTS}*`),
+        ],
+      }),
       athena.runQueries,
       new iam.PolicyStatement({
         sid: 'UpdateViewsInCatalog',
@@ -112,6 +125,11 @@ export class LakeCompactor extends Construct {
         id: lakeObjectsFinding(this, prefix),
         reason:
           'Compaction rewrites the objects of each lake table, snapshot and round by name at run time, so objects are granted by those prefixes only (never errors/ or imports/).',
+      })),
+      ...[LAKE_PREFIXES.quarantine, REREAD_REQUESTS].map((prefix) => ({
+        id: lakeObjectsFinding(this, prefix),
+        reason:
+          'Quarantined objects keep their lake key and re-read requests are named by time, so the grants are these prefixes only (puts, no reads).',
       })),
     ]);
   }

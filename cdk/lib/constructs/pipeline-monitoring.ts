@@ -74,6 +74,12 @@ export interface PipelineMonitoringProps {
   readonly reader: lambda.IFunction;
   readonly transformer: lambda.IFunction;
   readonly loader: lambda.IFunction;
+  /**
+   * The gold-price model's daily function: alarmed on its errors, and when it has written no prediction for a
+   * day (README, "The gold-price model").
+   * @default none
+   */
+  readonly forecaster?: lambda.IFunction;
   /** Name of the lake bucket, whose `errors` request-metrics filter counts failed records. */
   readonly bucketName: string;
   /** The delivery streams' buffering interval; freshness alarms sit well above it. */
@@ -106,7 +112,10 @@ export interface PipelineMonitoringProps {
 
 const FIVE_MINUTES = Duration.minutes(5);
 
-/** Hours without a delivery before a collector alarms: a day, plus two for a daily schedule's jitter. */
+/**
+ * Hours without a delivery before a collector alarms, or without a saved prediction before the forecast
+ * function does: a day, plus two for a daily schedule's jitter.
+ */
 export const COLLECTOR_SILENT_HOURS = 26;
 
 /** The dashboard, the alarms and the alarm topic. */
@@ -210,11 +219,26 @@ export class PipelineMonitoring extends Construct {
       );
       return metric;
     });
+    // The loader and compaction both quarantine what they cannot read (lake/lake-object-recovery.ts): one alarm.
     this.#alarm(
       'LakeObjectsQuarantined',
-      pipeline(SERVICES.loader, METRICS.lake.objectsQuarantined, 'Sum'),
+      new cloudwatch.MathExpression({
+        expression: 'FILL(loader, 0) + FILL(compaction, 0)',
+        usingMetrics: {
+          loader: pipeline(SERVICES.loader, METRICS.lake.objectsQuarantined, 'Sum'),
+          compaction: pipeline(SERVICES.compaction, METRICS.lake.objectsQuarantined, 'Sum'),
+        },
+        label: 'lake objects quarantined',
+        period: FIVE_MINUTES,
+      }),
       0,
-      'The loader quarantined a lake object it could not read (or found a partition short of its round) and re-reads the table from the source; see quarantine/ in the lake bucket and the loader log.',
+      'The loader or compaction quarantined a lake object it could not read (or the loader found a partition short of its round) and the table is re-read from the source; see quarantine/ in the lake bucket and the loader or compaction log.',
+    );
+    this.#alarm(
+      'MarketMergeFailed',
+      pipeline(SERVICES.loader, METRICS.market.mergesFailed, 'Sum'),
+      0,
+      "The loader's market step failed (the star load went on): the warehouse's market tables no longer follow the lake; see the loader log for 'market merge failed'.",
     );
     this.#alarm(
       'WarehouseLag',
@@ -283,7 +307,12 @@ export class PipelineMonitoring extends Construct {
     );
 
     // Lambdas.
-    const functions = { Reader: props.reader, Transformer: props.transformer, Loader: props.loader };
+    const functions = {
+      Reader: props.reader,
+      Transformer: props.transformer,
+      Loader: props.loader,
+      ...(props.forecaster ? { Forecast: props.forecaster } : {}),
+    };
     for (const [name, fn] of Object.entries(functions)) {
       this.#alarm(
         `${name}Errors`,
@@ -357,6 +386,21 @@ export class PipelineMonitoring extends Construct {
       // A label would make the alarm a metric-math one; the graph gets it only.
       return delivered.with({ label: name });
     });
+    // The forecast function publishes ForecastRunsCompleted once its prediction is saved (or confirmed
+    // unchanged): a daily run, so a day without one means no prediction was written, whatever the cause.
+    if (props.forecaster) {
+      this.#alarm(
+        'ForecastSilent',
+        pipeline(SERVICES.forecast, METRICS.runs.forecastCompleted, 'Sum').with({
+          period: Duration.hours(1),
+        }),
+        1,
+        'The forecast function has written no gold-price prediction for a day: its runs fail (see ForecastErrors and its log group) or never start.',
+        cloudwatch.TreatMissingData.BREACHING,
+        cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        COLLECTOR_SILENT_HOURS,
+      );
+    }
 
     // The source database.
     const rdsWidgets: cloudwatch.IWidget[] = [];

@@ -1,13 +1,17 @@
 /**
  * @module
  * The loader Lambda: on a schedule it finds the consistent cut across the lake tables, runs the Athena
- * queries from queries/ and upserts the result into the warehouse in one transaction.
+ * queries from queries/ and upserts the result into the warehouse in one transaction; then its market step
+ * (loader/market-merge.ts) lists the market tables' prefixes and, when they changed, reads those tables
+ * through Athena and merges them into the warehouse's market tables. Market objects are only read: never
+ * quarantined, never deleted.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { LOADER_INTERVAL_MS } from '../../../core/operations.ts';
 import { LAKE_TABLE_NAMES } from '../../../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLE_NAMES } from '../../../core/schema/market-lake-tables.ts';
 import { acknowledge } from '../acknowledge.ts';
 import { LAKE_PREFIXES, lakeObjectsFinding } from './lake-bucket.ts';
 import {
@@ -24,6 +28,11 @@ export interface WarehouseLoaderProps extends LakeQueryTarget {
   readonly entry: string;
   /** ARNs of the Glue catalog, database and lake tables. */
   readonly glueArns: readonly string[];
+  /**
+   * ARNs of the Glue catalog, database and market lake tables (not their views: the market step reads the
+   * tables themselves).
+   */
+  readonly marketGlueArns: readonly string[];
   /**
    * Time between two loads.
    * @default 1 minute
@@ -130,6 +139,19 @@ export class WarehouseLoader extends Construct {
         resources: [props.bucket.arnForObjects(`${LAKE_PREFIXES.state}reader/resnapshot-requests/*`)],
       }),
       athena.writeQueryResults,
+      // The market step: Athena reads the market tables' Glue tables and objects with the loader's permissions;
+      // the digest lists their prefixes (ListLake). Last: CDK moves what exceeds the inline policy's size limit
+      // to a managed policy of the role's own, and these are the statements that may go there.
+      new iam.PolicyStatement({
+        sid: 'ReadMarketCatalog',
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [...props.marketGlueArns],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadMarketTables',
+        actions: ['s3:GetObject'],
+        resources: MARKET_LAKE_TABLE_NAMES.map((t) => props.bucket.arnForObjects(`${t}/*`)),
+      }),
     ];
     for (const statement of policy) this.fn.addToRolePolicy(statement);
     this.schedule = new ScheduledInvoke(this, 'Schedule', {
@@ -140,6 +162,7 @@ export class WarehouseLoader extends Construct {
     acknowledge(this.fn, [
       ...[
         ...LAKE_TABLE_NAMES.map((t) => `${t}/`),
+        ...MARKET_LAKE_TABLE_NAMES.map((t) => `${t}/`),
         LAKE_PREFIXES.rounds,
         LAKE_PREFIXES.snapshots,
         LAKE_PREFIXES.athenaResults,
