@@ -5,22 +5,33 @@
  * through the whole local pipeline in this process (reader, local Firehose with the transformation, Parquet
  * lake, DuckDB loader, warehouse), on an embedded cluster of its own.
  *
- * It samples this process's memory (`process.memoryUsage()`: RSS, V8's committed and used heap, buffers) and
- * DuckDB's buffer manager (`duckdb_memory()`, what its `memory_limit` bounds) every `--sample-ms` and
- * prints the peak of each phase: the reader shipping the transaction (commit until the slot confirms it, the
- * local Firehose transforming and converting meanwhile), the Firehose delivering the rest, the loader reading
- * the lake and loading the warehouse, and idle after it (memory must come back). Stages that share the process
- * are told apart by phase. The reference is the process's RSS just before the commit (the pipeline idle), so
- * each figure is also printed as a ratio to it. It ends with a count check: the warehouse holds one fact row
- * per change. PostgreSQL runs in its own processes and is not counted.
+ * It runs under the heap bound like `up` (core/memory-bounds.ts `heapBytes`, `TOTESYS_HEAP_MIB`): it starts
+ * itself again in a child Node with `--max-old-space-size` (local/heap-bound.ts) and the child runs the pipeline.
+ *
+ * Peak RSS per phase is the kernel's high-water mark (`VmHWM` in /proc/self/status), reset to the current RSS
+ * as each phase begins (writing 5 to /proc/self/clear_refs), so each phase's figure is the highest RSS the
+ * kernel saw during it, however briefly; where the mark cannot be reset (not Linux) the figure is the mark
+ * since start (`process.resourceUsage().maxRSS`) and the output says so. Every `--sample-ms` it also samples
+ * V8's committed and used heap, buffers (`process.memoryUsage()`) and DuckDB's buffer manager
+ * (`duckdb_memory()`, what its `memory_limit` bounds), and prints their peaks: what the RSS is made of. The
+ * phases: the reader shipping the transaction (commit until the slot confirms it, the local Firehose
+ * transforming and converting meanwhile), the Firehose delivering the rest, the loader reading the lake and
+ * loading the warehouse, and idle after it (memory must come back). Stages that share the process are told
+ * apart by phase. The reference is the process's RSS just before the commit (the pipeline idle), so each
+ * figure is also printed as a ratio to it. It ends with a count check: the warehouse holds one fact row per
+ * change. PostgreSQL runs in its own processes and is not counted.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import pg from 'pg';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
+import { describeMemoryBounds, readMemoryBounds } from '../core/memory-bounds.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
+import { dieWithLauncher, relaunchUnderHeapBound, runsUnderHeapBound } from '../local/heap-bound.ts';
 import { LocalPipeline } from '../local/pipeline.ts';
 import { currentSourceLsn } from '../local/sync.ts';
 import { seedSource } from '../source/seed/seed-source.ts';
@@ -39,6 +50,7 @@ const PHASES = [
 type Phase = (typeof PHASES)[number];
 
 interface Peak {
+  /** The kernel's high-water mark of RSS during the phase. */
   rss: number;
   /** V8's committed heap (live objects and garbage not yet collected). */
   heapTotal: number;
@@ -66,6 +78,20 @@ export async function run(args: string[]): Promise<void> {
   const scale = Number(values.scale ?? '0.05');
   const sampleMs = Number(values['sample-ms'] ?? '100');
   const idleSeconds = Number(values['idle-seconds'] ?? '10');
+  const bounds = readMemoryBounds(process.env);
+  if (!runsUnderHeapBound(bounds.heapBytes)) {
+    process.exitCode = await relaunchUnderHeapBound(bounds.heapBytes);
+    return;
+  }
+  dieWithLauncher();
+  console.log(
+    `memory bounds: ${describeMemoryBounds(bounds)}; V8 heap_size_limit ` +
+      `${(getHeapStatistics().heap_size_limit / 1024 / 1024).toFixed(0)} MiB`,
+  );
+  const highWaterMark = kernelHighWaterMark();
+  if (!highWaterMark.resettable) {
+    console.log('peak RSS: the kernel mark cannot be reset here; each phase shows the mark since start');
+  }
 
   const root = await mkdtemp(join(tmpdir(), 'totesys-bench-memory-'));
   await chmod(root, 0o755);
@@ -106,6 +132,8 @@ export async function run(args: string[]): Promise<void> {
       const peak = peaks.get(phase);
       if (peak) console.log(`  ${phaseLine(phase, peak)}`);
       phase = next;
+      highWaterMark.reset();
+      sample();
     };
     const sample = () => {
       const usage = process.memoryUsage();
@@ -120,7 +148,7 @@ export async function run(args: string[]): Promise<void> {
         startedMs: now,
         endedMs: now,
       };
-      peak.rss = Math.max(peak.rss, usage.rss);
+      peak.rss = Math.max(peak.rss, usage.rss, highWaterMark.read());
       peak.heapTotal = Math.max(peak.heapTotal, usage.heapTotal);
       peak.heapUsed = Math.max(peak.heapUsed, usage.heapUsed);
       peak.duckdb = Math.max(peak.duckdb, duckdbBytes);
@@ -151,6 +179,7 @@ export async function run(args: string[]): Promise<void> {
       sample();
     }, sampleMs);
     try {
+      highWaterMark.reset();
       await new Promise((resolve) => setTimeout(resolve, 2000));
       sample();
       console.log(`big transaction: ${changes} changes (new sales and purchase orders) in one commit`);
@@ -232,6 +261,9 @@ async function bigTransaction(sourceUrl: string, changes: number): Promise<bigin
   const purchases = changes - sales;
   return withClient(sourceUrl, async (client) => {
     await client.query('BEGIN');
+    // Every row copies an existing order's references, so checking its foreign keys (5 trigger queries a row)
+    // would only make the commit slower; the rows are written to the WAL and decoded all the same.
+    await client.query('SET LOCAL session_replication_role = replica');
     await client.query(
       `INSERT INTO sales_order (last_updated, design_id, staff_id, counterparty_id, units_sold, unit_price, currency_id,
          agreed_delivery_date, agreed_payment_date, agreed_delivery_location_id)
@@ -283,4 +315,35 @@ async function waitForCut(pipeline: LocalPipeline, target: bigint, timeoutMs: nu
     pipeline,
     'the warehouse cut',
   );
+}
+
+/**
+ * The kernel's high-water mark of this process's RSS (Linux: `VmHWM`), and its reset to the current RSS
+ * (`clear_refs` 5). Elsewhere `maxRSS`, not resettable.
+ */
+function kernelHighWaterMark(): { readonly resettable: boolean; reset(): void; read(): number } {
+  const readStatus = (): number | undefined => {
+    try {
+      const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+      return match ? Number(match[1]) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const reset = (): boolean => {
+    try {
+      writeFileSync('/proc/self/clear_refs', '5');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const resettable = readStatus() !== undefined && reset();
+  return {
+    resettable,
+    reset: () => {
+      if (resettable) reset();
+    },
+    read: () => (resettable ? readStatus() : undefined) ?? process.resourceUsage().maxRSS * 1024,
+  };
 }

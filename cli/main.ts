@@ -8,7 +8,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeErrorChain } from '../core/error-chain.ts';
+import { dieWithLauncher } from '../local/heap-bound.ts';
 import packageJson from '../package.json' with { type: 'json' };
+import { RanUnderHeapBound, runUnderHeapBoundBeforeAction } from './bounded-commands.ts';
 import { dropOutputWhenReaderGone } from './closed-output.ts';
 import * as collectCommand from './commands/collect.ts';
 import * as compactCommand from './commands/compact.ts';
@@ -97,10 +99,14 @@ function port(value: string): number {
 /** Runs the CLI with `argv` (as in process.argv) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   dropOutputWhenReaderGone();
+  dieWithLauncher();
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram()
+      .hook('preAction', (_program, command) => runUnderHeapBoundBeforeAction(command, argv))
+      .parseAsync([...argv]);
     return 0;
   } catch (error) {
+    if (error instanceof RanUnderHeapBound) return error.exitCode;
     process.stderr.write(`totesys-stream: ${describeErrorChain(error)}\n`);
     return 1;
   }

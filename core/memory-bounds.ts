@@ -17,9 +17,13 @@
  * - DuckDB (the local query engine) keeps at most `duckdbMemoryBytes` and spills the rest to a temporary
  *   directory in the data dir, with `duckdbThreads` threads (each thread holds buffers of its own).
  *
- * The defaults fit a small machine; `npm run bench -- memory` measures what the pipeline holds under them. V8's
- * own heap is not among the bounds: its garbage grows to a few times what is live before a full collection,
- * whatever these are (README, What it guarantees; Node's `--max-old-space-size` caps it).
+ * - V8's heap (old generation) is capped at `heapBytes` in every long-running local process (local/heap-bound.ts
+ *   starts the command's Node with `--max-old-space-size`): without a cap V8 lets garbage grow to several
+ *   times what is live before a full collection, toward a limit set by the machine's memory, whatever the
+ *   bounds above are (README, What it guarantees). Its default is derived from the bounds above. On Lambda the
+ *   function's memory size bounds the process instead.
+ *
+ * The defaults fit a small machine; `npm run bench -- memory` measures what the pipeline holds under them.
  */
 
 /** The bounds, in bytes and rows. */
@@ -34,6 +38,8 @@ export interface MemoryBounds {
   readonly duckdbMemoryBytes: number;
   /** DuckDB's `threads`. */
   readonly duckdbThreads: number;
+  /** V8's old generation (`--max-old-space-size`) in a local process; DuckDB's memory is outside it. */
+  readonly heapBytes: number;
 }
 
 const MIB = 1024 * 1024;
@@ -45,15 +51,42 @@ export const MEMORY_BOUND_VARIABLES = {
   loaderBatchRows: 'TOTESYS_LOADER_BATCH_ROWS',
   duckdbMemoryBytes: 'TOTESYS_DUCKDB_MEMORY_MIB',
   duckdbThreads: 'TOTESYS_DUCKDB_THREADS',
+  heapBytes: 'TOTESYS_HEAP_MIB',
 } as const satisfies Record<keyof MemoryBounds, string>;
 
-/** The defaults: small enough for a 2-core, 2 GiB machine, large enough not to slow the pipeline down. */
-export const DEFAULT_MEMORY_BOUNDS: MemoryBounds = {
+/**
+ * The heap a process needs under the other bounds, when `TOTESYS_HEAP_MIB` does not set it: what the idle
+ * pipeline holds (its code, the HTTP app, the state of every stage: `HEAP_BASE_BYTES`), twice what the reader
+ * and one busy Firehose stream may hold (room for their garbage), and the loader's two batches
+ * (loader/read-ahead.ts) at `HEAP_BYTES_PER_ROW` per row, rounded up to whole MiB.
+ */
+export function defaultHeapBytes(
+  bounds: Pick<MemoryBounds, 'readerBufferBytes' | 'firehoseStreamBytes' | 'loaderBatchRows'>,
+): number {
+  const bytes =
+    HEAP_BASE_BYTES +
+    2 * (bounds.readerBufferBytes + bounds.firehoseStreamBytes) +
+    2 * bounds.loaderBatchRows * HEAP_BYTES_PER_ROW;
+  return Math.ceil(bytes / MIB) * MIB;
+}
+
+/** The idle pipeline's own heap (measured: `npm run bench -- memory`, phase "idle before"). */
+const HEAP_BASE_BYTES = 192 * MIB;
+/** A loader row as JavaScript values (a star row of about 15 columns, strings and numbers). */
+const HEAP_BYTES_PER_ROW = 2048;
+
+const BASE_BOUNDS = {
   readerBufferBytes: 32 * MIB,
   firehoseStreamBytes: 16 * MIB,
   loaderBatchRows: 20_000,
   duckdbMemoryBytes: 256 * MIB,
   duckdbThreads: 2,
+};
+
+/** The defaults: small enough for a 2-core, 2 GiB machine, large enough not to slow the pipeline down. */
+export const DEFAULT_MEMORY_BOUNDS: MemoryBounds = {
+  ...BASE_BOUNDS,
+  heapBytes: defaultHeapBytes(BASE_BOUNDS),
 };
 
 /** Each setting's unit in the environment, and how its text becomes the bound. */
@@ -63,6 +96,7 @@ const UNITS: Readonly<Record<keyof MemoryBounds, { readonly unit: string; readon
   loaderBatchRows: { unit: 'rows', scale: 1 },
   duckdbMemoryBytes: { unit: 'MiB', scale: MIB },
   duckdbThreads: { unit: 'threads', scale: 1 },
+  heapBytes: { unit: 'MiB', scale: MIB },
 };
 
 /** A bound that is not a positive whole number; the message names the variable. */
@@ -71,11 +105,12 @@ export class MemoryBoundsError extends RangeError {
 }
 
 /**
- * The bounds an environment sets, each unset or empty one at its default. Throws {@link MemoryBoundsError}
- * naming every variable that is not a positive whole number.
+ * The bounds an environment sets, each unset or empty one at its default (the heap's derived from the others
+ * set, {@link defaultHeapBytes}). Throws {@link MemoryBoundsError} naming every variable that is not a positive
+ * whole number.
  */
 export function readMemoryBounds(env: Readonly<Record<string, string | undefined>>): MemoryBounds {
-  const bounds: Record<keyof MemoryBounds, number> = { ...DEFAULT_MEMORY_BOUNDS };
+  const bounds: Record<keyof MemoryBounds, number> = { ...DEFAULT_MEMORY_BOUNDS, heapBytes: 0 };
   const problems: string[] = [];
   for (const [key, variable] of Object.entries(MEMORY_BOUND_VARIABLES) as [keyof MemoryBounds, string][]) {
     const text = env[variable]?.trim() ?? '';
@@ -89,6 +124,7 @@ export function readMemoryBounds(env: Readonly<Record<string, string | undefined
     bounds[key] = value * scale;
   }
   if (problems.length > 0) throw new MemoryBoundsError(`${problems.join('; ')}.`);
+  if (bounds.heapBytes === 0) bounds.heapBytes = defaultHeapBytes(bounds);
   return bounds;
 }
 

@@ -7,6 +7,7 @@
  */
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { commandPid } from './heap-bound.ts';
 
 /** Who holds a data dir. */
 export interface LockHolder {
@@ -66,7 +67,9 @@ export async function dataDirLockHolder(dataDir: string): Promise<LockHolder | u
     // A lock file torn by a crash while it was written: its writer never ran the pipeline.
     return undefined;
   }
-  return Number.isInteger(holder.pid) && holder.pid !== process.pid && alive(holder.pid) ? holder : undefined;
+  return Number.isInteger(holder.pid) && holder.pid !== commandPid() && alive(holder.pid)
+    ? holder
+    : undefined;
 }
 
 /**
@@ -75,7 +78,8 @@ export async function dataDirLockHolder(dataDir: string): Promise<LockHolder | u
  */
 export async function lockDataDir(dataDir: string, command: string): Promise<DataDirLock> {
   const path = lockPath(dataDir);
-  const holder: LockHolder = { pid: process.pid, command, since: new Date().toISOString() };
+  // The pid its user started (the launcher's when the command runs under the heap bound: local/heap-bound.ts).
+  const holder: LockHolder = { pid: commandPid(), command, since: new Date().toISOString() };
   // Twice at most: a stale lock (its process is gone) is removed, then taken like a fresh one.
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -88,7 +92,7 @@ export async function lockDataDir(dataDir: string, command: string): Promise<Dat
       return {
         async release() {
           const text = await readFile(path, 'utf8').catch(() => '');
-          if (text.includes(`"pid":${process.pid},`)) await unlink(path).catch(() => undefined);
+          if (text.includes(`"pid":${holder.pid},`)) await unlink(path).catch(() => undefined);
         },
       };
     } catch (error) {
