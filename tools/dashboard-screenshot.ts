@@ -53,6 +53,8 @@ async function startUp(dataDir: string, args: readonly string[]): Promise<{ up: 
     throw new Error("totesys-stream up closed its output before it printed the dashboard's address.");
   })();
   const url = await Promise.race([printed, exited]);
+  // Once the address is printed, `up` exiting (at the end, on Ctrl-C) is no error.
+  exited.catch(() => undefined);
   // Keep draining stdout so `up` never blocks on a full pipe.
   lines.on('line', () => undefined);
   return { up, url };
