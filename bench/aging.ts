@@ -27,7 +27,7 @@
  *
  * What a loader run would open on Athena is counted from the lake itself: for each lake table a query reads,
  * the objects of the `dt` partitions its filter admits (every partition when it has none), 2 GETs each (the
- * footer, then the columns) and a LIST per partition. Round-log and Firehose requests are counted at the
+ * footer, then the columns) and a LIST per partition, once the run's clocks have stopped. Round-log and Firehose requests are counted at the
  * ObjectStore (compaction's too); a state snapshot read opens every object of the snapshot's folder; Firehose
  * records at the putter. The compaction Lambda's time is its local run time; the loader Lambda's time on AWS is the local run time plus
  * {@link ATHENA_SECONDS_PER_QUERY_ROUND} per round of queries (the watermark query, then the window queries
@@ -315,6 +315,7 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
     await runLoad({ engine: athena, warehouse, queries, roundLog, snapshots });
     const runMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
+    await athena.countQueriedReads();
     const read = athena.since(before);
     tally.lambdaRun(runMs / 1000 + ATHENA_SECONDS_PER_QUERY_ROUND * read.rounds, MEMORY_MIB.loader);
     if (clockMs >= compactAtMs) {
@@ -518,6 +519,7 @@ class AthenaReadCounter implements QueryEngine {
   readonly #engine: QueryEngine;
   readonly #store: ObjectStore;
   readonly #tally: UsageTally;
+  readonly #queried: { sql: string; parameters: readonly QueryParameter[] }[] = [];
   #count: ReadTotals = {
     objectsOpened: 0,
     wholeHistoryObjects: 0,
@@ -555,7 +557,7 @@ class AthenaReadCounter implements QueryEngine {
   }
 
   async query(sql: string, parameters: readonly QueryParameter[] = []): Promise<QueryResult> {
-    await this.#countReads(sql, parameters);
+    this.#queried.push({ sql, parameters });
     return this.#engine.query(sql, parameters);
   }
 
@@ -564,8 +566,17 @@ class AthenaReadCounter implements QueryEngine {
     parameters: readonly QueryParameter[],
     batchRows: number,
   ): AsyncGenerator<QueryResult> {
-    await this.#countReads(sql, parameters);
+    this.#queried.push({ sql, parameters });
     yield* this.#engine.queryBatches(sql, parameters, batchRows);
+  }
+
+  /**
+   * Counts the reads of the queries run since the last call. Called after a loader run's clocks stop, so the
+   * count's own listings are not the run's time; the lake is the same then (nothing delivers or compacts
+   * during a run).
+   */
+  async countQueriedReads(): Promise<void> {
+    for (const { sql, parameters } of this.#queried.splice(0)) await this.#countReads(sql, parameters);
   }
 
   async #countReads(sql: string, parameters: readonly QueryParameter[]): Promise<void> {
