@@ -27,9 +27,9 @@
  *
  * What a loader run would open on Athena is counted from the lake itself: for each lake table a query reads,
  * the objects of the `dt` partitions its filter admits (every partition when it has none), 2 GETs each (the
- * footer, then the columns) and a LIST per partition, once the run's clocks have stopped. Round-log and Firehose requests are counted at the
- * ObjectStore (compaction's too); a state snapshot read opens every object of the snapshot's folder; Firehose
- * records at the putter. The compaction Lambda's time is its local run time; the loader Lambda's time on AWS is the local run time plus
+ * footer, then the columns) and a LIST per partition, once the run's clocks have stopped. Round-log and
+ * Firehose requests are counted at the ObjectStore (compaction's too); a state snapshot read opens every object
+ * of the snapshot's folder; Firehose records at the putter. The compaction Lambda's time is its local run time; the loader Lambda's time on AWS is the local run time plus
  * {@link ATHENA_SECONDS_PER_QUERY_ROUND} per round of queries (the watermark query, then the window queries
  * in parallel).
  */
