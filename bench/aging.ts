@@ -1,7 +1,7 @@
 /**
  * @module
  * `npm run bench -- aging [--days 30] [--window N] [--history-step 21600] [--scenario NAME] [--cadence aws|local]
- * [--no-delete-pass] [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
+ * [--no-delete-pass] [--warm-up] [--cpu-prof DIR] [--record]`: how the lake and each loader run age over a month of operation, and what that costs on AWS
  * (core/cost/cost-model.ts). `--record` writes the AWS-cadence counts to core/cost/measured-usage.json, which
  * the README's cost table is computed from (core/cost/measured-usage.ts).
  *
@@ -13,7 +13,10 @@
  * code the compaction Lambda and `up` run) on its schedule (core/compaction-schedule.ts: hourly on the AWS
  * cadence with a delete pass every 5 minutes between, every minute on the local one; replaced objects are
  * deleted by the first run or pass after their grace period; `--no-delete-pass` leaves them to the next
- * compaction run, as before the AWS delete pass, to measure its effect like for like) at the warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
+ * compaction run, as before the AWS delete pass, to measure its effect like for like; `--cpu-prof DIR` writes a
+ * V8 CPU profile of each sampled window, the main thread's JavaScript only, not DuckDB's own threads; `--warm-up`
+ * runs one compaction period at the cadence before each window, see {@link Simulation.warmUp}) at the
+ * warehouse's cut, taking the state snapshots the loader's as-of lookups read. A simulated interval is:
  * put its events, close a round, flush every delivery stream once (one object per partition that received
  * records, as a buffer interval on AWS delivers), run the loader, then compaction when it is due. The days
  * before each sampled day (1, 7, 30) are simulated in coarser steps (`--history-step` seconds, one object per
@@ -24,15 +27,16 @@
  *
  * What a loader run would open on Athena is counted from the lake itself: for each lake table a query reads,
  * the objects of the `dt` partitions its filter admits (every partition when it has none), 2 GETs each (the
- * footer, then the columns) and a LIST per partition. Round-log and Firehose requests are counted at the
- * ObjectStore (compaction's too); a state snapshot read opens every object of the snapshot's folder; Firehose
- * records at the putter. The compaction Lambda's time is its local run time; the loader Lambda's time on AWS is the local run time plus
+ * footer, then the columns) and a LIST per partition, once the run's clocks have stopped. Round-log and
+ * Firehose requests are counted at the ObjectStore (compaction's too); a state snapshot read opens every object
+ * of the snapshot's folder; Firehose records at the putter. The compaction Lambda's time is its local run time; the loader Lambda's time on AWS is the local run time plus
  * {@link ATHENA_SECONDS_PER_QUERY_ROUND} per round of queries (the watermark query, then the window queries
  * in parallel).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE, type CompactionSchedule } from '../core/compaction-schedule.ts';
@@ -141,6 +145,8 @@ export async function run(args: string[]): Promise<void> {
       scenario: { type: 'string', multiple: true },
       cadence: { type: 'string', multiple: true },
       'no-delete-pass': { type: 'boolean', default: false },
+      'warm-up': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       record: { type: 'boolean', default: false },
     },
   });
@@ -182,6 +188,8 @@ export async function run(args: string[]): Promise<void> {
           intervalS: CADENCES[cadence].intervalS,
           compaction: CADENCES[cadence].compaction,
           deletePass,
+          warmUp: values['warm-up'],
+          ...(values['cpu-prof'] ? { cpuProfile: join(values['cpu-prof'], name) } : {}),
           historyStepS,
           historyEvents,
           // One compaction period by default: a loader run's reads vary over it (a partition holds the
@@ -226,6 +234,14 @@ interface Simulation {
   readonly compaction: CompactionSchedule;
   /** Whether the delete pass runs between compaction runs (on AWS every 5 minutes). */
   readonly deletePass: boolean;
+  /**
+   * Whether one compaction period runs at the cadence, unmeasured, before each sampled window: then the merge
+   * at the window's start replaces a period of deliveries, as in steady operation, instead of the history's
+   * few coarse objects.
+   */
+  readonly warmUp: boolean;
+  /** Where each sampled window's V8 CPU profile goes (`<this>-day<N>.cpuprofile`), if anywhere. */
+  readonly cpuProfile?: string;
   readonly historyStepS: number;
   readonly historyEvents: number;
   readonly window: number;
@@ -299,6 +315,7 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
     await runLoad({ engine: athena, warehouse, queries, roundLog, snapshots });
     const runMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
+    await athena.countQueriedReads();
     const read = athena.since(before);
     tally.lambdaRun(runMs / 1000 + ATHENA_SECONDS_PER_QUERY_ROUND * read.rounds, MEMORY_MIB.loader);
     if (clockMs >= compactAtMs) {
@@ -347,9 +364,12 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
       while (clockMs + simulation.historyStepS * 1000 <= windowStart)
         await interval(simulation.historyStepS, simulation.historyEvents);
       if (clockMs < windowStart) await interval((windowStart - clockMs) / 1000, simulation.historyEvents);
+      if (simulation.warmUp) for (let i = 0; i < simulation.window; i++) await interval(simulation.intervalS);
       tally.reset();
       const runs: RunSample[] = [];
+      const profiler = simulation.cpuProfile ? await startCpuProfile() : undefined;
       for (let i = 0; i < simulation.window; i++) runs.push(await interval(simulation.intervalS));
+      if (profiler) await profiler.stopInto(`${simulation.cpuProfile}-day${day}.cpuprofile`);
       const windowS = simulation.window * simulation.intervalS;
       // The reader runs all the time (budget-bound runs, one started a minute).
       tally.lambda.gbSeconds += windowS * (MEMORY_MIB.reader / 1024);
@@ -376,6 +396,22 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
     await warehouse.close();
   }
   return samples;
+}
+
+/** A V8 CPU profile of this process (node:inspector) from now until `stopInto` writes it (DevTools' format). */
+async function startCpuProfile(): Promise<{ stopInto(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stopInto(file: string) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify(profile));
+    },
+  };
 }
 
 function printSamples(title: string, samples: readonly DaySample[]): void {
@@ -483,6 +519,7 @@ class AthenaReadCounter implements QueryEngine {
   readonly #engine: QueryEngine;
   readonly #store: ObjectStore;
   readonly #tally: UsageTally;
+  readonly #queried: { sql: string; parameters: readonly QueryParameter[] }[] = [];
   #count: ReadTotals = {
     objectsOpened: 0,
     wholeHistoryObjects: 0,
@@ -520,7 +557,7 @@ class AthenaReadCounter implements QueryEngine {
   }
 
   async query(sql: string, parameters: readonly QueryParameter[] = []): Promise<QueryResult> {
-    await this.#countReads(sql, parameters);
+    this.#queried.push({ sql, parameters });
     return this.#engine.query(sql, parameters);
   }
 
@@ -529,8 +566,17 @@ class AthenaReadCounter implements QueryEngine {
     parameters: readonly QueryParameter[],
     batchRows: number,
   ): AsyncGenerator<QueryResult> {
-    await this.#countReads(sql, parameters);
+    this.#queried.push({ sql, parameters });
     yield* this.#engine.queryBatches(sql, parameters, batchRows);
+  }
+
+  /**
+   * Counts the reads of the queries run since the last call. Called after a loader run's clocks stop, so the
+   * count's own listings are not the run's time; the lake is the same then (nothing delivers or compacts
+   * during a run).
+   */
+  async countQueriedReads(): Promise<void> {
+    for (const { sql, parameters } of this.#queried.splice(0)) await this.#countReads(sql, parameters);
   }
 
   async #countReads(sql: string, parameters: readonly QueryParameter[]): Promise<void> {

@@ -1,13 +1,15 @@
 /**
  * @module
- * `npm run bench -- lake [--events N] [--lambda-workers N] [--encode-on-main] [--keep]`: change events per
+ * `npm run bench -- lake [--events N] [--lambda-workers N] [--encode-on-main] [--writers] [--keep]`: change events per
  * second from `PutRecordBatch` to Parquet on disk through the local Firehose (spool, the real transformation
  * handler, dynamic partitioning, OpenX conversion, Parquet writing, atomic object store), beside DuckDB
  * writing the same lake rows to Parquet with `COPY ... TO` in the same run.
  *
  * The handler's invocations and the conversion + Parquet encoding run in a `LambdaWorkerPool`
  * (`--lambda-workers`, 0 for everything on the main thread; `--encode-on-main` keeps only the encoding on
- * it). The CPU seconds printed are the whole process's, worker threads included.
+ * it). The CPU seconds printed are the whole process's, worker threads included. `--writers` then encodes
+ * every object again with hyparquet-writer and with DuckDB's own Parquet writer, side by side
+ * (bench/parquet-writers.ts).
  *
  * Events are spread over the 11 tables with totesys-like proportions and rows, committed over 20 days in
  * transactions of a few changes, and packed as the reader packs them: newline-delimited events of one table
@@ -36,6 +38,8 @@ import { handler } from '../functions/transformer/handler.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { mapChangeEvent } from '../transform/lake-row-mapping.ts';
 import { ChangeGenerator } from './change-generator.ts';
+import { loadAverage } from './cpu-accounting.ts';
+import { compareParquetWriters, type WriterComparison } from './parquet-writers.ts';
 
 const MAX_RECORD_BYTES = 64 * 1024;
 const IN_FLIGHT_CALLS = 8;
@@ -299,6 +303,7 @@ function parseEvents(args: string[]): {
   keep: boolean;
   workers: number;
   encodeOnMain: boolean;
+  writers: boolean;
 } {
   let events = 1_000_000;
   const at = args.indexOf('--events');
@@ -310,12 +315,18 @@ function parseEvents(args: string[]): {
     throw new Error('--lambda-workers needs 0 (handler in-process) or more worker threads');
   if (!Number.isSafeInteger(events) || events <= 0)
     throw new Error('--events needs a positive integer, e.g. --events 100000');
-  return { events, keep: args.includes('--keep'), workers, encodeOnMain: args.includes('--encode-on-main') };
+  return {
+    events,
+    keep: args.includes('--keep'),
+    workers,
+    encodeOnMain: args.includes('--encode-on-main'),
+    writers: args.includes('--writers'),
+  };
 }
 
 /** Runs the benchmark; prints both rates, their ratio and peak memory. */
 export async function run(args: string[]): Promise<void> {
-  const { events, keep, workers, encodeOnMain } = parseEvents(args);
+  const { events, keep, workers, encodeOnMain, writers } = parseEvents(args);
   const dir = await mkdtemp(join(tmpdir(), 'bench-lake-'));
   try {
     console.log(
@@ -347,6 +358,23 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `rows per lake table (identical in both): ${[...duck.counts].map(([t, [n]]) => `${t} ${n}`).join(', ')}`,
     );
+    if (writers) {
+      const compared = await compareParquetWriters(join(dir, 'lake', 'lake'), dir);
+      const line = (name: string, w: WriterComparison['hyparquet']) =>
+        `  ${name.padEnd(44)} ${w.seconds.toFixed(2)} s, ${w.cpuSeconds.toFixed(2)} s CPU, ${mib(w.bytes)}, ` +
+        `${Math.round(compared.rows / w.seconds).toLocaleString('en')} rows/s`;
+      console.log(
+        `Parquet writers fed the same converted columns (${compared.objects} objects, ${compared.rows} rows; ${loadAverage()} load):`,
+      );
+      console.log(line('hyparquet-writer (the lake writer)', compared.hyparquet));
+      console.log(line('DuckDB appender + COPY TO (1 thread)', compared.duckdb));
+      console.log(
+        `  DuckDB / hyparquet-writer: ${(compared.hyparquet.seconds / compared.duckdb.seconds).toFixed(2)}x the speed, ` +
+          `${(compared.duckdb.cpuSeconds / compared.hyparquet.cpuSeconds).toFixed(2)}x the CPU; both read back as the cells fed in`,
+      );
+      for (const difference of compared.schemaDifferences)
+        console.log(`  DuckDB's encoding differs from the lake schema: ${difference}`);
+    }
   } finally {
     if (!keep) await rm(dir, { recursive: true, force: true });
   }

@@ -94,9 +94,31 @@ export class FsObjectStore implements ObjectStore {
       if (!entry.isDirectory() || !entry.name.startsWith(partial) || entry.name.startsWith(TEMP_PREFIX))
         continue;
       const folder = `${base}${entry.name}/`;
-      if ((await this.list(folder)).length > 0) found.push(folder);
+      if (await this.#holdsFile(folder)) found.push(folder);
     }
     return found.sort();
+  }
+
+  /**
+   * True when some file lies below `keyPrefix` (a directory). Stops at the first and stats nothing: a listing
+   * (`list`) would stat every file, which made each `listPrefixes` cost a stat per object of the whole table,
+   * so the loader's and compaction's runs grew with the lake's age (README, "What a loader run reads").
+   */
+  async #holdsFile(keyPrefix: string): Promise<boolean> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(join(this.root, ...keyPrefix.split('/').filter(Boolean)), {
+        withFileTypes: true,
+      });
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+    const visible = entries.filter((entry) => !entry.name.startsWith(TEMP_PREFIX));
+    if (visible.some((entry) => entry.isFile())) return true;
+    for (const entry of visible)
+      if (entry.isDirectory() && (await this.#holdsFile(`${keyPrefix}${entry.name}/`))) return true;
+    return false;
   }
 
   /** The file that holds object `key` (readers such as DuckDB open lake files by path). */

@@ -16,6 +16,7 @@ import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metric
 import type { ObjectStore } from '../core/ports/object-store.ts';
 import type { MissingRecords } from '../core/ports/round-log.ts';
 import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
+import { isMarketLakeTableName } from '../core/schema/market-lake-tables.ts';
 import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { type QuarantineNote, quarantineObject, unreadableObjectIn } from './unreadable-objects.ts';
 
@@ -91,11 +92,16 @@ export class LakeObjectRecovery {
   }
 
   async #reread(note: QuarantineNote, message: string): Promise<void> {
-    const source = LAKE_TABLES[note.table].source;
-    await this.#options.requestReread([source]);
+    // A market table's observations have no source table: a collector's next fetch of that day brings them back.
+    const source = isMarketLakeTableName(note.table) ? undefined : LAKE_TABLES[note.table].source;
+    if (source !== undefined) await this.#options.requestReread([source]);
     this.#quarantined.push(note);
     this.#metrics.publish([{ name: METRICS.lake.objectsQuarantined, unit: 'Count', value: 1 }]);
-    this.#options.log?.error(`${message}; table ${source} is re-read from the source`, {
+    const then =
+      source === undefined
+        ? `its observations are not in the lake until ${note.table}'s collector fetches that day again (\`collect\`)`
+        : `table ${source} is re-read from the source`;
+    this.#options.log?.error(`${message}; ${then}`, {
       stage: this.#options.stage ?? 'loader',
       table: note.table,
       object: note.key,

@@ -5,12 +5,15 @@
  * `up`, `sync` and `reconcile`, for good. The engine names the file it could not read; the object is then
  * moved aside whole to `quarantine/<its key>` (core/lake-layout.ts) with a note saying why, where nothing reads
  * it (views and queries read `<lake table>/`; compaction skips `quarantine/`), and `status` lists it. Whoever
- * quarantines it also has the table re-read from the source, which replaces what the object held.
+ * quarantines it also has the table re-read from the source, which replaces what the object held; a market
+ * table's object has no source table to re-read (its observations come back when a collector fetches that day
+ * again).
  */
 import { relative, sep } from 'node:path';
 import { LAKE_PREFIXES, quarantineKey } from '../core/lake-layout.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
-import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import { type AnyLakeTableName, LAKE_TABLE_NAMES } from '../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLE_NAMES } from '../core/schema/market-lake-tables.ts';
 import { LakeParquetReadError } from './lake-parquet-reader.ts';
 
 /** What is wrong with the object. */
@@ -20,7 +23,7 @@ export type UnreadableKind = 'corrupt' | 'missing';
 export interface UnreadableObject {
   /** Its key in the lake bucket (`<lake table>/dt=…/<name>.parquet`). */
   readonly key: string;
-  readonly table: LakeTableName;
+  readonly table: AnyLakeTableName;
   readonly kind: UnreadableKind;
   /** The engine's own words. */
   readonly reason: string;
@@ -29,7 +32,7 @@ export interface UnreadableObject {
 /** The note kept beside a quarantined object (`<quarantine key>.json`). */
 export interface QuarantineNote {
   readonly key: string;
-  readonly table: LakeTableName;
+  readonly table: AnyLakeTableName;
   readonly kind: UnreadableKind;
   readonly reason: string;
   /** When it was quarantined (ISO-8601 UTC). */
@@ -58,15 +61,15 @@ export function unreadableObjectIn(error: unknown, root: string): UnreadableObje
   let current: unknown = error;
   for (let depth = 0; depth <= MAX_CAUSES && current instanceof Error; depth++) {
     // Our own Parquet reader (compaction, state snapshots) names the object by its key.
-    if (current instanceof LakeParquetReadError && isCdcTable(current.table)) {
+    if (current instanceof LakeParquetReadError) {
       return { key: current.key, table: current.table, kind: 'corrupt', reason: current.message };
     }
     const match = QUOTED_PARQUET.exec(current.message) ?? S3_PARQUET.exec(current.message);
     if (match) {
       const key = keyUnder(root, match[2]!);
-      const table = key.split('/')[0] as LakeTableName;
+      const table = key.split('/')[0]!;
       // A glob (a table whose files all vanished) names no one object.
-      if (!key.startsWith('..') && !key.includes('*') && isCdcTable(table)) {
+      if (!key.startsWith('..') && !key.includes('*') && isLakeTable(table)) {
         const kind: UnreadableKind = MISSING.test(current.message) ? 'missing' : 'corrupt';
         return { key, table, kind, reason: current.message.split('\n')[0]! };
       }
@@ -76,9 +79,9 @@ export function unreadableObjectIn(error: unknown, root: string): UnreadableObje
   return undefined;
 }
 
-/** A CDC lake table: one whose source table a re-read can replace what a lost object held. */
-function isCdcTable(name: string): name is LakeTableName {
-  return (LAKE_TABLE_NAMES as readonly string[]).includes(name);
+/** A lake table of either kind (core/schema/lake-tables.ts). */
+function isLakeTable(name: string): name is AnyLakeTableName {
+  return ([...LAKE_TABLE_NAMES, ...MARKET_LAKE_TABLE_NAMES] as readonly string[]).includes(name);
 }
 
 /** The object key of `path` under `root`, or a key starting with `..` when it lies elsewhere. */

@@ -82,7 +82,7 @@ export function buildLoadBatch(
   const dates = new Set<string>();
   const prevLsn = fromCut === null ? -1n : BigInt(fromCut.lsn);
   let newestCommit: string | null = null;
-  const noteCommits = (columns: readonly string[], rows: readonly Row[]) => {
+  const noteCommits = (columns: readonly string[], rows: readonly (readonly (string | null)[])[]) => {
     const [lsnAt, tsAt] = [columns.indexOf('_lsn'), columns.indexOf('_commit_ts')];
     for (const row of rows) {
       const lsn = row[lsnAt];
@@ -94,9 +94,13 @@ export function buildLoadBatch(
 
   async function* dimensionRows(table: QueriedTable, source: AsyncIterable<QueryResult>) {
     for await (const result of source) {
-      const rows = result.rows.map((row) => [...row]);
-      if (table === 'dim_staff' || table === 'dim_counterparty')
-        figures.missingJoins.push(...fillMissingJoin(table, result.columns, rows));
+      // Copied only where rows are changed (a join's placeholders); the others pass through as read.
+      let rows: readonly (readonly (string | null)[])[] = result.rows;
+      if (table === 'dim_staff' || table === 'dim_counterparty') {
+        const copies = result.rows.map((row) => [...row]);
+        figures.missingJoins.push(...fillMissingJoin(table, result.columns, copies));
+        rows = copies;
+      }
       noteCommits(result.columns, rows);
       figures.rowsRead[table] = (figures.rowsRead[table] ?? 0) + rows.length;
       yield { columns: result.columns, rows } satisfies RowBatch;
@@ -162,7 +166,7 @@ export function buildLoadBatch(
 class VersionChain {
   readonly #table: (typeof FACT_TABLE_NAMES)[number];
   #key: string | undefined;
-  #prior: Row | undefined;
+  #prior: readonly (string | null)[] | undefined;
   #last: { readonly lsn: bigint; readonly seq: number } | undefined;
   dropped = 0;
 
@@ -170,7 +174,7 @@ class VersionChain {
     this.#table = table;
   }
 
-  resolve(result: QueryResult): Row[] {
+  resolve(result: QueryResult): (readonly (string | null)[])[] {
     const column = (name: string) => result.columns.indexOf(name);
     const [keyAt, opAt, lsnAt, seqAt, unchangedAt] = [
       column(LAKE_TABLES[this.#table].keyColumn),
@@ -180,9 +184,10 @@ class VersionChain {
       column('_unchanged'),
     ];
     const business = result.columns.map((name, i) => (name.startsWith('_') ? -1 : i)).filter((i) => i >= 0);
-    const rows: Row[] = [];
+    const rows: (readonly (string | null)[])[] = [];
     for (const source of result.rows) {
-      const row = [...source];
+      // Copied only when unchanged columns are filled in; every other version passes through as read.
+      let row: readonly (string | null)[] = source;
       const key = String(row[keyAt]);
       const version = { lsn: BigInt(row[lsnAt] ?? '0'), seq: Number(row[seqAt] ?? 0) };
       if (key !== this.#key) {
@@ -207,11 +212,13 @@ class VersionChain {
       const prior = this.#prior;
       const unchanged = row[unchangedAt];
       if (prior && unchanged) {
+        const filled = [...source];
         for (const name of unchanged.split(',')) {
           const i = column(name.trim());
-          if (i >= 0) row[i] = prior[i] ?? null;
+          if (i >= 0) filled[i] = prior[i] ?? null;
         }
-        row[unchangedAt] = null;
+        filled[unchangedAt] = null;
+        row = filled;
       }
       if (prior && row[opAt] === 'r' && business.every((i) => row[i] === prior[i])) {
         this.dropped++;

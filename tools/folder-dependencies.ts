@@ -110,7 +110,7 @@ export const FOLDER_DEPENDENCIES = {
     'local',
     'forecast',
   ],
-  /** Repository tooling (lock check, this rule). */
+  /** Repository tooling (lock check, this rule, the dashboard screenshot: it runs the CLI, imports nothing). */
   tools: [],
   /** The test suite: may import everything; nothing imports it. */
   test: [

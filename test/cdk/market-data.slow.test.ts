@@ -226,6 +226,17 @@ const streamId = (table: string) =>
     ([, r]) => r.Properties?.DeliveryStreamName === marketDeliveryStreamName(table as never),
   )![0];
 
+/** An alarm on a daily job's count metric: a day of hourly periods with none, missing data breaching. */
+const SILENT_FOR_A_DAY = {
+  Namespace: METRIC_NAMESPACE,
+  Statistic: 'Sum',
+  Period: 3600,
+  EvaluationPeriods: COLLECTOR_SILENT_HOURS,
+  Threshold: 1,
+  ComparisonOperator: 'LessThanThreshold',
+  TreatMissingData: 'breaching',
+};
+
 describe('the collector Lambdas', () => {
   it('are one per configured collector, outside any VPC, told which collector to run and never a key', () => {
     for (const name of COLLECTOR_NAMES) {
@@ -343,16 +354,7 @@ describe('the collector Lambdas', () => {
           (d) => d.Name === COLLECTOR_DIMENSION && d.Value === name,
         ),
       );
-      expect(alarm?.Properties).toMatchObject({
-        Namespace: METRIC_NAMESPACE,
-        Statistic: 'Sum',
-        Period: 3600,
-        EvaluationPeriods: COLLECTOR_SILENT_HOURS,
-        Threshold: 1,
-        ComparisonOperator: 'LessThanThreshold',
-        TreatMissingData: 'breaching',
-        AlarmActions: [{ Ref: topic }],
-      });
+      expect(alarm?.Properties).toMatchObject({ ...SILENT_FOR_A_DAY, AlarmActions: [{ Ref: topic }] });
       expect(alarm?.Properties?.Dimensions).toContainEqual({
         Name: SERVICE_DIMENSION,
         Value: SERVICES.collector,
@@ -511,14 +513,8 @@ describe('the forecast Lambda’s alarms', () => {
     const silent = alarms().filter((a) => a.Properties?.MetricName === METRICS.runs.forecastCompleted);
     expect(silent).toHaveLength(1);
     expect(silent[0]!.Properties).toMatchObject({
-      Namespace: METRIC_NAMESPACE,
+      ...SILENT_FOR_A_DAY,
       Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICES.forecast }],
-      Statistic: 'Sum',
-      Period: 3600,
-      EvaluationPeriods: COLLECTOR_SILENT_HOURS,
-      Threshold: 1,
-      ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
       AlarmActions: [{ Ref: topic() }],
     });
   });

@@ -294,6 +294,36 @@ describe('compactLake over the market tables', () => {
       await engine.close();
     }
   });
+
+  it('quarantines a market object it cannot read, with no re-read to ask for, and merges the rest', async () => {
+    for (const [n, row] of [fetch('USD', '1.26950000', 1), fetch('EUR', '1.19000001', 2)].entries())
+      await store.put(`${FX_PARTITION}totesys-fx_rate-${n}.parquet`, writeLakeParquet(fx, [row]));
+    await store.put(`${FX_PARTITION}totesys-fx_rate-torn.parquet`, Buffer.from('PAR1 torn '.repeat(10)));
+    const requested: string[] = [];
+    const unreadableObjects = new LakeObjectRecovery({
+      store,
+      root: store.root,
+      stage: 'compaction',
+      requestReread: async (tables) => {
+        requested.push(...tables);
+      },
+    });
+    const deps = {
+      store,
+      state: new MemoryStateStore(),
+      roundLog: new ObjectStoreRoundLog(store),
+      unreadableObjects,
+    };
+
+    const outcome = await compactLake(deps, { cutLsn: 1n, graceMs: 0, targetObjectBytes: 1 << 20 });
+
+    expect(outcome).toMatchObject({ status: 'compacted', objectsWritten: 1, quarantined: 1 });
+    expect(await store.list(FX_PARTITION)).toHaveLength(1);
+    expect(await quarantineNotes(store)).toEqual([
+      expect.objectContaining({ key: `${FX_PARTITION}totesys-fx_rate-torn.parquet`, table: 'fx_rate' }),
+    ]);
+    expect(requested).toEqual([]);
+  });
 });
 
 describe('deleteReplacedObjects (the delete pass)', () => {

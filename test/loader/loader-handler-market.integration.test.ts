@@ -52,6 +52,19 @@ async function putFxObject(
   );
 }
 
+/** A star change with its round, the handler, and one fx_rate object of `quote` at `rate` on 2026-11-30. */
+async function starAndOneRate(quote: string, rate: string) {
+  await writeLake(harness.lakeDir, [
+    { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+    ...watermarks(150n, T0),
+  ]);
+  const prepared = await marketHandler({ TOTESYS_WAREHOUSE_URL: harness.database.url }, harness.engine);
+  await putFxObject(prepared.store, 'fx-1', [
+    { day: '2026-11-30', quote, rate, fetchedAt: '2026-11-30 16:30:00.000' },
+  ]);
+  return prepared;
+}
+
 /** The engine, counting the statements that read a market table (the merge's reads). */
 function countingMarketReads(engine: QueryEngine): { engine: QueryEngine; reads: () => number } {
   let reads = 0;
@@ -157,17 +170,7 @@ describe('the loader Lambda’s market step', () => {
 
   it('logs a failed merge with its cause, counts it, still loads the star schema, and merges on a later run', async () => {
     // Prepare: the market tables are gone from the warehouse (a failed migration, say).
-    await writeLake(harness.lakeDir, [
-      { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
-      ...watermarks(150n, T0),
-    ]);
-    const { handler, store, entries, points } = await marketHandler(
-      { TOTESYS_WAREHOUSE_URL: harness.database.url },
-      harness.engine,
-    );
-    await putFxObject(store, 'fx-1', [
-      { day: '2026-11-30', quote: 'USD', rate: '1.26950000', fetchedAt: '2026-11-30 16:30:00.000' },
-    ]);
+    const { handler, entries, points } = await starAndOneRate('USD', '1.26950000');
     await withClient(harness.database.url, (client) =>
       client.query('ALTER TABLE market.fx_rate RENAME TO fx_rate_aside'),
     );
@@ -197,17 +200,7 @@ describe('the loader Lambda’s market step', () => {
 
   it('merges the market lake even when the star load fails, and rethrows the load’s error', async () => {
     // Prepare: the star load fails (a dimension table is missing); the market tables are fine.
-    await writeLake(harness.lakeDir, [
-      { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
-      ...watermarks(150n, T0),
-    ]);
-    const { handler, store } = await marketHandler(
-      { TOTESYS_WAREHOUSE_URL: harness.database.url },
-      harness.engine,
-    );
-    await putFxObject(store, 'fx-1', [
-      { day: '2026-11-30', quote: 'EUR', rate: '1.17120000', fetchedAt: '2026-11-30 16:30:00.000' },
-    ]);
+    const { handler } = await starAndOneRate('EUR', '1.17120000');
     await withClient(harness.database.url, (client) =>
       client.query('ALTER TABLE public.dim_design RENAME TO dim_design_aside'),
     );
