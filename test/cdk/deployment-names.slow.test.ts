@@ -51,6 +51,16 @@ function propertiesOf(stacks: readonly Stack[], type: string): Record<string, un
 const text = (value: unknown): string =>
   typeof value === 'string' || value === undefined ? String(value) : JSON.stringify(value);
 
+/**
+ * The namespaces an alarm reads: its own metric's, or, for a metric-math alarm (one that sums the loader's and
+ * the compactor's counts), each metric its expression reads.
+ */
+function alarmNamespaces(alarm: Record<string, unknown>): string[] {
+  if (alarm.Namespace !== undefined) return [text(alarm.Namespace)];
+  const metrics = (alarm.Metrics ?? []) as { MetricStat?: { Metric: { Namespace: unknown } } }[];
+  return metrics.flatMap((m) => (m.MetricStat ? [text(m.MetricStat.Metric.Namespace)] : []));
+}
+
 function accountWideNames(pipeline: Pipeline): AccountWideNames {
   const stacks = [pipeline.lake, pipeline.ingest];
   const of = (type: string, pick: (p: Record<string, unknown>) => unknown) =>
@@ -63,7 +73,11 @@ function accountWideNames(pipeline: Pipeline): AccountWideNames {
     dashboards: of('AWS::CloudWatch::Dashboard', (p) => p.DashboardName),
     deliveryStreams: of('AWS::KinesisFirehose::DeliveryStream', (p) => p.DeliveryStreamName).sort(),
     metricNamespaces: [
-      ...new Set(of('AWS::CloudWatch::Alarm', (p) => p.Namespace).filter((n) => !n.startsWith('AWS/'))),
+      ...new Set(
+        propertiesOf(stacks, 'AWS::CloudWatch::Alarm')
+          .flatMap(alarmNamespaces)
+          .filter((n) => !n.startsWith('AWS/')),
+      ),
     ],
     functionNamespaces: [
       ...new Set(
