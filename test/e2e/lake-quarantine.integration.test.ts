@@ -31,6 +31,16 @@ async function rebuildWarehouse(name: string): Promise<void> {
   });
 }
 
+/** What `status` reports for the world's data dir. */
+function statusOf(world: E2eWorld) {
+  return readPipelineStatus({
+    sourceUrl: world.source.url,
+    warehouseUrl: world.warehouse.url,
+    dataDir: world.dataDir,
+    slot: world.slot,
+  });
+}
+
 /** Every Parquet file of a lake table, by path. */
 async function lakeFiles(dataDir: string, table: string): Promise<string[]> {
   const dir = join(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET, table);
@@ -74,12 +84,7 @@ describe('an unreadable lake object', () => {
     // warehouse is exactly the source.
     const key = corrupt.slice(join(pipelinePaths(world.dataDir).lake, LOCAL_LAKE_BUCKET).length + 1);
     await expect(stat(corrupt)).rejects.toThrow(/ENOENT/);
-    const status = await readPipelineStatus({
-      sourceUrl: world.source.url,
-      warehouseUrl: world.warehouse.url,
-      dataDir: world.dataDir,
-      slot: world.slot,
-    });
+    const status = await statusOf(world);
     expect(status.lake.quarantined).toEqual([
       expect.objectContaining({ key, table: 'fact_sales_order', kind: 'corrupt' }),
     ]);
@@ -124,12 +129,7 @@ describe('an unreadable lake object', () => {
     expect(outcome.status === 'busy' ? 0 : outcome.objectsWritten).toBeGreaterThan(0);
     await expect(stat(corrupt)).rejects.toThrow(/ENOENT/);
     expect((await lake.get(`quarantine/${key}`))?.byteLength).toBeGreaterThan(0);
-    const status = await readPipelineStatus({
-      sourceUrl: world.source.url,
-      warehouseUrl: world.warehouse.url,
-      dataDir: world.dataDir,
-      slot: world.slot,
-    });
+    const status = await statusOf(world);
     expect(status.lake.quarantined).toEqual([
       expect.objectContaining({ key, table: 'fact_sales_order', kind: 'corrupt' }),
     ]);
@@ -209,12 +209,7 @@ describe('an unreadable lake object', () => {
     await syncWorld(world);
 
     // Assess: status names the short partition, no re-read is left waiting, and the warehouse is the source.
-    const status = await readPipelineStatus({
-      sourceUrl: world.source.url,
-      warehouseUrl: world.warehouse.url,
-      dataDir: world.dataDir,
-      slot: world.slot,
-    });
+    const status = await statusOf(world);
     expect(status.lake.quarantined).toEqual([
       expect.objectContaining({
         key: expect.stringMatching(/^fact_sales_order\/dt=\d{4}-\d{2}-\d{2}\/round-\d+$/),
