@@ -434,6 +434,7 @@ export class LocalPipeline {
           dataDir: this.#options.dataDir,
           warehouse: this.#warehouse,
           waitForDeletes: false,
+          memoryBounds: this.#bounds,
           ...(this.#options.log ? { log: this.#options.log } : {}),
         });
         this.#options.onCompaction?.(outcome);
