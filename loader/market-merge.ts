@@ -7,6 +7,7 @@
  * and to crash at any point (core/ports/market-warehouse.ts).
  */
 import { createHash } from 'node:crypto';
+import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
 import type { MarketWarehouse } from '../core/ports/market-warehouse.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
@@ -77,11 +78,23 @@ export async function marketLakeDigest(store: ObjectStore): Promise<string> {
   return digest.digest('hex');
 }
 
-/** What one gated market step did: merged (rows per table), skipped over an unchanged lake, or failed. */
+/**
+ * How long a failed merge over an unchanged market lake waits before it is tried again. Without a wait `up`,
+ * whose loader runs every second, logged the same ERROR every second; on AWS the loader runs once a minute, so
+ * there it retries at about the same cadence as before. A lake that changed is tried at once (a quarantined or
+ * new object may be what fixes it).
+ */
+export const MARKET_MERGE_RETRY_MS = 60_000;
+
+/**
+ * What one gated market step did: merged (rows per table), skipped over an unchanged lake, failed, or waited
+ * because the last attempt over this same lake failed less than {@link MARKET_MERGE_RETRY_MS} ago.
+ */
 export type GatedMarketMerge =
   | { readonly status: 'merged'; readonly rows: MarketMergeOutcome }
   | { readonly status: 'unchanged' }
-  | { readonly status: 'failed'; readonly error: unknown };
+  | { readonly status: 'failed'; readonly error: unknown }
+  | { readonly status: 'waiting'; readonly retryAtMs: number };
 
 /** What the gate reads and writes. */
 export interface MarketMergeGateDeps {
@@ -89,6 +102,8 @@ export interface MarketMergeGateDeps {
   readonly warehouse: MarketWarehouse;
   /** The lake bucket, listed for the digest. */
   readonly lake: ObjectStore;
+  /** When a failed merge may be tried again is measured on it (default the wall clock). */
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 /**
@@ -98,15 +113,20 @@ export interface MarketMergeGateDeps {
  * work. The digest is kept in memory: a new process (a Lambda cold start, a restarted `up`) merges once more,
  * which the merge's key and version rule make a no-op in the warehouse. A failure is logged with its cause and
  * resolved, never thrown: market tables take no part in the cut, so they must not fail the star load; the
- * digest stays as it was and the next run tries again.
+ * digest stays as it was and a later run tries again: at once if the lake changed, else after
+ * {@link MARKET_MERGE_RETRY_MS}.
  */
 export class MarketMergeGate {
   readonly #deps: MarketMergeGateDeps;
+  readonly #clock: Pick<Clock, 'now'>;
   /** The digest the last successful merge saw. */
   #merged: string | undefined;
+  /** The digest of the lake the last failed attempt read, and when it may be tried again. */
+  #failed: { readonly digest: string; readonly retryAtMs: number } | undefined;
 
   constructor(deps: MarketMergeGateDeps) {
     this.#deps = deps;
+    this.#clock = deps.clock ?? SYSTEM_CLOCK;
   }
 
   /**
@@ -114,16 +134,27 @@ export class MarketMergeGate {
    * failure to `log` (with its cause) and resolves with it.
    */
   async mergeIfLakeChanged(log?: Log): Promise<GatedMarketMerge> {
+    let digest: string | undefined;
     try {
       // Listed before the merge reads: an object landing in between changes the next run's digest.
-      const digest = await marketLakeDigest(this.#deps.lake);
+      digest = await marketLakeDigest(this.#deps.lake);
       if (digest === this.#merged) return { status: 'unchanged' };
+      const failed = this.#failed;
+      if (failed?.digest === digest && this.#clock.now() < failed.retryAtMs)
+        return { status: 'waiting', retryAtMs: failed.retryAtMs };
       const rows = await mergeMarketObservations(this.#deps);
       this.#merged = digest;
+      this.#failed = undefined;
       log?.debug('market observations merged', { stage: 'loader', counts: rows });
       return { status: 'merged', rows };
     } catch (error) {
-      log?.error('market merge failed; retrying at the next run', { stage: 'loader', error });
+      // A failed listing has no digest: the next run lists again.
+      if (digest !== undefined)
+        this.#failed = { digest, retryAtMs: this.#clock.now() + MARKET_MERGE_RETRY_MS };
+      log?.error(
+        `market merge failed; retrying when the market lake changes or in ${MARKET_MERGE_RETRY_MS / 1000} s`,
+        { stage: 'loader', error },
+      );
       return { status: 'failed', error };
     }
   }

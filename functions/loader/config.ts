@@ -14,6 +14,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { type MemoryBounds, readMemoryBounds } from '../../core/memory-bounds.ts';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
+import type { Clock } from '../../core/ports/clock.ts';
 import type { ObjectStore } from '../../core/ports/object-store.ts';
 import type { QueryEngine } from '../../core/ports/query-engine.ts';
 import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
@@ -155,7 +156,7 @@ export function marketTablesPool(config: Pick<LoaderConfig, 'warehouseUrl' | 'tl
 /** The market step over `engine` and `lake`, merging into the configured warehouse's market tables. */
 export function createMarketStep(
   config: Pick<LoaderConfig, 'warehouseUrl' | 'tls'>,
-  adapters: { readonly engine: QueryEngine; readonly lake: ObjectStore },
+  adapters: { readonly engine: QueryEngine; readonly lake: ObjectStore; readonly clock?: Pick<Clock, 'now'> },
 ): { readonly gate: MarketMergeGate; close(): Promise<void> } {
   const pool = marketTablesPool(config);
   return {

@@ -9,6 +9,8 @@ import { createHandler } from '../../functions/loader/handler.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import { parseJsonRow } from '../../lake/lake-value.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
+import { MARKET_MERGE_RETRY_MS } from '../../loader/market-merge.ts';
+import { ManualClock } from '../../testing/manual-clock.ts';
 import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
 import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
 import { withClient } from '../support/test-databases.ts';
@@ -90,6 +92,7 @@ function countingMarketReads(engine: QueryEngine): { engine: QueryEngine; reads:
 
 /** The Lambda's handler over the harness's star adapters and the market step built from the loader config. */
 async function marketHandler(env: Record<string, string>, engine: QueryEngine) {
+  const clock = new ManualClock();
   const store = new FsObjectStore(harness.lakeDir, BUCKET);
   const config = await readLoaderConfig({
     TOTESYS_ATHENA_WORKGROUP: 'wg',
@@ -97,7 +100,7 @@ async function marketHandler(env: Record<string, string>, engine: QueryEngine) {
     TOTESYS_LAKE_BUCKET: BUCKET,
     ...env,
   });
-  const market = createMarketStep(config, { engine, lake: store });
+  const market = createMarketStep(config, { engine, lake: store, clock });
   closeMarket = market.close;
   const { entries, log } = memoryLog();
   const { points, metrics } = memoryMetrics();
@@ -111,7 +114,7 @@ async function marketHandler(env: Record<string, string>, engine: QueryEngine) {
     }),
     { log, metrics, leases: new MemoryLeaseStore() },
   );
-  return { handler, store, entries, points };
+  return { handler, store, entries, points, clock };
 }
 
 const fxRows = () =>
@@ -170,7 +173,7 @@ describe('the loader Lambda’s market step', () => {
 
   it('logs a failed merge with its cause, counts it, still loads the star schema, and merges on a later run', async () => {
     // Prepare: the market tables are gone from the warehouse (a failed migration, say).
-    const { handler, entries, points } = await starAndOneRate('USD', '1.26950000');
+    const { handler, entries, points, clock } = await starAndOneRate('USD', '1.26950000');
     await withClient(harness.database.url, (client) =>
       client.query('ALTER TABLE market.fx_rate RENAME TO fx_rate_aside'),
     );
@@ -180,7 +183,7 @@ describe('the loader Lambda’s market step', () => {
 
     // Assess: the star load stands; the failure is an ERROR with the database's reason and one count.
     expect(outcome).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
-    const failure = entries.find((e) => e.message === 'market merge failed; retrying at the next run');
+    const failure = entries.find((e) => e.message.startsWith('market merge failed; retrying'));
     expect(failure).toMatchObject({ level: 'ERROR', stage: 'loader', id: 'market-request' });
     expect(errorChain(failure?.error)).toMatch(/fx_rate/);
     expect(points.filter((p) => p.name === METRICS.market.mergesFailed)).toEqual([
@@ -188,10 +191,17 @@ describe('the loader Lambda’s market step', () => {
     ]);
     expect(points.filter((p) => p.name === METRICS.runs.loaderCompleted)).toHaveLength(1);
 
-    // Once the table is back, the next tick merges although the lake did not change.
+    // Once the table is back, a tick within the minute waits (the lake did not change: no second ERROR, no
+    // count), and the first tick after it merges.
     await withClient(harness.database.url, (client) =>
       client.query('ALTER TABLE market.fx_rate_aside RENAME TO fx_rate'),
     );
+    await clock.advance(MARKET_MERGE_RETRY_MS - 1);
+    expect(await handler({}, CONTEXT)).toMatchObject({ status: 'unchanged' });
+    expect(await fxRows()).toEqual([]);
+    expect(entries.filter((e) => e.message.startsWith('market merge failed'))).toHaveLength(1);
+    expect(points.filter((p) => p.name === METRICS.market.mergesFailed)).toHaveLength(1);
+    await clock.advance(1);
     expect(await handler({}, CONTEXT)).toMatchObject({ status: 'unchanged' });
     expect(await fxRows()).toEqual([
       expect.objectContaining({ rate_date: '2026-11-30', quote_currency: 'USD', rate: '1.26950000' }),
