@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../core/compaction-schedule.ts';
-import { type MemoryBounds, readMemoryBounds } from '../core/memory-bounds.ts';
+import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
 import type { Log } from '../core/ports/log.ts';
 import { CutMovedError, type Warehouse } from '../core/ports/warehouse.ts';
 import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
@@ -154,6 +154,7 @@ async function loadWhatTheLakeHolds(
           roundLog: new ObjectStoreRoundLog(store),
           snapshots: new ObjectStoreStateSnapshots(store),
           batchRows: bounds.loaderBatchRows,
+          windowRangeRows: windowRangeRows(bounds),
         });
         return;
       } catch (error) {

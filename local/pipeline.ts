@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
 import { FailureStreak } from '../core/failure-streak.ts';
-import { type MemoryBounds, readMemoryBounds } from '../core/memory-bounds.ts';
+import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
 import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
@@ -468,6 +468,7 @@ export class LocalPipeline {
           roundLog: this.#roundLog,
           snapshots: this.#snapshots,
           batchRows: this.#bounds.loaderBatchRows,
+          windowRangeRows: windowRangeRows(this.#bounds),
         });
         this.#lastLoadError = undefined;
         const recovered = this.#loadFailures.succeeded();
