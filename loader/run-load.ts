@@ -80,6 +80,12 @@ export interface LoaderDeps {
    * @default DEFAULT_MEMORY_BOUNDS.loaderBatchRows
    */
   readonly batchRows?: number;
+  /**
+   * The lake partitions an object of which was quarantined (lake/unreadable-objects.ts
+   * `quarantinedPartitions`), read only when a round waits: the cut may pass such a partition below a re-read
+   * of its table (loader/consistent-cut.ts). Without it a round waits for the lost watermark.
+   */
+  readonly lostPartitions?: () => Promise<readonly { readonly table: LakeTableName; readonly dt: string }[]>;
 }
 
 /** Reads every loader query from `queries/loader/`. */
@@ -119,7 +125,12 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     pending.rounds.length > 0
       ? await readPartitionWatermarks(engine, queries.watermarks, pending)
       : new Map<string, bigint>();
-  const cut = provenCut(pending, found);
+  let cut = provenCut(pending, found);
+  if (cut.waitingFor !== undefined && cut.waitingFor.tables.length > 0 && deps.lostPartitions !== undefined) {
+    const lost = await deps.lostPartitions();
+    if (lost.length > 0)
+      cut = provenCut(pending, found, new Set(lost.map((p) => partitionId(p.table, p.dt))));
+  }
   const watermarks = cut.lake;
   if (cut.lsn === null) {
     if (fromCut !== null) return { status: 'unchanged', fromCut, cutLsn: fromCut.lsn, watermarks };
