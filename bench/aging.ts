@@ -27,8 +27,9 @@
  *
  * What a loader run would open on Athena is counted from the lake itself: for each lake table a query reads,
  * the objects of the `dt` partitions its filter admits (every partition when it has none), 2 GETs each (the
- * footer, then the columns) and a LIST per partition, once the run's clocks have stopped. Round-log and
- * Firehose requests are counted at the ObjectStore (compaction's too); a state snapshot read opens every object
+ * footer, then the columns) and a LIST per partition, once the run's clocks have stopped. Round-log, market
+ * digest (each loader run's market step, loader/market-merge.ts) and Firehose requests are counted at the
+ * ObjectStore (compaction's too); a state snapshot read opens every object
  * of the snapshot's folder; Firehose records at the putter. The compaction Lambda's time is its local run time; the loader Lambda's time on AWS is the local run time plus
  * {@link ATHENA_SECONDS_PER_QUERY_ROUND} per round of queries (the watermark query, then the window queries
  * in parallel).
@@ -46,7 +47,7 @@ import { DESTINATION_BUFFERING } from '../core/delivery-stream-spec.ts';
 import { snapshotPrefix } from '../core/lake-layout.ts';
 import { maxLsn } from '../core/lsn.ts';
 import { LOADER_INTERVAL_MS } from '../core/operations.ts';
-import type { ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
+import type { ListPrefixesOptions, ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
 import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
 import type { PutRecordBatchInput, RecordBatchPutter } from '../core/ports/record-batch-putter.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
@@ -61,11 +62,13 @@ import { compactLake, deleteReplacedObjects } from '../lake/lake-compaction.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
 import { EVERY_DAY } from '../loader/consistent-cut.ts';
+import { MarketMergeGate } from '../loader/market-merge.ts';
 import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import { WatermarkRounds } from '../reader/watermark-rounds.ts';
 import { MemoryStateStore } from '../testing/memory-state-store.ts';
+import { PgMarketWarehouse } from '../warehouse/pg-market-warehouse.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { freshDatabase } from './bench-database.ts';
@@ -296,6 +299,14 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
   await client.connect();
   await migrateWarehouse(client);
   await client.end();
+  // The market step every loader run takes after its star load (functions/loader/handler.ts): its digest lists
+  // the market tables' objects (loader/market-merge.ts), S3 LISTs the counting store tallies.
+  const marketPool = new pg.Pool({ connectionString: simulation.warehouseUrl, max: 1 });
+  const market = new MarketMergeGate({
+    engine: athena,
+    warehouse: new PgMarketWarehouse(marketPool),
+    lake: counted,
+  });
   const generator = new ChangeGenerator(7);
   let heartbeatLsn = generator.lsn;
 
@@ -313,6 +324,8 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     await runLoad({ engine: athena, warehouse, queries, roundLog, snapshots });
+    const merged = await market.mergeIfLakeChanged();
+    if (merged.status === 'failed') throw new Error('The market step failed', { cause: merged.error });
     const runMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     await athena.countQueriedReads();
@@ -394,6 +407,7 @@ async function simulate(simulation: Simulation): Promise<DaySample[]> {
     await firehose.close({ deliver: false });
     await engine.close();
     await warehouse.close();
+    await marketPool.end();
   }
   return samples;
 }
@@ -466,9 +480,9 @@ class CountingObjectStore implements ObjectStore {
     return objects;
   }
 
-  listPrefixes(prefix: string): Promise<string[]> {
+  listPrefixes(prefix: string, options?: ListPrefixesOptions): Promise<string[]> {
     this.tally.s3.lists += 1;
-    return this.inner.listPrefixes(prefix);
+    return this.inner.listPrefixes(prefix, options);
   }
 
   delete(key: string): Promise<void> {

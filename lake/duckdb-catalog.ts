@@ -83,8 +83,6 @@ export class DuckDbCatalog {
   readonly #views = new Map<AnyLakeTableName, string>();
   /** Files seen per table: path -> what they hold. */
   readonly #files = new Map<LakeTableName, Map<string, LakeFile>>();
-  /** Partition days listed once and before the floor: never listed again. */
-  readonly #sealed = new Map<LakeTableName, Set<string>>();
   /**
    * The statement each snapshot and `_latest` view was last created with, by view name: an unchanged one is not
    * run again, one that names an earlier snapshot again is, and the map holds two entries per table however many
@@ -126,7 +124,6 @@ export class DuckDbCatalog {
       LAKE_TABLE_NAMES.some((name) => floorFell(previous, floor, name))
     ) {
       this.#files.clear();
-      this.#sealed.clear();
     }
     this.#floor = floor;
     this.#current = false;
@@ -243,19 +240,14 @@ export class DuckDbCatalog {
   async #neededFiles(name: LakeTableName, floor: FileFloor): Promise<string[]> {
     const known = this.#files.get(name) ?? new Map<string, LakeFile>();
     this.#files.set(name, known);
-    const sealed = this.#sealed.get(name) ?? new Set<string>();
-    this.#sealed.set(name, sealed);
     const asOf = floor.asOf.get(name);
     const from = firstDayRead(floor, name);
     const fresh: string[] = [];
-    for (const partition of await this.#store.listPrefixes(`${name}/dt=`)) {
-      const day = partitionDay(partition);
-      if (sealed.has(day)) continue;
-      if (day < from) {
-        // Every query of the table prunes on dt from there: files of older partitions are never read.
-        sealed.add(day);
-        continue;
-      }
+    // Every query of the table prunes on dt from `from`: older partitions are never read, so they are not even
+    // listed, and a run's listing does not grow with the lake's age (README, "What a loader run reads").
+    for (const partition of await this.#store.listPrefixes(`${name}/dt=`, {
+      startAfter: `${name}/dt=${from}`,
+    })) {
       const present = new Set(
         (await this.#store.list(partition))
           .filter((object) => object.key.endsWith('.parquet'))
@@ -277,7 +269,7 @@ export class DuckDbCatalog {
       const day = dayOfPath(path);
       if (day >= from && (above || changeAfterSnapshot)) {
         needed.push(path);
-      } else if (sealed.has(day) || day < from) {
+      } else if (day < from) {
         // Below the floor in a partition never listed again: nothing will ask for it (the floor only rises,
         // see setFloor), so forgetting it keeps memory bounded over a long run.
         known.delete(path);
@@ -343,11 +335,6 @@ function floorFell(previous: FileFloor, next: FileFloor, name: LakeTableName): b
   const before = previous.asOf.get(name);
   const after = next.asOf.get(name);
   return after !== undefined && (before === undefined || after.aboveLsn < before.aboveLsn);
-}
-
-/** The day of a partition prefix `<table>/dt=YYYY-MM-DD/`. */
-function partitionDay(partition: string): string {
-  return partition.slice(partition.indexOf('dt=') + 3, -1);
 }
 
 /** The day of a lake file's path (`.../dt=YYYY-MM-DD/<name>.parquet`). */

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
+import type { ListPrefixesOptions, ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
 
 /** The name prefix of in-flight temporary files; no key segment may start with it. */
 const TEMP_PREFIX = '.tmp-';
@@ -78,7 +78,8 @@ export class FsObjectStore implements ObjectStore {
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  async listPrefixes(prefix: string): Promise<string[]> {
+  async listPrefixes(prefix: string, options: ListPrefixesOptions = {}): Promise<string[]> {
+    const { startAfter } = options;
     const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
     const partial = prefix.slice(base.length);
     let entries: Dirent[];
@@ -94,6 +95,9 @@ export class FsObjectStore implements ObjectStore {
       if (!entry.isDirectory() || !entry.name.startsWith(partial) || entry.name.startsWith(TEMP_PREFIX))
         continue;
       const folder = `${base}${entry.name}/`;
+      // A folder before the listing's start costs no readdir: a floored caller's listing stays independent of
+      // the lake's age (README, "What a loader run reads").
+      if (startAfter !== undefined && folder <= startAfter) continue;
       if (await this.#holdsFile(folder)) found.push(folder);
     }
     return found.sort();

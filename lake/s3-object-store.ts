@@ -13,7 +13,7 @@ import {
   paginateListObjectsV2,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
+import type { ListPrefixesOptions, ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
 
 /** Where an {@link S3ObjectStore} keeps its objects. */
 export interface S3ObjectStoreOptions {
@@ -75,18 +75,27 @@ export class S3ObjectStore implements ObjectStore {
     return objects;
   }
 
-  async listPrefixes(prefix: string): Promise<string[]> {
+  async listPrefixes(prefix: string, options: ListPrefixesOptions = {}): Promise<string[]> {
     const prefixes: string[] = [];
-    for await (const page of this.#pages(prefix, '/'))
+    for await (const page of this.#pages(prefix, '/', options.startAfter))
       for (const common of page.CommonPrefixes ?? []) if (common.Prefix) prefixes.push(common.Prefix);
     return prefixes.sort();
   }
 
   /** Every ListObjectsV2 page below `prefix` (the SDK's paginator), a failed page named like any call. */
-  async *#pages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+  async *#pages(
+    prefix: string,
+    delimiter?: string,
+    startAfter?: string,
+  ): AsyncGenerator<ListObjectsV2CommandOutput> {
     const pages = paginateListObjectsV2(
       { client: this.#client, pageSize: this.#listPageSize },
-      { Bucket: this.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) },
+      {
+        Bucket: this.bucket,
+        Prefix: prefix,
+        ...(delimiter ? { Delimiter: delimiter } : {}),
+        ...(startAfter === undefined ? {} : { StartAfter: startAfter }),
+      },
     );
     const iterator = pages[Symbol.asyncIterator]();
     for (;;) {

@@ -172,9 +172,11 @@ async function changesAfter(
   const opAt = columns.findIndex((c) => c.name === '_op');
   const lsnAt = columns.findIndex((c) => c.name === '_lsn');
   const changes: SnapshotRow[] = [];
-  for (const partition of await store.listPrefixes(`${table.name}/${PARTITION_KEY}=`)) {
+  const partitions = await store.listPrefixes(`${table.name}/${PARTITION_KEY}=`, {
+    startAfter: `${table.name}/${PARTITION_KEY}=${fromDay}`,
+  });
+  for (const partition of partitions) {
     const day = partition.slice(partition.indexOf('=') + 1, -1);
-    if (day < fromDay) continue;
     const days = dateToEpochDays(day);
     for (const object of await store.list(partition)) {
       if (!object.key.endsWith('.parquet')) continue;

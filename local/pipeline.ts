@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
-import { type MemoryBounds, readMemoryBounds } from '../core/memory-bounds.ts';
+import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
 import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
@@ -465,6 +465,7 @@ export class LocalPipeline {
           snapshots: this.#snapshots,
           batchRows: this.#bounds.loaderBatchRows,
           lostPartitions: () => quarantinedPartitions(this.#lake),
+          windowRangeRows: windowRangeRows(this.#bounds),
         });
         this.#lastLoadError = undefined;
         // A partition short of what its round promised lost an object: its table is re-read.

@@ -3,7 +3,7 @@
  * An in-memory ObjectStore honouring the port's contract (whole-object puts, sorted listings), with an
  * optional failure switch to exercise delivery retries. For tests and benchmarks.
  */
-import type { ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
+import type { ListPrefixesOptions, ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
 
 /** {@link ObjectStore} in a Map; `modifiedAt` counts puts, so listings order objects by when they were put. */
 export class MemoryObjectStore implements ObjectStore {
@@ -31,13 +31,14 @@ export class MemoryObjectStore implements ObjectStore {
     }));
   }
 
-  async listPrefixes(prefix: string): Promise<string[]> {
+  async listPrefixes(prefix: string, options: ListPrefixesOptions = {}): Promise<string[]> {
+    const { startAfter } = options;
     const found = new Set<string>();
     for (const key of this.keys(prefix)) {
       const slash = key.indexOf('/', prefix.length);
       if (slash >= 0) found.add(key.slice(0, slash + 1));
     }
-    return [...found].sort();
+    return [...found].filter((folder) => startAfter === undefined || folder > startAfter).sort();
   }
 
   async delete(key: string): Promise<void> {

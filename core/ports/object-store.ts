@@ -3,6 +3,16 @@
  * ObjectStore: the lake's bucket (S3 on AWS, a directory laid out as `<lake dir>/<bucket>/<key>` offline).
  */
 
+/** Where a folder listing starts (S3 ListObjectsV2's `StartAfter`). */
+export interface ListPrefixesOptions {
+  /**
+   * Only the folders sorting after this point are listed, and a store reads none before it: a caller that
+   * needs the partitions from day D on passes `<table>/dt=D` (which sorts just before `<table>/dt=D/`) and
+   * never lists the older ones. A point inside a folder is not defined (S3 and its emulators differ there).
+   */
+  readonly startAfter?: string;
+}
+
 /** One stored object as a listing reports it. */
 export interface ObjectInfo {
   readonly key: string;
@@ -21,7 +31,9 @@ export interface ObjectInfo {
  * - **Listing.** `list(prefix)` returns every object whose key starts with `prefix`, sorted by key; objects
  *   put before the call started are included. `listPrefixes(prefix)` returns, sorted, the distinct
  *   `prefix + segment + '/'` of the keys below `prefix` that have a `/` after it (S3's common prefixes with
- *   delimiter `/`): the partitions of a table without listing their objects.
+ *   delimiter `/`): the partitions of a table without listing their objects. With `{ startAfter }` it returns
+ *   only the folders that sort after `startAfter` (S3's `StartAfter`: the listing begins there), and its cost does not grow with the folders before it: a caller's floor keeps its listing
+ *   independent of the lake's age.
  * - Keys use `/` as separator and never start with `/` or contain `..`.
  */
 export interface ObjectStore {
@@ -30,6 +42,6 @@ export interface ObjectStore {
   get(key: string): Promise<Uint8Array | undefined>;
   list(prefix: string): Promise<ObjectInfo[]>;
   /** The "folders" directly below `prefix` (which should end with `/`), each ending with `/`. */
-  listPrefixes(prefix: string): Promise<string[]>;
+  listPrefixes(prefix: string, options?: ListPrefixesOptions): Promise<string[]>;
   delete(key: string): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ListPrefixesOptions } from '../../core/ports/object-store.ts';
 import type { QueryResult } from '../../core/ports/query-engine.ts';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, lakeColumns } from '../../core/schema/lake-tables.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
@@ -215,6 +216,49 @@ describe('DuckDbQueryEngine', () => {
     expect(first).toEqual([[older?.folder]]);
     expect(between).toEqual([[newer?.folder]]);
     expect(again).toEqual([[older?.folder]]);
+  });
+
+  it("lists no partition before a floor's first day read, however many days the lake holds", async () => {
+    // Prepare: a payment file in each of five days; an engine over a store that records the folders it lists.
+    const row = (day: number) => ({ ...PAYMENT, payment_id: day, _lsn: BigInt(100 * day) });
+    for (let day = 3; day <= 7; day++)
+      await writeLakeFile('fact_payment', `2022-11-0${day}`, 'a.parquet', [row(day)]);
+    const listed: string[] = [];
+    class FolderRecorder extends FsObjectStore {
+      override async listPrefixes(prefix: string, options?: ListPrefixesOptions): Promise<string[]> {
+        const found = await super.listPrefixes(prefix, options);
+        listed.push(...found);
+        return found;
+      }
+    }
+    const recorded = await DuckDbQueryEngine.open({
+      lakeDir,
+      bucket: BUCKET,
+      store: new FolderRecorder(lakeDir, BUCKET),
+    });
+    try {
+      listed.length = 0; // opening lists every table without a floor (ad-hoc views read the whole glob)
+
+      // Act: two runs, the second's floor a day later.
+      recorded.capabilities.fileFloor?.set({ belowLsn: 0n, dtFrom: '2022-11-05', asOf: new Map() });
+      const first = await recorded.query('SELECT payment_id FROM fact_payment ORDER BY 1');
+      recorded.capabilities.fileFloor?.set({ belowLsn: 0n, dtFrom: '2022-11-06', asOf: new Map() });
+      const second = await recorded.query('SELECT payment_id FROM fact_payment ORDER BY 1');
+
+      // Assess
+      expect(first.rows.map((r) => r[0])).toEqual(['5', '6', '7']);
+      expect(second.rows.map((r) => r[0])).toEqual(['6', '7']);
+      const payments = listed.filter((folder) => folder.startsWith('fact_payment/'));
+      expect(payments).toEqual([
+        'fact_payment/dt=2022-11-05/',
+        'fact_payment/dt=2022-11-06/',
+        'fact_payment/dt=2022-11-07/',
+        'fact_payment/dt=2022-11-06/',
+        'fact_payment/dt=2022-11-07/',
+      ]);
+    } finally {
+      await recorded.close();
+    }
   });
 
   it('locates a table under the lake bucket', () => {

@@ -84,6 +84,34 @@ export function describeObjectStoreContract(name: string, fresh: () => Promise<O
       expect(await store.listPrefixes('fact_payment/')).toEqual(['fact_payment/dt=2022-11-03/']);
     });
 
+    it('lists only the folders sorting after startAfter, as S3 ListObjectsV2 StartAfter does', async () => {
+      const store = await fresh();
+      for (const key of [
+        'fact_payment/dt=2022-11-01/a.parquet',
+        'fact_payment/dt=2022-11-03/a.parquet',
+        'fact_payment/dt=2022-11-03/b.parquet',
+        'fact_payment/dt=2022-11-05/a.parquet',
+        'fact_payment_extra/dt=2022-11-09/a.parquet',
+      ]) {
+        await store.put(key, bytes(key));
+      }
+      const listedAfter = (startAfter: string) => store.listPrefixes('fact_payment/dt=', { startAfter });
+      // A day's partition prefix without its "/" sorts before all its keys: the listing starts at that day.
+      expect(await listedAfter('fact_payment/dt=2022-11-03')).toEqual([
+        'fact_payment/dt=2022-11-03/',
+        'fact_payment/dt=2022-11-05/',
+      ]);
+      expect(await listedAfter('fact_payment/dt=2022-11-02')).toEqual([
+        'fact_payment/dt=2022-11-03/',
+        'fact_payment/dt=2022-11-05/',
+      ]);
+      expect(await listedAfter('fact_payment/dt=2022-11-06')).toEqual([]);
+      expect(await listedAfter('')).toHaveLength(3);
+      expect(await store.listPrefixes('', { startAfter: 'fact_payment/dt=2022-11-07' })).toEqual([
+        'fact_payment_extra/',
+      ]);
+    });
+
     it('deletes an object, and deleting a missing key is not an error', async () => {
       const store = await fresh();
       await store.put('dim_currency/a', bytes('a'));

@@ -4,7 +4,7 @@
  * deletes, counted together) throws, as a process killed in the middle of a multi-object write leaves the
  * bucket. Reads always go through, so a test can look at what the crash left.
  */
-import type { ObjectInfo, ObjectStore } from '../../core/ports/object-store.ts';
+import type { ListPrefixesOptions, ObjectInfo, ObjectStore } from '../../core/ports/object-store.ts';
 
 /** {@link ObjectStore} over `inner` that throws `crash` once `allowed` puts and deletes went through. */
 export class CrashingObjectStore implements ObjectStore {
@@ -31,8 +31,8 @@ export class CrashingObjectStore implements ObjectStore {
     return this.#inner.list(prefix);
   }
 
-  listPrefixes(prefix: string): Promise<string[]> {
-    return this.#inner.listPrefixes(prefix);
+  listPrefixes(prefix: string, options?: ListPrefixesOptions): Promise<string[]> {
+    return this.#inner.listPrefixes(prefix, options);
   }
 
   async delete(key: string): Promise<void> {
