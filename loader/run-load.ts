@@ -94,6 +94,12 @@ export interface LoaderDeps {
    */
   readonly batchRows?: number;
   /**
+   * The lake partitions an object of which was quarantined (lake/unreadable-objects.ts
+   * `quarantinedPartitions`), read only when a round waits: the cut may pass such a partition below a re-read
+   * of its table (loader/consistent-cut.ts). Without it a round waits for the lost watermark.
+   */
+  readonly lostPartitions?: () => Promise<readonly { readonly table: LakeTableName; readonly dt: string }[]>;
+  /**
    * Versions of a fact window read per key range (loader/key-ranges.ts, core/memory-bounds.ts
    * `windowRangeRows`): each range is sorted on its own, within the query engine's memory. Undefined reads each
    * window in one query (Athena, which bills every query for the data it scans).
@@ -139,7 +145,12 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     pending.rounds.length > 0
       ? await readPartitionWatermarks(engine, queries.watermarks, pending)
       : new Map<string, bigint>();
-  const cut = provenCut(pending, found);
+  let cut = provenCut(pending, found);
+  if (cut.waitingFor !== undefined && cut.waitingFor.tables.length > 0 && deps.lostPartitions !== undefined) {
+    const lost = await deps.lostPartitions();
+    if (lost.length > 0)
+      cut = provenCut(pending, found, new Set(lost.map((p) => partitionId(p.table, p.dt))));
+  }
   const watermarks = cut.lake;
   if (cut.lsn === null) {
     if (fromCut !== null) return { status: 'unchanged', fromCut, cutLsn: fromCut.lsn, watermarks };

@@ -17,6 +17,7 @@ import { type CompactionOutcome, compactLake } from '../lake/lake-compaction.ts'
 import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
+import { quarantinedPartitions } from '../lake/unreadable-objects.ts';
 import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { requestResnapshot } from '../reader/resnapshot-requests.ts';
 import { FileLeaseStore } from '../reader/state/file-lease-store.ts';
@@ -136,6 +137,7 @@ async function loadWhatTheLakeHolds(
           queries: await readLoaderQueries(),
           roundLog: new ObjectStoreRoundLog(store),
           snapshots: new ObjectStoreStateSnapshots(store),
+          lostPartitions: () => quarantinedPartitions(store),
           // The engine opened above has the default memory bounds.
           windowRangeRows: windowRangeRows(DEFAULT_MEMORY_BOUNDS),
         });

@@ -26,6 +26,7 @@ import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
+import { quarantinedPartitions } from '../lake/unreadable-objects.ts';
 import { MarketMergeGate } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
@@ -151,6 +152,7 @@ export class LocalPipeline {
   #forecast: Promise<void> = Promise.resolve();
   readonly #marketPool: pg.Pool;
   readonly #marketMerge: MarketMergeGate;
+  readonly #lake: FsObjectStore;
   #loader: Promise<void> = Promise.resolve();
   #compactor: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
@@ -180,6 +182,7 @@ export class LocalPipeline {
     this.#queries = queries;
     this.#roundLog = roundLog;
     this.#snapshots = snapshots;
+    this.#lake = lake;
     this.#marketPool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
     this.#marketPool.on('error', () => undefined);
     this.#marketMerge = new MarketMergeGate({
@@ -461,6 +464,7 @@ export class LocalPipeline {
           roundLog: this.#roundLog,
           snapshots: this.#snapshots,
           batchRows: this.#bounds.loaderBatchRows,
+          lostPartitions: () => quarantinedPartitions(this.#lake),
           windowRangeRows: windowRangeRows(this.#bounds),
         });
         this.#lastLoadError = undefined;
