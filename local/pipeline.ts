@@ -9,8 +9,10 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
+import { FailureStreak } from '../core/failure-streak.ts';
 import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
 import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
+import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
@@ -34,6 +36,7 @@ import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { requestResnapshot } from '../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { rereadingTruncatedTables } from '../reader/truncated-tables.ts';
 import { UnshippableChanges } from '../reader/unshippable-changes.ts';
 import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
 import { PgMarketWarehouse } from '../warehouse/pg-market-warehouse.ts';
@@ -97,6 +100,8 @@ export interface LocalPipelineOptions {
   readonly forecast?: ForecastSettings;
   /** What each stage may hold (core/memory-bounds.ts). @default the environment's, else the defaults */
   readonly memoryBounds?: MemoryBounds;
+  /** When a failing loader tells it again is measured on it (core/failure-streak.ts). @default the wall clock */
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 /** The names the reader uses on the source: the options', else the environment's, else the defaults. */
@@ -159,6 +164,7 @@ export class LocalPipeline {
   #lastLoadError: Error | undefined;
   #wakeLoader: () => void = () => undefined;
   #loadRuns = 0;
+  readonly #loadFailures: FailureStreak;
   #lock: DataDirLock | undefined;
 
   private constructor(
@@ -185,6 +191,7 @@ export class LocalPipeline {
     this.#lake = lake;
     this.#marketPool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
     this.#marketPool.on('error', () => undefined);
+    this.#loadFailures = new FailureStreak(options.clock ?? SYSTEM_CLOCK);
     this.#marketMerge = new MarketMergeGate({
       engine,
       warehouse: new PgMarketWarehouse(this.#marketPool),
@@ -385,7 +392,12 @@ export class LocalPipeline {
       run: async () => {
         summary = await runReader({
           sourceUrl: this.#options.sourceUrl,
-          changeStream: unshippable.watching(firehose),
+          // A TRUNCATE is answered with a re-read of its table (reader/truncated-tables.ts).
+          changeStream: rereadingTruncatedTables(
+            unshippable.watching(firehose),
+            stateStore,
+            this.#options.log,
+          ),
           stateStore,
           roundLog: this.#roundLog,
           slot: this.#options.slot ?? process.env[ENV.slotName],
@@ -437,6 +449,7 @@ export class LocalPipeline {
           dataDir: this.#options.dataDir,
           warehouse: this.#warehouse,
           waitForDeletes: false,
+          memoryBounds: this.#bounds,
           ...(this.#options.log ? { log: this.#options.log } : {}),
         });
         this.#options.onCompaction?.(outcome);
@@ -468,6 +481,13 @@ export class LocalPipeline {
           windowRangeRows: windowRangeRows(this.#bounds),
         });
         this.#lastLoadError = undefined;
+        const recovered = this.#loadFailures.succeeded();
+        if (recovered.tell) {
+          this.#options.log?.info(
+            `loading again after ${recovered.runs} failed runs over ${Math.round(recovered.failingForMs / 1000)} s`,
+            { stage: 'loader' },
+          );
+        }
         // A partition short of what its round promised lost an object: its table is re-read.
         if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)
           await this.#recovery.recoverMissing(outcome.missingRecords);
@@ -485,7 +505,16 @@ export class LocalPipeline {
         // A cut moved by another loader is not a failure; anything else is reported and retried next tick.
         if (!(error instanceof CutMovedError)) {
           this.#lastLoadError = error as Error;
-          this.#options.log?.error('load failed; retrying at the next tick', { stage: 'loader', error });
+          // Told at once, then once a minute while the same failure repeats (a warehouse outage), not every tick.
+          const notice = this.#loadFailures.failed(error);
+          if (notice.tell) {
+            this.#options.log?.error(
+              notice.first
+                ? 'load failed; retrying at the next tick'
+                : `load still failing: ${notice.runs} runs failed over ${Math.round(notice.failingForMs / 1000)} s; retrying at every tick, told once a minute`,
+              { stage: 'loader', error },
+            );
+          }
         }
       }
       // Observations take no part in the cut: merged by key after the star load, whatever its outcome, when a
