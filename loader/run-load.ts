@@ -11,9 +11,16 @@ import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../core/schema/lake-tables.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import {
+  FACT_TABLE_NAMES,
+  type FactTableName,
+  isFactTable,
+  WAREHOUSE_TABLE_NAMES,
+  type WarehouseTableName,
+} from '../core/schema/warehouse-tables.ts';
 import { withDeletesMissingFromReads } from './complete-reads.ts';
 import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
+import { batchesByKeyRange, EVERY_KEY, type KeyRange, keyRanges, readKeySpan } from './key-ranges.ts';
 import { buildLoadBatch, type QueriedTable } from './load-batch.ts';
 import {
   bindParameters,
@@ -23,9 +30,15 @@ import {
 } from './loader-queries.ts';
 import { missingRoundRecords } from './round-records.ts';
 
-/** The loader's SQL: the watermark and round-records queries and one window query per star table but dim_date. */
+/**
+ * The loader's SQL: the watermark and round-records queries, one window query per star table but dim_date, and
+ * per fact table the query of its window's key span (loader/key-ranges.ts).
+ */
 export type LoaderQueries = Readonly<
-  Record<'watermarks' | 'round_records' | Exclude<WarehouseTableName, 'dim_date'>, LoaderQuery>
+  Record<
+    'watermarks' | 'round_records' | Exclude<WarehouseTableName, 'dim_date'> | `${FactTableName}_keys`,
+    LoaderQuery
+  >
 >;
 
 /** What one run did. */
@@ -80,6 +93,12 @@ export interface LoaderDeps {
    * @default DEFAULT_MEMORY_BOUNDS.loaderBatchRows
    */
   readonly batchRows?: number;
+  /**
+   * Versions of a fact window read per key range (loader/key-ranges.ts, core/memory-bounds.ts
+   * `windowRangeRows`): each range is sorted on its own, within the query engine's memory. Undefined reads each
+   * window in one query (Athena, which bills every query for the data it scans).
+   */
+  readonly windowRangeRows?: number;
 }
 
 /** Reads every loader query from `queries/loader/`. */
@@ -88,6 +107,7 @@ export async function readLoaderQueries(queriesDir?: string): Promise<LoaderQuer
     'watermarks',
     'round_records',
     ...WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date'),
+    ...FACT_TABLE_NAMES.map((t) => `${t}_keys` as const),
   ] as const;
   const entries = await Promise.all(
     names.map(async (name) => [name, await readLoaderQuery(name, queriesDir)]),
@@ -150,13 +170,22 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
       .sort()[0];
     if (from === undefined) continue;
     const query = queries[table];
-    const parameters = bindParameters(query, {
-      ...snapshotValues,
-      dt_from: from,
-      prev_cut: String(fromLsn),
-      cut: cutLsn,
-    });
-    const batches = () => engine.queryBatches(query.sql, parameters, batchRows)[Symbol.asyncIterator]();
+    const values = { ...snapshotValues, dt_from: from, prev_cut: String(fromLsn), cut: cutLsn };
+    const readRange = (range: KeyRange) =>
+      engine.queryBatches(
+        query.sql,
+        bindParameters(query, { ...values, key_from: String(range.from), key_to: String(range.to) }),
+        batchRows,
+      );
+    const batches = () => {
+      if (!isFactTable(table) || deps.windowRangeRows === undefined) return readRange(EVERY_KEY);
+      const spanQuery = queries[`${table}_keys`];
+      const rangeRows = deps.windowRangeRows;
+      return (async function* () {
+        const span = await readKeySpan(engine, spanQuery.sql, bindParameters(spanQuery, values));
+        yield* batchesByKeyRange(keyRanges(span, rangeRows), readRange);
+      })();
+    };
     const tableReads = readsOf(table);
     if (tableReads.length > 0) {
       // A complete read is compared with the whole window of its table and the warehouse's current keys: that
@@ -165,7 +194,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
         [Symbol.asyncIterator]: async function* () {
           const rows: (readonly (string | null)[])[] = [];
           let columns: readonly string[] = [];
-          for await (const batch of { [Symbol.asyncIterator]: batches }) {
+          for await (const batch of batches()) {
             columns = batch.columns;
             for (const row of batch.rows) rows.push(row);
           }
@@ -183,7 +212,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
       continue;
     }
     // Read only when the warehouse stages the table, a batch at a time (core/memory-bounds.ts).
-    windows[table] = { [Symbol.asyncIterator]: batches };
+    windows[table] = { [Symbol.asyncIterator]: () => batches()[Symbol.asyncIterator]() };
   }
   // The round check reads the lake while the warehouse stages the batch, instead of before it; the batch
   // commits only once the check has passed.

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../core/compaction-schedule.ts';
+import { DEFAULT_MEMORY_BOUNDS, windowRangeRows } from '../core/memory-bounds.ts';
 import type { Log } from '../core/ports/log.ts';
 import { CutMovedError, type Warehouse } from '../core/ports/warehouse.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
@@ -135,6 +136,8 @@ async function loadWhatTheLakeHolds(
           queries: await readLoaderQueries(),
           roundLog: new ObjectStoreRoundLog(store),
           snapshots: new ObjectStoreStateSnapshots(store),
+          // The engine opened above has the default memory bounds.
+          windowRangeRows: windowRangeRows(DEFAULT_MEMORY_BOUNDS),
         });
         return;
       } catch (error) {

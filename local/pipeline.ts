@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
-import { type MemoryBounds, readMemoryBounds } from '../core/memory-bounds.ts';
+import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
 import {
   DEFAULTS,
   ENV,
@@ -489,6 +489,7 @@ export class LocalPipeline {
           roundLog: this.#roundLog,
           snapshots: this.#snapshots,
           batchRows: this.#bounds.loaderBatchRows,
+          windowRangeRows: windowRangeRows(this.#bounds),
         });
         this.#lastLoadError = undefined;
         // A partition short of what its round promised lost an object: its table is re-read.
