@@ -10,7 +10,7 @@ import type { MissingRecords, RoundLog } from '../core/ports/round-log.ts';
 import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
-import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import {
   FACT_TABLE_NAMES,
   type FactTableName,
@@ -94,6 +94,12 @@ export interface LoaderDeps {
    */
   readonly batchRows?: number;
   /**
+   * The lake partitions an object of which was quarantined (lake/unreadable-objects.ts
+   * `quarantinedPartitions`), read only when a round waits: the cut may pass such a partition below a re-read
+   * of its table (loader/consistent-cut.ts). Without it a round waits for the lost watermark.
+   */
+  readonly lostPartitions?: () => Promise<readonly { readonly table: LakeTableName; readonly dt: string }[]>;
+  /**
    * Versions of a fact window read per key range (loader/key-ranges.ts, core/memory-bounds.ts
    * `windowRangeRows`): each range is sorted on its own, within the query engine's memory. Undefined reads each
    * window in one query (Athena, which bills every query for the data it scans).
@@ -139,7 +145,12 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     pending.rounds.length > 0
       ? await readPartitionWatermarks(engine, queries.watermarks, pending)
       : new Map<string, bigint>();
-  const cut = provenCut(pending, found);
+  let cut = provenCut(pending, found);
+  if (cut.waitingFor !== undefined && cut.waitingFor.tables.length > 0 && deps.lostPartitions !== undefined) {
+    const lost = await deps.lostPartitions();
+    if (lost.length > 0)
+      cut = provenCut(pending, found, new Set(lost.map((p) => partitionId(p.table, p.dt))));
+  }
   const watermarks = cut.lake;
   if (cut.lsn === null) {
     if (fromCut !== null) return { status: 'unchanged', fromCut, cutLsn: fromCut.lsn, watermarks };
@@ -158,7 +169,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const reads = log.completeReads.filter((read) => BigInt(read.lsn) > fromLsn && BigInt(read.lsn) <= toLsn);
   const readsOf = (table: string) => reads.filter((read) => read.table === table);
   const windows: Partial<Record<QueriedTable, AsyncIterable<QueryResult>>> = {};
-  let deletesFromReads = 0;
+  const addedDeletes = { added: 0 };
   for (const table of QUERIED_TABLES) {
     // A star table none of whose lake tables has a change after the previous cut has nothing to load,
     // unless a complete read of it (which may have found it empty) says which keys are gone.
@@ -188,26 +199,14 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     };
     const tableReads = readsOf(table);
     if (tableReads.length > 0) {
-      // A complete read is compared with the whole window of its table and the warehouse's current keys: that
-      // table's window is held whole (only in the run that loads a re-read of it).
+      // A complete read is compared with the window and the warehouse's current keys, both in key order, a
+      // key at a time (loader/complete-reads.ts): nothing is held whole.
       windows[table] = {
-        [Symbol.asyncIterator]: async function* () {
-          const rows: (readonly (string | null)[])[] = [];
-          let columns: readonly string[] = [];
-          for await (const batch of batches()) {
-            columns = batch.columns;
-            for (const row of batch.rows) rows.push(row);
-          }
-          const added = withDeletesMissingFromReads(
-            table,
-            { columns, rows },
-            tableReads,
-            await warehouse.currentKeys(table),
-          );
-          deletesFromReads += added.added;
-          // The added deletes come last: put every key's versions together again, in commit order.
-          yield { columns, rows: inKeyOrder(table, added.result) };
-        },
+        [Symbol.asyncIterator]: () =>
+          withDeletesMissingFromReads(table, batches(), tableReads, warehouse.currentKeys(table, batchRows), {
+            counted: addedDeletes,
+            batchRows,
+          }),
       };
       continue;
     }
@@ -237,26 +236,11 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     inferredMembers: report.inferredMembers,
     missingJoins: built.figures.missingJoins,
     unchangedReReads: built.figures.unchangedReReads,
-    deletesFromReads,
+    deletesFromReads: addedDeletes.added,
     missingRecords,
     latency: report.latency,
     watermarks,
   };
-}
-
-/** A fact window's rows ordered as its query orders them: by key, then `_lsn` and `_seq`. */
-function inKeyOrder(table: QueriedTable, result: QueryResult): (readonly (string | null)[])[] {
-  const at = (name: string) => result.columns.indexOf(name);
-  const [keyAt, lsnAt, seqAt] = [at(LAKE_TABLES[table].keyColumn), at('_lsn'), at('_seq')];
-  // Each row's version parsed once, not at every comparison (a re-read's window is sorted whole).
-  const versions = result.rows.map(
-    (row) => [BigInt(row[keyAt] ?? '0'), BigInt(row[lsnAt] ?? '0'), BigInt(row[seqAt] ?? '0'), row] as const,
-  );
-  versions.sort((x, y) => {
-    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] as bigint) < (y[i] as bigint) ? -1 : 1;
-    return 0;
-  });
-  return versions.map((version) => version[3]);
 }
 
 /** The star tables the loader queries (every one but dim_date), in the warehouse's order. */
