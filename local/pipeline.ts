@@ -42,6 +42,7 @@ import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { requestResnapshot } from '../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { rereadingTruncatedTables } from '../reader/truncated-tables.ts';
 import { UnshippableChanges } from '../reader/unshippable-changes.ts';
 import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
 import { PgMarketWarehouse } from '../warehouse/pg-market-warehouse.ts';
@@ -416,7 +417,12 @@ export class LocalPipeline {
       run: async () => {
         summary = await runReader({
           sourceUrl: this.#options.sourceUrl,
-          changeStream: unshippable.watching(firehose),
+          // A TRUNCATE is answered with a re-read of its table (reader/truncated-tables.ts).
+          changeStream: rereadingTruncatedTables(
+            unshippable.watching(firehose),
+            stateStore,
+            this.#options.log,
+          ),
           stateStore,
           roundLog: this.#roundLog,
           slot: this.#options.slot ?? process.env[ENV.slotName],
