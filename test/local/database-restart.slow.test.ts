@@ -2,6 +2,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upServices } from '../../cli/actions/up.ts';
+import type { UpOptions } from '../../cli/commands/up.ts';
+import { runServices } from '../../cli/services.ts';
 import { type EmbeddedCluster, startEmbeddedPostgres } from '../../local/embedded-postgres.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
 import { METRICS_STATE_KEY } from '../../reader/reader-metrics.ts';
@@ -111,6 +114,62 @@ describe('a database restart under a running pipeline', () => {
       expect(periodic.length).toBeLessThanOrEqual(8);
     } finally {
       await pipeline.stop();
+    }
+  });
+
+  it("keeps printing up's status line through the restart, the source fragment saying it reconnects", async () => {
+    // Prepare: up's own services (the source watch and the pipeline; no simulator, HTTP or market).
+    const lines: string[] = [];
+    const abort = new AbortController();
+    const options = {
+      http: false,
+      simulate: false,
+      market: false,
+      forecast: false,
+      rate: 1,
+      scale: 1,
+      seed: 1,
+      statusInterval: 1,
+    } as UpOptions;
+    const runtime = {
+      dataDir: join(root, 'data-up'),
+      sourceUrl: cluster.sourceUrl,
+      warehouseUrl: cluster.warehouseUrl,
+      cluster: undefined,
+      close: async () => undefined,
+    };
+    let failure: Error | undefined;
+    const running = runServices(
+      upServices(runtime, options, (error) => {
+        failure = error;
+      }),
+      { signal: abort.signal, statusIntervalMs: 100, print: (line) => lines.push(line) },
+    );
+    try {
+      const after = async (from: number, text: string) =>
+        waitFor(
+          `a status line with "${text}"`,
+          async () => lines.slice(from).some((l) => l.includes(text)),
+          120_000,
+        );
+      await after(0, 'source LSN');
+
+      // Act: the database stops and starts again.
+      const port = cluster.port;
+      await cluster.stop();
+      const stopped = lines.length;
+      await after(stopped, 'source unreachable (reconnecting)');
+      cluster = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port });
+      const restarted = lines.length;
+
+      // Assess: the lines kept coming, and the source fragment is back once it answers.
+      await after(restarted, 'source LSN');
+      expect(lines.length).toBeGreaterThan(restarted);
+      expect(lines.slice(stopped).every((line) => line.includes('warehouse'))).toBe(true);
+      expect(failure).toBeUndefined();
+    } finally {
+      abort.abort();
+      await running;
     }
   });
 });
