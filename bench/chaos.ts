@@ -232,8 +232,13 @@ export async function run(args: string[]): Promise<void> {
     while (Date.now() < deadline || (counts.corruptObjects === 0 && Date.now() < corruptDeadline)) {
       await new Promise((resolve) => setTimeout(resolve, 4000 + random.next() * 12_000));
       if (up.exitCode !== null || up.signalCode !== null) {
-        // `up` waits for a database that is away at its start; one that exited anyway is started again.
+        // `up` waits for a database that is away at its start; one that exited anyway is started again, and
+        // what it said last is printed: an exit nobody asked for is a finding (its log holds no row values).
         counts.upExits += 1;
+        console.log(
+          `chaos: up exited by itself (code ${up.exitCode ?? up.signalCode}); its last lines:\n` +
+            logs.join('').split('\n').slice(-12).join('\n'),
+        );
         up = startUp(dataDir, sourceUrl, warehouseUrl, logs);
       }
       if (counts.oversizedValues === 0 && Date.now() > oversizedAt) {

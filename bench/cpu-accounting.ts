@@ -142,19 +142,42 @@ interface PgSample {
   readonly reaped: number;
 }
 
-async function pgSample(postmaster: number | undefined, sourceDatabase: string): Promise<PgSample> {
-  const byPid = new Map<number, { role: string; seconds: number }>();
-  if (postmaster === undefined) return { byPid, reaped: 0 };
+/** The postmaster's children: its `children` file (one read), else a scan of every process's parent. */
+async function childPids(postmaster: number): Promise<number[]> {
+  const listed = await readFile(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').catch(
+    () => undefined,
+  );
+  if (listed !== undefined) return listed.split(' ').filter(Boolean).map(Number);
+  const children: number[] = [];
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined);
-    if (stat === undefined) continue;
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid !== postmaster) continue;
-    const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
-    const ticks = await procTicks(`/proc/${entry}/stat`);
-    if (ticks)
-      byPid.set(Number(entry), { role: backendRole(cmdline, sourceDatabase), seconds: ticks.own / 100 });
+    if (stat !== undefined && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster)
+      children.push(Number(entry));
+  }
+  return children;
+}
+
+async function pgSample(
+  postmaster: number | undefined,
+  sourceDatabase: string,
+  roles: Map<number, string>,
+): Promise<PgSample> {
+  const byPid = new Map<number, { role: string; seconds: number }>();
+  if (postmaster === undefined) return { byPid, reaped: 0 };
+  // Sampled every second during a step: reading every process of a busy machine cost the main thread more
+  // than some of the stages it measures. A backend's role is read from its command line once it has one.
+  for (const pid of await childPids(postmaster)) {
+    const ticks = await procTicks(`/proc/${pid}/stat`);
+    if (!ticks) continue;
+    let role = roles.get(pid);
+    if (role === undefined) {
+      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
+      role = backendRole(cmdline, sourceDatabase);
+      // A backend just forked still shows the postmaster's command line: read it again next time.
+      if (cmdline.startsWith('postgres: ')) roles.set(pid, role);
+    }
+    byPid.set(pid, { role, seconds: ticks.own / TICKS_PER_SECOND });
   }
   const own = await procTicks(`/proc/${postmaster}/stat`);
   return { byPid, reaped: ((own?.children ?? 0) + (own?.own ?? 0)) / TICKS_PER_SECOND };
@@ -171,6 +194,7 @@ export interface CpuStep {
 export class CpuMeter {
   readonly #postmaster: number | undefined;
   readonly #sourceDatabase: string;
+  readonly #roles = new Map<number, string>();
   readonly #root = `${resolve(import.meta.dirname, '..')}/`;
 
   private constructor(postmaster: number | undefined, sourceDatabase: string) {
@@ -243,7 +267,7 @@ export class CpuMeter {
   }
 
   async #pg(): Promise<PgSample> {
-    return pgSample(this.#postmaster, this.#sourceDatabase);
+    return pgSample(this.#postmaster, this.#sourceDatabase, this.#roles);
   }
 }
 

@@ -178,6 +178,16 @@ export async function run(args: string[]): Promise<void> {
       sampleDuckdb();
       sample();
     }, sampleMs);
+    // A line a minute within a long phase, so a run stopped before its end still shows how it went.
+    const progress = setInterval(() => {
+      const peak = peaks.get(phase);
+      const usage = process.memoryUsage();
+      if (peak)
+        console.log(
+          `    ${phase}: ${((Date.now() - peak.startedMs) / 1000).toFixed(0)} s, RSS ${mib(usage.rss)}, ` +
+            `V8 heap ${mib(usage.heapUsed)} used, DuckDB ${mib(duckdbBytes)}, load ${loadavg()[0]?.toFixed(1)}`,
+        );
+    }, 60_000);
     try {
       highWaterMark.reset();
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -243,6 +253,7 @@ export async function run(args: string[]): Promise<void> {
       if (!complete) process.exitCode = 1;
     } finally {
       clearInterval(sampler);
+      clearInterval(progress);
     }
   } finally {
     await pipeline?.stop();

@@ -15,7 +15,8 @@
  * - the loader reads the lake and writes the warehouse `loaderBatchRows` rows at a time, inside the one
  *   warehouse transaction of its cut (loader/run-load.ts, loader/load-batch.ts, warehouse/star-staging.ts);
  * - DuckDB (the local query engine) keeps at most `duckdbMemoryBytes` and spills the rest to a temporary
- *   directory in the data dir, with `duckdbThreads` threads (each thread holds buffers of its own).
+ *   directory in the data dir, with `duckdbThreads` threads (each thread holds buffers of its own); the loader
+ *   reads a fact window in key ranges that DuckDB sorts within that memory ({@link windowRangeRows}).
  *
  * - V8's heap (old generation) is capped at `heapBytes` in every long-running local process (local/heap-bound.ts
  *   starts the command's Node with `--max-old-space-size`): without a cap V8 lets garbage grow to several
@@ -85,6 +86,23 @@ const BASE_BOUNDS = {
   duckdbMemoryBytes: 256 * MIB,
   duckdbThreads: 2,
 };
+
+/**
+ * Versions of a fact window the local loader reads per key range (loader/key-ranges.ts): what DuckDB sorts in
+ * `duckdbMemoryBytes` at `DUCKDB_BYTES_PER_SORTED_ROW` a version, never fewer than a batch. Derived, not a
+ * setting of its own: raising DuckDB's memory raises it.
+ */
+export function windowRangeRows(bounds: Pick<MemoryBounds, 'duckdbMemoryBytes' | 'loaderBatchRows'>): number {
+  return Math.max(bounds.loaderBatchRows, Math.floor(bounds.duckdbMemoryBytes / DUCKDB_BYTES_PER_SORTED_ROW));
+}
+
+/**
+ * DuckDB's memory per fact version a window query ranks and sorts, with room to spare: at its 256 MiB default
+ * it sorted a window of 1.25M sales order versions and failed for want of memory at 2.5M, so about 200 bytes a
+ * version; five times that keeps a range's sort in memory beside the next table's range read ahead
+ * (loader/read-ahead.ts).
+ */
+const DUCKDB_BYTES_PER_SORTED_ROW = 1024;
 
 /** The defaults: small enough for a 2-core, 2 GiB machine, large enough not to slow the pipeline down. */
 export const DEFAULT_MEMORY_BOUNDS: MemoryBounds = {

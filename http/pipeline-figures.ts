@@ -8,7 +8,8 @@
 import type pg from 'pg';
 import { type AlarmThresholdName, isBehind } from '../core/alarm-thresholds.ts';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
-import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import { type AnyLakeTableName, LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import type { SourceTableName } from '../core/schema/source-tables.ts';
 
 /** How many of the latest loads the latency chart shows. */
 export const LOADS_SHOWN = 60;
@@ -33,12 +34,24 @@ export interface LoadHistory {
   readonly rowsPerMinute: readonly { readonly minute: string; readonly rows: number }[];
 }
 
-/** The parts of the `status --json` document (`totesys-stream status`) the stage lags come from. */
+/**
+ * The parts of the `status --json` document (`totesys-stream status`) the stage lags and `/metrics` come from.
+ * The lists a deployment's status document may lack are optional: their gauges are then left out.
+ */
 export interface StatusLagFields {
-  readonly reader?: { readonly lagSeconds: number | null; readonly lagBytes: number | null };
+  readonly reader?: {
+    readonly lagSeconds: number | null;
+    readonly lagBytes: number | null;
+    /** Source tables whose columns no longer match the pipeline's schema. */
+    readonly schemaDrift?: readonly { readonly table: SourceTableName }[];
+    /** Changes set aside under `errors/` whose key waits for its next change. */
+    readonly setAside?: readonly { readonly table: SourceTableName }[];
+  };
   readonly lake?: {
     readonly lagSeconds: Readonly<Partial<Record<LakeTableName, number>>>;
     readonly errorsWaiting: Readonly<Partial<Record<LakeTableName, number>>>;
+    /** Lake objects moved to `quarantine/`, one note each. */
+    readonly quarantined?: readonly { readonly table: AnyLakeTableName }[];
   };
   readonly warehouse?: { readonly lagSeconds: number | null };
 }

@@ -2,12 +2,15 @@
  * @module
  * `/metrics`: the pipeline's figures in Prometheus's text exposition format, written by prom-client. Each
  * scrape builds a fresh registry from two readings, so any number of stateless servers (locally, or one Lambda
- * container after another) expose the same values: the lag gauges from the `status --json` document, and the
+ * container after another) expose the same values: the lag gauges and what waits aside (error objects,
+ * quarantined objects, set-aside changes, drifted tables) from the `status --json` document, and the
  * running totals the loader keeps in the warehouse (warehouse/load-totals.ts) as counters and histograms.
  */
 import type pg from 'pg';
 import { Counter, Gauge, type Metric, Registry } from 'prom-client';
 import { LAKE_TABLE_NAMES } from '../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLE_NAMES } from '../core/schema/market-lake-tables.ts';
+import { SOURCE_TABLE_NAMES } from '../core/schema/source-tables.ts';
 import { PIPELINE_HISTOGRAMS, type PipelineHistogramName } from '../core/schema/warehouse-tables.ts';
 import type { StatusLagFields } from './pipeline-figures.ts';
 
@@ -32,6 +35,9 @@ export const METRIC_NAMES = {
   loaderRunDurationSeconds: `totesys_${PIPELINE_HISTOGRAMS.loadDuration}`,
   rowsLoaded: 'totesys_warehouse_rows_loaded_total',
   errorObjectsWaiting: 'totesys_error_objects_waiting',
+  lakeObjectsQuarantined: 'totesys_lake_objects_quarantined',
+  readerChangesSetAside: 'totesys_reader_changes_set_aside',
+  sourceSchemaDriftTables: 'totesys_source_schema_drift_tables',
 } as const;
 
 const HELP: Readonly<Record<PipelineHistogramName, string>> = {
@@ -106,6 +112,28 @@ export async function renderMetrics(
     if (lag !== undefined) lake.set({ table }, lag);
     if (status.lake) errors.set({ table }, status.lake.errorsWaiting[table] ?? 0);
   }
+  // What the pipeline moved aside and goes on without, from the same status document (README, What it
+  // guarantees): the local counterparts of the CloudWatch counts LakeObjectsQuarantined, ReaderChangesSetAside
+  // and SourceSchemaDriftTables, as what is waiting now rather than a count of events.
+  perTable(
+    registry,
+    METRIC_NAMES.lakeObjectsQuarantined,
+    'Per lake table: objects that could not be read, moved to quarantine/ (status names each; its table is re-read).',
+    [...LAKE_TABLE_NAMES, ...MARKET_LAKE_TABLE_NAMES],
+    status.lake?.quarantined,
+  );
+  perTable(
+    registry,
+    METRIC_NAMES.readerChangesSetAside,
+    "Per source table: changes too large to ship, set aside under errors/<table>/reader-failed/, waiting for their row's next change.",
+    SOURCE_TABLE_NAMES,
+    status.reader?.setAside,
+  );
+  gauge(
+    METRIC_NAMES.sourceSchemaDriftTables,
+    "Source tables whose columns no longer match the pipeline's schema (status names each and what differs).",
+    status.reader?.schemaDrift?.length,
+  );
   const rows = new Counter({
     name: METRIC_NAMES.rowsLoaded,
     help: 'Rows the loader wrote to the warehouse, per star table, since the warehouse was created.',
@@ -115,6 +143,19 @@ export async function renderMetrics(
   for (const { table, rows: n } of totals.rowsLoaded) rows.inc({ table }, n);
   for (const histogram of totals.histograms) registry.registerMetric(storedHistogram(histogram));
   return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+/** A gauge per table counting the entries of `entries` (left out when the status document lacks the list). */
+function perTable(
+  registry: Registry,
+  name: string,
+  help: string,
+  tables: readonly string[],
+  entries: readonly { readonly table: string }[] | undefined,
+): void {
+  const metric = new Gauge({ name, help, labelNames: ['table'], registers: [registry] });
+  if (entries === undefined) return;
+  for (const table of tables) metric.set({ table }, entries.filter((entry) => entry.table === table).length);
 }
 
 /**

@@ -12,7 +12,7 @@
 import { relative, sep } from 'node:path';
 import { LAKE_PREFIXES, quarantineKey } from '../core/lake-layout.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
-import { type AnyLakeTableName, LAKE_TABLE_NAMES } from '../core/schema/lake-tables.ts';
+import { type AnyLakeTableName, LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import { MARKET_LAKE_TABLE_NAMES } from '../core/schema/market-lake-tables.ts';
 import { LakeParquetReadError } from './lake-parquet-reader.ts';
 
@@ -134,4 +134,27 @@ export async function quarantineNotes(store: ObjectStore): Promise<QuarantineNot
     }
   }
   return notes;
+}
+
+/** A `dt` partition of a star lake table. */
+export interface LakePartition {
+  readonly table: LakeTableName;
+  readonly dt: string;
+}
+
+/**
+ * The partitions of the star lake tables an object of which was quarantined (or found missing): what the
+ * consistent cut may pass below a re-read of their table (loader/consistent-cut.ts).
+ */
+export async function quarantinedPartitions(store: ObjectStore): Promise<LakePartition[]> {
+  const partitions: LakePartition[] = [];
+  for (const note of await quarantineNotes(store)) {
+    const dt = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(note.key)?.[1];
+    if (dt !== undefined && isStarLakeTable(note.table)) partitions.push({ table: note.table, dt });
+  }
+  return partitions;
+}
+
+function isStarLakeTable(name: string): name is LakeTableName {
+  return (LAKE_TABLE_NAMES as readonly string[]).includes(name);
 }

@@ -8,6 +8,9 @@
  * warehouse applies it like any delete: a fact's is recorded (`pipeline.fact_deletion`, the `current_*` views
  * leave the order out), a dimension member goes unless a fact row references it (warehouse/dimension-writes.ts).
  * Changes after the read are untouched: a key inserted again later has a newer version, so it is current.
+ *
+ * The window and the warehouse's current keys are both read in ascending key order, so they are merged a key at
+ * a time, as a merge join: what is held is one batch of each and one key's versions, whatever the table's size.
  */
 import type { QueryResult } from '../core/ports/query-engine.ts';
 import type { CompleteRead } from '../core/ports/round-log.ts';
@@ -15,27 +18,94 @@ import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
 import { isFactTable } from '../core/schema/warehouse-tables.ts';
 import type { QueriedTable } from './load-batch.ts';
 
-type Row = (string | null)[];
+type Row = readonly (string | null)[];
+
+/** How many deletes the reads added (complete once the window was read to its end). */
+export interface AddedDeletes {
+  added: number;
+}
 
 /**
- * `result` (one star table's window rows) with a delete at each complete read of the table for every key
- * current just before the read and absent from it. `currentKeys` are the keys the warehouse holds as current
- * at the previous cut; `reads` are the table's complete reads inside the window, in any order.
+ * `window` (one star table's window, in ascending key order, each key's rows together, as its query returns
+ * them) with a delete at each complete read of the table for every key current just before the read and absent
+ * from it, in key order, each key's rows by `_lsn` and `_seq`. `currentKeys` are the keys the warehouse holds as
+ * current at the previous cut, in ascending order, a batch at a time; `reads` are the table's complete reads
+ * inside the window, in any order. The deletes added are counted in `options.counted`; the rows come out in
+ * batches of about the window's, a batch of `options.batchRows` at most where only deletes come out.
  *
  * A fact's window holds every version, so the delete is added beside them. A dimension's holds the latest
  * version of each key only (`queries/loader/dim_*.sql`) and stays so: a key whose latest version is at or
  * after the read is current by that version (the read's own row, or a change after it), and a missing key's
  * older version is replaced by the delete.
  */
-export function withDeletesMissingFromReads(
+export async function* withDeletesMissingFromReads(
   table: QueriedTable,
-  result: QueryResult,
+  window: AsyncIterable<QueryResult>,
   reads: readonly CompleteRead[],
-  currentKeys: readonly string[],
-): { result: QueryResult; added: number } {
-  if (reads.length === 0) return { result, added: 0 };
+  currentKeys: AsyncIterable<readonly string[]>,
+  options: { readonly counted: AddedDeletes; readonly batchRows: number },
+): AsyncGenerator<QueryResult> {
+  const ordered = [...reads].sort((a, b) => compareKeys(a.lsn, b.lsn));
+  const keys = keyCursor(currentKeys);
+  let columns: readonly string[] = [];
+  let resolve = (_key: string, rows: Row[], _current: boolean) => rows;
+  let group: { key: bigint; rows: Row[] } | undefined;
+  let out: Row[] = [];
+  // Moves the warehouse's current keys below `key` (all of them without one), absent from the window, to `out`
+  // as far as a batch; true when it stopped for the batch to be handed out.
+  const keysBelow = async (key: bigint | undefined): Promise<boolean> => {
+    for (let next = await keys.peek(); next !== undefined; next = await keys.peek()) {
+      if (key !== undefined && next >= key) return false;
+      if (out.length >= options.batchRows) return true;
+      out.push(...resolve(String(next), [], true));
+      keys.take();
+    }
+    return false;
+  };
+  const handOut = (): QueryResult => {
+    const rows = out;
+    out = [];
+    return { columns, rows };
+  };
+  for await (const batch of window) {
+    if (columns.length === 0) {
+      columns = batch.columns;
+      resolve = keyResolver(table, columns, ordered, options.counted);
+    }
+    const keyAt = columns.indexOf(LAKE_TABLES[table].keyColumn);
+    for (const row of batch.rows) {
+      const key = BigInt(row[keyAt] ?? '0');
+      if (group !== undefined && key !== group.key) {
+        while (await keysBelow(group.key)) yield handOut();
+        const current = (await keys.peek()) === group.key;
+        if (current) keys.take();
+        out.push(...resolve(String(group.key), group.rows, current));
+        group = undefined;
+      }
+      group ??= { key, rows: [] };
+      group.rows.push(row);
+    }
+    if (out.length > 0) yield handOut();
+  }
+  if (group !== undefined) {
+    while (await keysBelow(group.key)) yield handOut();
+    const current = (await keys.peek()) === group.key;
+    if (current) keys.take();
+    out.push(...resolve(String(group.key), group.rows, current));
+  }
+  while (await keysBelow(undefined)) yield handOut();
+  yield handOut();
+}
+
+/** One key's rows with the deletes its reads imply, by `_lsn` and `_seq`. */
+function keyResolver(
+  table: QueriedTable,
+  columns: readonly string[],
+  reads: readonly CompleteRead[],
+  counted: AddedDeletes,
+): (key: string, rows: Row[], current: boolean) => Row[] {
   const latestOnly = !isFactTable(table);
-  const at = (name: string) => result.columns.indexOf(name);
+  const at = (name: string) => columns.indexOf(name);
   const [keyAt, opAt, lsnAt, seqAt, tsAt] = [
     at(LAKE_TABLES[table].keyColumn),
     at('_op'),
@@ -43,47 +113,66 @@ export function withDeletesMissingFromReads(
     at('_seq'),
     at('_commit_ts'),
   ];
-  const rows: Row[] = result.rows.map((row) => [...row]);
-  let added = 0;
-  for (const read of [...reads].sort((a, b) => compareLsn(a.lsn, b.lsn))) {
-    const lsn = BigInt(read.lsn);
-    const inRead = new Set<string>();
-    // Per key, the op of its newest version before the read (the warehouse's current keys count as live).
-    const before = new Map<string, { lsn: bigint; seq: number; op: string | null; index: number }>();
-    rows.forEach((row, index) => {
-      const key = String(row[keyAt]);
-      const rowLsn = BigInt(row[lsnAt] ?? '0');
-      if (latestOnly ? rowLsn >= lsn : rowLsn === lsn && row[opAt] === 'r') inRead.add(key);
-      if (rowLsn >= lsn) return;
-      const seq = Number(row[seqAt] ?? 0);
-      const newest = before.get(key);
-      if (!newest || rowLsn > newest.lsn || (rowLsn === newest.lsn && seq > newest.seq))
-        before.set(key, { lsn: rowLsn, seq, op: row[opAt] ?? null, index });
-    });
-    const live = new Set(currentKeys);
-    for (const [key, newest] of before) {
-      if (newest.op === 'd') live.delete(key);
-      else live.add(key);
-    }
-    for (const key of live) {
-      if (inRead.has(key)) continue;
-      const row: Row = result.columns.map(() => null);
+  const lsnOf = (row: Row) => BigInt(row[lsnAt] ?? '0');
+  const seqOf = (row: Row) => Number(row[seqAt] ?? 0);
+  return (key, source, current) => {
+    if (reads.length === 0) return source;
+    const rows = [...source];
+    for (const read of reads) {
+      const lsn = BigInt(read.lsn);
+      let inRead = false;
+      // The key's newest version before the read (without one, the warehouse's current keys count as live).
+      let newest: number | undefined;
+      rows.forEach((row, index) => {
+        const rowLsn = lsnOf(row);
+        if (latestOnly ? rowLsn >= lsn : rowLsn === lsn && row[opAt] === 'r') inRead = true;
+        if (rowLsn >= lsn) return;
+        const before = newest === undefined ? undefined : rows[newest];
+        if (!before || rowLsn > lsnOf(before) || (rowLsn === lsnOf(before) && seqOf(row) > seqOf(before)))
+          newest = index;
+      });
+      const live = newest === undefined ? current : rows[newest]?.[opAt] !== 'd';
+      if (!live || inRead) continue;
+      const row: (string | null)[] = columns.map(() => null);
       row[keyAt] = key;
       row[opAt] = 'd';
       row[lsnAt] = read.lsn;
       // After every row of the read (they are numbered from 0), so it never shares one's position.
       row[seqAt] = String(read.rows);
       row[tsAt] = lakeTimestamp(read.commitTs);
-      const older = before.get(key);
-      if (latestOnly && older !== undefined) rows[older.index] = row;
+      if (latestOnly && newest !== undefined) rows[newest] = row;
       else rows.push(row);
-      added++;
+      counted.added++;
     }
-  }
-  return { result: { columns: result.columns, rows }, added };
+    return rows.length > 1
+      ? rows.sort((x, y) => compareKeys(lsnOf(x), lsnOf(y)) || seqOf(x) - seqOf(y))
+      : rows;
+  };
 }
 
-function compareLsn(a: string, b: string): number {
+/** Ascending keys from batches, looked at one at a time. */
+function keyCursor(batches: AsyncIterable<readonly string[]>) {
+  const iterator = batches[Symbol.asyncIterator]();
+  let batch: readonly string[] = [];
+  let index = 0;
+  let done = false;
+  return {
+    async peek(): Promise<bigint | undefined> {
+      while (!done && index >= batch.length) {
+        const next = await iterator.next();
+        if (next.done) done = true;
+        else [batch, index] = [next.value, 0];
+      }
+      const key = batch[index];
+      return done || key === undefined ? undefined : BigInt(key);
+    },
+    take(): void {
+      index++;
+    },
+  };
+}
+
+function compareKeys(a: string | bigint, b: string | bigint): number {
   const [x, y] = [BigInt(a), BigInt(b)];
   return x < y ? -1 : x > y ? 1 : 0;
 }

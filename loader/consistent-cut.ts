@@ -5,8 +5,15 @@
  * each partition then delivered everything its stream put before `L`, whatever order Firehose delivered the
  * partitions in. The cut is the newest round of an unbroken run of complete rounds above the previous cut, or a
  * quiet mark above it (nothing was put since). Only the partitions the pending rounds name are ever read.
+ *
+ * A partition whose content was lost (an object of it quarantined, lake/unreadable-objects.ts) may never get
+ * the watermark a round waits for: the watermark went with the object, and a day that is over, or a table that
+ * rarely changes, receives no later one. Its table is re-read from the source (a complete read, authoritative
+ * for the table's state), so a round below that read no longer needs the lost partition: the read replaces
+ * what it held. Such a round is passed only when the same run's cut also reaches the read, so no cut ever
+ * shows the table without both its lost changes and the read that replaces them.
  */
-import type { RoundLogContents, WatermarkRound } from '../core/ports/round-log.ts';
+import type { CompleteRead, RoundLogContents, WatermarkRound } from '../core/ports/round-log.ts';
 import type { LakeWatermark } from '../core/ports/warehouse.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 
@@ -60,24 +67,42 @@ export interface ProvenCut {
   readonly lake: readonly LakeWatermark[];
 }
 
-/** Computes the cut from the pending rounds and the watermarks found in their partitions. */
-export function provenCut(pending: PendingRounds, watermarks: PartitionWatermarks): ProvenCut {
+/** Partitions (`table|dt`, {@link partitionId}) whose content was lost: an object of theirs was quarantined. */
+export type LostPartitions = ReadonlySet<string>;
+
+/**
+ * Computes the cut from the pending rounds and the watermarks found in their partitions; `lost` partitions are
+ * excused below a complete read of their table (module comment).
+ */
+export function provenCut(
+  pending: PendingRounds,
+  watermarks: PartitionWatermarks,
+  lost: LostPartitions = new Set(),
+): ProvenCut {
   const { log } = pending;
   const proven = log.provenLsn === undefined ? -1n : BigInt(log.provenLsn);
   let known = proven > pending.fromLsn ? proven : pending.fromLsn;
   let knownAt = emittedAtOrBelow(log, known);
   const covered: WatermarkRound[] = [];
   let waitingFor: ProvenCut['waitingFor'];
+  /** Where the cut stood before the first excused round, and the LSN it must reach to keep them. */
+  let excused:
+    | { readonly before: number; readonly known: bigint; readonly at: string | undefined; needs: bigint }
+    | undefined;
   for (const round of pending.rounds) {
     // A round whose predecessor is not visible yet (its record races this read) must wait for it.
     if (round.previousLsn !== null && BigInt(round.previousLsn) > known) {
       waitingFor = { round, tables: [] };
       break;
     }
-    const missing = missingTables(round, watermarks);
-    if (missing.length > 0) {
-      waitingFor = { round, tables: missing };
+    const missing = missingTables(round, watermarks, lost, log.completeReads);
+    if (missing.tables.length > 0) {
+      waitingFor = { round, tables: missing.tables };
       break;
+    }
+    if (missing.excusedBy !== undefined) {
+      excused ??= { before: covered.length, known, at: knownAt, needs: missing.excusedBy };
+      if (missing.excusedBy > excused.needs) excused.needs = missing.excusedBy;
     }
     covered.push(round);
     known = BigInt(round.lsn);
@@ -91,6 +116,13 @@ export function provenCut(pending: PendingRounds, watermarks: PartitionWatermark
   ) {
     known = BigInt(quiet.lsn);
     knownAt = quiet.emittedAt;
+  }
+  if (excused !== undefined && known < excused.needs) {
+    // The reads that replace the lost partitions are not proven yet: stay before the first excused round.
+    waitingFor = { round: covered[excused.before]!, tables: [] };
+    covered.length = excused.before;
+    known = excused.known;
+    knownAt = excused.at;
   }
   const lsn = known > pending.fromLsn ? known : null;
   const changedFrom = new Map<LakeTableName, string>();
@@ -118,14 +150,33 @@ function emittedAtOrBelow(log: RoundLogContents, lsn: bigint): string | undefine
   return best?.at;
 }
 
-/** Tables some partition of `round` lacks its watermark in. */
-function missingTables(round: WatermarkRound, watermarks: PartitionWatermarks): LakeTableName[] {
+/**
+ * Tables some partition of `round` lacks its watermark in, and, when every partition that lacks one was lost
+ * and its table read whole above the round, the LSN of the newest such read (the cut must reach it).
+ */
+function missingTables(
+  round: WatermarkRound,
+  watermarks: PartitionWatermarks,
+  lost: LostPartitions,
+  reads: readonly CompleteRead[],
+): { readonly tables: LakeTableName[]; readonly excusedBy?: bigint } {
   const lsn = BigInt(round.lsn);
-  const missing: LakeTableName[] = [];
+  const tables: LakeTableName[] = [];
+  let excusedBy: bigint | undefined;
   for (const [table, days] of Object.entries(round.partitions) as [LakeTableName, readonly string[]][]) {
-    if (days.some((dt) => (watermarks.get(partitionId(table, dt)) ?? -1n) < lsn)) missing.push(table);
+    // The read must lie above the round: its rows carry its own LSN, so a round at or above it covers them.
+    const read = reads.find((candidate) => candidate.table === table && BigInt(candidate.lsn) > lsn);
+    for (const dt of days) {
+      const id = partitionId(table, dt);
+      if ((watermarks.get(id) ?? -1n) >= lsn) continue;
+      if (read === undefined || !lost.has(id)) {
+        tables.push(table);
+        break;
+      }
+      if (excusedBy === undefined || BigInt(read.lsn) > excusedBy) excusedBy = BigInt(read.lsn);
+    }
   }
-  return missing;
+  return tables.length > 0 ? { tables } : { tables, ...(excusedBy !== undefined ? { excusedBy } : {}) };
 }
 
 /**

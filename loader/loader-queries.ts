@@ -11,14 +11,17 @@ import type { QueryParameter } from '../core/ports/query-engine.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 
 /**
- * The values a loader query may ask for: the first partition day, the previous and the new cut, per lake
- * table the day range the watermark query reads, and per lake table its state snapshot (its `snapshot_lsn`
- * folder, its LSN, and the first day of the changes after it; see core/ports/state-snapshots.ts).
+ * The values a loader query may ask for: the first partition day, the previous and the new cut, the key range a
+ * fact window is read in (loader/key-ranges.ts), per lake table the day range the watermark query reads, and per
+ * lake table its state snapshot (its `snapshot_lsn` folder, its LSN, and the first day of the changes after it;
+ * see core/ports/state-snapshots.ts).
  */
 export const QUERY_PARAMETER_NAMES = [
   'dt_from',
   'prev_cut',
   'cut',
+  'key_from',
+  'key_to',
   ...LAKE_TABLE_NAMES.flatMap(
     (table) =>
       [
@@ -36,6 +39,8 @@ export type QueryParameterName =
   | 'dt_from'
   | 'prev_cut'
   | 'cut'
+  | 'key_from'
+  | 'key_to'
   | `dt_from_${LakeTableName}`
   | `dt_to_${LakeTableName}`
   | `snapshot_${LakeTableName}`

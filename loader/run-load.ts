@@ -10,10 +10,17 @@ import type { MissingRecords, RoundLog } from '../core/ports/round-log.ts';
 import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
-import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../core/schema/lake-tables.ts';
-import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import {
+  FACT_TABLE_NAMES,
+  type FactTableName,
+  isFactTable,
+  WAREHOUSE_TABLE_NAMES,
+  type WarehouseTableName,
+} from '../core/schema/warehouse-tables.ts';
 import { withDeletesMissingFromReads } from './complete-reads.ts';
 import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
+import { batchesByKeyRange, EVERY_KEY, type KeyRange, keyRanges, readKeySpan } from './key-ranges.ts';
 import { buildLoadBatch, type QueriedTable } from './load-batch.ts';
 import {
   bindParameters,
@@ -23,9 +30,15 @@ import {
 } from './loader-queries.ts';
 import { missingRoundRecords } from './round-records.ts';
 
-/** The loader's SQL: the watermark and round-records queries and one window query per star table but dim_date. */
+/**
+ * The loader's SQL: the watermark and round-records queries, one window query per star table but dim_date, and
+ * per fact table the query of its window's key span (loader/key-ranges.ts).
+ */
 export type LoaderQueries = Readonly<
-  Record<'watermarks' | 'round_records' | Exclude<WarehouseTableName, 'dim_date'>, LoaderQuery>
+  Record<
+    'watermarks' | 'round_records' | Exclude<WarehouseTableName, 'dim_date'> | `${FactTableName}_keys`,
+    LoaderQuery
+  >
 >;
 
 /** What one run did. */
@@ -80,6 +93,18 @@ export interface LoaderDeps {
    * @default DEFAULT_MEMORY_BOUNDS.loaderBatchRows
    */
   readonly batchRows?: number;
+  /**
+   * The lake partitions an object of which was quarantined (lake/unreadable-objects.ts
+   * `quarantinedPartitions`), read only when a round waits: the cut may pass such a partition below a re-read
+   * of its table (loader/consistent-cut.ts). Without it a round waits for the lost watermark.
+   */
+  readonly lostPartitions?: () => Promise<readonly { readonly table: LakeTableName; readonly dt: string }[]>;
+  /**
+   * Versions of a fact window read per key range (loader/key-ranges.ts, core/memory-bounds.ts
+   * `windowRangeRows`): each range is sorted on its own, within the query engine's memory. Undefined reads each
+   * window in one query (Athena, which bills every query for the data it scans).
+   */
+  readonly windowRangeRows?: number;
 }
 
 /** Reads every loader query from `queries/loader/`. */
@@ -88,6 +113,7 @@ export async function readLoaderQueries(queriesDir?: string): Promise<LoaderQuer
     'watermarks',
     'round_records',
     ...WAREHOUSE_TABLE_NAMES.filter((t) => t !== 'dim_date'),
+    ...FACT_TABLE_NAMES.map((t) => `${t}_keys` as const),
   ] as const;
   const entries = await Promise.all(
     names.map(async (name) => [name, await readLoaderQuery(name, queriesDir)]),
@@ -119,7 +145,12 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     pending.rounds.length > 0
       ? await readPartitionWatermarks(engine, queries.watermarks, pending)
       : new Map<string, bigint>();
-  const cut = provenCut(pending, found);
+  let cut = provenCut(pending, found);
+  if (cut.waitingFor !== undefined && cut.waitingFor.tables.length > 0 && deps.lostPartitions !== undefined) {
+    const lost = await deps.lostPartitions();
+    if (lost.length > 0)
+      cut = provenCut(pending, found, new Set(lost.map((p) => partitionId(p.table, p.dt))));
+  }
   const watermarks = cut.lake;
   if (cut.lsn === null) {
     if (fromCut !== null) return { status: 'unchanged', fromCut, cutLsn: fromCut.lsn, watermarks };
@@ -138,7 +169,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const reads = log.completeReads.filter((read) => BigInt(read.lsn) > fromLsn && BigInt(read.lsn) <= toLsn);
   const readsOf = (table: string) => reads.filter((read) => read.table === table);
   const windows: Partial<Record<QueriedTable, AsyncIterable<QueryResult>>> = {};
-  let deletesFromReads = 0;
+  const addedDeletes = { added: 0 };
   for (const table of QUERIED_TABLES) {
     // A star table none of whose lake tables has a change after the previous cut has nothing to load,
     // unless a complete read of it (which may have found it empty) says which keys are gone.
@@ -150,40 +181,37 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
       .sort()[0];
     if (from === undefined) continue;
     const query = queries[table];
-    const parameters = bindParameters(query, {
-      ...snapshotValues,
-      dt_from: from,
-      prev_cut: String(fromLsn),
-      cut: cutLsn,
-    });
-    const batches = () => engine.queryBatches(query.sql, parameters, batchRows)[Symbol.asyncIterator]();
+    const values = { ...snapshotValues, dt_from: from, prev_cut: String(fromLsn), cut: cutLsn };
+    const readRange = (range: KeyRange) =>
+      engine.queryBatches(
+        query.sql,
+        bindParameters(query, { ...values, key_from: String(range.from), key_to: String(range.to) }),
+        batchRows,
+      );
+    const batches = () => {
+      if (!isFactTable(table) || deps.windowRangeRows === undefined) return readRange(EVERY_KEY);
+      const spanQuery = queries[`${table}_keys`];
+      const rangeRows = deps.windowRangeRows;
+      return (async function* () {
+        const span = await readKeySpan(engine, spanQuery.sql, bindParameters(spanQuery, values));
+        yield* batchesByKeyRange(keyRanges(span, rangeRows), readRange);
+      })();
+    };
     const tableReads = readsOf(table);
     if (tableReads.length > 0) {
-      // A complete read is compared with the whole window of its table and the warehouse's current keys: that
-      // table's window is held whole (only in the run that loads a re-read of it).
+      // A complete read is compared with the window and the warehouse's current keys, both in key order, a
+      // key at a time (loader/complete-reads.ts): nothing is held whole.
       windows[table] = {
-        [Symbol.asyncIterator]: async function* () {
-          const rows: (readonly (string | null)[])[] = [];
-          let columns: readonly string[] = [];
-          for await (const batch of { [Symbol.asyncIterator]: batches }) {
-            columns = batch.columns;
-            for (const row of batch.rows) rows.push(row);
-          }
-          const added = withDeletesMissingFromReads(
-            table,
-            { columns, rows },
-            tableReads,
-            await warehouse.currentKeys(table),
-          );
-          deletesFromReads += added.added;
-          // The added deletes come last: put every key's versions together again, in commit order.
-          yield { columns, rows: inKeyOrder(table, added.result) };
-        },
+        [Symbol.asyncIterator]: () =>
+          withDeletesMissingFromReads(table, batches(), tableReads, warehouse.currentKeys(table, batchRows), {
+            counted: addedDeletes,
+            batchRows,
+          }),
       };
       continue;
     }
     // Read only when the warehouse stages the table, a batch at a time (core/memory-bounds.ts).
-    windows[table] = { [Symbol.asyncIterator]: batches };
+    windows[table] = { [Symbol.asyncIterator]: () => batches()[Symbol.asyncIterator]() };
   }
   // The round check reads the lake while the warehouse stages the batch, instead of before it; the batch
   // commits only once the check has passed.
@@ -208,26 +236,11 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     inferredMembers: report.inferredMembers,
     missingJoins: built.figures.missingJoins,
     unchangedReReads: built.figures.unchangedReReads,
-    deletesFromReads,
+    deletesFromReads: addedDeletes.added,
     missingRecords,
     latency: report.latency,
     watermarks,
   };
-}
-
-/** A fact window's rows ordered as its query orders them: by key, then `_lsn` and `_seq`. */
-function inKeyOrder(table: QueriedTable, result: QueryResult): (readonly (string | null)[])[] {
-  const at = (name: string) => result.columns.indexOf(name);
-  const [keyAt, lsnAt, seqAt] = [at(LAKE_TABLES[table].keyColumn), at('_lsn'), at('_seq')];
-  // Each row's version parsed once, not at every comparison (a re-read's window is sorted whole).
-  const versions = result.rows.map(
-    (row) => [BigInt(row[keyAt] ?? '0'), BigInt(row[lsnAt] ?? '0'), BigInt(row[seqAt] ?? '0'), row] as const,
-  );
-  versions.sort((x, y) => {
-    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] as bigint) < (y[i] as bigint) ? -1 : 1;
-    return 0;
-  });
-  return versions.map((version) => version[3]);
 }
 
 /** The star tables the loader queries (every one but dim_date), in the warehouse's order. */

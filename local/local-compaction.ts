@@ -8,14 +8,16 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../core/compaction-schedule.ts';
+import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
 import type { Log } from '../core/ports/log.ts';
 import { CutMovedError, type Warehouse } from '../core/ports/warehouse.ts';
-import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
+import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type CompactionOutcome, compactLake } from '../lake/lake-compaction.ts';
 import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
+import { quarantinedPartitions } from '../lake/unreadable-objects.ts';
 import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { requestResnapshot } from '../reader/resnapshot-requests.ts';
 import { FileLeaseStore } from '../reader/state/file-lease-store.ts';
@@ -40,6 +42,11 @@ export interface LocalCompactionOptions {
    * harmless: the warehouse refuses the second batch.
    */
   readonly loadFirst?: { readonly warehouseUrl: string };
+  /**
+   * The bounds of that load's DuckDB (memory, threads, spilling to the data dir's `duckdb-tmp`) and its batch
+   * rows, as for `up` and `sync` (README, Bounded memory). @default readMemoryBounds(process.env)
+   */
+  readonly memoryBounds?: MemoryBounds;
   readonly signal?: AbortSignal;
 }
 
@@ -77,7 +84,13 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
     };
     if (options.loadFirst) {
       await migrateWarehouseAt(options.loadFirst.warehouseUrl);
-      await loadWhatTheLakeHolds(paths.lake, store, options.warehouse, recovery);
+      await loadWhatTheLakeHolds(
+        paths,
+        options.memoryBounds ?? readMemoryBounds(process.env),
+        store,
+        options.warehouse,
+        recovery,
+      );
     }
     const cut = await options.warehouse.currentCut();
     const run = () =>
@@ -120,12 +133,18 @@ async function migrateWarehouseAt(url: string): Promise<void> {
 
 /** One loader run over the local lake (see {@link LocalCompactionOptions.loadFirst}). */
 async function loadWhatTheLakeHolds(
-  lakeDir: string,
+  paths: ReturnType<typeof pipelinePaths>,
+  bounds: MemoryBounds,
   store: FsObjectStore,
   warehouse: Warehouse,
   recovery: LakeObjectRecovery,
 ): Promise<void> {
-  const engine = await DuckDbQueryEngine.open({ lakeDir, bucket: LOCAL_LAKE_BUCKET, store });
+  const engine = await DuckDbQueryEngine.open({
+    lakeDir: paths.lake,
+    bucket: LOCAL_LAKE_BUCKET,
+    store,
+    memory: duckDbMemory(bounds, paths.duckdbTemp),
+  });
   try {
     for (;;) {
       try {
@@ -135,6 +154,9 @@ async function loadWhatTheLakeHolds(
           queries: await readLoaderQueries(),
           roundLog: new ObjectStoreRoundLog(store),
           snapshots: new ObjectStoreStateSnapshots(store),
+          batchRows: bounds.loaderBatchRows,
+          windowRangeRows: windowRangeRows(bounds),
+          lostPartitions: () => quarantinedPartitions(store),
         });
         return;
       } catch (error) {

@@ -10,6 +10,7 @@ import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { quarantinedSpoolFiles } from '../firehose/spool.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
@@ -33,6 +34,11 @@ export interface PipelineStatus {
     readonly tables: readonly ReaderTableStatus[];
     /** Source tables whose columns no longer match the pipeline's schema. */
     readonly schemaDrift: readonly SchemaDrift[];
+    /**
+     * Changes too large to ship, set aside under `errors/<table>/reader-failed/`, whose key waits for its next
+     * change to settle it (README, "How a set-aside row reaches the warehouse"); LSN in `X/Y` form.
+     */
+    readonly setAside: readonly SetAsideChange[];
   };
   readonly lake: {
     readonly lagSeconds: Readonly<Partial<Record<LakeTableName, number>>>;
@@ -55,6 +61,13 @@ export interface PipelineStatus {
     readonly warehouse: number | null;
     readonly endToEnd: number | null;
   };
+}
+
+/** One set-aside change as `status` names it: its table, LSN and error object (never its key's values). */
+export interface SetAsideChange {
+  readonly table: SourceTableName;
+  readonly lsn: string;
+  readonly object: string;
 }
 
 /** Where to look. */
@@ -89,6 +102,11 @@ export async function readPipelineStatus(options: PipelineStatusOptions): Promis
         lagSeconds: reader.metrics?.lagSeconds ?? null,
         snapshotPending: reader.snapshotPending,
         schemaDrift: reader.schemaDrift,
+        setAside: reader.setAside.map(({ table, lsn, object }) => ({
+          table,
+          lsn: formatLsn(BigInt(lsn)),
+          object,
+        })),
         // Every LSN a person or a script reads is in X/Y form (README, "--json").
         tables: reader.tables.map((t) => ({ ...t, lsn: t.lsn === null ? null : formatLsn(parseLsn(t.lsn)) })),
       },
@@ -131,6 +149,11 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   ];
   for (const drift of status.reader.schemaDrift) {
     lines.push(`        schema drift in source table ${drift.table}: ${describeDrift(drift)}`);
+  }
+  for (const change of status.reader.setAside) {
+    lines.push(
+      `        set aside (too large to ship) at ${change.lsn} in ${change.table}: ${change.object}, waiting for its row's next change`,
+    );
   }
   lines.push(`lake    lag ${seconds(status.lag.lake)} (newest watermark, slowest table)`);
   for (const [table, n] of Object.entries(status.lake.errorsWaiting)) {

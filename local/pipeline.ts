@@ -9,8 +9,10 @@
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
-import { type MemoryBounds, readMemoryBounds } from '../core/memory-bounds.ts';
+import { FailureStreak } from '../core/failure-streak.ts';
+import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
 import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
+import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
@@ -26,6 +28,7 @@ import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
+import { quarantinedPartitions } from '../lake/unreadable-objects.ts';
 import { MarketMergeGate } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
@@ -96,6 +99,8 @@ export interface LocalPipelineOptions {
   readonly forecast?: ForecastSettings;
   /** What each stage may hold (core/memory-bounds.ts). @default the environment's, else the defaults */
   readonly memoryBounds?: MemoryBounds;
+  /** When a failing loader tells it again is measured on it (core/failure-streak.ts). @default the wall clock */
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 /** The names the reader uses on the source: the options', else the environment's, else the defaults. */
@@ -151,12 +156,14 @@ export class LocalPipeline {
   #forecast: Promise<void> = Promise.resolve();
   readonly #marketPool: pg.Pool;
   readonly #marketMerge: MarketMergeGate;
+  readonly #lake: FsObjectStore;
   #loader: Promise<void> = Promise.resolve();
   #compactor: Promise<void> = Promise.resolve();
   #failure: PipelineError | undefined;
   #lastLoadError: Error | undefined;
   #wakeLoader: () => void = () => undefined;
   #loadRuns = 0;
+  readonly #loadFailures: FailureStreak;
   #lock: DataDirLock | undefined;
 
   private constructor(
@@ -180,8 +187,10 @@ export class LocalPipeline {
     this.#queries = queries;
     this.#roundLog = roundLog;
     this.#snapshots = snapshots;
+    this.#lake = lake;
     this.#marketPool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
     this.#marketPool.on('error', () => undefined);
+    this.#loadFailures = new FailureStreak(options.clock ?? SYSTEM_CLOCK);
     this.#marketMerge = new MarketMergeGate({
       engine,
       warehouse: new PgMarketWarehouse(this.#marketPool),
@@ -434,6 +443,7 @@ export class LocalPipeline {
           dataDir: this.#options.dataDir,
           warehouse: this.#warehouse,
           waitForDeletes: false,
+          memoryBounds: this.#bounds,
           ...(this.#options.log ? { log: this.#options.log } : {}),
         });
         this.#options.onCompaction?.(outcome);
@@ -461,8 +471,17 @@ export class LocalPipeline {
           roundLog: this.#roundLog,
           snapshots: this.#snapshots,
           batchRows: this.#bounds.loaderBatchRows,
+          lostPartitions: () => quarantinedPartitions(this.#lake),
+          windowRangeRows: windowRangeRows(this.#bounds),
         });
         this.#lastLoadError = undefined;
+        const recovered = this.#loadFailures.succeeded();
+        if (recovered.tell) {
+          this.#options.log?.info(
+            `loading again after ${recovered.runs} failed runs over ${Math.round(recovered.failingForMs / 1000)} s`,
+            { stage: 'loader' },
+          );
+        }
         // A partition short of what its round promised lost an object: its table is re-read.
         if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)
           await this.#recovery.recoverMissing(outcome.missingRecords);
@@ -480,7 +499,16 @@ export class LocalPipeline {
         // A cut moved by another loader is not a failure; anything else is reported and retried next tick.
         if (!(error instanceof CutMovedError)) {
           this.#lastLoadError = error as Error;
-          this.#options.log?.error('load failed; retrying at the next tick', { stage: 'loader', error });
+          // Told at once, then once a minute while the same failure repeats (a warehouse outage), not every tick.
+          const notice = this.#loadFailures.failed(error);
+          if (notice.tell) {
+            this.#options.log?.error(
+              notice.first
+                ? 'load failed; retrying at the next tick'
+                : `load still failing: ${notice.runs} runs failed over ${Math.round(notice.failingForMs / 1000)} s; retrying at every tick, told once a minute`,
+              { stage: 'loader', error },
+            );
+          }
         }
       }
       // Observations take no part in the cut: merged by key after the star load, whatever its outcome, when a

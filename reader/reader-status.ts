@@ -13,6 +13,7 @@ import { pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
 import { driftedTables, type SchemaDrift } from './schema-drift.ts';
 import { lastCopy, pendingRecord, type TableRecord, type TableStateKind } from './table-state.ts';
 import { parseTableStates, TABLE_STATES_KEY } from './table-states.ts';
+import { type SetAsideKey, setAsideKeysWaiting } from './unshippable-changes.ts';
 
 /** One table as `status` shows it. */
 export interface ReaderTableStatus {
@@ -48,6 +49,8 @@ export interface ReaderStatus {
   readonly resnapshotRequested: readonly SourceTableName[];
   /** Source tables whose columns no longer match the pipeline's schema (reader/schema-drift.ts). */
   readonly schemaDrift: readonly SchemaDrift[];
+  /** Changes too large to ship, set aside under `errors/`, whose key waits for its next change (reader/unshippable-changes.ts). */
+  readonly setAside: readonly SetAsideKey[];
 }
 
 /** Reads the reader's status; the source connection is only read from. */
@@ -66,11 +69,12 @@ export async function readerStatus(options: {
   } finally {
     await client.end();
   }
-  const [metrics, snapshot, requests, schemaDrift] = await Promise.all([
+  const [metrics, snapshot, requests, schemaDrift, setAside] = await Promise.all([
     options.stateStore.get(METRICS_STATE_KEY),
     options.stateStore.get(TABLE_STATES_KEY),
     pendingResnapshots(options.stateStore),
     driftedTables(options.stateStore),
+    setAsideKeysWaiting(options.stateStore),
   ]);
   const document = snapshot === undefined ? undefined : parseTableStates(snapshot);
   // Copies made for another slot do not count for this one (the reader copies every table again).
@@ -92,6 +96,7 @@ export async function readerStatus(options: {
     ),
     resnapshotRequested: requestedTables(requests),
     schemaDrift,
+    setAside,
   };
 }
 

@@ -182,19 +182,27 @@ export class UnshippableChanges {
   }
 
   #loadKeys(): Promise<Map<string, SetAsideKey>> {
-    this.#keys ??= (async () => {
-      const keys = new Map<string, SetAsideKey>();
-      for (const name of await this.#state.list(SET_ASIDE_KEYS_PREFIX)) {
-        const waiting = await this.#state.get(stateKey<SetAsideKey>(name));
-        if (waiting) keys.set(mapKey(waiting.table, waiting.key), waiting);
-      }
-      return keys;
-    })();
+    this.#keys ??= setAsideKeysWaiting(this.#state).then(
+      (waiting) => new Map(waiting.map((key) => [mapKey(key.table, key.key), key])),
+    );
     this.#keys.catch(() => {
       this.#keys = undefined;
     });
     return this.#keys;
   }
+}
+
+/**
+ * The set-aside keys the state store remembers, waiting for a newer change that ships (read by `status` in
+ * another process as well as by the reader).
+ */
+export async function setAsideKeysWaiting(state: StateStore): Promise<SetAsideKey[]> {
+  const keys: SetAsideKey[] = [];
+  for (const name of await state.list(SET_ASIDE_KEYS_PREFIX)) {
+    const waiting = await state.get(stateKey<SetAsideKey>(name));
+    if (waiting) keys.push(waiting);
+  }
+  return keys;
 }
 
 /** Whether `event` is a newer change than the set-aside one (the same change sent again is not). */

@@ -74,13 +74,34 @@ export class PgWarehouse implements Warehouse {
     return row ? { lsn: row.lsn, commitTs: row.commit_ts } : null;
   }
 
-  async currentKeys(table: FactTableName | DimensionTableName): Promise<readonly string[]> {
+  async *currentKeys(
+    table: FactTableName | DimensionTableName,
+    batchRows: number,
+  ): AsyncGenerator<readonly string[]> {
+    if (!Number.isInteger(batchRows) || batchRows <= 0)
+      throw new RangeError(`currentKeys reads a positive whole number of keys at a time, not ${batchRows}.`);
     const spec = WAREHOUSE_TABLES[table];
     const [key, from] = spec.kind === 'fact' ? [spec.orderKey, spec.currentView] : [spec.primaryKey, table];
-    const result = await this.#pool.query<{ key: string }>(
-      `SELECT ${key}::text AS key FROM public.${from} ORDER BY ${key}`,
-    );
-    return result.rows.map((row) => row.key);
+    // A cursor in a read-only snapshot: the keys a batch at a time, all as of the same moment.
+    const client = await this.#pool.connect();
+    let open = false;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      open = true;
+      await client.query(
+        `DECLARE current_keys NO SCROLL CURSOR FOR SELECT ${key}::text AS key FROM public.${from} ORDER BY ${key}`,
+      );
+      for (;;) {
+        const result = await client.query<{ key: string }>(`FETCH ${batchRows} FROM current_keys`);
+        if (result.rows.length === 0) break;
+        yield result.rows.map((row) => row.key);
+      }
+      await client.query('COMMIT');
+      open = false;
+    } finally {
+      if (open) await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
   }
 
   async close(): Promise<void> {

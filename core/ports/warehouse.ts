@@ -102,11 +102,12 @@ export interface Warehouse {
   currentCut(): Promise<Cut | null>;
   load(batch: LoadBatch): Promise<LoadReport>;
   /**
-   * The keys (as text, in ascending order) whose current state the warehouse holds: of a fact, the orders or
-   * payments with a loaded version and no delete recorded after it (the keys of its `current_*` view); of a
-   * dimension, the members it holds (inferred ones included).
+   * The keys (as text, in ascending order, `batchRows` at a time, from one consistent snapshot) whose current
+   * state the warehouse holds: of a fact, the orders or payments with a loaded version and no delete recorded
+   * after it (the keys of its `current_*` view); of a dimension, the members it holds (inferred ones included).
+   * Read beside a load in progress, it shows the state before that load; stopping early releases the read.
    */
-  currentKeys(table: FactTableName | DimensionTableName): Promise<readonly string[]>;
+  currentKeys(table: FactTableName | DimensionTableName, batchRows: number): AsyncIterable<readonly string[]>;
   close(): Promise<void>;
 }
 

@@ -21,6 +21,7 @@ import { AthenaQueryEngine } from '../../lake/athena-query-engine.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
 import { S3ObjectStore } from '../../lake/s3-object-store.ts';
+import { quarantinedPartitions } from '../../lake/unreadable-objects.ts';
 import { DEFAULT_QUERIES_DIR } from '../../loader/loader-queries.ts';
 import { MarketMergeGate } from '../../loader/market-merge.ts';
 import { type LoaderDeps, readLoaderQueries } from '../../loader/run-load.ts';
@@ -131,6 +132,7 @@ export async function createLoaderDeps(config: LoaderConfig): Promise<LoaderFunc
     roundLog: new ObjectStoreRoundLog(lake),
     snapshots: new ObjectStoreStateSnapshots(lake),
     batchRows: config.memory.loaderBatchRows,
+    lostPartitions: () => quarantinedPartitions(lake),
     market: market.gate,
     close: async () => {
       await Promise.all([warehouse.close(), market.close()]);

@@ -1,6 +1,7 @@
 -- fact_payment: every committed version of each order in (prev_cut, cut], one row per (key, _lsn, _seq).
 -- Deletes (_op = 'd', only the key set) are read too: the warehouse records them beside the history it keeps.
--- parameters: dt_from, prev_cut, cut
+-- Read a key range at a time (key_from to key_to, both included; loader/key-ranges.ts), each sorted alone.
+-- parameters: dt_from, prev_cut, cut, key_from, key_to
 SELECT payment_id, created_date, created_time, last_updated_date, last_updated, transaction_id, counterparty_id, payment_amount, currency_id, payment_type_id, paid, payment_date, _op, _lsn, _seq, _commit_ts, _unchanged
 FROM (
   SELECT payment_id, created_date, created_time, last_updated_date, last_updated, transaction_id, counterparty_id, payment_amount, currency_id, payment_type_id, paid, payment_date, _op, _lsn, _seq, _commit_ts, _unchanged,
@@ -9,6 +10,8 @@ FROM (
   WHERE dt >= CAST(? AS date)
     AND _lsn > CAST(? AS bigint)
     AND _lsn <= CAST(? AS bigint)
+    AND payment_id >= CAST(? AS bigint)
+    AND payment_id <= CAST(? AS bigint)
     AND _op IN ('c', 'u', 'r', 'd')
 ) AS versions
 WHERE copy_rank = 1

@@ -1,6 +1,7 @@
 -- fact_sales_order: every committed version of each order in (prev_cut, cut], one row per (key, _lsn, _seq).
 -- Deletes (_op = 'd', only the key set) are read too: the warehouse records them beside the history it keeps.
--- parameters: dt_from, prev_cut, cut
+-- Read a key range at a time (key_from to key_to, both included; loader/key-ranges.ts), each sorted alone.
+-- parameters: dt_from, prev_cut, cut, key_from, key_to
 SELECT sales_order_id, created_date, created_time, last_updated_date, last_updated_time, sales_staff_id, counterparty_id, units_sold, unit_price, currency_id, design_id, agreed_payment_date, agreed_delivery_date, agreed_delivery_location_id, _op, _lsn, _seq, _commit_ts, _unchanged
 FROM (
   SELECT sales_order_id, created_date, created_time, last_updated_date, last_updated_time, sales_staff_id, counterparty_id, units_sold, unit_price, currency_id, design_id, agreed_payment_date, agreed_delivery_date, agreed_delivery_location_id, _op, _lsn, _seq, _commit_ts, _unchanged,
@@ -9,6 +10,8 @@ FROM (
   WHERE dt >= CAST(? AS date)
     AND _lsn > CAST(? AS bigint)
     AND _lsn <= CAST(? AS bigint)
+    AND sales_order_id >= CAST(? AS bigint)
+    AND sales_order_id <= CAST(? AS bigint)
     AND _op IN ('c', 'u', 'r', 'd')
 ) AS versions
 WHERE copy_rank = 1

@@ -23,6 +23,7 @@ function statusWith(
       snapshotPending: [],
       tables: [],
       schemaDrift: [],
+      setAside: [],
       ...reader,
     },
     lake: { lagSeconds: {}, errorsWaiting: {}, quarantined: [] },
@@ -89,5 +90,48 @@ describe('human status output', () => {
       '         reason: The change stream refused the put.',
       '         remedy: The next run of the reader copies the table again.',
     ]);
+  });
+
+  it('names each drifted source table with what differs, and each set-aside change with its LSN and object', () => {
+    const status = statusWith(EMPTY_WAREHOUSE, {
+      schemaDrift: [
+        {
+          table: 'design',
+          added: ['design_label'],
+          dropped: ['design_name'],
+          retyped: [],
+          renamed: { from: 'design_name', to: 'design_label' },
+          seenIn: 'stream',
+          seenAt: '2026-11-22T10:00:00.000Z',
+        },
+        {
+          table: 'currency',
+          added: ['symbol'],
+          dropped: [],
+          retyped: [{ column: 'currency_code', expected: 'character varying(3)', actual: 'text' }],
+          seenIn: 'catalog',
+          seenAt: '2026-11-22T10:00:00.000Z',
+        },
+      ],
+      setAside: [
+        {
+          table: 'design',
+          lsn: '0/3B73647',
+          object: 'errors/dim_design/reader-failed/2026/11/22/00/62338631-3.json',
+        },
+      ],
+    });
+
+    const lines = formatPipelineStatus(status).split('\n');
+
+    expect(lines).toContain(
+      '        schema drift in source table design: column design_name renamed to design_label? (see the README, Schema drift)',
+    );
+    expect(lines).toContain(
+      '        schema drift in source table currency: added symbol; currency_code is text, not character varying(3) (see the README, Schema drift)',
+    );
+    expect(lines).toContain(
+      "        set aside (too large to ship) at 0/3B73647 in design: errors/dim_design/reader-failed/2026/11/22/00/62338631-3.json, waiting for its row's next change",
+    );
   });
 });

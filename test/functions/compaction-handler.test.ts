@@ -25,7 +25,7 @@ function warehouseAt(cut: Cut | null): Warehouse {
     load: async () => {
       throw new Error('the compactor never loads');
     },
-    currentKeys: async () => {
+    currentKeys: () => {
       throw new Error('the compactor never loads');
     },
     close: async () => undefined,

@@ -1,6 +1,13 @@
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { RowInsertEvent } from '../../core/change-event.ts';
 import { LAKE_TABLE_NAMES } from '../../core/schema/lake-tables.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { quarantineObject } from '../../lake/unreadable-objects.ts';
+import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../../local/data-dir-layout.ts';
+import { SchemaDriftRecords } from '../../reader/schema-drift.ts';
+import { FileStateStore } from '../../reader/state/file-state-store.ts';
+import { UnshippableChanges } from '../../reader/unshippable-changes.ts';
 import { type E2eWorld, syncWorld } from '../e2e/e2e-harness.ts';
 import { type HttpKit, httpWorldPerTest } from '../support/http-kit.ts';
 import { withClient } from '../support/test-databases.ts';
@@ -87,5 +94,58 @@ describe('/metrics', () => {
     expect(Number(latency?.count)).toBeGreaterThan(0);
     expect(Number(latency?.count)).toBe(buckets.at(-1)?.[1]);
     expect(history.changed).toBeGreaterThanOrEqual(2);
+  });
+
+  it('gauges what waits aside, from the status document: quarantined objects, set-aside changes, drifted tables', async () => {
+    // Prepare: a loaded lake, then one object quarantined, one change set aside, one source table drifted,
+    // each by the code that does it in the pipeline.
+    await syncWorld(world);
+    const paths = pipelinePaths(world.dataDir);
+    const store = new FsObjectStore(paths.lake, LOCAL_LAKE_BUCKET);
+    const state = new FileStateStore(paths.state);
+    const [object] = (await store.list('fact_sales_order/')).filter((info) => info.key.endsWith('.parquet'));
+    expect(object).toBeDefined();
+    await quarantineObject(store, {
+      key: object!.key,
+      table: 'fact_sales_order',
+      kind: 'corrupt',
+      reason: 'a test marks it unreadable',
+    });
+    const event: RowInsertEvent = {
+      table: 'design',
+      op: 'c',
+      lsn: '62338631',
+      seq: 3,
+      xid: 1,
+      commit_ts: '2026-11-22T10:00:00.000Z',
+      key: { design_id: 1 },
+      row: { design_id: 1 },
+    };
+    await new UnshippableChanges({ store, stateStore: state }).setAside([
+      { event, bytes: 2_000_000, reason: 'over the record limit (test)' },
+    ]);
+    await withClient(world.source.url, async (client) => {
+      await client.query('ALTER TABLE design ADD COLUMN design_label text');
+      await new SchemaDriftRecords({ stateStore: state }).observeCatalog(client);
+    });
+    kit = http.openKit(new Date());
+
+    // Act
+    const { families } = await scrape();
+
+    // Assess
+    const byTable = (name: string): Record<string, number> =>
+      Object.fromEntries(
+        (families.get(name)?.metrics ?? []).map((m) => [m.labels?.['table'], Number(m.value)]),
+      );
+    expect(families.get('totesys_lake_objects_quarantined')?.type).toBe('GAUGE');
+    const quarantined = byTable('totesys_lake_objects_quarantined');
+    expect(quarantined['fact_sales_order']).toBe(1);
+    expect(Object.values(quarantined).reduce((a, b) => a + b, 0)).toBe(1);
+    const setAside = byTable('totesys_reader_changes_set_aside');
+    expect(setAside['design']).toBe(1);
+    expect(Object.values(setAside).reduce((a, b) => a + b, 0)).toBe(1);
+    expect(families.get('totesys_source_schema_drift_tables')?.type).toBe('GAUGE');
+    expect(Number(families.get('totesys_source_schema_drift_tables')?.metrics[0]?.value)).toBe(1);
   });
 });

@@ -99,4 +99,61 @@ describe('the consistent cut from watermark rounds', () => {
     expect(cut.lsn).toBe(500n);
     expect(cut.changedFrom.size).toBe(11);
   });
+
+  describe('a partition whose object was quarantined (its newest watermark gone with it)', () => {
+    // Round 200 named yesterday's sales orders; the object holding that partition's watermark at 200 was
+    // quarantined, and yesterday receives no more changes. The table was re-read at 250 into today.
+    const lostDay = 'fact_sales_order|2026-01-01';
+    const reread = {
+      table: 'fact_sales_order',
+      lsn: '250',
+      commitTs: '2026-01-02T00:00:05.000Z',
+      rows: 3,
+    } as const;
+    const rounds = [
+      round(200, 100, { fact_sales_order: ['2026-01-01'], dim_currency: ['2026-01-02'] }),
+      round(300, 200, { fact_sales_order: ['2026-01-02'] }),
+    ];
+    const delivered = { 'fact_sales_order|2026-01-01': 150, 'dim_currency|2026-01-02': 200 };
+
+    it('is passed once the re-read of its table above the round is proven, in the same cut', () => {
+      const log = contents(rounds, { completeReads: [reread] });
+      const cut = provenCut(
+        pendingRounds(100n, log),
+        found({ ...delivered, 'fact_sales_order|2026-01-02': 300 }),
+        new Set([lostDay]),
+      );
+      expect(cut.lsn).toBe(300n);
+      expect(cut.covered.map((r) => r.lsn)).toEqual(['200', '300']);
+      expect(cut.changedFrom.get('fact_sales_order')).toBe('2026-01-01');
+    });
+
+    it('holds the cut below it while the re-read is not proven yet', () => {
+      const log = contents(rounds, { completeReads: [reread] });
+      const cut = provenCut(pendingRounds(100n, log), found(delivered), new Set([lostDay]));
+      expect(cut.lsn).toBeNull();
+      expect(cut.covered).toEqual([]);
+      expect(cut.waitingFor?.round.lsn).toBe('200');
+    });
+
+    it('waits without a re-read above the round, and for a partition that is only late, whatever was re-read', () => {
+      const proven = found({ ...delivered, 'fact_sales_order|2026-01-02': 300 });
+      const atTheRound = { ...reread, lsn: '200' };
+      // No re-read yet, or one whose rows a round at 200 would itself have to prove.
+      for (const completeReads of [[], [atTheRound]]) {
+        const cut = provenCut(
+          pendingRounds(100n, contents(rounds, { completeReads })),
+          proven,
+          new Set([lostDay]),
+        );
+        expect(cut.lsn).toBeNull();
+        expect(cut.waitingFor?.tables).toEqual(['fact_sales_order']);
+      }
+      // Not quarantined: its watermark may still be on its way (Firehose retries a delivery for up to a day),
+      // and its changes are history the re-read does not replace.
+      const cut = provenCut(pendingRounds(100n, contents(rounds, { completeReads: [reread] })), proven);
+      expect(cut.lsn).toBeNull();
+      expect(cut.waitingFor?.tables).toEqual(['fact_sales_order']);
+    });
+  });
 });

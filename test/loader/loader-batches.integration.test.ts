@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { QueryEngine, QueryParameter, QueryResult } from '../../core/ports/query-engine.ts';
 import { runLoad } from '../../loader/run-load.ts';
 import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
-import { type LoaderHarness, openLoaderHarness, warehouseRows } from './loader-harness.ts';
+import { dumpWarehouse, type LoaderHarness, openLoaderHarness, warehouseRows } from './loader-harness.ts';
 
 const T0 = '2022-11-03T14:20:52.186Z';
 const T1 = '2022-11-03T15:00:00.000Z';
@@ -25,7 +25,14 @@ const WORLD: LakeChange[] = [
  * largest batch handed out, and how many batched reads were open at once.
  */
 function watchedEngine(engine: QueryEngine) {
-  const seen = { whole: [] as string[], batched: 0, largestBatch: 0, open: 0, mostOpen: 0 };
+  const seen = {
+    whole: [] as string[],
+    batched: 0,
+    batchedSql: [] as string[],
+    largestBatch: 0,
+    open: 0,
+    mostOpen: 0,
+  };
   const watched: QueryEngine = {
     capabilities: engine.capabilities,
     query(sql: string, parameters?: readonly QueryParameter[]): Promise<QueryResult> {
@@ -34,6 +41,7 @@ function watchedEngine(engine: QueryEngine) {
     },
     async *queryBatches(sql: string, parameters: readonly QueryParameter[], batchRows: number) {
       seen.batched++;
+      seen.batchedSql.push(sql);
       seen.open++;
       seen.mostOpen = Math.max(seen.mostOpen, seen.open);
       try {
@@ -112,5 +120,60 @@ describe('loader memory', () => {
          count(*) FILTER (WHERE units_sold = 7 AND unit_price = 2.43)::int AS updated FROM fact_sales_order`,
     );
     expect(counts).toEqual({ versions: 2 * ORDERS, orders: ORDERS, updated: ORDERS });
+  });
+
+  it('reads a fact window one key range at a time, each its own query, and loads what one query of the window loads', async () => {
+    // Arrange: ORDERS orders of two versions each, every version delivered twice (at-least-once copies), and a
+    // second harness on the same lake that reads each window in one query.
+    await writeLake(harness.lakeDir, [...WORLD, ...watermarks(150n, T0)]);
+    const orders: LakeChange[] = [];
+    for (let id = 1; id <= ORDERS; id++) {
+      const insert: LakeChange = {
+        table: 'fact_sales_order',
+        op: 'c',
+        lsn: 200n + BigInt(id % 7),
+        seq: 2 * id,
+        commitTs: T1,
+        row: ROWS.salesOrder(id),
+      };
+      const update: LakeChange = {
+        ...insert,
+        op: 'u',
+        seq: 2 * id + 1,
+        row: ROWS.salesOrder(id, { units_sold: 7 }),
+      };
+      orders.push(insert, update, insert, update);
+    }
+    await writeLake(harness.lakeDir, [...orders, ...watermarks(250n, T1)]);
+    const whole = await openLoaderHarness({}, harness.lakeDir);
+    const { watched, seen } = watchedEngine(harness.engine);
+    const rangeRows = 5_000;
+
+    // Act
+    const [ranged, once] = await Promise.all([
+      runLoad({
+        engine: watched,
+        warehouse: harness.warehouse,
+        queries: harness.queries,
+        roundLog: harness.roundLog,
+        batchRows: BATCH_ROWS,
+        windowRangeRows: rangeRows,
+      }),
+      whole.load(),
+    ]);
+    const [rangedRows, onceRows] = await Promise.all([
+      dumpWarehouse(harness.database.url),
+      dumpWarehouse(whole.database.url),
+    ]);
+    await whole.close();
+
+    // Assess: one window query per range of about rangeRows of the 4 * ORDERS versions read, the same rows
+    // loaded as one query loads (the copies collapse in each range as in the whole window).
+    expect(ranged).toMatchObject({ status: 'loaded', rowsRead: { fact_sales_order: 2 * ORDERS } });
+    expect(once).toMatchObject({ status: 'loaded', rowsRead: { fact_sales_order: 2 * ORDERS } });
+    const windowReads = seen.batchedSql.filter((sql) => sql.includes('FROM fact_sales_order'));
+    expect(windowReads).toHaveLength(Math.ceil((4 * ORDERS) / rangeRows));
+    expect(rangedRows).toEqual(onceRows);
+    expect(rangedRows['fact_sales_order']).toHaveLength(2 * ORDERS);
   });
 });

@@ -11,6 +11,7 @@ import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
 import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
 import { writeStateSnapshots } from '../../lake/state-snapshots.ts';
+import { EVERY_KEY } from '../../loader/key-ranges.ts';
 import {
   bindParameters,
   parseLoaderQuery,
@@ -102,6 +103,9 @@ function allParameters(prevCut: string, cut: string): Partial<Record<QueryParame
     dt_from: '2022-11-02',
     prev_cut: prevCut,
     cut,
+    // Every key: the fact windows whole (loader/key-ranges.ts).
+    key_from: String(EVERY_KEY.from),
+    key_to: String(EVERY_KEY.to),
   };
   for (const table of LAKE_TABLE_NAMES) {
     values[`dt_from_${table}`] = '2022-11-02';
@@ -127,7 +131,7 @@ describe('queries/', () => {
   it('every file is one statement that parses as Trino SQL', async () => {
     const parser = new Parser();
     const files = await sqlFiles();
-    expect(files.length).toBe(17);
+    expect(files.length).toBe(20);
     for (const file of files) {
       const ast = parser.astify(file.text, { database: 'trino' });
       expect(Array.isArray(ast) ? ast.length : 1, `${file.dir}/${file.name}`).toBe(1);
@@ -244,6 +248,23 @@ describe('queries/', () => {
       ['220', '5', '2022-11-04'],
     ]);
     expect(await runLoaderQuery('fact_payment', '150', '300')).toEqual([]);
+  });
+
+  it('facts: a key range reads only its keys, and the key span names the window’s lowest and highest key', async () => {
+    const query = await readLoaderQuery('fact_sales_order', QUERIES_DIR);
+    const range = (from: string, to: string) =>
+      engine.query(
+        query.sql,
+        bindParameters(query, { ...allParameters('-1', '300'), key_from: from, key_to: to }),
+      );
+    expect((await range('1', '1')).rows.length).toBeGreaterThan(0);
+    expect((await range('2', String(EVERY_KEY.to))).rows).toEqual([]);
+    expect(await runLoaderQuery('fact_sales_order_keys', '-1', '300')).toEqual([
+      { key_min: '1', key_max: '1', versions: expect.any(String) },
+    ]);
+    expect(await runLoaderQuery('fact_payment_keys', '150', '300')).toEqual([
+      { key_min: null, key_max: null, versions: '0' },
+    ]);
   });
 
   it('dimensions: latest version per key in the window only', async () => {

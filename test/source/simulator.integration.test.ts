@@ -1,7 +1,9 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSource } from '../../source/seed/seed-source.ts';
 import { formatSummary, type SimulationSummary, Simulator } from '../../source/simulator/simulator.ts';
 import { createSourceDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 async function seeded(prefix: string): Promise<TestDatabase> {
   const database = await createSourceDatabase(prefix);
@@ -151,6 +153,47 @@ describe('live simulator', () => {
       mismatch: 0,
       'stale last_updated': 0,
     });
+  });
+
+  it('pays the oldest unpaid payments first, passing over one another writer holds instead of waiting for it', async () => {
+    const database = await seeded('simpay');
+    databases.push(database);
+    const unpaidIds = async () =>
+      withClient(database.url, async (client) =>
+        (
+          await client.query<{ id: number }>('SELECT payment_id AS id FROM payment WHERE NOT paid ORDER BY 1')
+        ).rows.map((row) => row.id),
+      );
+    const unpaid = await unpaidIds();
+    // Another writer (a second simulator, the application) has the oldest unpaid payment in an open transaction.
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM payment WHERE payment_id = $1 FOR UPDATE', [unpaid[0]]);
+    const simulator = new Simulator({ sourceUrl: database.url, seed: 11 });
+    let committed = false;
+    const batch = simulator.step(60).then(() => {
+      committed = true;
+    });
+
+    try {
+      await waitFor(
+        'the batch to commit while another writer holds the oldest unpaid payment',
+        () => committed,
+      );
+    } finally {
+      await other.query('ROLLBACK');
+      await other.end();
+      await batch;
+    }
+    const summary = await simulator.stop();
+
+    // Paid or cancelled (a cancelled order's payment is deleted): the oldest ones after the held payment.
+    const stillUnpaid = new Set(await unpaidIds());
+    const gone = unpaid.filter((id) => !stillUnpaid.has(id));
+    expect(summary.changes.payment_paid).toBeGreaterThan(0);
+    expect(gone).toEqual(unpaid.slice(1, 1 + gone.length));
+    expect(gone.length).toBe(summary.changes.payment_paid + summary.changes.order_cancelled);
   });
 
   it('makes the same kinds of change in the same order for the same seed', async () => {

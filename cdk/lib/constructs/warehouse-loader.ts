@@ -117,7 +117,8 @@ export class WarehouseLoader extends Construct {
       }),
       // An unreadable lake object is moved to quarantine/, a short partition noted there, their tables re-read
       // through the reader's request documents; failed records under errors/ are read to tell them apart
-      // (lake/lake-object-recovery.ts).
+      // (lake/lake-object-recovery.ts). The notes are read back when a round waits: a quarantined partition's
+      // lost watermark is passed below its table's re-read (loader/consistent-cut.ts).
       new iam.PolicyStatement({
         sid: 'QuarantineLakeObjects',
         actions: ['s3:DeleteObject'],

@@ -1,0 +1,120 @@
+import { writeFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler } from '../../functions/loader/handler.ts';
+import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
+import { quarantinedPartitions } from '../../lake/unreadable-objects.ts';
+import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
+import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
+import { BUCKET, ROWS, T0, watermarks, writeLake, writeLakeFiles } from './lake-fixtures.ts';
+import { type LoaderHarness, openLoaderHarness, warehouseRows } from './loader-harness.ts';
+
+const CONTEXT = { awsRequestId: 'lost-watermark', getRemainingTimeInMillis: () => 300_000 };
+/** The day after T0's: the re-read lands there, and T0's day receives no more changes. */
+const NEXT_DAY = '2022-11-04T09:00:00.000Z';
+
+let harness: LoaderHarness;
+
+beforeEach(async () => {
+  harness = await openLoaderHarness();
+});
+
+afterEach(async () => {
+  await harness.close();
+});
+
+/** The loader Lambda's handler over the harness, with the recovery and the quarantined partitions of its lake. */
+function lakeHandler(withLostPartitions: boolean) {
+  const store = new FsObjectStore(harness.lakeDir, BUCKET);
+  const rereads: string[] = [];
+  const { log } = memoryLog();
+  const handler = createHandler(
+    async () => ({
+      engine: harness.engine,
+      warehouse: harness.warehouse,
+      queries: harness.queries,
+      roundLog: harness.roundLog,
+      ...(withLostPartitions ? { lostPartitions: () => quarantinedPartitions(store) } : {}),
+    }),
+    {
+      log,
+      metrics: memoryMetrics().metrics,
+      leases: new MemoryLeaseStore(),
+      recovery: new LakeObjectRecovery({
+        store,
+        root: store.root,
+        requestReread: async (tables) => {
+          rereads.push(...tables);
+        },
+        log,
+      }),
+    },
+  );
+  return { handler, rereads };
+}
+
+describe('a quarantined object that held its partition’s newest watermark', () => {
+  for (const withLostPartitions of [true, false])
+    it(`${withLostPartitions ? 'is replaced by its table’s re-read and the cut moves on' : 'without the quarantined partitions, keeps the cut waiting (what the fix changes)'}`, async () => {
+      // Prepare: a loaded design; then, on the same day, a change of it whose object (change and the round's
+      // only watermark of that partition) is garbage by the time the loader reads it.
+      await writeLake(harness.lakeDir, [
+        { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+        ...watermarks(150n, T0),
+      ]);
+      const { handler, rereads } = lakeHandler(withLostPartitions);
+      expect(await handler({}, CONTEXT)).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
+      const [lost] = await writeLake(harness.lakeDir, [
+        {
+          table: 'dim_design',
+          op: 'u',
+          lsn: 200n,
+          commitTs: T0,
+          row: { ...ROWS.design(1), design_name: 'lost' },
+        },
+        { table: 'dim_design', op: 'w', lsn: 250n, commitTs: T0 },
+      ]);
+      await writeFile(lost!, 'not parquet '.repeat(20));
+
+      // Act 1: the loader quarantines the object and asks for the table; the cut cannot pass round 250.
+      expect(await handler({}, CONTEXT)).toMatchObject({ status: 'unchanged', cutLsn: '150' });
+      expect(rereads).toEqual(['design']);
+
+      // The re-read, as the reader does it the next day: the table's rows at 300 recorded as a complete read,
+      // then a round naming only the partition that received them, with its watermark there.
+      const nextDay = NEXT_DAY.slice(0, 10);
+      await writeLakeFiles(harness.lakeDir, [
+        {
+          table: 'dim_design',
+          op: 'r',
+          lsn: 300n,
+          commitTs: NEXT_DAY,
+          row: { ...ROWS.design(1), design_name: 'now' },
+        },
+        { table: 'dim_design', op: 'w', lsn: 350n, commitTs: NEXT_DAY },
+      ]);
+      await harness.roundLog.recordCompleteRead({
+        table: 'dim_design',
+        lsn: '300',
+        commitTs: NEXT_DAY,
+        rows: 1,
+      });
+      await harness.roundLog.append({
+        lsn: '350',
+        previousLsn: '250',
+        emittedAt: NEXT_DAY,
+        partitions: { dim_design: [nextDay] },
+      });
+
+      // Act 2 and assess: the cut passes the lost partition with the read that replaces it, or waits for ever.
+      const outcome = await handler({}, CONTEXT);
+      const names = await warehouseRows(harness.database.url, 'SELECT design_name FROM dim_design');
+      if (withLostPartitions) {
+        expect(outcome).toMatchObject({ status: 'loaded', toCut: { lsn: '350' } });
+        expect(names).toEqual([{ design_name: 'now' }]);
+      } else {
+        expect(outcome).toMatchObject({ status: 'unchanged', cutLsn: '150' });
+        expect(names).toEqual([{ design_name: 'design 1' }]);
+      }
+    });
+});
