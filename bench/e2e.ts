@@ -217,13 +217,8 @@ async function latencyPhase(
         )
       ).rows[0]?.id ?? '0',
   );
-  const pipeline = await LocalPipeline.start({
-    sourceUrl,
-    warehouseUrl,
-    dataDir,
-    loaderIntervalMs: 250,
-    watermarkIntervalMs: 250,
-  });
+  // The local defaults (core/operations.ts), as `up` runs them: this step measures what a user sees.
+  const pipeline = await LocalPipeline.start({ sourceUrl, warehouseUrl, dataDir });
   let summary: Awaited<ReturnType<typeof drive>>;
   let cpu: Awaited<ReturnType<CpuMeter['measure']>>['cpu'];
   try {

@@ -163,11 +163,26 @@ export const ENV = {
 export const MARKET_API_KEY_FIELD = 'apiKey';
 
 /**
- * How often the loader runs: once a minute on AWS (its EventBridge schedule), every second locally (what keeps
- * commit-to-warehouse p95 under 2 s). The reader closes at most one watermark round per loader interval (a round
- * more often proves nothing a loader would read), so this is the round cadence too (README, What it guarantees).
+ * How often the loader runs: once a minute on AWS (its EventBridge schedule); locally at least once a second,
+ * and also as soon as the local Firehose writes a lake object (a round's last watermark may just have landed),
+ * but never sooner than {@link LOCAL_LOADER_WAKE_FLOOR_MS} after the previous run began.
  */
 export const LOADER_INTERVAL_MS = { aws: 60_000, local: 1000 } as const;
+
+/**
+ * Least time between the starts of two local loader runs woken by lake objects: a busy lake lands several
+ * objects a second, and each run has a fixed cost (its listing and, with a round pending, the watermark query).
+ */
+export const LOCAL_LOADER_WAKE_FLOOR_MS = 250;
+
+/**
+ * Least time between two watermark rounds (a round happens only when a change was put since the last one). On
+ * AWS the loader's interval: a round more often proves nothing a loader would read. Locally a quarter of a
+ * second: the loader wakes when objects land, and a change put just after a round waits for the next round
+ * before its watermark can follow it into the lake, so the round cadence is part of every change's
+ * commit-to-warehouse latency (README, What it guarantees).
+ */
+export const WATERMARK_ROUND_INTERVAL_MS = { aws: LOADER_INTERVAL_MS.aws, local: 250 } as const;
 
 /** Defaults for the names above. */
 export const DEFAULTS = {

@@ -63,6 +63,8 @@ export interface StreamRuntime {
   readonly onDeliveryError: (streamName: string, error: unknown) => void;
   /** Delays and failures of partition deliveries (see `delivery-order.ts`); none by default. */
   readonly deliveryOrder?: DeliveryOrder;
+  /** Told after each object written to the destination. */
+  readonly onDelivered?: (streamName: string) => void;
 }
 
 /** One delivery stream of the local Firehose. */
@@ -459,6 +461,7 @@ export class DeliveryStream {
       this.counters.deliveredRecords += converted.length;
       this.counters.deliveredRows += rows;
       this.counters.deliveredBytes += body.length;
+      this.#runtime.onDelivered?.(this.config.name);
       await this.#release(converted);
     }
     for (const { record, errorCode, errorMessage } of failed) {

@@ -80,6 +80,11 @@ export interface LocalFirehoseOptions {
    * one after the damage is still delivered). Default: one line on stderr.
    */
   readonly onSpoolDamage?: (streamName: string, damage: QuarantinedBytes) => void;
+  /**
+   * Told after each Parquet object a stream writes to its bucket (the local pipeline wakes its loader: a
+   * round's watermark may have landed). Default: nothing.
+   */
+  readonly onDelivered?: (streamName: string) => void;
 }
 
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -126,6 +131,7 @@ export class LocalFirehose implements RecordBatchPutter {
       invocationConcurrency: options.invocationConcurrency ?? 2,
       onDeliveryError: options.onDeliveryError ?? defaultDeliveryError,
       ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
+      ...(options.onDelivered ? { onDelivered: options.onDelivered } : {}),
     };
     for (const config of options.streams) {
       if (!STREAM_NAME.test(config.name))

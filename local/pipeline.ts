@@ -2,8 +2,8 @@
  * @module
  * The whole pipeline in one process: the CDC reader (file StateStore under `<dataDir>/state`) puts change
  * events through the reader's Firehose ChangeStream into the local Firehose, which runs the real
- * transformation handler and writes Parquet into `<dataDir>/lake/totesys-lake/`; the loader runs every
- * second over DuckDB and loads the warehouse. Everything resumes where it stopped: the slot and the reader's
+ * transformation handler and writes Parquet into `<dataDir>/lake/totesys-lake/`; the loader runs over DuckDB
+ * and loads the warehouse when the Firehose lands an object, and at least every second. Everything resumes where it stopped: the slot and the reader's
  * state, the Firehose spool, and the warehouse's cut.
  */
 import { mkdir } from 'node:fs/promises';
@@ -11,7 +11,13 @@ import pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
 import { FailureStreak } from '../core/failure-streak.ts';
 import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
-import { DEFAULTS, ENV, LOADER_INTERVAL_MS } from '../core/operations.ts';
+import {
+  DEFAULTS,
+  ENV,
+  LOADER_INTERVAL_MS,
+  LOCAL_LOADER_WAKE_FLOOR_MS,
+  WATERMARK_ROUND_INTERVAL_MS,
+} from '../core/operations.ts';
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
@@ -36,6 +42,7 @@ import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
 import { requestResnapshot } from '../reader/resnapshot-requests.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
+import { rereadingTruncatedTables } from '../reader/truncated-tables.ts';
 import { UnshippableChanges } from '../reader/unshippable-changes.ts';
 import { databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
 import { PgMarketWarehouse } from '../warehouse/pg-market-warehouse.ts';
@@ -55,9 +62,18 @@ export interface LocalPipelineOptions {
   readonly sourceUrl: string;
   readonly warehouseUrl: string;
   readonly dataDir: string;
-  /** Pause between loader runs. @default LOADER_INTERVAL_MS.local (core/operations.ts) */
+  /**
+   * Longest pause between loader runs; a lake object landing wakes the loader sooner, never sooner than
+   * {@link LocalPipelineOptions.loaderWakeFloorMs} after the previous run began.
+   * @default LOADER_INTERVAL_MS.local (core/operations.ts)
+   */
   readonly loaderIntervalMs?: number;
-  /** Least time between two watermark rounds, and the heartbeat interval. @default the loader's interval */
+  /** @default LOCAL_LOADER_WAKE_FLOOR_MS (core/operations.ts) */
+  readonly loaderWakeFloorMs?: number;
+  /**
+   * Least time between two watermark rounds. @default WATERMARK_ROUND_INTERVAL_MS.local (core/operations.ts)
+   * The heartbeat runs at this interval when given, else at the loader's.
+   */
   readonly watermarkIntervalMs?: number;
   /** Delays and failed deliveries of the local Firehose's partitions (tests of the delivery order). */
   readonly deliveryOrder?: DeliveryOrder;
@@ -162,6 +178,9 @@ export class LocalPipeline {
   #failure: PipelineError | undefined;
   #lastLoadError: Error | undefined;
   #wakeLoader: () => void = () => undefined;
+  /** A lake object landed since the loader's current run began. */
+  #landedSinceRun = false;
+  #objectLandedWake: () => void = () => undefined;
   #loadRuns = 0;
   readonly #loadFailures: FailureStreak;
   #lock: DataDirLock | undefined;
@@ -233,6 +252,8 @@ export class LocalPipeline {
       processorBuffering: LOCAL_DEFAULTS.processorBuffering,
       bufferingHints: LOCAL_DEFAULTS.bufferingHints,
     };
+    // Set once built; the Firehose may deliver what a previous run spooled before then.
+    let pipeline: LocalPipeline | undefined;
     const firehose = await LocalFirehose.open({
       spoolDir: paths.spool,
       streams: [...totesysDeliveryStreams(streamOptions), ...marketDeliveryStreams(streamOptions)],
@@ -240,6 +261,10 @@ export class LocalPipeline {
       onDeliveryError: (stream, error) =>
         options.log?.warn('delivery failed; retrying', { stage: 'firehose', stream, error }),
       ...(options.deliveryOrder ? { deliveryOrder: options.deliveryOrder } : {}),
+      // A round is complete once its last watermark lands: the loader need not wait for its next tick.
+      onDelivered: () => {
+        if (pipeline) pipeline.#objectLanded();
+      },
       // Loud: records the reader confirmed may be gone (status lists the quarantine files too).
       ...(options.log
         ? {
@@ -273,7 +298,7 @@ export class LocalPipeline {
     }
     const warehouse = new PgWarehouse({ url: options.warehouseUrl });
     const roundLog = new ObjectStoreRoundLog(store);
-    const pipeline = new LocalPipeline(
+    pipeline = new LocalPipeline(
       options,
       firehose,
       engine,
@@ -369,7 +394,8 @@ export class LocalPipeline {
   }
 
   #startReader(stateDir: string, lake: FsObjectStore): void {
-    const interval = this.#options.watermarkIntervalMs ?? this.#loaderIntervalMs();
+    const roundInterval = this.#options.watermarkIntervalMs ?? WATERMARK_ROUND_INTERVAL_MS.local;
+    const heartbeatInterval = this.#options.watermarkIntervalMs ?? this.#loaderIntervalMs();
     const stateStore = new FileStateStore(stateDir);
     const unshippable = new UnshippableChanges({ store: lake, stateStore, log: this.#options.log });
     const firehose = new FirehoseChangeStream({
@@ -391,14 +417,19 @@ export class LocalPipeline {
       run: async () => {
         summary = await runReader({
           sourceUrl: this.#options.sourceUrl,
-          changeStream: unshippable.watching(firehose),
+          // A TRUNCATE is answered with a re-read of its table (reader/truncated-tables.ts).
+          changeStream: rereadingTruncatedTables(
+            unshippable.watching(firehose),
+            stateStore,
+            this.#options.log,
+          ),
           stateStore,
           roundLog: this.#roundLog,
           slot: this.#options.slot ?? process.env[ENV.slotName],
           publication: this.#options.publication ?? process.env[ENV.publicationName],
           signal: this.#abort.signal,
-          watermarkIntervalMs: interval,
-          heartbeatIntervalMs: interval,
+          watermarkIntervalMs: roundInterval,
+          heartbeatIntervalMs: heartbeatInterval,
           maxBufferedBytes: this.#bounds.readerBufferBytes,
           reconnect: { budget, ...this.#options.reconnectDelays },
           log: this.#options.log,
@@ -462,7 +493,10 @@ export class LocalPipeline {
 
   async #loaderLoop(): Promise<void> {
     const interval = this.#loaderIntervalMs();
+    const floor = this.#options.loaderWakeFloorMs ?? LOCAL_LOADER_WAKE_FLOOR_MS;
     while (!this.#abort.signal.aborted) {
+      const began = Date.now();
+      this.#landedSinceRun = false;
       try {
         const outcome = await runLoad({
           engine: this.#engine,
@@ -515,13 +549,36 @@ export class LocalPipeline {
       // market object came or went since the last merge; a failed merge is logged and retried (the gate).
       await this.#marketMerge.mergeIfLakeChanged(this.#options.log);
       this.#loadRuns++;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, interval);
-        this.#wakeLoader = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.#pauseBeforeNextRun(began, interval, floor);
     }
+  }
+
+  /**
+   * Waits until `interval` after the last run ended, or until a lake object landed (during the run or since)
+   * and `floor` has passed since it began, or until {@link wakeLoader} or stop.
+   */
+  async #pauseBeforeNextRun(began: number, interval: number, floor: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      let soon: NodeJS.Timeout | undefined;
+      const longest = setTimeout(done, interval);
+      function done() {
+        clearTimeout(longest);
+        clearTimeout(soon);
+        resolve();
+      }
+      const landed = () => {
+        soon ??= setTimeout(done, Math.max(0, began + floor - Date.now()));
+      };
+      this.#wakeLoader = done;
+      this.#objectLandedWake = landed;
+      if (this.#landedSinceRun) landed();
+    });
+    this.#objectLandedWake = () => undefined;
+  }
+
+  /** The local Firehose wrote a lake object: the loader runs soon (see {@link #pauseBeforeNextRun}). */
+  #objectLanded(): void {
+    this.#landedSinceRun = true;
+    this.#objectLandedWake();
   }
 }

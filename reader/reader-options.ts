@@ -37,8 +37,9 @@ export interface ReaderOptions {
   readonly stopAtLsn?: Lsn | 'current';
   /**
    * Least time between two watermark rounds (a round happens only when a change was put since the last one;
-   * otherwise only the quiet mark moves). Give it the loader's interval: a round more often proves nothing
-   * the loader would read. @default 5000
+   * otherwise only the quiet mark moves). On AWS the loader's interval: a round more often proves nothing
+   * the loader would read; locally shorter, as the loader wakes when objects land
+   * (WATERMARK_ROUND_INTERVAL_MS, core/operations.ts). @default 5000
    */
   readonly watermarkIntervalMs?: number;
   /** How often the reader's metrics and position are published. @default the watermark interval */

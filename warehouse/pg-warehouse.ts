@@ -51,14 +51,15 @@ const UNDEFINED_TABLE = '42P01';
  */
 export class PgWarehouse implements Warehouse {
   readonly #pool: pg.Pool;
+  readonly #connection: pg.ClientConfig;
   readonly #beforeCommit: (() => Promise<void>) | undefined;
 
   constructor(options: PgWarehouseOptions) {
-    this.#pool = new pg.Pool({
+    this.#connection = {
       connectionString: options.url,
-      max: options.maxConnections ?? 2,
       ssl: options.tls === 'require' ? { rejectUnauthorized: true } : undefined,
-    });
+    };
+    this.#pool = new pg.Pool({ ...this.#connection, max: options.maxConnections ?? 2 });
     this.#beforeCommit = options.beforeCommit;
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
     this.#pool.on('error', () => undefined);
@@ -82,8 +83,12 @@ export class PgWarehouse implements Warehouse {
       throw new RangeError(`currentKeys reads a positive whole number of keys at a time, not ${batchRows}.`);
     const spec = WAREHOUSE_TABLES[table];
     const [key, from] = spec.kind === 'fact' ? [spec.orderKey, spec.currentView] : [spec.primaryKey, table];
-    // A cursor in a read-only snapshot: the keys a batch at a time, all as of the same moment.
-    const client = await this.#pool.connect();
+    // A cursor in a read-only snapshot: the keys a batch at a time, all as of the same moment. On a connection
+    // of its own, not the pool's: a load in progress holds the pool's (the loader Lambda's only one) while it
+    // reads a re-read's window, which reads these keys (loader/complete-reads.ts).
+    const client = new pg.Client(this.#connection);
+    client.on('error', () => undefined);
+    await client.connect();
     let open = false;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -100,7 +105,7 @@ export class PgWarehouse implements Warehouse {
       open = false;
     } finally {
       if (open) await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
+      await client.end().catch(() => undefined);
     }
   }
 

@@ -17,6 +17,7 @@ import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { AwsFirehosePutter } from '../../reader/aws-firehose-putter.ts';
 import { FirehoseChangeStream } from '../../reader/firehose-change-stream.ts';
 import { S3StateStore } from '../../reader/state/s3-state-store.ts';
+import { rereadingTruncatedTables } from '../../reader/truncated-tables.ts';
 import { UnshippableChanges } from '../../reader/unshippable-changes.ts';
 import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
@@ -59,7 +60,8 @@ export function awsDependencies(): CdcReaderDependencies {
         streamPrefix: config.streamPrefix,
         setAside: unshippable.setAside,
       });
-      return unshippable.watching(stream);
+      // A TRUNCATE is answered with a re-read of its table (reader/truncated-tables.ts).
+      return rereadingTruncatedTables(unshippable.watching(stream), stateStore(config), log);
     },
     stateStore,
     roundLog: (config) =>

@@ -7,7 +7,7 @@
  */
 import type { Context } from 'aws-lambda';
 import pg from 'pg';
-import { LOADER_INTERVAL_MS, METRICS } from '../../core/operations.ts';
+import { METRICS, WATERMARK_ROUND_INTERVAL_MS } from '../../core/operations.ts';
 import { type ReaderSummary, runReader } from '../../reader/reader-loop.ts';
 import { findSlot } from '../../reader/source-setup.ts';
 import { isAuthenticationFailure } from '../operations/database-secret.ts';
@@ -54,7 +54,7 @@ export function createHandler(deps: CdcReaderDependencies) {
         stateStore: deps.stateStore(config),
         roundLog: deps.roundLog(config),
         // One round per loader interval at most: a round more often proves nothing the loader would read.
-        watermarkIntervalMs: LOADER_INTERVAL_MS.aws,
+        watermarkIntervalMs: WATERMARK_ROUND_INTERVAL_MS.aws,
         metricsIntervalMs: 5000,
         slot: config.slot,
         publication: config.publication,

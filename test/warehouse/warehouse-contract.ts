@@ -34,6 +34,8 @@ export interface WarehouseUnderTest {
 export interface WarehouseOptions {
   /** Runs inside `load` after every write, just before the load becomes visible; throwing fails the load. */
   readonly beforeCommit?: () => Promise<void>;
+  /** The connections it may hold, where it has a pool; the loader Lambda gives it one. */
+  readonly maxConnections?: number;
 }
 
 const VERSION_COLUMNS = ['_op', '_lsn', '_seq', '_commit_ts', '_unchanged'] as const;
@@ -140,7 +142,6 @@ const FIRST = batch(
   payments({ id: 1, lsn: 90 }),
 );
 
-/** Runs the contract against implementations from `fresh`, which returns an empty, migrated one each call. */
 /** Every current key of `table`, read a key at a time (so every page of the read is taken). */
 async function currentKeys(
   warehouse: Warehouse,
@@ -151,6 +152,7 @@ async function currentKeys(
   return keys;
 }
 
+/** Runs the contract against implementations from `fresh`, which returns an empty, migrated one each call. */
 export function describeWarehouseContract(
   name: string,
   fresh: (options?: WarehouseOptions) => Promise<WarehouseUnderTest>,
@@ -355,6 +357,26 @@ export function describeWarehouseContract(
       await subject.warehouse.load(batch(cut(200), cut(300), payments({ id: 1, lsn: 250, amount: '7.00' })));
       expect(await currentKeys(subject.warehouse, 'fact_payment')).toEqual(['1']);
       expect(await currentKeys(subject.warehouse, 'fact_sales_order')).toEqual([]);
+    });
+
+    it('reads its current keys beside a load in progress, as they were before it, even on one connection', async () => {
+      const subject = await open({ maxConnections: 1 });
+      await subject.warehouse.load(FIRST);
+      const [update] = payments({ id: 2, lsn: 150 }).rows;
+      let seen: string[] = [];
+      // A re-read's window reads the current keys while the load stages it (loader/complete-reads.ts).
+      const streamed = {
+        table: 'fact_payment' as const,
+        batches: (async function* () {
+          seen = await currentKeys(subject.warehouse, 'fact_payment');
+          yield { columns: PAYMENT_COLUMNS, rows: update ? [update] : [] };
+        })(),
+      };
+
+      await subject.warehouse.load({ ...batch(cut(100), cut(200)), tables: [streamed] });
+
+      expect(seen).toEqual(['1']);
+      expect(await currentKeys(subject.warehouse, 'fact_payment')).toEqual(['1', '2']);
     });
 
     it('names as current keys of a dimension the members it holds, and no more once one is deleted', async () => {
