@@ -146,24 +146,24 @@ describe('a database restart under a running pipeline', () => {
       { signal: abort.signal, statusIntervalMs: 100, print: (line) => lines.push(line) },
     );
     try {
-      const after = async (from: number, text: string) =>
+      const statusLineAfter = async (from: number, text: string) =>
         waitFor(
           `a status line with "${text}"`,
           async () => lines.slice(from).some((l) => l.includes(text)),
           120_000,
         );
-      await after(0, 'source LSN');
+      await statusLineAfter(0, 'source LSN');
 
       // Act: the database stops and starts again.
       const port = cluster.port;
       await cluster.stop();
       const stopped = lines.length;
-      await after(stopped, 'source unreachable (reconnecting)');
+      await statusLineAfter(stopped, 'source unreachable (reconnecting)');
       cluster = await startEmbeddedPostgres({ dataDir: join(root, 'pg'), port });
       const restarted = lines.length;
 
       // Assess: the lines kept coming, and the source fragment is back once it answers.
-      await after(restarted, 'source LSN');
+      await statusLineAfter(restarted, 'source LSN');
       expect(lines.length).toBeGreaterThan(restarted);
       expect(lines.slice(stopped).every((line) => line.includes('warehouse'))).toBe(true);
       expect(failure).toBeUndefined();
