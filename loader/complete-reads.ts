@@ -67,6 +67,13 @@ export async function* withDeletesMissingFromReads(
     out = [];
     return { columns, rows };
   };
+  // One key's window rows done: the warehouse's keys below it first, then its own, resolved.
+  async function* closeGroup(done: { key: bigint; rows: Row[] }) {
+    while (await keysBelow(done.key)) yield handOut();
+    const current = (await keys.peek()) === done.key;
+    if (current) keys.take();
+    out.push(...resolve(String(done.key), done.rows, current));
+  }
   for await (const batch of window) {
     if (columns.length === 0) {
       columns = batch.columns;
@@ -76,10 +83,7 @@ export async function* withDeletesMissingFromReads(
     for (const row of batch.rows) {
       const key = BigInt(row[keyAt] ?? '0');
       if (group !== undefined && key !== group.key) {
-        while (await keysBelow(group.key)) yield handOut();
-        const current = (await keys.peek()) === group.key;
-        if (current) keys.take();
-        out.push(...resolve(String(group.key), group.rows, current));
+        yield* closeGroup(group);
         group = undefined;
       }
       group ??= { key, rows: [] };
@@ -87,12 +91,7 @@ export async function* withDeletesMissingFromReads(
     }
     if (out.length > 0) yield handOut();
   }
-  if (group !== undefined) {
-    while (await keysBelow(group.key)) yield handOut();
-    const current = (await keys.peek()) === group.key;
-    if (current) keys.take();
-    out.push(...resolve(String(group.key), group.rows, current));
-  }
+  if (group !== undefined) yield* closeGroup(group);
   while (await keysBelow(undefined)) yield handOut();
   yield handOut();
 }

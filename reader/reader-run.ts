@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { failureKind } from '../core/failure-kind.ts';
+import { FailureStreak } from '../core/failure-streak.ts';
 import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
 import { DEFAULTS } from '../core/operations.ts';
 import { type Clock, repeatUntilAborted, SYSTEM_CLOCK } from '../core/ports/clock.ts';
@@ -136,12 +137,24 @@ export class ReaderRun {
   /** The heartbeat, the watermarks and metrics, and the re-read polls, each on its own cadence. */
   startPeriodicTasks(): void {
     const options = this.#options;
-    const repeat = (ms: number, task: () => Promise<void> | void) =>
+    const repeat = (ms: number, task: () => Promise<void> | void) => {
+      // Told at once, then once a minute while the same failure repeats (a database outage), not every tick.
+      const failures = new FailureStreak(this.#clock);
       this.#periodic.push(
-        repeatUntilAborted(this.#clock, ms, this.#ended.signal, task, (error) =>
-          this.#log.warn('periodic task failed', { error }),
+        repeatUntilAborted(
+          this.#clock,
+          ms,
+          this.#ended.signal,
+          async () => {
+            await task();
+            failures.succeeded();
+          },
+          (error) => {
+            if (failures.failed(error).tell) this.#log.warn('periodic task failed', { error });
+          },
         ),
       );
+    };
     repeat(options.heartbeatIntervalMs ?? 10_000, () => this.#control.heartbeat());
     const watermarkMs = options.watermarkIntervalMs ?? 5000;
     repeat(watermarkMs, () => this.#putWatermarks());

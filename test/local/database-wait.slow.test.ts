@@ -74,4 +74,24 @@ describe('up started while a database is down', () => {
     await expect(waiting).rejects.toThrow(/the database does not exist/);
     expect(waits).toBe(0);
   });
+
+  it('fails at once for what waiting cannot fix: a refused login', async () => {
+    const refused = new URL(cluster.sourceUrl);
+    refused.username = 'no_such_role';
+    refused.password = 'not_its_password';
+    let waits = 0;
+    const gaveUp = new AbortController();
+
+    const waiting = untilDatabasesAnswer(() => assertReachable(refused.toString(), 'source'), {
+      signal: gaveUp.signal,
+      sleep: async () => {
+        // Were it waited for, the test ends after a few waits instead of spinning.
+        waits += 1;
+        if (waits === 3) gaveUp.abort();
+      },
+    });
+
+    await expect(waiting).rejects.toThrow(/the login was refused \(check the user name and password\)/);
+    expect(waits).toBe(0);
+  });
 });
