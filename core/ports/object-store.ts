@@ -32,8 +32,8 @@ export interface ObjectInfo {
  *   put before the call started are included. `listPrefixes(prefix)` returns, sorted, the distinct
  *   `prefix + segment + '/'` of the keys below `prefix` that have a `/` after it (S3's common prefixes with
  *   delimiter `/`): the partitions of a table without listing their objects. With `{ startAfter }` it returns
- *   only the folders that sort after `startAfter` (S3's `StartAfter`: the listing begins there), and its cost does not grow with the folders before it: a caller's floor keeps its listing
- *   independent of the lake's age.
+ *   only the folders that sort after `startAfter` (S3's `StartAfter`: the listing begins there), and its cost
+ *   does not grow with the folders before it: a caller's floor keeps its listing independent of the lake's age.
  * - Keys use `/` as separator and never start with `/` or contain `..`.
  */
 export interface ObjectStore {

@@ -77,6 +77,38 @@ export function describeStateSnapshotsContract(name: string, fresh: () => Promis
       expect(await versionsIn(store, at40!)).toEqual(['1@20', '3@20', '4@40']);
     });
 
+    it("bounded: a snapshot after the first lists no partition before the previous one's changesFrom day", async () => {
+      // Prepare: the changes, a much older partition, and a store that records the partitions it lists.
+      const inner = await fresh();
+      await landChanges(inner);
+      await inner.put(
+        'fact_payment/dt=2026-10-01/totesys-old.parquet',
+        writeLakeParquet(LAKE_TABLES.fact_payment, [payment(9, 5n, 'c')]),
+      );
+      const listed: string[] = [];
+      const store: ObjectStore = {
+        put: (key, body) => inner.put(key, body),
+        get: (key) => inner.get(key),
+        list: (prefix) => inner.list(prefix),
+        listPrefixes: async (prefix, options) => {
+          const found = await inner.listPrefixes(prefix, options);
+          if (prefix.startsWith('fact_payment/')) listed.push(...found);
+          return found;
+        },
+        delete: (key) => inner.delete(key),
+      };
+      await snapshotAt(store, 20n); // changesFrom 2026-11-29: a first snapshot reads every day
+      listed.length = 0;
+
+      // Act
+      await snapshotAt(store, 40n);
+
+      // Assess
+      expect(listed).toEqual([PARTITION]);
+      const at40 = await new ObjectStoreStateSnapshots(inner).current('fact_payment');
+      expect(await versionsIn(inner, at40!)).toEqual(['1@20', '3@20', '4@40', '9@5']);
+    });
+
     it('complete or absent: a snapshot that crashes at any write leaves the old one or the whole new one', async () => {
       const outcomes = new Set<string>();
       for (let allowed = 0; allowed <= 3; allowed++) {
