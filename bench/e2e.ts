@@ -109,14 +109,16 @@ export async function run(args: string[]): Promise<void> {
 const CLIENTS = 4;
 
 /**
- * Drives the source at `rate` changes/s: every 100 ms, rate/10 changes, split over {@link CLIENTS} simulators
- * each committing its share in one transaction. A client that falls behind catches up, so the achieved rate
+ * Drives the source at `rate` changes/s: every 100 ms, rate/10 changes, split over up to {@link CLIENTS}
+ * simulators each committing its share in one transaction. A client that falls behind catches up, so the achieved rate
  * shows what the source can take.
  */
 async function drive(sourceUrl: string, rate: number, seconds: number, onTick?: () => Promise<void>) {
-  const simulators = Array.from({ length: CLIENTS }, (_, i) => new Simulator({ sourceUrl, seed: rate + i }));
+  // Fewer clients below 10 changes per tick per client: each commits at least one change a tick.
+  const clients = Math.max(1, Math.min(CLIENTS, Math.round(rate / 10)));
+  const simulators = Array.from({ length: clients }, (_, i) => new Simulator({ sourceUrl, seed: rate + i }));
   await Promise.all(simulators.map((s) => s.connect()));
-  const perTick = Math.max(1, Math.round(rate / 10 / CLIENTS));
+  const perTick = Math.max(1, Math.round(rate / 10 / clients));
   const begun = performance.now();
   let rolledBack = 0;
   const client = async (simulator: Simulator, index: number) => {

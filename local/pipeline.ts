@@ -430,6 +430,8 @@ export class LocalPipeline {
           signal: this.#abort.signal,
           watermarkIntervalMs: roundInterval,
           heartbeatIntervalMs: heartbeatInterval,
+          // The figures `status` shows (a slot-lag query and a state write) need not follow the round cadence.
+          metricsIntervalMs: heartbeatInterval,
           maxBufferedBytes: this.#bounds.readerBufferBytes,
           reconnect: { budget, ...this.#options.reconnectDelays },
           log: this.#options.log,
