@@ -8,15 +8,13 @@ import { readLoaderConfig } from '../../functions/loader/config.ts';
 import { createHandler, LOADER_LEASE } from '../../functions/loader/handler.ts';
 import { lambdaLogger, powertoolsLog } from '../../functions/operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../../functions/operations/powertools-metrics.ts';
-import { FsObjectStore } from '../../lake/fs-object-store.ts';
-import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
 import { quarantineNotes } from '../../lake/unreadable-objects.ts';
 import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
 import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { rdsSecretOf } from '../support/test-databases.ts';
-import { BUCKET, type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
-import { type LoaderHarness, openLoaderHarness } from './loader-harness.ts';
+import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
+import { type LoaderHarness, openLoaderHarness, recoveringLoaderHandler } from './loader-harness.ts';
 
 const T0 = '2022-11-03T14:20:52.186Z';
 const CONTEXT = { awsRequestId: 'test-request', getRemainingTimeInMillis: () => 300_000 };
@@ -49,30 +47,7 @@ describe('loader handler', () => {
       },
     ]);
     await writeFile(currencyFile!, 'not parquet '.repeat(20));
-    const store = new FsObjectStore(harness.lakeDir, BUCKET);
-    const rereads: string[] = [];
-    const { entries, log } = memoryLog();
-    const handler = createHandler(
-      async () => ({
-        engine: harness.engine,
-        warehouse: harness.warehouse,
-        queries: harness.queries,
-        roundLog: harness.roundLog,
-      }),
-      {
-        log,
-        metrics: memoryMetrics().metrics,
-        leases: new MemoryLeaseStore(),
-        recovery: new LakeObjectRecovery({
-          store,
-          root: store.root,
-          requestReread: async (tables) => {
-            rereads.push(...tables);
-          },
-          log,
-        }),
-      },
-    );
+    const { handler, store, rereads, entries } = recoveringLoaderHandler(harness);
 
     // Act
     const outcome = await handler({}, CONTEXT);

@@ -6,11 +6,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WAREHOUSE_TABLE_NAMES } from '../../core/schema/warehouse-tables.ts';
+import { createHandler } from '../../functions/loader/handler.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
+import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
+import { quarantinedPartitions } from '../../lake/unreadable-objects.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../../loader/run-load.ts';
+import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
+import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
 import { PgWarehouse, type PgWarehouseOptions } from '../../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../../warehouse/warehouse-migration.ts';
 import { createTestDatabase, type TestDatabase, withClient } from '../support/test-databases.ts';
@@ -85,4 +90,38 @@ export async function dumpWarehouse(url: string): Promise<Record<string, unknown
 /** Rows of a SQL query on the warehouse, times and numerics as text. */
 export async function warehouseRows(url: string, sql: string): Promise<Record<string, unknown>[]> {
   return withClient(url, async (client) => (await client.query(sql)).rows);
+}
+
+/**
+ * The loader Lambda's handler over the harness's adapters, with the recovery of an unreadable object over the
+ * harness's lake (re-reads it asks for are collected in `rereads`) and, when `lostPartitions`, the quarantined
+ * partitions the cut may pass (loader/consistent-cut.ts).
+ */
+export function recoveringLoaderHandler(harness: LoaderHarness, options: { lostPartitions?: boolean } = {}) {
+  const store = new FsObjectStore(harness.lakeDir, BUCKET);
+  const rereads: string[] = [];
+  const { entries, log } = memoryLog();
+  const handler = createHandler(
+    async () => ({
+      engine: harness.engine,
+      warehouse: harness.warehouse,
+      queries: harness.queries,
+      roundLog: harness.roundLog,
+      ...(options.lostPartitions ? { lostPartitions: () => quarantinedPartitions(store) } : {}),
+    }),
+    {
+      log,
+      metrics: memoryMetrics().metrics,
+      leases: new MemoryLeaseStore(),
+      recovery: new LakeObjectRecovery({
+        store,
+        root: store.root,
+        requestReread: async (tables) => {
+          rereads.push(...tables);
+        },
+        log,
+      }),
+    },
+  );
+  return { handler, store, rereads, entries };
 }

@@ -1,13 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHandler } from '../../functions/loader/handler.ts';
-import { FsObjectStore } from '../../lake/fs-object-store.ts';
-import { LakeObjectRecovery } from '../../lake/lake-object-recovery.ts';
-import { quarantinedPartitions } from '../../lake/unreadable-objects.ts';
-import { MemoryLeaseStore } from '../../testing/memory-lease-store.ts';
-import { memoryLog, memoryMetrics } from '../../testing/memory-operations.ts';
-import { BUCKET, ROWS, T0, watermarks, writeLake, writeLakeFiles } from './lake-fixtures.ts';
-import { type LoaderHarness, openLoaderHarness, warehouseRows } from './loader-harness.ts';
+import { ROWS, T0, watermarks, writeLake, writeLakeFiles } from './lake-fixtures.ts';
+import {
+  type LoaderHarness,
+  openLoaderHarness,
+  recoveringLoaderHandler,
+  warehouseRows,
+} from './loader-harness.ts';
 
 const CONTEXT = { awsRequestId: 'lost-watermark', getRemainingTimeInMillis: () => 300_000 };
 /** The day after T0's: the re-read lands there, and T0's day receives no more changes. */
@@ -23,36 +22,6 @@ afterEach(async () => {
   await harness.close();
 });
 
-/** The loader Lambda's handler over the harness, with the recovery and the quarantined partitions of its lake. */
-function lakeHandler(withLostPartitions: boolean) {
-  const store = new FsObjectStore(harness.lakeDir, BUCKET);
-  const rereads: string[] = [];
-  const { log } = memoryLog();
-  const handler = createHandler(
-    async () => ({
-      engine: harness.engine,
-      warehouse: harness.warehouse,
-      queries: harness.queries,
-      roundLog: harness.roundLog,
-      ...(withLostPartitions ? { lostPartitions: () => quarantinedPartitions(store) } : {}),
-    }),
-    {
-      log,
-      metrics: memoryMetrics().metrics,
-      leases: new MemoryLeaseStore(),
-      recovery: new LakeObjectRecovery({
-        store,
-        root: store.root,
-        requestReread: async (tables) => {
-          rereads.push(...tables);
-        },
-        log,
-      }),
-    },
-  );
-  return { handler, rereads };
-}
-
 describe('a quarantined object that held its partition’s newest watermark', () => {
   for (const withLostPartitions of [true, false])
     it(`${withLostPartitions ? 'is replaced by its table’s re-read and the cut moves on' : 'without the quarantined partitions, keeps the cut waiting (what the fix changes)'}`, async () => {
@@ -62,7 +31,7 @@ describe('a quarantined object that held its partition’s newest watermark', ()
         { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
         ...watermarks(150n, T0),
       ]);
-      const { handler, rereads } = lakeHandler(withLostPartitions);
+      const { handler, rereads } = recoveringLoaderHandler(harness, { lostPartitions: withLostPartitions });
       expect(await handler({}, CONTEXT)).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
       const [lost] = await writeLake(harness.lakeDir, [
         {
