@@ -123,6 +123,8 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
 /** Creates or upgrades the warehouse schema the load writes (as `up` and `sync` do before loading). */
 async function migrateWarehouseAt(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
+  // A restart of the warehouse fails the query in flight; unheard, the 'error' event would end `up`.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await migrateWarehouse(client);

@@ -84,6 +84,9 @@ export interface PipelineStatusOptions {
 export async function readPipelineStatus(options: PipelineStatusOptions): Promise<PipelineStatus> {
   const slot = options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName;
   const warehouse = new pg.Client({ connectionString: options.warehouseUrl });
+  // A server that drops the connection (a restart) fails the query in flight; unheard, the client's 'error' event
+  // would end the process, and `up` runs this every status interval.
+  warehouse.on('error', () => undefined);
   await warehouse.connect();
   try {
     const reader = await readerStatus({

@@ -26,6 +26,9 @@ export interface StatusReportOptions {
 /** Reads the document; only reads, so it runs beside a busy `up`. */
 export async function readStatusReport(options: StatusReportOptions): Promise<StatusReport> {
   const client = new pg.Client({ connectionString: options.sourceUrl });
+  // A server that drops the connection (a restart) fails the query in flight; unheard, the client's 'error' event
+  // would end the process, and `up` runs this every status interval.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const pipeline = options.warehouseUrl

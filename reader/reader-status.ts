@@ -62,6 +62,9 @@ export async function readerStatus(options: {
 }): Promise<ReaderStatus> {
   const slot = options.slot ?? DEFAULTS.slotName;
   const client = new pg.Client(options.source ?? { connectionString: options.sourceUrl });
+  // A server that drops the connection (a restart) fails the query in flight; unheard, the client's 'error' event
+  // would end the process, and `up` runs this every status interval.
+  client.on('error', () => undefined);
   await client.connect();
   let row: SlotFacts | undefined;
   try {
