@@ -28,6 +28,8 @@ export class WarehouseReader {
     this.#pool = new pg.Pool({ ...this.#config, max: options.maxConnections ?? 4 });
     // An idle connection the server closed is dropped by the pool; the next read opens another.
     this.#pool.on('error', () => undefined);
+    // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
+    this.#pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   /**

@@ -34,6 +34,8 @@ export async function forecastGoldLocally(options: {
   const paths = pipelinePaths(options.dataDir);
   const pool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
   pool.on('error', () => undefined);
+  // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     const client = await pool.connect();
     try {

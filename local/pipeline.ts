@@ -209,6 +209,8 @@ export class LocalPipeline {
     this.#lake = lake;
     this.#marketPool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
     this.#marketPool.on('error', () => undefined);
+    // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
+    this.#marketPool.on('connect', (client) => client.on('error', () => undefined));
     this.#loadFailures = new FailureStreak(options.clock ?? SYSTEM_CLOCK);
     this.#marketMerge = new MarketMergeGate({
       engine,

@@ -63,6 +63,8 @@ export class PgWarehouse implements Warehouse {
     this.#beforeCommit = options.beforeCommit;
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
     this.#pool.on('error', () => undefined);
+    // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
+    this.#pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async currentCut(): Promise<Cut | null> {

@@ -152,6 +152,8 @@ export function marketTablesPool(config: Pick<LoaderConfig, 'warehouseUrl' | 'tl
   });
   // An idle connection dropped by the server must not crash the container; the next query reconnects.
   pool.on('error', () => undefined);
+  // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
