@@ -36,6 +36,7 @@ const FLAG: Record<DatabaseRole, string> = {
 /** Connects once to prove the database is there; throws {@link DatabaseUnreachableError} otherwise. */
 export async function assertReachable(url: string, role: DatabaseRole, timeoutMs = 10_000): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
   try {
     await client.connect();
   } catch (cause) {
@@ -48,6 +49,7 @@ export async function assertReachable(url: string, role: DatabaseRole, timeoutMs
 /** Checks that the source is reachable and has `wal_level = logical`. */
 export async function assertSourceReady(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
   try {
     await client.connect();
   } catch (cause) {

@@ -134,6 +134,7 @@ export function pipelineNames(options: Pick<LocalPipelineOptions, 'slot' | 'publ
 async function bindRunIdentity(options: LocalPipelineOptions, warehouse: pg.Client): Promise<void> {
   const names = pipelineNames(options);
   const source = new pg.Client({ connectionString: options.sourceUrl });
+  source.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
   await source.connect();
   try {
     const sourceDb = await databaseIdentity(source);
@@ -236,6 +237,7 @@ export class LocalPipeline {
     const paths = pipelinePaths(options.dataDir);
     const bounds = options.memoryBounds ?? readMemoryBounds(process.env);
     const client = new pg.Client({ connectionString: options.warehouseUrl });
+    client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
     await client.connect();
     try {
       await migrateWarehouse(client);

@@ -34,6 +34,7 @@ export class SyncError extends Error {
 /** The source's current WAL position, as a decimal LSN. */
 export async function currentSourceLsn(sourceUrl: string): Promise<bigint> {
   const client = new pg.Client({ connectionString: sourceUrl });
+  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
   await client.connect();
   try {
     return parseLsn(await currentWalLsn(client));
@@ -49,6 +50,7 @@ export async function currentSourceLsn(sourceUrl: string): Promise<bigint> {
  */
 async function slotPosition(sourceUrl: string, slot: string): Promise<bigint | null> {
   const client = new pg.Client({ connectionString: sourceUrl });
+  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
   await client.connect();
   try {
     const lsn = (await inspectSlot(client, slot))?.confirmedFlushLsn;
@@ -61,6 +63,7 @@ async function slotPosition(sourceUrl: string, slot: string): Promise<bigint | n
 /** Whether another process (`up`) is streaming from the slot right now. */
 async function slotActive(sourceUrl: string, slot: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: sourceUrl });
+  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
   await client.connect();
   try {
     return (await inspectSlot(client, slot))?.active === true;
@@ -80,6 +83,7 @@ export async function waitForWarehouseCut(
 ): Promise<{ lsn: string }> {
   const deadline = Date.now() + timeoutMs;
   const client = new pg.Client({ connectionString: warehouseUrl });
+  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
   await client.connect();
   try {
     for (;;) {

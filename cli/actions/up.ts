@@ -104,7 +104,9 @@ async function prepareDatabases(
   progressFlag?: boolean,
 ): Promise<void> {
   const source = new pg.Client({ connectionString: runtime.sourceUrl });
+  source.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
   const warehouse = new pg.Client({ connectionString: runtime.warehouseUrl });
+  warehouse.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
   await source.connect();
   try {
     await warehouse.connect();
@@ -176,6 +178,7 @@ function sourceWatch(sourceUrl: string): Service {
   let client: pg.Client | undefined;
   const connect = async () => {
     const fresh = new pg.Client({ connectionString: sourceUrl, connectionTimeoutMillis: 5000 });
+    fresh.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
     // A lost connection only costs the status fragment until the next one; it must not crash `up`.
     fresh.on('error', () => undefined);
     await fresh.connect();
