@@ -178,7 +178,6 @@ function sourceWatch(sourceUrl: string): Service {
   let client: pg.Client | undefined;
   const connect = async () => {
     const fresh = new pg.Client({ connectionString: sourceUrl, connectionTimeoutMillis: 5000 });
-    fresh.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
     // A lost connection only costs the status fragment until the next one; it must not crash `up`.
     fresh.on('error', () => undefined);
     await fresh.connect();
