@@ -1,13 +1,14 @@
 /**
  * @module
  * `npm run bench -- e2e [--rate 1000] [--duration 30] [--sweep 2000,5000,10000,20000] [--sweep-seconds 60]
- * [--scale 0.2] [--phases latency,sweep,loader] [--profile]`: the whole local pipeline (reader, local Firehose,
+ * [--scale 0.2] [--phases latency,sweep,loader] [--profile] [--trace-runs]`: the whole local pipeline (reader, local Firehose,
  * lake, DuckDB loader, warehouse) on an embedded cluster of its own.
  *
  * Every step driving the pipeline also prints where its CPU seconds went per 1,000 changes (bench/cpu-accounting.ts):
  * this process's main thread and other threads, the cluster's backends by role, and the source's own cost (the
  * driver's JavaScript and the source's backends) beside the pipeline's. `--profile` splits the main thread by
- * stage from a CPU profile of the step.
+ * stage from a CPU profile of the step. `--trace-runs` times each DuckDB and warehouse statement of the latency
+ * step's loader runs and reads each run's CPU (bench/loader-run-trace.ts).
  *
  * 1. Latency: the simulator drives the source at a fixed rate; every change's commit-to-warehouse latency is
  *    the finish time of the load that made it visible minus its commit time (loads from
@@ -47,6 +48,7 @@ import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { freshDatabase, withClient } from './bench-database.ts';
 import { CpuMeter, type CpuStep, cpuTable, cpuTotal, loadAverage } from './cpu-accounting.ts';
+import { LoaderRunTrace, threadSplit, threadTicks } from './loader-run-trace.ts';
 
 /** Runs the benchmark and prints its figures. */
 export async function run(args: string[]): Promise<void> {
@@ -60,10 +62,12 @@ export async function run(args: string[]): Promise<void> {
       scale: { type: 'string' },
       phases: { type: 'string' },
       profile: { type: 'boolean' },
+      'trace-runs': { type: 'boolean' },
     },
   });
   const phases = new Set((values.phases ?? 'latency,sweep,loader').split(','));
   const profile = values.profile ?? false;
+  const traceRuns = values['trace-runs'] ?? false;
   const rate = Number(values.rate ?? '1000');
   const duration = Number(values.duration ?? '30');
   const sweep = (values.sweep ?? '2000,5000,10000,20000').split(',').map(Number);
@@ -91,7 +95,7 @@ export async function run(args: string[]): Promise<void> {
 
     const meter = await CpuMeter.open(admin, 'bench_source');
     if (phases.has('latency'))
-      await latencyPhase(sourceUrl, warehouseUrl, dataDir, rate, duration, meter, profile);
+      await latencyPhase(sourceUrl, warehouseUrl, dataDir, rate, duration, meter, profile, traceRuns);
     if (phases.has('sweep'))
       await sweepPhase(sourceUrl, warehouseUrl, dataDir, sweep, sweepSeconds, meter, profile);
     if (phases.has('loader')) {
@@ -209,6 +213,7 @@ async function latencyPhase(
   seconds: number,
   meter: CpuMeter,
   profile: boolean,
+  traceRuns: boolean,
 ) {
   const before = await withClient(
     warehouseUrl,
@@ -220,7 +225,19 @@ async function latencyPhase(
       ).rows[0]?.id ?? '0',
   );
   // The local defaults (core/operations.ts), as `up` runs them: this step measures what a user sees.
-  const pipeline = await LocalPipeline.start({ sourceUrl, warehouseUrl, dataDir });
+  let trace: LoaderRunTrace | undefined;
+  const threadsBefore = traceRuns ? await threadTicks() : undefined;
+  const pipeline = await LocalPipeline.start({
+    sourceUrl,
+    warehouseUrl,
+    dataDir,
+    onLoad: (outcome) => trace?.onLoad(outcome),
+  });
+  if (traceRuns)
+    trace = LoaderRunTrace.attach(
+      { engine: pipeline.queryEngine, warehouse: pipeline.warehouse, queries: await readLoaderQueries() },
+      'bench_warehouse',
+    );
   let summary: Awaited<ReturnType<typeof drive>>;
   let cpu: Awaited<ReturnType<CpuMeter['measure']>>['cpu'];
   try {
@@ -240,8 +257,11 @@ async function latencyPhase(
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
+    trace?.detach();
     await pipeline.stop();
   }
+  if (trace) for (const line of await trace.summary()) console.log(line);
+  if (threadsBefore) console.log(await threadSplit(threadsBefore));
   const loads = await withClient(
     warehouseUrl,
     async (c) =>
