@@ -49,6 +49,7 @@ import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { freshDatabase, withClient } from './bench-database.ts';
 import { CpuMeter, type CpuStep, cpuTable, cpuTotal, loadAverage } from './cpu-accounting.ts';
 import { LoaderRunTrace, threadSplit, threadTicks } from './loader-run-trace.ts';
+import { profileStatements, statementTable } from './statement-cpu.ts';
 
 /** Runs the benchmark and prints its figures. */
 export async function run(args: string[]): Promise<void> {
@@ -100,7 +101,7 @@ export async function run(args: string[]): Promise<void> {
       await sweepPhase(sourceUrl, warehouseUrl, dataDir, sweep, sweepSeconds, meter, profile);
     if (phases.has('loader')) {
       const freshUrl = await freshDatabase(admin, cluster.adminUrl, 'bench_fresh_warehouse');
-      await loaderVersusCopy(dataDir, freshUrl, meter);
+      await loaderVersusCopy(dataDir, freshUrl, meter, profile);
     }
   } finally {
     await admin.end();
@@ -367,7 +368,7 @@ async function sweepPhase(
   console.log(`highest sustained rate with bounded lag: ${best} changes/s`);
 }
 
-async function loaderVersusCopy(dataDir: string, warehouseUrl: string, meter: CpuMeter) {
+async function loaderVersusCopy(dataDir: string, warehouseUrl: string, meter: CpuMeter, profile: boolean) {
   await withClient(warehouseUrl, (c) => migrateWarehouse(c));
   const engine = await DuckDbQueryEngine.open({
     lakeDir: pipelinePaths(dataDir).lake,
@@ -403,15 +404,28 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string, meter: Cp
       },
       close: () => engine.close(),
     };
+    const statements = profile ? profileStatements(new URL(warehouseUrl).pathname.slice(1)) : undefined;
     const started = performance.now();
-    const { result: outcome, cpu } = await meter.measure(() =>
-      runLoad({
-        engine: timedEngine,
-        warehouse,
-        queries,
-        roundLog: new ObjectStoreRoundLog(new FsObjectStore(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET)),
-      }),
-    );
+    const { result: outcome, cpu } = await meter
+      .measure(
+        () =>
+          runLoad({
+            engine: timedEngine,
+            warehouse,
+            queries,
+            roundLog: new ObjectStoreRoundLog(
+              new FsObjectStore(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET),
+            ),
+          }),
+        profile,
+      )
+      .finally(() => {
+        const groups = statements?.stop();
+        if (groups) {
+          console.log('warehouse backend CPU per statement of the loader run:');
+          for (const line of statementTable(groups)) console.log(line);
+        }
+      });
     loaderSeconds = (performance.now() - started) / 1000;
     loaderCpu = cpu;
     console.log(
