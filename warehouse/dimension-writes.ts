@@ -34,7 +34,16 @@ export function keepUnchanged(columns: readonly string[], current: string, stage
     .join(', ');
 }
 
-/** Latest version wins; unchanged-TOAST columns keep the warehouse's value; a real row replaces an inferred one. */
+/**
+ * Latest version wins; unchanged-TOAST columns keep the warehouse's value; a real row replaces an inferred one.
+ * An UPDATE of the members the dimension holds, then a plain INSERT of the others (an anti-join), not one
+ * `INSERT … ON CONFLICT DO UPDATE`: its speculative insertion of every row cost about twice the insert itself
+ * (bench/README.md, "Why the loader stays below half of COPY"). The UPDATE runs first, so no row is both
+ * updated and inserted; the load lock keeps other loads out, and a key inserted by anyone else in between fails
+ * the load on the primary key, which rolls it back whole. A batch stages one version per key (a dimension's
+ * window reads each key's latest, queries/loader/dim_*.sql; a new key staged twice fails the INSERT).
+ * Returns the rows written (updated and inserted).
+ */
 export async function upsertDimension(client: pg.ClientBase, table: DimensionTableName): Promise<number> {
   const key = WAREHOUSE_TABLES[table].primaryKey;
   const name = stagingTable(table);
@@ -44,17 +53,21 @@ export async function upsertDimension(client: pg.ClientBase, table: DimensionTab
     `UPDATE ${name} AS s SET ${keepUnchanged(others, 'd', 's')}
      FROM public.${table} AS d WHERE d.${key} = s.${key} AND s._unchanged IS NOT NULL AND s._op <> 'd'`,
   );
-  const result = await client.query(
-    `INSERT INTO public.${table} AS d (${columns.join(', ')})
-     SELECT ${columns.join(', ')} FROM ${name} WHERE _op <> 'd'
-     ON CONFLICT (${key}) DO UPDATE SET ${others.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  const updated = await client.query(
+    `UPDATE public.${table} AS d SET ${others.map((c) => `${c} = s.${c}`).join(', ')}
+     FROM ${name} AS s WHERE d.${key} = s.${key} AND s._op <> 'd'`,
+  );
+  const inserted = await client.query(
+    `INSERT INTO public.${table} (${columns.join(', ')})
+     SELECT ${columns.join(', ')} FROM ${name} AS s
+     WHERE s._op <> 'd' AND NOT EXISTS (SELECT 1 FROM public.${table} AS d WHERE d.${key} = s.${key})`,
   );
   await client.query(
     `DELETE FROM pipeline.inferred_member WHERE dimension = $1
      AND member_id IN (SELECT ${key}::text FROM ${name} WHERE _op <> 'd')`,
     [table],
   );
-  return result.rowCount ?? 0;
+  return (updated.rowCount ?? 0) + (inserted.rowCount ?? 0);
 }
 
 /**
