@@ -33,36 +33,44 @@ export function latestLoaded(table: FactTableName): string {
  * Before appending: record the staged deletes (fact-deletion.ts), drop versions already loaded (the anti-join
  * that makes replays harmless), fill the unchanged-TOAST columns of each order's first staged version from its
  * latest loaded version, and drop a snapshot re-read identical to that version unless the order was deleted in
- * between. Returns the number of deletes recorded.
+ * between. The three steps that compare with loaded versions are skipped when they cannot match anything
+ * (see {@link loadedVersions}). Returns the number of deletes recorded.
  */
 export async function prepareFact(client: pg.ClientBase, table: FactTableName): Promise<number> {
   const name = stagingTable(table);
   const order = WAREHOUSE_TABLES[table].orderKey;
   const columns = loadedColumns(table).map((c) => c.name);
   const deletions = await recordFactDeletions(client, table);
-  await client.query(
-    `DELETE FROM ${name} AS s USING pipeline.fact_version AS v
-     WHERE v.fact_table = $1 AND v.order_id = s.${order} AND v.lsn = s._lsn AND v.seq = s._seq`,
-    [table],
-  );
-  await client.query(
-    `UPDATE ${name} AS s SET ${keepUnchanged(
-      columns.filter((c) => c !== order),
-      'w',
-      's',
-    )}
-     FROM ${latestLoaded(table)} WHERE w.${order} = s.${order} AND s._unchanged IS NOT NULL`,
-  );
-  // Only an order's first staged version is compared with the warehouse; later re-reads were compared with
-  // their predecessor in the batch already (loader/load-batch.ts).
-  const same = columns.map((c) => `s.${c} IS NOT DISTINCT FROM w.${c}`).join(' AND ');
-  await client.query(
-    `DELETE FROM ${name} WHERE ctid IN (
-       SELECT s.ctid FROM (
-         SELECT DISTINCT ON (${order}) ctid, * FROM ${name} ORDER BY ${order}, _lsn, _seq
-       ) AS s JOIN ${latestLoaded(table)} ON w.${order} = s.${order}
-       WHERE s._op = 'r' AND ${same} AND NOT ${deletedBetween(table)})`,
-  );
+  const loaded = await loadedVersions(client, table);
+  if (loaded.any) {
+    await client.query(
+      `DELETE FROM ${name} AS s USING pipeline.fact_version AS v
+       WHERE v.fact_table = $1 AND v.order_id = s.${order} AND v.lsn = s._lsn AND v.seq = s._seq`,
+      [table],
+    );
+  }
+  if (loaded.any && loaded.unchanged) {
+    await client.query(
+      `UPDATE ${name} AS s SET ${keepUnchanged(
+        columns.filter((c) => c !== order),
+        'w',
+        's',
+      )}
+       FROM ${latestLoaded(table)} WHERE w.${order} = s.${order} AND s._unchanged IS NOT NULL`,
+    );
+  }
+  if (loaded.any && loaded.reReads) {
+    // Only an order's first staged version is compared with the warehouse; later re-reads were compared with
+    // their predecessor in the batch already (loader/load-batch.ts).
+    const same = columns.map((c) => `s.${c} IS NOT DISTINCT FROM w.${c}`).join(' AND ');
+    await client.query(
+      `DELETE FROM ${name} WHERE ctid IN (
+         SELECT s.ctid FROM (
+           SELECT DISTINCT ON (${order}) ctid, * FROM ${name} ORDER BY ${order}, _lsn, _seq
+         ) AS s JOIN ${latestLoaded(table)} ON w.${order} = s.${order}
+         WHERE s._op = 'r' AND ${same} AND NOT ${deletedBetween(table)})`,
+    );
+  }
   const required = loadedColumns(table).filter((c) => !c.nullable);
   if (required.length === 0) return deletions;
   const missing = await client.query<{ n: string }>(
@@ -75,6 +83,38 @@ export async function prepareFact(client: pg.ClientBase, table: FactTableName): 
     );
   }
   return deletions;
+}
+
+/** What the staged versions of a fact can match among the loaded ones. */
+interface LoadedVersions {
+  /** The warehouse holds a version of this fact (else nothing staged can be a version already loaded). */
+  readonly any: boolean;
+  /** A staged version names unchanged columns (else there is nothing to fill from a loaded version). */
+  readonly unchanged: boolean;
+  /** A staged version is a snapshot re-read (else none can be a re-read equal to its loaded version). */
+  readonly reReads: boolean;
+}
+
+/**
+ * A probe of `pipeline.fact_version` (its primary key's first column), then of the staging table: the
+ * anti-join, the fill and the re-read comparison each join the staged versions with the loaded ones, and on a
+ * fact's first load none can match (the staging table is not read then), nor the fill or the comparison on a
+ * batch with no unchanged column or no re-read. The table's first load after a crashed one finds no version
+ * either (the crash rolled them back), and a batch loaded twice finds the first load's versions, so a replay
+ * still takes the anti-join.
+ */
+async function loadedVersions(client: pg.ClientBase, table: FactTableName): Promise<LoadedVersions> {
+  const loaded = await client.query<{ any: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM pipeline.fact_version WHERE fact_table = $1) AS any',
+    [table],
+  );
+  if (loaded.rows[0]?.any === false) return { any: false, unchanged: false, reReads: false };
+  const staged = await client.query<{ unchanged: boolean; reReads: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${stagingTable(table)} WHERE _unchanged IS NOT NULL) AS unchanged,
+       EXISTS (SELECT 1 FROM ${stagingTable(table)} WHERE _op = 'r') AS "reReads"`,
+  );
+  const row = staged.rows[0];
+  return { any: true, unchanged: row?.unchanged ?? true, reReads: row?.reReads ?? true };
 }
 
 /**
