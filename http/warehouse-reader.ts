@@ -5,8 +5,9 @@
  * per answer, so every figure of one answer is taken at the same cut. The app never writes: give it a
  * read-only role where the warehouse is shared (README "The dashboard and the API").
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { LOAD_NOTIFICATION_CHANNEL } from '../core/schema/warehouse-tables.ts';
+import { createClient, createPool } from '../postgres/connections.ts';
 
 /** Where the warehouse is. */
 export interface WarehouseReaderOptions {
@@ -25,11 +26,7 @@ export class WarehouseReader {
     const base =
       typeof options.connection === 'string' ? { connectionString: options.connection } : options.connection;
     this.#config = { ...base, options: '-c default_transaction_read_only=on' };
-    this.#pool = new pg.Pool({ ...this.#config, max: options.maxConnections ?? 4 });
-    // An idle connection the server closed is dropped by the pool; the next read opens another.
-    this.#pool.on('error', () => undefined);
-    // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
-    this.#pool.on('connect', (client) => client.on('error', () => undefined));
+    this.#pool = createPool({ ...this.#config, max: options.maxConnections ?? 4 });
   }
 
   /**
@@ -68,12 +65,11 @@ export class WarehouseReader {
     let retry: NodeJS.Timeout | undefined;
     const connect = async (): Promise<void> => {
       if (stopped) return;
-      const next = new pg.Client(this.#config);
-      next.on('notification', () => onLoad());
-      next.on('error', (error) => {
+      const next = createClient(this.#config, (error) => {
         onError(error);
         reconnect();
       });
+      next.on('notification', () => onLoad());
       try {
         await next.connect();
         await next.query(`LISTEN ${LOAD_NOTIFICATION_CHANNEL}`);

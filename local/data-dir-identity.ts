@@ -8,10 +8,11 @@
  */
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { z } from 'zod';
 import { marketTableOfStream } from '../core/delivery-stream-spec.ts';
 import { isMarketLakeTableName } from '../core/schema/market-lake-tables.ts';
+import { createClient } from '../postgres/connections.ts';
 import { type DatabaseIdentity, databaseIdentity } from '../source/source-inspector.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
 
@@ -213,10 +214,8 @@ export async function assertWarehouseLoadsFrom(
   warehouseUrl: string,
   names?: { readonly slot: string; readonly publication: string },
 ): Promise<void> {
-  const source = new pg.Client({ connectionString: sourceUrl });
-  source.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
-  const warehouse = new pg.Client({ connectionString: warehouseUrl });
-  warehouse.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+  const source = createClient({ connectionString: sourceUrl });
+  const warehouse = createClient({ connectionString: warehouseUrl });
   await source.connect();
   try {
     await warehouse.connect();

@@ -3,8 +3,8 @@
  * Checks an external database before the pipeline uses it: it must be reachable, and the source must have
  * `wal_level = logical`. Each failure says what is wrong and how to fix it, naming host:port (never the password).
  */
-import pg from 'pg';
 import type { FailureKind } from '../core/failure-kind.ts';
+import { createClient } from '../postgres/connections.ts';
 import { urlEndpoint } from './url-redaction.ts';
 
 /** The database could not be reached or refused the login. */
@@ -35,8 +35,7 @@ const FLAG: Record<DatabaseRole, string> = {
 
 /** Connects once to prove the database is there; throws {@link DatabaseUnreachableError} otherwise. */
 export async function assertReachable(url: string, role: DatabaseRole, timeoutMs = 10_000): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
-  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+  const client = createClient({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   try {
     await client.connect();
   } catch (cause) {
@@ -48,8 +47,7 @@ export async function assertReachable(url: string, role: DatabaseRole, timeoutMs
 
 /** Checks that the source is reachable and has `wal_level = logical`. */
 export async function assertSourceReady(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+  const client = createClient({ connectionString: url, connectionTimeoutMillis: 10_000 });
   try {
     await client.connect();
   } catch (cause) {

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import { createClient } from '../postgres/connections.ts';
 import { postgresBinaries, type ServerUser, serverUser, traversableByOthers } from './postgres-binaries.ts';
 
 const run = promisify(execFile);
@@ -263,7 +263,7 @@ async function assertPortFree(port: number): Promise<void> {
 }
 
 async function createDatabases(adminUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = createClient({ connectionString: adminUrl });
   await client.connect();
   try {
     for (const name of ['totesys', 'warehouse']) {

@@ -6,7 +6,6 @@
  * terminal never compact at once.
  */
 import { join } from 'node:path';
-import pg from 'pg';
 import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../core/compaction-schedule.ts';
 import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
 import type { Log } from '../core/ports/log.ts';
@@ -19,6 +18,7 @@ import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
 import { quarantinedPartitions } from '../lake/unreadable-objects.ts';
 import { readLoaderQueries, runLoad } from '../loader/run-load.ts';
+import { createClient } from '../postgres/connections.ts';
 import { requestResnapshot } from '../reader/resnapshot-requests.ts';
 import { FileLeaseStore } from '../reader/state/file-lease-store.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
@@ -122,9 +122,7 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
 
 /** Creates or upgrades the warehouse schema the load writes (as `up` and `sync` do before loading). */
 async function migrateWarehouseAt(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  // A restart of the warehouse fails the query in flight; unheard, the 'error' event would end `up`.
-  client.on('error', () => undefined);
+  const client = createClient({ connectionString: url });
   await client.connect();
   try {
     await migrateWarehouse(client);

@@ -4,7 +4,7 @@
  * runs, over DuckDB on the data dir's lake and the warehouse's `market.price_forecast`, once for
  * `forecast gold`, and on `up`'s schedule inside its pipeline (over the pipeline's own engine and pool).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { readMemoryBounds } from '../core/memory-bounds.ts';
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
@@ -19,6 +19,7 @@ import {
 } from '../forecast/gold-forecast.ts';
 import { MissingMarketDataError } from '../forecast/market-inputs.ts';
 import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
+import { createPool } from '../postgres/connections.ts';
 import { PgPriceForecasts } from '../warehouse/pg-price-forecasts.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
@@ -32,10 +33,7 @@ export async function forecastGoldLocally(options: {
   readonly onStep?: (step: ForecastStep) => void;
 }): Promise<GoldForecastOutcome> {
   const paths = pipelinePaths(options.dataDir);
-  const pool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
-  pool.on('error', () => undefined);
-  // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  const pool = createPool({ connectionString: options.warehouseUrl, max: 1 });
   try {
     const client = await pool.connect();
     try {

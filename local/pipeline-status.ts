@@ -5,7 +5,6 @@
  * table and end-to-end latency from what the loader recorded in `pipeline`, the warehouse cut and row
  * counts, and the error objects waiting under the lake's error prefix.
  */
-import pg from 'pg';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { DEFAULTS, ENV } from '../core/operations.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
@@ -14,6 +13,7 @@ import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { quarantinedSpoolFiles } from '../firehose/spool.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
+import { createClient } from '../postgres/connections.ts';
 import { type ReaderTableStatus, readerStatus } from '../reader/reader-status.ts';
 import { describeDrift, type SchemaDrift } from '../reader/schema-drift.ts';
 import { FileStateStore } from '../reader/state/file-state-store.ts';
@@ -83,10 +83,7 @@ export interface PipelineStatusOptions {
 /** Reads every stage's figures; a stage that is not set up yet reports nulls, not an error. */
 export async function readPipelineStatus(options: PipelineStatusOptions): Promise<PipelineStatus> {
   const slot = options.slot ?? process.env[ENV.slotName] ?? DEFAULTS.slotName;
-  const warehouse = new pg.Client({ connectionString: options.warehouseUrl });
-  // A server that drops the connection (a restart) fails the query in flight; unheard, the client's 'error' event
-  // would end the process, and `up` runs this every status interval.
-  warehouse.on('error', () => undefined);
+  const warehouse = createClient({ connectionString: options.warehouseUrl });
   await warehouse.connect();
   try {
     const reader = await readerStatus({

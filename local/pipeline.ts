@@ -7,7 +7,7 @@
  * state, the Firehose spool, and the warehouse's cut.
  */
 import { mkdir } from 'node:fs/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
 import { FailureStreak } from '../core/failure-streak.ts';
 import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
@@ -37,6 +37,7 @@ import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.
 import { quarantinedPartitions } from '../lake/unreadable-objects.ts';
 import { MarketMergeGate } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
+import { createClient, createPool } from '../postgres/connections.ts';
 import { FirehoseChangeStream } from '../reader/firehose-change-stream.ts';
 import type { SnapshotProgress } from '../reader/initial-snapshot.ts';
 import { type ReaderSummary, runReader } from '../reader/reader-loop.ts';
@@ -133,8 +134,7 @@ export function pipelineNames(options: Pick<LocalPipelineOptions, 'slot' | 'publ
 /** Refuses a run whose data dir, source and warehouse do not belong together; records them on a first run. */
 async function bindRunIdentity(options: LocalPipelineOptions, warehouse: pg.Client): Promise<void> {
   const names = pipelineNames(options);
-  const source = new pg.Client({ connectionString: options.sourceUrl });
-  source.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+  const source = createClient({ connectionString: options.sourceUrl });
   await source.connect();
   try {
     const sourceDb = await databaseIdentity(source);
@@ -208,10 +208,7 @@ export class LocalPipeline {
     this.#roundLog = roundLog;
     this.#snapshots = snapshots;
     this.#lake = lake;
-    this.#marketPool = new pg.Pool({ connectionString: options.warehouseUrl, max: 1 });
-    this.#marketPool.on('error', () => undefined);
-    // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
-    this.#marketPool.on('connect', (client) => client.on('error', () => undefined));
+    this.#marketPool = createPool({ connectionString: options.warehouseUrl, max: 1 });
     this.#loadFailures = new FailureStreak(options.clock ?? SYSTEM_CLOCK);
     this.#marketMerge = new MarketMergeGate({
       engine,
@@ -236,8 +233,7 @@ export class LocalPipeline {
   static async #startLocked(options: LocalPipelineOptions, lock: DataDirLock): Promise<LocalPipeline> {
     const paths = pipelinePaths(options.dataDir);
     const bounds = options.memoryBounds ?? readMemoryBounds(process.env);
-    const client = new pg.Client({ connectionString: options.warehouseUrl });
-    client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+    const client = createClient({ connectionString: options.warehouseUrl });
     await client.connect();
     try {
       await migrateWarehouse(client);

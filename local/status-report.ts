@@ -3,7 +3,7 @@
  * The document `status --json` prints, and `/api/status` serves: the source (rows, WAL position, slots) and,
  * when there is a warehouse, every stage of the pipeline (local/pipeline-status.ts).
  */
-import pg from 'pg';
+import { createClient } from '../postgres/connections.ts';
 import { readSourceStatus, type SourceStatus } from '../source/source-status.ts';
 import { type PipelineStatus, readPipelineStatus } from './pipeline-status.ts';
 import { redactUrl } from './url-redaction.ts';
@@ -25,10 +25,7 @@ export interface StatusReportOptions {
 
 /** Reads the document; only reads, so it runs beside a busy `up`. */
 export async function readStatusReport(options: StatusReportOptions): Promise<StatusReport> {
-  const client = new pg.Client({ connectionString: options.sourceUrl });
-  // A server that drops the connection (a restart) fails the query in flight; unheard, the client's 'error' event
-  // would end the process, and `up` runs this every status interval.
-  client.on('error', () => undefined);
+  const client = createClient({ connectionString: options.sourceUrl });
   await client.connect();
   try {
     const pipeline = options.warehouseUrl

@@ -3,9 +3,9 @@
  * `sync`: run the local pipeline until the warehouse's cut has reached the source's WAL position at the moment
  * sync started, then stop cleanly. Everything committed before sync started is then in the warehouse.
  */
-import pg from 'pg';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
 import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
+import { createClient } from '../postgres/connections.ts';
 import { currentWalLsn, inspectSlot } from '../source/source-inspector.ts';
 import { assertWarehouseLoadsFrom } from './data-dir-identity.ts';
 import { LocalPipeline, type LocalPipelineOptions, pipelineNames } from './pipeline.ts';
@@ -33,8 +33,7 @@ export class SyncError extends Error {
 
 /** The source's current WAL position, as a decimal LSN. */
 export async function currentSourceLsn(sourceUrl: string): Promise<bigint> {
-  const client = new pg.Client({ connectionString: sourceUrl });
-  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+  const client = createClient({ connectionString: sourceUrl });
   await client.connect();
   try {
     return parseLsn(await currentWalLsn(client));
@@ -49,8 +48,7 @@ export async function currentSourceLsn(sourceUrl: string): Promise<bigint> {
  * sync started land in the lake at that LSN, which can be past the WAL position sync started at.
  */
 async function slotPosition(sourceUrl: string, slot: string): Promise<bigint | null> {
-  const client = new pg.Client({ connectionString: sourceUrl });
-  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+  const client = createClient({ connectionString: sourceUrl });
   await client.connect();
   try {
     const lsn = (await inspectSlot(client, slot))?.confirmedFlushLsn;
@@ -62,8 +60,7 @@ async function slotPosition(sourceUrl: string, slot: string): Promise<bigint | n
 
 /** Whether another process (`up`) is streaming from the slot right now. */
 async function slotActive(sourceUrl: string, slot: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: sourceUrl });
-  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+  const client = createClient({ connectionString: sourceUrl });
   await client.connect();
   try {
     return (await inspectSlot(client, slot))?.active === true;
@@ -82,8 +79,7 @@ export async function waitForWarehouseCut(
   timeoutMs: number,
 ): Promise<{ lsn: string }> {
   const deadline = Date.now() + timeoutMs;
-  const client = new pg.Client({ connectionString: warehouseUrl });
-  client.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+  const client = createClient({ connectionString: warehouseUrl });
   await client.connect();
   try {
     for (;;) {

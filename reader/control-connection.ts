@@ -2,8 +2,9 @@
  * @module
  * The reader's ordinary (non-replication) connection: source checks, the heartbeat, slot positions and lag.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { type Lsn, lsnToDecimal, parseLsn } from '../core/lsn.ts';
+import { createClient } from '../postgres/connections.ts';
 import { currentWalLsn, inspectSlot } from '../source/source-inspector.ts';
 import { findSlot } from './source-setup.ts';
 
@@ -23,8 +24,7 @@ export class ControlConnection {
 
   async use<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
     this.#client ??= (async () => {
-      const client = new pg.Client(this.#config);
-      client.on('error', () => {
+      const client = createClient(this.#config, () => {
         this.#client = undefined;
       });
       await client.connect();

@@ -11,7 +11,7 @@
  * re-read while streaming continues; another process asks for one through `reader/resnapshot-requests.ts`.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { describeErrorChain } from '../core/error-chain.ts';
 import { type Lsn, lsnToDecimal } from '../core/lsn.ts';
 import type { ChangeStream, PutReport } from '../core/ports/change-stream.ts';
@@ -20,6 +20,7 @@ import type { Log } from '../core/ports/log.ts';
 import type { CompleteRead } from '../core/ports/round-log.ts';
 import { lakeTableForSource } from '../core/schema/lake-tables.ts';
 import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
+import { createClient } from '../postgres/connections.ts';
 import { snapshotEvents, snapshotRowsLsn } from './change-events.ts';
 import { PutPipeline } from './put-pipeline.ts';
 import { copyTable, createExportedSnapshot, type ExportedSnapshot, SnapshotError } from './snapshot-copy.ts';
@@ -222,8 +223,7 @@ async function withClient<T>(
   connection: pg.ClientConfig,
   work: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const client = new pg.Client(connection);
-  client.on('error', () => undefined);
+  const client = createClient(connection);
   await client.connect();
   try {
     return await work(client);

@@ -3,10 +3,11 @@
  * The reader's figures for `status` in another process: the slot as PostgreSQL sees it (lag in bytes, active,
  * WAL status) and what the running reader last persisted (metrics, snapshot progress, pending re-reads).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { DEFAULTS } from '../core/operations.ts';
 import type { StateStore } from '../core/ports/state-store.ts';
 import { SOURCE_TABLE_NAMES, type SourceTableName } from '../core/schema/source-tables.ts';
+import { createClient } from '../postgres/connections.ts';
 import { inspectSlot, type SlotFacts } from '../source/source-inspector.ts';
 import { METRICS_STATE_KEY, type ReaderMetricsSnapshot } from './reader-metrics.ts';
 import { pendingResnapshots, requestedTables } from './resnapshot-requests.ts';
@@ -61,10 +62,7 @@ export async function readerStatus(options: {
   readonly slot?: string;
 }): Promise<ReaderStatus> {
   const slot = options.slot ?? DEFAULTS.slotName;
-  const client = new pg.Client(options.source ?? { connectionString: options.sourceUrl });
-  // A server that drops the connection (a restart) fails the query in flight; unheard, the client's 'error' event
-  // would end the process, and `up` runs this every status interval.
-  client.on('error', () => undefined);
+  const client = createClient(options.source ?? { connectionString: options.sourceUrl });
   await client.connect();
   let row: SlotFacts | undefined;
   try {

@@ -9,12 +9,13 @@
  * never neither.
  */
 import { StringDecoder } from 'node:string_decoder';
-import pg from 'pg';
+import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { RowImage, SourceValue } from '../core/change-event.ts';
 import { type Lsn, parseLsn } from '../core/lsn.ts';
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import { SOURCE_TABLES, type SourceTableName } from '../core/schema/source-tables.ts';
+import { createClient } from '../postgres/connections.ts';
 import { readerConnection, unescapeCopyField, type ValueDecoder, valueDecoder } from './source-values.ts';
 
 /** A snapshot held open by its replication connection. */
@@ -50,11 +51,10 @@ export async function createExportedSnapshot(
   temporary: boolean,
   clock: Clock = SYSTEM_CLOCK,
 ): Promise<ExportedSnapshot> {
-  const client = new pg.Client({
+  const client = createClient({
     ...readerConnection(connection),
     replication: 'database',
   } as pg.ClientConfig);
-  client.on('error', () => undefined);
   await client.connect();
   try {
     const result = await client.query<{ consistent_point: string; snapshot_name: string }>(
@@ -99,8 +99,7 @@ export interface CopyTableOptions {
  * stream path's decoders. Returns the number of rows.
  */
 export async function copyTable(options: CopyTableOptions): Promise<number> {
-  const client = new pg.Client(readerConnection(options.connection));
-  client.on('error', () => undefined);
+  const client = createClient(readerConnection(options.connection));
   await client.connect();
   let sinkFailed = false;
   const sink: RowSink = async (rows, bytes) => {

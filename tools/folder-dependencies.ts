@@ -14,10 +14,12 @@
 export const FOLDER_DEPENDENCIES = {
   /** The three schemas (source, lake, warehouse star): typed data, imports nothing. */
   'core/schema': [],
+  /** PostgreSQL connections: every pg client and pool the product opens, none of which a dropped connection ends. */
+  postgres: [],
   /** The change event, LSN arithmetic, operations names and the ports with their contracts. */
   core: ['core/schema'],
   /** The totesys source: migration, seed, simulator, dump import, and the inspector of its WAL and slots. */
-  source: ['core/schema'],
+  source: ['core/schema', 'postgres'],
   /** Lake adapters (S3, a directory, Glue, Athena, DuckDB) and the Parquet writer. */
   lake: ['core', 'core/schema'],
   /** The Firehose transformation: change events to lake rows. */
@@ -30,19 +32,20 @@ export const FOLDER_DEPENDENCIES = {
    */
   collect: ['core', 'core/schema', 'lake'],
   /** The CDC reader and its AWS adapters (the Firehose putter, the S3 state store); reads the source's WAL. */
-  reader: ['core', 'core/schema', 'source'],
+  reader: ['core', 'core/schema', 'postgres', 'source'],
   /** The gold-price model: features from the lake, the gradient-boosted regression, the next-day prediction. */
   forecast: ['core', 'core/schema'],
   /** The loader: cut, window queries, load batch. */
   loader: ['core', 'core/schema'],
   /** The PostgreSQL warehouse: DDL from the star schema, the Warehouse port on PostgreSQL. */
-  warehouse: ['core', 'core/schema'],
+  warehouse: ['core', 'core/schema', 'postgres'],
   /** The HTTP app: dashboard, payments API, status and metrics over the warehouse, for Node and Lambda. */
-  http: ['core', 'core/schema'],
+  http: ['core', 'core/schema', 'postgres'],
   /** The Lambda handlers: thin wiring of the pipeline's parts to AWS (and the package manifest, for the API's version). */
   functions: [
     'core',
     'core/schema',
+    'postgres',
     'lake',
     'loader',
     'reader',
@@ -62,6 +65,7 @@ export const FOLDER_DEPENDENCIES = {
   local: [
     'core',
     'core/schema',
+    'postgres',
     'source',
     'lake',
     'transform',
@@ -78,6 +82,7 @@ export const FOLDER_DEPENDENCIES = {
   cli: [
     'core',
     'core/schema',
+    'postgres',
     'source',
     'lake',
     'reader',
@@ -97,6 +102,7 @@ export const FOLDER_DEPENDENCIES = {
     'testing',
     'core',
     'core/schema',
+    'postgres',
     'source',
     'lake',
     'transform',
@@ -117,6 +123,7 @@ export const FOLDER_DEPENDENCIES = {
     'testing',
     'core',
     'core/schema',
+    'postgres',
     'source',
     'lake',
     'transform',

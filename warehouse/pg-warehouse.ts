@@ -6,7 +6,7 @@
  * dimension rows deleted at the source that nothing references, record the cut, the load history and lag
  * samples, commit. Bulk only: COPY and set-based SQL, never a row at a time.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import {
   type Cut,
   CutMovedError,
@@ -22,6 +22,7 @@ import {
   WAREHOUSE_TABLES,
   type WarehouseTableName,
 } from '../core/schema/warehouse-tables.ts';
+import { createClient, createPool } from '../postgres/connections.ts';
 import { deleteDimensionRows, inferMembers, insertDates, upsertDimension } from './dimension-writes.ts';
 import { appendFact, prepareFact, skipRowByRowChecks, verifyReferences } from './fact-append.ts';
 import { measureLatency, recordLoad } from './load-record.ts';
@@ -59,12 +60,8 @@ export class PgWarehouse implements Warehouse {
       connectionString: options.url,
       ssl: options.tls === 'require' ? { rejectUnauthorized: true } : undefined,
     };
-    this.#pool = new pg.Pool({ ...this.#connection, max: options.maxConnections ?? 2 });
+    this.#pool = createPool({ ...this.#connection, max: options.maxConnections ?? 2 });
     this.#beforeCommit = options.beforeCommit;
-    // An idle connection dropped by the server must not crash the process; the next query reconnects.
-    this.#pool.on('error', () => undefined);
-    // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
-    this.#pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async currentCut(): Promise<Cut | null> {
@@ -88,8 +85,7 @@ export class PgWarehouse implements Warehouse {
     // A cursor in a read-only snapshot: the keys a batch at a time, all as of the same moment. On a connection
     // of its own, not the pool's: a load in progress holds the pool's (the loader Lambda's only one) while it
     // reads a re-read's window, which reads these keys (loader/complete-reads.ts).
-    const client = new pg.Client(this.#connection);
-    client.on('error', () => undefined);
+    const client = createClient(this.#connection);
     await client.connect();
     let open = false;
     try {

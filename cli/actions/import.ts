@@ -4,7 +4,7 @@
  */
 import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
-import pg from 'pg';
+import { createClient } from '../../postgres/connections.ts';
 import { importDump } from '../../source/dump-import/dump-import.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { withRuntime } from '../command-runtime.ts';
@@ -22,7 +22,7 @@ export async function runImportCommand(options: { dump: string }, command: Comma
   await withRuntime(
     command,
     async (runtime) => {
-      const client = new pg.Client({ connectionString: runtime.sourceUrl });
+      const client = createClient({ connectionString: runtime.sourceUrl });
       await client.connect();
       const progress = progressReporter(global.progress);
       try {

@@ -3,7 +3,7 @@
  * What `seed` does (its options and help are in `cli/commands/seed.ts`).
  */
 import type { Command } from 'commander';
-import pg from 'pg';
+import { createClient } from '../../postgres/connections.ts';
 import { seedSource } from '../../source/seed/seed-source.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { withRuntime } from '../command-runtime.ts';
@@ -19,7 +19,7 @@ export async function runSeedCommand(
   await withRuntime(
     command,
     async (runtime) => {
-      const client = new pg.Client({ connectionString: runtime.sourceUrl });
+      const client = createClient({ connectionString: runtime.sourceUrl });
       await client.connect();
       const progress = progressReporter(global.progress);
       try {

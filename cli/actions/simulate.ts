@@ -3,7 +3,7 @@
  * What `simulate` does (its options and help are in `cli/commands/simulate.ts`).
  */
 import type { Command } from 'commander';
-import pg from 'pg';
+import { createClient } from '../../postgres/connections.ts';
 import { firstNonEmptyTable } from '../../source/empty-source.ts';
 import { formatSummary, Simulator } from '../../source/simulator/simulator.ts';
 import { withRuntime } from '../command-runtime.ts';
@@ -22,7 +22,7 @@ export async function runSimulateCommand(options: SimulateOptions, command: Comm
   await withRuntime(
     command,
     async (runtime) => {
-      const probe = new pg.Client({ connectionString: runtime.sourceUrl });
+      const probe = createClient({ connectionString: runtime.sourceUrl });
       await probe.connect();
       try {
         const staff = await probe.query("SELECT to_regclass('public.staff') IS NOT NULL AS migrated");

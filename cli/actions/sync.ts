@@ -3,9 +3,9 @@
  * What `sync` does (its options and help are in `cli/commands/sync.ts`).
  */
 import type { Command } from 'commander';
-import pg from 'pg';
 import { runSync, type SyncSummary } from '../../local/sync.ts';
 import { terminalLog } from '../../local/terminal-log.ts';
+import { createClient } from '../../postgres/connections.ts';
 import { migrateSource } from '../../source/source-migration.ts';
 import { withRuntime } from '../command-runtime.ts';
 import { globalOptions } from '../global-options.ts';
@@ -18,7 +18,7 @@ export async function runSyncCommand(options: { timeout: number }, command: Comm
   await withRuntime(command, async (runtime) => {
     // On the embedded default the source schema may not exist yet; an external source is never altered.
     if (runtime.cluster) {
-      const client = new pg.Client({ connectionString: runtime.sourceUrl });
+      const client = createClient({ connectionString: runtime.sourceUrl });
       await client.connect();
       await migrateSource(client).finally(() => client.end());
     }

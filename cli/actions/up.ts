@@ -5,7 +5,7 @@
  * cluster when this process started it.
  */
 import type { Command } from 'commander';
-import pg from 'pg';
+import type pg from 'pg';
 import { ENV } from '../../core/operations.ts';
 import type { Log } from '../../core/ports/log.ts';
 import { parseReconnectBudget } from '../../core/reconnect-budget.ts';
@@ -21,6 +21,7 @@ import { superviseStage } from '../../local/stage-supervisor.ts';
 import { superviseLocalHttp } from '../../local/supervised-http.ts';
 import { terminalLog } from '../../local/terminal-log.ts';
 import { redactUrl } from '../../local/url-redaction.ts';
+import { createClient } from '../../postgres/connections.ts';
 import { firstNonEmptyTable } from '../../source/empty-source.ts';
 import { seedSource } from '../../source/seed/seed-source.ts';
 import {
@@ -103,10 +104,8 @@ async function prepareDatabases(
   signal: AbortSignal,
   progressFlag?: boolean,
 ): Promise<void> {
-  const source = new pg.Client({ connectionString: runtime.sourceUrl });
-  source.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
-  const warehouse = new pg.Client({ connectionString: runtime.warehouseUrl });
-  warehouse.on('error', () => undefined); // a restart fails its query; unheard, it would end the process
+  const source = createClient({ connectionString: runtime.sourceUrl });
+  const warehouse = createClient({ connectionString: runtime.warehouseUrl });
   await source.connect();
   try {
     await warehouse.connect();
@@ -177,9 +176,7 @@ export function upServices(
 function sourceWatch(sourceUrl: string): Service {
   let client: pg.Client | undefined;
   const connect = async () => {
-    const fresh = new pg.Client({ connectionString: sourceUrl, connectionTimeoutMillis: 5000 });
-    // A lost connection only costs the status fragment until the next one; it must not crash `up`.
-    fresh.on('error', () => undefined);
+    const fresh = createClient({ connectionString: sourceUrl, connectionTimeoutMillis: 5000 });
     await fresh.connect();
     client = fresh;
     return fresh;

@@ -6,8 +6,9 @@
  * (the previous run still streaming) returns `busy` at once instead of failing.
  */
 import type { Context } from 'aws-lambda';
-import pg from 'pg';
+import type pg from 'pg';
 import { METRICS, WATERMARK_ROUND_INTERVAL_MS } from '../../core/operations.ts';
+import { createClient } from '../../postgres/connections.ts';
 import { type ReaderSummary, runReader } from '../../reader/reader-loop.ts';
 import { findSlot } from '../../reader/source-setup.ts';
 import { isAuthenticationFailure } from '../operations/database-secret.ts';
@@ -74,7 +75,7 @@ export function createHandler(deps: CdcReaderDependencies) {
 
 /** Whether another session streams from the reader's slot right now (false when there is no slot yet). */
 async function slotActive(source: pg.ClientConfig, config: CdcReaderConfig): Promise<boolean> {
-  const client = new pg.Client(source);
+  const client = createClient(source);
   await client.connect();
   try {
     return (await findSlot(client, config.slot))?.active === true;

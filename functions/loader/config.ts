@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import pg from 'pg';
+import type pg from 'pg';
 import { z } from 'zod';
 import { type MemoryBounds, readMemoryBounds } from '../../core/memory-bounds.ts';
 import { DEFAULTS, ENV } from '../../core/operations.ts';
@@ -25,6 +25,7 @@ import { quarantinedPartitions } from '../../lake/unreadable-objects.ts';
 import { DEFAULT_QUERIES_DIR } from '../../loader/loader-queries.ts';
 import { MarketMergeGate } from '../../loader/market-merge.ts';
 import { type LoaderDeps, readLoaderQueries } from '../../loader/run-load.ts';
+import { createPool } from '../../postgres/connections.ts';
 import { PgMarketWarehouse } from '../../warehouse/pg-market-warehouse.ts';
 import { PgWarehouse } from '../../warehouse/pg-warehouse.ts';
 import { credentialsUrl, readDatabaseSecret } from '../operations/database-secret.ts';
@@ -145,15 +146,11 @@ export async function createLoaderDeps(config: LoaderConfig): Promise<LoaderFunc
  * forecast Lambda); PgWarehouse keeps its own pool to itself.
  */
 export function marketTablesPool(config: Pick<LoaderConfig, 'warehouseUrl' | 'tls'>): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = createPool({
     connectionString: config.warehouseUrl,
     max: 1,
     ssl: config.tls === 'require' ? { rejectUnauthorized: true } : undefined,
   });
-  // An idle connection dropped by the server must not crash the container; the next query reconnects.
-  pool.on('error', () => undefined);
-  // A checked-out client has no pool listener (pg-pool removes it): its query fails, its 'error' must not end us.
-  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -6,10 +6,10 @@
  * demo's secrets, read by the pipeline's own secret reader, over verified TLS.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import pg from 'pg';
 import { z } from 'zod';
 import { ENV } from '../../core/operations.ts';
 import { SOURCE_TABLE_NAMES } from '../../core/schema/source-tables.ts';
+import { createClient } from '../../postgres/connections.ts';
 import { readDatabaseSecret } from '../operations/database-secret.ts';
 import { type Environment, parseEnvironment, requiredText, tlsSetting } from '../operations/environment.ts';
 import {
@@ -73,7 +73,7 @@ export function createHandler(deps: SmokeProbeDependencies) {
       request.action === 'change'
         ? [settings[ENV.sourceSecretArn], 'totesys']
         : [settings[ENV.warehouseSecretArn], 'warehouse'];
-    const client = new pg.Client({ ...(await readDatabaseSecret(deps.secrets, arn, database)), ssl });
+    const client = createClient({ ...(await readDatabaseSecret(deps.secrets, arn, database)), ssl });
     await client.connect();
     try {
       return request.action === 'change'

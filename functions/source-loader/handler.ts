@@ -6,9 +6,10 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import pg from 'pg';
+import type pg from 'pg';
 import { ENV, SERVICES } from '../../core/operations.ts';
 import type { Log } from '../../core/ports/log.ts';
+import { createClient } from '../../postgres/connections.ts';
 import { readConfig, sourceConnection } from '../cdc-reader/config.ts';
 import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
 import { loadSource, parseSourceLoadRequest, type SourceLoadResult } from './load-source.ts';
@@ -29,7 +30,7 @@ export function createHandler(deps: SourceLoaderDependencies) {
   ): Promise<SourceLoadResult> => {
     const log = deps.log.with({ stage: 'seed', id: context.awsRequestId });
     const request = parseSourceLoadRequest(event);
-    const client = new pg.Client(await deps.connection(deps.env));
+    const client = createClient(await deps.connection(deps.env));
     await client.connect();
     try {
       const result = await loadSource(client, request, {

@@ -13,13 +13,14 @@
  *
  * Per-table counts and the verdict come from the same list of differences.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { formatLsn, type Lsn } from '../../core/lsn.ts';
 import {
   isFactTable,
   WAREHOUSE_TABLE_NAMES,
   type WarehouseTableName,
 } from '../../core/schema/warehouse-tables.ts';
+import { createClient } from '../../postgres/connections.ts';
 import { readerConnection } from '../../reader/source-values.ts';
 import { assertWarehouseLoadsFrom } from '../data-dir-identity.ts';
 import { ReconcileError, SourceAtCut } from './source-at-cut.ts';
@@ -79,7 +80,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     await options.catchUp(0n);
   }
   const source = await SourceAtCut.open(options.sourceUrl, options.publication);
-  const warehouse = new pg.Client(
+  const warehouse = createClient(
     readerConnection<pg.ClientConfig>({ connectionString: options.warehouseUrl }),
   );
   try {
@@ -161,7 +162,7 @@ function tableReconciliations(
 }
 
 async function publicationExists(sourceUrl: string, publication: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: sourceUrl });
+  const client = createClient({ connectionString: sourceUrl });
   await client.connect();
   try {
     const result = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);

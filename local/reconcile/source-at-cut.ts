@@ -6,9 +6,10 @@
  * committed in (S, C] are replayed onto those copies: they then hold the source as of C, the state the
  * warehouse claims to be. The live tables are only read; the copies and the slot vanish with the connections.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { formatLsn, type Lsn } from '../../core/lsn.ts';
 import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../../core/schema/source-tables.ts';
+import { createClient } from '../../postgres/connections.ts';
 import { PgoutputDecoder } from '../../reader/replication-source.ts';
 import { createExportedSnapshot, type ExportedSnapshot } from '../../reader/snapshot-copy.ts';
 import { readerConnection } from '../../reader/source-values.ts';
@@ -42,8 +43,7 @@ export class SourceAtCut {
   static async open(sourceUrl: string, publication: string): Promise<SourceAtCut> {
     const slot = `totesys_reconcile_${process.pid}_${Date.now().toString(36)}`;
     const snapshot = await createExportedSnapshot({ connectionString: sourceUrl }, slot, true);
-    const session = new pg.Client(readerConnection<pg.ClientConfig>({ connectionString: sourceUrl }));
-    session.on('error', () => undefined);
+    const session = createClient(readerConnection<pg.ClientConfig>({ connectionString: sourceUrl }));
     try {
       await session.connect();
       await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ');

@@ -6,7 +6,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { base, en, Faker } from '@faker-js/faker';
-import pg from 'pg';
+import type pg from 'pg';
+import { createClient } from '../../postgres/connections.ts';
 import { SeededRandom } from '../seed/seeded-random.ts';
 import {
   ACTIVITY_WEIGHTS,
@@ -87,9 +88,8 @@ export class Simulator {
   /** Connects and reads the ids to pick from; call before {@link step} or {@link start}. */
   async connect(): Promise<void> {
     if (this.#client) return;
-    const client = new pg.Client({ connectionString: this.#options.sourceUrl });
-    // A connection lost between queries surfaces here; without a listener it would crash the process.
-    client.on('error', (error) => {
+    // A connection lost between queries surfaces here (postgres/connections.ts).
+    const client = createClient({ connectionString: this.#options.sourceUrl }, (error) => {
       if (!this.#abort.signal.aborted) this.#options.onError?.(error);
     });
     await client.connect();

@@ -172,4 +172,75 @@ describe('a database restart under a running pipeline', () => {
       await running;
     }
   });
+  it('survives every connection it holds being ended by the server, again and again, and goes on', async () => {
+    // What a restart does to each open connection, at many moments of up's work: the loader's pool, the
+    // status line's clients, the reader's walsender and control connection. Any client without a listener
+    // for its lost connection (postgres/connections.ts) ends the process with an uncaught 'error'.
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    const CODES = ['USD', 'JPY', 'CHF', 'AUD', 'CAD', 'NZD', 'SEK', 'NOK'];
+    const lines: string[] = [];
+    const abort = new AbortController();
+    const options = {
+      http: false,
+      simulate: false,
+      market: false,
+      forecast: false,
+      rate: 1,
+      scale: 1,
+      seed: 1,
+      statusInterval: 1,
+    } as UpOptions;
+    const runtime = {
+      dataDir: join(root, 'data-terminated'),
+      sourceUrl: cluster.sourceUrl,
+      warehouseUrl: cluster.warehouseUrl,
+      cluster: undefined,
+      close: async () => undefined,
+    };
+    let failure: Error | undefined;
+    const running = runServices(
+      upServices(runtime, options, (error) => {
+        failure = error;
+      }),
+      { signal: abort.signal, statusIntervalMs: 50, print: (line) => lines.push(line) },
+    );
+    try {
+      const before = await currencies(cluster.warehouseUrl);
+      for (let round = 1; round <= 8; round++) {
+        // Each round: a change for the pipeline to carry, a status line showing the source, then every
+        // backend but this one ended.
+        await withClient(cluster.sourceUrl, (client) =>
+          insertCurrency(client, 100 + round, CODES[round - 1]!),
+        );
+        const from = lines.length;
+        await waitFor(
+          `a status line with the source's LSN (round ${round})`,
+          async () => lines.slice(from).some((line) => line.includes('source LSN')) || uncaught.length > 0,
+          120_000,
+        );
+        await withClient(cluster.sourceUrl, (client) =>
+          client.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE pid <> pg_backend_pid() AND backend_type IN ('client backend', 'walsender')`,
+          ),
+        );
+        expect(uncaught).toEqual([]);
+      }
+
+      // Assess: every change made meanwhile reaches the warehouse, and nothing ended or gave up.
+      await waitFor(
+        'the eight currencies in the warehouse',
+        async () => (await currencies(cluster.warehouseUrl)) === before + 8 || uncaught.length > 0,
+        120_000,
+      );
+      expect(uncaught).toEqual([]);
+      expect(failure).toBeUndefined();
+    } finally {
+      abort.abort();
+      await running;
+      process.off('uncaughtException', record);
+    }
+  });
 });

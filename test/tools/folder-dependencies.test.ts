@@ -57,7 +57,7 @@ describe('the folder dependency rule', () => {
     ]);
 
     expect(violations).toEqual([
-      'warehouse/pg-warehouse.ts imports loader/run-load.ts: warehouse/ may import only core/, core/schema/ ' +
+      'warehouse/pg-warehouse.ts imports loader/run-load.ts: warehouse/ may import only core/, core/schema/, postgres/ ' +
         '(tools/folder-dependencies.ts). Move the shared code down a layer, or change the rule if the layering changed.',
       'core/schema/lake-tables.ts imports core/lsn.ts: core/schema/ may import nothing outside itself ' +
         '(tools/folder-dependencies.ts). Move the shared code down a layer, or change the rule if the layering changed.',
