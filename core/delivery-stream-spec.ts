@@ -133,6 +133,19 @@ export function marketTableOfStream(streamNameOrArn: string): MarketLakeTableNam
 }
 
 /**
+ * The totesys lake table a delivery stream (its name or ARN) carries, or undefined for any other stream. The
+ * name is `<prefix><source table>`; the longest source table it ends with is the one (`payment_type` is not
+ * `payment`), whatever the prefix.
+ */
+export function lakeTableOfStream(streamNameOrArn: string): LakeTableName | undefined {
+  const name = streamNameOrArn.slice(streamNameOrArn.lastIndexOf('/') + 1);
+  let found: LakeTable | undefined;
+  for (const table of Object.values(LAKE_TABLES))
+    if (name.endsWith(table.source) && table.source.length > (found?.source.length ?? 0)) found = table;
+  return found?.name;
+}
+
+/**
  * The 3 market streams, one per market lake table: the same prefixes, partitioning, processor and buffering
  * as the totesys streams; the `dt` partition is the UTC day the observations were fetched.
  */

@@ -3,8 +3,8 @@
  * The error location's format: the JSON documents under `errors/<lake table>/<error type>/yyyy/MM/dd/`, one
  * per failed record, newline-delimited, in objects named as Firehose names them (`firehose/object-key.ts`).
  * Firehose writes `processing-failed` and `format-conversion-failed` (`firehose/README.md`, error output); the
- * local Firehose also writes `partitioning-failed`, and the reader writes `reader-failed` for a change it can
- * never ship. Timestamps are epoch milliseconds; `rawData` is base64. {@link parseErrorDocuments} reads every
+ * local Firehose also writes `partitioning-failed`, the reader writes `reader-failed` for a change it can
+ * never ship, and the transformation Lambda `transformer-failed` for one bad event packed among good ones. Timestamps are epoch milliseconds; `rawData` is base64. {@link parseErrorDocuments} reads every
  * kind back (`errors list`, `errors replay`, `status`).
  */
 import type { SourceValue } from './change-event.ts';
@@ -22,6 +22,11 @@ export const ERROR_OUTPUT_TYPES = {
   /** A change the reader could not ship (written by the reader with {@link readerFailedDocument}). */
   reader: 'reader-failed',
   /**
+   * One change event the transformation refused while the other events packed in its Firehose record went on
+   * to the lake (written by the transformation Lambda with {@link rejectedEventDocument}).
+   */
+  transformer: 'transformer-failed',
+  /**
    * A dropped file the `files` collector refused whole (README, "Market data"), as a `processing-failed`-shaped
    * document with the reason; nothing of it reached the lake.
    */
@@ -37,6 +42,8 @@ const TYPES: ReadonlySet<string> = new Set(Object.values(ERROR_OUTPUT_TYPES));
 export const RECORD_ERROR_CODES = {
   processingFailed: 'Lambda.ProcessingFailedStatus',
   partitionKeyMissing: 'DynamicPartitioning.PartitionKeyMissing',
+  /** One event of a record refused by the transformation, its neighbours kept (`transformer-failed`). */
+  eventRejected: 'Transformer.EventRejected',
 } as const;
 
 /** The message Firehose gives a record its Lambda returned `ProcessingFailed` (its response has no reason). */
@@ -132,6 +139,40 @@ export function readerFailedDocument(change: RejectedChange, endedMs: number): s
     ...(change.seq === undefined ? {} : { seq: change.seq }),
     ...(change.bytes === undefined ? {} : { bytes: change.bytes }),
     ...(change.data === undefined ? {} : { rawData: base64(change.data) }),
+  });
+}
+
+/** One change event the transformation refused, for {@link rejectedEventDocument}. */
+export interface RejectedEventRecord {
+  /** The event's line of the Firehose record, as the reader wrote it. */
+  readonly data: Uint8Array;
+  /** The Firehose record's approximate arrival, epoch milliseconds. */
+  readonly arrivalMs: number;
+  /** Names the table, column and LSN, and says what to do (transform/record-rejected-error.ts). */
+  readonly errorMessage: string;
+  /** The source table, commit LSN (`X/Y`) and position in the transaction, when the event could be read. */
+  readonly table?: string;
+  readonly lsn?: string;
+  readonly seq?: number;
+}
+
+/** The `transformer-failed` document of one event: `processing-failed`'s fields with the real reason. */
+export function rejectedEventDocument(
+  event: RejectedEventRecord,
+  lambdaArn: string,
+  endedMs: number,
+): string {
+  return JSON.stringify({
+    attemptsMade: 1,
+    arrivalTimestamp: event.arrivalMs,
+    errorCode: RECORD_ERROR_CODES.eventRejected,
+    errorMessage: event.errorMessage,
+    attemptEndingTimestamp: endedMs,
+    ...(event.table === undefined ? {} : { table: event.table }),
+    ...(event.lsn === undefined ? {} : { lsn: event.lsn }),
+    ...(event.seq === undefined ? {} : { seq: event.seq }),
+    rawData: base64(event.data),
+    lambdaArn,
   });
 }
 

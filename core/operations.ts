@@ -30,6 +30,13 @@ export const METRICS = {
     /** Changes the reader could not ship (over the Firehose record limit) and wrote under `errors/` instead. */
     changesSetAside: 'ReaderChangesSetAside',
   },
+  transformer: {
+    /**
+     * Events the transformation refused apart from their packed records and wrote under
+     * `errors/<table>/transformer-failed/` (transform/rejected-events.ts); its log names each table.
+     */
+    eventsRejected: 'TransformerEventsRejected',
+  },
   lake: {
     /** Per lake table (dimension `Table`): now minus the emit time of the newest watermark in the lake. */
     lagSeconds: 'LakeLagSeconds',

@@ -125,26 +125,35 @@ export class LakeObjectRecovery {
         continue; // not an error object this module can read; `errors list` names it
       }
       for (const document of documents) {
-        const change = changeOf(document.rawData);
-        if (change === undefined || !change.commitTs.startsWith(short.dt)) continue;
-        if (change.lsn > above && change.lsn <= upTo) seen.add(`${change.lsn}|${change.seq}`);
+        for (const change of changesOf(document.rawData)) {
+          if (!change.commitTs.startsWith(short.dt)) continue;
+          if (change.lsn > above && change.lsn <= upTo) seen.add(`${change.lsn}|${change.seq}`);
+        }
       }
     }
     return seen.size;
   }
 }
 
-/** The LSN, position and commit time of a failed record: a change event, or a lake row (`_lsn`, …). */
-function changeOf(raw: Uint8Array | undefined): { lsn: bigint; seq: string; commitTs: string } | undefined {
-  if (raw === undefined) return undefined;
-  try {
-    const record = JSON.parse(Buffer.from(raw).toString('utf8')) as Record<string, unknown>;
-    const lsn = record.lsn ?? record._lsn;
-    const commitTs = record.commit_ts ?? record._commit_ts;
-    if ((typeof lsn !== 'string' && typeof lsn !== 'number') || typeof commitTs !== 'string')
-      return undefined;
-    return { lsn: BigInt(lsn), seq: String(record.seq ?? record._seq ?? 0), commitTs };
-  } catch {
-    return undefined;
+/**
+ * The LSN, position and commit time of each change in a failed record: a record the reader packed holds one
+ * change event per line (or lake rows, `_lsn`, …), and every one of them failed with it. Lines that cannot be
+ * read are left out.
+ */
+function changesOf(raw: Uint8Array | undefined): { lsn: bigint; seq: string; commitTs: string }[] {
+  if (raw === undefined) return [];
+  const changes: { lsn: bigint; seq: string; commitTs: string }[] = [];
+  for (const line of Buffer.from(raw).toString('utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      const lsn = record.lsn ?? record._lsn;
+      const commitTs = record.commit_ts ?? record._commit_ts;
+      if ((typeof lsn !== 'string' && typeof lsn !== 'number') || typeof commitTs !== 'string') continue;
+      changes.push({ lsn: BigInt(lsn), seq: String(record.seq ?? record._seq ?? 0), commitTs });
+    } catch {
+      // not a change: nothing of it is counted
+    }
   }
+  return changes;
 }

@@ -19,7 +19,7 @@ import {
   WATERMARK_ROUND_INTERVAL_MS,
 } from '../core/operations.ts';
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
-import type { Log } from '../core/ports/log.ts';
+import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
 import { parseReconnectBudget, type ReconnectBudget } from '../core/reconnect-budget.ts';
@@ -28,7 +28,7 @@ import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.t
 import type { QuarantinedBytes } from '../firehose/spool.ts';
 import { LOCAL_DEFAULTS, marketDeliveryStreams, totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import type { ForecastSettings } from '../forecast/forecast-settings.ts';
-import { handler as transformHandler } from '../functions/transformer/handler.ts';
+import { createHandler as createTransformHandler } from '../functions/transformer/handler.ts';
 import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
@@ -246,7 +246,8 @@ export class LocalPipeline {
     const streamOptions = {
       store,
       bucket: LOCAL_LAKE_BUCKET,
-      transform: transformHandler,
+      // A bad event packed among good ones goes to errors/<table>/transformer-failed/ on its own, the rest on.
+      transform: createTransformHandler(options.log ?? SILENT_LOG, { errors: { store, now: Date.now } }),
       // Error documents carry each record's real reason (README, "Bad input flows aside").
       failureReason: transformationFailure,
       processorBuffering: LOCAL_DEFAULTS.processorBuffering,

@@ -6,7 +6,10 @@
  * reader packs them, since Firehose bills records in 5 KB steps). The output `data` holds their lake rows, one
  * newline-terminated JSON object each, under the partition key `dt` = the UTC commit date. A record that cannot
  * be read or mapped is `ProcessingFailed` with its original `data` (Firehose writes it under the error prefix)
- * and a logged reason; the rest of the batch is unaffected. Pure: no I/O, no clock, no environment. A market
+ * and a logged reason; the rest of the batch is unaffected. With `rejectEventsApart` (the handler has an error
+ * location to write to), one bad event no longer fails its packed neighbours: the record is `Ok` with the good
+ * events' rows and the bad ones come back as {@link RejectedEvent}s, for the handler to write under
+ * `errors/<table>/transformer-failed/` before it answers (README, "Bad input flows aside"). Pure: no I/O, no clock, no environment. A market
  * delivery stream's records (told by the stream's name) hold observations instead (transform/observation-rows.ts).
  */
 import type {
@@ -35,16 +38,35 @@ export interface RecordFailure extends RejectionContext {
   readonly reason: string;
 }
 
-/** The Firehose response and the failures to log. */
+/** One event refused on its own while the rest of its record went on (`rejectEventsApart`). */
+export interface RejectedEvent extends RejectionContext {
+  readonly recordId: string;
+  /** The record's approximate arrival, epoch milliseconds (the error object's day, stable across retries). */
+  readonly arrivalMs: number;
+  /** Position of the event in the transaction, when it could be read. */
+  readonly seq?: number;
+  readonly reason: string;
+  /** The event's line of the record, newline-terminated, as the reader wrote it. */
+  readonly data: Uint8Array;
+}
+
+/** The Firehose response, the failures to log and the events refused apart from their records. */
 export interface TransformationOutcome {
   readonly response: FirehoseTransformationResult;
   readonly failures: readonly RecordFailure[];
+  /** Empty unless `rejectEventsApart`; the caller must make these durable before answering Firehose. */
+  readonly rejected: readonly RejectedEvent[];
 }
 
 /** Settings of {@link transformBatch}. */
 export interface TransformationOptions {
   /** @default MAX_RESPONSE_BYTES */
   readonly maxResponseBytes?: number;
+  /**
+   * Refuse a bad event of a change record on its own, keeping its neighbours, rather than the whole record. A
+   * record with no good event still fails whole. @default false
+   */
+  readonly rejectEventsApart?: boolean;
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -80,6 +102,8 @@ export function transformBatch(
   let overLimit = false;
   const records: FirehoseTransformationResultRecord[] = [];
   const failures: RecordFailure[] = [];
+  const rejected: RejectedEvent[] = [];
+  const apart = options.rejectEventsApart ?? false;
 
   event.records.forEach((record, index) => {
     const failed: FirehoseTransformationResultRecord = {
@@ -95,13 +119,15 @@ export function transformBatch(
       failures.push({ recordId: record.recordId, reason: RESPONSE_SIZE_LIMIT_REASON });
     } else {
       try {
+        const refused: RejectedEvent[] = [];
         const ok = market
           ? transformObservations(record, decoded[index], market)
-          : transformRecord(record, decoded[index]);
+          : transformRecord(record, decoded[index], apart ? refused : undefined);
         const okSize = okEntryBytes(ok);
         if (used + okSize + reserved <= maxBytes) {
           entry = ok;
           size = okSize;
+          rejected.push(...refused);
         } else {
           overLimit = true;
           failures.push({ recordId: record.recordId, reason: RESPONSE_SIZE_LIMIT_REASON });
@@ -113,40 +139,87 @@ export function transformBatch(
     used += size;
     records.push(entry);
   });
-  return { response: { records }, failures };
+  return { response: { records }, failures, rejected };
 }
 
-/** The `Ok` result of one record, or a thrown {@link RecordRejectedError}. */
+/**
+ * The `Ok` result of one record, or a thrown {@link RecordRejectedError}. With `refused`, a bad event is added
+ * to it instead of failing the record, unless no event is good (then the first event's error is thrown).
+ */
 function transformRecord(
   record: FirehoseTransformationEventRecord,
   bytes: Buffer | undefined,
+  refused?: RejectedEvent[],
 ): FirehoseTransformationResultRecord {
   if (bytes === undefined) throw new RecordRejectedError('Record data is not base64.');
-  const events = decodeEvents(bytes);
-  const first = events[0] as ChangeEvent;
-  const dt = lakePartitionOf(first);
+  const lines = decodeLines(bytes);
+  let first: ChangeEvent | undefined;
+  let dt = '';
+  let firstError: unknown;
   let output = '';
-  for (const event of events) {
-    const where = { table: event.table, lsn: event.lsn };
-    if (event.table !== first.table) {
-      throw new RecordRejectedError(
-        `Packed events name two tables (${first.table} first); a record must hold one table's events.`,
-        where,
-      );
+  for (const [index, line] of lines.entries()) {
+    let event: ChangeEvent | undefined;
+    try {
+      event = parseLine(line, index);
+      const where = { table: event.table, lsn: event.lsn };
+      if (first !== undefined && event.table !== first.table) {
+        throw new RecordRejectedError(
+          `Packed events name two tables (${first.table} first); a record must hold one table's events.`,
+          where,
+        );
+      }
+      const row = `${lakeRowJson(event)}\n`;
+      if (first === undefined) {
+        first = event;
+        dt = lakePartitionOf(event);
+      } else if (lakePartitionOf(event) !== dt) {
+        // The reader's packing broke its own rule: no event of the record is more right than another.
+        throw new RecordRejectedError(
+          'Packed events span two commit dates (dt partitions); a record must share one.',
+          where,
+          { cause: RECORD_LEVEL },
+        );
+      }
+      output += row;
+    } catch (error) {
+      if (refused === undefined || isRecordLevel(error)) throw error;
+      firstError ??= error;
+      refused.push(rejectedEventOf(record, line, event, error));
     }
-    if (lakePartitionOf(event) !== dt) {
-      throw new RecordRejectedError(
-        'Packed events span two commit dates (dt partitions); a record must share one.',
-        where,
-      );
-    }
-    output += `${lakeRowJson(event)}\n`;
+  }
+  if (first === undefined) {
+    refused?.splice(0);
+    throw firstError ?? new RecordRejectedError('Record data holds no change event.');
   }
   return {
     recordId: record.recordId,
     result: 'Ok',
     data: Buffer.from(output, 'utf8').toString('base64'),
     metadata: { partitionKeys: { dt } },
+  };
+}
+
+/** Marks a refusal that concerns the whole record, never one event (see {@link transformRecord}). */
+const RECORD_LEVEL = Symbol('record-level');
+
+function isRecordLevel(error: unknown): boolean {
+  return error instanceof RecordRejectedError && error.cause === RECORD_LEVEL;
+}
+
+function rejectedEventOf(
+  record: FirehoseTransformationEventRecord,
+  line: string,
+  event: ChangeEvent | undefined,
+  error: unknown,
+): RejectedEvent {
+  const failure = failureOf(record.recordId, error);
+  return {
+    ...failure,
+    ...(failure.table === undefined && event ? { table: event.table } : {}),
+    ...(failure.lsn === undefined && event ? { lsn: event.lsn } : {}),
+    ...(event ? { seq: event.seq } : {}),
+    arrivalMs: record.approximateArrivalTimestamp,
+    data: Buffer.from(`${line}\n`, 'utf8'),
   };
 }
 
@@ -166,28 +239,29 @@ function transformObservations(
   };
 }
 
-/** UTF-8 of the decoded `data`, then one JSON change event per non-empty line. */
-function decodeEvents(bytes: Buffer): ChangeEvent[] {
+/** UTF-8 of the decoded `data`, split into its non-empty lines (one change event each). */
+function decodeLines(bytes: Buffer): string[] {
   let text: string;
   try {
     text = UTF8.decode(bytes);
   } catch (error) {
     throw new RecordRejectedError('Record data is not UTF-8 text.', {}, { cause: error });
   }
-  const events: ChangeEvent[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      // JSON.parse's message quotes the input, which may hold row values: keep it out of the reason.
-      throw new RecordRejectedError(`Record data is not JSON (event ${events.length + 1} of the record).`);
-    }
-    events.push(parseChangeEvent(parsed));
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  if (lines.length === 0) throw new RecordRejectedError('Record data holds no change event.');
+  return lines;
+}
+
+/** The change event of one line (the `index`-th of its record, from 0). */
+function parseLine(line: string, index: number): ChangeEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    // JSON.parse's message quotes the input, which may hold row values: keep it out of the reason.
+    throw new RecordRejectedError(`Record data is not JSON (event ${index + 1} of the record).`);
   }
-  if (events.length === 0) throw new RecordRejectedError('Record data holds no change event.');
-  return events;
+  return parseChangeEvent(parsed);
 }
 
 function failureOf(recordId: string, error: unknown): RecordFailure {

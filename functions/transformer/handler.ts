@@ -2,22 +2,43 @@
  * @module
  * The Firehose transformation Lambda: a thin shell over transform/firehose-transformation.ts. It logs each
  * refused record as one JSON line, since Firehose's response has no field for a reason and this log is what
- * on-call reads (identifiers only, never row values).
+ * on-call reads (identifiers only, never row values). Given an error location (on AWS the lake bucket named by
+ * `TOTESYS_LAKE_BUCKET`, locally the lake directory), a bad event packed among good ones is written there on
+ * its own (transform/rejected-events.ts) and its neighbours go on; without one, the whole record fails.
  */
-import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import { SERVICES } from '../../core/operations.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
+import { ENV, METRICS, SERVICES } from '../../core/operations.ts';
 import type { Log } from '../../core/ports/log.ts';
+import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../../core/ports/metrics.ts';
+import { S3ObjectStore } from '../../lake/s3-object-store.ts';
 import { transformBatch } from '../../transform/firehose-transformation.ts';
+import { type RejectedEventLocation, writeRejectedEvents } from '../../transform/rejected-events.ts';
 import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
+import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
+
+/** What the handler writes to besides its answer. */
+export interface TransformerOutputs {
+  /** Where refused events go; without it a bad event fails its whole record. */
+  readonly errors?: RejectedEventLocation;
+  readonly metrics?: MetricsPublisher;
+}
 
 /** A handler logging to `log`: each change event of the batch to its lake row, every recordId once. */
-export function createHandler(log: Log) {
-  return async (event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> => {
-    const { response, failures } = transformBatch(event);
+export function createHandler(log: Log, outputs: TransformerOutputs = {}) {
+  const metrics = outputs.metrics ?? UNPUBLISHED_METRICS;
+  return async (
+    event: FirehoseTransformationEvent,
+    context?: Pick<Context, 'invokedFunctionArn'>,
+  ): Promise<FirehoseTransformationResult> => {
+    const { response, failures, rejected } = transformBatch(event, {
+      rejectEventsApart: outputs.errors !== undefined,
+    });
+    const stream = event.deliveryStreamArn.split('/').pop();
     for (const { recordId, reason, table, column, lsn } of failures) {
       log.error('firehose record ProcessingFailed', {
         stage: 'transformer',
-        stream: event.deliveryStreamArn.split('/').pop(),
+        stream,
         id: recordId,
         invocationId: event.invocationId,
         table,
@@ -26,9 +47,45 @@ export function createHandler(log: Log) {
         reason,
       });
     }
+    if (outputs.errors !== undefined && rejected.length > 0) {
+      // Durable before the answer: once a record is Ok, nothing else keeps its refused events.
+      const keys = await writeRejectedEvents(
+        outputs.errors,
+        event.deliveryStreamArn,
+        rejected,
+        context?.invokedFunctionArn ?? '',
+      );
+      for (const { recordId, reason, table, column, lsn } of rejected) {
+        log.error('change event set aside; the rest of its record went on', {
+          stage: 'transformer',
+          stream,
+          id: recordId,
+          invocationId: event.invocationId,
+          table,
+          column,
+          lsn,
+          reason,
+          ...(keys.has(recordId) ? { object: keys.get(recordId) } : {}),
+        });
+      }
+      // One series for the alarm (cdk/lib/constructs/pipeline-monitoring.ts); the log names each table.
+      metrics.publish([{ name: METRICS.transformer.eventsRejected, unit: 'Count', value: rejected.length }]);
+    }
     return response;
   };
 }
 
-/** The Lambda entry point. */
-export const handler = createHandler(powertoolsLog(lambdaLogger(SERVICES.transformer)));
+const lakeBucket = process.env[ENV.lakeBucket];
+
+/** The Lambda entry point: refused events to the lake bucket when the stack names it. */
+export const handler = createHandler(powertoolsLog(lambdaLogger(SERVICES.transformer)), {
+  ...(lakeBucket
+    ? {
+        errors: {
+          store: new S3ObjectStore({ client: new S3Client({}), bucket: lakeBucket }),
+          now: Date.now,
+        },
+        metrics: powertoolsMetrics(lambdaMetrics(SERVICES.transformer)),
+      }
+    : {}),
+});

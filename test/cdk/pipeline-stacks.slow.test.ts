@@ -8,6 +8,7 @@ import { FEATURE_FLAGS } from '../../cdk/lib/feature-flags.ts';
 import { buildPipeline, type Pipeline } from '../../cdk/lib/pipeline.ts';
 import { readPipelineSettings } from '../../cdk/lib/pipeline-settings.ts';
 import { DELETE_PASS_EVENT } from '../../core/compaction-schedule.ts';
+import { ERROR_OUTPUT_TYPES } from '../../core/error-documents.ts';
 import {
   ENV,
   METRIC_NAMESPACE,
@@ -535,6 +536,30 @@ describe('least privilege', () => {
     expect(text).toContain(`table/${GLUE_DATABASE}/dim_staff`);
     for (const other of LAKE_TABLE_NAMES.filter((t) => t !== 'dim_staff'))
       expect(text).not.toContain(`/${other}`);
+  });
+
+  it('lets the transformer write only its own error type, names the bucket for it and alarms on what it sets aside', () => {
+    const transformer = logicalIdOf(ingest, 'AWS::Lambda::Function', (p) =>
+      String(p.Description).includes('Firehose transformation'),
+    );
+    const fn = resourcesOf(ingest, 'AWS::Lambda::Function')[transformer]!.Properties!;
+    expect(
+      (fn.Environment as { Variables: Record<string, unknown> }).Variables[ENV.lakeBucket],
+    ).toBeDefined();
+    const role = (fn.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const statements = Object.values(resourcesOf(ingest, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties?.Roles).includes(role))
+      .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
+    const s3 = statements.filter((s) => asList(s.Action).some((a) => String(a).startsWith('s3:')));
+    expect(s3.map((s) => asList(s.Action))).toEqual([['s3:PutObject']]);
+    expect(JSON.stringify(s3[0]?.Resource)).toContain(`/errors/*/${ERROR_OUTPUT_TYPES.transformer}/*`);
+    ingest.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRIC_NAMESPACE,
+      MetricName: METRICS.transformer.eventsRejected,
+      Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICES.transformer }],
+      Threshold: 0,
+      AlarmActions: [{ Ref: Match.anyValue() }],
+    });
   });
 
   it('lets the reader put only to the pipeline delivery streams', () => {

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SERVICES } from '../../core/operations.ts';
+import { parseErrorDocuments } from '../../core/error-documents.ts';
+import { METRICS, SERVICES } from '../../core/operations.ts';
+import type { LogEntry } from '../../core/ports/log.ts';
+import { logWriting } from '../../core/ports/log.ts';
+import type { MetricPoint } from '../../core/ports/metrics.ts';
 import { lambdaLogger, powertoolsLog } from '../../functions/operations/powertools-log.ts';
 import { createHandler, handler } from '../../functions/transformer/handler.ts';
+import { MemoryObjectStore } from '../../testing/memory-object-store.ts';
 import {
   directPutEvent,
   insertEvent,
@@ -61,5 +66,84 @@ describe('transformer handler', () => {
     });
     expect(lines[0]).not.toContain(secret);
     expect(lines[0]).not.toContain('fifteen');
+  });
+
+  describe('with an error location', () => {
+    const secret = 'Marvin Marvellous Street';
+    const addressEvent = (id: number | string, seq: number, extra: Record<string, string> = {}) =>
+      insertEvent('address', { ...SOURCE_ROWS.address, address_id: id, ...extra }, seq);
+    const batch = () => {
+      const event = directPutEvent([
+        packed(
+          addressEvent(1, 0),
+          addressEvent('fifteen', 1, { address_line_1: secret }),
+          addressEvent(3, 2),
+        ),
+        packed(addressEvent(4, 3)),
+      ]);
+      return {
+        ...event,
+        deliveryStreamArn: 'arn:aws:firehose:eu-west-2:123456789012:deliverystream/totesys-address',
+      };
+    };
+    const setUp = () => {
+      const store = new MemoryObjectStore();
+      const entries: LogEntry[] = [];
+      const points: MetricPoint[] = [];
+      const handler = createHandler(
+        logWriting((entry) => entries.push(entry)),
+        {
+          errors: { store, now: () => 1_700_000_000_000 },
+          metrics: { publish: (p) => void points.push(...p) },
+        },
+      );
+      return { store, entries, points, handler };
+    };
+
+    it('writes a bad packed event under errors/<table>/transformer-failed/ and answers Ok for its record', async () => {
+      const { store, entries, points, handler } = setUp();
+      const event = batch();
+      const response = await handler(event, { invokedFunctionArn: 'arn:aws:lambda:eu-west-2:1:function:t' });
+      expect(response.records.map((r) => r.result)).toEqual(['Ok', 'Ok']);
+      expect(unpacked(response.records[0]?.data).map((row) => row.location_id)).toEqual([1, 3]);
+      const keys = store.keys('errors/');
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatch(
+        /^errors\/dim_location\/transformer-failed\/2017\/10\/05\/totesys-address-24969464-1-[0-9a-f]{16}$/,
+      );
+      const [document] = parseErrorDocuments(store.objects.get(keys[0] ?? '') ?? new Uint8Array());
+      expect(document).toMatchObject({ errorCode: 'Transformer.EventRejected', lsn: '0/17D00F8' });
+      expect(document?.errorMessage).toMatch(/column location_id/);
+      expect(JSON.parse(Buffer.from(document?.rawData ?? []).toString('utf8'))).toMatchObject({
+        key: { address_id: 'fifteen' },
+      });
+      // Identifiers in the log, never a value of the row.
+      expect(entries.map((e) => [e.level, e.message, e.object])).toEqual([
+        ['ERROR', 'change event set aside; the rest of its record went on', keys[0]],
+      ]);
+      expect(JSON.stringify(entries)).not.toContain(secret);
+      expect(JSON.stringify(entries)).not.toContain('fifteen');
+      expect(points).toEqual([
+        {
+          name: METRICS.transformer.eventsRejected,
+          unit: 'Count',
+          value: 1,
+        },
+      ]);
+    });
+
+    it('writes the same object again when Firehose retries the batch', async () => {
+      const { store, handler } = setUp();
+      await handler(batch());
+      const first = store.keys('errors/');
+      await handler(batch());
+      expect(store.keys('errors/')).toEqual(first);
+    });
+
+    it('fails the invocation, answering nothing, when the error location refuses the write', async () => {
+      const { store, handler } = setUp();
+      store.failPuts = true;
+      await expect(handler(batch())).rejects.toThrow(/injected put failure/);
+    });
   });
 });

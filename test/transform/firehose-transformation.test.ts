@@ -181,6 +181,59 @@ describe('transformBatch with bad records', () => {
   });
 });
 
+describe('transformBatch with rejectEventsApart', () => {
+  const order = (id: number, seq: number, date = '2022-11-10') =>
+    insertEvent(
+      'sales_order',
+      { ...SOURCE_ROWS.sales_order, sales_order_id: id, agreed_payment_date: date },
+      seq,
+    );
+  const apart = (event: FirehoseTransformationEvent) => transformBatch(event, { rejectEventsApart: true });
+
+  it('keeps the good events of a record and returns the bad one apart, with its line, LSN and reason', () => {
+    const bad = order(2, 1, '2022-11-31');
+    const lines = [order(1, 0), bad]
+      .map((e) => JSON.stringify(e))
+      .concat('{not json', JSON.stringify(order(3, 3)));
+    const event = directPutEvent([Buffer.from(`${lines.join('\n')}\n`).toString('base64')]);
+    const { response, failures, rejected } = apart(event);
+    expect(response.records.map((r) => r.result)).toEqual(['Ok']);
+    expect(unpacked(response.records[0]?.data).map((row) => row.sales_order_id)).toEqual([1, 3]);
+    expect(failures).toEqual([]);
+    expect(rejected.map((r) => [r.recordId, r.table, r.column, r.lsn, r.seq])).toEqual([
+      [event.records[0]?.recordId, 'sales_order', 'agreed_payment_date', LSN, 1],
+      [event.records[0]?.recordId, undefined, undefined, undefined, undefined],
+    ]);
+    expect(rejected[0]?.reason).toMatch(/fact_sales_order, column agreed_payment_date, LSN 24969464/);
+    expect(rejected[1]?.reason).toMatch(/not JSON \(event 3 of the record\)/);
+    expect(Buffer.from(rejected[0]?.data ?? []).toString('utf8')).toBe(`${JSON.stringify(bad)}\n`);
+    expect(rejected[0]?.arrivalMs).toBe(event.records[0]?.approximateArrivalTimestamp);
+  });
+
+  it('still fails a record whole when none of its events is good, returning nothing apart', () => {
+    const data = packed(order(1, 0, '2022-11-31'), order(2, 1, '2022-02-30'));
+    const { response, failures, rejected } = apart(directPutEvent([data]));
+    expect(response.records).toEqual([expect.objectContaining({ result: 'ProcessingFailed', data })]);
+    expect(failures[0]?.reason).toMatch(/column agreed_payment_date/);
+    expect(rejected).toEqual([]);
+  });
+
+  it('fails a record whole when its events span two commit dates (the packing is wrong, not one event)', () => {
+    const later = { ...order(2, 1), commit_ts: '2022-11-04T00:00:00.001Z' };
+    const { response, rejected } = apart(directPutEvent([packed(order(1, 0), later)]));
+    expect(response.records[0]?.result).toBe('ProcessingFailed');
+    expect(rejected).toEqual([]);
+  });
+
+  it('fails the whole record as before without the option', () => {
+    const { response, rejected } = transformBatch(
+      directPutEvent([packed(order(1, 0), order(2, 1, '2022-11-31'))]),
+    );
+    expect(response.records[0]?.result).toBe('ProcessingFailed');
+    expect(rejected).toEqual([]);
+  });
+});
+
 describe('transformBatch response size', () => {
   // Watermarks grow over threefold into lake rows (every business column present as null).
   const watermark = {

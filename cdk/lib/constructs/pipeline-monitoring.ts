@@ -202,6 +202,12 @@ export class PipelineMonitoring extends Construct {
       'The reader set aside a change it can never ship (over the Firehose record limit) under errors/<table>/reader-failed/.',
     );
     this.#alarm(
+      'TransformerEventsRejected',
+      pipeline(SERVICES.transformer, METRICS.transformer.eventsRejected, 'Sum'),
+      0,
+      'The transformation refused a change event packed among good ones and set it aside under errors/<table>/transformer-failed/ (`errors list` names the reason).',
+    );
+    this.#alarm(
       'SchemaDrift',
       pipeline(SERVICES.reader, METRICS.schemaDrift.tablesDrifted, 'Maximum'),
       0,

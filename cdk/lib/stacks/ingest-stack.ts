@@ -5,6 +5,7 @@
  * monitoring. It holds no data, so it can be destroyed and redeployed freely; the lake stays.
  */
 import { CfnMapping, Duration, RemovalPolicy, type Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -16,6 +17,7 @@ import {
   marketDeliveryStreamSpecs,
 } from '../../../core/delivery-stream-spec.ts';
 import { type DeploymentNames, deploymentNames } from '../../../core/deployment-names.ts';
+import { ERROR_OUTPUT_TYPES } from '../../../core/error-documents.ts';
 import { ENV, LOADER_INTERVAL_MS } from '../../../core/operations.ts';
 import { latestViewName } from '../../../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/schema/lake-tables.ts';
@@ -23,9 +25,10 @@ import {
   MARKET_LAKE_TABLE_NAMES,
   type MarketLakeTableName,
 } from '../../../core/schema/market-lake-tables.ts';
+import { acknowledge } from '../acknowledge.ts';
 import { CdcReader } from '../constructs/cdc-reader.ts';
 import { ExistingConnections, type PipelineConnections } from '../constructs/existing-connections.ts';
-import { lakeBucketName } from '../constructs/lake-bucket.ts';
+import { LAKE_PREFIXES, lakeBucketName, lakeObjectsFinding } from '../constructs/lake-bucket.ts';
 import type { CatalogTableName } from '../constructs/lake-catalog.ts';
 import { LakeCompactor } from '../constructs/lake-compactor.ts';
 import type { LakeQueryTarget } from '../constructs/lake-queries.ts';
@@ -142,7 +145,8 @@ export class IngestStack extends Stack implements NamedStack {
       props.bufferingInterval ?? Duration.seconds(DESTINATION_BUFFERING.aws.intervalInSeconds);
     const logRemovalPolicy = props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    // The transformation needs no network: Firehose hands it the records and takes the reply.
+    // The transformation needs no VPC: Firehose hands it the records and takes the reply, and it reaches S3
+    // only to set aside a bad event packed among good ones (functions/transformer/handler.ts).
     this.transformer = new PipelineFunction(this, 'Transformer', {
       entry: props.entries.transformer,
       description: 'totesys-stream Firehose transformation: change event to lake row',
@@ -150,7 +154,22 @@ export class IngestStack extends Stack implements NamedStack {
       timeout: Duration.minutes(1),
       memorySize: 512,
       logRemovalPolicy,
+      environment: { [ENV.lakeBucket]: bucket.bucketName },
     });
+    this.transformer.addToRolePolicy(
+      new iam.PolicyStatement({
+        // Write only, and only its own error type (transform/rejected-events.ts).
+        sid: 'WriteRejectedEvents',
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${LAKE_PREFIXES.errors}*/${ERROR_OUTPUT_TYPES.transformer}/*`)],
+      }),
+    );
+    acknowledge(this.transformer, [
+      {
+        id: lakeObjectsFinding(this, `${LAKE_PREFIXES.errors}*/${ERROR_OUTPUT_TYPES.transformer}/`),
+        reason: 'Refused events are named by table, day and LSN at run time; write-only, under errors/.',
+      },
+    ]);
 
     const specOptions = {
       runtime: 'aws',
