@@ -32,7 +32,7 @@ export const DEMO_DEPLOYMENT: DeploymentShape = {
   interfaceEndpoints: 3,
   availabilityZones: 2,
   natGateways: 0,
-  alarms: 73,
+  alarms: 74,
   dashboards: 1,
   secrets: 2,
   demoDatabases: 2,
