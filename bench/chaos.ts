@@ -13,6 +13,7 @@
  * of that table committed after the note).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -36,7 +37,10 @@ const BIN = new URL('../bin/totesys-stream.js', import.meta.url).pathname;
 const SLOT = 'totesys_chaos';
 const PUBLICATION = 'totesys_chaos';
 
-/** `up` as a child process; its output goes to a log file beside the data dir. */
+/**
+ * `up` as a child process; its output goes to `up.log` beside the data dir (every start appends to it) and its
+ * last lines are kept in memory for the report.
+ */
 function startUp(dataDir: string, sourceUrl: string, warehouseUrl: string, logs: string[]): ChildProcess {
   const child = spawn(
     process.execPath,
@@ -52,7 +56,11 @@ function startUp(dataDir: string, sourceUrl: string, warehouseUrl: string, logs:
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  const file = createWriteStream(join(dataDir, '..', 'up.log'), { flags: 'a' });
+  file.write(`--- up started at ${new Date().toISOString()}\n`);
+  child.once('exit', (code, signal) => file.end(`--- up exited (${code ?? signal})\n`));
   const keep = (chunk: Buffer) => {
+    file.write(chunk);
     logs.push(chunk.toString('utf8'));
     if (logs.length > 400) logs.splice(0, logs.length - 400);
   };
@@ -180,6 +188,7 @@ export async function run(args: string[]): Promise<void> {
   const abort = new AbortController();
   const summaries: SimulationSummary[] = [];
   let simulating: Promise<void> = Promise.resolve();
+  let finished = false;
   try {
     await withClient(sourceUrl, async (client) => {
       await migrateSource(client);
@@ -339,12 +348,16 @@ export async function run(args: string[]): Promise<void> {
       console.log(logs.join('').slice(-4000));
       process.exitCode = 1;
     }
+    finished = true;
   } finally {
     abort.abort();
     up?.kill('SIGKILL');
     if (up) await exited(up);
     await simulating.catch(() => undefined);
     await cluster.stop().catch(() => undefined);
-    await rm(root, { recursive: true, force: true });
+    // A failed run keeps its data dir, the cluster and up.log, to find the cause in.
+    if (process.exitCode === 1 || !finished)
+      console.log(`chaos: kept ${root} (up.log, data/, pg/) for a look at the failure`);
+    else await rm(root, { recursive: true, force: true });
   }
 }
