@@ -8,9 +8,11 @@
  * newest object of any fact table at that moment (the faults go on past `--seconds` until one exists). At the
  * end it stops the workload, shortens the oversized value (the README's way out for it), catches the warehouse
  * up with `sync` and runs `reconcile`, and prints what happened and what reconcile found: kills, restarts,
- * changes made, quarantined objects, re-reads, rows compared, differences. Exits 1 on any difference, or when
- * the corrupt object was not quarantined and its table re-read (a quarantine note naming it, and snapshot rows
- * of that table committed after the note).
+ * changes made, quarantined objects, re-reads, changes set aside, rows compared, differences. Exits 1 on any
+ * difference, when the corrupt object was not quarantined and its table re-read (a quarantine note naming it,
+ * and snapshot rows of that table committed after the note), when the oversized change was not set aside (no
+ * record under `errors/dim_design/reader-failed/`: reconcile alone cannot tell, since the shortened row ships
+ * whatever became of the big one), or when `up` exited without being killed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -19,11 +21,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { ERROR_OUTPUT_TYPES } from '../core/error-documents.ts';
+import { lakeTableForSource } from '../core/schema/lake-tables.ts';
 import { FACT_TABLE_NAMES } from '../core/schema/warehouse-tables.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { type QuarantineNote, quarantineNotes } from '../lake/unreadable-objects.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from '../local/data-dir-layout.ts';
 import { type EmbeddedCluster, startEmbeddedPostgres } from '../local/embedded-postgres.ts';
+import { listErrorObjects } from '../local/error-objects.ts';
 import { reconcile } from '../local/reconcile/reconcile.ts';
 import { superviseStage } from '../local/stage-supervisor.ts';
 import { runSync } from '../local/sync.ts';
@@ -36,6 +41,8 @@ import { withClient } from './bench-database.ts';
 const BIN = new URL('../bin/totesys-stream.js', import.meta.url).pathname;
 const SLOT = 'totesys_chaos';
 const PUBLICATION = 'totesys_chaos';
+/** The lake table of `design`, whose `errors/` folder receives the oversized change. */
+const DESIGN_LAKE_TABLE = lakeTableForSource('design').name;
 
 /**
  * `up` as a child process; its output goes to `up.log` beside the data dir (every start appends to it) and its
@@ -101,15 +108,29 @@ async function newestFactObject(dataDir: string): Promise<string | undefined> {
 }
 
 /**
- * What the lake says about the corrupt object once the run is over: the quarantine notes (the object's among
- * them, or the recovery never ran), and the re-reads since the first note: distinct LSNs of snapshot rows
- * (`_op = 'r'`) of each noted table committed after it was quarantined.
+ * What the lake says about the faults once the run is over: the quarantine notes (the corrupt object's among
+ * them, or the recovery never ran), the re-reads since the first note (distinct LSNs of snapshot rows,
+ * `_op = 'r'`, of each noted table committed after it was quarantined), the records the reader set aside for
+ * `design` (the oversized change, README "Bad input flows aside") and every other error record, by folder.
  */
 async function recoveryEvidence(dataDir: string): Promise<{
   readonly notes: readonly QuarantineNote[];
   readonly reReads: number;
+  readonly designSetAside: number;
+  readonly otherErrors: ReadonlyMap<string, number>;
 }> {
-  const notes = await quarantineNotes(new FsObjectStore(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET));
+  const store = new FsObjectStore(pipelinePaths(dataDir).lake, LOCAL_LAKE_BUCKET);
+  const notes = await quarantineNotes(store);
+  let designSetAside = 0;
+  const otherErrors = new Map<string, number>();
+  for (const object of await listErrorObjects(store)) {
+    if (object.table === DESIGN_LAKE_TABLE && object.type === ERROR_OUTPUT_TYPES.reader)
+      designSetAside += object.records;
+    else {
+      const folder = `${object.table}/${object.type}`;
+      otherErrors.set(folder, (otherErrors.get(folder) ?? 0) + object.records);
+    }
+  }
   const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '128MiB' });
   const connection = await instance.connect();
   try {
@@ -127,7 +148,7 @@ async function recoveryEvidence(dataDir: string): Promise<{
       );
       reReads += Number(reader.getRows()[0]?.[0] ?? 0);
     }
-    return { notes, reReads };
+    return { notes, reReads, designSetAside, otherErrors };
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -330,11 +351,26 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `chaos result: kills ${counts.kills}, database restarts ${counts.databaseRestarts}, oversized values ` +
         `${counts.oversizedValues}, corrupt lake objects ${counts.corruptObjects}, quarantined ${evidence.notes.length}, ` +
-        `re-reads ${evidence.reReads}, up exits at start ${counts.upExits}, ` +
+        `re-reads ${evidence.reReads}, changes set aside ${evidence.designSetAside}, ` +
+        `unexpected up exits ${counts.upExits}, ` +
         `changes made ${made.totalChanges}, ` +
         `rows compared ${compared}, differences ${report.differences.length} (load average ${one.toFixed(2)})`,
     );
     for (const note of evidence.notes) console.log(`quarantined (${note.kind}) at ${note.at}: ${note.key}`);
+    for (const [folder, records] of evidence.otherErrors) console.log(`errors/${folder}: ${records} records`);
+    if (counts.upExits > 0) {
+      // README, "Nothing stuck": `up` keeps running through a database restart; only the bench's kills end it.
+      console.log(
+        `FAILED: up exited ${counts.upExits} times without being killed (their last lines are above)`,
+      );
+      process.exitCode = 1;
+    }
+    if (counts.oversizedValues > 0 && evidence.designSetAside === 0) {
+      console.log(
+        `FAILED: the 2 MB design_name was not set aside under errors/${DESIGN_LAKE_TABLE}/reader-failed/`,
+      );
+      process.exitCode = 1;
+    }
     if (corruptKey === undefined || !quarantinedCorrupt || evidence.reReads === 0) {
       console.log(
         corruptKey === undefined
