@@ -170,13 +170,14 @@ export class ReaderRun {
       const sessionStart = this.#position.lsn;
       const session = this.#openSession();
       const running = session.run(this.#options.statusIntervalMs ?? 10_000);
+      const stopped = this.#stopped();
       const failure = await Promise.race([
         running.then(
           () => new ReaderError('The replication connection closed.'),
           (error: unknown) => error,
         ),
-        this.#stopped().then(() => undefined),
-      ]);
+        stopped.requested,
+      ]).finally(stopped.release);
       if (failure === undefined) {
         // Stop requested while streaming: ship, acknowledge, and wait until the server shows the position.
         const confirm = (lsn: Lsn) => this.#control.waitForConfirmedFlush(this.#slot, lsn);
@@ -316,11 +317,20 @@ export class ReaderRun {
       .catch((error: unknown) => this.#log.warn('schema drift could not be recorded', { table, error }));
   }
 
-  #stopped(): Promise<void> {
+  /**
+   * Resolves with undefined once a stop is requested; `release` takes its listener off the stop signal. A
+   * session that ended otherwise must release it: the signal lives as long as the run, and a listener left per
+   * session gathered without bound while the reader reconnected for ever (the default budget; Node warned at 11).
+   */
+  #stopped(): { readonly requested: Promise<undefined>; release(): void } {
     const { signal } = this.#stop;
-    return signal.aborted
-      ? Promise.resolve()
-      : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    let onAbort: () => void = () => undefined;
+    const requested = new Promise<undefined>((resolve) => {
+      onAbort = () => resolve(undefined);
+      if (signal.aborted) resolve(undefined);
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return { requested, release: () => signal.removeEventListener('abort', onAbort) };
   }
 
   #pollRereads(): void {

@@ -228,6 +228,43 @@ describe('reader acknowledgements', () => {
     expect(eventsOf(healthy.events, 'currency', 'c')).toHaveLength(1);
   });
 
+  it('reconnects session after session without adding a listener to its stop signal for each', async () => {
+    // Node warns once more than 10 listeners wait on one AbortSignal: each session used to add one that stayed
+    // until the run stopped, so an outage retried for ever (the default budget) grew them without bound.
+    const stateStore = new MemoryStateStore();
+    const { log } = memoryLog();
+    await primeSlot(database, stateStore, log);
+    await withClient(database.url, (client) => insertCurrency(client, 7, 'JPY'));
+    const broken = new MemoryChangeStream({
+      beforePut: (events) => {
+        if (events.some((event) => event.op === 'c')) throw new Error('stream rejects every record');
+      },
+    });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => {
+      if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const run = runReader({
+        sourceUrl: database.url,
+        slot: database.name,
+        changeStream: broken,
+        stateStore,
+        stopAtLsn: 'current',
+        reconnect: { ...quick, maxAttempts: 15 },
+        log,
+      });
+
+      await expect(run).rejects.toThrow(/Gave up after 15 failed reconnects/);
+      // process.emitWarning emits on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((warning) => warning.message)).toEqual([]);
+  });
+
   it('retries while another process holds the slot (SQLSTATE 55006) and streams once it is free', async () => {
     // Prepare: the slot exists; a change waits; another session holds the slot.
     const stateStore = new MemoryStateStore();
