@@ -7,6 +7,7 @@
  * samples, commit. Bulk only: COPY and set-based SQL, never a row at a time.
  */
 import type pg from 'pg';
+import { formatLsn } from '../core/lsn.ts';
 import {
   type Cut,
   CutMovedError,
@@ -164,7 +165,7 @@ export class PgWarehouse implements Warehouse {
         );
       }
       throw new WarehouseLoadError(
-        `Loading the warehouse to cut ${batch.toCut.lsn} failed and was rolled back: ${(error as Error).message}`,
+        `Loading the warehouse to cut ${formatLsn(BigInt(batch.toCut.lsn))} failed and was rolled back: ${(error as Error).message}`,
         { cause: error },
       );
     } finally {
