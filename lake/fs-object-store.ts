@@ -17,6 +17,12 @@ import type { ListPrefixesOptions, ObjectInfo, ObjectStore } from '../core/ports
 /** The name prefix of in-flight temporary files; no key segment may start with it. */
 const TEMP_PREFIX = '.tmp-';
 
+/**
+ * Stats in flight at once while listing: enough to keep libuv's pool (4 threads by default) busy, few enough
+ * that a listing of thousands of objects does not queue ahead of every other file operation of the process.
+ */
+const STAT_CONCURRENCY = 8;
+
 /** A key the store refuses: the ObjectStore contract's key rules, plus what a filesystem cannot hold. */
 export class ObjectKeyError extends Error {
   override readonly name = 'ObjectKeyError';
@@ -71,11 +77,29 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
+    const keys = await this.listKeys(prefix);
+    // One stat per object, a bounded number at a time: one after another, a partition of a few hundred
+    // objects cost as many sequential round trips to libuv's pool on every listing.
+    const infos = await mapBounded(keys, STAT_CONCURRENCY, async (key) => {
+      const info = await stat(join(this.root, ...key.split('/'))).catch((error: unknown) => {
+        if (isMissing(error)) return undefined; // deleted while listing
+        throw error;
+      });
+      return info && { key, size: info.size, modifiedAt: Math.floor(info.mtimeMs) };
+    });
+    return infos.filter((info): info is ObjectInfo => info !== undefined);
+  }
+
+  /**
+   * The keys `list(prefix)` would return, sorted, without their sizes and times: no file is stat'ed, so a caller
+   * that needs only the keys (the DuckDB catalog, the market lake's digest) pays one readdir per directory.
+   */
+  async listKeys(prefix: string): Promise<string[]> {
     // Only the directory named by the prefix's complete segments can hold matches.
     const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
-    const found: ObjectInfo[] = [];
+    const found: string[] = [];
     await this.#walk(base, prefix, found);
-    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return found.sort();
   }
 
   async listPrefixes(prefix: string, options: ListPrefixesOptions = {}): Promise<string[]> {
@@ -138,7 +162,7 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async #walk(keyPrefix: string, wanted: string, found: ObjectInfo[]): Promise<void> {
+  async #walk(keyPrefix: string, wanted: string, found: string[]): Promise<void> {
     let entries: Dirent[];
     try {
       entries = await readdir(join(this.root, ...keyPrefix.split('/').filter(Boolean)), {
@@ -158,11 +182,7 @@ export class FsObjectStore implements ObjectStore {
           await this.#walk(directoryKey, wanted, found);
         }
       } else if (entry.isFile() && key.startsWith(wanted)) {
-        const info = await stat(join(this.root, ...key.split('/'))).catch((error: unknown) => {
-          if (isMissing(error)) return undefined; // deleted while listing
-          throw error;
-        });
-        if (info) found.push({ key, size: info.size, modifiedAt: Math.floor(info.mtimeMs) });
+        found.push(key);
       }
     }
   }
@@ -178,6 +198,24 @@ export class FsObjectStore implements ObjectStore {
     }
     return join(this.root, ...segments);
   }
+}
+
+/** `items` mapped by `map`, at most `limit` calls in flight, results in the items' order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  map: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const at = next++;
+      results[at] = await map(items[at] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 async function syncDirectory(path: string): Promise<void> {
