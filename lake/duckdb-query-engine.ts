@@ -86,8 +86,10 @@ export class DuckDbQueryEngine implements QueryEngine {
     for (let i = 0; i < Math.max(1, options.connections ?? 2); i++)
       connections.push(await instance.connect());
     // Lake files are written once and never change (atomic rename), so their footers can be cached: the
-    // loader re-reads the same files every second.
-    await connections[0]?.run('SET parquet_metadata_cache = true');
+    // loader re-reads the same files every second, and the catalog's inspection of a new file parses the
+    // footer the run's queries then read. GLOBAL: in DuckDB 1.5 a plain SET is the session's (LOCAL scope),
+    // so it held for one of the engine's connections only and the footers were parsed again on the others.
+    await connections[0]?.run('SET GLOBAL parquet_metadata_cache = true');
     // The catalog has its own connection: it inspects new files and replaces views while queries run.
     const catalog = new DuckDbCatalog(await instance.connect(), options);
     await catalog.ensureTables();

@@ -261,6 +261,22 @@ describe('DuckDbQueryEngine', () => {
     }
   });
 
+  it('caches Parquet footers on every connection that reads the lake, not only the first (SET GLOBAL)', async () => {
+    // Act: the engine's two connections held at once, each by a read of its own setting.
+    const sql = "SELECT CAST(current_setting('parquet_metadata_cache') AS VARCHAR) AS cached";
+    const reads = [engine.queryBatches(sql, [], 10), engine.queryBatches(sql, [], 10)].map((batches) =>
+      batches[Symbol.asyncIterator](),
+    );
+    const firsts = await Promise.all(reads.map((read) => read.next()));
+    await Promise.all(reads.map((read) => read.return?.(undefined)));
+
+    // Assess
+    expect(firsts.map((first) => (first.value as QueryResult | undefined)?.rows)).toEqual([
+      [['true']],
+      [['true']],
+    ]);
+  });
+
   it('locates a table under the lake bucket', () => {
     expect(engine.catalog.locate('dim_staff')).toEqual({
       table: 'dim_staff',
