@@ -65,6 +65,20 @@ interface LakeFile {
   readonly hasChanges: boolean;
 }
 
+/** A CDC table's view as a refresh computes it, and how many files it reads (null: the whole glob). */
+interface TableView {
+  readonly name: LakeTableName;
+  readonly sql: string;
+  readonly files: number | null;
+}
+
+/** A view's statements in a refresh's batch: what to remember once they ran, and what to say if they fail. */
+interface ViewStatement {
+  readonly sql: readonly string[];
+  readonly done: () => void;
+  readonly error: (message: string) => string;
+}
+
 /**
  * Lake tables as DuckDB views. `ensureTables` (re)creates every view; call it before a query so a table whose
  * first files just landed stops being the empty view.
@@ -142,125 +156,187 @@ export class DuckDbCatalog {
   async ensureTables(): Promise<void> {
     const floor = this.#floor;
     if (floor !== null && this.#current) {
-      // The floor bounds the CDC tables only: a market table's first files must show whatever the floor.
-      await this.#ensureMarketViews();
+      // The floor bounds the CDC tables only: a market table's first files must show whatever the floor. A
+      // market view over its glob re-lists itself at each bind, so only a table still without files is looked
+      // at again, not every market table on every query of the run.
+      await this.#runViewStatements(await this.#marketViewStatements('empty only'));
       return;
     }
-    for (const name of LAKE_TABLE_NAMES) {
-      let sql: string;
-      if (floor === null || floor.belowLsn < 0n) {
-        // No floor, or one below every row (a warehouse without a cut): every file is needed, and the glob
-        // says so without listing them in the view's SQL.
-        const hasFiles = await this.#containsParquet(name);
-        sql = hasFiles ? this.#fileView(name, null) : emptyView(name);
-        this.#viewFiles.set(name, hasFiles ? null : 0);
-      } else {
-        const files = await this.#neededFiles(name, floor);
-        sql = files.length > 0 ? this.#fileView(name, files) : emptyView(name);
-        this.#viewFiles.set(name, files.length);
-      }
+    // Every table's listing at once, then one inspection of every table's new files, then one batch of the
+    // views that changed: a refresh used to list, inspect and replace table after table.
+    const tables =
+      floor === null || floor.belowLsn < 0n
+        ? await Promise.all(LAKE_TABLE_NAMES.map((name) => this.#wholeTableView(name)))
+        : await this.#flooredTableViews(floor);
+    const statements: ViewStatement[] = [];
+    for (const { name, sql, files } of tables) {
+      this.#viewFiles.set(name, files);
       if (this.#views.get(name) === sql) continue;
-      try {
-        await this.#connection.run(sql);
-      } catch (error) {
-        throw new DuckDbCatalogError(
+      statements.push({
+        sql: [sql],
+        done: () => this.#views.set(name, sql),
+        error: (message) =>
           `Could not create the DuckDB view of lake table ${name} over ${this.locate(name).location}: ` +
-            `${(error as Error).message}. Check that its files are Parquet written with the lake schema (core/schema/lake-tables.ts).`,
-          { cause: error },
-        );
-      }
-      this.#views.set(name, sql);
+          `${message}. Check that its files are Parquet written with the lake schema (core/schema/lake-tables.ts).`,
+      });
     }
-    await this.#ensureMarketViews();
-    await this.#ensureLatestViews();
+    statements.push(...(await this.#marketViewStatements('every table')));
+    statements.push(...(await this.#latestViewStatements()));
+    await this.#runViewStatements(statements);
     // A floor set while this refresh ran is not covered by it: leave the views stale for the next query.
     if (floor !== null && floor === this.#floor) this.#current = true;
   }
 
   /**
-   * Each table's `<table>_snapshot` view over its current state snapshot's files (core/schema/lake-snapshots.ts)
-   * and its `<table>_latest` view, the snapshot plus the changes after it (core/latest-view-sql.ts).
+   * Runs the statements as one batch (one call into DuckDB for the whole refresh). When the batch fails, they are
+   * run one at a time (each replaces a view, so running one twice is harmless) to name the view that failed.
    */
-  async #ensureLatestViews(): Promise<void> {
-    for (const name of LAKE_TABLE_NAMES) {
-      // While a floor holds, an as-of table's snapshot is the one the loader's parameters name: a compaction
-      // publishing a newer one during the run must not empty the `snapshot_lsn` the queries ask for.
-      const manifest = this.#floor?.asOf.get(name)?.snapshot ?? (await this.#snapshots.current(name));
+  async #runViewStatements(statements: readonly ViewStatement[]): Promise<void> {
+    if (statements.length === 0) return;
+    try {
+      await this.#connection.run(statements.flatMap((statement) => statement.sql).join(';\n'));
+      for (const statement of statements) statement.done();
+      return;
+    } catch {
+      // Found again below, with the view it belongs to.
+    }
+    for (const statement of statements) {
+      try {
+        for (const sql of statement.sql) await this.#connection.run(sql);
+      } catch (error) {
+        throw new DuckDbCatalogError(statement.error((error as Error).message), { cause: error });
+      }
+      statement.done();
+    }
+  }
+
+  /** A CDC table's view without a floor (or one below every row): its whole glob, or the empty view. */
+  async #wholeTableView(name: LakeTableName): Promise<TableView> {
+    // Every file is needed, and the glob says so without listing them in the view's SQL.
+    const hasFiles = await this.#containsParquet(name);
+    return { name, sql: hasFiles ? this.#fileView(name, null) : emptyView(name), files: hasFiles ? null : 0 };
+  }
+
+  /** Every CDC table's view under `floor`: the tables listed at once, their new files inspected in one query. */
+  async #flooredTableViews(floor: FileFloor): Promise<TableView[]> {
+    const fresh = await Promise.all(LAKE_TABLE_NAMES.map((name) => this.#listPartitions(name, floor)));
+    const paths = fresh.flatMap((listed) => listed.paths);
+    if (paths.length > 0) {
+      const inspected = await this.#inspect(paths);
+      for (const listed of fresh)
+        for (const path of listed.paths) listed.known.set(path, inspected.get(path) as LakeFile);
+    }
+    return LAKE_TABLE_NAMES.map((name) => {
+      const files = this.#neededFiles(name, floor);
+      return {
+        name,
+        sql: files.length > 0 ? this.#fileView(name, files) : emptyView(name),
+        files: files.length,
+      };
+    });
+  }
+
+  /**
+   * Each table's `<table>_snapshot` view over its current state snapshot's files (core/schema/lake-snapshots.ts)
+   * and its `<table>_latest` view, the snapshot plus the changes after it (core/latest-view-sql.ts): the
+   * statements of those that changed.
+   */
+  async #latestViewStatements(): Promise<ViewStatement[]> {
+    // While a floor holds, an as-of table's snapshot is the one the loader's parameters name: a compaction
+    // publishing a newer one during the run must not empty the `snapshot_lsn` the queries ask for.
+    const manifests = await Promise.all(
+      LAKE_TABLE_NAMES.map(
+        async (name) => this.#floor?.asOf.get(name)?.snapshot ?? (await this.#snapshots.current(name)),
+      ),
+    );
+    const statements: ViewStatement[] = [];
+    LAKE_TABLE_NAMES.forEach((name, i) => {
+      const manifest = manifests[i];
       const snapshotSql =
         manifest === undefined
           ? emptySnapshotView(name)
           : `CREATE OR REPLACE VIEW ${quote(snapshotTableName(name))} AS SELECT *, ${literal(manifest.folder)} ` +
             `AS "snapshot_lsn" FROM read_parquet([${manifest.objects.map((key) => literal(this.#store.localPath(key))).join(', ')}])`;
       const latestSql = `CREATE OR REPLACE VIEW ${quote(latestViewName(name))} AS ${latestViewSelect(name, manifest)}`;
-      const statements: [string, string][] = [
+      const views: [string, string][] = [
         [snapshotTableName(name), snapshotSql],
         [latestViewName(name), latestSql],
       ];
-      for (const [view, sql] of statements) {
+      for (const [view, sql] of views) {
         if (this.#derivedViews.get(view) === sql) continue;
-        try {
-          await this.#connection.run(sql);
-        } catch (error) {
-          throw new DuckDbCatalogError(
+        statements.push({
+          sql: [sql],
+          done: () => this.#derivedViews.set(view, sql),
+          error: (message) =>
             `Could not create the DuckDB views over the state snapshot of lake table ${name}: ` +
-              `${(error as Error).message}. Delete snapshots/${name}/current.json; the next compaction takes a new one.`,
-            { cause: error },
-          );
-        }
-        this.#derivedViews.set(view, sql);
+            `${message}. Delete snapshots/${name}/current.json; the next compaction takes a new one.`,
+        });
       }
-    }
+    });
+    return statements;
   }
 
   /**
    * The market tables' views (README, "Market data"): each over its whole glob (a few rows a day; no floor, since
-   * observations have no LSN), and its `<table>_latest` view of each key's newest fetch.
+   * observations have no LSN), and its `<table>_latest` view of each key's newest fetch. `empty only` looks only
+   * at the tables whose view is still the empty one.
    */
-  async #ensureMarketViews(): Promise<void> {
-    for (const name of MARKET_LAKE_TABLE_NAMES) {
-      const hasFiles = await this.#containsParquet(name);
-      const sql = hasFiles ? this.#fileView(name, null) : emptyView(name);
+  async #marketViewStatements(which: 'every table' | 'empty only'): Promise<ViewStatement[]> {
+    const tables = MARKET_LAKE_TABLE_NAMES.filter(
+      (name) => which === 'every table' || this.#views.get(name) !== this.#fileView(name, null),
+    );
+    const found = await Promise.all(tables.map((name) => this.#containsParquet(name)));
+    const statements: ViewStatement[] = [];
+    tables.forEach((name, i) => {
+      const sql = found[i] ? this.#fileView(name, null) : emptyView(name);
+      if (this.#views.get(name) === sql) return;
       const latestSql = `CREATE OR REPLACE VIEW ${quote(`${name}_latest`)} AS ${marketLatestViewSelect(name)}`;
-      if (this.#views.get(name) === sql) continue;
-      try {
-        await this.#connection.run(sql);
-        await this.#connection.run(latestSql);
-      } catch (error) {
-        throw new DuckDbCatalogError(
+      statements.push({
+        sql: [sql, latestSql],
+        done: () => this.#views.set(name, sql),
+        error: (message) =>
           `Could not create the DuckDB views of market lake table ${name} over ${this.#location(name)}: ` +
-            `${(error as Error).message}. Check that its files are Parquet written with the lake schema (core/schema/market-lake-tables.ts).`,
-          { cause: error },
-        );
-      }
-      this.#views.set(name, sql);
-    }
+          `${message}. Check that its files are Parquet written with the lake schema (core/schema/market-lake-tables.ts).`,
+      });
+    });
+    return statements;
   }
 
-  /** The table's files that can hold a row at or above the floor, or a change above an as-of table's snapshot. */
-  async #neededFiles(name: LakeTableName, floor: FileFloor): Promise<string[]> {
+  /**
+   * Lists the table's partitions a floored run reads: forgets the files gone from them and returns those not
+   * seen before, to be inspected (`known` is the table's memory of its files, where they go once inspected).
+   */
+  async #listPartitions(
+    name: LakeTableName,
+    floor: FileFloor,
+  ): Promise<{ readonly known: Map<string, LakeFile>; readonly paths: string[] }> {
     const known = this.#files.get(name) ?? new Map<string, LakeFile>();
     this.#files.set(name, known);
-    const asOf = floor.asOf.get(name);
     const from = firstDayRead(floor, name);
-    const fresh: string[] = [];
+    const paths: string[] = [];
     // Every query of the table prunes on dt from `from`: older partitions are never read, so they are not even
     // listed, and a run's listing does not grow with the lake's age (README, "What a loader run reads").
-    for (const partition of await this.#store.listPrefixes(`${name}/dt=`, {
-      startAfter: `${name}/dt=${from}`,
-    })) {
+    const partitions = await this.#store.listPrefixes(`${name}/dt=`, { startAfter: `${name}/dt=${from}` });
+    const listed = await Promise.all(partitions.map((partition) => this.#store.listKeys(partition)));
+    partitions.forEach((partition, i) => {
       const present = new Set(
-        (await this.#store.list(partition))
-          .filter((object) => object.key.endsWith('.parquet'))
-          .map((object) => this.#store.localPath(object.key)),
+        (listed[i] ?? []).filter((key) => key.endsWith('.parquet')).map((key) => this.#store.localPath(key)),
       );
-      for (const path of present) if (!known.has(path)) fresh.push(path);
+      for (const path of present) if (!known.has(path)) paths.push(path);
       // A file gone from a partition still listed (compacted, or removed by hand) must leave the view, or
       // reads fail.
       const partitionDir = this.#store.localPath(partition.slice(0, -1));
       for (const path of known.keys())
         if (path.startsWith(`${partitionDir}/`) && !present.has(path)) known.delete(path);
-    }
-    if (fresh.length > 0) for (const [path, file] of await this.#inspect(fresh)) known.set(path, file);
+    });
+    return { known, paths };
+  }
+
+  /** The table's files that can hold a row at or above the floor, or a change above an as-of table's snapshot. */
+  #neededFiles(name: LakeTableName, floor: FileFloor): string[] {
+    const known = this.#files.get(name) ?? new Map<string, LakeFile>();
+    const asOf = floor.asOf.get(name);
+    const from = firstDayRead(floor, name);
     const needed: string[] = [];
     for (const [path, file] of known) {
       const above = file.maxLsn !== null && file.maxLsn >= floor.belowLsn;
@@ -315,8 +391,8 @@ export class DuckDbCatalog {
   /** True when some `dt=` partition of the table holds a `.parquet` object. */
   async #containsParquet(name: AnyLakeTableName): Promise<boolean> {
     for (const partition of await this.#store.listPrefixes(`${name}/dt=`)) {
-      const objects = await this.#store.list(partition);
-      if (objects.some((object) => object.key.endsWith('.parquet'))) return true;
+      const keys = await this.#store.listKeys(partition);
+      if (keys.some((key) => key.endsWith('.parquet'))) return true;
     }
     return false;
   }

@@ -5,9 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ListPrefixesOptions } from '../../core/ports/object-store.ts';
 import type { QueryResult } from '../../core/ports/query-engine.ts';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, lakeColumns } from '../../core/schema/lake-tables.ts';
+import { MARKET_LAKE_TABLES } from '../../core/schema/market-lake-tables.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../../lake/fs-object-store.ts';
-import type { LakeRow } from '../../lake/lake-value.ts';
+import { type LakeRow, parseJsonRow } from '../../lake/lake-value.ts';
 import { ObjectStoreStateSnapshots } from '../../lake/object-store-state-snapshots.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
 import { writeStateSnapshots } from '../../lake/state-snapshots.ts';
@@ -275,6 +276,51 @@ describe('DuckDbQueryEngine', () => {
       [['true']],
       [['true']],
     ]);
+  });
+
+  it("shows a market table's first file at the next query of a run, then lists it no more during the run", async () => {
+    // Prepare: an fx_rate row; an engine over a store that records the market prefixes it lists.
+    const fx = MARKET_LAKE_TABLES.fx_rate;
+    const fxRow = parseJsonRow(lakeColumns(fx), {
+      rate_date: '2026-11-30',
+      base_currency: 'GBP',
+      quote_currency: 'USD',
+      rate: '1.2695',
+      source: 'frankfurter',
+      fetched_at: '2026-11-30 16:05:00.123',
+    });
+    const listed: string[] = [];
+    class MarketRecorder extends FsObjectStore {
+      override async listPrefixes(prefix: string, options?: ListPrefixesOptions): Promise<string[]> {
+        if (prefix.startsWith('fx_rate/')) listed.push(prefix);
+        return super.listPrefixes(prefix, options);
+      }
+    }
+    const recorded = await DuckDbQueryEngine.open({
+      lakeDir,
+      bucket: BUCKET,
+      store: new MarketRecorder(lakeDir, BUCKET),
+    });
+    try {
+      // Act: a run's floor and a first query (fx_rate empty), then fx_rate's first file lands mid-run.
+      recorded.capabilities.fileFloor?.set({ belowLsn: 0n, dtFrom: '2022-11-07', asOf: new Map() });
+      const before = await recorded.query('SELECT count(*) FROM fx_rate');
+      const dir = join(lakeDir, BUCKET, 'fx_rate', 'dt=2026-11-30');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'a.parquet'), writeLakeParquet(fx, [fxRow]));
+      const rates = await recorded.query('SELECT quote_currency FROM fx_rate_latest');
+      listed.length = 0;
+      for (let i = 0; i < 5; i++) await recorded.query('SELECT count(*) FROM fact_payment');
+      const again = await recorded.query('SELECT quote_currency FROM fx_rate_latest');
+
+      // Assess: the view over its glob needs no listing for the rest of the run.
+      expect(before.rows).toEqual([['0']]);
+      expect(rates.rows).toEqual([['USD']]);
+      expect(again.rows).toEqual([['USD']]);
+      expect(listed).toEqual([]);
+    } finally {
+      await recorded.close();
+    }
   });
 
   it('locates a table under the lake bucket', () => {
