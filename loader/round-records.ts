@@ -80,3 +80,34 @@ export async function missingRoundRecords(
   }
   return missing;
 }
+
+/**
+ * At most how many distinct changes of `tables` the lake holds with a commit LSN in (`fromLsn`, the cut], from
+ * the records of `rounds` (the rounds the cut passes, in LSN order): a round names every partition that
+ * received a change since the round before it (core/ports/round-log.ts), so the records of those partitions
+ * count every such change. Undefined when they do not say: no round, a round without records, a partition a
+ * round named but did not count (a round owed after a crash), or a first round whose predecessor lies above
+ * `fromLsn` (changes between the two went uncounted). Copies from at-least-once delivery are not counted.
+ */
+export function changeBound(
+  rounds: readonly WatermarkRound[],
+  fromLsn: bigint,
+  tables: readonly LakeTableName[],
+): number | undefined {
+  if (rounds.length === 0) return undefined;
+  let below = fromLsn;
+  let bound = 0;
+  for (const round of rounds) {
+    // A predecessor below the one before counts some changes twice (still a bound); one above leaves a gap.
+    if (round.previousLsn !== null && BigInt(round.previousLsn) > below) return undefined;
+    for (const table of tables) {
+      for (const dt of round.partitions[table] ?? []) {
+        const counted = round.records?.[table]?.[dt];
+        if (counted === undefined) return undefined;
+        bound += counted;
+      }
+    }
+    below = BigInt(round.lsn);
+  }
+  return bound;
+}

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { QueryEngine, QueryParameter, QueryResult } from '../../core/ports/query-engine.ts';
+import { LAKE_TABLE_NAMES } from '../../core/schema/lake-tables.ts';
 import { runLoad } from '../../loader/run-load.ts';
-import { type LakeChange, ROWS, watermarks, writeLake } from './lake-fixtures.ts';
+import { type LakeChange, ROWS, watermarks, writeLake, writeLakeFiles } from './lake-fixtures.ts';
 import { dumpWarehouse, type LoaderHarness, openLoaderHarness, warehouseRows } from './loader-harness.ts';
 
 const T0 = '2022-11-03T14:20:52.186Z';
@@ -175,5 +176,57 @@ describe('loader memory', () => {
     expect(windowReads).toHaveLength(Math.ceil((4 * ORDERS) / rangeRows));
     expect(rangedRows).toEqual(onceRows);
     expect(rangedRows['fact_sales_order']).toHaveLength(2 * ORDERS);
+  });
+
+  it('reads a window the round records bound to half a range or less without its key span query, and one they do not bound with it', async () => {
+    // Arrange: after a first load, three sales orders and two payments at 200, and the reader's round at 250
+    // counting the sales orders only (the payments' partition named but not counted: a round owed after a crash).
+    await writeLake(harness.lakeDir, [...WORLD, ...watermarks(150n, T0)]);
+    expect(await harness.load()).toMatchObject({ status: 'loaded' });
+    const change = (table: 'fact_sales_order' | 'fact_payment', id: number): LakeChange => ({
+      table,
+      op: 'c',
+      lsn: 200n,
+      seq: id,
+      commitTs: T1,
+      row: table === 'fact_sales_order' ? ROWS.salesOrder(id) : ROWS.payment(id),
+    });
+    const day = T1.slice(0, 10);
+    await writeLakeFiles(harness.lakeDir, [
+      ...[1, 2, 3].map((id) => change('fact_sales_order', id)),
+      ...[4, 5].map((id) => change('fact_payment', id)),
+      ...watermarks(250n, T1),
+    ]);
+    await harness.roundLog.append({
+      lsn: '250',
+      previousLsn: '150',
+      emittedAt: T1,
+      partitions: Object.fromEntries(LAKE_TABLE_NAMES.map((table) => [table, [day]])),
+      records: { fact_sales_order: { [day]: 3 } },
+    });
+    const { watched, seen } = watchedEngine(harness.engine);
+
+    // Act
+    const outcome = await runLoad({
+      engine: watched,
+      warehouse: harness.warehouse,
+      queries: harness.queries,
+      roundLog: harness.roundLog,
+      batchRows: BATCH_ROWS,
+      windowRangeRows: 6,
+    });
+
+    // Assess: the sales orders' window (3 changes, at most 6 versions with copies) read without its span;
+    // the payments' span read, as every fact's was before.
+    expect(outcome).toMatchObject({
+      status: 'loaded',
+      toCut: { lsn: '250' },
+      rowsRead: { fact_sales_order: 3, fact_payment: 2 },
+    });
+    expect(seen.whole).not.toContain(harness.queries.fact_sales_order_keys.sql);
+    expect(seen.whole).toContain(harness.queries.fact_payment_keys.sql);
+    const dump = await dumpWarehouse(harness.database.url);
+    expect(dump['fact_sales_order']).toHaveLength(3);
+    expect(dump['fact_payment']).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { QueryEngine, QueryParameter } from '../../core/ports/query-engine.ts';
 import type { WatermarkRound } from '../../core/ports/round-log.ts';
 import { readLoaderQuery } from '../../loader/loader-queries.ts';
-import { missingRoundRecords } from '../../loader/round-records.ts';
+import { changeBound, missingRoundRecords } from '../../loader/round-records.ts';
 
 const round = (lsn: number, previous: number | null, records: WatermarkRound['records']): WatermarkRound => ({
   lsn: String(lsn),
@@ -73,5 +73,45 @@ describe('the records of the rounds a cut passes', () => {
       ),
     ).toEqual([]);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('the bound the round records put on a window', () => {
+  const named = (
+    lsn: number,
+    previous: number | null,
+    days: string[],
+    records: Record<string, number> | undefined,
+  ): WatermarkRound => ({
+    ...round(lsn, previous, records === undefined ? undefined : { fact_payment: records }),
+    partitions: { fact_payment: days },
+  });
+
+  it('sums the counts of every partition each round named, over the rounds the cut passes', () => {
+    const rounds = [
+      named(150, 100, ['2026-01-01', '2026-01-02'], { '2026-01-01': 2, '2026-01-02': 3 }),
+      { ...round(180, 150, undefined), partitions: { dim_currency: ['2026-01-02'] } },
+      named(200, 180, ['2026-01-02'], { '2026-01-02': 4 }),
+    ];
+    expect(changeBound(rounds, 100n, ['fact_payment'])).toBe(9);
+    // A table no round named had no change.
+    expect(changeBound(rounds, 100n, ['fact_sales_order'])).toBe(0);
+  });
+
+  it('says nothing when a round did not count a partition it named, has no records, or leaves a gap', () => {
+    const counted = named(200, 150, ['2026-01-02'], { '2026-01-02': 4 });
+    expect(
+      changeBound([named(150, 100, ['2026-01-01', '2026-01-02'], { '2026-01-01': 2 }), counted], 100n, [
+        'fact_payment',
+      ]),
+    ).toBeUndefined();
+    expect(
+      changeBound([named(150, 100, ['2026-01-01'], undefined), counted], 100n, ['fact_payment']),
+    ).toBeUndefined();
+    // The first round's predecessor above the previous cut: changes in (100, 120] went uncounted.
+    expect(
+      changeBound([named(150, 120, ['2026-01-01'], { '2026-01-01': 2 }), counted], 100n, ['fact_payment']),
+    ).toBeUndefined();
+    expect(changeBound([], 100n, ['fact_payment'])).toBeUndefined();
   });
 });
