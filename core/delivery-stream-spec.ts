@@ -55,6 +55,13 @@ export const PROCESSOR_RETRIES = 3;
 /** How long Firehose retries delivering a partition before it goes to the error prefix. */
 export const DYNAMIC_PARTITIONING_RETRY_SECONDS = 300;
 
+/**
+ * How long after a round a watermark it waits for may still arrive on AWS: a Direct PUT stream retries a
+ * failed S3 delivery for up to 24 hours and then drops the data; the buffer interval (at most 900 s) and the
+ * processor's retries come on top, rounded up to an hour. Past it the watermark is gone, not late.
+ */
+export const AWS_DELIVERY_DEADLINE_MS = 25 * 60 * 60 * 1000;
+
 /** One delivery stream. */
 export interface DeliveryStreamSpec {
   readonly name: string;

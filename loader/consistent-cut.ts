@@ -136,6 +136,39 @@ export function provenCut(
   return { lsn, covered, changedFrom, waitingFor, lake: lakeProgress(pending, watermarks, known, knownAt) };
 }
 
+/** A partition whose watermark the cut waits for, and the round that needs it. */
+export interface WaitingPartition {
+  readonly table: LakeTableName;
+  readonly dt: string;
+  /** The waiting round's LSN (decimal). */
+  readonly roundLsn: string;
+  /** When the reader recorded that round (ISO 8601). */
+  readonly emittedAt: string;
+}
+
+/**
+ * The partitions of the cut's waiting round that lack its watermark (lost ones left out: they wait for a
+ * re-read instead). The local pipeline tells from them a watermark whose object is gone (local/pipeline.ts).
+ */
+export function waitingPartitions(
+  cut: ProvenCut,
+  watermarks: PartitionWatermarks,
+  lost: LostPartitions = new Set(),
+): WaitingPartition[] {
+  const waiting: WaitingPartition[] = [];
+  if (cut.waitingFor === undefined) return waiting;
+  const { round, tables } = cut.waitingFor;
+  const lsn = BigInt(round.lsn);
+  for (const table of tables) {
+    for (const dt of round.partitions[table] ?? []) {
+      const id = partitionId(table, dt);
+      if ((watermarks.get(id) ?? -1n) < lsn && !lost.has(id))
+        waiting.push({ table, dt, roundLsn: round.lsn, emittedAt: round.emittedAt });
+    }
+  }
+  return waiting;
+}
+
 /**
  * When the lake was last known complete at or below `lsn`: the emit time of the newest round or quiet mark
  * there (the log is read from just below the previous cut, so the round at the cut is in it).

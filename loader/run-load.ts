@@ -19,7 +19,15 @@ import {
   type WarehouseTableName,
 } from '../core/schema/warehouse-tables.ts';
 import { withDeletesMissingFromReads } from './complete-reads.ts';
-import { EVERY_DAY, type PendingRounds, partitionId, pendingRounds, provenCut } from './consistent-cut.ts';
+import {
+  EVERY_DAY,
+  type PendingRounds,
+  partitionId,
+  pendingRounds,
+  provenCut,
+  type WaitingPartition,
+  waitingPartitions,
+} from './consistent-cut.ts';
 import { batchesByKeyRange, EVERY_KEY, type KeyRange, keyRanges, readKeySpan } from './key-ranges.ts';
 import { buildLoadBatch, type QueriedTable } from './load-batch.ts';
 import {
@@ -49,12 +57,15 @@ export type LoadOutcome =
       readonly missingWatermarks: readonly LakeTableName[];
       /** The watermarks the run did read (lake lag is published from them on every run). */
       readonly watermarks: readonly LakeWatermark[];
+      /** Partitions the cut waits for a watermark from (loader/consistent-cut.ts `waitingPartitions`). */
+      readonly waiting: readonly WaitingPartition[];
     }
   | {
       readonly status: 'unchanged';
       readonly fromCut: Cut | null;
       readonly cutLsn: string;
       readonly watermarks: readonly LakeWatermark[];
+      readonly waiting: readonly WaitingPartition[];
     }
   | {
       readonly status: 'loaded';
@@ -74,6 +85,7 @@ export type LoadOutcome =
       readonly missingRecords: readonly MissingRecords[];
       readonly latency: LoadLatency | null;
       readonly watermarks: readonly LakeWatermark[];
+      readonly waiting: readonly WaitingPartition[];
     };
 
 /** What a run needs. */
@@ -146,19 +158,24 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
       ? await readPartitionWatermarks(engine, queries.watermarks, pending)
       : new Map<string, bigint>();
   let cut = provenCut(pending, found);
+  let lostIds: ReadonlySet<string> = new Set();
   if (cut.waitingFor !== undefined && cut.waitingFor.tables.length > 0 && deps.lostPartitions !== undefined) {
     const lost = await deps.lostPartitions();
-    if (lost.length > 0)
-      cut = provenCut(pending, found, new Set(lost.map((p) => partitionId(p.table, p.dt))));
+    if (lost.length > 0) {
+      lostIds = new Set(lost.map((p) => partitionId(p.table, p.dt)));
+      cut = provenCut(pending, found, lostIds);
+    }
   }
   const watermarks = cut.lake;
+  const waiting = waitingPartitions(cut, found, lostIds);
   if (cut.lsn === null) {
-    if (fromCut !== null) return { status: 'unchanged', fromCut, cutLsn: fromCut.lsn, watermarks };
+    if (fromCut !== null) return { status: 'unchanged', fromCut, cutLsn: fromCut.lsn, watermarks, waiting };
     return {
       status: 'blocked',
       fromCut,
       missingWatermarks: cut.waitingFor?.tables.length ? cut.waitingFor.tables : [...LAKE_TABLE_NAMES],
       watermarks,
+      waiting,
     };
   }
 
@@ -248,6 +265,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     missingRecords,
     latency: report.latency,
     watermarks,
+    waiting,
   };
 }
 

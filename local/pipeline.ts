@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import type pg from 'pg';
 import { COMPACTION_SCHEDULE } from '../core/compaction-schedule.ts';
+import { lakeTableOfStream } from '../core/delivery-stream-spec.ts';
 import { FailureStreak } from '../core/failure-streak.ts';
 import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
 import {
@@ -23,6 +24,7 @@ import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
 import { parseReconnectBudget, type ReconnectBudget } from '../core/reconnect-budget.ts';
+import type { LakeTableName } from '../core/schema/lake-tables.ts';
 import type { DeliveryOrder } from '../firehose/delivery-order.ts';
 import { describeSpoolDamage, LocalFirehose } from '../firehose/local-firehose.ts';
 import type { QuarantinedBytes } from '../firehose/spool.ts';
@@ -35,6 +37,7 @@ import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
 import { quarantinedPartitions } from '../lake/unreadable-objects.ts';
+import type { WaitingPartition } from '../loader/consistent-cut.ts';
 import { MarketMergeGate } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { createClient, createPool } from '../postgres/connections.ts';
@@ -166,6 +169,8 @@ export class LocalPipeline {
   readonly #warehouse: PgWarehouse;
   readonly #queries: LoaderQueries;
   readonly #recovery: LakeObjectRecovery;
+  /** The partitions the previous loader run waited for (#noteLostWatermarks). */
+  #waitingBefore: ReadonlySet<string> = new Set();
   readonly #roundLog: ObjectStoreRoundLog;
   readonly #snapshots: ObjectStoreStateSnapshots;
   #reader: Promise<ReaderSummary | undefined> = Promise.resolve(undefined);
@@ -490,6 +495,36 @@ export class LocalPipeline {
     }
   }
 
+  /** Lake tables whose delivery stream holds nothing it accepted and has not yet resolved (lake or errors/). */
+  #settledTables(): ReadonlySet<LakeTableName> {
+    const settled = new Set<LakeTableName>();
+    for (const stream of this.#firehose.metrics()) {
+      const table = lakeTableOfStream(stream.streamName);
+      if (table !== undefined && stream.backlogBytes === 0) settled.add(table);
+    }
+    return settled;
+  }
+
+  /**
+   * A partition the cut waited for in the previous run and still waits for, although its stream had resolved
+   * everything it accepted before this run listed the lake, lost the object that held its watermark: the
+   * previous run read the round, and the reader records a round only once Firehose accepted its watermarks,
+   * so the watermark had been accepted then and, delivered since, would have been found. On a day that is
+   * over no later watermark comes, so the cut would wait for good; instead the partition is noted and its
+   * table re-read (lake/lake-object-recovery.ts). A wrong guess costs a re-read, never a row: the cut passes
+   * the round only below the read (loader/consistent-cut.ts).
+   */
+  async #noteLostWatermarks(
+    waiting: readonly WaitingPartition[],
+    settled: ReadonlySet<LakeTableName>,
+  ): Promise<void> {
+    const idOf = (p: WaitingPartition) => `${p.table}|${p.dt}|${p.roundLsn}`;
+    const before = this.#waitingBefore;
+    this.#waitingBefore = new Set(waiting.map(idOf));
+    const lost = waiting.filter((p) => before.has(idOf(p)) && settled.has(p.table));
+    if (lost.length > 0) await this.#recovery.recoverLostWatermarks(lost);
+  }
+
   #loaderIntervalMs(): number {
     return this.#options.loaderIntervalMs ?? LOADER_INTERVAL_MS.local;
   }
@@ -500,6 +535,8 @@ export class LocalPipeline {
     while (!this.#abort.signal.aborted) {
       const began = Date.now();
       this.#landedSinceRun = false;
+      // Sampled before the run lists the lake (see #noteLostWatermarks).
+      const settled = this.#settledTables();
       try {
         const outcome = await runLoad({
           engine: this.#engine,
@@ -522,6 +559,7 @@ export class LocalPipeline {
         // A partition short of what its round promised lost an object: its table is re-read.
         if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)
           await this.#recovery.recoverMissing(outcome.missingRecords);
+        await this.#noteLostWatermarks(outcome.waiting, settled);
         this.#options.onLoad?.(outcome);
         if (outcome.status === 'loaded') {
           this.#options.log?.debug('loaded', {

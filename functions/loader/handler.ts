@@ -7,6 +7,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { AWS_DELIVERY_DEADLINE_MS } from '../../core/delivery-stream-spec.ts';
 import { LAKE_PREFIXES } from '../../core/lake-layout.ts';
 import { ENV, METRICS, SERVICES } from '../../core/operations.ts';
 import type { LeaseStore } from '../../core/ports/lease-store.ts';
@@ -39,6 +40,8 @@ export interface LoaderOperations {
    * has its tables re-read, as locally (lake/lake-object-recovery.ts); without it such a run fails.
    */
   readonly recovery?: LakeObjectRecovery;
+  /** The clock for the delivery deadline (epoch milliseconds). @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The name of the loader's lease. */
@@ -95,6 +98,11 @@ export function createHandler(makeDeps: () => Promise<LoaderFunctionDeps>, opera
       }
       if (outcome.status === 'loaded' && outcome.missingRecords.length > 0)
         await operations.recovery?.recoverMissing(outcome.missingRecords);
+      // A watermark still missing a delivery deadline after its round is gone, not late (README, "A lake
+      // object deleted while nothing read it"): noted, its table re-read, so the cut does not wait for good.
+      const now = (operations.now ?? Date.now)();
+      const overdue = outcome.waiting.filter((p) => now - Date.parse(p.emittedAt) > AWS_DELIVERY_DEADLINE_MS);
+      if (overdue.length > 0) await operations.recovery?.recoverLostWatermarks(overdue);
       const market = await mergeMarket(log);
       operations.metrics.publish([
         ...loaderMetricPoints(outcome),

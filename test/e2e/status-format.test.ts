@@ -36,9 +36,9 @@ function statusWith(
 
 describe('human status output', () => {
   it("shows the warehouse cut in PostgreSQL's X/Y form in up's status line", () => {
-    expect(formatLoadStatus({ status: 'unchanged', fromCut: CUT, cutLsn: CUT.lsn, watermarks: [] })).toBe(
-      'warehouse cut 0/3B73647',
-    );
+    expect(
+      formatLoadStatus({ status: 'unchanged', fromCut: CUT, cutLsn: CUT.lsn, watermarks: [], waiting: [] }),
+    ).toBe('warehouse cut 0/3B73647');
     expect(formatLoadStatus(undefined)).toBe('warehouse: waiting for the first load');
   });
 

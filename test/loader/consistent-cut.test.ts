@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RoundLogContents, WatermarkRound } from '../../core/ports/round-log.ts';
-import { partitionId, pendingRounds, provenCut } from '../../loader/consistent-cut.ts';
+import { partitionId, pendingRounds, provenCut, waitingPartitions } from '../../loader/consistent-cut.ts';
 
 const round = (
   lsn: number,
@@ -155,5 +155,31 @@ describe('the consistent cut from watermark rounds', () => {
       expect(cut.lsn).toBeNull();
       expect(cut.waitingFor?.tables).toEqual(['fact_sales_order']);
     });
+  });
+});
+
+describe('the partitions the cut waits for', () => {
+  it('are those of the first waiting round without its watermark, lost ones left out', () => {
+    const log = contents([
+      round(200, 100, { fact_sales_order: ['2026-01-01', '2026-01-02'], dim_staff: ['2026-01-02'] }),
+      round(300, 200, { dim_currency: ['2026-01-02'] }),
+    ]);
+    const pending = pendingRounds(100n, log);
+    const watermarks = found({ 'fact_sales_order|2026-01-02': 200 });
+    const cut = provenCut(pending, watermarks);
+    expect(waitingPartitions(cut, watermarks)).toEqual([
+      { table: 'fact_sales_order', dt: '2026-01-01', roundLsn: '200', emittedAt: '2026-01-02T00:00:00.000Z' },
+      { table: 'dim_staff', dt: '2026-01-02', roundLsn: '200', emittedAt: '2026-01-02T00:00:00.000Z' },
+    ]);
+    const lost = new Set(['dim_staff|2026-01-02']);
+    expect(waitingPartitions(provenCut(pending, watermarks, lost), watermarks, lost)).toEqual([
+      { table: 'fact_sales_order', dt: '2026-01-01', roundLsn: '200', emittedAt: '2026-01-02T00:00:00.000Z' },
+    ]);
+  });
+
+  it('are none when the cut waits for nothing', () => {
+    const log = contents([round(200, 100, { dim_currency: ['2026-01-02'] })]);
+    const watermarks = found({ 'dim_currency|2026-01-02': 200 });
+    expect(waitingPartitions(provenCut(pendingRounds(100n, log), watermarks), watermarks)).toEqual([]);
   });
 });

@@ -95,9 +95,12 @@ export async function warehouseRows(url: string, sql: string): Promise<Record<st
 /**
  * The loader Lambda's handler over the harness's adapters, with the recovery of an unreadable object over the
  * harness's lake (re-reads it asks for are collected in `rereads`) and, when `lostPartitions`, the quarantined
- * partitions the cut may pass (loader/consistent-cut.ts).
+ * partitions the cut may pass (loader/consistent-cut.ts); `now` is the handler's clock.
  */
-export function recoveringLoaderHandler(harness: LoaderHarness, options: { lostPartitions?: boolean } = {}) {
+export function recoveringLoaderHandler(
+  harness: LoaderHarness,
+  options: { lostPartitions?: boolean; now?: () => number } = {},
+) {
   const store = new FsObjectStore(harness.lakeDir, BUCKET);
   const rereads: string[] = [];
   const { entries, log } = memoryLog();
@@ -113,6 +116,7 @@ export function recoveringLoaderHandler(harness: LoaderHarness, options: { lostP
       log,
       metrics: memoryMetrics().metrics,
       leases: new MemoryLeaseStore(),
+      ...(options.now ? { now: options.now } : {}),
       recovery: new LakeObjectRecovery({
         store,
         root: store.root,

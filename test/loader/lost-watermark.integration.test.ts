@@ -1,5 +1,7 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AWS_DELIVERY_DEADLINE_MS } from '../../core/delivery-stream-spec.ts';
+import { quarantineNotes } from '../../lake/unreadable-objects.ts';
 import { ROWS, T0, watermarks, writeLake, writeLakeFiles } from './lake-fixtures.ts';
 import {
   type LoaderHarness,
@@ -86,4 +88,53 @@ describe('a quarantined object that held its partition’s newest watermark', ()
         expect(names).toEqual([{ design_name: 'design 1' }]);
       }
     });
+});
+
+describe('an object deleted with the newest watermark of its partition, no read failing (the loader Lambda)', () => {
+  it('keeps the cut waiting within the delivery deadline, then notes the partition missing and has its table re-read', async () => {
+    // Prepare: a loaded design, then a change of it whose object (change and the round's only watermark of that
+    // partition) is deleted before the loader lists it.
+    await writeLake(harness.lakeDir, [
+      { table: 'dim_design', op: 'r', lsn: 100n, commitTs: T0, row: ROWS.design(1) },
+      ...watermarks(150n, T0),
+    ]);
+    let now = Date.parse(T0);
+    const { handler, rereads, store } = recoveringLoaderHandler(harness, {
+      lostPartitions: true,
+      now: () => now,
+    });
+    expect(await handler({}, CONTEXT)).toMatchObject({ status: 'loaded', toCut: { lsn: '150' } });
+    const [gone] = await writeLake(harness.lakeDir, [
+      {
+        table: 'dim_design',
+        op: 'u',
+        lsn: 200n,
+        commitTs: T0,
+        row: { ...ROWS.design(1), design_name: 'gone' },
+      },
+      { table: 'dim_design', op: 'w', lsn: 250n, commitTs: T0 },
+    ]);
+    await rm(gone!);
+
+    // Act 1: an hour after the round the watermark may still be on its way: the cut waits, nothing is noted.
+    now = Date.parse(T0) + 60 * 60 * 1000;
+    expect(await handler({}, CONTEXT)).toMatchObject({ status: 'unchanged', cutLsn: '150' });
+    expect(rereads).toEqual([]);
+
+    // Act 2: past the deadline it is gone, not late.
+    now = Date.parse(T0) + AWS_DELIVERY_DEADLINE_MS + 1;
+    expect(await handler({}, CONTEXT)).toMatchObject({ status: 'unchanged', cutLsn: '150' });
+
+    // Assess: noted once, its table re-read (the re-read then passes the round, as above).
+    expect(rereads).toEqual(['design']);
+    expect(await quarantineNotes(store)).toEqual([
+      expect.objectContaining({
+        table: 'dim_design',
+        kind: 'missing',
+        key: expect.stringMatching(/round-250$/),
+      }),
+    ]);
+    await handler({}, CONTEXT);
+    expect(rereads).toEqual(['design']);
+  });
 });
