@@ -8,6 +8,7 @@
 import { type AnyLakeTable, lakeColumns } from '../core/schema/lake-tables.ts';
 import { LakeValueError } from '../lake/lake-value.ts';
 import type { ParquetCell } from '../lake/parquet-writer.ts';
+import { type CanonicalPlan, canonicalPlan, readCanonicalLines } from './canonical-record-conversion.ts';
 import { type ColumnReader, columnReader } from './column-readers.ts';
 
 /** Error codes Firehose reports for conversion failures (as observed on AWS). */
@@ -37,6 +38,7 @@ class ParseError extends Error {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+const NOT_UTF8_JSON = 'the record is not valid UTF-8 JSON.';
 
 /** A converter for `table`: its business and metadata columns (the `dt` partition is in the path). */
 export function recordConverter(table: AnyLakeTable): RecordConverter {
@@ -44,9 +46,10 @@ export function recordConverter(table: AnyLakeTable): RecordConverter {
   const names = columns.map((column) => column.name);
   const lowerNames = names.map((name) => name.toLowerCase());
   const readers = columns.map(columnReader);
+  const plan = { names, lowerNames, readers, canonical: canonicalPlan(names, readers) };
   return {
     emptyColumns: () => columns.map((): ParquetCell[] => []),
-    convertInto: (data, target) => convertRecord(table, { names, lowerNames, readers }, data, target),
+    convertInto: (data, target) => convertRecord(table, plan, data, target),
   };
 }
 
@@ -54,6 +57,7 @@ interface ColumnPlan {
   readonly names: readonly string[];
   readonly lowerNames: readonly string[];
   readonly readers: readonly ColumnReader[];
+  readonly canonical: CanonicalPlan;
 }
 
 function convertRecord(
@@ -62,18 +66,24 @@ function convertRecord(
   data: Uint8Array,
   target: ParquetCell[][],
 ): ConversionResult {
-  let objects: unknown[];
+  let text: string;
   try {
-    objects = splitJsonObjects(decoder.decode(data));
-  } catch (error) {
-    const reason = error instanceof ParseError ? error.message : 'the record is not valid UTF-8 JSON.';
-    return {
-      ok: false,
-      errorCode: CONVERSION_ERROR_CODES.parse,
-      errorMessage: `Cannot parse the record for ${table.name}: ${reason}`,
-    };
+    text = decoder.decode(data);
+  } catch {
+    return parseFailure(table, NOT_UTF8_JSON);
   }
   const start = target[0]?.length ?? 0;
+  const rows = readCanonically(plan, text, target);
+  if (rows !== undefined) return { ok: true, rows };
+  // Not the transformation's canonical lines, or a value refused: read it all again the general way, so
+  // that a parse error later in the record still wins over a refused value, as it always has.
+  for (const column of target) column.length = start;
+  let objects: unknown[];
+  try {
+    objects = splitJsonObjects(text);
+  } catch (error) {
+    return parseFailure(table, error instanceof ParseError ? error.message : NOT_UTF8_JSON);
+  }
   try {
     for (const object of objects) appendRow(plan, object as Readonly<Record<string, unknown>>, target);
   } catch (error) {
@@ -87,6 +97,24 @@ function convertRecord(
     };
   }
   return { ok: true, rows: objects.length };
+}
+
+function parseFailure(table: AnyLakeTable, reason: string): ConversionResult {
+  return {
+    ok: false,
+    errorCode: CONVERSION_ERROR_CODES.parse,
+    errorMessage: `Cannot parse the record for ${table.name}: ${reason}`,
+  };
+}
+
+/** The fast path's row count, or undefined when the record is not canonical or holds a refused value. */
+function readCanonically(plan: ColumnPlan, text: string, target: ParquetCell[][]): number | undefined {
+  try {
+    return readCanonicalLines(text, plan.canonical, target);
+  } catch (error) {
+    if (error instanceof LakeValueError) return undefined;
+    throw error;
+  }
 }
 
 /**
