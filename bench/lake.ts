@@ -42,6 +42,8 @@ import { loadAverage } from './cpu-accounting.ts';
 import { compareParquetWriters, type WriterComparison } from './parquet-writers.ts';
 
 const MAX_RECORD_BYTES = 64 * 1024;
+/** A packed call's header in the input file: source table index, record count, bytes of its records. */
+const BATCH_HEADER_BYTES = 9;
 const IN_FLIGHT_CALLS = 8;
 const DAYS = 20;
 const START_MS = Date.UTC(2022, 10, 3);
@@ -63,16 +65,18 @@ async function generate(
   const writeBatch = async (table: SourceTableName) => {
     const batch = batches.get(table);
     if (!batch || batch.records.length === 0) return;
-    const header = Buffer.alloc(5);
-    header.writeUInt8(SOURCE_TABLE_NAMES.indexOf(table), 0);
-    header.writeUInt32LE(batch.records.length, 1);
-    const parts: Buffer[] = [header];
+    const parts: Buffer[] = [];
     for (const record of batch.records) {
       const length = Buffer.alloc(4);
       length.writeUInt32LE(record.length, 0);
       parts.push(length, record);
     }
-    await input.write(Buffer.concat(parts));
+    const body = Buffer.concat(parts);
+    const header = Buffer.alloc(BATCH_HEADER_BYTES);
+    header.writeUInt8(SOURCE_TABLE_NAMES.indexOf(table), 0);
+    header.writeUInt32LE(batch.records.length, 1);
+    header.writeUInt32LE(body.length, 5);
+    await input.write(Buffer.concat([header, body]));
     stats.batches++;
     batches.set(table, { records: [], bytes: 0 });
   };
@@ -126,25 +130,30 @@ async function generate(
   return stats;
 }
 
-/** Reads the packed input back, one PutRecordBatch call at a time. */
+/**
+ * Reads the packed input back, one PutRecordBatch call at a time: one file read per call (the header says how
+ * long its records are), each record then copied to its own buffer as the reader hands them over. Reading
+ * every record by two reads of its own cost the main thread about 4,000 file system calls inside the clock.
+ */
 async function* inputBatches(
   path: string,
 ): AsyncGenerator<{ table: SourceTableName; records: FirehoseRecord[] }> {
   const file = await open(path, 'r');
   try {
-    const header = Buffer.alloc(5);
-    const length = Buffer.alloc(4);
+    const header = Buffer.alloc(BATCH_HEADER_BYTES);
     let position = 0;
-    while ((await file.read(header, 0, 5, position)).bytesRead === 5) {
-      position += 5;
+    while ((await file.read(header, 0, BATCH_HEADER_BYTES, position)).bytesRead === BATCH_HEADER_BYTES) {
+      position += BATCH_HEADER_BYTES;
       const table = SOURCE_TABLE_NAMES[header.readUInt8(0)]!;
+      const body = Buffer.alloc(header.readUInt32LE(5));
+      await file.read(body, 0, body.length, position);
+      position += body.length;
       const records: FirehoseRecord[] = [];
+      let at = 0;
       for (let i = header.readUInt32LE(1); i > 0; i--) {
-        await file.read(length, 0, 4, position);
-        const data = Buffer.alloc(length.readUInt32LE(0));
-        await file.read(data, 0, data.length, position + 4);
-        position += 4 + data.length;
-        records.push({ Data: data });
+        const length = body.readUInt32LE(at);
+        records.push({ Data: Buffer.from(body.subarray(at + 4, at + 4 + length)) });
+        at += 4 + length;
       }
       yield { table, records };
     }
