@@ -4,9 +4,9 @@ import { LAKE_TABLES, type LakeTable, lakeColumns } from '../../core/schema/lake
 import { canonicalPlan, readCanonicalLines } from '../../firehose/canonical-record-conversion.ts';
 import { columnReader } from '../../firehose/column-readers.ts';
 import { type ConversionResult, recordConverter } from '../../firehose/format-conversion.ts';
-import type { ParquetCell } from '../../lake/parquet-writer.ts';
+import { type ParquetCell, writeLakeParquetColumns } from '../../lake/parquet-writer.ts';
 import { lakeRowJson } from '../../transform/lake-row-json.ts';
-import { salesOrderEvent } from './firehose-fixtures.ts';
+import { readParquet, salesOrderEvent } from './firehose-fixtures.ts';
 
 /** A staff change as the reader emits it, with the names given (they become dim_staff's strings). */
 function staffEvent(id: number, firstName: string, lastName: string, op: 'c' | 'u' | 'd' = 'c'): ChangeEvent {
@@ -86,6 +86,15 @@ describe('the conversion of the transformation output lines', () => {
     expect(columns[1]).toEqual(NAMES.map(([first]) => first));
     expect(columns[2]).toEqual(NAMES.map(([, last]) => last));
     expect(convert(STAFF, text)).toEqual(convert(STAFF, spaced(text)));
+  });
+
+  it('writes the cells it reads to Parquet that hyparquet reads back as the names and metadata sent', async () => {
+    const events = NAMES.map(([first, last], index) => staffEvent(index + 1, first, last));
+    const { columns } = convert(STAFF, lines(events));
+    const rows = await readParquet(writeLakeParquetColumns(STAFF, columns));
+    expect(rows.map((row) => [row['first_name'], row['last_name'], row['_lsn'], row['_seq']])).toEqual(
+      NAMES.map(([first, last], index) => [first, last, BigInt(7001 + index), index + 1]),
+    );
   });
 
   const canonical = lines([staffEvent(1, 'Jeremie', 'Franey'), staffEvent(2, 'Bobbie', 'Sons')]);
