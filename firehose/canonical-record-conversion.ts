@@ -4,8 +4,8 @@
  * (transform/lake-row-json.ts) writes every lake row as `{"col":value,...}` with the table's columns in lake
  * order, its strings mostly without escapes and its integers as plain digits. Such a record is read here column
  * by column, straight into the column arrays, without `JSON.parse` building an object (and a string per key)
- * for every row that the converter then takes apart again: for the lake benchmark's 300,000 rows this reading
- * cost about half of the conversion's CPU (bench/README.md, the lake paragraphs).
+ * for every row that the converter then takes apart again: for the lake benchmark's 300,000 rows the
+ * conversion took 0.85-0.92 CPU s that way and 0.61-0.64 s this way (bench/README.md, "The lake's CPU").
  *
  * The fast path accepts only text that `JSON.parse` reads as the very same objects, and gives up on the whole
  * record at the first byte it is not sure of (a space, an escape, a fraction, a key out of order, a blank
