@@ -225,8 +225,11 @@ async function runFirehose(
   // only once its worker has loaded every module, and the pool sends each call to the least busy worker.
   // The pool's workers are unref'd: a timer keeps the process alive while it waits for them.
   const keepAlive = setInterval(() => {}, 1000);
-  if (pool) await Promise.all(Array.from({ length: workers }, () => pool.encoder('department', [])));
-  clearInterval(keepAlive);
+  try {
+    if (pool) await Promise.all(Array.from({ length: workers }, () => pool.encoder('department', [])));
+  } finally {
+    clearInterval(keepAlive);
+  }
   const sampler = peakRssSampler();
   const cpuBefore = process.cpuUsage();
   const eluBefore = performance.eventLoopUtilization();
