@@ -12,7 +12,7 @@ import { ENV, METRICS, SERVICES } from '../../core/operations.ts';
 import type { Log } from '../../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../../core/ports/metrics.ts';
 import { S3ObjectStore } from '../../lake/s3-object-store.ts';
-import { transformBatch } from '../../transform/firehose-transformation.ts';
+import { type RecordFailure, transformBatch } from '../../transform/firehose-transformation.ts';
 import { type RejectedEventLocation, writeRejectedEvents } from '../../transform/rejected-events.ts';
 import { lambdaLogger, powertoolsLog } from '../operations/powertools-log.ts';
 import { lambdaMetrics, powertoolsMetrics } from '../operations/powertools-metrics.ts';
@@ -35,18 +35,20 @@ export function createHandler(log: Log, outputs: TransformerOutputs = {}) {
       rejectEventsApart: outputs.errors !== undefined,
     });
     const stream = event.deliveryStreamArn.split('/').pop();
-    for (const { recordId, reason, table, column, lsn } of failures) {
-      log.error('firehose record ProcessingFailed', {
+    /** One line per refusal: identifiers only (transform/record-rejected-error.ts), never a row value. */
+    const tell = (message: string, refusal: RecordFailure, object?: string) =>
+      log.error(message, {
         stage: 'transformer',
         stream,
-        id: recordId,
+        id: refusal.recordId,
         invocationId: event.invocationId,
-        table,
-        column,
-        lsn,
-        reason,
+        table: refusal.table,
+        column: refusal.column,
+        lsn: refusal.lsn,
+        reason: refusal.reason,
+        ...(object === undefined ? {} : { object }),
       });
-    }
+    for (const failure of failures) tell('firehose record ProcessingFailed', failure);
     if (outputs.errors !== undefined && rejected.length > 0) {
       // Durable before the answer: once a record is Ok, nothing else keeps its refused events.
       const keys = await writeRejectedEvents(
@@ -55,19 +57,8 @@ export function createHandler(log: Log, outputs: TransformerOutputs = {}) {
         rejected,
         context?.invokedFunctionArn ?? '',
       );
-      for (const { recordId, reason, table, column, lsn } of rejected) {
-        log.error('change event set aside; the rest of its record went on', {
-          stage: 'transformer',
-          stream,
-          id: recordId,
-          invocationId: event.invocationId,
-          table,
-          column,
-          lsn,
-          reason,
-          ...(keys.has(recordId) ? { object: keys.get(recordId) } : {}),
-        });
-      }
+      for (const refusal of rejected)
+        tell('change event set aside; the rest of its record went on', refusal, keys.get(refusal.recordId));
       // One series for the alarm (cdk/lib/constructs/pipeline-monitoring.ts); the log names each table.
       metrics.publish([{ name: METRICS.transformer.eventsRejected, unit: 'Count', value: rejected.length }]);
     }

@@ -67,6 +67,24 @@ async function largestFile(dataDir: string, table: string): Promise<string> {
   return best.path;
 }
 
+/**
+ * Syncs, changes three sales orders and syncs again, then deletes the lake objects written since: they hold
+ * those versions and their partition's newest watermark.
+ */
+async function deleteObjectsOfNewOrderVersions(): Promise<void> {
+  await syncWorld(world);
+  const before = new Set(await lakeFiles(world.dataDir, 'fact_sales_order'));
+  await withClient(world.source.url, (client) =>
+    client.query(
+      'UPDATE sales_order SET units_sold = units_sold + 1, last_updated = now() WHERE sales_order_id <= 3',
+    ),
+  );
+  await syncWorld(world);
+  const changed = (await lakeFiles(world.dataDir, 'fact_sales_order')).filter((f) => !before.has(f));
+  expect(changed.length).toBeGreaterThan(0);
+  for (const file of changed) await rm(file);
+}
+
 describe('an unreadable lake object', () => {
   it('is quarantined, named in status, its table re-read from the source, and the pipeline goes on to zero differences', async () => {
     // Prepare: a synced world, then one fact_sales_order file overwritten with garbage, and the warehouse
@@ -184,17 +202,7 @@ describe('an unreadable lake object', () => {
     // Prepare: a synced world, then sales orders changed and synced, so their new versions are in the lake
     // objects written since; those objects are deleted and the warehouse emptied (its loader rebuilds it
     // from a lake that no longer holds them; no read of them ever fails).
-    await syncWorld(world);
-    const before = new Set(await lakeFiles(world.dataDir, 'fact_sales_order'));
-    await withClient(world.source.url, (client) =>
-      client.query(
-        'UPDATE sales_order SET units_sold = units_sold + 1, last_updated = now() WHERE sales_order_id <= 3',
-      ),
-    );
-    await syncWorld(world);
-    const changed = (await lakeFiles(world.dataDir, 'fact_sales_order')).filter((f) => !before.has(f));
-    expect(changed.length).toBeGreaterThan(0);
-    for (const file of changed) await rm(file);
+    await deleteObjectsOfNewOrderVersions();
     // A later change of the table: its round's watermark lands in the same partition (the deleted objects
     // held that partition's newest watermark, which the cut waits for).
     await withClient(world.source.url, (client) =>
@@ -225,17 +233,7 @@ describe('an unreadable lake object', () => {
   it('that held the watermark its round waits for, with no later one coming: noted missing, its table re-read, the cut goes on', async () => {
     // Prepare: as above, but no later change of the table: the deleted objects held the newest watermark of
     // their partition, as on a day that is over, so no watermark the round could use ever lands again.
-    await syncWorld(world);
-    const before = new Set(await lakeFiles(world.dataDir, 'fact_sales_order'));
-    await withClient(world.source.url, (client) =>
-      client.query(
-        'UPDATE sales_order SET units_sold = units_sold + 1, last_updated = now() WHERE sales_order_id <= 3',
-      ),
-    );
-    await syncWorld(world);
-    const changed = (await lakeFiles(world.dataDir, 'fact_sales_order')).filter((f) => !before.has(f));
-    expect(changed.length).toBeGreaterThan(0);
-    for (const file of changed) await rm(file);
+    await deleteObjectsOfNewOrderVersions();
     await rebuildWarehouse(world.warehouse.name);
 
     // Act: sync (the loader waits for the round, finds the stream has delivered all it accepted, notes the
