@@ -5,6 +5,7 @@
  * asked to stop, and close out with a watermark round of what was acknowledged. Every wait and every timestamp goes
  * through the injected clock.
  */
+
 import type pg from 'pg';
 import { failureKind } from '../core/failure-kind.ts';
 import { FailureStreak } from '../core/failure-streak.ts';
@@ -15,6 +16,7 @@ import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
 import { describeReconnectBudget } from '../core/reconnect-budget.ts';
 import type { SourceTableName } from '../core/schema/source-tables.ts';
+import { stopRequest } from '../core/stop-request.ts';
 import { ControlConnection } from './control-connection.ts';
 import { DurablePosition } from './durable-position.ts';
 import {
@@ -170,7 +172,8 @@ export class ReaderRun {
       const sessionStart = this.#position.lsn;
       const session = this.#openSession();
       const running = session.run(this.#options.statusIntervalMs ?? 10_000);
-      const stopped = this.#stopped();
+      // Released however the session ends: see core/stop-request.ts.
+      const stopped = stopRequest(this.#stop.signal);
       const failure = await Promise.race([
         running.then(
           () => new ReaderError('The replication connection closed.'),
@@ -315,22 +318,6 @@ export class ReaderRun {
         'stream',
       )
       .catch((error: unknown) => this.#log.warn('schema drift could not be recorded', { table, error }));
-  }
-
-  /**
-   * Resolves with undefined once a stop is requested; `release` takes its listener off the stop signal. A
-   * session that ended otherwise must release it: the signal lives as long as the run, and a listener left per
-   * session gathered without bound while the reader reconnected for ever (the default budget; Node warned at 11).
-   */
-  #stopped(): { readonly requested: Promise<undefined>; release(): void } {
-    const { signal } = this.#stop;
-    let onAbort: () => void = () => undefined;
-    const requested = new Promise<undefined>((resolve) => {
-      onAbort = () => resolve(undefined);
-      if (signal.aborted) resolve(undefined);
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-    return { requested, release: () => signal.removeEventListener('abort', onAbort) };
   }
 
   #pollRereads(): void {

@@ -4,11 +4,13 @@
  * the databases, then runs the services until Ctrl-C. Stops everything cleanly, including the embedded
  * cluster when this process started it.
  */
+
 import type { Command } from 'commander';
 import type pg from 'pg';
 import { ENV } from '../../core/operations.ts';
 import type { Log } from '../../core/ports/log.ts';
 import { parseReconnectBudget } from '../../core/reconnect-budget.ts';
+import { stopRequest } from '../../core/stop-request.ts';
 import { readForecastSettings } from '../../forecast/forecast-settings.ts';
 import { DataDirLockedError, dataDirLockHolder } from '../../local/data-dir-lock.ts';
 import { untilDatabasesAnswer } from '../../local/database-wait.ts';
@@ -226,14 +228,13 @@ function simulatorService(sourceUrl: string, options: UpOptions, log: Log): Serv
     });
     runs += 1;
     current = simulator;
+    // Released however this run ends, so restarts leave no listener on up's signal (core/stop-request.ts).
+    const stopped = stopRequest(abort.signal);
     try {
       await simulator.start();
-      const stopped = new Promise<void>((resolve) => {
-        if (abort.signal.aborted) resolve();
-        abort.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      await Promise.race([failed, stopped]);
+      await Promise.race([failed, stopped.requested]);
     } finally {
+      stopped.release();
       current = undefined;
       finished.push(await simulator.stop());
     }
