@@ -480,6 +480,10 @@ class CountingObjectStore implements ObjectStore {
     return objects;
   }
 
+  async listKeys(prefix: string): Promise<string[]> {
+    return (await this.list(prefix)).map((object) => object.key);
+  }
+
   listPrefixes(prefix: string, options?: ListPrefixesOptions): Promise<string[]> {
     this.tally.s3.lists += 1;
     return this.inner.listPrefixes(prefix, options);

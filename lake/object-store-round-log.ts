@@ -53,9 +53,9 @@ export class ObjectStoreRoundLog implements RoundLog {
   }
 
   async read(afterLsn = -1n): Promise<RoundLogContents> {
-    const listed = await this.#store.list(ROUND_LOG_PREFIX);
+    const listed = await this.#store.listKeys(ROUND_LOG_PREFIX);
     const rounds: WatermarkRound[] = [];
-    for (const { key } of listed) {
+    for (const key of listed) {
       const match = ROUND_KEY.exec(key);
       if (!match || BigInt(match[1]!) <= afterLsn) continue;
       let round = this.#rounds.get(key);
@@ -72,7 +72,7 @@ export class ObjectStoreRoundLog implements RoundLog {
       if (match && BigInt(match[1]!) <= afterLsn) this.#rounds.delete(key);
     }
     const completeReads: CompleteRead[] = [];
-    for (const { key } of await this.#store.list(READS_PREFIX)) {
+    for (const key of await this.#store.listKeys(READS_PREFIX)) {
       const match = READ_KEY.exec(key);
       if (!match || BigInt(match[1]!) <= afterLsn) continue;
       const read = await this.#document<CompleteRead>(key);
@@ -89,7 +89,7 @@ export class ObjectStoreRoundLog implements RoundLog {
     const proven = await this.#document<{ lsn: string }>(PROVEN_KEY);
     if (proven === undefined || BigInt(proven.lsn) < lsn)
       await this.#store.put(PROVEN_KEY, encode({ lsn: String(lsn) }));
-    for (const { key } of await this.#store.list(ROUND_LOG_PREFIX)) {
+    for (const key of await this.#store.listKeys(ROUND_LOG_PREFIX)) {
       const match = ROUND_KEY.exec(key) ?? READ_KEY.exec(key);
       if (match && BigInt(match[1]!) <= lsn) {
         await this.#store.delete(key);

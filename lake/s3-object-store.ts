@@ -61,6 +61,11 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
+  async listKeys(prefix: string): Promise<string[]> {
+    // S3's listing carries sizes and times anyway: nothing to save.
+    return (await this.list(prefix)).map((object) => object.key);
+  }
+
   async list(prefix: string): Promise<ObjectInfo[]> {
     const objects: ObjectInfo[] = [];
     for await (const page of this.#pages(prefix))

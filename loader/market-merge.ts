@@ -71,24 +71,12 @@ export async function mergeMarketObservations(deps: {
  * A merge over a lake whose digest is the one the last merge saw finds nothing new (the warehouse holds each
  * key's newest fetch already), so a loader running every second skips it: market data land a few times a day.
  */
-export async function marketLakeDigest(store: ObjectStore & KeyListing): Promise<string> {
+export async function marketLakeDigest(store: ObjectStore): Promise<string> {
   // Only the keys count: a store that lists them alone (FsObjectStore) stats no object for it.
-  const keys = await Promise.all(
-    MARKET_LAKE_TABLE_NAMES.map(async (table) =>
-      store.listKeys !== undefined
-        ? await store.listKeys(`${table}/`)
-        : (await store.list(`${table}/`)).map((object) => object.key),
-    ),
-  );
+  const keys = await Promise.all(MARKET_LAKE_TABLE_NAMES.map((table) => store.listKeys(`${table}/`)));
   const digest = createHash('sha256');
   for (const key of keys.flat()) digest.update(`${key}\n`);
   return digest.digest('hex');
-}
-
-/** A store that can list keys without their sizes and times (lake/fs-object-store.ts `listKeys`). */
-export interface KeyListing {
-  /** The keys `list(prefix)` would return, in its order. */
-  readonly listKeys?: (prefix: string) => Promise<string[]>;
 }
 
 /**
@@ -114,7 +102,7 @@ export interface MarketMergeGateDeps {
   readonly engine: QueryEngine;
   readonly warehouse: MarketWarehouse;
   /** The lake bucket, listed for the digest. */
-  readonly lake: ObjectStore & KeyListing;
+  readonly lake: ObjectStore;
   /** When a failed merge may be tried again is measured on it (default the wall clock). */
   readonly clock?: Pick<Clock, 'now'>;
 }

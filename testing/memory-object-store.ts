@@ -23,6 +23,10 @@ export class MemoryObjectStore implements ObjectStore {
     return this.objects.get(key);
   }
 
+  async listKeys(prefix: string): Promise<string[]> {
+    return this.keys(prefix);
+  }
+
   async list(prefix: string): Promise<ObjectInfo[]> {
     return this.keys(prefix).map((key) => ({
       key,

@@ -41,6 +41,11 @@ export interface ObjectStore {
   /** The object's bytes, or `undefined` when there is no such key. */
   get(key: string): Promise<Uint8Array | undefined>;
   list(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * The keys `list(prefix)` would return, in its order, without their sizes and times: where a listing does not
+   * carry them (a directory), reading them costs a call per object, and most callers need only the keys.
+   */
+  listKeys(prefix: string): Promise<string[]>;
   /** The "folders" directly below `prefix` (which should end with `/`), each ending with `/`. */
   listPrefixes(prefix: string, options?: ListPrefixesOptions): Promise<string[]>;
   delete(key: string): Promise<void>;

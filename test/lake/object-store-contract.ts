@@ -31,7 +31,7 @@ export function describeObjectStoreContract(name: string, fresh: () => Promise<O
       expect(new TextDecoder().decode(await store.get('dim_design/x.json'))).toBe('short');
     });
 
-    it('lists the keys under a prefix, sorted, with their sizes, including partial segments', async () => {
+    it('lists the keys under a prefix, sorted, with their sizes, including partial segments (listKeys alike)', async () => {
       const store = await fresh();
       for (const key of [
         'fact_payment/dt=2022-11-07/b.parquet',
@@ -56,6 +56,9 @@ export function describeObjectStoreContract(name: string, fresh: () => Promise<O
         'errors/fact_payment/processing-failed/2022/11/03/e',
       );
       expect(await store.list('nothing/')).toEqual([]);
+      // listKeys: the same keys in the same order, for every prefix shape.
+      for (const prefix of ['fact_payment/', 'fact_payment', 'fact_payment/dt=2022-11-0', '', 'nothing/'])
+        expect(await store.listKeys(prefix)).toEqual((await store.list(prefix)).map((o) => o.key));
     });
 
     it('lists the folders directly below a prefix, sorted, without listing their objects', async () => {

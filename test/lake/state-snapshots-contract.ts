@@ -90,6 +90,7 @@ export function describeStateSnapshotsContract(name: string, fresh: () => Promis
         put: (key, body) => inner.put(key, body),
         get: (key) => inner.get(key),
         list: (prefix) => inner.list(prefix),
+        listKeys: (prefix) => inner.listKeys(prefix),
         listPrefixes: async (prefix, options) => {
           const found = await inner.listPrefixes(prefix, options);
           if (prefix.startsWith('fact_payment/')) listed.push(...found);

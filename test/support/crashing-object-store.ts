@@ -31,6 +31,10 @@ export class CrashingObjectStore implements ObjectStore {
     return this.#inner.list(prefix);
   }
 
+  listKeys(prefix: string): Promise<string[]> {
+    return this.#inner.listKeys(prefix);
+  }
+
   listPrefixes(prefix: string, options?: ListPrefixesOptions): Promise<string[]> {
     return this.#inner.listPrefixes(prefix, options);
   }
