@@ -14,8 +14,8 @@ import { METRICS } from '../core/operations.ts';
 import type { Log, LogStage } from '../core/ports/log.ts';
 import { type MetricsPublisher, UNPUBLISHED_METRICS } from '../core/ports/metrics.ts';
 import type { ObjectStore } from '../core/ports/object-store.ts';
-import type { MissingRecords } from '../core/ports/round-log.ts';
-import { LAKE_TABLES, type LakeTableName } from '../core/schema/lake-tables.ts';
+import type { MissingRecords, WaitingPartition } from '../core/ports/round-log.ts';
+import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
 import { isMarketLakeTableName } from '../core/schema/market-lake-tables.ts';
 import type { SourceTableName } from '../core/schema/source-tables.ts';
 import { type QuarantineNote, quarantineObject, unreadableObjectIn } from './unreadable-objects.ts';
@@ -31,14 +31,6 @@ export interface LakeObjectRecoveryOptions {
   readonly metrics?: MetricsPublisher;
   /** Who met the object, for the log: the loader's host, or compaction (lake/lake-compaction.ts). @default 'loader' */
   readonly stage?: Extract<LogStage, 'loader' | 'compaction'>;
-}
-
-/** A partition a round waits for a watermark from (the loader's `WaitingPartition`, loader/consistent-cut.ts). */
-export interface WaitingWatermark {
-  readonly table: LakeTableName;
-  readonly dt: string;
-  /** The round's LSN (decimal). */
-  readonly roundLsn: string;
 }
 
 /** Quarantines what the lake lost and has its tables re-read; see the module comment. */
@@ -105,7 +97,7 @@ export class LakeObjectRecovery {
    * that is over gets no later one. Its table is re-read, and the cut passes the round below that read
    * (loader/consistent-cut.ts). A partition noted before is not noted again. Returns how many it noted.
    */
-  async recoverLostWatermarks(waiting: readonly WaitingWatermark[]): Promise<number> {
+  async recoverLostWatermarks(waiting: readonly WaitingPartition[]): Promise<number> {
     let noted = 0;
     for (const partition of waiting) {
       const prefix = `${partition.table}/dt=${partition.dt}/`;

@@ -13,7 +13,12 @@
  * what it held. Such a round is passed only when the same run's cut also reaches the read, so no cut ever
  * shows the table without both its lost changes and the read that replaces them.
  */
-import type { CompleteRead, RoundLogContents, WatermarkRound } from '../core/ports/round-log.ts';
+import type {
+  CompleteRead,
+  RoundLogContents,
+  WaitingPartition,
+  WatermarkRound,
+} from '../core/ports/round-log.ts';
 import type { LakeWatermark } from '../core/ports/warehouse.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 
@@ -134,16 +139,6 @@ export function provenCut(
     if (current === undefined || first < current) changedFrom.set(table, first);
   }
   return { lsn, covered, changedFrom, waitingFor, lake: lakeProgress(pending, watermarks, known, knownAt) };
-}
-
-/** A partition whose watermark the cut waits for, and the round that needs it. */
-export interface WaitingPartition {
-  readonly table: LakeTableName;
-  readonly dt: string;
-  /** The waiting round's LSN (decimal). */
-  readonly roundLsn: string;
-  /** When the reader recorded that round (ISO 8601). */
-  readonly emittedAt: string;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_MEMORY_BOUNDS } from '../core/memory-bounds.ts';
 import type { AsOfRead, QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
-import type { MissingRecords, RoundLog } from '../core/ports/round-log.ts';
+import type { MissingRecords, RoundLog, WaitingPartition } from '../core/ports/round-log.ts';
 import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
@@ -25,7 +25,6 @@ import {
   partitionId,
   pendingRounds,
   provenCut,
-  type WaitingPartition,
   waitingPartitions,
 } from './consistent-cut.ts';
 import { batchesByKeyRange, EVERY_KEY, type KeyRange, keyRanges, readKeySpan } from './key-ranges.ts';

@@ -22,6 +22,7 @@ import {
 import { type Clock, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import { type Log, SILENT_LOG } from '../core/ports/log.ts';
 import { DEFAULT_STREAM_PREFIX } from '../core/ports/record-batch-putter.ts';
+import type { WaitingPartition } from '../core/ports/round-log.ts';
 import { CutMovedError } from '../core/ports/warehouse.ts';
 import { parseReconnectBudget, type ReconnectBudget } from '../core/reconnect-budget.ts';
 import type { LakeTableName } from '../core/schema/lake-tables.ts';
@@ -37,7 +38,6 @@ import { LakeObjectRecovery } from '../lake/lake-object-recovery.ts';
 import { ObjectStoreRoundLog } from '../lake/object-store-round-log.ts';
 import { ObjectStoreStateSnapshots } from '../lake/object-store-state-snapshots.ts';
 import { quarantinedPartitions } from '../lake/unreadable-objects.ts';
-import type { WaitingPartition } from '../loader/consistent-cut.ts';
 import { MarketMergeGate } from '../loader/market-merge.ts';
 import { type LoaderQueries, type LoadOutcome, readLoaderQueries, runLoad } from '../loader/run-load.ts';
 import { createClient, createPool } from '../postgres/connections.ts';
@@ -535,8 +535,9 @@ export class LocalPipeline {
     while (!this.#abort.signal.aborted) {
       const began = Date.now();
       this.#landedSinceRun = false;
-      // Sampled before the run lists the lake (see #noteLostWatermarks).
-      const settled = this.#settledTables();
+      // Sampled before the run lists the lake (see #noteLostWatermarks); only a partition that waited last run
+      // can be found lost in this one.
+      const settled = this.#waitingBefore.size > 0 ? this.#settledTables() : new Set<LakeTableName>();
       try {
         const outcome = await runLoad({
           engine: this.#engine,

@@ -82,6 +82,19 @@ export interface MissingRecords {
   readonly found: number;
 }
 
+/**
+ * A partition whose watermark the cut waits for, and the round that needs it (loader/consistent-cut.ts
+ * `waitingPartitions`); the loader's host tells from it a watermark that is gone (lake/lake-object-recovery.ts).
+ */
+export interface WaitingPartition {
+  readonly table: LakeTableName;
+  readonly dt: string;
+  /** The waiting round's LSN (decimal). */
+  readonly roundLsn: string;
+  /** When the reader recorded that round (ISO 8601). */
+  readonly emittedAt: string;
+}
+
 /** Everything a loader needs from the log. */
 export interface RoundLogContents {
   /** Rounds with an LSN above the `afterLsn` asked for, in LSN order. */
