@@ -13,8 +13,9 @@ import { z } from 'zod';
 import { marketTableOfStream } from '../core/delivery-stream-spec.ts';
 import { isMarketLakeTableName } from '../core/schema/market-lake-tables.ts';
 import { createClient } from '../postgres/connections.ts';
-import { type DatabaseIdentity, databaseIdentity } from '../source/source-inspector.ts';
+import { type DatabaseIdentity, databaseIdentity, inspectSlot } from '../source/source-inspector.ts';
 import { LOCAL_LAKE_BUCKET, pipelinePaths } from './data-dir-layout.ts';
+import { type LocalPipelineOptions, pipelineNames } from './pipeline-options.ts';
 
 /** The source as the pipeline reads it. */
 export interface SourceIdentity extends DatabaseIdentity {
@@ -234,6 +235,29 @@ export async function assertWarehouseLoadsFrom(
     );
   } finally {
     await warehouse.end().catch(() => undefined);
+    await source.end();
+  }
+}
+
+/** Refuses a run whose data dir, source and warehouse do not belong together; records them on a first run. */
+export async function bindRunIdentity(
+  options: Pick<LocalPipelineOptions, 'sourceUrl' | 'dataDir' | 'slot' | 'publication'>,
+  warehouse: pg.Client,
+): Promise<void> {
+  const names = pipelineNames(options);
+  const source = createClient({ connectionString: options.sourceUrl });
+  await source.connect();
+  try {
+    const sourceDb = await databaseIdentity(source);
+    // Slot names are per cluster: a slot of that name for another database is not this source's.
+    const slot = await inspectSlot(source, names.slot);
+    await bindPipelineIdentity({
+      dataDir: options.dataDir,
+      current: { source: { ...sourceDb, ...names }, warehouse: await databaseIdentity(warehouse) },
+      warehouse,
+      slotExists: slot !== undefined && slot.database === sourceDb.database,
+    });
+  } finally {
     await source.end();
   }
 }

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { COMPACTION_SCHEDULE, COMPACTOR_LEASE } from '../core/compaction-schedule.ts';
 import { type MemoryBounds, readMemoryBounds, windowRangeRows } from '../core/memory-bounds.ts';
+import { type Clock, repeatUntilAborted, SYSTEM_CLOCK } from '../core/ports/clock.ts';
 import type { Log } from '../core/ports/log.ts';
 import { CutMovedError, type Warehouse } from '../core/ports/warehouse.ts';
 import { DuckDbQueryEngine, duckDbMemory } from '../lake/duckdb-query-engine.ts';
@@ -106,7 +107,7 @@ export async function compactLocalLake(options: LocalCompactionOptions): Promise
     let partitions = outcome.partitions;
     // A plan left waiting may be followed by a new one: go on until nothing waits (the command's promise).
     while (options.waitForDeletes && outcome.status === 'waiting' && outcome.deleteAfter !== undefined) {
-      await pause(outcome.deleteAfter - Date.now(), options.signal);
+      await SYSTEM_CLOCK.sleep(outcome.deleteAfter - Date.now(), options.signal);
       if (options.signal?.aborted) break;
       await lease.renew(graceMs + 10 * 60_000);
       outcome = await run();
@@ -170,17 +171,22 @@ async function loadWhatTheLakeHolds(
   }
 }
 
-/** Waits `ms` (the grace period a reader may still need the replaced objects for), or until aborted. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, Math.max(0, ms));
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+/** `up`'s compactions: one run every `everyMinutes` of `clock` after the previous one ended, until `signal`. */
+export async function compactOnSchedule(options: {
+  readonly everyMinutes: number;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+  readonly compact: () => Promise<void>;
+  readonly log?: Log;
+}): Promise<void> {
+  // The clock's sleep takes its abort listener off when it wakes: a listener per run, left on the run's
+  // signal, passed Node's limit of ten after ten minutes of `up` (COMPACTION_SCHEDULE.local runs every minute).
+  await repeatUntilAborted(
+    options.clock,
+    options.everyMinutes * 60_000,
+    options.signal,
+    options.compact,
+    (error) =>
+      options.log?.error('compaction failed; retrying at the next run', { stage: 'compaction', error }),
+  );
 }

@@ -5,7 +5,8 @@
  */
 import { formatLsn, parseLsn } from '../core/lsn.ts';
 import type { LoadOutcome } from '../loader/run-load.ts';
-import { LocalPipeline, type LocalPipelineOptions } from './pipeline.ts';
+import { LocalPipeline } from './pipeline.ts';
+import type { LocalPipelineOptions } from './pipeline-options.ts';
 
 /** A service as `up` runs it (see cli/services.ts). */
 export interface PipelineService {

@@ -8,7 +8,8 @@ import type { WarehouseTableName } from '../core/schema/warehouse-tables.ts';
 import { createClient } from '../postgres/connections.ts';
 import { currentWalLsn, inspectSlot } from '../source/source-inspector.ts';
 import { assertWarehouseLoadsFrom } from './data-dir-identity.ts';
-import { LocalPipeline, type LocalPipelineOptions, pipelineNames } from './pipeline.ts';
+import { LocalPipeline } from './pipeline.ts';
+import { type LocalPipelineOptions, pipelineNames } from './pipeline-options.ts';
 
 /** What `sync --json` prints. */
 export interface SyncSummary {

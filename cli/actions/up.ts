@@ -16,7 +16,7 @@ import { DataDirLockedError, dataDirLockHolder } from '../../local/data-dir-lock
 import { untilDatabasesAnswer } from '../../local/database-wait.ts';
 import type { LocalHttp } from '../../local/http-service.ts';
 import { OFFLINE_MARKET } from '../../local/market-collection.ts';
-import type { LocalPipelineOptions } from '../../local/pipeline.ts';
+import type { LocalPipelineOptions } from '../../local/pipeline-options.ts';
 import { pipelineService } from '../../local/pipeline-service.ts';
 import type { Runtime } from '../../local/runtime-config.ts';
 import { superviseStage } from '../../local/stage-supervisor.ts';

@@ -13,6 +13,8 @@
  *   resolve in the order they fall due.
  * - **Abort.** A sleep whose `signal` aborts resolves at once (it never rejects), and one given an aborted
  *   signal does not wait at all: callers check what woke them.
+ * - **No trace on the signal.** A sleep that ends, however it ends, leaves no listener on its `signal`: a
+ *   long-lived signal serves every sleep of a loop that runs for days.
  */
 export interface Clock {
   now(): number;

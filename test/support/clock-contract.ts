@@ -3,6 +3,7 @@
  * The Clock contract (core/ports/clock.ts) as a test suite every implementation runs: the system clock and
  * the manual clock.
  */
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../core/ports/clock.ts';
 
@@ -53,6 +54,23 @@ export function describeClockContract(name: string, fresh: () => ClockUnderTest)
 
       await expect(sleeping).resolves.toBeUndefined();
       await expect(clock.sleep(60 * 60 * 1000, controller.signal)).resolves.toBeUndefined();
+    });
+
+    it('leaves no listener on a long-lived signal once a sleep ends, by time or by abort', async () => {
+      const { clock, pass } = fresh();
+      const runs = new AbortController();
+      for (let i = 0; i < 12; i++) {
+        const sleeping = clock.sleep(2, runs.signal);
+        await pass(3);
+        await sleeping;
+      }
+      const aborted = new AbortController();
+      const last = clock.sleep(60 * 60 * 1000, aborted.signal);
+      aborted.abort();
+      await last;
+
+      expect(getEventListeners(runs.signal, 'abort')).toHaveLength(0);
+      expect(getEventListeners(aborted.signal, 'abort')).toHaveLength(0);
     });
   });
 }

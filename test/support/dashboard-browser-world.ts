@@ -8,7 +8,8 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { vi } from 'vitest';
 import { SILENT_LOG } from '../../core/ports/log.ts';
 import { type LocalHttp, startLocalHttp } from '../../local/http-service.ts';
-import { LocalPipeline, type LocalPipelineOptions } from '../../local/pipeline.ts';
+import { LocalPipeline } from '../../local/pipeline.ts';
+import type { LocalPipelineOptions } from '../../local/pipeline-options.ts';
 import { type E2eWorld, openWorld, pipelineNames } from '../e2e/e2e-harness.ts';
 
 /** Debian's chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
