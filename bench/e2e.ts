@@ -402,6 +402,16 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string, meter: Cp
           yield next.value;
         }
       },
+      async *queryLines(sql: string, parameters: readonly QueryParameter[], batchRows: number) {
+        const batches = engine.queryLines(sql, parameters, batchRows)[Symbol.asyncIterator]();
+        for (;;) {
+          const begun = performance.now();
+          const next = await batches.next();
+          querySeconds += (performance.now() - begun) / 1000;
+          if (next.done) return;
+          yield next.value;
+        }
+      },
       close: () => engine.close(),
     };
     const statements = profile ? profileStatements(new URL(warehouseUrl).pathname.slice(1)) : undefined;

@@ -12,7 +12,9 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { csvRecord } from '../core/csv-record.ts';
 import type {
+  LineResult,
   QueryEngine,
   QueryEngineCapabilities,
   QueryParameter,
@@ -152,6 +154,19 @@ export class AthenaQueryEngine implements QueryEngine {
       throw new AthenaQueryError('Athena started a query but returned no QueryExecutionId.', id, undefined);
     const execution = await this.#waitForEnd(id);
     yield* this.#readResults(id, execution.QueryExecution?.StatementType, batchRows);
+  }
+
+  /**
+   * The result pages' rows rendered as records here: GetQueryResults hands out values, not the CSV object Athena
+   * also writes (whose quoting rules are its own), so the records come from the same typed values as the rows.
+   */
+  async *queryLines(
+    sql: string,
+    parameters: readonly QueryParameter[],
+    batchRows: number,
+  ): AsyncGenerator<LineResult> {
+    for await (const batch of this.queryBatches(sql, parameters, batchRows))
+      yield { columns: batch.columns, lines: batch.rows.map(csvRecord) };
   }
 
   async close(): Promise<void> {

@@ -12,13 +12,21 @@
  * The window and the warehouse's current keys are both read in ascending key order, so they are merged a key at
  * a time, as a merge join: what is held is one batch of each and one key's versions, whatever the table's size.
  */
-import type { QueryResult } from '../core/ports/query-engine.ts';
+import { csvRecord } from '../core/csv-record.ts';
+import type { LineResult } from '../core/ports/query-engine.ts';
 import type { CompleteRead } from '../core/ports/round-log.ts';
 import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
 import { isFactTable } from '../core/schema/warehouse-tables.ts';
 import type { QueriedTable } from './load-batch.ts';
+import { LineFields } from './window-lines.ts';
 
-type Row = readonly (string | null)[];
+/** One window row: its record and the version fields the merge orders and resolves it by. */
+interface Row {
+  readonly line: string;
+  readonly op: string | null;
+  readonly lsn: bigint;
+  readonly seq: number;
+}
 
 /** How many deletes the reads added (complete once the window was read to its end). */
 export interface AddedDeletes {
@@ -40,54 +48,65 @@ export interface AddedDeletes {
  */
 export async function* withDeletesMissingFromReads(
   table: QueriedTable,
-  window: AsyncIterable<QueryResult>,
+  window: AsyncIterable<LineResult>,
   reads: readonly CompleteRead[],
   currentKeys: AsyncIterable<readonly string[]>,
   options: { readonly counted: AddedDeletes; readonly batchRows: number },
-): AsyncGenerator<QueryResult> {
+): AsyncGenerator<LineResult> {
   const ordered = [...reads].sort((a, b) => compareKeys(a.lsn, b.lsn));
   const keys = keyCursor(currentKeys);
   let columns: readonly string[] = [];
+  let fields: LineFields<string> | undefined;
   let resolve = (_key: string, rows: Row[], _current: boolean) => rows;
   let group: { key: bigint; rows: Row[] } | undefined;
-  let out: Row[] = [];
+  let out: string[] = [];
+  const emit = (rows: readonly Row[]) => {
+    for (const row of rows) out.push(row.line);
+  };
   // Moves the warehouse's current keys below `key` (all of them without one), absent from the window, to `out`
   // as far as a batch; true when it stopped for the batch to be handed out.
   const keysBelow = async (key: bigint | undefined): Promise<boolean> => {
     for (let next = await keys.peek(); next !== undefined; next = await keys.peek()) {
       if (key !== undefined && next >= key) return false;
       if (out.length >= options.batchRows) return true;
-      out.push(...resolve(String(next), [], true));
+      emit(resolve(String(next), [], true));
       keys.take();
     }
     return false;
   };
-  const handOut = (): QueryResult => {
-    const rows = out;
+  const handOut = (): LineResult => {
+    const lines = out;
     out = [];
-    return { columns, rows };
+    return { columns, lines };
   };
   // One key's window rows done: the warehouse's keys below it first, then its own, resolved.
   async function* closeGroup(done: { key: bigint; rows: Row[] }) {
     while (await keysBelow(done.key)) yield handOut();
     const current = (await keys.peek()) === done.key;
     if (current) keys.take();
-    out.push(...resolve(String(done.key), done.rows, current));
+    emit(resolve(String(done.key), done.rows, current));
   }
+  const keyColumn = LAKE_TABLES[table].keyColumn;
   for await (const batch of window) {
-    if (columns.length === 0) {
+    if (fields === undefined) {
       columns = batch.columns;
+      fields = new LineFields(columns, [keyColumn, '_op', '_lsn', '_seq']);
       resolve = keyResolver(table, columns, ordered, options.counted);
     }
-    const keyAt = columns.indexOf(LAKE_TABLES[table].keyColumn);
-    for (const row of batch.rows) {
-      const key = BigInt(row[keyAt] ?? '0');
+    for (const line of batch.lines) {
+      fields.read(line);
+      const key = BigInt(fields.get(keyColumn) ?? '0');
       if (group !== undefined && key !== group.key) {
         yield* closeGroup(group);
         group = undefined;
       }
       group ??= { key, rows: [] };
-      group.rows.push(row);
+      group.rows.push({
+        line,
+        op: fields.get('_op'),
+        lsn: BigInt(fields.get('_lsn') ?? '0'),
+        seq: Number(fields.get('_seq') ?? 0),
+      });
     }
     if (out.length > 0) yield handOut();
   }
@@ -112,8 +131,6 @@ function keyResolver(
     at('_seq'),
     at('_commit_ts'),
   ];
-  const lsnOf = (row: Row) => BigInt(row[lsnAt] ?? '0');
-  const seqOf = (row: Row) => Number(row[seqAt] ?? 0);
   return (key, source, current) => {
     if (reads.length === 0) return source;
     const rows = [...source];
@@ -123,29 +140,27 @@ function keyResolver(
       // The key's newest version before the read (without one, the warehouse's current keys count as live).
       let newest: number | undefined;
       rows.forEach((row, index) => {
-        const rowLsn = lsnOf(row);
-        if (latestOnly ? rowLsn >= lsn : rowLsn === lsn && row[opAt] === 'r') inRead = true;
-        if (rowLsn >= lsn) return;
+        if (latestOnly ? row.lsn >= lsn : row.lsn === lsn && row.op === 'r') inRead = true;
+        if (row.lsn >= lsn) return;
         const before = newest === undefined ? undefined : rows[newest];
-        if (!before || rowLsn > lsnOf(before) || (rowLsn === lsnOf(before) && seqOf(row) > seqOf(before)))
+        if (!before || row.lsn > before.lsn || (row.lsn === before.lsn && row.seq > before.seq))
           newest = index;
       });
-      const live = newest === undefined ? current : rows[newest]?.[opAt] !== 'd';
+      const live = newest === undefined ? current : rows[newest]?.op !== 'd';
       if (!live || inRead) continue;
-      const row: (string | null)[] = columns.map(() => null);
-      row[keyAt] = key;
-      row[opAt] = 'd';
-      row[lsnAt] = read.lsn;
+      const values: (string | null)[] = columns.map(() => null);
+      values[keyAt] = key;
+      values[opAt] = 'd';
+      values[lsnAt] = read.lsn;
       // After every row of the read (they are numbered from 0), so it never shares one's position.
-      row[seqAt] = String(read.rows);
-      row[tsAt] = lakeTimestamp(read.commitTs);
+      values[seqAt] = String(read.rows);
+      values[tsAt] = lakeTimestamp(read.commitTs);
+      const row: Row = { line: csvRecord(values), op: 'd', lsn, seq: read.rows };
       if (latestOnly && newest !== undefined) rows[newest] = row;
       else rows.push(row);
       counted.added++;
     }
-    return rows.length > 1
-      ? rows.sort((x, y) => compareKeys(lsnOf(x), lsnOf(y)) || seqOf(x) - seqOf(y))
-      : rows;
+    return rows.length > 1 ? rows.sort((x, y) => compareKeys(x.lsn, y.lsn) || x.seq - y.seq) : rows;
   };
 }
 

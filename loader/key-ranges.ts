@@ -8,7 +8,7 @@
  * order (an order's versions all share its key), and the time grows with the rows. Each range's query skips the
  * Parquet row groups whose key statistics lie outside it.
  */
-import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
+import type { QueryEngine, QueryParameter } from '../core/ports/query-engine.ts';
 
 /** Keys `from` to `to`, both included. */
 export interface KeyRange {
@@ -66,9 +66,9 @@ export async function readKeySpan(
  * The batches of `ranges` read one after another, the next range's query started only once the previous one is
  * read to its end (so one range is sorted, and one batch held, at a time).
  */
-export async function* batchesByKeyRange(
+export async function* batchesByKeyRange<T>(
   ranges: readonly KeyRange[],
-  readRange: (range: KeyRange) => AsyncIterable<QueryResult>,
-): AsyncGenerator<QueryResult> {
+  readRange: (range: KeyRange) => AsyncIterable<T>,
+): AsyncGenerator<T> {
   for (const range of ranges) yield* readRange(range);
 }

@@ -8,7 +8,8 @@
  * warehouse's current rows (the first version of an order in the batch, dimension rows with unchanged columns)
  * is left to the warehouse, which fills it from its own rows in the same transaction.
  */
-import type { QueryResult } from '../core/ports/query-engine.ts';
+import { csvRecord } from '../core/csv-record.ts';
+import type { LineResult } from '../core/ports/query-engine.ts';
 import type { Cut, LakeWatermark, LoadBatch, RowBatch, StreamedTableRows } from '../core/ports/warehouse.ts';
 import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
 import {
@@ -19,16 +20,17 @@ import {
 } from '../core/schema/warehouse-tables.ts';
 import { DIM_DATE_COLUMNS, dimDateRow } from './dim-date.ts';
 import { readAhead } from './read-ahead.ts';
+import { LineFields } from './window-lines.ts';
 
 /** A star table the loader queries (every one but dim_date). */
 export type QueriedTable = Exclude<WarehouseTableName, 'dim_date'>;
 
 /**
- * Each star table's window query as batches of rows, read only when the warehouse stages that table; a table
- * left out has nothing to load. A fact table's rows come ordered by key, then `_lsn`, `_seq`
- * (`queries/loader/fact_*.sql`), so an order's versions are next to each other.
+ * Each star table's window query as batches of records (loader/window-lines.ts), read only when the warehouse
+ * stages that table; a table left out has nothing to load. A fact table's rows come ordered by key, then `_lsn`,
+ * `_seq` (`queries/loader/fact_*.sql`), so an order's versions are next to each other.
  */
-export type WindowBatches = Readonly<Partial<Record<QueriedTable, AsyncIterable<QueryResult>>>>;
+export type WindowBatches = Readonly<Partial<Record<QueriedTable, AsyncIterable<LineResult>>>>;
 
 /** Placeholder the warehouse contract uses for NOT NULL text it cannot know. */
 export const UNKNOWN = 'unknown';
@@ -50,8 +52,6 @@ export interface BuiltBatch {
   /** Ends the window read ahead of a load that failed before reaching it (loader/read-ahead.ts). */
   close(): Promise<void>;
 }
-
-type Row = (string | null)[];
 
 /** A window query's rows were not in the order the loader reads them in (a bug in the query). */
 export class WindowOrderError extends Error {
@@ -82,46 +82,60 @@ export function buildLoadBatch(
   const dates = new Set<string>();
   const prevLsn = fromCut === null ? -1n : BigInt(fromCut.lsn);
   let newestCommit: string | null = null;
-  const noteCommits = (columns: readonly string[], rows: readonly (readonly (string | null)[])[]) => {
-    const [lsnAt, tsAt] = [columns.indexOf('_lsn'), columns.indexOf('_commit_ts')];
-    for (const row of rows) {
-      const lsn = row[lsnAt];
-      const ts = row[tsAt];
-      if (lsn && ts && BigInt(lsn) > prevLsn && (newestCommit === null || ts > newestCommit))
-        newestCommit = ts;
-    }
+  // The newest commit time above the previous cut; the text compare first, so a row older than the newest
+  // seen costs no LSN parse.
+  const noteCommit = (lsn: string | null, ts: string | null) => {
+    if (ts && (newestCommit === null || ts > newestCommit) && lsn && BigInt(lsn) > prevLsn) newestCommit = ts;
   };
 
-  async function* dimensionRows(table: QueriedTable, source: AsyncIterable<QueryResult>) {
+  async function* dimensionRows(table: QueriedTable, source: AsyncIterable<LineResult>) {
+    let fields: LineFields<string> | undefined;
+    let missingJoin: MissingJoin | undefined;
     for await (const result of source) {
-      // Copied only where rows are changed (a join's placeholders); the others pass through as read.
-      let rows: readonly (readonly (string | null)[])[] = result.rows;
-      if (table === 'dim_staff' || table === 'dim_counterparty') {
-        const copies = result.rows.map((row) => [...row]);
-        figures.missingJoins.push(...fillMissingJoin(table, result.columns, copies));
-        rows = copies;
+      if (fields === undefined) {
+        missingJoin =
+          table === 'dim_staff' || table === 'dim_counterparty'
+            ? missingJoinOf(table, result.columns)
+            : undefined;
+        fields = new LineFields(result.columns, [
+          '_lsn',
+          '_commit_ts',
+          '_op',
+          ...(missingJoin ? [missingJoin.key, missingJoin.probe] : []),
+        ]);
       }
-      noteCommits(result.columns, rows);
-      figures.rowsRead[table] = (figures.rowsRead[table] ?? 0) + rows.length;
-      yield { columns: result.columns, rows } satisfies RowBatch;
+      // Copied only where rows are changed (a join's placeholders); the others pass through as read.
+      let lines: readonly string[] = result.lines;
+      let copies: string[] | undefined;
+      for (const [i, line] of result.lines.entries()) {
+        fields.read(line);
+        noteCommit(fields.get('_lsn'), fields.get('_commit_ts'));
+        if (missingJoin === undefined || fields.get('_op') === 'd' || fields.get(missingJoin.probe) !== null)
+          continue;
+        copies ??= [...result.lines];
+        copies[i] = missingJoin.fill(fields.all(line));
+        figures.missingJoins.push(`${table}:${fields.get(missingJoin.key)}`);
+      }
+      if (copies !== undefined) lines = copies;
+      figures.rowsRead[table] = (figures.rowsRead[table] ?? 0) + lines.length;
+      yield { columns: result.columns, lines } satisfies RowBatch;
     }
   }
 
-  async function* factRows(table: (typeof FACT_TABLE_NAMES)[number], source: AsyncIterable<QueryResult>) {
+  async function* factRows(table: (typeof FACT_TABLE_NAMES)[number], source: AsyncIterable<LineResult>) {
     const chain = new VersionChain(table);
+    const dateColumns = LAKE_TABLES[table].columns.filter((c) => c.type === 'date').map((c) => c.name);
     for await (const result of source) {
-      const rows = chain.resolve(result);
-      const dateColumns = LAKE_TABLES[table].columns
-        .filter((c) => c.type === 'date')
-        .map((c) => result.columns.indexOf(c.name));
-      for (const row of rows)
-        for (const i of dateColumns) {
-          const value = row[i];
-          if (value) dates.add(value);
-        }
-      noteCommits(result.columns, rows);
-      figures.rowsRead[table] = (figures.rowsRead[table] ?? 0) + result.rows.length;
-      yield { columns: result.columns, rows } satisfies RowBatch;
+      const lines = chain.resolve(
+        result,
+        (lsn, ts, dateValues) => {
+          noteCommit(lsn, ts);
+          for (const value of dateValues) if (value) dates.add(value);
+        },
+        dateColumns,
+      );
+      figures.rowsRead[table] = (figures.rowsRead[table] ?? 0) + result.lines.length;
+      yield { columns: result.columns, lines } satisfies RowBatch;
     }
     figures.unchangedReReads += chain.dropped;
   }
@@ -134,9 +148,9 @@ export function buildLoadBatch(
   const order = [...DIMENSION_TABLE_NAMES, ...FACT_TABLE_NAMES].filter(
     (table): table is QueriedTable => table !== 'dim_date' && windows[table] !== undefined,
   );
-  const ahead = readAhead(order.map((table) => windows[table] as AsyncIterable<QueryResult>));
+  const ahead = readAhead(order.map((table) => windows[table] as AsyncIterable<LineResult>));
   const tables: StreamedTableRows[] = order.map((table, i) => {
-    const source = ahead.windows[i] as AsyncIterable<QueryResult>;
+    const source = ahead.windows[i] as AsyncIterable<LineResult>;
     return isFactTable(table)
       ? { table, batches: factRows(table, source) }
       : { table, batches: dimensionRows(table, source) };
@@ -161,12 +175,12 @@ export function buildLoadBatch(
  * unchanged-TOAST columns take the previous version's value (and leave `_unchanged` for the warehouse only when
  * there is none), and a snapshot re-read equal to the previous version is dropped. A delete is kept (the
  * warehouse records it) and leaves no previous version behind it. Only the current order's previous version is
- * held.
+ * held. A record is read whole only where a version is compared with or filled from the one before it.
  */
 class VersionChain {
   readonly #table: (typeof FACT_TABLE_NAMES)[number];
   #key: string | undefined;
-  #prior: readonly (string | null)[] | undefined;
+  #prior: string | undefined;
   #last: { readonly lsn: bigint; readonly seq: number } | undefined;
   dropped = 0;
 
@@ -174,22 +188,36 @@ class VersionChain {
     this.#table = table;
   }
 
-  resolve(result: QueryResult): (readonly (string | null)[])[] {
-    const column = (name: string) => result.columns.indexOf(name);
-    const [keyAt, opAt, lsnAt, seqAt, unchangedAt] = [
-      column(LAKE_TABLES[this.#table].keyColumn),
-      column('_op'),
-      column('_lsn'),
-      column('_seq'),
-      column('_unchanged'),
-    ];
-    const business = result.columns.map((name, i) => (name.startsWith('_') ? -1 : i)).filter((i) => i >= 0);
-    const rows: (readonly (string | null)[])[] = [];
-    for (const source of result.rows) {
-      // Copied only when unchanged columns are filled in; every other version passes through as read.
-      let row: readonly (string | null)[] = source;
-      const key = String(row[keyAt]);
-      const version = { lsn: BigInt(row[lsnAt] ?? '0'), seq: Number(row[seqAt] ?? 0) };
+  /**
+   * The batch's records to stage; `kept` sees each one's `_lsn`, `_commit_ts` and `dateColumns` values.
+   */
+  resolve(
+    result: LineResult,
+    kept: (lsn: string | null, ts: string | null, dates: readonly (string | null)[]) => void,
+    dateColumns: readonly string[],
+  ): string[] {
+    const { columns } = result;
+    const keyColumn = LAKE_TABLES[this.#table].keyColumn;
+    const fields = new LineFields(columns, [
+      keyColumn,
+      '_op',
+      '_lsn',
+      '_seq',
+      '_unchanged',
+      '_commit_ts',
+      ...dateColumns,
+    ]);
+    const unchangedAt = columns.indexOf('_unchanged');
+    const dateAt = dateColumns.map((name) => columns.indexOf(name));
+    const business = columns.map((name, i) => (name.startsWith('_') ? -1 : i)).filter((i) => i >= 0);
+    const dateValues: (string | null)[] = new Array(dateColumns.length);
+    const lines: string[] = [];
+    for (const source of result.lines) {
+      fields.read(source);
+      let line = source;
+      const key = String(fields.get(keyColumn));
+      const lsnText = fields.get('_lsn');
+      const version = { lsn: BigInt(lsnText ?? '0'), seq: Number(fields.get('_seq') ?? 0) };
       if (key !== this.#key) {
         this.#key = key;
         this.#prior = undefined;
@@ -198,51 +226,61 @@ class VersionChain {
         (version.lsn < this.#last.lsn || (version.lsn === this.#last.lsn && version.seq < this.#last.seq))
       ) {
         throw new WindowOrderError(
-          `The ${this.#table} window query returned ${LAKE_TABLES[this.#table].keyColumn} ${key}'s versions out ` +
+          `The ${this.#table} window query returned ${keyColumn} ${key}'s versions out ` +
             'of commit order; its rows must be ordered by key, then _lsn and _seq (queries/loader/).',
         );
       }
       this.#last = version;
-      if (row[opAt] === 'd') {
+      for (const [i, name] of dateColumns.entries()) dateValues[i] = fields.get(name);
+      const op = fields.get('_op');
+      if (op === 'd') {
         // A delete ends the chain: a version after it (a re-insert, a re-read) is never "unchanged".
         this.#prior = undefined;
-        rows.push(row);
+        kept(lsnText, fields.get('_commit_ts'), dateValues);
+        lines.push(line);
         continue;
       }
       const prior = this.#prior;
-      const unchanged = row[unchangedAt];
-      if (prior && unchanged) {
-        const filled = [...source];
-        for (const name of unchanged.split(',')) {
-          const i = column(name.trim());
-          if (i >= 0) filled[i] = prior[i] ?? null;
+      const unchanged = fields.get('_unchanged');
+      if (prior !== undefined && (unchanged || op === 'r')) {
+        const values = fields.all(source);
+        const before = fields.all(prior);
+        if (unchanged) {
+          for (const name of unchanged.split(',')) {
+            const i = columns.indexOf(name.trim());
+            if (i >= 0) values[i] = before[i] ?? null;
+          }
+          values[unchangedAt] = null;
+          for (const [i, at] of dateAt.entries()) dateValues[i] = values[at] ?? null;
+          line = csvRecord(values);
         }
-        filled[unchangedAt] = null;
-        row = filled;
+        if (op === 'r' && business.every((i) => values[i] === before[i])) {
+          this.dropped++;
+          continue;
+        }
       }
-      if (prior && row[opAt] === 'r' && business.every((i) => row[i] === prior[i])) {
-        this.dropped++;
-        continue;
-      }
-      this.#prior = row;
-      rows.push(row);
+      this.#prior = line;
+      kept(lsnText, fields.get('_commit_ts'), dateValues);
+      lines.push(line);
     }
-    return rows;
+    return lines;
   }
+}
+
+/** A staff member's missing department, or a counterparty's missing legal address, in one shape of records. */
+interface MissingJoin {
+  readonly key: string;
+  /** The joined column that is null when the join found nothing. */
+  readonly probe: string;
+  /** The record with the joined NOT NULL columns set to {@link UNKNOWN}. */
+  fill(values: (string | null)[]): string;
 }
 
 /**
  * A staff member whose department, or a counterparty whose legal address, is not in the lake (an incomplete
  * import) still loads: the joined NOT NULL columns become 'unknown' and the key is reported.
  */
-function fillMissingJoin(
-  table: 'dim_staff' | 'dim_counterparty',
-  columns: readonly string[],
-  rows: Row[],
-): string[] {
-  const probe = columns.indexOf(
-    table === 'dim_staff' ? 'department_name' : 'counterparty_legal_address_line_1',
-  );
+function missingJoinOf(table: 'dim_staff' | 'dim_counterparty', columns: readonly string[]): MissingJoin {
   const required =
     table === 'dim_staff'
       ? ['department_name']
@@ -253,15 +291,15 @@ function fillMissingJoin(
           'counterparty_legal_country',
           'counterparty_legal_phone_number',
         ];
-  const keyAt = columns.indexOf(LAKE_TABLES[table].keyColumn);
-  const opAt = columns.indexOf('_op');
-  const missing: string[] = [];
-  for (const row of rows) {
-    if (row[opAt] === 'd' || row[probe] !== null) continue;
-    for (const name of required) row[columns.indexOf(name)] = UNKNOWN;
-    missing.push(`${table}:${row[keyAt]}`);
-  }
-  return missing;
+  const at = required.map((name) => columns.indexOf(name));
+  return {
+    key: LAKE_TABLES[table].keyColumn,
+    probe: required[0] as string,
+    fill: (values) => {
+      for (const i of at) if (i >= 0) values[i] = UNKNOWN;
+      return csvRecord(values);
+    },
+  };
 }
 
 /** `YYYY-MM-DD HH:MM:SS.mmm` (UTC wall time) as ISO-8601 UTC. */

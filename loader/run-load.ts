@@ -5,7 +5,7 @@
  * transaction. Core only: the query engine and the warehouse are ports.
  */
 import { DEFAULT_MEMORY_BOUNDS } from '../core/memory-bounds.ts';
-import type { AsOfRead, QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
+import type { AsOfRead, LineResult, QueryEngine, QueryParameter } from '../core/ports/query-engine.ts';
 import type { MissingRecords, RoundLog, WaitingPartition } from '../core/ports/round-log.ts';
 import type { StateSnapshots } from '../core/ports/state-snapshots.ts';
 import type { Cut, InferredMember, LakeWatermark, LoadLatency, Warehouse } from '../core/ports/warehouse.ts';
@@ -36,6 +36,7 @@ import {
   readLoaderQuery,
 } from './loader-queries.ts';
 import { changeBound, missingRoundRecords } from './round-records.ts';
+import { queryLines } from './window-lines.ts';
 
 /**
  * The loader's SQL: the watermark and round-records queries, one window query per star table but dim_date, and
@@ -184,7 +185,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
   const toLsn = cut.lsn;
   const reads = log.completeReads.filter((read) => BigInt(read.lsn) > fromLsn && BigInt(read.lsn) <= toLsn);
   const readsOf = (table: string) => reads.filter((read) => read.table === table);
-  const windows: Partial<Record<QueriedTable, AsyncIterable<QueryResult>>> = {};
+  const windows: Partial<Record<QueriedTable, AsyncIterable<LineResult>>> = {};
   const addedDeletes = { added: 0 };
   for (const table of QUERIED_TABLES) {
     // A star table none of whose lake tables has a change after the previous cut has nothing to load,
@@ -199,7 +200,8 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     const query = queries[table];
     const values = { ...snapshotValues, dt_from: from, prev_cut: String(fromLsn), cut: cutLsn };
     const readRange = (range: KeyRange) =>
-      engine.queryBatches(
+      queryLines(
+        engine,
         query.sql,
         bindParameters(query, { ...values, key_from: String(range.from), key_to: String(range.to) }),
         batchRows,

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { csvRecord } from '../core/csv-record.ts';
 import type { RowBatch, StreamedTableRows, TableRows } from '../core/ports/warehouse.ts';
 import {
   businessKey,
@@ -62,13 +63,13 @@ async function stageBatches(
   let next = await iterator.next();
   let first: RowBatch | undefined = next.done ? undefined : next.value;
   // Streamed batches with no row stage nothing until one holds a row.
-  while ('batches' in rows && first !== undefined && first.rows.length === 0) {
+  while ('batches' in rows && first !== undefined && batchSize(first) === 0) {
     next = await iterator.next();
     if (next.done) break;
     first = next.value;
   }
   if (first === undefined) return false;
-  const empty = first.rows.length === 0;
+  const empty = batchSize(first) === 0;
   if ('batches' in rows && empty && table !== 'dim_date') return false;
   const columns = first.columns;
   const known = new Set(loadedColumns(table).map((c) => c.name));
@@ -91,18 +92,18 @@ async function stageBatches(
     );
   }
   if (empty) return true;
-  const order = [...starColumns, ...versionColumns].map((c) => columns.indexOf(c));
-  const copy = client.query(
-    copyFrom(`COPY ${name} (${[...starColumns, ...versionColumns].join(', ')}) FROM STDIN (FORMAT csv)`),
-  );
+  // The COPY names the columns in the batch's own order, so records made elsewhere (a query engine's) go in as
+  // they are.
+  const copy = client.query(copyFrom(`COPY ${name} (${columns.join(', ')}) FROM STDIN (FORMAT csv)`));
+  const head = first;
   async function* csv(): AsyncGenerator<string> {
-    yield* csvChunks(first?.rows ?? [], order);
+    yield* batchCsv(head);
     for (;;) {
       const batch = await iterator.next();
       if (batch.done) return;
       if (batch.value.columns.join() !== columns.join())
         throw new WarehouseLoadError(`The batch's ${table} rows change columns from one batch to the next.`);
-      yield* csvChunks(batch.value.rows, order);
+      yield* batchCsv(batch.value);
     }
   }
   await pipeline(Readable.from(csv()), copy);
@@ -117,6 +118,25 @@ async function stageBatches(
   return true;
 }
 
+function batchSize(batch: RowBatch): number {
+  return 'lines' in batch ? batch.lines.length : batch.rows.length;
+}
+
+/** A batch's CSV, {@link COPY_CHUNK_ROWS} records a chunk. */
+function* batchCsv(batch: RowBatch): Generator<string> {
+  if ('rows' in batch) {
+    yield* csvChunks(batch.rows);
+    return;
+  }
+  const { lines } = batch;
+  for (let i = 0; i < lines.length; i += COPY_CHUNK_ROWS) {
+    const end = Math.min(lines.length, i + COPY_CHUNK_ROWS);
+    let chunk = '';
+    for (let j = i; j < end; j++) chunk += `${lines[j]}\n`;
+    yield chunk;
+  }
+}
+
 /** The columns of `table` that reference a dimension (the fact appends check and infer them set-based). */
 function referencingColumns(table: WarehouseTableName): string[] {
   return WAREHOUSE_FOREIGN_KEYS.filter((fk) => fk.table === table).map((fk) => fk.column);
@@ -126,21 +146,14 @@ async function* oneBatch(rows: TableRows): AsyncGenerator<RowBatch> {
   yield rows;
 }
 
-export function* csvChunks(
-  rows: readonly (readonly (string | null)[])[],
-  order: readonly number[],
-): Generator<string> {
-  // Plain loops and string appends: this runs once per staged value, and the array each map/join made per
-  // row was most of the loader's garbage.
+/** Rows as CSV records (core/csv-record.ts), {@link COPY_CHUNK_ROWS} a chunk. */
+function* csvChunks(rows: readonly (readonly (string | null)[])[]): Generator<string> {
+  // String appends into one chunk: this runs once per staged row, and an array joined per row was most of the
+  // loader's garbage once.
   let chunk = '';
   let count = 0;
-  const last = order.length - 1;
   for (const row of rows) {
-    for (let i = 0; i <= last; i++) {
-      const value = row[order[i] as number];
-      if (value != null) chunk += csvField(value);
-      chunk += i === last ? '\n' : ',';
-    }
+    chunk += `${csvRecord(row)}\n`;
     if (++count === COPY_CHUNK_ROWS) {
       yield chunk;
       chunk = '';
@@ -148,10 +161,4 @@ export function* csvChunks(
     }
   }
   if (chunk !== '') yield chunk;
-}
-
-/** CSV field: NULL is an unquoted empty field, every value is quoted (so '' stays an empty string). */
-export function csvField(value: string | null): string {
-  if (value === null) return '';
-  return value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`;
 }

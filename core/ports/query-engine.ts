@@ -23,6 +23,16 @@ export interface QueryResult {
 }
 
 /**
+ * A result's rows each as one CSV record (core/csv-record.ts: every value quoted, NULL an empty unquoted field,
+ * no line end), the form the warehouse's staging COPY reads: values the caller does not look at never become
+ * strings of their own.
+ */
+export interface LineResult {
+  readonly columns: readonly string[];
+  readonly lines: readonly string[];
+}
+
+/**
  * How a lake table some query reads as of the cut is read: its state snapshot (core/ports/state-snapshots.ts)
  * plus its changes above the snapshot's LSN from the snapshot's `changesFrom` day on; without a snapshot
  * (`snapshot` undefined, `aboveLsn` -1, `dtFrom` 1970-01-01) every change of its whole history.
@@ -76,6 +86,9 @@ export interface QueryEngineCapabilities {
  *   `batchRows` rows (at least one batch, so an empty result still has its columns). The engine reads no
  *   further ahead than the batch being handed out, so a caller that lets go of each batch holds one whatever
  *   the result's size (core/memory-bounds.ts); stopping early releases the query.
+ * - **Lines.** `queryLines`, which both engines have (a wrapper or a test double may leave it out; callers then
+ *   render `queryBatches`' rows themselves), yields what `queryBatches` would, batch for batch, each row as the
+ *   record `csvRecord` (core/csv-record.ts) writes of its lossless text values.
  */
 export interface QueryEngine {
   readonly capabilities: QueryEngineCapabilities;
@@ -85,5 +98,10 @@ export interface QueryEngine {
     parameters: readonly QueryParameter[],
     batchRows: number,
   ): AsyncIterable<QueryResult>;
+  queryLines?(
+    sql: string,
+    parameters: readonly QueryParameter[],
+    batchRows: number,
+  ): AsyncIterable<LineResult>;
   close(): Promise<void>;
 }

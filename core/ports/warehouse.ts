@@ -20,11 +20,14 @@ export interface TableRows {
   readonly rows: readonly (readonly (string | null)[])[];
 }
 
-/** Some rows of one table: its columns and lossless text values. */
-export interface RowBatch {
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly (string | null)[])[];
-}
+/**
+ * Some rows of one table: its columns and lossless text values, or each row as one CSV record of them
+ * (core/csv-record.ts), the form the query engine can hand out (core/ports/query-engine.ts `queryLines`) and
+ * the staging COPY reads.
+ */
+export type RowBatch =
+  | { readonly columns: readonly string[]; readonly rows: readonly (readonly (string | null)[])[] }
+  | { readonly columns: readonly string[]; readonly lines: readonly string[] };
 
 /**
  * One table's rows a batch at a time, read by the warehouse while it stages them (so a load holds one batch,

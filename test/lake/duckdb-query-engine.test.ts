@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { csvRecord } from '../../core/csv-record.ts';
 import type { ListPrefixesOptions } from '../../core/ports/object-store.ts';
 import type { QueryResult } from '../../core/ports/query-engine.ts';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, lakeColumns } from '../../core/schema/lake-tables.ts';
@@ -369,6 +370,25 @@ describe('DuckDbQueryEngine memory', () => {
 });
 
 describe('DuckDbQueryEngine batches', () => {
+  it('renders lines in SQL as the rows would be, and from the rows for a type it does not print as text', async () => {
+    const rendered = `SELECT TIMESTAMP '2022-11-03 14:20:52.1869' AS at, TIMESTAMP '2022-11-03 14:20:52' AS whole,
+        CAST(1.5 AS DECIMAL(10,2)) AS d, DATE '2022-11-03' AS day, true AS yes, 'a"b' AS "quoted""name"`;
+    const listed = `SELECT [1, 2] AS list, 'x"y' AS t, NULL AS nothing`;
+    const lines = async (sql: string) => {
+      const out: string[] = [];
+      for await (const batch of engine.queryLines(sql, [], 10)) out.push(...batch.lines);
+      return out;
+    };
+
+    expect(await lines(rendered)).toEqual([
+      '"2022-11-03 14:20:52.186","2022-11-03 14:20:52.000","1.50","2022-11-03","true","a""b"',
+    ]);
+    expect((await engine.query(rendered)).rows).toEqual([
+      ['2022-11-03 14:20:52.186', '2022-11-03 14:20:52.000', '1.50', '2022-11-03', 'true', 'a"b'],
+    ]);
+    expect(await lines(listed)).toEqual([csvRecord((await engine.query(listed)).rows[0] ?? [])]);
+  });
+
   it('hands out the rows query returns, in order and as the same text, a batch of at most batchRows at a time', async () => {
     const sql = `SELECT i, CAST(i AS DECIMAL(10,2)) / 4 AS quarter,
         TIMESTAMP '2022-11-03 14:20:52.186' + i * INTERVAL 1 SECOND AS at, CAST(? AS VARCHAR) AS tag

@@ -5,8 +5,9 @@
  * capabilities, batches), plus the parameters and result sizes every caller relies on.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { csvValues } from '../../core/csv-record.ts';
 import type { ObjectStore } from '../../core/ports/object-store.ts';
-import type { QueryEngine, QueryResult } from '../../core/ports/query-engine.ts';
+import type { LineResult, QueryEngine, QueryResult } from '../../core/ports/query-engine.ts';
 import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
 import type { LakeRow } from '../../lake/lake-value.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
@@ -211,6 +212,50 @@ export function describeQueryEngineContract(name: string, fresh: () => Promise<Q
       expect(first?.rows).toHaveLength(100);
       // The engine is free for the next query (DuckDB gave its connection back; Athena reads no more pages).
       expect((await engine.query('SELECT count(*) FROM fact_payment')).rows).toEqual([['1200']]);
+    });
+
+    it('lines: each batch queryBatches yields, its rows as records of the same lossless text, in order', async () => {
+      const { engine, lake } = await subject();
+      await land(
+        lake,
+        '2026-11-30',
+        'a',
+        Array.from({ length: 250 }, (_, i) => paymentVersion(i + 1, BigInt(i + 1))),
+      );
+      // Text with a quote, a comma and a line end; an empty string beside NULL; decimals, dates, booleans,
+      // timestamps and the largest LSN.
+      const sql = `SELECT payment_id, payment_amount, payment_date, paid, _commit_ts,
+          CASE WHEN payment_id % 4 = 1 THEN 'say "hi", then' || chr(10) || 'go' WHEN payment_id % 4 = 2 THEN ''
+            WHEN payment_id % 4 = 3 THEN 'plain' END AS note,
+          CAST(? AS bigint) AS top
+        FROM fact_payment WHERE _lsn > CAST(? AS bigint) ORDER BY payment_id DESC`;
+      expect(engine.queryLines).toBeDefined();
+
+      const batches: QueryResult[] = [];
+      for await (const batch of engine.queryBatches(sql, [String(MAX_LSN), '0'], 100)) batches.push(batch);
+      const lines: LineResult[] = [];
+      for await (const batch of engine.queryLines?.(sql, [String(MAX_LSN), '0'], 100) ?? [])
+        lines.push(batch);
+      const none: LineResult[] = [];
+      for await (const batch of engine.queryLines?.(sql, [String(MAX_LSN), '5000'], 100) ?? [])
+        none.push(batch);
+
+      expect(lines.map((b) => b.lines.length)).toEqual([100, 100, 50]);
+      expect(lines.map((b) => b.columns)).toEqual(batches.map((b) => b.columns));
+      expect(lines.map((b) => b.lines.map((line) => csvValues(line, b.columns.length)))).toEqual(
+        batches.map((b) => b.rows),
+      );
+      // Every value quoted, a quote doubled, NULL (payment 249 has no payment date) an empty unquoted field.
+      expect(lines[0]?.lines[1]).toBe(
+        `"249","99999997.50",,"false","${batches[0]?.rows[1]?.[4]}","say ""hi"", then\ngo","${MAX_LSN}"`,
+      );
+      expect(lines[0]?.lines[2]).toBe(
+        `"248","99999997.51","2026-12-01","true","${batches[0]?.rows[2]?.[4]}",,"${MAX_LSN}"`,
+      );
+      expect(batches.flatMap((b) => b.rows.map((r) => r[5]))).toContain('say "hi", then\ngo');
+      expect(batches.flatMap((b) => b.rows.map((r) => r[5]))).toContain('');
+      expect(batches.flatMap((b) => b.rows.map((r) => r[5]))).toContain(null);
+      expect(none.map((b) => [b.columns, b.lines])).toEqual([[lines[0]?.columns, []]]);
     });
 
     it('snapshot: a call sees every file that landed before it, and a file landing during it whole or not at all', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { csvRecord, csvValues } from '../../core/csv-record.ts';
 import type { QueryResult } from '../../core/ports/query-engine.ts';
 import type { CompleteRead } from '../../core/ports/round-log.ts';
 import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
@@ -48,7 +49,7 @@ async function resolved(
   const rows = [...window.rows].sort((a, b) => Number(a[keyAt]) - Number(b[keyAt]));
   async function* windowBatches() {
     for (let i = 0; i === 0 || i < rows.length; i += batchRows)
-      yield { columns: window.columns, rows: rows.slice(i, i + batchRows) };
+      yield { columns: window.columns, lines: rows.slice(i, i + batchRows).map(csvRecord) };
   }
   async function* keyBatches() {
     for (let i = 0; i < currentKeys.length; i += batchRows) yield currentKeys.slice(i, i + batchRows);
@@ -60,8 +61,8 @@ async function resolved(
     counted,
     batchRows,
   })) {
-    batches.push(batch.rows.length);
-    out.push(...batch.rows.map((row) => [...row]));
+    batches.push(batch.lines.length);
+    out.push(...batch.lines.map((line) => csvValues(line, batch.columns.length)));
   }
   return { result: { columns: window.columns, rows: out }, added: counted.added, batches };
 }
