@@ -33,29 +33,28 @@ export function csvValues(record: string, fields: number): (string | null)[] {
 }
 
 /**
- * Reads some fields of records of one shape: the fields at `indexes` (any order) come back in that order, and
- * only the record's start up to the last of them is scanned.
+ * Reads some fields of records of one shape: the fields at `indexes` (any order; -1 for one the shape lacks,
+ * which reads as null) come back in that order, and only the record's start up to the last of them is scanned.
+ * The values are written into one array, reused record after record.
  */
 export class CsvFieldReader {
   readonly #slots: Int32Array;
-  readonly #count: number;
+  readonly #values: (string | null)[];
 
   constructor(indexes: readonly number[]) {
     const last = Math.max(-1, ...indexes);
     this.#slots = new Int32Array(last + 1).fill(-1);
-    for (const [slot, index] of indexes.entries()) {
-      if (index < 0) throw new CsvRecordError(`A record has no field ${index}.`);
-      this.#slots[index] = slot;
-    }
-    this.#count = indexes.length;
+    for (const [slot, index] of indexes.entries()) if (index >= 0) this.#slots[index] = slot;
+    this.#values = indexes.map(() => null);
   }
 
-  /** The wanted fields of `record`, written into `into` (reused by the caller) and returned. */
-  read(record: string, into: (string | null)[] = new Array(this.#count)): (string | null)[] {
+  /** The wanted fields of `record`, valid until the next call. */
+  read(record: string): readonly (string | null)[] {
     let at = 0;
     const slots = this.#slots;
-    for (let i = 0; i < slots.length; i++) at = readField(record, at, i, into, slots[i] as number);
-    return into;
+    const values = this.#values;
+    for (let i = 0; i < slots.length; i++) at = readField(record, at, i, values, slots[i] as number);
+    return values;
   }
 }
 

@@ -410,9 +410,10 @@ function lineSql(sql: string, shape: ResultShape): string {
         : type === DuckDBTypeId.VARCHAR
           ? `replace(${column}, '"', '""')`
           : `CAST(${column} AS VARCHAR)`;
-    return `coalesce('"' || ${text} || '"', '')`;
+    return `CASE WHEN ${column} IS NULL THEN '' ELSE concat('"', ${text}, '"') END`;
   });
-  return `SELECT ${fields.join(" || ',' || ")} AS line FROM (${sql}) AS result`;
+  // One concat of every field: a chain of || built each intermediate string, about half again DuckDB's CPU.
+  return `SELECT concat(${fields.join(", ',', ")}) AS line FROM (${sql}) AS result`;
 }
 
 function valueKind(typeId: DuckDBTypeId): ValueKind {

@@ -18,7 +18,7 @@ import type { CompleteRead } from '../core/ports/round-log.ts';
 import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
 import { isFactTable } from '../core/schema/warehouse-tables.ts';
 import type { QueriedTable } from './load-batch.ts';
-import { LineFields } from './window-lines.ts';
+import { lineFields } from './window-lines.ts';
 
 /** One window row: its record and the version fields the merge orders and resolves it by. */
 interface Row {
@@ -56,7 +56,7 @@ export async function* withDeletesMissingFromReads(
   const ordered = [...reads].sort((a, b) => compareKeys(a.lsn, b.lsn));
   const keys = keyCursor(currentKeys);
   let columns: readonly string[] = [];
-  let fields: LineFields<string> | undefined;
+  let fields: ReturnType<typeof lineFields> | undefined;
   let resolve = (_key: string, rows: Row[], _current: boolean) => rows;
   let group: { key: bigint; rows: Row[] } | undefined;
   let out: string[] = [];
@@ -90,22 +90,28 @@ export async function* withDeletesMissingFromReads(
   for await (const batch of window) {
     if (fields === undefined) {
       columns = batch.columns;
-      fields = new LineFields(columns, [keyColumn, '_op', '_lsn', '_seq']);
+      fields = lineFields(columns, [keyColumn, '_op', '_lsn', '_seq']);
       resolve = keyResolver(table, columns, ordered, options.counted);
     }
     for (const line of batch.lines) {
-      fields.read(line);
-      const key = BigInt(fields.get(keyColumn) ?? '0');
+      const [keyText, op, lsn, seq] = fields.read(line);
+      const key = BigInt(keyText ?? '0');
       if (group !== undefined && key !== group.key) {
-        yield* closeGroup(group);
+        // Without a current key of the warehouse's below it (the usual case), a key closes without waiting.
+        const next = keys.peekNow();
+        if (next === undefined || (next !== WAIT && next >= group.key)) {
+          const current = next === group.key;
+          if (current) keys.take();
+          emit(resolve(String(group.key), group.rows, current));
+        } else yield* closeGroup(group);
         group = undefined;
       }
       group ??= { key, rows: [] };
       group.rows.push({
         line,
-        op: fields.get('_op'),
-        lsn: BigInt(fields.get('_lsn') ?? '0'),
-        seq: Number(fields.get('_seq') ?? 0),
+        op: op ?? null,
+        lsn: BigInt(lsn ?? '0'),
+        seq: Number(seq ?? 0),
       });
     }
     if (out.length > 0) yield handOut();
@@ -164,21 +170,36 @@ function keyResolver(
   };
 }
 
+/** {@link keyCursor}'s `peekNow` when the next key is in a batch not yet fetched. */
+const WAIT = Symbol('wait');
+
 /** Ascending keys from batches, looked at one at a time. */
 function keyCursor(batches: AsyncIterable<readonly string[]>) {
   const iterator = batches[Symbol.asyncIterator]();
   let batch: readonly string[] = [];
   let index = 0;
   let done = false;
+  let parsed: { readonly index: number; readonly key: bigint } | undefined;
+  const keyAt = (): bigint | undefined => {
+    if (parsed?.index === index) return parsed.key;
+    const text = batch[index];
+    if (text === undefined) return undefined;
+    parsed = { index, key: BigInt(text) };
+    return parsed.key;
+  };
   return {
     async peek(): Promise<bigint | undefined> {
       while (!done && index >= batch.length) {
         const next = await iterator.next();
         if (next.done) done = true;
-        else [batch, index] = [next.value, 0];
+        else [batch, index, parsed] = [next.value, 0, undefined];
       }
-      const key = batch[index];
-      return done || key === undefined ? undefined : BigInt(key);
+      return done ? undefined : keyAt();
+    },
+    /** The next key if it can be known without fetching a batch, else {@link WAIT}. */
+    peekNow(): bigint | undefined | typeof WAIT {
+      if (done) return undefined;
+      return index < batch.length ? keyAt() : WAIT;
     },
     take(): void {
       index++;

@@ -8,7 +8,8 @@
  * warehouse's current rows (the first version of an order in the batch, dimension rows with unchanged columns)
  * is left to the warehouse, which fills it from its own rows in the same transaction.
  */
-import { csvRecord } from '../core/csv-record.ts';
+
+import { csvRecord, csvValues } from '../core/csv-record.ts';
 import type { LineResult } from '../core/ports/query-engine.ts';
 import type { Cut, LakeWatermark, LoadBatch, RowBatch, StreamedTableRows } from '../core/ports/warehouse.ts';
 import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
@@ -20,7 +21,7 @@ import {
 } from '../core/schema/warehouse-tables.ts';
 import { DIM_DATE_COLUMNS, dimDateRow } from './dim-date.ts';
 import { readAhead } from './read-ahead.ts';
-import { LineFields } from './window-lines.ts';
+import { lineFields } from './window-lines.ts';
 
 /** A star table the loader queries (every one but dim_date). */
 export type QueriedTable = Exclude<WarehouseTableName, 'dim_date'>;
@@ -89,7 +90,7 @@ export function buildLoadBatch(
   };
 
   async function* dimensionRows(table: QueriedTable, source: AsyncIterable<LineResult>) {
-    let fields: LineFields<string> | undefined;
+    let fields: ReturnType<typeof lineFields> | undefined;
     let missingJoin: MissingJoin | undefined;
     for await (const result of source) {
       if (fields === undefined) {
@@ -97,7 +98,7 @@ export function buildLoadBatch(
           table === 'dim_staff' || table === 'dim_counterparty'
             ? missingJoinOf(table, result.columns)
             : undefined;
-        fields = new LineFields(result.columns, [
+        fields = lineFields(result.columns, [
           '_lsn',
           '_commit_ts',
           '_op',
@@ -108,13 +109,12 @@ export function buildLoadBatch(
       let lines: readonly string[] = result.lines;
       let copies: string[] | undefined;
       for (const [i, line] of result.lines.entries()) {
-        fields.read(line);
-        noteCommit(fields.get('_lsn'), fields.get('_commit_ts'));
-        if (missingJoin === undefined || fields.get('_op') === 'd' || fields.get(missingJoin.probe) !== null)
-          continue;
+        const [lsn, ts, op, key, probe] = fields.read(line);
+        noteCommit(lsn ?? null, ts ?? null);
+        if (missingJoin === undefined || op === 'd' || probe !== null) continue;
         copies ??= [...result.lines];
-        copies[i] = missingJoin.fill(fields.all(line));
-        figures.missingJoins.push(`${table}:${fields.get(missingJoin.key)}`);
+        copies[i] = missingJoin.fill(csvValues(line, result.columns.length));
+        figures.missingJoins.push(`${table}:${key}`);
       }
       if (copies !== undefined) lines = copies;
       figures.rowsRead[table] = (figures.rowsRead[table] ?? 0) + lines.length;
@@ -198,7 +198,7 @@ class VersionChain {
   ): string[] {
     const { columns } = result;
     const keyColumn = LAKE_TABLES[this.#table].keyColumn;
-    const fields = new LineFields(columns, [
+    const fields = lineFields(columns, [
       keyColumn,
       '_op',
       '_lsn',
@@ -213,11 +213,17 @@ class VersionChain {
     const dateValues: (string | null)[] = new Array(dateColumns.length);
     const lines: string[] = [];
     for (const source of result.lines) {
-      fields.read(source);
+      const read = fields.read(source);
       let line = source;
-      const key = String(fields.get(keyColumn));
-      const lsnText = fields.get('_lsn');
-      const version = { lsn: BigInt(lsnText ?? '0'), seq: Number(fields.get('_seq') ?? 0) };
+      const key = String(read[0]);
+      const [op, lsnText, seqText, unchanged, ts] = [
+        read[1],
+        read[2] ?? null,
+        read[3],
+        read[4],
+        read[5] ?? null,
+      ];
+      const version = { lsn: BigInt(lsnText ?? '0'), seq: Number(seqText ?? 0) };
       if (key !== this.#key) {
         this.#key = key;
         this.#prior = undefined;
@@ -231,20 +237,18 @@ class VersionChain {
         );
       }
       this.#last = version;
-      for (const [i, name] of dateColumns.entries()) dateValues[i] = fields.get(name);
-      const op = fields.get('_op');
+      for (let i = 0; i < dateValues.length; i++) dateValues[i] = read[6 + i] ?? null;
       if (op === 'd') {
         // A delete ends the chain: a version after it (a re-insert, a re-read) is never "unchanged".
         this.#prior = undefined;
-        kept(lsnText, fields.get('_commit_ts'), dateValues);
+        kept(lsnText, ts, dateValues);
         lines.push(line);
         continue;
       }
       const prior = this.#prior;
-      const unchanged = fields.get('_unchanged');
       if (prior !== undefined && (unchanged || op === 'r')) {
-        const values = fields.all(source);
-        const before = fields.all(prior);
+        const values = csvValues(source, columns.length);
+        const before = csvValues(prior, columns.length);
         if (unchanged) {
           for (const name of unchanged.split(',')) {
             const i = columns.indexOf(name.trim());
@@ -260,7 +264,7 @@ class VersionChain {
         }
       }
       this.#prior = line;
-      kept(lsnText, fields.get('_commit_ts'), dateValues);
+      kept(lsnText, ts, dateValues);
       lines.push(line);
     }
     return lines;
