@@ -247,6 +247,33 @@ describe('runLoad', () => {
     expect(await warehouseRows(url, 'SELECT * FROM pipeline.inferred_member')).toEqual([]);
   });
 
+  it("loads a staff member whose department the lake lacks with 'unknown' and reports it, and text with quotes, commas and line ends exact", async () => {
+    const awkward = 'O"Brien, Jr.\nthe "second"';
+    await writeLake(harness.lakeDir, [
+      ...SNAPSHOT,
+      {
+        table: 'dim_staff',
+        op: 'c',
+        lsn: 120n,
+        commitTs: T0,
+        row: { ...ROWS.staff(7, 42), last_name: awkward },
+      },
+      { table: 'dim_staff', op: 'c', lsn: 121n, commitTs: T0, row: { ...ROWS.staff(8, 1), first_name: '' } },
+      ...watermarks(150n, T0),
+    ]);
+
+    expect(await harness.load()).toMatchObject({ status: 'loaded', missingJoins: ['dim_staff:7'] });
+    expect(
+      await warehouseRows(
+        harness.database.url,
+        'SELECT staff_id, first_name, last_name, department_name FROM dim_staff WHERE staff_id IN (7, 8) ORDER BY 1',
+      ),
+    ).toEqual([
+      { staff_id: 7, first_name: 'First7', last_name: awkward, department_name: 'unknown' },
+      { staff_id: 8, first_name: '', last_name: 'Last8', department_name: 'Sales' },
+    ]);
+  });
+
   it('adds no fact row for a snapshot re-read of an unchanged order, but does for a changed one', async () => {
     await writeLake(harness.lakeDir, [...SNAPSHOT, ...watermarks(150n, T0)]);
     await harness.load();
