@@ -488,6 +488,15 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string, meter: Cp
     `CPU per 1,000 star rows (${loadAverage()} load): loader ${((1000 * loaderTotal) / rows).toFixed(3)} s, ` +
       `COPY ${((1000 * copyTotal) / rows).toFixed(3)} s; CPU ratio ${(copyTotal / loaderTotal).toFixed(2)}x`,
   );
+  // Whole seconds per thread group: the per-1,000 figures below round the read side's share away.
+  const seconds = (step: CpuStep, name: string) =>
+    (step.process[name] ?? step.postgres[name] ?? 0).toFixed(2).padStart(5);
+  console.log(
+    `CPU seconds of the loader run: main thread ${seconds(loaderCpu, 'node main thread')}, other threads ` +
+      `(DuckDB) ${seconds(loaderCpu, 'node other threads (DuckDB, libuv pool, V8 helpers)')}, warehouse backends ` +
+      `${seconds(loaderCpu, 'pg warehouse backends (loader)')}; COPY FROM's backends ` +
+      `${seconds(copyCpu, 'pg warehouse backends (loader)')}`,
+  );
   console.log('CPU of the loader run:');
   for (const line of cpuTable(loaderCpu, rows)) console.log(line);
   console.log('CPU of the COPY FROM reference:');

@@ -284,7 +284,10 @@ interface MissingJoin {
  * A staff member whose department, or a counterparty whose legal address, is not in the lake (an incomplete
  * import) still loads: the joined NOT NULL columns become 'unknown' and the key is reported.
  */
-function missingJoinOf(table: 'dim_staff' | 'dim_counterparty', columns: readonly string[]): MissingJoin {
+function missingJoinOf(
+  table: 'dim_staff' | 'dim_counterparty',
+  columns: readonly string[],
+): MissingJoin | undefined {
   const required =
     table === 'dim_staff'
       ? ['department_name']
@@ -296,6 +299,8 @@ function missingJoinOf(table: 'dim_staff' | 'dim_counterparty', columns: readonl
           'counterparty_legal_phone_number',
         ];
   const at = required.map((name) => columns.indexOf(name));
+  // A query without the joined columns has no join to miss.
+  if ((at[0] ?? -1) < 0) return undefined;
   return {
     key: LAKE_TABLES[table].keyColumn,
     probe: required[0] as string,
