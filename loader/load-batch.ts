@@ -6,7 +6,8 @@
  * or delete (unchanged-TOAST columns filled from the previous version in the batch, snapshot re-reads identical
  * to the previous version dropped), and dim_date covering every date a fact references. What needs the
  * warehouse's current rows (the first version of an order in the batch, dimension rows with unchanged columns)
- * is left to the warehouse, which fills it from its own rows in the same transaction.
+ * is left to the warehouse, which fills it from its own rows in the same transaction. Rows travel as the CSV
+ * records the staging COPY reads (loader/window-lines.ts); only the fields these rules act on are read back.
  */
 
 import { csvRecord, csvValues } from '../core/csv-record.ts';

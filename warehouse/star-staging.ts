@@ -2,7 +2,7 @@
  * @module
  * Staging: each table's new rows COPYed into a temporary table shaped like the star table plus the
  * version columns, so every later step is set-based SQL. Streamed rows are COPYed a batch at a time as they
- * arrive, in one COPY per table.
+ * arrive, in one COPY per table; a batch of CSV records (core/csv-record.ts) is sent as it is.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

@@ -51,6 +51,17 @@ describe('compact', () => {
       batchSizes.add(batchRows);
       return queryBatches.call(this, sql, parameters, batchRows);
     });
+    // The loader reads its windows as CSV records (loader/window-lines.ts), at the same batch size.
+    const queryLines = DuckDbQueryEngine.prototype.queryLines;
+    vi.spyOn(DuckDbQueryEngine.prototype, 'queryLines').mockImplementation(function (
+      this: DuckDbQueryEngine,
+      sql,
+      parameters,
+      batchRows,
+    ) {
+      batchSizes.add(batchRows);
+      return queryLines.call(this, sql, parameters, batchRows);
+    });
 
     // Act: the command's run, its load first (the deletes after the grace period are left for a later run).
     const warehouse = new PgWarehouse({ url: empty.url });
