@@ -48,7 +48,7 @@ import { snapshotPrefix } from '../core/lake-layout.ts';
 import { maxLsn } from '../core/lsn.ts';
 import { LOADER_INTERVAL_MS } from '../core/operations.ts';
 import type { ListPrefixesOptions, ObjectInfo, ObjectStore } from '../core/ports/object-store.ts';
-import type { QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
+import type { LineResult, QueryEngine, QueryParameter, QueryResult } from '../core/ports/query-engine.ts';
 import type { PutRecordBatchInput, RecordBatchPutter } from '../core/ports/record-batch-putter.ts';
 import { NO_SNAPSHOT } from '../core/schema/lake-snapshots.ts';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
@@ -586,6 +586,15 @@ class AthenaReadCounter implements QueryEngine {
   ): AsyncGenerator<QueryResult> {
     this.#queried.push({ sql, parameters });
     yield* this.#engine.queryBatches(sql, parameters, batchRows);
+  }
+
+  async *queryLines(
+    sql: string,
+    parameters: readonly QueryParameter[],
+    batchRows: number,
+  ): AsyncGenerator<LineResult> {
+    this.#queried.push({ sql, parameters });
+    yield* this.#engine.queryLines(sql, parameters, batchRows);
   }
 
   /**

@@ -7,6 +7,8 @@
  * looks at is never a JavaScript string of its own; the few it looks at are read back from the record.
  */
 
+import type { LineResult, QueryResult } from './ports/query-engine.ts';
+
 /** A record that is not in the form {@link csvRecord} writes. */
 export class CsvRecordError extends Error {
   override readonly name = 'CsvRecordError';
@@ -22,6 +24,11 @@ export function csvRecord(values: readonly (string | null)[]): string {
     if (i < last) record += ',';
   }
   return record;
+}
+
+/** Each batch's rows as records (`queryLines` of an engine whose results arrive as values). */
+export async function* linesOfBatches(batches: AsyncIterable<QueryResult>): AsyncGenerator<LineResult> {
+  for await (const batch of batches) yield { columns: batch.columns, lines: batch.rows.map(csvRecord) };
 }
 
 /** Every value of a record written by {@link csvRecord} (`fields` of them). */
@@ -56,6 +63,14 @@ export class CsvFieldReader {
     for (let i = 0; i < slots.length; i++) at = readField(record, at, i, values, slots[i] as number);
     return values;
   }
+}
+
+/**
+ * A reader of the named fields of records with `columns`: `read(line)` gives them in `names`' order, a name the
+ * shape lacks as null.
+ */
+export function lineFields(columns: readonly string[], names: readonly string[]): CsvFieldReader {
+  return new CsvFieldReader(names.map((name) => columns.indexOf(name)));
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import { csvRecord } from '../core/csv-record.ts';
+import { linesOfBatches } from '../core/csv-record.ts';
 import type {
   LineResult,
   QueryEngine,
@@ -160,13 +160,12 @@ export class AthenaQueryEngine implements QueryEngine {
    * The result pages' rows rendered as records here: GetQueryResults hands out values, not the CSV object Athena
    * also writes (whose quoting rules are its own), so the records come from the same typed values as the rows.
    */
-  async *queryLines(
+  queryLines(
     sql: string,
     parameters: readonly QueryParameter[],
     batchRows: number,
-  ): AsyncGenerator<LineResult> {
-    for await (const batch of this.queryBatches(sql, parameters, batchRows))
-      yield { columns: batch.columns, lines: batch.rows.map(csvRecord) };
+  ): AsyncIterable<LineResult> {
+    return linesOfBatches(this.queryBatches(sql, parameters, batchRows));
   }
 
   async close(): Promise<void> {

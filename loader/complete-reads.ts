@@ -12,13 +12,12 @@
  * The window and the warehouse's current keys are both read in ascending key order, so they are merged a key at
  * a time, as a merge join: what is held is one batch of each and one key's versions, whatever the table's size.
  */
-import { csvRecord } from '../core/csv-record.ts';
+import { csvRecord, lineFields } from '../core/csv-record.ts';
 import type { LineResult } from '../core/ports/query-engine.ts';
 import type { CompleteRead } from '../core/ports/round-log.ts';
 import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
 import { isFactTable } from '../core/schema/warehouse-tables.ts';
 import type { QueriedTable } from './load-batch.ts';
-import { lineFields } from './window-lines.ts';
 
 /** One window row: its record and the version fields the merge orders and resolves it by. */
 interface Row {

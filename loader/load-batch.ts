@@ -7,10 +7,10 @@
  * to the previous version dropped), and dim_date covering every date a fact references. What needs the
  * warehouse's current rows (the first version of an order in the batch, dimension rows with unchanged columns)
  * is left to the warehouse, which fills it from its own rows in the same transaction. Rows travel as the CSV
- * records the staging COPY reads (loader/window-lines.ts); only the fields these rules act on are read back.
+ * records the staging COPY reads (core/csv-record.ts); only the fields these rules act on are read back.
  */
 
-import { csvRecord, csvValues } from '../core/csv-record.ts';
+import { csvRecord, csvValues, lineFields } from '../core/csv-record.ts';
 import type { LineResult } from '../core/ports/query-engine.ts';
 import type { Cut, LakeWatermark, LoadBatch, RowBatch, StreamedTableRows } from '../core/ports/warehouse.ts';
 import { LAKE_TABLES } from '../core/schema/lake-tables.ts';
@@ -22,13 +22,12 @@ import {
 } from '../core/schema/warehouse-tables.ts';
 import { DIM_DATE_COLUMNS, dimDateRow } from './dim-date.ts';
 import { readAhead } from './read-ahead.ts';
-import { lineFields } from './window-lines.ts';
 
 /** A star table the loader queries (every one but dim_date). */
 export type QueriedTable = Exclude<WarehouseTableName, 'dim_date'>;
 
 /**
- * Each star table's window query as batches of records (loader/window-lines.ts), read only when the warehouse
+ * Each star table's window query as batches of records (core/csv-record.ts), read only when the warehouse
  * stages that table; a table left out has nothing to load. A fact table's rows come ordered by key, then `_lsn`,
  * `_seq` (`queries/loader/fact_*.sql`), so an order's versions are next to each other.
  */

@@ -36,7 +36,6 @@ import {
   readLoaderQuery,
 } from './loader-queries.ts';
 import { changeBound, missingRoundRecords } from './round-records.ts';
-import { queryLines } from './window-lines.ts';
 
 /**
  * The loader's SQL: the watermark and round-records queries, one window query per star table but dim_date, and
@@ -200,8 +199,7 @@ export async function runLoad(deps: LoaderDeps): Promise<LoadOutcome> {
     const query = queries[table];
     const values = { ...snapshotValues, dt_from: from, prev_cut: String(fromLsn), cut: cutLsn };
     const readRange = (range: KeyRange) =>
-      queryLines(
-        engine,
+      engine.queryLines(
         query.sql,
         bindParameters(query, { ...values, key_from: String(range.from), key_to: String(range.to) }),
         batchRows,

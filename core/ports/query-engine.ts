@@ -86,9 +86,9 @@ export interface QueryEngineCapabilities {
  *   `batchRows` rows (at least one batch, so an empty result still has its columns). The engine reads no
  *   further ahead than the batch being handed out, so a caller that lets go of each batch holds one whatever
  *   the result's size (core/memory-bounds.ts); stopping early releases the query.
- * - **Lines.** `queryLines`, which both engines have (a wrapper or a test double may leave it out; callers then
- *   render `queryBatches`' rows themselves), yields what `queryBatches` would, batch for batch, each row as the
- *   record `csvRecord` (core/csv-record.ts) writes of its lossless text values.
+ * - **Lines.** `queryLines` yields what `queryBatches` would, batch for batch, each row as the record
+ *   `csvRecord` (core/csv-record.ts) writes of its lossless text values. An engine that receives values, not
+ *   text (Athena's GetQueryResults, a test double), renders them with `linesOfBatches` (core/csv-record.ts).
  */
 export interface QueryEngine {
   readonly capabilities: QueryEngineCapabilities;
@@ -98,7 +98,7 @@ export interface QueryEngine {
     parameters: readonly QueryParameter[],
     batchRows: number,
   ): AsyncIterable<QueryResult>;
-  queryLines?(
+  queryLines(
     sql: string,
     parameters: readonly QueryParameter[],
     batchRows: number,

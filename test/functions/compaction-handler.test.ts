@@ -46,6 +46,10 @@ function recordingEngine(): QueryEngine & { readonly statements: string[] } {
       statements.push(sql);
       yield { columns: [], rows: [] };
     },
+    queryLines: async function* (sql: string) {
+      statements.push(sql);
+      yield { columns: [], lines: [] };
+    },
     close: async () => undefined,
   };
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticMarketInputs } from '../../bench/synthetic-market-inputs.ts';
+import { linesOfBatches } from '../../core/csv-record.ts';
 import { METRICS } from '../../core/operations.ts';
 import type { QueryEngine, QueryParameter, QueryResult } from '../../core/ports/query-engine.ts';
 import { FORECAST_DEFAULTS } from '../../forecast/forecast-settings.ts';
@@ -37,6 +38,9 @@ function lakeOfInputs(): QueryEngine {
     query: async (sql, parameters = []) => answer(sql, parameters),
     queryBatches: async function* (sql, parameters) {
       yield answer(sql, parameters);
+    },
+    queryLines(sql, parameters, batchRows) {
+      return linesOfBatches(this.queryBatches(sql, parameters, batchRows));
     },
     close: async () => undefined,
   };

@@ -229,16 +229,13 @@ export function describeQueryEngineContract(name: string, fresh: () => Promise<Q
             WHEN payment_id % 4 = 3 THEN 'plain' END AS note,
           CAST(? AS bigint) AS top
         FROM fact_payment WHERE _lsn > CAST(? AS bigint) ORDER BY payment_id DESC`;
-      expect(engine.queryLines).toBeDefined();
 
       const batches: QueryResult[] = [];
       for await (const batch of engine.queryBatches(sql, [String(MAX_LSN), '0'], 100)) batches.push(batch);
       const lines: LineResult[] = [];
-      for await (const batch of engine.queryLines?.(sql, [String(MAX_LSN), '0'], 100) ?? [])
-        lines.push(batch);
+      for await (const batch of engine.queryLines(sql, [String(MAX_LSN), '0'], 100)) lines.push(batch);
       const none: LineResult[] = [];
-      for await (const batch of engine.queryLines?.(sql, [String(MAX_LSN), '5000'], 100) ?? [])
-        none.push(batch);
+      for await (const batch of engine.queryLines(sql, [String(MAX_LSN), '5000'], 100)) none.push(batch);
 
       expect(lines.map((b) => b.lines.length)).toEqual([100, 100, 50]);
       expect(lines.map((b) => b.columns)).toEqual(batches.map((b) => b.columns));

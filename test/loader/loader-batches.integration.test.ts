@@ -34,26 +34,31 @@ function watchedEngine(engine: QueryEngine) {
     open: 0,
     mostOpen: 0,
   };
+  async function* watchedBatches<T>(sql: string, batches: AsyncIterable<T>, size: (batch: T) => number) {
+    seen.batched++;
+    seen.batchedSql.push(sql);
+    seen.open++;
+    seen.mostOpen = Math.max(seen.mostOpen, seen.open);
+    try {
+      for await (const batch of batches) {
+        seen.largestBatch = Math.max(seen.largestBatch, size(batch));
+        yield batch;
+      }
+    } finally {
+      seen.open--;
+    }
+  }
   const watched: QueryEngine = {
     capabilities: engine.capabilities,
     query(sql: string, parameters?: readonly QueryParameter[]): Promise<QueryResult> {
       seen.whole.push(sql);
       return engine.query(sql, parameters);
     },
-    async *queryBatches(sql: string, parameters: readonly QueryParameter[], batchRows: number) {
-      seen.batched++;
-      seen.batchedSql.push(sql);
-      seen.open++;
-      seen.mostOpen = Math.max(seen.mostOpen, seen.open);
-      try {
-        for await (const batch of engine.queryBatches(sql, parameters, batchRows)) {
-          seen.largestBatch = Math.max(seen.largestBatch, batch.rows.length);
-          yield batch;
-        }
-      } finally {
-        seen.open--;
-      }
-    },
+    queryBatches: (sql, parameters, batchRows) =>
+      watchedBatches(sql, engine.queryBatches(sql, parameters, batchRows), (batch) => batch.rows.length),
+    // The loader reads its windows as records (core/ports/query-engine.ts, Lines).
+    queryLines: (sql, parameters, batchRows) =>
+      watchedBatches(sql, engine.queryLines(sql, parameters, batchRows), (batch) => batch.lines.length),
     close: () => engine.close(),
   };
   return { watched, seen };

@@ -85,6 +85,10 @@ function countingMarketReads(engine: QueryEngine): { engine: QueryEngine; reads:
         counts(sql);
         return engine.queryBatches(sql, parameters, batchRows);
       },
+      queryLines: (sql, parameters, batchRows) => {
+        counts(sql);
+        return engine.queryLines(sql, parameters, batchRows);
+      },
       close: () => engine.close(),
     },
   };

@@ -18,22 +18,25 @@ afterEach(async () => {
 /** The real engine, counting the window reads open at once; `failing` makes statements holding it reject. */
 function watchedEngine(engine: QueryEngine, failing?: string) {
   const seen = { open: 0, mostOpen: 0, windows: 0 };
+  async function* counted<T>(batches: AsyncIterable<T>): AsyncGenerator<T> {
+    seen.windows++;
+    seen.open++;
+    seen.mostOpen = Math.max(seen.mostOpen, seen.open);
+    try {
+      yield* batches;
+    } finally {
+      seen.open--;
+    }
+  }
   const watched: QueryEngine = {
     capabilities: engine.capabilities,
     async query(sql: string, parameters?: readonly QueryParameter[]): Promise<QueryResult> {
       if (failing !== undefined && sql.includes(failing)) throw new Error('the lake is unreadable here');
       return engine.query(sql, parameters);
     },
-    async *queryBatches(sql: string, parameters: readonly QueryParameter[], batchRows: number) {
-      seen.windows++;
-      seen.open++;
-      seen.mostOpen = Math.max(seen.mostOpen, seen.open);
-      try {
-        yield* engine.queryBatches(sql, parameters, batchRows);
-      } finally {
-        seen.open--;
-      }
-    },
+    queryBatches: (sql, parameters, batchRows) => counted(engine.queryBatches(sql, parameters, batchRows)),
+    // The loader reads its windows as records (core/ports/query-engine.ts, Lines).
+    queryLines: (sql, parameters, batchRows) => counted(engine.queryLines(sql, parameters, batchRows)),
     close: () => engine.close(),
   };
   return { watched, seen };

@@ -19,6 +19,9 @@ function failingEngine() {
     queryBatches: () => {
       throw new Error('the market merge reads with query');
     },
+    queryLines: () => {
+      throw new Error('the market merge reads with query');
+    },
     close: async () => undefined,
   };
   return { engine, state };

@@ -27,6 +27,9 @@ function engineWith(rows: [string, string, number, number][]) {
     queryBatches: () => {
       throw new Error('the round records are read whole');
     },
+    queryLines: () => {
+      throw new Error('the round records are read whole');
+    },
     close: async () => undefined,
   };
   return { engine, calls };

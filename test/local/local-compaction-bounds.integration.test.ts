@@ -51,7 +51,7 @@ describe('compact', () => {
       batchSizes.add(batchRows);
       return queryBatches.call(this, sql, parameters, batchRows);
     });
-    // The loader reads its windows as CSV records (loader/window-lines.ts), at the same batch size.
+    // The loader reads its windows as CSV records (core/csv-record.ts), at the same batch size.
     const queryLines = DuckDbQueryEngine.prototype.queryLines;
     vi.spyOn(DuckDbQueryEngine.prototype, 'queryLines').mockImplementation(function (
       this: DuckDbQueryEngine,
