@@ -159,28 +159,34 @@ async function childPids(postmaster: number): Promise<number[]> {
 }
 
 async function pgSample(
-  postmaster: number | undefined,
+  postmasters: readonly number[],
   sourceDatabase: string,
   roles: Map<number, string>,
 ): Promise<PgSample> {
   const byPid = new Map<number, { role: string; seconds: number }>();
-  if (postmaster === undefined) return { byPid, reaped: 0 };
+  let reaped = 0;
   // Sampled every second during a step: reading every process of a busy machine cost the main thread more
   // than some of the stages it measures. A backend's role is read from its command line once it has one.
-  for (const pid of await childPids(postmaster)) {
-    const ticks = await procTicks(`/proc/${pid}/stat`);
-    if (!ticks) continue;
-    let role = roles.get(pid);
-    if (role === undefined) {
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
-      role = backendRole(cmdline, sourceDatabase);
-      // A backend just forked still shows the postmaster's command line: read it again next time.
-      if (cmdline.startsWith('postgres: ')) roles.set(pid, role);
+  for (const postmaster of postmasters) {
+    for (const pid of await childPids(postmaster)) {
+      const ticks = await procTicks(`/proc/${pid}/stat`);
+      if (!ticks) continue;
+      let role = roles.get(pid);
+      if (role === undefined) {
+        const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll(
+          '\0',
+          ' ',
+        );
+        role = backendRole(cmdline, sourceDatabase);
+        // A backend just forked still shows the postmaster's command line: read it again next time.
+        if (cmdline.startsWith('postgres: ')) roles.set(pid, role);
+      }
+      byPid.set(pid, { role, seconds: ticks.own / TICKS_PER_SECOND });
     }
-    byPid.set(pid, { role, seconds: ticks.own / TICKS_PER_SECOND });
+    const own = await procTicks(`/proc/${postmaster}/stat`);
+    reaped += ((own?.children ?? 0) + (own?.own ?? 0)) / TICKS_PER_SECOND;
   }
-  const own = await procTicks(`/proc/${postmaster}/stat`);
-  return { byPid, reaped: ((own?.children ?? 0) + (own?.own ?? 0)) / TICKS_PER_SECOND };
+  return { byPid, reaped };
 }
 
 /** A step's CPU seconds: totals and, when profiled, the main thread's split by stage. */
@@ -192,22 +198,28 @@ export interface CpuStep {
 
 /** Measures the CPU of steps of a benchmark that runs the pipeline in this process on its own cluster. */
 export class CpuMeter {
-  readonly #postmaster: number | undefined;
+  readonly #postmasters: readonly number[];
   readonly #sourceDatabase: string;
   readonly #roles = new Map<number, string>();
   readonly #root = `${resolve(import.meta.dirname, '..')}/`;
 
-  private constructor(postmaster: number | undefined, sourceDatabase: string) {
-    this.#postmaster = postmaster;
+  private constructor(postmasters: readonly number[], sourceDatabase: string) {
+    this.#postmasters = postmasters;
     this.#sourceDatabase = sourceDatabase;
   }
 
-  /** A meter of this process and of the cluster `admin` is connected to (`sourceDatabase` is the source's). */
-  static async open(admin: pg.Client, sourceDatabase: string): Promise<CpuMeter> {
-    const backend = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
-    const stat = await readFile(`/proc/${backend}/stat`, 'utf8').catch(() => undefined);
-    const postmaster = stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : undefined;
-    return new CpuMeter(postmaster, sourceDatabase);
+  /**
+   * A meter of this process and of the clusters `admins` are connected to (the benchmark's source may have a
+   * cluster of its own beside the warehouse's); `sourceDatabase` is the source's database.
+   */
+  static async open(admins: readonly pg.Client[], sourceDatabase: string): Promise<CpuMeter> {
+    const postmasters: number[] = [];
+    for (const admin of admins) {
+      const backend = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      const stat = await readFile(`/proc/${backend}/stat`, 'utf8').catch(() => undefined);
+      if (stat) postmasters.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    }
+    return new CpuMeter(postmasters, sourceDatabase);
   }
 
   /** Runs `work` and returns its result with the CPU seconds it took; `profile` adds the stage split. */
@@ -267,7 +279,7 @@ export class CpuMeter {
   }
 
   async #pg(): Promise<PgSample> {
-    return pgSample(this.#postmaster, this.#sourceDatabase, this.#roles);
+    return pgSample(this.#postmasters, this.#sourceDatabase, this.#roles);
   }
 }
 
@@ -279,6 +291,14 @@ export function sourceSeconds(step: CpuStep): number {
     (stages['source: bench driver'] ?? 0) +
     (step.postgres['pg source backends (the simulator)'] ?? 0)
   );
+}
+
+/**
+ * CPU seconds of this process's children that have ended and been waited for (`/proc/self/stat` cutime and
+ * cstime): the difference around a child's run is that child's CPU (a reference tool like pg_recvlogical).
+ */
+export async function endedChildrenSeconds(): Promise<number> {
+  return ((await procTicks('/proc/self/stat'))?.children ?? 0) / TICKS_PER_SECOND;
 }
 
 /** The step's CPU seconds in all: this process's and the cluster's. */
