@@ -14,8 +14,8 @@
  *    the finish time of the load that made it visible minus its commit time (loads from
  *    `pipeline.load_history`, commit times from the lake), reported as p50/p95/max.
  * 2. Sustained rate: a sweep of fixed rates of set-based updates (one transaction every 100 ms updating
- *    rate/10 rows of sales_order and payment, bench/set-based-updates.ts: the simulator's
- *    one-statement-per-change cannot reach these rates on 2 cores); a rate is
+ *    rate/10 rows of sales_order and payment, from a thread of its own: bench/source-driver-thread.ts; the
+ *    simulator's one-statement-per-change cannot reach these rates on 2 cores); a rate is
  *    sustained when the achieved rate is within 10% of it and the warehouse lag stays bounded (the highest lag
  *    over the last third of the step is no more than 2 s above the first third's: it does not grow).
  * 3. Loader beside COPY: everything the lake holds is loaded into a fresh warehouse by one loader run; the
@@ -47,9 +47,16 @@ import { migrateSource } from '../source/source-migration.ts';
 import { PgWarehouse } from '../warehouse/pg-warehouse.ts';
 import { migrateWarehouse } from '../warehouse/warehouse-migration.ts';
 import { freshDatabase, withClient } from './bench-database.ts';
-import { CpuMeter, type CpuStep, cpuTable, cpuTotal, loadAverage } from './cpu-accounting.ts';
+import {
+  CpuMeter,
+  type CpuStep,
+  cpuTable,
+  cpuTotal,
+  loadAverage,
+  withSourceThread,
+} from './cpu-accounting.ts';
 import { LoaderRunTrace, threadSplit, threadTicks } from './loader-run-trace.ts';
-import { SetBasedUpdates } from './set-based-updates.ts';
+import { type DriveSummary, SourceDriverThread } from './source-driver-thread.ts';
 import { profileStatements, statementTable } from './statement-cpu.ts';
 
 /** Runs the benchmark and prints its figures. */
@@ -159,50 +166,6 @@ async function drive(sourceUrl: string, rate: number, seconds: number, onTick?: 
     totalChanges: summaries.reduce((sum, s) => sum + s.totalChanges, 0),
     rolledBack,
     elapsedMs: Math.max(...summaries.map((s) => s.elapsedMs)),
-  };
-}
-
-/**
- * Drives the source at `rate` row changes/s with set-based updates, for rates the simulator (one statement
- * per business change) cannot reach on this machine: every 100 ms one transaction updates rate/20 sales
- * orders and rate/20 payments (bench/set-based-updates.ts), each row update being one change event. A tick
- * that falls behind is caught up at once, so the achieved rate shows what the source can take.
- */
-async function driveSetBased(sourceUrl: string, rate: number, seconds: number, onTick?: () => Promise<void>) {
-  const updates = await SetBasedUpdates.open(sourceUrl);
-  const perTable = Math.max(1, Math.round(rate / 20));
-  if (perTable > updates.maxPerTable)
-    throw new Error(
-      `${rate} changes/s needs ${perTable} rows of sales_order and of payment a transaction; the source has ` +
-        `${updates.maxPerTable}: raise --scale.`,
-    );
-  const begun = performance.now();
-  let ticks = 0;
-  let changes = 0;
-  // Each transaction's round trip: what the source's commits cost the driver, beside the achieved rate.
-  const commitMs: number[] = [];
-  try {
-    while (performance.now() - begun < seconds * 1000) {
-      const due = Math.floor((performance.now() - begun) / 100);
-      if (ticks >= due) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        continue;
-      }
-      const sent = performance.now();
-      changes += await updates.commit(perTable);
-      commitMs.push(performance.now() - sent);
-      ticks++;
-      await onTick?.();
-    }
-  } finally {
-    await updates.close();
-  }
-  commitMs.sort((a, b) => a - b);
-  return {
-    totalChanges: changes,
-    elapsedMs: performance.now() - begun,
-    rolledBack: 0,
-    commitMs: { p50: percentile(commitMs, 0.5), p95: percentile(commitMs, 0.95), count: commitMs.length },
   };
 }
 
@@ -324,6 +287,27 @@ async function sweepPhase(
   profile: boolean,
 ) {
   let best = 0;
+  // The driver runs in a thread of its own, started before the steps (bench/source-driver-thread.ts).
+  const driver = await SourceDriverThread.start(sourceUrl);
+  try {
+    best = await sweepSteps(sourceUrl, warehouseUrl, dataDir, rates, seconds, meter, profile, driver);
+  } finally {
+    await driver.close();
+  }
+  console.log(`highest sustained rate with bounded lag: ${best} changes/s`);
+}
+
+async function sweepSteps(
+  sourceUrl: string,
+  warehouseUrl: string,
+  dataDir: string,
+  rates: readonly number[],
+  seconds: number,
+  meter: CpuMeter,
+  profile: boolean,
+  driver: SourceDriverThread,
+): Promise<number> {
+  let best = 0;
   for (const rate of rates) {
     const pipeline = await LocalPipeline.start({
       sourceUrl,
@@ -334,27 +318,28 @@ async function sweepPhase(
     });
     const lags: { at: number; lag: number }[] = [];
     const begun = Date.now();
-    let lastSample = 0;
-    let summary: Awaited<ReturnType<typeof driveSetBased>>;
+    // Lag: how far the warehouse's newest visible commit is behind now, sampled every second.
+    const sampleLag = async () => {
+      const cut = await pipeline.warehouse.currentCut();
+      lags.push({
+        at: Date.now() - begun,
+        lag: cut?.commitTs ? (Date.now() - Date.parse(cut.commitTs)) / 1000 : Number.POSITIVE_INFINITY,
+      });
+    };
+    let sampling: Promise<void> = Promise.resolve();
+    const sampler = setInterval(() => {
+      sampling = sampling.then(sampleLag);
+    }, 1000);
+    let summary: DriveSummary;
     let cpu: Awaited<ReturnType<CpuMeter['measure']>>['cpu'];
     try {
-      ({ result: summary, cpu } = await meter.measure(
-        () =>
-          driveSetBased(sourceUrl, rate, seconds, async () => {
-            if (Date.now() - lastSample < 1000) return;
-            lastSample = Date.now();
-            const cut = await pipeline.warehouse.currentCut();
-            // Lag: how far the warehouse's newest visible commit is behind now.
-            lags.push({
-              at: Date.now() - begun,
-              lag: cut?.commitTs ? (Date.now() - Date.parse(cut.commitTs)) / 1000 : Number.POSITIVE_INFINITY,
-            });
-          }),
-        profile,
-      ));
+      ({ result: summary, cpu } = await meter.measure(() => driver.drive(rate, seconds), profile));
     } finally {
+      clearInterval(sampler);
+      await sampling.catch(() => undefined);
       await pipeline.stop();
     }
+    cpu = withSourceThread(cpu, summary.threadSeconds);
     const third = (seconds * 1000) / 3;
     const early = Math.max(...lags.filter((l) => l.at < third).map((l) => l.lag));
     const late = Math.max(...lags.filter((l) => l.at >= 2 * third).map((l) => l.lag));
@@ -367,8 +352,8 @@ async function sweepPhase(
     );
     const { p50, p95, count } = summary.commitMs;
     console.log(
-      `  the source's ${count} transactions of ${Math.round(rate / 10)} updates: p50 ${p50.toFixed(1)} ms, ` +
-        `p95 ${p95.toFixed(1)} ms (the step has 100 ms for each)`,
+      `  the source's ${count} transactions of ${Math.round(rate / 10)} updates (the driver's own thread): ` +
+        `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (the step has 100 ms for each)`,
     );
     console.log(`CPU of the ${rate} changes/s step (${loadAverage()} load):`);
     for (const line of cpuTable(cpu, summary.totalChanges)) console.log(line);
@@ -376,7 +361,7 @@ async function sweepPhase(
     // Drain what this step left behind before the next one.
     await runSync({ sourceUrl, warehouseUrl, dataDir, timeoutMs: 600_000 });
   }
-  console.log(`highest sustained rate with bounded lag: ${best} changes/s`);
+  return best;
 }
 
 async function loaderVersusCopy(dataDir: string, warehouseUrl: string, meter: CpuMeter, profile: boolean) {

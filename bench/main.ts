@@ -6,7 +6,17 @@
  * reference in the same run (PostgreSQL's COPY, pg_recvlogical, DuckDB) and prints both rates and their ratio.
  */
 
-const BENCHMARKS = ['seed', 'reader', 'lake', 'e2e', 'aging', 'chaos', 'memory', 'forecast'] as const;
+const BENCHMARKS = [
+  'seed',
+  'reader',
+  'lake',
+  'e2e',
+  'sync-dump',
+  'aging',
+  'chaos',
+  'memory',
+  'forecast',
+] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function isBenchmark(name: string | undefined): name is BenchmarkName {
