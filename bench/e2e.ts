@@ -53,10 +53,11 @@ import {
   cpuTable,
   cpuTotal,
   loadAverage,
+  sourceSeconds,
   withSourceThread,
 } from './cpu-accounting.ts';
 import { LoaderRunTrace, threadSplit, threadTicks } from './loader-run-trace.ts';
-import { type DriveSummary, SourceDriverThread } from './source-driver-thread.ts';
+import { committedBy, type DriveSummary, SourceDriverThread } from './source-driver-thread.ts';
 import { profileStatements, statementTable } from './statement-cpu.ts';
 
 /** Runs the benchmark and prints its figures. */
@@ -332,8 +333,10 @@ async function sweepSteps(
     }, 1000);
     let summary: DriveSummary;
     let cpu: Awaited<ReturnType<CpuMeter['measure']>>['cpu'];
+    let endCut: Awaited<ReturnType<typeof pipeline.warehouse.currentCut>>;
     try {
       ({ result: summary, cpu } = await meter.measure(() => driver.drive(rate, seconds), profile));
+      endCut = await pipeline.warehouse.currentCut();
     } finally {
       clearInterval(sampler);
       await sampling.catch(() => undefined);
@@ -355,7 +358,15 @@ async function sweepSteps(
       `  the source's ${count} transactions of ${Math.round(rate / 10)} updates (the driver's own thread): ` +
         `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (the step has 100 ms for each)`,
     );
-    console.log(`CPU of the ${rate} changes/s step (${loadAverage()} load):`);
+    // A pipeline that fell behind did less than the step's changes in the step's CPU: per change it loaded,
+    // its cost is higher than per change driven (an upper bound: work on changes not yet loaded is in it).
+    const loaded = endCut?.commitTs ? committedBy(summary, Date.parse(endCut.commitTs)) : 0;
+    const pipelineSeconds = cpuTotal(cpu) - sourceSeconds(cpu);
+    console.log(
+      `  the warehouse's cut at the step's end held ${loaded} of its ${summary.totalChanges} changes: the ` +
+        `pipeline's CPU per 1,000 changes loaded ${((1000 * pipelineSeconds) / Math.max(1, loaded)).toFixed(3)} s`,
+    );
+    console.log(`CPU of the ${rate} changes/s step, per 1,000 changes driven (${loadAverage()} load):`);
     for (const line of cpuTable(cpu, summary.totalChanges)) console.log(line);
     if (!bounded) break;
     // Drain what this step left behind before the next one.

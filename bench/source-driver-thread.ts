@@ -23,6 +23,15 @@ export interface DriveSummary {
   readonly commitMs: { readonly p50: number; readonly p95: number; readonly count: number };
   /** The driver thread's CPU seconds during the drive. */
   readonly threadSeconds: number;
+  /** After each transaction's reply: the wall-clock time (epoch ms) and the changes committed so far. */
+  readonly committed: readonly (readonly [number, number])[];
+}
+
+/** The changes the drive had committed by `epochMs` (a transaction counts once its reply has come). */
+export function committedBy(summary: DriveSummary, epochMs: number): number {
+  let changes = 0;
+  for (const [at, total] of summary.committed) if (at <= epochMs) changes = total;
+  return changes;
 }
 
 type Reply =
@@ -65,6 +74,7 @@ async function drive(updates: SetBasedUpdates, rate: number, seconds: number): P
   let ticks = 0;
   let changes = 0;
   const commitMs: number[] = [];
+  const committed: [number, number][] = [];
   while (performance.now() - begun < seconds * 1000) {
     const due = Math.floor((performance.now() - begun) / 100);
     if (ticks >= due) {
@@ -74,6 +84,8 @@ async function drive(updates: SetBasedUpdates, rate: number, seconds: number): P
     const sent = performance.now();
     changes += await updates.commit(perTable);
     commitMs.push(performance.now() - sent);
+    // Wall-clock time: a worker's performance.now() has its own origin, the source's commit times do not.
+    committed.push([Date.now(), changes]);
     ticks++;
   }
   const elapsedMs = performance.now() - begun;
@@ -83,6 +95,7 @@ async function drive(updates: SetBasedUpdates, rate: number, seconds: number): P
     elapsedMs,
     commitMs: { p50: percentile(commitMs, 0.5), p95: percentile(commitMs, 0.95), count: commitMs.length },
     threadSeconds: (await threadCpuSeconds()) - cpuBefore,
+    committed,
   };
 }
 
