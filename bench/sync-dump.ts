@@ -26,7 +26,7 @@ import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { formatLsn, parseLsn } from '../core/lsn.ts';
 import { startEmbeddedPostgres } from '../local/embedded-postgres.ts';
-import { pipelineNames } from '../local/pipeline.ts';
+import { pipelineNames } from '../local/pipeline-options.ts';
 import { runSync } from '../local/sync.ts';
 import { importDump } from '../source/dump-import/dump-import.ts';
 import { migrateSource } from '../source/source-migration.ts';
