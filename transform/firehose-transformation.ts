@@ -12,6 +12,8 @@
  * `errors/<table>/transformer-failed/` before it answers (README, "Bad input flows aside"). Pure: no I/O, no clock, no environment. A market
  * delivery stream's records (told by the stream's name) hold observations instead (transform/observation-rows.ts).
  */
+
+import { isUtf8 } from 'node:buffer';
 import type {
   FirehoseTransformationEvent,
   FirehoseTransformationEventRecord,
@@ -21,7 +23,10 @@ import type {
 import { type ChangeEvent, lakePartitionOf } from '../core/change-event.ts';
 import { marketTableOfStream } from '../core/delivery-stream-spec.ts';
 import { MARKET_LAKE_TABLES, type MarketLakeTable } from '../core/schema/market-lake-tables.ts';
+import type { SourceTableName } from '../core/schema/source-tables.ts';
+import { writeCanonicalRow } from './canonical-event-lines.ts';
 import { parseChangeEvent } from './change-event-parsing.ts';
+import { LakeRowBytes } from './lake-row-bytes.ts';
 import { lakeRowJson } from './lake-row-json.ts';
 import { observationRows } from './observation-rows.ts';
 import { RecordRejectedError, type RejectionContext } from './record-rejected-error.ts';
@@ -70,6 +75,7 @@ export interface TransformationOptions {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const NEWLINE = 0x0a;
 /** `{"records":[` and `]}` around the entries, less one: entries count a comma each, n entries have n - 1. */
 const ENVELOPE_BYTES = '{"records":[]}'.length - 1;
 /** An Ok entry without its recordId, data and dt values. */
@@ -152,25 +158,50 @@ function transformRecord(
   refused?: RejectedEvent[],
 ): FirehoseTransformationResultRecord {
   if (bytes === undefined) throw new RecordRejectedError('Record data is not base64.');
-  const lines = decodeLines(bytes);
-  let first: ChangeEvent | undefined;
+  // What decodeLines refuses, refused as it words it; valid UTF-8 otherwise, so any line may be read as bytes.
+  if (!isUtf8(bytes)) decodeLines(bytes);
+  const out = new LakeRowBytes(bytes.length);
+  let lines: readonly string[] | undefined;
+  let first: SourceTableName | undefined;
   let dt = '';
   let firstError: unknown;
-  let output = '';
-  for (const [index, line] of lines.entries()) {
+  let index = 0;
+  for (let start = 0, number = 0; start < bytes.length; number++) {
+    const newline = bytes.indexOf(NEWLINE, start);
+    const end = newline < 0 ? bytes.length : newline;
+    const lineStart = start;
+    start = end + 1;
+    // The reader's own lines are read straight into their rows (canonical-event-lines.ts); any other line,
+    // or one breaking the record's one table and one day, takes the general path, which refuses as it always has.
+    const length = out.length;
+    if (writeCanonicalRow(bytes, lineStart, end, out)) {
+      if (first === undefined) {
+        first = out.table;
+        dt = out.dt;
+      }
+      if (out.table === first && out.dt === dt) {
+        index++;
+        continue;
+      }
+      out.length = length;
+    }
+    // The text's lines, as decodeLines splits them (a leading byte order mark dropped), once any is needed.
+    lines ??= UTF8.decode(bytes).split('\n');
+    const line = lines[number] ?? '';
+    if (line.trim() === '') continue;
     let event: ChangeEvent | undefined;
     try {
-      event = parseLine(line, index);
+      event = parseLine(line, index++);
       const where = { table: event.table, lsn: event.lsn };
-      if (first !== undefined && event.table !== first.table) {
+      if (first !== undefined && event.table !== first) {
         throw new RecordRejectedError(
-          `Packed events name two tables (${first.table} first); a record must hold one table's events.`,
+          `Packed events name two tables (${first} first); a record must hold one table's events.`,
           where,
         );
       }
       const row = `${lakeRowJson(event)}\n`;
       if (first === undefined) {
-        first = event;
+        first = event.table;
         dt = lakePartitionOf(event);
       } else if (lakePartitionOf(event) !== dt) {
         // The reader's packing broke its own rule: no event of the record is more right than another.
@@ -180,13 +211,14 @@ function transformRecord(
           { cause: RECORD_LEVEL },
         );
       }
-      output += row;
+      out.append(row);
     } catch (error) {
       if (refused === undefined || isRecordLevel(error)) throw error;
       firstError ??= error;
       refused.push(rejectedEventOf(record, line, event, error));
     }
   }
+  if (index === 0) throw new RecordRejectedError('Record data holds no change event.');
   if (first === undefined) {
     refused?.splice(0);
     throw firstError ?? new RecordRejectedError('Record data holds no change event.');
@@ -194,7 +226,7 @@ function transformRecord(
   return {
     recordId: record.recordId,
     result: 'Ok',
-    data: Buffer.from(output, 'utf8').toString('base64'),
+    data: out.base64(),
     metadata: { partitionKeys: { dt } },
   };
 }

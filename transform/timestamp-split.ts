@@ -45,8 +45,11 @@ export function splitTimestamp(text: string): TimestampParts {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** Plain arithmetic rather than a Date round trip: this runs twice for every fact row. */
-function isRealDay(year: number, month: number, day: number): boolean {
+/**
+ * True when year, month and day name a real day of year 1 or later. Plain arithmetic rather than a Date round
+ * trip: this runs twice for every fact row (and for each date the fast path of canonical-event-lines.ts reads).
+ */
+export function isRealDay(year: number, month: number, day: number): boolean {
   if (year < 1 || month < 1 || month > 12 || day < 1) return false;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (DAYS_IN_MONTH[month - 1] ?? 0) + (leap ? 1 : 0);
