@@ -16,7 +16,6 @@
  */
 import { lakeTableForSource } from '../core/schema/lake-tables.ts';
 import { SOURCE_TABLE_NAMES, SOURCE_TABLES, type SourceTableName } from '../core/schema/source-tables.ts';
-import { canonicalTimestampMillis } from '../lake/lake-value.ts';
 import { currencyName } from './currency-names.ts';
 import {
   BOOLEAN,
@@ -28,6 +27,7 @@ import {
   digitsValue,
   isCanonicalDecimal,
   isCanonicalDigits,
+  isCommitTimeAt,
   isDayAt,
   isInt32,
   isSourceTimestamp,
@@ -102,6 +102,9 @@ const LSN_PREFIX = bytesOf(',"_lsn":');
 const SEQ_PREFIX = bytesOf(',"_seq":');
 const XID_PREFIX = bytesOf(',"_xid":');
 const COMMIT_PREFIX = bytesOf(',"_commit_ts":');
+/** A commit time's JSON string, `"YYYY-MM-DDTHH:MM:SS.mmmZ"`, and its day. */
+const COMMIT_BYTES = 26;
+const DAY_BYTES = 10;
 const UNCHANGED_PREFIX = bytesOf(',"_unchanged":');
 /** The metadata columns' names and punctuation, and `_commit_ts`'s value (the rest are copied). */
 const METADATA_BYTES = 128;
@@ -218,6 +221,8 @@ const line = {
   seqEnd: 0,
   xidStart: 0,
   xidEnd: 0,
+  /** Where `commit_ts`'s value (its opening quote) is. */
+  commitStart: 0,
   /** The key column's value in `key`: where it starts and ends, and its kind (0: absent). */
   keyStart: 0,
   keyEnd: 0,
@@ -227,9 +232,13 @@ const line = {
 /** Where each `unchanged` entry's name starts (after its quote). */
 const unchangedStarts = new Int32Array(MAX_UNCHANGED);
 
-/** The last commit time read (`"2022-11-03T14:20:52.186Z"` with its quotes), its lake value and its day. */
-let lastCommit: Uint8Array = new Uint8Array(0);
-let lastCommitJson: Uint8Array = new Uint8Array(0);
+/**
+ * The last commit time found valid (`"2022-11-03T14:20:52.186Z"`, its quotes included; empty at first) and
+ * the last day read, as bytes and as the partition's text: no string is made while the day stays the same.
+ */
+const lastCommit = new Uint8Array(COMMIT_BYTES);
+let lastCommitValid = false;
+const lastDay = new Uint8Array(DAY_BYTES);
 let lastDt = '';
 /** A currency code's lake value, or null for a code ISO 4217 does not have. */
 const CURRENCY_JSON = new Map<string, Uint8Array | null>();
@@ -450,15 +459,19 @@ function scanUnchanged(input: Buffer, from: number, end: number): number {
  * The events of one transaction share it, so the last one read is compared first. Returns the index after it.
  */
 function scanCommit(input: Buffer, at: number, end: number): number {
-  if (lastCommit.length > 0 && matches(input, at, end, lastCommit)) return at + lastCommit.length;
-  if (at + 26 > end || input[at] !== QUOTE || input[at + 25] !== QUOTE) return -1;
-  const text = input.toString('latin1', at + 1, at + 25);
-  // Of 24 characters, only the form above has a value.
-  if (canonicalTimestampMillis(text) === undefined) return -1;
-  lastCommit = new Uint8Array(input.subarray(at, at + 26));
-  lastCommitJson = bytesOf(`"${text.slice(0, 10)} ${text.slice(11, 23)}"`);
-  lastDt = text.slice(0, 10);
-  return at + 26;
+  if (at + COMMIT_BYTES > end) return -1;
+  line.commitStart = at;
+  if (!(lastCommitValid && matches(input, at, end, lastCommit))) {
+    if (input[at] !== QUOTE || input[at + COMMIT_BYTES - 1] !== QUOTE || !isCommitTimeAt(input, at + 1))
+      return -1;
+    lastCommit.set(input.subarray(at, at + COMMIT_BYTES));
+    lastCommitValid = true;
+  }
+  if (lastDt === '' || !matches(input, at + 1, end, lastDay)) {
+    lastDay.set(input.subarray(at + 1, at + 1 + DAY_BYTES));
+    lastDt = input.toString('latin1', at + 1, at + 1 + DAY_BYTES);
+  }
+  return at + COMMIT_BYTES;
 }
 
 /** The row of an insert, snapshot read or update (`lakeRowJson`'s first branch); the index after it, or -1. */
@@ -546,7 +559,13 @@ function writeMetadata(input: Buffer, plan: TablePlan, target: Buffer, from: num
     target[at++] = QUOTE;
   }
   at = put(target, at, COMMIT_PREFIX);
-  return put(target, at, lastCommitJson);
+  // `"YYYY-MM-DD HH:MM:SS.mmm"`: the commit time's own day and time, without its `T` and `Z`.
+  const commit = line.commitStart;
+  at = copy(input, commit, commit + 1 + DAY_BYTES, target, at);
+  target[at++] = 0x20;
+  at = copy(input, commit + 12, commit + 24, target, at);
+  target[at++] = QUOTE;
+  return at;
 }
 
 function isUnchanged(input: Buffer, plan: TablePlan, source: number): boolean {

@@ -20,6 +20,8 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const SPACE = 0x20;
 const INT32_MAX = 2_147_483_647;
+/** The lake's first year (lake/lake-value.ts, `MIN_YEAR`). */
+const MIN_YEAR = 1900;
 
 /** The kind of a scalar value {@link scanValue} read. */
 export type ValueKind = typeof NULL | typeof STRING | typeof NUMBER | typeof BOOLEAN;
@@ -169,6 +171,21 @@ export function isSourceTimestamp(input: Uint8Array, start: number, end: number)
   const second = fixedDigits(input, start + 17, 2);
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
   return length === 19 || (input[start + 19] === DOT && digitsEnd(input, start + 20, end) === end);
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ` at `at` naming a real time of year 1900 or later: exactly the 24-character
+ * commit times `canonicalTimestampMillis` (lake/lake-value.ts) reads, and which `lakeRowJson` writes as
+ * `"YYYY-MM-DD HH:MM:SS.mmm"`.
+ */
+export function isCommitTimeAt(input: Uint8Array, at: number): boolean {
+  if (input[at + 10] !== 0x54 || input[at + 23] !== 0x5a || input[at + 19] !== DOT) return false;
+  if (input[at + 13] !== COLON || input[at + 16] !== COLON || !isDayAt(input, at)) return false;
+  const hour = fixedDigits(input, at + 11, 2);
+  const minute = fixedDigits(input, at + 14, 2);
+  const second = fixedDigits(input, at + 17, 2);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  return fixedDigits(input, at + 20, 3) >= 0 && fixedDigits(input, at, 4) >= MIN_YEAR;
 }
 
 /** The number written by `count` digits at `at`, or -1 when one of them is not a digit. */

@@ -87,6 +87,11 @@ const COMMIT_TIMES = [
   '2022-11-03T14:20:52Z',
   '1899-12-31T23:59:59.999Z',
   '2022-02-29T00:00:00.000Z',
+  '2022-11-03T24:00:00.000Z',
+  '2022-11-03T14:60:52.186Z',
+  '2022-11-03 14:20:52.186Z',
+  '2022-11-03T14:20:52.186+',
+  '9999-12-31T23:59:59.999Z',
 ];
 const LSNS = [LSN, '0', '007', '123456789012345678', '1234567890123456789', '18446744073709551615'];
 const SEQS = [0, 1, 2 ** 31 - 1, 2 ** 31];
@@ -300,7 +305,7 @@ describe('transformBatch with the fast path', () => {
     const pick = random(5);
     // One day: a second one fails the whole record (the case below).
     const events = Array.from({ length: 300 }, () => generatedEvent('sales_order', pick, 0.1)).map((event) =>
-      event.commit_ts.startsWith('2022-11-04') ? { ...event, commit_ts: COMMIT_TS } : event,
+      /^(2022-11-04|9999)/.test(event.commit_ts) ? { ...event, commit_ts: COMMIT_TS } : event,
     );
     const lines = events.map((event, index) =>
       index % 7 === 0 ? JSON.stringify(event, null, 1).replaceAll('\n', '') : JSON.stringify(event),
