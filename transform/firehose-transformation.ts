@@ -158,8 +158,9 @@ function transformRecord(
   refused?: RejectedEvent[],
 ): FirehoseTransformationResultRecord {
   if (bytes === undefined) throw new RecordRejectedError('Record data is not base64.');
-  // What decodeLines refuses, refused as it words it; valid UTF-8 otherwise, so any line may be read as bytes.
-  if (!isUtf8(bytes)) decodeLines(bytes);
+  // What decodeLines refuses, refused as it words it; only valid UTF-8 is read as bytes by the fast path.
+  const utf8 = isUtf8(bytes);
+  if (!utf8) decodeLines(bytes);
   const out = new LakeRowBytes(bytes.length);
   let lines: readonly string[] | undefined;
   let first: SourceTableName | undefined;
@@ -174,7 +175,7 @@ function transformRecord(
     // The reader's own lines are read straight into their rows (canonical-event-lines.ts); any other line,
     // or one breaking the record's one table and one day, takes the general path, which refuses as it always has.
     const length = out.length;
-    if (writeCanonicalRow(bytes, lineStart, end, out)) {
+    if (utf8 && writeCanonicalRow(bytes, lineStart, end, out)) {
       if (first === undefined) {
         first = out.table;
         dt = out.dt;

@@ -325,6 +325,22 @@ describe('transformBatch with the fast path', () => {
     );
   });
 
+  it('reads byte order marks, carriage returns and blank lines of a record as the general path does', () => {
+    const pick = random(6);
+    const lines = Array.from({ length: 5 }, () => JSON.stringify(generatedEvent('design', pick, 0)));
+    // A leading mark is dropped by the UTF-8 decoder; later ones stay, and JSON.parse refuses them.
+    const text = `\ufeff${lines[0]}\n${lines[1]}\r\n  \n\n\ufeff${lines[2]}\n${lines[3]}\n${lines[4]}`;
+    const data = Buffer.from(text, 'utf8').toString('base64');
+    const { response, rejected } = transformBatch(directPutEvent([data]), { rejectEventsApart: true });
+    const rows = [lines[0], lines[1], lines[3], lines[4]].map((line) => generalOutcome(line as string));
+    expect(Buffer.from(response.records[0]?.data ?? '', 'base64').toString('utf8')).toBe(
+      rows.map((outcome) => (outcome === 'refused' ? '' : outcome.row)).join(''),
+    );
+    expect(rejected.map((refusal) => [refusal.reason, Buffer.from(refusal.data).toString('utf8')])).toEqual([
+      ['Record data is not JSON (event 3 of the record).', `\ufeff${lines[2]}\n`],
+    ]);
+  });
+
   it('still refuses the record whose canonical events span two days or name two tables', () => {
     const event = (table: SourceTableName, commit: string) =>
       JSON.stringify({
