@@ -76,6 +76,11 @@ export interface TransformationOptions {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const NEWLINE = 0x0a;
+/**
+ * One record's rows as they are built, reused record after record (its base64 is taken before the next one
+ * starts): a fresh buffer per record cost an allocation of about its size each time.
+ */
+const OUTPUT = new LakeRowBytes(64 * 1024);
 /** `{"records":[` and `]}` around the entries, less one: entries count a comma each, n entries have n - 1. */
 const ENVELOPE_BYTES = '{"records":[]}'.length - 1;
 /** An Ok entry without its recordId, data and dt values. */
@@ -161,7 +166,8 @@ function transformRecord(
   // What decodeLines refuses, refused as it words it; only valid UTF-8 is read as bytes by the fast path.
   const utf8 = isUtf8(bytes);
   if (!utf8) decodeLines(bytes);
-  const out = new LakeRowBytes(bytes.length);
+  const out = OUTPUT;
+  out.clear();
   let lines: readonly string[] | undefined;
   let first: SourceTableName | undefined;
   let dt = '';

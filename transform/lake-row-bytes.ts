@@ -20,6 +20,13 @@ export class LakeRowBytes {
     this.bytes = Buffer.allocUnsafe(Math.max(capacity, 256));
   }
 
+  /** Empties it for the next record, keeping its buffer. */
+  clear(): void {
+    this.length = 0;
+    this.table = undefined;
+    this.dt = '';
+  }
+
   /** Makes room for `extra` more bytes after {@link length} and returns the buffer to write them into. */
   reserve(extra: number): Buffer {
     const needed = this.length + extra;
