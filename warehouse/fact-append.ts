@@ -1,8 +1,9 @@
 /**
  * @module
- * Fact appends of a load: one row per committed version not yet in `pipeline.fact_version`, never a
- * second for a version already loaded or for a snapshot re-read that changed nothing, references checked in bulk;
- * deletes recorded first (fact-deletion.ts).
+ * Fact appends of a load: one row per committed version not yet loaded, never a second for a version already
+ * loaded or for a snapshot re-read that changed nothing, references checked in bulk; deletes recorded first
+ * (fact-deletion.ts). Each fact row carries its version (`version_lsn`, `version_seq`, warehouse-ddl.ts), whose
+ * unique constraint is the exactly-once record.
  */
 import type pg from 'pg';
 import {
@@ -17,16 +18,14 @@ import { stagingTable } from './star-staging.ts';
 import { WarehouseLoadError } from './warehouse-load-error.ts';
 
 /**
- * The latest loaded version of each order staged for `table`, as a join-able subquery aliased `w` (its columns,
- * and its `version_lsn` and `version_seq`).
+ * The latest loaded version of each order staged for `table`, as a join-able subquery aliased `w` (the fact
+ * row, with its `version_lsn` and `version_seq`).
  */
 export function latestLoaded(table: FactTableName): string {
-  const { primaryKey: recordId, orderKey } = WAREHOUSE_TABLES[table];
-  return `(SELECT f.*, v.lsn AS version_lsn, v.seq AS version_seq FROM public.${table} AS f JOIN (
-      SELECT DISTINCT ON (order_id) record_id, lsn, seq FROM pipeline.fact_version
-      WHERE fact_table = '${table}' AND order_id IN (SELECT ${orderKey} FROM ${stagingTable(table)})
-      ORDER BY order_id, lsn DESC, seq DESC
-    ) AS v ON v.record_id = f.${recordId}) AS w`;
+  const { orderKey } = WAREHOUSE_TABLES[table];
+  return `(SELECT DISTINCT ON (f.${orderKey}) f.* FROM public.${table} AS f
+      WHERE f.${orderKey} IN (SELECT ${orderKey} FROM ${stagingTable(table)})
+      ORDER BY f.${orderKey}, f.version_lsn DESC, f.version_seq DESC) AS w`;
 }
 
 /**
@@ -44,9 +43,8 @@ export async function prepareFact(client: pg.ClientBase, table: FactTableName): 
   const loaded = await loadedVersions(client, table);
   if (loaded.any) {
     await client.query(
-      `DELETE FROM ${name} AS s USING pipeline.fact_version AS v
-       WHERE v.fact_table = $1 AND v.order_id = s.${order} AND v.lsn = s._lsn AND v.seq = s._seq`,
-      [table],
+      `DELETE FROM ${name} AS s USING public.${table} AS f
+       WHERE f.${order} = s.${order} AND f.version_lsn = s._lsn AND f.version_seq = s._seq`,
     );
   }
   if (loaded.any && loaded.unchanged) {
@@ -96,7 +94,7 @@ interface LoadedVersions {
 }
 
 /**
- * A probe of `pipeline.fact_version` (its primary key's first column), then of the staging table: the
+ * A probe of the fact table (any row is a loaded version), then of the staging table: the
  * anti-join, the fill and the re-read comparison each join the staged versions with the loaded ones, and on a
  * fact's first load none can match (the staging table is not read then), nor the fill or the comparison on a
  * batch with no unchanged column or no re-read. The table's first load after a crashed one finds no version
@@ -104,10 +102,7 @@ interface LoadedVersions {
  * still takes the anti-join.
  */
 async function loadedVersions(client: pg.ClientBase, table: FactTableName): Promise<LoadedVersions> {
-  const loaded = await client.query<{ any: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM pipeline.fact_version WHERE fact_table = $1) AS any',
-    [table],
-  );
+  const loaded = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM public.${table}) AS any`);
   if (loaded.rows[0]?.any === false) return { any: false, unchanged: false, reReads: false };
   const staged = await client.query<{ unchanged: boolean; reReads: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM ${stagingTable(table)} WHERE _unchanged IS NOT NULL) AS unchanged,
@@ -162,7 +157,8 @@ export async function skipRowByRowChecks(client: pg.ClientBase): Promise<boolean
 
 /**
  * Appends the staged versions in commit order with record ids continuing the table's highest: deterministic
- * under the load lock, so a rerun after a crash numbers rows exactly as a clean run would.
+ * under the load lock, so a rerun after a crash numbers rows exactly as a clean run would. Each row carries its
+ * version; one already loaded fails the version's unique constraint, and with it the load.
  */
 export async function appendFact(client: pg.ClientBase, table: FactTableName): Promise<number> {
   const { primaryKey: recordId, orderKey: order } = WAREHOUSE_TABLES[table];
@@ -172,14 +168,9 @@ export async function appendFact(client: pg.ClientBase, table: FactTableName): P
      numbered AS (
        SELECT s.*, base.top + row_number() OVER (ORDER BY s._lsn, s._seq, s.${order}) AS record_id
        FROM ${stagingTable(table)} AS s CROSS JOIN base
-     ),
-     appended AS (
-       INSERT INTO public.${table} (${recordId}, ${columns.join(', ')})
-       SELECT record_id, ${columns.join(', ')} FROM numbered
      )
-     INSERT INTO pipeline.fact_version (fact_table, order_id, lsn, seq, record_id)
-     SELECT $1, ${order}, _lsn, _seq, record_id FROM numbered`,
-    [table],
+     INSERT INTO public.${table} (${recordId}, ${columns.join(', ')}, version_lsn, version_seq)
+     SELECT record_id, ${columns.join(', ')}, _lsn, _seq FROM numbered`,
   );
   // Keep the serial's sequence past the ids we assigned, for anyone inserting with the default.
   await client.query(

@@ -1,16 +1,38 @@
 /**
  * @module
  * The warehouse DDL: the star tables generated from their typed definition (`core/schema/warehouse-tables.ts`)
- * in schema `public`, the `pipeline` bookkeeping schema, and each fact's current-state view over both. Every
- * statement is idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE`), so the migration can run on every start.
+ * in schema `public`, each fact row carrying the committed version it was loaded from, the `pipeline`
+ * bookkeeping schema, and each fact's current-state view over both. Every statement is idempotent
+ * (`IF NOT EXISTS`, `CREATE OR REPLACE`), so the migration can run on every start.
  */
 import {
   FACT_TABLE_NAMES,
+  type FactTableName,
   WAREHOUSE_TABLE_NAMES,
   WAREHOUSE_TABLES,
   type WarehouseColumn,
   type WarehouseTable,
 } from '../core/schema/warehouse-tables.ts';
+
+/**
+ * The columns of a fact row naming the committed version it holds: the change's commit LSN and its position
+ * in the transaction, `(lsn, seq)` as the lake carries them (`_lsn`, `_seq`). They are the exactly-once
+ * record: {@link versionConstraint} makes a second row of the same version of an order impossible.
+ */
+export const VERSION_COLUMNS = [
+  { name: 'version_lsn', type: 'numeric(20,0)' },
+  { name: 'version_seq', type: 'integer' },
+] as const;
+
+/**
+ * The unique constraint on `(order, version_lsn, version_seq)` of a fact: a version appended twice fails the
+ * load's transaction, and its index serves every per-order read (the current views, the loader's anti-join
+ * and its latest-version lookups).
+ */
+export function versionConstraint(table: FactTableName): { name: string; columns: string } {
+  const { orderKey } = WAREHOUSE_TABLES[table];
+  return { name: `${table}_version_key`, columns: `${orderKey}, version_lsn, version_seq` };
+}
 
 /** A column's DDL: type, nullability, primary key and foreign key, from the typed star schema. */
 function columnDdl(table: WarehouseTable, column: WarehouseColumn): string {
@@ -23,22 +45,25 @@ function columnDdl(table: WarehouseTable, column: WarehouseColumn): string {
   return parts.join(' ');
 }
 
-/** The star tables (dimensions first, so the facts' foreign keys find their targets), then the order-id indexes. */
-export const STAR_DDL: readonly string[] = [
-  ...WAREHOUSE_TABLE_NAMES.map((name) => {
-    const table: WarehouseTable = WAREHOUSE_TABLES[name];
-    const columns = table.columns.map((column) => `    ${columnDdl(table, column)}`);
-    return `CREATE TABLE IF NOT EXISTS public.${name} (\n${columns.join(',\n')}\n  )`;
-  }),
-  ...FACT_TABLE_NAMES.map((name) => {
-    const { orderKey } = WAREHOUSE_TABLES[name];
-    return `CREATE INDEX IF NOT EXISTS ${name}_${orderKey}_idx ON public.${name} (${orderKey})`;
-  }),
-];
+/**
+ * The star tables, dimensions first so the facts' foreign keys find their targets; a fact also has its
+ * version columns and their unique constraint (a warehouse created before them is upgraded by
+ * warehouse/fact-version-upgrade.ts).
+ */
+export const STAR_DDL: readonly string[] = WAREHOUSE_TABLE_NAMES.map((name) => {
+  const table: WarehouseTable = WAREHOUSE_TABLES[name];
+  const columns = table.columns.map((column) => `    ${columnDdl(table, column)}`);
+  if (table.kind === 'fact') {
+    columns.push(...VERSION_COLUMNS.map((c) => `    ${c.name} ${c.type} NOT NULL`));
+    const unique = versionConstraint(table.name);
+    columns.push(`    CONSTRAINT ${unique.name} UNIQUE (${unique.columns})`);
+  }
+  return `CREATE TABLE IF NOT EXISTS public.${name} (\n${columns.join(',\n')}\n  )`;
+});
 
 /**
- * The `pipeline` schema: the loader's cut, load history, fact versions, deletes of orders, inferred members,
- * lag samples and running totals.
+ * The `pipeline` schema: the loader's cut, load history, deletes of orders, inferred members, lag samples and
+ * running totals (the fact versions are in the fact rows, and {@link FACT_VERSION_VIEW_DDL} lists them).
  */
 export const PIPELINE_DDL: readonly string[] = [
   'CREATE SCHEMA IF NOT EXISTS pipeline',
@@ -64,15 +89,6 @@ export const PIPELINE_DDL: readonly string[] = [
   )`,
   // The dashboard reads the loads of the last minutes (http/pipeline-figures.ts).
   'CREATE INDEX IF NOT EXISTS load_history_finished_at_idx ON pipeline.load_history (finished_at)',
-  // The primary key makes a second append of the same committed version fail inside the load transaction.
-  `CREATE TABLE IF NOT EXISTS pipeline.fact_version (
-    fact_table text NOT NULL,
-    order_id integer NOT NULL,
-    lsn numeric(20,0) NOT NULL,
-    seq integer NOT NULL,
-    record_id bigint NOT NULL,
-    PRIMARY KEY (fact_table, order_id, lsn, seq)
-  )`,
   // Every source delete of an order or payment the loader loaded (README "The star schema"): the fact rows stay
   // as history; the current views below leave the order out while this delete is newer than its latest
   // version. The key makes a delete delivered or loaded twice one record.
@@ -128,21 +144,33 @@ export const PIPELINE_DDL: readonly string[] = [
 
 /**
  * `public.current_sales_order`, `current_purchase_order`, `current_payment` (each fact's `currentView`): the
- * latest loaded version of each order or payment (by commit LSN and position, from `pipeline.fact_version`),
- * with the fact table's columns, left out while a delete newer than that version is recorded. A key inserted
- * again after its delete has a newer version, so it is current again. Reports and `reconcile` read these.
+ * latest loaded version of each order or payment (by commit LSN and position), with the fact table's star
+ * columns, left out while a delete newer than that version is recorded. A key inserted again after its delete
+ * has a newer version, so it is current again. Reports and `reconcile` read these. The columns are listed (not
+ * `f.*`): the version columns stay out, so the view keeps the columns it had before they existed.
  */
 export const CURRENT_VIEW_DDL: readonly string[] = FACT_TABLE_NAMES.map((name) => {
-  const { currentView, primaryKey } = WAREHOUSE_TABLES[name];
+  const { currentView, orderKey, columns } = WAREHOUSE_TABLES[name];
   return `CREATE OR REPLACE VIEW public.${currentView} AS
-    SELECT f.* FROM public.${name} AS f
-    JOIN (
-      SELECT DISTINCT ON (order_id) order_id, lsn, seq, record_id FROM pipeline.fact_version
-      WHERE fact_table = '${name}'
-      ORDER BY order_id DESC, lsn DESC, seq DESC
-    ) AS v ON v.record_id = f.${primaryKey}
+    SELECT ${columns.map((c) => `v.${c.name}`).join(', ')} FROM (
+      SELECT DISTINCT ON (${orderKey}) * FROM public.${name}
+      ORDER BY ${orderKey} DESC, version_lsn DESC, version_seq DESC
+    ) AS v
     WHERE NOT EXISTS (
       SELECT 1 FROM pipeline.fact_deletion AS d
-      WHERE d.fact_table = '${name}' AND d.order_id = v.order_id AND (d.lsn, d.seq) > (v.lsn, v.seq)
+      WHERE d.fact_table = '${name}' AND d.order_id = v.${orderKey}
+        AND (d.lsn, d.seq) > (v.version_lsn, v.version_seq)
     )`;
 });
+
+/**
+ * `pipeline.fact_version`: every loaded version of every fact, one row per fact row, as the table of that name
+ * held before the versions moved into the fact rows (README "The star schema"); `reconcile`'s history check and
+ * operators read it.
+ */
+export const FACT_VERSION_VIEW_DDL = `CREATE OR REPLACE VIEW pipeline.fact_version AS
+  ${FACT_TABLE_NAMES.map((name) => {
+    const { orderKey, primaryKey } = WAREHOUSE_TABLES[name];
+    return `SELECT '${name}'::text AS fact_table, ${orderKey} AS order_id, version_lsn AS lsn, version_seq AS seq,
+    ${primaryKey}::bigint AS record_id FROM public.${name}`;
+  }).join('\n  UNION ALL ')}`;

@@ -66,16 +66,14 @@ describe('reconcile while the pipeline and a simulator run', () => {
     // order the source never had; a paid order (never cancelled) marked deleted far beyond any real LSN.
     await onWarehouse("UPDATE dim_payment_type SET payment_type_name = 'PLANTED' WHERE payment_type_id = 1");
     await onWarehouse(
-      `WITH planted AS (
-         INSERT INTO fact_sales_order (sales_record_id, sales_order_id, created_date, created_time,
-           last_updated_date, last_updated_time, sales_staff_id, counterparty_id, units_sold, unit_price,
-           currency_id, design_id, agreed_payment_date, agreed_delivery_date, agreed_delivery_location_id)
-         SELECT 900000000, 90000000, created_date, created_time, last_updated_date, last_updated_time,
-           sales_staff_id, counterparty_id, units_sold, unit_price, currency_id, design_id, agreed_payment_date,
-           agreed_delivery_date, agreed_delivery_location_id
-         FROM fact_sales_order ORDER BY sales_record_id LIMIT 1
-         RETURNING sales_record_id, sales_order_id)
-       INSERT INTO pipeline.fact_version SELECT 'fact_sales_order', sales_order_id, 0, 0, sales_record_id FROM planted`,
+      `INSERT INTO fact_sales_order (sales_record_id, sales_order_id, created_date, created_time,
+         last_updated_date, last_updated_time, sales_staff_id, counterparty_id, units_sold, unit_price,
+         currency_id, design_id, agreed_payment_date, agreed_delivery_date, agreed_delivery_location_id,
+         version_lsn, version_seq)
+       SELECT 900000000, 90000000, created_date, created_time, last_updated_date, last_updated_time,
+         sales_staff_id, counterparty_id, units_sold, unit_price, currency_id, design_id, agreed_payment_date,
+         agreed_delivery_date, agreed_delivery_location_id, 0, 0
+       FROM fact_sales_order ORDER BY sales_record_id LIMIT 1`,
     );
     const paid = await onWarehouse(
       `INSERT INTO pipeline.fact_deletion

@@ -124,18 +124,13 @@ async function insertSalesOrder(
   client: pg.ClientBase,
   order: { id: number; created: string; units: number; price: string; currencyId: number },
 ): Promise<void> {
-  const { rows } = await client.query<{ id: number }>(
+  await client.query(
     `INSERT INTO public.fact_sales_order (sales_order_id, created_date, created_time, last_updated_date,
        last_updated_time, sales_staff_id, counterparty_id, units_sold, unit_price, currency_id, design_id,
-       agreed_payment_date, agreed_delivery_date, agreed_delivery_location_id)
-     VALUES ($1, $2, '10:00', $2, '10:00', 1, 1, $3, $4, $5, 1, $2, $2, 1) RETURNING sales_record_id AS id`,
-    [order.id, order.created, order.units, order.price, order.currencyId],
+       agreed_payment_date, agreed_delivery_date, agreed_delivery_location_id, version_lsn, version_seq)
+     VALUES ($1, $2, '10:00', $2, '10:00', 1, 1, $3, $4, $5, 1, $2, $2, 1, $6, 0)`,
+    [order.id, order.created, order.units, order.price, order.currencyId, order.id],
   );
-  await client.query("INSERT INTO pipeline.fact_version VALUES ('fact_sales_order', $1, $2, 0, $3)", [
-    order.id,
-    order.id,
-    rows[0]?.id,
-  ]);
 }
 
 describe('sales_order_gbp and payment_gbp', () => {
@@ -193,10 +188,10 @@ describe('sales_order_gbp and payment_gbp', () => {
       });
       await client.query(
         `INSERT INTO public.fact_payment (payment_id, created_date, created_time, last_updated_date, last_updated,
-           transaction_id, counterparty_id, payment_amount, currency_id, payment_type_id, paid, payment_date)
-         VALUES (9, '2026-11-20', '09:00', '2026-11-20', '09:00', 1, 1, 1234567.89, 2, 1, true, '2026-11-26')`,
+           transaction_id, counterparty_id, payment_amount, currency_id, payment_type_id, paid, payment_date,
+           version_lsn, version_seq)
+         VALUES (9, '2026-11-20', '09:00', '2026-11-20', '09:00', 1, 1, 1234567.89, 2, 1, true, '2026-11-26', 9, 0)`,
       );
-      await client.query("INSERT INTO pipeline.fact_version VALUES ('fact_payment', 9, 9, 0, 1)");
 
       const sales = await client.query(
         'SELECT sales_order_id, currency_code, amount::text, amount_gbp::text, gbp_rate::text, gbp_rate_date::text, gbp_rate_source FROM public.sales_order_gbp ORDER BY sales_order_id',

@@ -10,6 +10,11 @@ const i = (name: string, nullable = false): Column => [name, 'integer', nullable
 const d = (name: string): Column => [name, 'date', false];
 const t = (name: string): Column => [name, 'time without time zone', false];
 const money = (name: string): Column => [name, 'numeric(10,2)', false];
+/** The committed version a fact row holds (warehouse/warehouse-ddl.ts, VERSION_COLUMNS). */
+const version: Column[] = [
+  ['version_lsn', 'numeric(20,0)', false],
+  ['version_seq', 'integer', false],
+];
 
 /** The contract, written out independently of the DDL module. */
 const EXPECTED: Record<string, Column[]> = {
@@ -77,6 +82,7 @@ const EXPECTED: Record<string, Column[]> = {
     d('agreed_payment_date'),
     d('agreed_delivery_date'),
     i('agreed_delivery_location_id'),
+    ...version,
   ],
   fact_purchase_order: [
     i('purchase_record_id'),
@@ -94,6 +100,7 @@ const EXPECTED: Record<string, Column[]> = {
     d('agreed_delivery_date'),
     d('agreed_payment_date'),
     i('agreed_delivery_location_id'),
+    ...version,
   ],
   fact_payment: [
     i('payment_record_id'),
@@ -109,6 +116,7 @@ const EXPECTED: Record<string, Column[]> = {
     i('payment_type_id'),
     ['paid', 'boolean', false],
     d('payment_date'),
+    ...version,
   ],
 };
 
@@ -158,6 +166,18 @@ async function columns(url: string, schema: string): Promise<ColumnRow[]> {
       [schema],
     );
     return result.rows;
+  });
+}
+
+/** A view's columns and types, in order. */
+async function viewColumns(url: string, view: string): Promise<[string, string][]> {
+  return withClient(url, async (client) => {
+    const result = await client.query<{ name: string; type: string }>(
+      `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+        WHERE attrelid = $1::regclass AND attnum > 0 ORDER BY attnum`,
+      [view],
+    );
+    return result.rows.map((row) => [row.name, row.type]);
   });
 }
 
@@ -219,7 +239,7 @@ describe('warehouse schema migration', () => {
     ]);
   });
 
-  it('links every fact column to its dimension with a foreign key, and indexes the natural order ids', async () => {
+  it('links every fact column to its dimension with a foreign key, and keys each order id by its versions', async () => {
     const found = await constraints(database.url, 'public');
     const indexes = await withClient(database.url, async (client) => {
       const result = await client.query<{ def: string }>(
@@ -236,10 +256,17 @@ describe('warehouse schema migration', () => {
       })
       .sort();
     expect(foreignKeys).toEqual(EXPECTED_FOREIGN_KEYS);
+    const unique = found.filter((c) => c.type === 'u').map((c) => `${c.table} ${c.def}`);
+    expect(unique).toEqual([
+      'fact_payment UNIQUE (payment_id, version_lsn, version_seq)',
+      'fact_purchase_order UNIQUE (purchase_order_id, version_lsn, version_seq)',
+      'fact_sales_order UNIQUE (sales_order_id, version_lsn, version_seq)',
+    ]);
+    // The constraints' indexes are the only ones besides the primary keys: they serve the per-order reads.
     expect(indexes).toEqual([
-      'CREATE INDEX fact_payment_payment_id_idx ON public.fact_payment USING btree (payment_id)',
-      'CREATE INDEX fact_purchase_order_purchase_order_id_idx ON public.fact_purchase_order USING btree (purchase_order_id)',
-      'CREATE INDEX fact_sales_order_sales_order_id_idx ON public.fact_sales_order USING btree (sales_order_id)',
+      'CREATE UNIQUE INDEX fact_payment_version_key ON public.fact_payment USING btree (payment_id, version_lsn, version_seq)',
+      'CREATE UNIQUE INDEX fact_purchase_order_version_key ON public.fact_purchase_order USING btree (purchase_order_id, version_lsn, version_seq)',
+      'CREATE UNIQUE INDEX fact_sales_order_version_key ON public.fact_sales_order USING btree (sales_order_id, version_lsn, version_seq)',
     ]);
   });
 
@@ -255,12 +282,14 @@ describe('warehouse schema migration', () => {
       ['commit_ts', 'timestamp with time zone', true],
       ['loaded_at', 'timestamp with time zone', false],
     ]);
-    expect(shape('fact_version')).toEqual([
-      ['fact_table', 'text', false],
-      ['order_id', 'integer', false],
-      ['lsn', 'numeric(20,0)', false],
-      ['seq', 'integer', false],
-      ['record_id', 'bigint', false],
+    // Now a view over the fact rows (their versions), with the columns the table of that name had.
+    expect(shape('fact_version')).toEqual([]);
+    expect(await viewColumns(database.url, 'pipeline.fact_version')).toEqual([
+      ['fact_table', 'text'],
+      ['order_id', 'integer'],
+      ['lsn', 'numeric(20,0)'],
+      ['seq', 'integer'],
+      ['record_id', 'bigint'],
     ]);
     expect(shape('load_history').map((column) => column[0])).toEqual([
       'load_id',
@@ -312,7 +341,6 @@ describe('warehouse schema migration', () => {
     expect(primaryKeys.sort()).toEqual([
       'pipeline.cut PRIMARY KEY (id)',
       'pipeline.fact_deletion PRIMARY KEY (fact_table, order_id, lsn, seq)',
-      'pipeline.fact_version PRIMARY KEY (fact_table, order_id, lsn, seq)',
       'pipeline.histogram_bucket PRIMARY KEY (histogram, le)',
       'pipeline.histogram_sum PRIMARY KEY (histogram)',
       'pipeline.inferred_member PRIMARY KEY (dimension, member_id)',
