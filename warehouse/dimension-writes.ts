@@ -11,6 +11,7 @@ import {
   loadedColumns,
   WAREHOUSE_FOREIGN_KEYS,
   WAREHOUSE_TABLES,
+  type WarehouseForeignKey,
 } from '../core/schema/warehouse-tables.ts';
 import { stagingTable } from './star-staging.ts';
 
@@ -86,14 +87,26 @@ export async function deleteDimensionRows(client: pg.ClientBase, table: Dimensio
   return result.rowCount ?? 0;
 }
 
-/** Placeholder rows for every dimension key a staged fact references that the dimension lacks. */
+/**
+ * The references {@link inferMembers} completes: every one but dim_date's (its rows are generated for every
+ * referenced date, loader/dim-date.ts, and a date without one is a loader bug).
+ */
+export function infersMembers(fk: WarehouseForeignKey): boolean {
+  return fk.target !== 'dim_date';
+}
+
+/**
+ * Placeholder rows for every dimension key a staged fact references that the dimension lacks. Afterwards every
+ * reference it completes ({@link infersMembers}) finds its row: a key is either present or inserted here (the
+ * insert skips only a key present by then), and the load lock keeps other loads out until the append.
+ */
 export async function inferMembers(
   client: pg.ClientBase,
   facts: readonly FactTableName[],
 ): Promise<InferredMember[]> {
   const inferred: InferredMember[] = [];
   for (const fk of WAREHOUSE_FOREIGN_KEYS) {
-    if (!facts.includes(fk.table as FactTableName) || fk.target === 'dim_date') continue;
+    if (!facts.includes(fk.table as FactTableName) || !infersMembers(fk)) continue;
     const targetColumns = WAREHOUSE_TABLES[fk.target].columns;
     const values = targetColumns.map((c) => {
       if (c.name === fk.targetColumn) return `m.${c.name}`;

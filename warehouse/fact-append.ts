@@ -12,7 +12,7 @@ import {
   WAREHOUSE_FOREIGN_KEYS,
   WAREHOUSE_TABLES,
 } from '../core/schema/warehouse-tables.ts';
-import { keepUnchanged } from './dimension-writes.ts';
+import { infersMembers, keepUnchanged } from './dimension-writes.ts';
 import { deletedBetween, recordFactDeletions } from './fact-deletion.ts';
 import { stagingTable } from './star-staging.ts';
 import { WarehouseLoadError } from './warehouse-load-error.ts';
@@ -32,22 +32,23 @@ export function latestLoaded(table: FactTableName): string {
  * Before appending: record the staged deletes (fact-deletion.ts), drop versions already loaded (the anti-join
  * that makes replays harmless), fill the unchanged-TOAST columns of each order's first staged version from its
  * latest loaded version, and drop a snapshot re-read identical to that version unless the order was deleted in
- * between. The three steps that compare with loaded versions are skipped when they cannot match anything
- * (see {@link loadedVersions}). Returns the number of deletes recorded.
+ * between. Each step is skipped when it cannot change anything (see {@link StagedVersions} and
+ * {@link anyLoaded}). Returns the number of deletes recorded.
  */
 export async function prepareFact(client: pg.ClientBase, table: FactTableName): Promise<number> {
   const name = stagingTable(table);
   const order = WAREHOUSE_TABLES[table].orderKey;
   const columns = loadedColumns(table).map((c) => c.name);
-  const deletions = await recordFactDeletions(client, table);
-  const loaded = await loadedVersions(client, table);
-  if (loaded.any) {
+  const staged = await stagedVersions(client, table);
+  const deletions = staged.deletes ? await recordFactDeletions(client, table) : 0;
+  const loaded = await anyLoaded(client, table);
+  if (loaded) {
     await client.query(
       `DELETE FROM ${name} AS s USING public.${table} AS f
        WHERE f.${order} = s.${order} AND f.version_lsn = s._lsn AND f.version_seq = s._seq`,
     );
   }
-  if (loaded.any && loaded.unchanged) {
+  if (loaded && staged.unchanged) {
     await client.query(
       `UPDATE ${name} AS s SET ${keepUnchanged(
         columns.filter((c) => c !== order),
@@ -57,7 +58,7 @@ export async function prepareFact(client: pg.ClientBase, table: FactTableName): 
        FROM ${latestLoaded(table)} WHERE w.${order} = s.${order} AND s._unchanged IS NOT NULL`,
     );
   }
-  if (loaded.any && loaded.reReads) {
+  if (loaded && staged.reReads) {
     // Only an order's first staged version is compared with the warehouse; later re-reads were compared with
     // their predecessor in the batch already (loader/load-batch.ts).
     const same = columns.map((c) => `s.${c} IS NOT DISTINCT FROM w.${c}`).join(' AND ');
@@ -69,60 +70,88 @@ export async function prepareFact(client: pg.ClientBase, table: FactTableName): 
          WHERE s._op = 'r' AND ${same} AND NOT ${deletedBetween(table)})`,
     );
   }
-  const required = loadedColumns(table).filter((c) => !c.nullable);
-  if (required.length === 0) return deletions;
-  const missing = await client.query<{ n: string }>(
-    `SELECT count(*) AS n FROM ${name} WHERE ${required.map((c) => `${c.name} IS NULL`).join(' OR ')}`,
-  );
-  if (Number(missing.rows[0]?.n ?? 0) > 0) {
+  // Only the fill can give a missing value after the probe counted them.
+  const missing = loaded && staged.unchanged ? await countMissing(client, table) : staged.missing;
+  if (missing > 0) {
     throw new WarehouseLoadError(
-      `${missing.rows[0]?.n} ${table} versions lack a NOT NULL value even after filling unchanged columns from ` +
+      `${missing} ${table} versions lack a NOT NULL value even after filling unchanged columns from ` +
         'the previous version (an update of an order the warehouse never saw). Re-snapshot the source table.',
     );
   }
   return deletions;
 }
 
-/** What the staged versions of a fact can match among the loaded ones. */
-interface LoadedVersions {
-  /** The warehouse holds a version of this fact (else nothing staged can be a version already loaded). */
-  readonly any: boolean;
-  /** A staged version names unchanged columns (else there is nothing to fill from a loaded version). */
+/** What the staged changes of a fact hold, from one scan of its staging table before anything is changed. */
+interface StagedVersions {
+  /** A delete (else there is none to record). */
+  readonly deletes: boolean;
+  /** A version naming unchanged columns (else there is nothing to fill from a loaded version). */
   readonly unchanged: boolean;
-  /** A staged version is a snapshot re-read (else none can be a re-read equal to its loaded version). */
+  /** A snapshot re-read (else none can be a re-read equal to its loaded version). */
   readonly reReads: boolean;
+  /**
+   * Versions lacking a NOT NULL value. Final unless a fill runs: a version loaded already (which the anti-join
+   * drops) was complete when it was loaded, or filled, and a re-read equal to a loaded version is complete.
+   */
+  readonly missing: number;
 }
 
-/**
- * A probe of the fact table (any row is a loaded version), then of the staging table: the
- * anti-join, the fill and the re-read comparison each join the staged versions with the loaded ones, and on a
- * fact's first load none can match (the staging table is not read then), nor the fill or the comparison on a
- * batch with no unchanged column or no re-read. The table's first load after a crashed one finds no version
- * either (the crash rolled them back), and a batch loaded twice finds the first load's versions, so a replay
- * still takes the anti-join.
- */
-async function loadedVersions(client: pg.ClientBase, table: FactTableName): Promise<LoadedVersions> {
-  const loaded = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM public.${table}) AS any`);
-  if (loaded.rows[0]?.any === false) return { any: false, unchanged: false, reReads: false };
-  const staged = await client.query<{ unchanged: boolean; reReads: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM ${stagingTable(table)} WHERE _unchanged IS NOT NULL) AS unchanged,
-       EXISTS (SELECT 1 FROM ${stagingTable(table)} WHERE _op = 'r') AS "reReads"`,
+/** The NOT NULL star columns of a fact, as a condition true for a row lacking one. */
+function lacksRequired(table: FactTableName): string {
+  const required = loadedColumns(table).filter((c) => !c.nullable);
+  return required.length === 0 ? 'false' : required.map((c) => `${c.name} IS NULL`).join(' OR ');
+}
+
+async function stagedVersions(client: pg.ClientBase, table: FactTableName): Promise<StagedVersions> {
+  const result = await client.query<{
+    deletes: boolean | null;
+    unchanged: boolean | null;
+    reReads: boolean | null;
+    missing: string;
+  }>(
+    `SELECT bool_or(_op = 'd') AS deletes, bool_or(_op <> 'd' AND _unchanged IS NOT NULL) AS unchanged,
+       bool_or(_op = 'r') AS "reReads", count(*) FILTER (WHERE _op <> 'd' AND (${lacksRequired(table)})) AS missing
+     FROM ${stagingTable(table)}`,
   );
-  const row = staged.rows[0];
-  return { any: true, unchanged: row?.unchanged ?? true, reReads: row?.reReads ?? true };
+  const row = result.rows[0];
+  return {
+    deletes: row?.deletes ?? false,
+    unchanged: row?.unchanged ?? false,
+    reReads: row?.reReads ?? false,
+    missing: Number(row?.missing ?? 0),
+  };
+}
+
+async function countMissing(client: pg.ClientBase, table: FactTableName): Promise<number> {
+  const result = await client.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${stagingTable(table)} WHERE ${lacksRequired(table)}`,
+  );
+  return Number(result.rows[0]?.n ?? 0);
 }
 
 /**
- * Every foreign key of the staged facts finds its row, checked set-based (one anti-join per key) before the
- * append: dimensions were upserted, members inferred and dim_date generated for every referenced date, so a
- * miss here is a loader bug and the load stops naming it.
+ * Whether the fact holds any row (every row is a loaded version): the anti-join, the fill and the re-read
+ * comparison each join the staged versions with the loaded ones, and on a fact's first load none can match.
+ * The table's first load after a crashed one finds no version either (the crash rolled them back), and a batch
+ * loaded twice finds the first load's versions, so a replay still takes the anti-join.
+ */
+async function anyLoaded(client: pg.ClientBase, table: FactTableName): Promise<boolean> {
+  const loaded = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM public.${table}) AS any`);
+  return loaded.rows[0]?.any ?? true;
+}
+
+/**
+ * Every foreign key of the staged facts that `inferMembers` (dimension-writes.ts) does not complete (the dates) finds its row,
+ * checked set-based (one anti-join per key) before the append: dim_date rows were generated for every
+ * referenced date, so a miss here is a loader bug and the load stops naming it. The keys inferMembers completes
+ * are not checked again: it has just inserted every one of them the dimension lacked.
  */
 export async function verifyReferences(
   client: pg.ClientBase,
   facts: readonly FactTableName[],
 ): Promise<void> {
   for (const fk of WAREHOUSE_FOREIGN_KEYS) {
-    if (!facts.includes(fk.table as FactTableName)) continue;
+    if (!facts.includes(fk.table as FactTableName) || infersMembers(fk)) continue;
     const result = await client.query<{ n: string }>(
       `SELECT count(*) AS n FROM ${stagingTable(fk.table)} AS s
        WHERE NOT EXISTS (SELECT 1 FROM public.${fk.target} AS d WHERE d.${fk.targetColumn} = s.${fk.column})`,
@@ -139,8 +168,8 @@ export async function verifyReferences(
 
 /**
  * PostgreSQL checks foreign keys with a trigger per row and key, which costs more than the insert itself at
- * bulk sizes. {@link verifyReferences} has just checked the same keys set-based inside this transaction (and
- * the load lock keeps other loads out), so the row-by-row triggers are skipped for the append when the role
+ * bulk sizes. `inferMembers` and {@link verifyReferences} have just made sure of the same keys set-based inside
+ * this transaction (and the load lock keeps other loads out), so the row-by-row triggers are skipped for the append when the role
  * may do so (superuser, rds_superuser); otherwise they run as usual.
  */
 export async function skipRowByRowChecks(client: pg.ClientBase): Promise<boolean> {

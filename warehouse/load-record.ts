@@ -43,26 +43,42 @@ export async function measureLatency(
   sources.push(
     `SELECT commit_ts AT TIME ZONE 'UTC' FROM pipeline.fact_deletion WHERE lsn > $1 AND lsn <= $2`,
   );
-  // One scan of the staged changes: both percentiles from one sort, each bucket's count a filtered aggregate
-  // of the same pass (a subquery per bucket read every change again), every change measured against the same
-  // instant. Each latency is computed once (MATERIALIZED: inlined, it was recomputed in every aggregate) and in
-  // double precision (`date_part`; `extract` computes in numeric, several times slower).
-  const buckets = END_TO_END_BUCKETS.map((_, i) => `count(*) FILTER (WHERE s <= $${i + 3})`);
+  // The staged changes counted by commit time first (one scan, one hash; a load's changes share few commit
+  // times, a snapshot's one), then every figure from those groups, each change measured against the same
+  // instant, in double precision (`date_part`; `extract` computes in numeric, several times slower). The
+  // percentiles are `percentile_cont`'s over every change: the changes of a group hold the positions
+  // [below, below + n) of all changes in ascending latency, so the two values a percentile interpolates between
+  // are the latencies of the groups holding positions floor and ceil of fraction * (changes - 1).
+  const buckets = END_TO_END_BUCKETS.map((_, i) => `coalesce(sum(n) FILTER (WHERE s <= $${i + 3}), 0)`);
   const result = await client.query<{
     percentiles: number[] | null;
     max: number | null;
-    n: string;
+    n: string | null;
     sum: number | null;
     buckets: string[];
   }>(
-    `WITH latencies AS MATERIALIZED (
-       SELECT date_part('epoch', measured_at.now - _commit_ts) AS s
-       FROM (${sources.join(' UNION ALL ')}) AS staged
+    `WITH commits AS (
+       SELECT _commit_ts AS commit_ts, count(*) AS n FROM (${sources.join(' UNION ALL ')}) AS staged
+       WHERE _commit_ts IS NOT NULL GROUP BY 1
+     ), latencies AS MATERIALIZED (
+       SELECT date_part('epoch', measured_at.now - commit_ts) AS s, n FROM commits
        CROSS JOIN (SELECT clock_timestamp() AT TIME ZONE 'UTC' AS now) AS measured_at
+     ), ranked AS (
+       SELECT s, n, (sum(n) OVER (ORDER BY s ROWS UNBOUNDED PRECEDING) - n)::bigint AS below FROM latencies
+     ), totals AS (
+       SELECT sum(n)::bigint AS n, sum(s * n) AS sum, max(s) AS max, ARRAY[${buckets.join(', ')}]::text[] AS buckets
+       FROM latencies
+     ), positions AS (
+       SELECT p.i, p.f * (totals.n - 1) AS pos FROM totals
+       CROSS JOIN unnest(ARRAY[0.5, 0.95]::double precision[]) WITH ORDINALITY AS p(f, i)
      )
-     SELECT percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY s) AS percentiles, max(s) AS max,
-       count(*) AS n, sum(s) AS sum, ARRAY[${buckets.join(', ')}]::text[] AS buckets
-     FROM latencies`,
+     SELECT ARRAY(
+         SELECT lo.s + (hi.s - lo.s) * (p.pos - floor(p.pos)) FROM positions AS p
+         JOIN ranked AS lo ON floor(p.pos) >= lo.below AND floor(p.pos) < lo.below + lo.n
+         JOIN ranked AS hi ON ceil(p.pos) >= hi.below AND ceil(p.pos) < hi.below + hi.n
+         ORDER BY p.i
+       ) AS percentiles, max, n::text AS n, sum, buckets
+     FROM totals`,
     [fromCut?.lsn ?? '-1', toCut.lsn, ...END_TO_END_BUCKETS],
   );
   const row = result.rows[0];

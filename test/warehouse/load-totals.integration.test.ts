@@ -35,6 +35,16 @@ function endToEndCounts(
   );
 }
 
+/** The end-to-end histogram's sum of latencies over every load. */
+async function endToEndSum(url: string): Promise<number> {
+  return withClient(url, async (client) => {
+    const result = await client.query<{ sum: number }>(
+      "SELECT sum FROM pipeline.histogram_sum WHERE histogram = 'end_to_end_seconds'",
+    );
+    return result.rows[0]?.sum ?? 0;
+  });
+}
+
 /** A client listening on the load channel, keeping every payload it hears. */
 async function listen(url: string): Promise<{ heard: string[]; close(): Promise<void> }> {
   const client = new pg.Client({ connectionString: url });
@@ -82,6 +92,50 @@ describe('the running totals and the load notification', () => {
       '3600': 2,
       Infinity: 3,
     });
+  });
+
+  it("reports percentile_cont's p50 and p95 over every change, however many share a commit time", async () => {
+    // Prepare: a loaded world, then eight new designs: five committed 40 s before the load, two 150 s, one 2 h.
+    harness = await openLoaderHarness();
+    await writeLake(harness.lakeDir, [...SMALL_WORLD, ...watermarks(1000n, T0)]);
+    await harness.load();
+    const sumBefore = await endToEndSum(harness.database.url);
+    const now = Date.now();
+    const ago = (seconds: number) => new Date(now - seconds * 1000).toISOString();
+    const committed = [40, 40, 40, 40, 40, 150, 150, 7200];
+    await writeLake(harness.lakeDir, [
+      ...committed.map((seconds, i) => ({
+        table: 'dim_design' as const,
+        op: 'c' as const,
+        lsn: 1100n + BigInt(i),
+        commitTs: ago(seconds),
+        row: ROWS.design(101 + i),
+      })),
+      ...watermarks(1200n, ago(40)),
+    ]);
+
+    // Act
+    await harness.load();
+
+    // Assess: every latency is its commit's age plus the same delay, so each percentile less the maximum is
+    // independent of it. Sorted, the ages are 40 ×5, 150 ×2, 7200; p50 sits at position 3.5 (40 and 40), p95
+    // at 6.65 (150 and 7200: 150 + 0.65 × 7050).
+    const history = await withClient(harness.database.url, async (client) => {
+      const result = await client.query<{ p50: number; p95: number; max: number }>(
+        `SELECT latency_p50_s AS p50, latency_p95_s AS p95, latency_max_s AS max FROM pipeline.load_history
+         ORDER BY load_id DESC LIMIT 1`,
+      );
+      return result.rows[0];
+    });
+    expect(history?.max).toBeGreaterThanOrEqual(7200);
+    expect((history?.p50 ?? 0) - (history?.max ?? 0)).toBeCloseTo(40 - 7200, 3);
+    expect((history?.p95 ?? 0) - (history?.max ?? 0)).toBeCloseTo(150 + 0.65 * 7050 - 7200, 3);
+    const delay = (history?.max ?? 0) - 7200;
+    const added = (await endToEndSum(harness.database.url)) - sumBefore;
+    expect(added).toBeCloseTo(
+      committed.reduce((total, seconds) => total + seconds + delay, 0),
+      3,
+    );
   });
 
   it('a load that rolls back adds nothing and notifies nobody; the load that commits adds its rows once', async () => {
