@@ -70,14 +70,6 @@ export async function prepareFact(client: pg.ClientBase, table: FactTableName): 
          WHERE s._op = 'r' AND ${same} AND NOT ${deletedBetween(table)})`,
     );
   }
-  // Only the fill can give a missing value after the probe counted them.
-  const missing = loaded && staged.unchanged ? await countMissing(client, table) : staged.missing;
-  if (missing > 0) {
-    throw new WarehouseLoadError(
-      `${missing} ${table} versions lack a NOT NULL value even after filling unchanged columns from ` +
-        'the previous version (an update of an order the warehouse never saw). Re-snapshot the source table.',
-    );
-  }
   return deletions;
 }
 
@@ -89,17 +81,6 @@ interface StagedVersions {
   readonly unchanged: boolean;
   /** A snapshot re-read (else none can be a re-read equal to its loaded version). */
   readonly reReads: boolean;
-  /**
-   * Versions lacking a NOT NULL value. Final unless a fill runs: a version loaded already (which the anti-join
-   * drops) was complete when it was loaded, or filled, and a re-read equal to a loaded version is complete.
-   */
-  readonly missing: number;
-}
-
-/** The NOT NULL star columns of a fact, as a condition true for a row lacking one. */
-function lacksRequired(table: FactTableName): string {
-  const required = loadedColumns(table).filter((c) => !c.nullable);
-  return required.length === 0 ? 'false' : required.map((c) => `${c.name} IS NULL`).join(' OR ');
 }
 
 async function stagedVersions(client: pg.ClientBase, table: FactTableName): Promise<StagedVersions> {
@@ -107,10 +88,9 @@ async function stagedVersions(client: pg.ClientBase, table: FactTableName): Prom
     deletes: boolean | null;
     unchanged: boolean | null;
     reReads: boolean | null;
-    missing: string;
   }>(
     `SELECT bool_or(_op = 'd') AS deletes, bool_or(_op <> 'd' AND _unchanged IS NOT NULL) AS unchanged,
-       bool_or(_op = 'r') AS "reReads", count(*) FILTER (WHERE _op <> 'd' AND (${lacksRequired(table)})) AS missing
+       bool_or(_op = 'r') AS "reReads"
      FROM ${stagingTable(table)}`,
   );
   const row = result.rows[0];
@@ -118,15 +98,7 @@ async function stagedVersions(client: pg.ClientBase, table: FactTableName): Prom
     deletes: row?.deletes ?? false,
     unchanged: row?.unchanged ?? false,
     reReads: row?.reReads ?? false,
-    missing: Number(row?.missing ?? 0),
   };
-}
-
-async function countMissing(client: pg.ClientBase, table: FactTableName): Promise<number> {
-  const result = await client.query<{ n: string }>(
-    `SELECT count(*) AS n FROM ${stagingTable(table)} WHERE ${lacksRequired(table)}`,
-  );
-  return Number(result.rows[0]?.n ?? 0);
 }
 
 /**
@@ -141,10 +113,11 @@ async function anyLoaded(client: pg.ClientBase, table: FactTableName): Promise<b
 }
 
 /**
- * Every foreign key of the staged facts that `inferMembers` (dimension-writes.ts) does not complete (the dates) finds its row,
- * checked set-based (one anti-join per key) before the append: dim_date rows were generated for every
- * referenced date, so a miss here is a loader bug and the load stops naming it. The keys inferMembers completes
- * are not checked again: it has just inserted every one of them the dimension lacked.
+ * Every foreign key of the staged facts that `inferMembers` (dimension-writes.ts) does not complete (the dates)
+ * finds its row, checked set-based (one anti-join per key) before the append: dim_date rows were generated for
+ * every referenced date, so a miss here is a loader bug and the load stops naming it. The keys inferMembers
+ * completes are not checked again: it has just inserted every one of them the dimension lacked. (One scan per
+ * fact joining every date column cost the same as the anti-joins: the hash probes per row are the cost.)
  */
 export async function verifyReferences(
   client: pg.ClientBase,
@@ -184,6 +157,23 @@ export async function skipRowByRowChecks(client: pg.ClientBase): Promise<boolean
   }
 }
 
+/** PostgreSQL's error code of a NULL in a NOT NULL column. */
+const NOT_NULL_VIOLATION = '23502';
+
+/**
+ * A staged version still lacking a NOT NULL value when it is appended (the fill above found no loaded version
+ * to take it from): the table's NOT NULL constraint refuses it, named here for what it means.
+ */
+function missingValue(table: FactTableName, error: unknown): WarehouseLoadError | undefined {
+  const { code, column } = error as { code?: string; column?: string };
+  if (code !== NOT_NULL_VIOLATION) return undefined;
+  return new WarehouseLoadError(
+    `${table} versions lack a NOT NULL value (${column ?? 'a column'}) even after filling unchanged columns ` +
+      'from the previous version (an update of an order the warehouse never saw). Re-snapshot the source table.',
+    { cause: error },
+  );
+}
+
 /**
  * Appends the staged versions in commit order with record ids continuing the table's highest: deterministic
  * under the load lock, so a rerun after a crash numbers rows exactly as a clean run would. Each row carries its
@@ -192,15 +182,19 @@ export async function skipRowByRowChecks(client: pg.ClientBase): Promise<boolean
 export async function appendFact(client: pg.ClientBase, table: FactTableName): Promise<number> {
   const { primaryKey: recordId, orderKey: order } = WAREHOUSE_TABLES[table];
   const columns = loadedColumns(table).map((c) => c.name);
-  const result = await client.query(
-    `WITH base AS (SELECT coalesce(max(${recordId}), 0) AS top FROM public.${table}),
+  const result = await client
+    .query(
+      `WITH base AS (SELECT coalesce(max(${recordId}), 0) AS top FROM public.${table}),
      numbered AS (
        SELECT s.*, base.top + row_number() OVER (ORDER BY s._lsn, s._seq, s.${order}) AS record_id
        FROM ${stagingTable(table)} AS s CROSS JOIN base
      )
      INSERT INTO public.${table} (${recordId}, ${columns.join(', ')}, version_lsn, version_seq)
      SELECT record_id, ${columns.join(', ')}, _lsn, _seq FROM numbered`,
-  );
+    )
+    .catch((error: unknown) => {
+      throw missingValue(table, error) ?? error;
+    });
   // Keep the serial's sequence past the ids we assigned, for anyone inserting with the default.
   await client.query(
     `SELECT setval(pg_get_serial_sequence('public.${table}', '${recordId}'),

@@ -229,4 +229,21 @@ describe('PgWarehouse shortcuts', () => {
     );
     expect(await read('SELECT payment_id::text FROM public.fact_payment')).toEqual([{ payment_id: '1' }]);
   });
+
+  it('refuses an update whose unchanged column has no loaded version to fill it from, naming the column', async () => {
+    const { warehouse, read } = await open();
+    await warehouse.load(batch(null, cut(100), payments({ id: 1, lsn: 50, amount: '1.00' })));
+    // Payment 2's update leaves its amount unchanged (TOAST), but the warehouse never saw payment 2.
+    const update = payments({ id: 2, op: 'u', lsn: 150, amount: '2.00' });
+    const amount = update.columns.indexOf('payment_amount');
+    const unchanged = update.columns.indexOf('_unchanged');
+    const rows = update.rows.map((row) =>
+      row.map((v, i) => (i === amount ? null : i === unchanged ? 'payment_amount' : v)),
+    );
+
+    await expect(warehouse.load(batch(cut(100), cut(200), { ...update, rows }))).rejects.toThrow(
+      /fact_payment versions lack a NOT NULL value \(payment_amount\) even after filling unchanged columns/,
+    );
+    expect(await read('SELECT payment_id::text FROM public.fact_payment')).toEqual([{ payment_id: '1' }]);
+  });
 });
