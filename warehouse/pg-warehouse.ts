@@ -2,9 +2,9 @@
  * @module
  * The Warehouse port on PostgreSQL. One `load` is one transaction: take the load lock, check the cut is still
  * the batch's `fromCut`, COPY every table into temporary staging tables, upsert dimensions, infer missing
- * members, record deletes of orders and append fact versions not yet in `pipeline.fact_version`, delete
- * dimension rows deleted at the source that nothing references, record the cut, the load history and lag
- * samples, commit. Bulk only: COPY and set-based SQL, never a row at a time.
+ * members, record deletes of orders and append the fact versions not loaded yet (each fact row holds its own
+ * version), delete dimension rows deleted at the source that nothing references, record the cut, the load
+ * history and lag samples, commit. Bulk only: COPY and set-based SQL, never a row at a time.
  */
 import type pg from 'pg';
 import { formatLsn } from '../core/lsn.ts';
