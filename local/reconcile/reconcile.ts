@@ -9,7 +9,7 @@
  * 3. the warehouse and its cut C are read in one repeatable-read transaction;
  * 4. the source changes committed in (S, C] are replayed from the slot onto the copies, the star is computed
  *    from them and compared with the warehouse in both directions: dimensions row by row, facts through the
- *    `current_*` views (each order's latest version, deleted orders left out), plus each order's history.
+ *    `current_*` views (each order's latest version, deleted orders left out).
  *
  * Per-table counts and the verdict come from the same list of differences.
  */
@@ -26,13 +26,7 @@ import { assertWarehouseLoadsFrom } from '../data-dir-identity.ts';
 import { ReconcileError, SourceAtCut } from './source-at-cut.ts';
 import { sourceStar } from './source-star.ts';
 import { compareTable, type Difference } from './star-comparison.ts';
-import {
-  comparedColumns,
-  dateDifferences,
-  historyDifferences,
-  referencedKeys,
-  warehouseRows,
-} from './warehouse-star.ts';
+import { comparedColumns, dateDifferences, referencedKeys, warehouseRows } from './warehouse-star.ts';
 
 export { ReconcileError } from './source-at-cut.ts';
 export type { Difference, DifferenceKind } from './star-comparison.ts';
@@ -139,7 +133,6 @@ async function compareStar(
         kept: fact ? undefined : referenced.get(table),
       }),
     );
-    if (fact) differences.push(...(await historyDifferences(warehouse, table)));
     rows.set(table, { sourceRows: expected.rows.size + reported.size, warehouseRows: actual.size });
   }
   const dates = await dateDifferences(warehouse);

@@ -11,8 +11,6 @@ export type DifferenceKind =
   | 'missing-in-warehouse'
   | 'extra-in-warehouse'
   | 'column-differs'
-  /** The order's fact rows are not exactly the versions `pipeline.fact_version` records. */
-  | 'history'
   /** The source row holds a value the pipeline cannot convert (it goes to the error location instead). */
   | 'unconvertible-in-source';
 

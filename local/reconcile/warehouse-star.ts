@@ -2,13 +2,12 @@
  * @module
  * The warehouse side of reconcile, read inside one repeatable-read transaction with the cut: dimension rows,
  * each order's current state through the `current_*` views (deleted orders left out), the dimension keys fact
- * history references, the history check and the generated dim_date.
+ * history references, and the generated dim_date.
  */
 import type pg from 'pg';
 import {
   businessKey,
   FACT_TABLE_NAMES,
-  type FactTableName,
   isFactTable,
   loadedColumns,
   WAREHOUSE_FOREIGN_KEYS,
@@ -49,20 +48,6 @@ export async function referencedKeys(client: pg.ClientBase): Promise<Map<Warehou
     keys.set(fk.target, set);
   }
   return keys;
-}
-
-/** Each order's fact rows are exactly the versions recorded in pipeline.fact_version, no more, no fewer. */
-export async function historyDifferences(client: pg.ClientBase, table: FactTableName): Promise<Difference[]> {
-  const key = businessKey(table);
-  const result = await client.query<{ order_id: string }>(
-    `SELECT coalesce(f.order_id, v.order_id)::text AS order_id
-     FROM (SELECT ${key} AS order_id, count(*) AS n FROM public.${table} GROUP BY 1) AS f
-     FULL JOIN (SELECT order_id, count(*) AS n FROM pipeline.fact_version WHERE fact_table = $1 GROUP BY 1) AS v
-       ON v.order_id = f.order_id
-     WHERE f.n IS DISTINCT FROM v.n`,
-    [table],
-  );
-  return result.rows.map((r) => ({ table, key: r.order_id, kind: 'history' as const }));
 }
 
 /** dim_date rows are what the generator gives, and cover every date a fact references. */
