@@ -387,6 +387,17 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string, meter: Cp
   try {
     const queries = await readLoaderQueries();
     let querySeconds = 0;
+    // Reading is interleaved with the warehouse's COPY: only the time spent fetching counts.
+    async function* fetchTimed<T>(results: AsyncIterable<T>): AsyncGenerator<T> {
+      const batches = results[Symbol.asyncIterator]();
+      for (;;) {
+        const begun = performance.now();
+        const next = await batches.next();
+        querySeconds += (performance.now() - begun) / 1000;
+        if (next.done) return;
+        yield next.value;
+      }
+    }
     const timedEngine = {
       capabilities: engine.capabilities,
       async query(sql: string, parameters?: readonly (string | number | boolean | null)[]) {
@@ -397,27 +408,10 @@ async function loaderVersusCopy(dataDir: string, warehouseUrl: string, meter: Cp
           querySeconds += (performance.now() - begun) / 1000;
         }
       },
-      async *queryBatches(sql: string, parameters: readonly QueryParameter[], batchRows: number) {
-        // Reading is interleaved with the warehouse's COPY: only the time spent fetching counts.
-        const batches = engine.queryBatches(sql, parameters, batchRows)[Symbol.asyncIterator]();
-        for (;;) {
-          const begun = performance.now();
-          const next = await batches.next();
-          querySeconds += (performance.now() - begun) / 1000;
-          if (next.done) return;
-          yield next.value;
-        }
-      },
-      async *queryLines(sql: string, parameters: readonly QueryParameter[], batchRows: number) {
-        const batches = engine.queryLines(sql, parameters, batchRows)[Symbol.asyncIterator]();
-        for (;;) {
-          const begun = performance.now();
-          const next = await batches.next();
-          querySeconds += (performance.now() - begun) / 1000;
-          if (next.done) return;
-          yield next.value;
-        }
-      },
+      queryBatches: (sql: string, parameters: readonly QueryParameter[], batchRows: number) =>
+        fetchTimed(engine.queryBatches(sql, parameters, batchRows)),
+      queryLines: (sql: string, parameters: readonly QueryParameter[], batchRows: number) =>
+        fetchTimed(engine.queryLines(sql, parameters, batchRows)),
       close: () => engine.close(),
     };
     const statements = profile ? profileStatements(new URL(warehouseUrl).pathname.slice(1)) : undefined;
