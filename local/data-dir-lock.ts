@@ -3,7 +3,9 @@
  * One pipeline per data dir: two processes streaming from one slot into one lake and spool would each
  * acknowledge what the other has not made durable. The process running the pipeline (`up`, or `sync` when no
  * `up` runs) holds `<data dir>/pipeline.lock`, a small JSON file saying who holds it: pid, command, since when.
- * A lock whose process is gone (a crash, kill -9) is taken over.
+ * A lock whose processes are all gone (a crash, kill -9) is taken over. Under the heap bound two processes
+ * hold it (local/heap-bound.ts): the launcher the user started, whose pid the lock names, and the child that
+ * runs the pipeline, which dies soon after the launcher; the lock stays held until both are gone.
  */
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +18,8 @@ export interface LockHolder {
   readonly command: string;
   /** ISO time the lock was taken. */
   readonly since: string;
+  /** The process running the pipeline, when it is not `pid` (a child under the heap bound). */
+  readonly runner?: number;
 }
 
 /** The data dir is in use by another live process; the message names it and says what to do. */
@@ -67,9 +71,10 @@ export async function dataDirLockHolder(dataDir: string): Promise<LockHolder | u
     // A lock file torn by a crash while it was written: its writer never ran the pipeline.
     return undefined;
   }
-  return Number.isInteger(holder.pid) && holder.pid !== commandPid() && alive(holder.pid)
-    ? holder
-    : undefined;
+  if (!Number.isInteger(holder.pid) || holder.pid === commandPid()) return undefined;
+  const runner = holder.runner;
+  const runnerAlive = Number.isInteger(runner) && runner !== process.pid && alive(runner as number);
+  return alive(holder.pid) || runnerAlive ? holder : undefined;
 }
 
 /**
@@ -79,7 +84,12 @@ export async function dataDirLockHolder(dataDir: string): Promise<LockHolder | u
 export async function lockDataDir(dataDir: string, command: string): Promise<DataDirLock> {
   const path = lockPath(dataDir);
   // The pid its user started (the launcher's when the command runs under the heap bound: local/heap-bound.ts).
-  const holder: LockHolder = { pid: commandPid(), command, since: new Date().toISOString() };
+  const holder: LockHolder = {
+    pid: commandPid(),
+    command,
+    since: new Date().toISOString(),
+    ...(commandPid() === process.pid ? {} : { runner: process.pid }),
+  };
   // Twice at most: a stale lock (its process is gone) is removed, then taken like a fresh one.
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

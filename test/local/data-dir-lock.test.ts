@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,27 @@ describe('the data dir lock', () => {
 
     const lock = await lockDataDir(dir, 'totesys-stream up');
 
+    expect(JSON.parse(await readFile(join(dir, 'pipeline.lock'), 'utf8')).pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it('stays held while the pipeline process runs after its launcher is gone (kill -9 of the launcher)', async () => {
+    const launcher = spawnSync(process.execPath, ['-e', '0']).pid;
+    // The child under the heap bound outlives its launcher until it sees the launcher's pipe close.
+    const runner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(
+        join(dir, 'pipeline.lock'),
+        JSON.stringify({ pid: launcher, command: 'totesys-stream up', since: 'x', runner: runner.pid }),
+      );
+
+      await expect(lockDataDir(dir, 'totesys-stream up')).rejects.toBeInstanceOf(DataDirLockedError);
+    } finally {
+      const exited = new Promise((resolve) => runner.once('exit', resolve));
+      runner.kill('SIGKILL');
+      await exited;
+    }
+    const lock = await lockDataDir(dir, 'totesys-stream up');
     expect(JSON.parse(await readFile(join(dir, 'pipeline.lock'), 'utf8')).pid).toBe(process.pid);
     await lock.release();
   });
