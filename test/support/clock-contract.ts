@@ -58,16 +58,15 @@ export function describeClockContract(name: string, fresh: () => ClockUnderTest)
 
     it('leaves no listener on a long-lived signal once a sleep ends, by time or by abort', async () => {
       const { clock, pass } = fresh();
+      // One sleep that ends by time and one that ends by abort: each must take its listener off.
       const runs = new AbortController();
-      for (let i = 0; i < 12; i++) {
-        const sleeping = clock.sleep(2, runs.signal);
-        await pass(3);
-        await sleeping;
-      }
+      const timed = clock.sleep(2, runs.signal);
+      await pass(3);
+      await timed;
       const aborted = new AbortController();
-      const last = clock.sleep(60 * 60 * 1000, aborted.signal);
+      const cut = clock.sleep(60 * 60 * 1000, aborted.signal);
       aborted.abort();
-      await last;
+      await cut;
 
       expect(getEventListeners(runs.signal, 'abort')).toHaveLength(0);
       expect(getEventListeners(aborted.signal, 'abort')).toHaveLength(0);
