@@ -8,7 +8,12 @@
 import { type AnyLakeTable, lakeColumns } from '../core/schema/lake-tables.ts';
 import { LakeValueError } from '../lake/lake-value.ts';
 import type { ParquetCell } from '../lake/parquet-writer.ts';
-import { type CanonicalPlan, canonicalPlan, readCanonicalLines } from './canonical-record-conversion.ts';
+import {
+  type CanonicalPlan,
+  canonicalPlan,
+  readCanonicalBytes,
+  readCanonicalLines,
+} from './canonical-record-conversion.ts';
 import { type ColumnReader, columnReader } from './column-readers.ts';
 
 /** Error codes Firehose reports for conversion failures (as observed on AWS). */
@@ -73,7 +78,7 @@ function convertRecord(
     return parseFailure(table, NOT_UTF8_JSON);
   }
   const start = target[0]?.length ?? 0;
-  const rows = readCanonically(plan, text, target);
+  const rows = readCanonically(plan, data, text, target);
   if (rows !== undefined) return { ok: true, rows };
   // Not the transformation's canonical lines, or a value refused: read it all again the general way, so
   // that a parse error later in the record still wins over a refused value, as it always has.
@@ -108,9 +113,17 @@ function parseFailure(table: AnyLakeTable, reason: string): ConversionResult {
 }
 
 /** The fast path's row count, or undefined when the record is not canonical or holds a refused value. */
-function readCanonically(plan: ColumnPlan, text: string, target: ParquetCell[][]): number | undefined {
+function readCanonically(
+  plan: ColumnPlan,
+  data: Uint8Array,
+  text: string,
+  target: ParquetCell[][],
+): number | undefined {
   try {
-    return readCanonicalLines(text, plan.canonical, target);
+    // An ASCII record (one character per byte) is scanned on its bytes, any other on its text.
+    return text.length === data.length
+      ? readCanonicalBytes(data, text, plan.canonical, target)
+      : readCanonicalLines(text, plan.canonical, target);
   } catch (error) {
     if (error instanceof LakeValueError) return undefined;
     throw error;

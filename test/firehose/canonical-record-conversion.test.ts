@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../core/change-event.ts';
 import { LAKE_TABLES, type LakeTable, lakeColumns } from '../../core/schema/lake-tables.ts';
-import { canonicalPlan, readCanonicalLines } from '../../firehose/canonical-record-conversion.ts';
+import {
+  canonicalPlan,
+  readCanonicalBytes,
+  readCanonicalLines,
+} from '../../firehose/canonical-record-conversion.ts';
 import { columnReader } from '../../firehose/column-readers.ts';
 import { type ConversionResult, recordConverter } from '../../firehose/format-conversion.ts';
 import { type ParquetCell, writeLakeParquetColumns } from '../../lake/parquet-writer.ts';
@@ -43,17 +47,33 @@ function convert(table: LakeTable, text: string): { result: ConversionResult; co
   return { result, columns };
 }
 
-function fastPath(table: LakeTable, text: string): number | undefined {
+/** What one scanner did with a record: its row count and cells, or the error it threw. */
+type ScanOutcome = { rows: number | undefined; cells: ParquetCell[][] } | { error: string };
+
+function scan(table: LakeTable, text: string, scanner: 'text' | 'bytes'): ScanOutcome {
   const columns = lakeColumns(table);
   const plan = canonicalPlan(
     columns.map((column) => column.name),
     columns.map(columnReader),
   );
-  return readCanonicalLines(
-    text,
-    plan,
-    columns.map(() => []),
-  );
+  const cells: ParquetCell[][] = columns.map(() => []);
+  try {
+    const rows =
+      scanner === 'text'
+        ? readCanonicalLines(text, plan, cells)
+        : readCanonicalBytes(Buffer.from(text), text, plan, cells);
+    return { rows, cells };
+  } catch (error) {
+    return { error: String(error) };
+  }
+}
+
+/** The text scanner's row count, after checking that the byte scanner does the same with an ASCII record. */
+function fastPath(table: LakeTable, text: string): number | undefined {
+  const outcome = scan(table, text, 'text');
+  if (Buffer.byteLength(text) === text.length) expect(scan(table, text, 'bytes')).toEqual(outcome);
+  if ('error' in outcome) throw new Error(outcome.error);
+  return outcome.rows;
 }
 
 const STAFF = LAKE_TABLES.dim_staff;
@@ -177,5 +197,57 @@ describe('the conversion of the transformation output lines', () => {
       const text = canonical.replace('"staff_id":1', `"staff_id":${digits}`);
       expect(convert(STAFF, text), digits).toEqual(convert(STAFF, spaced(text)));
     }
+  });
+
+  it('scans an ASCII record on its bytes exactly as on its text, for every record a byte away from a canonical one', () => {
+    const record = lines([
+      staffEvent(1, 'Jeremie', 'Franey'),
+      staffEvent(2, 'Bobbie', 'Sons', 'u'),
+      staffEvent(3, 'Axel', 'Fahey', 'd'),
+    ]);
+    const sales = lines([1, 2].map((id) => salesOrderEvent(id, '2022-11-03T14:20:52.186Z', `${id}.05`)));
+    const replacements = [
+      '',
+      '"',
+      '\\',
+      ',',
+      ':',
+      '{',
+      '}',
+      '\n',
+      ' ',
+      '0',
+      '1',
+      '-',
+      '.',
+      'e',
+      'n',
+      't',
+      'x',
+      '\u0001',
+    ];
+    let compared = 0;
+    for (const [table, text] of [
+      [STAFF, record],
+      [LAKE_TABLES.fact_sales_order, sales],
+    ] as const) {
+      expect(scan(table, text, 'bytes')).toEqual(scan(table, text, 'text'));
+      for (let at = 0; at < text.length; at++) {
+        for (const replacement of replacements) {
+          const mutated = text.slice(0, at) + replacement + text.slice(at + 1);
+          expect(scan(table, mutated, 'bytes'), mutated).toEqual(scan(table, mutated, 'text'));
+          compared++;
+        }
+        const inserted = `${text.slice(0, at)}7${text.slice(at)}`;
+        expect(scan(table, inserted, 'bytes'), inserted).toEqual(scan(table, inserted, 'text'));
+      }
+    }
+    expect(compared).toBeGreaterThan(10_000);
+  });
+
+  it('scans a record with a non-ASCII character on its text (the byte scanner declines it)', () => {
+    const text = lines([staffEvent(1, 'Zoë', 'Ångström')]);
+    expect(scan(STAFF, text, 'bytes')).toEqual({ rows: undefined, cells: lakeColumns(STAFF).map(() => []) });
+    expect(convert(STAFF, text).columns[1]).toEqual(['Zoë']);
   });
 });
