@@ -87,7 +87,14 @@ parentPort.on('message', async ({ id, request }) => {
       request.kind === 'invoke'
         ? await invokeTransformation(handler, request.records, request.streamArn, request.region)
         : await handler(request.event);
-    parentPort.postMessage({ id, result });
+    // The outcomes' decoded records have buffers of their own when larger than Buffer's pool slices:
+    // move those rather than copy them; a pooled one (sharing its buffer) is cloned.
+    const transfer = [];
+    if (request.kind === 'invoke' && result.ok)
+      for (const outcome of result.outcomes)
+        if (outcome.data && outcome.data.byteOffset === 0 && outcome.data.byteLength === outcome.data.buffer.byteLength)
+          transfer.push(outcome.data.buffer);
+    parentPort.postMessage({ id, result }, transfer);
   } catch (error) {
     parentPort.postMessage({ id, error: { name: error?.name ?? 'Error', message: String(error?.message ?? error) } });
   }
