@@ -43,7 +43,14 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
           'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active',
           [name],
         );
-        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+        // Without FORCE first: PostgreSQL waits (up to 5 s) for backends already closing, such as a pool's
+        // clients that pool.end() has asked to end but whose sockets are still open. Terminating those with
+        // FORCE raced their close and surfaced as an unhandled 57P01 in the test that owned them. FORCE only
+        // for connections still open after that wait.
+        const database = client.escapeIdentifier(name);
+        await client
+          .query(`DROP DATABASE IF EXISTS ${database}`)
+          .catch(() => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
       });
     },
   };
