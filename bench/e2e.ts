@@ -12,7 +12,9 @@
  *
  * 1. Latency: the simulator drives the source at a fixed rate; every change's commit-to-warehouse latency is
  *    the finish time of the load that made it visible minus its commit time (loads from
- *    `pipeline.load_history`, commit times from the lake), reported as p50/p95/max.
+ *    `pipeline.load_history`, commit times from the lake, each change once), reported as p50/p95/max, then
+ *    per 10 s of the step by when the changes became visible (bench/latency-windows.ts), with the windows a
+ *    compaction run finished in: a step longer than a minute covers `up`'s compaction as well.
  * 2. Sustained rate: a sweep of fixed rates of set-based updates (one transaction every 100 ms updating
  *    rate/10 rows of sales_order and payment, from a thread of its own: bench/source-driver-thread.ts; the
  *    simulator's one-statement-per-change cannot reach these rates on 2 cores); a rate is
@@ -56,7 +58,9 @@ import {
   sourceSeconds,
   withSourceThread,
 } from './cpu-accounting.ts';
+import { latencyWindowLines, type VisibleChange } from './latency-windows.ts';
 import { LoaderRunTrace, threadSplit, threadTicks } from './loader-run-trace.ts';
+import { percentile } from './percentile.ts';
 import { committedBy, type DriveSummary, SourceDriverThread } from './source-driver-thread.ts';
 import { profileStatements, statementTable } from './statement-cpu.ts';
 
@@ -169,12 +173,6 @@ async function drive(sourceUrl: string, rate: number, seconds: number, onTick?: 
   };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
-
 async function latencyPhase(
   sourceUrl: string,
   warehouseUrl: string,
@@ -197,11 +195,13 @@ async function latencyPhase(
   // The local defaults (core/operations.ts), as `up` runs them: this step measures what a user sees.
   let trace: LoaderRunTrace | undefined;
   const threadsBefore = traceRuns ? await threadTicks() : undefined;
+  const compactionsAtMs: number[] = [];
   const pipeline = await LocalPipeline.start({
     sourceUrl,
     warehouseUrl,
     dataDir,
     onLoad: (outcome) => trace?.onLoad(outcome),
+    onCompaction: () => compactionsAtMs.push(Date.now()),
   });
   if (traceRuns)
     trace = LoaderRunTrace.attach(
@@ -210,7 +210,9 @@ async function latencyPhase(
     );
   let summary: Awaited<ReturnType<typeof drive>>;
   let cpu: Awaited<ReturnType<CpuMeter['measure']>>['cpu'];
+  let stepStartMs = Date.now();
   try {
+    stepStartMs = Date.now();
     ({ result: summary, cpu } = await meter.measure(() => drive(sourceUrl, rate, seconds), profile));
     if (summary.rolledBack > 0)
       console.log(`(${summary.rolledBack} simulator transactions collided and rolled back)`);
@@ -248,20 +250,26 @@ async function latencyPhase(
     bucket: LOCAL_LAKE_BUCKET,
   });
   const latencies: number[] = [];
+  const visible: VisibleChange[] = [];
   try {
     const low = loads[0]?.from_lsn ?? '0';
+    // DISTINCT: a compaction's merged objects and the objects they replace are both in the lake until the
+    // grace period ends, and a change is counted once (a change is one row of one lake table).
     const union = LAKE_TABLE_NAMES.map(
       (t) =>
-        `SELECT _lsn, epoch_ms(_commit_ts) AS ms FROM ${t} WHERE _op IN ('c','u','d') AND _lsn > CAST(? AS bigint)`,
+        `SELECT DISTINCT _lsn, _seq, epoch_ms(_commit_ts) AS ms FROM ${t} WHERE _op IN ('c','u','d') AND _lsn > CAST(? AS bigint)`,
     ).join(' UNION ALL ');
     const rows = await engine.query(
       `SELECT * FROM (${union}) AS c`,
       LAKE_TABLE_NAMES.map(() => low),
     );
-    for (const [lsnText, msText] of rows.rows) {
+    for (const [lsnText, , msText] of rows.rows) {
       const lsn = BigInt(lsnText ?? '0');
       const load = loads.find((l) => BigInt(l.from_lsn ?? '0') < lsn && lsn <= BigInt(l.to_lsn));
-      if (load) latencies.push((Number(load.finished) - Number(msText)) / 1000);
+      if (!load) continue;
+      const latencySeconds = (Number(load.finished) - Number(msText)) / 1000;
+      latencies.push(latencySeconds);
+      visible.push({ latencySeconds, visibleAtMs: Number(load.finished) });
     }
   } finally {
     await engine.close();
@@ -273,6 +281,8 @@ async function latencyPhase(
       `${loads.length} loads): p50 ${percentile(latencies, 0.5).toFixed(2)} s, p95 ${percentile(latencies, 0.95).toFixed(2)} s, ` +
       `max ${(latencies.at(-1) ?? Number.NaN).toFixed(2)} s over ${latencies.length} changes`,
   );
+  console.log('by when the changes became visible (from the step start):');
+  for (const line of latencyWindowLines(visible, stepStartMs, compactionsAtMs)) console.log(line);
   console.log(`CPU while driving ${rate} changes/s (${loadAverage()} load):`);
   for (const line of cpuTable(cpu, summary.totalChanges)) console.log(line);
 }

@@ -13,6 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
+import { percentile } from './percentile.ts';
 import { SetBasedUpdates } from './set-based-updates.ts';
 
 /** What one drive reports. */
@@ -54,11 +55,6 @@ async function threadCpuSeconds(): Promise<number> {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // utime and stime, fields 14 and 15 of the line, in clock ticks of 1/100 s.
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
 }
 
 /** Drives `rate` changes/s for `seconds` on `updates` (rate/20 rows of each table every 100 ms). */
