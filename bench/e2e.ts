@@ -210,9 +210,8 @@ async function latencyPhase(
     );
   let summary: Awaited<ReturnType<typeof drive>>;
   let cpu: Awaited<ReturnType<CpuMeter['measure']>>['cpu'];
-  let stepStartMs = Date.now();
+  const stepStartMs = Date.now();
   try {
-    stepStartMs = Date.now();
     ({ result: summary, cpu } = await meter.measure(() => drive(sourceUrl, rate, seconds), profile));
     if (summary.rolledBack > 0)
       console.log(`(${summary.rolledBack} simulator transactions collided and rolled back)`);
