@@ -33,7 +33,6 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { QueryParameter } from '../core/ports/query-engine.ts';
-import { LAKE_TABLE_NAMES } from '../core/schema/lake-tables.ts';
 import { WAREHOUSE_TABLE_NAMES } from '../core/schema/warehouse-tables.ts';
 import { DuckDbQueryEngine } from '../lake/duckdb-query-engine.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
@@ -58,7 +57,7 @@ import {
   sourceSeconds,
   withSourceThread,
 } from './cpu-accounting.ts';
-import { latencyWindowLines, type VisibleChange } from './latency-windows.ts';
+import { latencyWindowLines, type VisibleChange, visibleChanges } from './latency-windows.ts';
 import { LoaderRunTrace, threadSplit, threadTicks } from './loader-run-trace.ts';
 import { percentile } from './percentile.ts';
 import { committedBy, type DriveSummary, SourceDriverThread } from './source-driver-thread.ts';
@@ -248,31 +247,13 @@ async function latencyPhase(
     lakeDir: pipelinePaths(dataDir).lake,
     bucket: LOCAL_LAKE_BUCKET,
   });
-  const latencies: number[] = [];
-  const visible: VisibleChange[] = [];
+  let visible: VisibleChange[];
   try {
-    const low = loads[0]?.from_lsn ?? '0';
-    // DISTINCT: a compaction's merged objects and the objects they replace are both in the lake until the
-    // grace period ends, and a change is counted once (a change is one row of one lake table).
-    const union = LAKE_TABLE_NAMES.map(
-      (t) =>
-        `SELECT DISTINCT _lsn, _seq, epoch_ms(_commit_ts) AS ms FROM ${t} WHERE _op IN ('c','u','d') AND _lsn > CAST(? AS bigint)`,
-    ).join(' UNION ALL ');
-    const rows = await engine.query(
-      `SELECT * FROM (${union}) AS c`,
-      LAKE_TABLE_NAMES.map(() => low),
-    );
-    for (const [lsnText, , msText] of rows.rows) {
-      const lsn = BigInt(lsnText ?? '0');
-      const load = loads.find((l) => BigInt(l.from_lsn ?? '0') < lsn && lsn <= BigInt(l.to_lsn));
-      if (!load) continue;
-      const latencySeconds = (Number(load.finished) - Number(msText)) / 1000;
-      latencies.push(latencySeconds);
-      visible.push({ latencySeconds, visibleAtMs: Number(load.finished) });
-    }
+    visible = await visibleChanges(engine, loads);
   } finally {
     await engine.close();
   }
+  const latencies = visible.map((change) => change.latencySeconds);
   latencies.sort((a, b) => a - b);
   const achieved = summary.totalChanges / (summary.elapsedMs / 1000);
   console.log(

@@ -1,6 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { latencyWindowLines } from '../../bench/latency-windows.ts';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { latencyWindowLines, visibleChanges } from '../../bench/latency-windows.ts';
 import { percentile } from '../../bench/percentile.ts';
+import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
+import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
+import type { LakeRow } from '../../lake/lake-value.ts';
+import { writeLakeParquet } from '../../lake/parquet-writer.ts';
 
 describe('the latency step by window', () => {
   it('takes the nearest-rank percentile', () => {
@@ -27,5 +34,72 @@ describe('the latency step by window', () => {
     expect(lines[1]).toMatch(
       /^\s+20–30\s+s\s+1 changes\s+p50 4\.00 s\s+p95 4\.00 s\s+max 4\.00 s\s+\(a compaction run finished\)$/,
     );
+  });
+});
+
+describe('the latency step’s changes', () => {
+  let lakeDir: string;
+  let engine: DuckDbQueryEngine;
+  const BUCKET = 'totesys-lake';
+
+  beforeEach(async () => {
+    lakeDir = await mkdtemp(join(tmpdir(), 'latency-windows-'));
+  });
+
+  afterEach(async () => {
+    await engine?.close();
+    await rm(lakeDir, { recursive: true, force: true });
+  });
+
+  function payment(id: number, lsn: bigint, op: 'c' | 'u' | 'w', commitMs: number): LakeRow {
+    return {
+      payment_id: id,
+      created_date: '2022-11-03',
+      created_time: '14:20:52.000',
+      last_updated_date: '2022-11-03',
+      last_updated: '14:20:52.000',
+      transaction_id: 1,
+      counterparty_id: 15,
+      payment_amount: 500n,
+      currency_id: 2,
+      payment_type_id: 3,
+      paid: false,
+      payment_date: '2022-11-07',
+      _op: op,
+      _lsn: lsn,
+      _seq: 0,
+      _xid: 1n,
+      _commit_ts: BigInt(commitMs),
+      _unchanged: null,
+    };
+  }
+
+  it('counts each change once, duplicated objects and watermarks aside, with the load that made it visible', async () => {
+    const t = Date.UTC(2022, 10, 3, 14, 0, 0);
+    const rows = [payment(1, 110n, 'c', t), payment(2, 120n, 'u', t + 500), payment(3, 205n, 'c', t + 900)];
+    const dir = join(lakeDir, BUCKET, 'fact_payment', 'dt=2022-11-03');
+    await mkdir(dir, { recursive: true });
+    const table = LAKE_TABLES.fact_payment;
+    // A compaction's merged object beside the objects it replaces (its grace period not over): each row twice.
+    await writeFile(join(dir, 'a.parquet'), writeLakeParquet(table, rows.slice(0, 2)));
+    await writeFile(join(dir, 'b.parquet'), writeLakeParquet(table, rows.slice(2)));
+    await writeFile(join(dir, 'merged.parquet'), writeLakeParquet(table, rows));
+    // Not changes: a watermark, a change before the first load, one after the last.
+    await writeFile(
+      join(dir, 'c.parquet'),
+      writeLakeParquet(table, [payment(4, 130n, 'w', t), payment(5, 90n, 'c', t), payment(6, 400n, 'c', t)]),
+    );
+    engine = await DuckDbQueryEngine.open({ lakeDir, bucket: BUCKET });
+    const loads = [
+      { from_lsn: '100', to_lsn: '150', finished: String(t + 2_000) },
+      { from_lsn: '150', to_lsn: '150', finished: String(t + 2_500) },
+      { from_lsn: '150', to_lsn: '300', finished: String(t + 4_000) },
+    ];
+    const changes = await visibleChanges(engine, loads);
+    expect(changes.sort((a, b) => a.latencySeconds - b.latencySeconds)).toEqual([
+      { latencySeconds: 1.5, visibleAtMs: t + 2_000 },
+      { latencySeconds: 2, visibleAtMs: t + 2_000 },
+      { latencySeconds: 3.1, visibleAtMs: t + 4_000 },
+    ]);
   });
 });
