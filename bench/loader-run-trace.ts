@@ -34,6 +34,8 @@ interface RunRecord {
   cpu?: { main: number; others: number; backends: number };
   readonly spans: Span[];
   readonly backends0: Map<number, number>;
+  /** Files each lake table's view read in the run (null: the whole glob). */
+  files?: ReadonlyMap<string, number | null>;
 }
 
 async function ticksOf(path: string): Promise<number> {
@@ -108,6 +110,7 @@ export class LoaderRunTrace {
   readonly #undo: (() => void)[] = [];
   readonly #names: Map<string, string>;
   readonly #pending: Promise<unknown>[] = [];
+  #engine: DuckDbQueryEngine | undefined;
 
   private constructor(queries: LoaderQueries) {
     this.#names = new Map(Object.entries(queries).map(([name, query]) => [query.sql, `query: ${name}`]));
@@ -119,6 +122,7 @@ export class LoaderRunTrace {
     warehouseDatabase: string,
   ): LoaderRunTrace {
     const trace = new LoaderRunTrace(parts.queries);
+    trace.#engine = parts.engine;
     trace.#wrapRunStart(parts.warehouse);
     trace.#wrapDuckDb();
     trace.#wrapPg(warehouseDatabase);
@@ -138,6 +142,7 @@ export class LoaderRunTrace {
     this.#open = undefined;
     run.endedAt = performance.now();
     run.status = outcome.status;
+    run.files = new Map(this.#engine?.catalog.viewFileCounts() ?? []);
     this.#pending.push(
       (async () => {
         const now = await threads();
@@ -179,6 +184,7 @@ export class LoaderRunTrace {
           entry.backend += span.backendSeconds ?? 0;
           byLabel.set(span.label, entry);
         }
+      lines.push(...LoaderRunTrace.#byThird(of));
       const sorted = [...byLabel].sort((a, b) => b[1].ms - a[1].ms);
       lines.push(
         `  ${'statement'.padEnd(72)} ${'a run'.padStart(6)} ${'ms/run'.padStart(8)} ${'backend'.padStart(8)}`,
@@ -189,6 +195,34 @@ export class LoaderRunTrace {
             `${entry.backend > 0 ? ((1000 * entry.backend) / of.length).toFixed(1).padStart(8) : ''}`,
         );
       }
+    }
+    return lines;
+  }
+
+  /** The runs' mean wall and CPU in each third of the step, in order: a cost that grows with the lake's age shows. */
+  static #byThird(runs: readonly RunRecord[]): string[] {
+    const lines: string[] = [];
+    const third = Math.ceil(runs.length / 3);
+    for (let part = 0; part < 3 && third > 0; part++) {
+      const of = runs.slice(part * third, (part + 1) * third);
+      if (of.length === 0) continue;
+      const mean = (f: (run: RunRecord) => number) => of.reduce((sum, run) => sum + f(run), 0) / of.length;
+      lines.push(
+        `  third ${part + 1} (${of.length} runs): wall ${mean((r) => (r.endedAt ?? r.startedAt) - r.startedAt).toFixed(0)} ms, ` +
+          `main ${(1000 * mean((r) => r.cpu?.main ?? 0)).toFixed(0)} ms, DuckDB ${(1000 * mean((r) => r.cpu?.others ?? 0)).toFixed(0)} ms, ` +
+          `warehouse ${(1000 * mean((r) => r.cpu?.backends ?? 0)).toFixed(0)} ms; files a run ` +
+          [...(of[0]?.files?.keys() ?? [])]
+            .map((table) => `${table} ${mean((r) => r.files?.get(table) ?? 0).toFixed(0)}`)
+            .join(', '),
+      );
+      // Its costliest statements, to see which ones grow.
+      const byLabel = new Map<string, number>();
+      for (const run of of)
+        for (const span of run.spans) byLabel.set(span.label, (byLabel.get(span.label) ?? 0) + span.ms);
+      const top = [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 6);
+      lines.push(
+        `    ${top.map(([label, ms]) => `${label.slice(0, 48)} ${(ms / of.length).toFixed(0)} ms`).join('; ')}`,
+      );
     }
     return lines;
   }
