@@ -38,6 +38,7 @@ import { LambdaWorkerPool } from '../firehose/lambda-worker-pool.ts';
 import { LocalFirehose } from '../firehose/local-firehose.ts';
 import { totesysDeliveryStreams } from '../firehose/stream-config.ts';
 import { handler } from '../functions/transformer/handler.ts';
+import { DUCKDB_TYPES } from '../lake/duckdb-sql.ts';
 import { FsObjectStore } from '../lake/fs-object-store.ts';
 import { mapChangeEvent } from '../transform/lake-row-mapping.ts';
 import { ChangeGenerator } from './change-generator.ts';
@@ -267,17 +268,6 @@ async function runFirehose(
     failures: sum((m) => m.processingFailedRecords + m.conversionFailedRecords + m.partitioningFailedRecords),
   };
 }
-
-const DUCKDB_TYPES: Readonly<Record<LakeColumnType, string>> = {
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  string: 'VARCHAR',
-  boolean: 'BOOLEAN',
-  date: 'DATE',
-  timestamp: 'TIMESTAMP',
-  'decimal(10,2)': 'DECIMAL(10,2)',
-  'decimal(18,8)': 'DECIMAL(18,8)',
-};
 
 async function runDuckDb(
   dir: string,

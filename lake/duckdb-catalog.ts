@@ -20,27 +20,16 @@ import {
   anyLakeTable,
   LAKE_TABLE_NAMES,
   LAKE_TABLES,
-  type LakeColumnType,
   type LakeTableLocation,
   type LakeTableName,
   lakeColumns,
   PARTITION_COLUMN,
 } from '../core/schema/lake-tables.ts';
 import { MARKET_LAKE_TABLE_NAMES } from '../core/schema/market-lake-tables.ts';
+import { DUCKDB_TYPES, sqlLiteral as literal, sqlIdentifier as quote } from './duckdb-sql.ts';
 import { FsObjectStore } from './fs-object-store.ts';
+import { type CandidateFile, type FileRowsBounds, LakeFileRows } from './lake-file-rows.ts';
 import { ObjectStoreStateSnapshots } from './object-store-state-snapshots.ts';
-
-/** The DuckDB type each Glue type reads as (what the Parquet writer's encodings come back as). */
-const DUCKDB_TYPES: { readonly [T in LakeColumnType]: string } = {
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  string: 'VARCHAR',
-  boolean: 'BOOLEAN',
-  date: 'DATE',
-  timestamp: 'TIMESTAMP',
-  'decimal(10,2)': 'DECIMAL(10,2)',
-  'decimal(18,8)': 'DECIMAL(18,8)',
-};
 
 /** Where a {@link DuckDbCatalog} finds the lake. */
 export interface DuckDbCatalogOptions {
@@ -50,6 +39,8 @@ export interface DuckDbCatalogOptions {
   readonly bucket: string;
   /** The bucket's ObjectStore, to share one; by default one over `lakeDir` and `bucket`. */
   readonly store?: FsObjectStore;
+  /** How many rows of small files a floored catalog holds in DuckDB (lake/lake-file-rows.ts); by default its bounds. */
+  readonly fileRows?: FileRowsBounds;
 }
 
 /** A view could not be created over a lake table's files. */
@@ -63,6 +54,8 @@ interface LakeFile {
   readonly maxLsn: bigint | null;
   /** Whether the file holds a change (any `_op` but the watermark `w`). */
   readonly hasChanges: boolean;
+  /** Rows in the file. */
+  readonly rows: number;
 }
 
 /** A CDC table's view as a refresh computes it, and how many files it reads (null: the whole glob). */
@@ -104,6 +97,8 @@ export class DuckDbCatalog {
    */
   readonly #derivedViews = new Map<string, string>();
   readonly #snapshots: ObjectStoreStateSnapshots;
+  /** The rows of the small files the floored views read, held in DuckDB instead of opened by every query. */
+  readonly #fileRows: LakeFileRows;
   /** Files each view reads (null: the whole glob). */
   readonly #viewFiles = new Map<LakeTableName, number | null>();
   #floor: FileFloor | null = null;
@@ -117,6 +112,7 @@ export class DuckDbCatalog {
     this.#connection = connection;
     this.#store = options.store ?? new FsObjectStore(options.lakeDir, options.bucket);
     this.#snapshots = new ObjectStoreStateSnapshots(this.#store);
+    this.#fileRows = new LakeFileRows(connection, options.fileRows);
   }
 
   locate(table: LakeTableName): LakeTableLocation {
@@ -148,6 +144,11 @@ export class DuckDbCatalog {
     this.#connection.closeSync();
   }
 
+  /** Rows of small files the views read from DuckDB's memory instead of their Parquet (lake/lake-file-rows.ts). */
+  get heldRows(): number {
+    return this.#fileRows.heldRows;
+  }
+
   /** How many files each view reads now (null: every file of the table, through its glob). */
   viewFileCounts(): ReadonlyMap<LakeTableName, number | null> {
     return this.#viewFiles;
@@ -164,10 +165,12 @@ export class DuckDbCatalog {
     }
     // Every table's listing at once, then one inspection of every table's new files, then one batch of the
     // views that changed: a refresh used to list, inspect and replace table after table.
-    const tables =
-      floor === null || floor.belowLsn < 0n
-        ? await Promise.all(LAKE_TABLE_NAMES.map((name) => this.#wholeTableView(name)))
-        : await this.#flooredTableViews(floor);
+    const whole = floor === null || floor.belowLsn < 0n;
+    // Views over the globs read every file from its Parquet: no row is held for them.
+    if (whole) await this.#fileRows.clear();
+    const tables = whole
+      ? await Promise.all(LAKE_TABLE_NAMES.map((name) => this.#wholeTableView(name)))
+      : await this.#flooredTableViews(floor);
     const statements: ViewStatement[] = [];
     for (const { name, sql, files } of tables) {
       this.#viewFiles.set(name, files);
@@ -217,7 +220,10 @@ export class DuckDbCatalog {
     return { name, sql: hasFiles ? this.#fileView(name, null) : emptyView(name), files: hasFiles ? null : 0 };
   }
 
-  /** Every CDC table's view under `floor`: the tables listed at once, their new files inspected in one query. */
+  /**
+   * Every CDC table's view under `floor`: the tables listed at once, their new files inspected in one query, the
+   * small ones' rows held in DuckDB (lake/lake-file-rows.ts) and the rest read from their Parquet.
+   */
   async #flooredTableViews(floor: FileFloor): Promise<TableView[]> {
     const fresh = await Promise.all(LAKE_TABLE_NAMES.map((name) => this.#listPartitions(name, floor)));
     const paths = fresh.flatMap((listed) => listed.paths);
@@ -226,14 +232,32 @@ export class DuckDbCatalog {
       for (const listed of fresh)
         for (const path of listed.paths) listed.known.set(path, inspected.get(path) as LakeFile);
     }
+    const needed = new Map<LakeTableName, CandidateFile[]>();
+    for (const name of LAKE_TABLE_NAMES) {
+      const known = this.#files.get(name);
+      needed.set(
+        name,
+        this.#neededFiles(name, floor).map((path) => ({ path, rows: known?.get(path)?.rows ?? 0 })),
+      );
+    }
+    const unheld = await this.#fileRows.hold(needed);
     return LAKE_TABLE_NAMES.map((name) => {
-      const files = this.#neededFiles(name, floor);
+      const files = needed.get(name) ?? [];
+      const parquet = unheld.get(name) ?? [];
       return {
         name,
-        sql: files.length > 0 ? this.#fileView(name, files) : emptyView(name),
+        sql: this.#flooredView(name, files.length > parquet.length, parquet),
         files: files.length,
       };
     });
+  }
+
+  /** A floored view: the table's held rows (when it has any) and the files read from their Parquet. */
+  #flooredView(name: LakeTableName, held: boolean, parquet: readonly string[]): string {
+    if (!held) return parquet.length > 0 ? this.#fileView(name, parquet) : emptyView(name);
+    const rows = LakeFileRows.select(name);
+    if (parquet.length === 0) return `CREATE OR REPLACE VIEW ${quote(name)} AS ${rows}`;
+    return `${this.#fileView(name, parquet)} UNION ALL ${rows}`;
   }
 
   /**
@@ -354,22 +378,25 @@ export class DuckDbCatalog {
     return needed.sort();
   }
 
-  /** Each file's largest `_lsn` and whether it holds a change: read once per file, in one query. */
+  /** Each file's largest `_lsn`, whether it holds a change and its rows: read once per file, in one query. */
   async #inspect(paths: readonly string[]): Promise<Map<string, LakeFile>> {
     const list = paths.map(literal).join(', ');
     const reader = await this.#connection.runAndReadAll(
-      `SELECT filename, CAST(max(_lsn) AS VARCHAR) AS max_lsn, coalesce(bool_or(_op <> 'w'), false) AS changes ` +
+      `SELECT filename, CAST(max(_lsn) AS VARCHAR) AS max_lsn, coalesce(bool_or(_op <> 'w'), false) AS changes, ` +
+        'count(*) AS rows ' +
         `FROM read_parquet([${list}], filename = true) GROUP BY filename`,
     );
     const found = new Map<string, LakeFile>();
-    for (const [filename, maxLsn, changes] of reader.getRowsJson()) {
+    for (const [filename, maxLsn, changes, rows] of reader.getRowsJson()) {
       found.set(String(filename), {
         maxLsn: maxLsn === null ? null : BigInt(String(maxLsn)),
         hasChanges: changes === true,
+        rows: Number(rows),
       });
     }
     // A file without rows yields no group: it holds nothing any query needs.
-    for (const path of paths) if (!found.has(path)) found.set(path, { maxLsn: null, hasChanges: false });
+    for (const path of paths)
+      if (!found.has(path)) found.set(path, { maxLsn: null, hasChanges: false, rows: 0 });
     return found;
   }
 
@@ -419,11 +446,6 @@ function dayOfPath(path: string): string {
   return path.slice(at + 4, path.indexOf('/', at + 1));
 }
 
-/** A SQL string literal. */
-function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
 /** A view with the table's columns and types and no rows. */
 function emptyView(name: AnyLakeTableName): string {
   const columns = [...lakeColumns(anyLakeTable(name)), PARTITION_COLUMN].map(
@@ -438,9 +460,4 @@ function emptySnapshotView(name: LakeTableName): string {
     (c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quote(c.name)}`,
   );
   return `CREATE OR REPLACE VIEW ${quote(snapshotTableName(name))} AS SELECT ${columns.join(', ')} WHERE false`;
-}
-
-/** Identifiers come from the lake schema (core/schema/) only; quoting keeps names like `_op` unambiguous. */
-function quote(identifier: string): string {
-  return `"${identifier}"`;
 }

@@ -1,0 +1,172 @@
+/**
+ * @module
+ * The rows of small lake files a floored DuckDB catalog holds (lake/lake-file-rows.ts): the views read exactly
+ * what the files hold, every type to the last digit; the bounds send large files and the overflow to their
+ * Parquet; a file no view needs any more, or gone from the lake, leaves.
+ */
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { FileFloor } from '../../core/ports/query-engine.ts';
+import { LAKE_TABLE_NAMES } from '../../core/schema/lake-tables.ts';
+import { DuckDbCatalog } from '../../lake/duckdb-catalog.ts';
+import {
+  BUCKET,
+  type LakeChange,
+  ROWS,
+  SMALL_WORLD,
+  T0,
+  watermarks,
+  writeLakeFiles,
+} from '../loader/lake-fixtures.ts';
+
+let lakeDir: string;
+let instance: DuckDBInstance;
+let connection: DuckDBConnection;
+
+beforeEach(async () => {
+  lakeDir = await mkdtemp(join(tmpdir(), 'lake-file-rows-'));
+  instance = await DuckDBInstance.create(':memory:');
+  connection = await instance.connect();
+});
+
+afterEach(async () => {
+  instance.closeSync();
+  await rm(lakeDir, { recursive: true, force: true });
+});
+
+const FLOOR_0: FileFloor = { belowLsn: 0n, dtFrom: '2022-11-03', asOf: new Map() };
+
+async function rows(sql: string): Promise<string[][]> {
+  const reader = await connection.runAndReadAll(sql);
+  return reader.getRowsJson().map((row) => row.map((value) => JSON.stringify(value)));
+}
+
+/** What a view definition reads its rows from: held rows, and how many Parquet files or globs. */
+async function sourcesOf(table: string): Promise<{ held: boolean; parquetFiles: number }> {
+  const [[sql] = []] = (
+    await connection.runAndReadAll(`SELECT sql FROM duckdb_views() WHERE view_name = '${table}'`)
+  ).getRowsJson() as string[][];
+  return {
+    held: (sql ?? '').includes('$file_rows'),
+    parquetFiles: (sql ?? '').split(".parquet'").length - 1,
+  };
+}
+
+function salesOrders(ids: readonly number[], lsn: bigint): LakeChange[] {
+  return ids.map((id, seq) => ({
+    table: 'fact_sales_order',
+    op: 'c',
+    lsn,
+    seq,
+    commitTs: T0,
+    row: ROWS.salesOrder(id),
+  }));
+}
+
+it("reads every table's held rows exactly as its files hold them: every column, type and value", async () => {
+  // Prepare: a small world in every table, with values that lose digits through a float or a Date.
+  await writeLakeFiles(lakeDir, [
+    ...SMALL_WORLD,
+    ...salesOrders([7], 120n).map((change) => ({
+      ...change,
+      row: ROWS.salesOrder(7, { unit_price: '99999999.99', created_time: '23:59:59.999' }),
+    })),
+    ...watermarks(150n, T0),
+  ]);
+  const catalog = new DuckDbCatalog(connection, { lakeDir, bucket: BUCKET });
+
+  // Act
+  catalog.setFloor(FLOOR_0);
+  await catalog.ensureTables();
+
+  // Assess: the views read held rows only, and what they read is what the files hold, both ways.
+  expect(catalog.heldRows).toBeGreaterThan(LAKE_TABLE_NAMES.length);
+  for (const table of LAKE_TABLE_NAMES) {
+    const files = `read_parquet('${join(lakeDir, BUCKET, table, '*', '*.parquet')}', hive_partitioning = true, hive_types = {'dt': DATE})`;
+    const columns = (await rows(`SELECT column_name FROM (DESCRIBE ${table})`)).map(([name]) =>
+      JSON.parse(name as string),
+    );
+    const list = columns.map((name) => `"${name}"`).join(', ');
+    expect(await sourcesOf(table), table).toEqual({ held: true, parquetFiles: 0 });
+    expect(await rows(`SELECT ${list} FROM ${table} EXCEPT ALL SELECT ${list} FROM ${files}`), table).toEqual(
+      [],
+    );
+    expect(await rows(`SELECT ${list} FROM ${files} EXCEPT ALL SELECT ${list} FROM ${table}`), table).toEqual(
+      [],
+    );
+    expect(await rows(`SELECT count(*) FROM ${table}`)).toEqual(await rows(`SELECT count(*) FROM ${files}`));
+  }
+  expect(
+    await rows('SELECT CAST(unit_price AS VARCHAR) FROM fact_sales_order WHERE sales_order_id = 7'),
+  ).toEqual([['"99999999.99"']]);
+});
+
+it('reads a file above the size bound, and the files beyond the held rows, from their Parquet', async () => {
+  // Prepare: files of one, two, three and two rows (in the catalog's order, by their random names); at most
+  // two rows a file and three held in all.
+  await writeLakeFiles(lakeDir, salesOrders([1], 100n));
+  await writeLakeFiles(lakeDir, salesOrders([2, 3], 110n));
+  await writeLakeFiles(lakeDir, salesOrders([4, 5, 6], 120n));
+  await writeLakeFiles(lakeDir, salesOrders([7, 8], 130n));
+  const catalog = new DuckDbCatalog(connection, {
+    lakeDir,
+    bucket: BUCKET,
+    fileRows: { fileRows: 2, heldRows: 3 },
+  });
+
+  // Act
+  catalog.setFloor(FLOOR_0);
+  await catalog.ensureTables();
+
+  // Assess: in any order, the one-row file and one of the two-row files are held (3 rows); the three-row file is
+  // too large and the other two-row file does not fit: both are read from their Parquet. Every row shows once.
+  expect(catalog.heldRows).toBe(3);
+  expect(await sourcesOf('fact_sales_order')).toEqual({ held: true, parquetFiles: 2 });
+  expect(await rows('SELECT sales_order_id FROM fact_sales_order ORDER BY 1')).toEqual(
+    ['1', '2', '3', '4', '5', '6', '7', '8'].map((id) => [id]),
+  );
+});
+
+it('lets go of the rows of a file below the next floor, and of a file gone from the lake', async () => {
+  // Prepare: three files held under a first floor.
+  await writeLakeFiles(lakeDir, salesOrders([1], 100n));
+  const [middle] = await writeLakeFiles(lakeDir, salesOrders([2], 200n));
+  await writeLakeFiles(lakeDir, salesOrders([3], 300n));
+  const catalog = new DuckDbCatalog(connection, { lakeDir, bucket: BUCKET });
+  catalog.setFloor(FLOOR_0);
+  await catalog.ensureTables();
+  expect(catalog.heldRows).toBe(3);
+
+  // Act: the floor rises above the first file, and the middle file is deleted (compaction's delete pass).
+  await unlink(middle as string);
+  catalog.setFloor({ ...FLOOR_0, belowLsn: 150n });
+  await catalog.ensureTables();
+
+  // Assess
+  expect(catalog.heldRows).toBe(1);
+  expect(await rows('SELECT sales_order_id FROM fact_sales_order ORDER BY 1')).toEqual([['3']]);
+  const [[held] = []] = await rows('SELECT count(*) FROM "fact_sales_order$file_rows"');
+  expect(held).toBe('"1"');
+});
+
+it('holds nothing once the floor is lifted: the views read the globs again', async () => {
+  // Prepare
+  await writeLakeFiles(lakeDir, salesOrders([1, 2], 100n));
+  const catalog = new DuckDbCatalog(connection, { lakeDir, bucket: BUCKET });
+  catalog.setFloor(FLOOR_0);
+  await catalog.ensureTables();
+  expect(catalog.heldRows).toBe(2);
+
+  // Act
+  catalog.setFloor(null);
+  await catalog.ensureTables();
+
+  // Assess
+  expect(catalog.heldRows).toBe(0);
+  // One Parquet source: the table's glob.
+  expect(await sourcesOf('fact_sales_order')).toEqual({ held: false, parquetFiles: 1 });
+  expect(await rows('SELECT count(*) FROM fact_sales_order')).toEqual([['"2"']]);
+});
