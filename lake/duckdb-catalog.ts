@@ -222,7 +222,8 @@ export class DuckDbCatalog {
 
   /**
    * Every CDC table's view under `floor`: the tables listed at once, their new files inspected in one query, the
-   * small ones' rows held in DuckDB (lake/lake-file-rows.ts) and the rest read from their Parquet.
+   * small ones of the tables read as of the cut held in DuckDB (lake/lake-file-rows.ts), the rest read from their
+   * Parquet.
    */
   async #flooredTableViews(floor: FileFloor): Promise<TableView[]> {
     const fresh = await Promise.all(LAKE_TABLE_NAMES.map((name) => this.#listPartitions(name, floor)));
@@ -240,10 +241,13 @@ export class DuckDbCatalog {
         this.#neededFiles(name, floor).map((path) => ({ path, rows: known?.get(path)?.rows ?? 0 })),
       );
     }
-    const unheld = await this.#fileRows.hold(needed);
+    // Only a table read as of the cut keeps files from run to run (its changes above the snapshot); any other
+    // table's files leave at the next floor, and holding them made DuckDB's memory peak twice as high while a
+    // large transaction loaded (bench/README.md, "A loader run's reads of small files").
+    const unheld = await this.#fileRows.hold(new Map([...needed].filter(([name]) => floor.asOf.has(name))));
     return LAKE_TABLE_NAMES.map((name) => {
       const files = needed.get(name) ?? [];
-      const parquet = unheld.get(name) ?? [];
+      const parquet = unheld.get(name) ?? files.map((file) => file.path);
       return {
         name,
         sql: this.#flooredView(name, files.length > parquet.length, parquet),

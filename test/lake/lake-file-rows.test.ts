@@ -1,6 +1,7 @@
 /**
  * @module
- * The rows of small lake files a floored DuckDB catalog holds (lake/lake-file-rows.ts): the views read exactly
+ * The rows of small lake files a floored DuckDB catalog holds for the tables read as of the cut
+ * (lake/lake-file-rows.ts): the views read exactly
  * what the files hold, every type to the last digit; the bounds send large files and the overflow to their
  * Parquet; a file no view needs any more, or gone from the lake, leaves.
  */
@@ -37,7 +38,22 @@ afterEach(async () => {
   await rm(lakeDir, { recursive: true, force: true });
 });
 
-const FLOOR_0: FileFloor = { belowLsn: 0n, dtFrom: '2022-11-03', asOf: new Map() };
+/** Every table read as of the cut over its whole history: the tables whose files the catalog holds. */
+function asOfEvery(aboveLsn: bigint): FileFloor['asOf'] {
+  return new Map(
+    LAKE_TABLE_NAMES.map((table) => [table, { snapshot: undefined, aboveLsn, dtFrom: '2022-11-03' }]),
+  );
+}
+
+const FLOOR_0: FileFloor = { belowLsn: 0n, dtFrom: '2022-11-03', asOf: asOfEvery(-1n) };
+
+/** Two loader runs under `floor`: a file is held from the second run that reads it. */
+async function twoRuns(catalog: DuckDbCatalog, floor: FileFloor): Promise<void> {
+  for (let run = 0; run < 2; run++) {
+    catalog.setFloor(floor);
+    await catalog.ensureTables();
+  }
+}
 
 async function rows(sql: string): Promise<string[][]> {
   const reader = await connection.runAndReadAll(sql);
@@ -79,8 +95,7 @@ it("reads every table's held rows exactly as its files hold them: every column, 
   const catalog = new DuckDbCatalog(connection, { lakeDir, bucket: BUCKET });
 
   // Act
-  catalog.setFloor(FLOOR_0);
-  await catalog.ensureTables();
+  await twoRuns(catalog, FLOOR_0);
 
   // Assess: the views read held rows only, and what they read is what the files hold, both ways.
   expect(catalog.heldRows).toBeGreaterThan(LAKE_TABLE_NAMES.length);
@@ -118,8 +133,7 @@ it('reads a file above the size bound, and the files beyond the held rows, from 
   });
 
   // Act
-  catalog.setFloor(FLOOR_0);
-  await catalog.ensureTables();
+  await twoRuns(catalog, FLOOR_0);
 
   // Assess: in any order, the one-row file and one of the two-row files are held (3 rows); the three-row file is
   // too large and the other two-row file does not fit: both are read from their Parquet. Every row shows once.
@@ -136,13 +150,13 @@ it('lets go of the rows of a file below the next floor, and of a file gone from 
   const [middle] = await writeLakeFiles(lakeDir, salesOrders([2], 200n));
   await writeLakeFiles(lakeDir, salesOrders([3], 300n));
   const catalog = new DuckDbCatalog(connection, { lakeDir, bucket: BUCKET });
-  catalog.setFloor(FLOOR_0);
-  await catalog.ensureTables();
+  await twoRuns(catalog, FLOOR_0);
   expect(catalog.heldRows).toBe(3);
 
-  // Act: the floor rises above the first file, and the middle file is deleted (compaction's delete pass).
+  // Act: the floor (and the snapshot) rise above the first file, and the middle file is deleted (compaction's
+  // delete pass).
   await unlink(middle as string);
-  catalog.setFloor({ ...FLOOR_0, belowLsn: 150n });
+  catalog.setFloor({ belowLsn: 150n, dtFrom: '2022-11-03', asOf: asOfEvery(150n) });
   await catalog.ensureTables();
 
   // Assess
@@ -156,8 +170,7 @@ it('holds nothing once the floor is lifted: the views read the globs again', asy
   // Prepare
   await writeLakeFiles(lakeDir, salesOrders([1, 2], 100n));
   const catalog = new DuckDbCatalog(connection, { lakeDir, bucket: BUCKET });
-  catalog.setFloor(FLOOR_0);
-  await catalog.ensureTables();
+  await twoRuns(catalog, FLOOR_0);
   expect(catalog.heldRows).toBe(2);
 
   // Act
@@ -167,6 +180,39 @@ it('holds nothing once the floor is lifted: the views read the globs again', asy
   // Assess
   expect(catalog.heldRows).toBe(0);
   // One Parquet source: the table's glob.
+  expect(await sourcesOf('fact_sales_order')).toEqual({ held: false, parquetFiles: 1 });
+  expect(await rows('SELECT count(*) FROM fact_sales_order')).toEqual([['"2"']]);
+});
+
+it('reads a file the first run that wants it from its Parquet, and holds it from the second', async () => {
+  // Prepare
+  await writeLakeFiles(lakeDir, salesOrders([1, 2], 100n));
+  const catalog = new DuckDbCatalog(connection, { lakeDir, bucket: BUCKET });
+
+  // Act
+  catalog.setFloor(FLOOR_0);
+  await catalog.ensureTables();
+  const first = { held: catalog.heldRows, sources: await sourcesOf('fact_sales_order') };
+  catalog.setFloor(FLOOR_0);
+  await catalog.ensureTables();
+
+  // Assess
+  expect(first).toEqual({ held: 0, sources: { held: false, parquetFiles: 1 } });
+  expect(catalog.heldRows).toBe(2);
+  expect(await sourcesOf('fact_sales_order')).toEqual({ held: true, parquetFiles: 0 });
+  expect(await rows('SELECT sales_order_id FROM fact_sales_order ORDER BY 1')).toEqual([['1'], ['2']]);
+});
+
+it('holds no file of a table the floor does not read as of the cut', async () => {
+  // Prepare
+  await writeLakeFiles(lakeDir, salesOrders([1, 2], 100n));
+  const catalog = new DuckDbCatalog(connection, { lakeDir, bucket: BUCKET });
+
+  // Act
+  await twoRuns(catalog, { ...FLOOR_0, asOf: new Map() });
+
+  // Assess
+  expect(catalog.heldRows).toBe(0);
   expect(await sourcesOf('fact_sales_order')).toEqual({ held: false, parquetFiles: 1 });
   expect(await rows('SELECT count(*) FROM fact_sales_order')).toEqual([['"2"']]);
 });
