@@ -8,6 +8,7 @@ import { LAKE_TABLES } from '../../core/schema/lake-tables.ts';
 import { DuckDbQueryEngine } from '../../lake/duckdb-query-engine.ts';
 import type { LakeRow } from '../../lake/lake-value.ts';
 import { writeLakeParquet } from '../../lake/parquet-writer.ts';
+import { paymentVersion } from '../support/lake-payments.ts';
 
 describe('the latency step by window', () => {
   it('takes the nearest-rank percentile', () => {
@@ -51,27 +52,9 @@ describe('the latency step’s changes', () => {
     await rm(lakeDir, { recursive: true, force: true });
   });
 
+  /** A version of payment `id` (test/support/lake-payments.ts) committed at `commitMs`. */
   function payment(id: number, lsn: bigint, op: 'c' | 'u' | 'w', commitMs: number): LakeRow {
-    return {
-      payment_id: id,
-      created_date: '2022-11-03',
-      created_time: '14:20:52.000',
-      last_updated_date: '2022-11-03',
-      last_updated: '14:20:52.000',
-      transaction_id: 1,
-      counterparty_id: 15,
-      payment_amount: 500n,
-      currency_id: 2,
-      payment_type_id: 3,
-      paid: false,
-      payment_date: '2022-11-07',
-      _op: op,
-      _lsn: lsn,
-      _seq: 0,
-      _xid: 1n,
-      _commit_ts: BigInt(commitMs),
-      _unchanged: null,
-    };
+    return { ...paymentVersion(id, lsn, op), _seq: 0, _commit_ts: BigInt(commitMs) };
   }
 
   it('counts each change once, duplicated objects and watermarks aside, with the load that made it visible', async () => {
