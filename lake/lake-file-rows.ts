@@ -81,8 +81,9 @@ export class LakeFileRows {
 
   /**
    * Holds, of each table's `wanted` files, the small ones the previous call wanted too, as far as the bounds
-   * allow, and lets go of every held file not wanted; returns per table the wanted files it does not hold (to be read from Parquet). One DuckDB
-   * transaction: a query on another connection sees the held rows before or after it, never half of a file.
+   * allow, and lets go of every held file not wanted; returns per table the wanted files it does not hold (to be
+   * read from Parquet). One DuckDB transaction: a query on another connection sees the held rows before or after
+   * it, never half of a file.
    */
   async hold(
     wanted: ReadonlyMap<LakeTableName, readonly CandidateFile[]>,
