@@ -17,16 +17,19 @@ import {
 } from '../core/schema/lake-snapshots.ts';
 import {
   type AnyLakeTableName,
-  anyLakeTable,
   LAKE_TABLE_NAMES,
   LAKE_TABLES,
   type LakeTableLocation,
   type LakeTableName,
-  lakeColumns,
-  PARTITION_COLUMN,
 } from '../core/schema/lake-tables.ts';
 import { MARKET_LAKE_TABLE_NAMES } from '../core/schema/market-lake-tables.ts';
-import { DUCKDB_TYPES, sqlLiteral as literal, sqlIdentifier as quote } from './duckdb-sql.ts';
+import {
+  DUCKDB_TYPES,
+  LAKE_PARQUET_OPTIONS,
+  sqlLiteral as literal,
+  sqlIdentifier as quote,
+  viewColumns,
+} from './duckdb-sql.ts';
 import { FsObjectStore } from './fs-object-store.ts';
 import { type CandidateFile, type FileRowsBounds, LakeFileRows } from './lake-file-rows.ts';
 import { ObjectStoreStateSnapshots } from './object-store-state-snapshots.ts';
@@ -405,17 +408,14 @@ export class DuckDbCatalog {
   }
 
   #fileView(name: AnyLakeTableName, files: readonly string[] | null): string {
-    const columns = [
-      ...lakeColumns(anyLakeTable(name)).map((c) => quote(c.name)),
-      quote(PARTITION_COLUMN.name),
-    ];
+    const columns = viewColumns(name).map((c) => quote(c.name));
     const source =
       files === null
         ? literal(join(this.#location(name), '*', '*.parquet'))
         : `[${files.map(literal).join(', ')}]`;
     return (
       `CREATE OR REPLACE VIEW ${quote(name)} AS SELECT ${columns.join(', ')} FROM read_parquet(${source}, ` +
-      `hive_partitioning = true, hive_types = {'dt': DATE})`
+      `${LAKE_PARQUET_OPTIONS})`
     );
   }
 
@@ -452,9 +452,7 @@ function dayOfPath(path: string): string {
 
 /** A view with the table's columns and types and no rows. */
 function emptyView(name: AnyLakeTableName): string {
-  const columns = [...lakeColumns(anyLakeTable(name)), PARTITION_COLUMN].map(
-    (c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quote(c.name)}`,
-  );
+  const columns = viewColumns(name).map((c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quote(c.name)}`);
   return `CREATE OR REPLACE VIEW ${quote(name)} AS SELECT ${columns.join(', ')} WHERE false`;
 }
 

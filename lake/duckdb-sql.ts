@@ -3,7 +3,14 @@
  * The pieces of DuckDB SQL the local catalog writes its views and tables with (lake/duckdb-catalog.ts,
  * lake/lake-file-rows.ts): each lake column type's DuckDB type, string literals and quoted identifiers.
  */
-import type { LakeColumnType } from '../core/schema/lake-tables.ts';
+import {
+  type AnyLakeTableName,
+  anyLakeTable,
+  type LakeColumn,
+  type LakeColumnType,
+  lakeColumns,
+  PARTITION_COLUMN,
+} from '../core/schema/lake-tables.ts';
 
 /** The DuckDB type each Glue type reads as (what the Parquet writer's encodings come back as). */
 export const DUCKDB_TYPES: { readonly [T in LakeColumnType]: string } = {
@@ -26,3 +33,11 @@ export function sqlLiteral(text: string): string {
 export function sqlIdentifier(identifier: string): string {
   return `"${identifier}"`;
 }
+
+/** The columns of a lake table's view: its lake columns and the partition's `dt`. */
+export function viewColumns(table: AnyLakeTableName): readonly LakeColumn[] {
+  return [...lakeColumns(anyLakeTable(table)), PARTITION_COLUMN];
+}
+
+/** `read_parquet`'s options for lake files: `dt` read from the path (hive partitioning) as a DATE. */
+export const LAKE_PARQUET_OPTIONS = "hive_partitioning = true, hive_types = {'dt': DATE}";

@@ -15,14 +15,14 @@
  * its `dt` and the file's path.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../core/schema/lake-tables.ts';
 import {
-  LAKE_TABLE_NAMES,
-  LAKE_TABLES,
-  type LakeTableName,
-  lakeColumns,
-  PARTITION_COLUMN,
-} from '../core/schema/lake-tables.ts';
-import { DUCKDB_TYPES, sqlLiteral as literal, sqlIdentifier as quote } from './duckdb-sql.ts';
+  DUCKDB_TYPES,
+  LAKE_PARQUET_OPTIONS,
+  sqlLiteral as literal,
+  sqlIdentifier as quote,
+  viewColumns,
+} from './duckdb-sql.ts';
 
 /** How much {@link LakeFileRows} holds. */
 export interface FileRowsBounds {
@@ -76,7 +76,7 @@ export class LakeFileRows {
 
   /** The `SELECT` of the held rows of `table` with the lake view's columns (see {@link tableOf}). */
   static select(table: LakeTableName): string {
-    return `SELECT ${viewColumns(table).join(', ')} FROM ${LakeFileRows.tableOf(table)}`;
+    return `SELECT ${quotedColumns(table).join(', ')} FROM ${LakeFileRows.tableOf(table)}`;
   }
 
   /**
@@ -125,11 +125,11 @@ export class LakeFileRows {
       unheld.set(table, rest);
       if (fresh.length === 0) continue;
       added.push([table, fresh]);
-      const columns = viewColumns(table).join(', ');
+      const columns = quotedColumns(table).join(', ');
       statements.push(
         `INSERT INTO ${LakeFileRows.tableOf(table)} SELECT ${columns}, filename AS ${quote(FILE_COLUMN)} ` +
-          `FROM read_parquet([${fresh.map((file) => literal(file.path)).join(', ')}], hive_partitioning = true, ` +
-          `hive_types = {'dt': DATE}, filename = true)`,
+          `FROM read_parquet([${fresh.map((file) => literal(file.path)).join(', ')}], ${LAKE_PARQUET_OPTIONS}, ` +
+          'filename = true)',
       );
     }
     if (statements.length > 0) await this.#inTransaction([...this.#creation(), ...statements]);
@@ -160,7 +160,7 @@ export class LakeFileRows {
   #creation(): string[] {
     if (this.#created) return [];
     return LAKE_TABLE_NAMES.map((table) => {
-      const columns = [...lakeColumns(LAKE_TABLES[table]), PARTITION_COLUMN].map(
+      const columns = viewColumns(table).map(
         (column) => `${quote(column.name)} ${DUCKDB_TYPES[column.type]}`,
       );
       return `CREATE TABLE IF NOT EXISTS ${LakeFileRows.tableOf(table)} (${columns.join(', ')}, ${quote(FILE_COLUMN)} VARCHAR)`;
@@ -183,7 +183,7 @@ export class LakeFileRows {
   }
 }
 
-/** A lake table's view columns, quoted: its lake columns and `dt`. */
-function viewColumns(table: LakeTableName): string[] {
-  return [...lakeColumns(LAKE_TABLES[table]), PARTITION_COLUMN].map((column) => quote(column.name));
+/** A lake table's view columns, quoted. */
+function quotedColumns(table: LakeTableName): string[] {
+  return viewColumns(table).map((column) => quote(column.name));
 }
