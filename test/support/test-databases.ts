@@ -7,6 +7,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { migrateSource } from '../../source/source-migration.ts';
 import { NoTestClusterError } from './no-postgres.ts';
+import { waitFor } from './wait-for.ts';
 
 /** A database made for one test: its URL and a function that drops it. */
 export interface TestDatabase {
@@ -38,7 +39,32 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
     url: clusterUrl(name),
     async drop() {
       await withAdmin(async (client) => {
-        // Replication slots of the database must go first, or DROP DATABASE refuses.
+        // Replication slots of the database must go first, or DROP DATABASE refuses. A slot whose walsender
+        // is still closing (a reader that just gave up) is waited for like the backends below; one still
+        // active after that is ended, and the slot dropped once its walsender has gone.
+        const activeSlots = async () =>
+          Number(
+            (
+              await client.query<{ n: string }>(
+                'SELECT count(*)::text AS n FROM pg_replication_slots WHERE database = $1 AND active',
+                [name],
+              )
+            ).rows[0]?.n ?? 0,
+          );
+        const released = await waitFor(
+          'the slots to be released',
+          async () => (await activeSlots()) === 0,
+          5_000,
+        )
+          .then(() => true)
+          .catch(() => false);
+        if (!released) {
+          await client.query(
+            'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active',
+            [name],
+          );
+          await waitFor("the slots' walsenders to end", async () => (await activeSlots()) === 0, 10_000);
+        }
         await client.query(
           'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active',
           [name],
