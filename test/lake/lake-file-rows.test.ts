@@ -5,7 +5,7 @@
  * what the files hold, every type to the last digit; the bounds send large files and the overflow to their
  * Parquet; a file no view needs any more, or gone from the lake, leaves.
  */
-import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -13,6 +13,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { FileFloor } from '../../core/ports/query-engine.ts';
 import { LAKE_TABLE_NAMES } from '../../core/schema/lake-tables.ts';
 import { DuckDbCatalog } from '../../lake/duckdb-catalog.ts';
+import { LakeFileRows } from '../../lake/lake-file-rows.ts';
 import {
   BUCKET,
   type LakeChange,
@@ -215,4 +216,40 @@ it('holds no file of a table the floor does not read as of the cut', async () =>
   expect(catalog.heldRows).toBe(0);
   expect(await sourcesOf('fact_sales_order')).toEqual({ held: false, parquetFiles: 1 });
   expect(await rows('SELECT count(*) FROM fact_sales_order')).toEqual([['"2"']]);
+});
+
+it('holds nothing of a call that fails: its transaction is rolled back whole, and the next call holds each row once', async () => {
+  // Prepare: two good sales order files, and a department "file" that is not Parquet; each wanted once before.
+  const good = [
+    ...(await writeLakeFiles(lakeDir, salesOrders([1], 100n))),
+    ...(await writeLakeFiles(lakeDir, salesOrders([2], 110n))),
+  ].map((path) => ({ path: path as string, rows: 1 }));
+  const bad = { path: join(lakeDir, 'not-parquet.parquet'), rows: 1 };
+  await writeFile(bad.path, 'not a Parquet file');
+  const fileRows = new LakeFileRows(connection);
+  const wanted = new Map([
+    ['fact_sales_order', good],
+    ['department', [bad]],
+  ] as const);
+  await fileRows.hold(wanted);
+
+  // Act: the sales orders' insert runs before the department's, which fails; then a call without the bad file.
+  const failure = await fileRows.hold(wanted).then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  );
+  const held = fileRows.heldRows;
+  const unheld = await fileRows.hold(new Map([['fact_sales_order', good]]));
+
+  // Assess
+  expect(failure?.message).toMatch(
+    /Could not hold the rows of small lake files.*Check that the files are Parquet/,
+  );
+  expect(held).toBe(0);
+  expect(unheld.get('fact_sales_order')).toEqual([]);
+  expect(fileRows.heldRows).toBe(2);
+  expect(await rows('SELECT sales_order_id FROM "fact_sales_order$file_rows" ORDER BY 1')).toEqual([
+    ['1'],
+    ['2'],
+  ]);
 });
